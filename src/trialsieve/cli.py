@@ -1,0 +1,85 @@
+"""The command line: a thin shell around the engine. Exit 0 when screened, 2 on bad input."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+
+from trialsieve.fhir.errors import InputError
+from trialsieve.protocols.lumen import LUMEN
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="trialsieve", description="Clinical-trial eligibility "
+                                "screening from FHIR R4 records (LuMEn, NCT01842165).")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("screen", help="screen the patient(s) in a FHIR file or folder")
+    s.add_argument("path")
+    s.add_argument("--as-of", type=_date, default=None, help="screening date (default today)")
+    s.add_argument("--inclusion", type=_date, default=None, help="inclusion date")
+    s.add_argument("--d0", type=_date, default=None, help="first injection date (D0)")
+    s.add_argument("--policy", choices=["screening", "pre-screening"], default="screening")
+    s.add_argument("--format", choices=["table", "json"], default="table")
+    c = sub.add_parser("criteria", help="list the protocol's criteria and their readings")
+    c.add_argument("--format", choices=["table", "json"], default="table")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except InputError as exc:
+        print(f"trialsieve: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+def _screen(args: argparse.Namespace) -> int:
+    from trialsieve.engine import Dates, screen
+    from trialsieve.fhir.reader import read
+    from trialsieve.report import table, to_json
+
+    as_of = args.as_of or date.today()
+    try:
+        dates = Dates.resolve(as_of, args.inclusion, args.d0)
+    except ValueError as exc:
+        print(f"trialsieve: error: {exc}", file=sys.stderr)
+        return 2
+    data = read(args.path)
+    for w in data.warnings:
+        print(f"trialsieve: warning: {w}", file=sys.stderr)
+    results = [screen(LUMEN, rec, dates, args.policy) for rec in data.records]
+    if args.format == "json":
+        docs = [to_json(r) for r in results]
+        out = docs[0] if len(docs) == 1 else docs
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+    else:
+        print("\n\n".join(table(r) for r in results))
+    return 0
+
+
+def _criteria(args: argparse.Namespace) -> int:
+    from trialsieve.report import criteria_table
+
+    if args.format == "json":
+        print(json.dumps(LUMEN.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(criteria_table(LUMEN))
+    return 0
+
+
+COMMANDS = {"screen": _screen, "criteria": _criteria}
+
+if __name__ == "__main__":
+    sys.exit(main())

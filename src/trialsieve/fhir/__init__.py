@@ -1,0 +1,1 @@
+"""FHIR R4 input: files and folders to patient records."""

@@ -1,0 +1,364 @@
+"""One FHIR R4 resource -> the facts it states (or the reason it is set aside).
+
+Each mapper returns a list of facts for the record, or raises Skip with a reason.
+Field type problems raise FieldError, which the reader turns into a warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from trialsieve import codes as C
+from trialsieve.fhir.errors import FieldError
+from trialsieve.fhir.values import (
+    codings,
+    concept_text,
+    effective,
+    get_dict,
+    get_list,
+    get_number,
+    get_str,
+    parse_date,
+    reference_id,
+)
+from trialsieve.record import (
+    Attestation,
+    ConsentRecord,
+    Diagnosis,
+    Ecog,
+    Exposure,
+    Finding,
+    Histology,
+    LabResult,
+    ProcedureRecord,
+)
+from trialsieve.units import UnitError, convert
+
+
+class Skip(Exception):
+    """The resource is read but does not count (status, no value): listed as ignored."""
+
+
+class NotRelevant(Skip):
+    """No criterion reads this resource: counted only."""
+
+
+Fact = Any
+Lookup = Callable[[str], dict | None]  # resolves a reference id to a resource in the input
+
+VOID_STATUS = {"entered-in-error", "cancelled", "not-taken", "not-done", "refuted",
+               "rejected", "revoked", "inactive-consent"}
+
+
+def _status(res: dict, void: set[str]) -> str:
+    status = get_str(res, "status") or ""
+    if status in void:
+        raise Skip(f"status {status}")
+    return status
+
+
+def _src(res: dict) -> str:
+    return f"{res['resourceType']}/{res.get('id', '?')}"
+
+
+# --- Observation ------------------------------------------------------------------
+def observation(res: dict, lookup: Lookup) -> list[Fact]:
+    _status(res, {"entered-in-error", "cancelled", "registered"})
+    codes = set(codings(res.get("code"), "code"))
+    when, _, field = effective(res, "effective")
+    when = when or parse_date(res.get("issued"), "issued")
+    for code in codes:
+        if code in C.LAB_BY_CODE:
+            return [_lab(res, C.LAB_BY_CODE[code], when)]
+    if C.ECOG in codes:
+        return [_ecog(res, when)]
+    if C.PREGNANCY_STATUS in codes:
+        answer = _answer_code(res, C.PREGNANCY_ANSWERS)
+        if answer is None:
+            raise Skip("pregnancy status unknown")
+        return [Finding(_src(res), "pregnant", answer, when, display="pregnancy status")]
+    if codes & C.HISTOLOGY_OBS:
+        return [_histology(res, when)]
+    for system, code in codes:
+        if system == C.PROJECT and code in C.ATTESTATIONS:
+            return [_attestation(res, code, when)]
+    raise NotRelevant("not an observation the criteria read")
+
+
+def _lab(res: dict, test: C.LabTest, when: Any) -> LabResult:
+    src = _src(res)
+    if "valueQuantity" in res:
+        q = get_dict(res, "valueQuantity")
+        value = get_number(q, "value")
+        if value is None:
+            raise FieldError("valueQuantity.value", "missing")
+        unit = get_str(q, "code") or get_str(q, "unit") or ""
+        comparator = get_str(q, "comparator")
+        high, ref_unit = _ref_high(res)
+        std = _convert(value, unit, test, "valueQuantity.code")
+        std_high = (_convert(high, ref_unit or unit, test, "referenceRange.high.code")
+                    if high is not None else None)
+        return LabResult(src, test.key, when, value, unit, comparator, high, ref_unit, (),
+                         std, std_high)
+    coded = tuple(codings(res.get("valueCodeableConcept"), "valueCodeableConcept"))
+    coded += tuple(codings(res.get("interpretation", [{}])[0] if isinstance(
+        res.get("interpretation"), list) and res["interpretation"] else None, "interpretation"))
+    if "valueString" in res and isinstance(res["valueString"], str):
+        coded += ((C.PROJECT, res["valueString"].strip().lower()),)
+    if not coded:
+        raise Skip("no value (dataAbsentReason or empty)")
+    return LabResult(src, test.key, when, None, "", coded_value=coded)
+
+
+class UnitProblem(FieldError):
+    pass
+
+
+def _convert(value: float, unit: str, test: C.LabTest, field: str) -> float:
+    try:
+        return convert(value, unit, test.unit, test.molar_mass)
+    except UnitError as exc:
+        raise UnitProblem(field, f"{exc} (for {test.label})") from exc
+
+
+def _ref_high(res: dict) -> tuple[float | None, str | None]:
+    for rr in get_list(res, "referenceRange"):
+        if isinstance(rr, dict) and isinstance(rr.get("high"), dict):
+            high = rr["high"]
+            return get_number(high, "value"), get_str(high, "code") or get_str(high, "unit")
+    return None, None
+
+
+def _answer_code(res: dict, table: dict) -> Any:
+    for _, code in codings(res.get("valueCodeableConcept"), "valueCodeableConcept"):
+        if code in table:
+            return table[code]
+    return None
+
+
+def _ecog(res: dict, when: Any) -> Ecog:
+    score = _answer_code(res, C.ECOG_ANSWERS)
+    if score is None and "valueInteger" in res:
+        score = res["valueInteger"]
+        if not isinstance(score, int) or not 0 <= score <= 5:
+            raise FieldError("valueInteger", f"ECOG must be 0-5, found {score!r}")
+    if score is None:
+        raise Skip("no ECOG value")
+    return Ecog(_src(res), when, score)
+
+
+def _histology(res: dict, when: Any) -> Histology:
+    morph = codings(res.get("valueCodeableConcept"), "valueCodeableConcept")
+    diff = None
+    for system, code in morph:
+        tc = C.tumour_code(system, code)
+        if tc is not None:
+            diff = tc.differentiation
+    return Histology(_src(res), when, diff, None,
+                     concept_text(res.get("valueCodeableConcept")) or "pathology result")
+
+
+def _attestation(res: dict, question: str, when: Any) -> Attestation:
+    answer = res.get("valueBoolean")
+    if answer is None:
+        yn = {c for _, c in codings(res.get("valueCodeableConcept"), "valueCodeableConcept")}
+        answer = True if yn & {"Y", "yes", "LA33-6"} else False if yn & {"N", "no",
+                                                                         "LA32-8"} else None
+    if not isinstance(answer, bool):
+        raise FieldError("valueBoolean", "an attestation needs a yes/no answer")
+    performers = get_list(res, "performer")
+    by = _who(performers[0]) if performers else None
+    return Attestation(_src(res), question, answer, by, when)
+
+
+def _who(ref: Any) -> str | None:
+    if not isinstance(ref, dict):
+        return None
+    return ref.get("display") or ref.get("reference")
+
+
+# --- Condition --------------------------------------------------------------------
+def condition(res: dict, lookup: Lookup) -> list[Fact]:
+    verification = codings(res.get("verificationStatus"), "verificationStatus")
+    ver = {c for _, c in verification}
+    if "entered-in-error" in ver:
+        raise Skip("verificationStatus entered-in-error")
+    refuted = "refuted" in ver
+    codes = codings(res.get("code"), "code")
+    when = effective(res, "onset")[0] or parse_date(res.get("recordedDate"), "recordedDate")
+    src, text = _src(res), concept_text(res.get("code"))
+    facts: list[Fact] = []
+    code_set = set(codes)
+    for fact, table in (("pregnant", C.PREGNANT), ("lactating", C.LACTATING),
+                        ("brain_metastases", C.BRAIN_METASTASIS)):
+        if code_set & table:
+            facts.append(Finding(src, fact, not refuted, when, _controlled(res), text))
+    if code_set & C.NOT_PREGNANT and not refuted:
+        facts.append(Finding(src, "pregnant", False, when, display=text))
+    if code_set & C.POSTMENOPAUSAL and not refuted:
+        facts.append(Finding(src, "childbearing_potential", False, when, display=text))
+    if code_set & C.METASTASIS and not refuted:
+        facts.append(Finding(src, "metastatic", True, when, display=text))
+    if refuted:
+        if facts:
+            return facts  # a refuted condition is an explicit negative
+        raise Skip("verificationStatus refuted")
+    tumour = _tumour(res, codes, when, text)
+    facts += [tumour] if tumour else []
+    if not facts:
+        raise NotRelevant("not a condition the criteria read")
+    return facts
+
+
+def _controlled(res: dict) -> bool | None:
+    for ext in get_list(res, "extension"):
+        if isinstance(ext, dict) and ext.get("url") == C.PROJECT + "/controlled":
+            return ext.get("valueBoolean")
+    clinical = {c for _, c in codings(res.get("clinicalStatus"), "clinicalStatus")}
+    if clinical & {"remission", "inactive", "resolved"}:
+        return True  # judgement: treated brain metastases in remission are controlled
+    return None
+
+
+def _tumour(res: dict, codes: list, when: Any, text: str) -> Diagnosis | None:
+    reads = [t for t in (C.tumour_code(s, c) for s, c in codes) if t is not None]
+    if not reads:
+        return None
+    site = next((t.site for t in reads if t.site), None)
+    gep = next((t.gep for t in reads if t.gep is not None), None)
+    for bs in get_list(res, "bodySite"):
+        for s, c in codings(bs, "bodySite"):
+            organ, is_gep = C.topography_site(s, c)
+            if is_gep is not None:
+                site, gep = organ, is_gep
+    diff = next((t.differentiation for t in reads if t.differentiation == "poor"),
+                next((t.differentiation for t in reads if t.differentiation), None))
+    advanced = True if any(t.metastatic for t in reads) else None
+    for stage in get_list(res, "stage"):
+        if isinstance(stage, dict) and set(codings(stage.get("summary"), "stage.summary")) & (
+                C.ADVANCED_STAGE):
+            advanced = True
+    return Diagnosis(_src(res), text, when, True, site, gep, diff, advanced)
+
+
+# --- Medicines --------------------------------------------------------------------
+def medication(res: dict, lookup: Lookup) -> list[Fact]:
+    status = _status(res, VOID_STATUS | {"draft", "unknown"})
+    concept = res.get("medicationCodeableConcept")
+    med = None
+    if concept is None and "medicationReference" in res:
+        med = lookup(reference_id(res["medicationReference"]) or "")
+        concept = med.get("code") if med else None
+    codes = codings(concept, "medication[x]")
+    drug_class = _drug_class(codes)
+    if drug_class is None:
+        raise NotRelevant("not a drug the criteria read")
+    prefix = {"MedicationRequest": "authoredOn", "MedicationAdministration": "effective",
+              "MedicationStatement": "effective"}[res["resourceType"]]
+    if prefix == "authoredOn":
+        start = parse_date(res.get("authoredOn"), "authoredOn")
+        end, single = None, False
+    else:
+        start, end, field = effective(res, prefix)
+        single = res["resourceType"] == "MedicationAdministration" and field.endswith("DateTime")
+    name = concept_text(concept) or "medicine"
+    form = _ssa_form(res, med, codes, name) if drug_class == "ssa" else None
+    return [Exposure(_src(res), name, drug_class, start, end, status, form, single)]
+
+
+def _drug_class(codes: list[tuple[str, str]]) -> str | None:
+    for system, code in codes:
+        table = {C.ATC: C.ATC_CLASSES, C.RXNORM: C.RXNORM_CLASSES,
+                 C.PROJECT: C.PROJECT_CLASSES}.get(system, {})
+        if code in table:
+            return table[code]
+    return None
+
+
+def _ssa_form(res: dict, med: dict | None, codes: list, name: str) -> str | None:
+    """Long- or short-acting: project code, then product name, route, dosing interval."""
+    for code in codes:
+        if code in C.SSA_FORM_CODES:
+            return C.SSA_FORM_CODES[code]
+    lowered = name.lower()
+    if any(word in lowered.replace("-", " ").split() or word in lowered
+           for word in C.SSA_LONG_PRODUCTS):
+        return "long"
+    for dosage in get_list(res, "dosage") + ([res["dosage"]] if isinstance(
+            res.get("dosage"), dict) else []):
+        if not isinstance(dosage, dict):
+            continue
+        if set(codings(dosage.get("route"), "dosage.route")) & C.ROUTE_INTRAMUSCULAR:
+            return "long"
+        repeat = get_dict(get_dict(dosage, "timing"), "repeat")
+        if repeat.get("periodUnit") in ("wk", "mo") and (repeat.get("period") or 0) >= 2:
+            return "long"
+        if repeat.get("periodUnit") in ("d", "h"):
+            return "short"
+    return None
+
+
+# --- Procedure --------------------------------------------------------------------
+def procedure(res: dict, lookup: Lookup) -> list[Fact]:
+    _status(res, VOID_STATUS | {"preparation", "unknown"})
+    codes = set(codings(res.get("code"), "code"))
+    cats = set(codings(res.get("category"), "category"))
+    both = codes | cats
+    start, end, _ = effective(res, "performed")
+    when = end or start
+    text = concept_text(res.get("code")) or "procedure"
+    src = _src(res)
+    if both & C.RADIONUCLIDE_THERAPY:
+        return [ProcedureRecord(src, text, "radionuclide", when)]
+    if both & C.RADIOTHERAPY:
+        sites = {c for bs in get_list(res, "bodySite") for c in codings(bs, "bodySite")}
+        kidneys = True if sites & C.KIDNEY_SITES else (False if sites else None)
+        share = None
+        for ext in get_list(res, "extension"):
+            if isinstance(ext, dict) and ext.get("url") == C.MARROW_SHARE_EXT:
+                share = get_number(ext, "valueDecimal")
+        return [ProcedureRecord(src, text, "radiotherapy", when, None, kidneys, share, True)]
+    if both & C.EMBOLISATION:
+        return [ProcedureRecord(src, text, "embolisation", when)]
+    if both & C.SURGERY:
+        major = True if both & C.MAJOR_SURGERY else False if both & C.MINOR_SURGERY else None
+        return [ProcedureRecord(src, text, "surgery", when, major)]
+    raise NotRelevant("not a procedure the criteria read")
+
+
+# --- Consent and questionnaires ---------------------------------------------------
+def consent(res: dict, lookup: Lookup) -> list[Fact]:
+    status = _status(res, {"entered-in-error", "rejected", "inactive", "draft", "proposed"})
+    when = parse_date(res.get("dateTime"), "dateTime")
+    return [ConsentRecord(_src(res), when, status)]
+
+
+def questionnaire_response(res: dict, lookup: Lookup) -> list[Fact]:
+    _status(res, {"entered-in-error", "stopped", "in-progress"})
+    when = parse_date(res.get("authored"), "authored")
+    by = _who(res.get("author"))
+    facts = []
+    for i, item in enumerate(get_list(res, "item")):
+        if not isinstance(item, dict) or item.get("linkId") not in C.ATTESTATIONS:
+            continue
+        answers = get_list(item, "answer")
+        value = answers[0].get("valueBoolean") if answers and isinstance(answers[0], dict) else None
+        if not isinstance(value, bool):
+            raise FieldError(f"item[{i}].answer.valueBoolean", "expected true or false")
+        facts.append(Attestation(f"{_src(res)}#{item['linkId']}", item["linkId"], value, by, when))
+    if not facts:
+        raise Skip("no attestation items")
+    return facts
+
+
+MAPPERS: dict[str, Callable[[dict, Lookup], list[Fact]]] = {
+    "Observation": observation,
+    "Condition": condition,
+    "MedicationStatement": medication,
+    "MedicationAdministration": medication,
+    "MedicationRequest": medication,
+    "Procedure": procedure,
+    "Consent": consent,
+    "QuestionnaireResponse": questionnaire_response,
+}

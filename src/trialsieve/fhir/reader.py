@@ -1,0 +1,235 @@
+"""Read FHIR R4 input (a Bundle or resource in a JSON file, a folder of bulk NDJSON files,
+a folder of either) into one PatientRecord per patient.
+
+Written on plain JSON rather than fhir.resources models: the models reject a whole
+resource for one unknown field, and screening must keep the rest of a record usable
+and say exactly which file, resource and field was wrong.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from trialsieve.fhir.errors import FieldError, InputError
+from trialsieve.fhir.mapping import MAPPERS, NotRelevant, Skip
+from trialsieve.fhir.resource_types import R4_RESOURCE_TYPES
+from trialsieve.fhir.values import get_str, parse_date, reference_id
+from trialsieve.record import (
+    Diagnosis,
+    Ignored,
+    Patient,
+    PatientRecord,
+    Warning,
+)
+
+# Where a resource names its patient.
+SUBJECT_FIELDS = ("subject", "patient", "beneficiary", "individual")
+# Resources that are not about one patient (directories, definitions).
+SHARED_TYPES = {"Practitioner", "PractitionerRole", "Organization", "Location", "Medication",
+                "Device", "Substance", "Questionnaire", "CodeSystem", "ValueSet"}
+
+
+@dataclass
+class Loaded:
+    """Resources of one input, each with the file it came from."""
+
+    resources: list[tuple[str, dict]] = field(default_factory=list)
+    warnings: list[Warning] = field(default_factory=list)
+
+
+def load(path: str | Path) -> Loaded:
+    p = Path(path)
+    if not p.exists():
+        raise InputError(str(p), "no such file or folder")
+    loaded = Loaded()
+    files = sorted(f for f in p.rglob("*") if f.suffix in (".json", ".ndjson")) if p.is_dir() \
+        else [p]
+    if not files:
+        raise InputError(str(p), "no .json or .ndjson file in this folder")
+    for f in files:
+        try:
+            for res in _resources(f):
+                _check(str(f), res, loaded)
+        except NotFhir as exc:
+            if not p.is_dir():
+                raise
+            # A folder may hold other files (a bulk export's log.ndjson): say so, go on.
+            loaded.warnings.append(Warning(str(f), "", "resourceType", f"{exc}: file skipped"))
+    return loaded
+
+
+class NotFhir(InputError):
+    """Valid JSON that is not a FHIR resource."""
+
+
+def _resources(f: Path) -> Iterator[dict]:
+    try:
+        text = f.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(str(f), f"cannot read: {exc}") from exc
+    if f.suffix == ".ndjson":
+        for n, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                yield _parse(str(f), line, f"line {n}")
+        return
+    doc = _parse(str(f), text, "")
+    if doc.get("resourceType") == "Bundle":
+        for i, entry in enumerate(doc.get("entry") or []):
+            res = entry.get("resource") if isinstance(entry, dict) else None
+            if not isinstance(res, dict):
+                raise InputError(str(f), "entry without a resource object",
+                                 f"Bundle/{doc.get('id', '?')}", f"entry[{i}].resource")
+            if isinstance(entry.get("fullUrl"), str):
+                res = {**res, "_fullUrl": entry["fullUrl"]}
+            yield res
+    else:
+        yield doc
+
+
+def _parse(file: str, text: str, where: str) -> dict:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        loc = where or f"line {exc.lineno} column {exc.colno}"
+        raise InputError(file, f"not valid JSON ({exc.msg} at {loc})") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("resourceType"), str):
+        raise NotFhir(file, "JSON but not FHIR: no resourceType" + (f" ({where})"
+                                                                     if where else ""))
+    return doc
+
+
+def _check(file: str, res: dict, loaded: Loaded) -> None:
+    rtype = res["resourceType"]
+    if rtype not in R4_RESOURCE_TYPES:
+        loaded.warnings.append(Warning(file, f"{rtype}/{res.get('id', '?')}", "resourceType",
+                                       f"unknown FHIR R4 resource type {rtype!r}: not read"))
+        return
+    if res.get("id") is not None and not isinstance(res.get("id"), str):
+        raise InputError(file, "id must be a string", rtype, "id")
+    loaded.resources.append((file, res))
+
+
+def _patient_of(res: dict, urls: dict[str, str]) -> str | None:
+    if res["resourceType"] == "Patient":
+        return res.get("id")
+    for f in SUBJECT_FIELDS:
+        ref = res.get(f)
+        if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
+            r = ref["reference"]
+            return urls.get(r) or reference_id(ref)
+    return None
+
+
+@dataclass
+class Input:
+    records: list[PatientRecord]
+    warnings: list[Warning]  # about the input as a whole (files skipped, ...)
+
+
+def records(path: str | Path) -> list[PatientRecord]:
+    return read(path).records
+
+
+def read(path: str | Path) -> Input:
+    """Every patient in the input, in the order their resources first appear."""
+    loaded = load(path)
+    urls = {r["_fullUrl"]: r["id"] for _, r in loaded.resources
+            if r["resourceType"] == "Patient" and "_fullUrl" in r and "id" in r}
+    lookup = {r["id"]: r for _, r in loaded.resources if isinstance(r.get("id"), str)}
+    lookup.update({r["_fullUrl"]: r for _, r in loaded.resources if "_fullUrl" in r})
+    by_patient: dict[str, list[tuple[str, dict]]] = defaultdict(list)
+    for file, res in loaded.resources:
+        pid = _patient_of(res, urls)
+        if pid is not None:
+            by_patient[pid].append((file, res))
+    if not by_patient:
+        raise InputError(str(path), "no patient in this input (no Patient resource and no "
+                         "resource with a subject)")
+    out = []
+    for pid, items in by_patient.items():
+        rec = _record(pid, items, lookup.get)
+        rec.warnings[:0] = [w for w in loaded.warnings if w.file in {f for f, _ in items}]
+        out.append(rec)
+    used = {w for r in out for w in r.warnings}
+    return Input(out, [w for w in loaded.warnings if w not in used])
+
+
+def _record(pid: str, items: list[tuple[str, dict]], lookup) -> PatientRecord:
+    files = sorted({f for f, _ in items})
+    patient_res = next((r for _, r in items if r["resourceType"] == "Patient"), None)
+    rec = PatientRecord(patient=Patient(pid, None, None, f"Patient/{pid}"), file=files[0])
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: {"read": 0, "used": 0,
+                                                             "ignored": 0})
+    if patient_res is None:
+        rec.warnings.append(Warning(files[0], f"Patient/{pid}", "subject",
+                                    "referenced patient has no Patient resource here: "
+                                    "demographics unknown"))
+    for file, res in items:
+        rtype = res["resourceType"]
+        counts[rtype]["read"] += 1
+        src = f"{rtype}/{res.get('id', '?')}"
+        try:
+            if rtype == "Patient":
+                rec.patient = _patient(res)
+                counts[rtype]["used"] += 1
+                continue
+            if rtype not in MAPPERS:
+                counts[rtype]["ignored"] += 1
+                continue  # counted, not read: no criterion uses this type
+            facts = MAPPERS[rtype](res, lambda ref: lookup(ref))
+        except Skip as why:
+            counts[rtype]["ignored"] += 1
+            if not isinstance(why, NotRelevant):
+                rec.ignored.append(Ignored(src, str(why)))
+            continue
+        except FieldError as exc:
+            counts[rtype]["ignored"] += 1
+            rec.warnings.append(Warning(file, src, exc.field, f"{exc}: resource not used"))
+            rec.ignored.append(Ignored(src, f"{exc.field}: {exc}"))
+            continue
+        counts[rtype]["used"] += 1
+        for fact in facts:
+            _add(rec, fact)
+    _finish(rec)
+    rec.counts = dict(counts)
+    return rec
+
+
+def _patient(res: dict) -> Patient:
+    gender = get_str(res, "gender")
+    return Patient(res.get("id", "?"), parse_date(res.get("birthDate"), "birthDate"), gender,
+                   f"Patient/{res.get('id', '?')}")
+
+
+_LISTS = {"Diagnosis": "diagnoses", "Histology": "histology", "LabResult": "labs",
+          "Exposure": "exposures", "ProcedureRecord": "procedures", "Finding": "findings",
+          "Ecog": "ecog", "ConsentRecord": "consents", "Attestation": "attestations"}
+
+
+def _add(rec: PatientRecord, fact: object) -> None:
+    getattr(rec, _LISTS[type(fact).__name__]).append(fact)
+
+
+def _finish(rec: PatientRecord) -> None:
+    """Facts that need the whole record: metastases make a NET advanced; same-day conflicts."""
+    if any(f.fact == "metastatic" and f.present for f in rec.findings):
+        rec.diagnoses = [_advanced(d) for d in rec.diagnoses]
+    seen: dict[tuple, list] = defaultdict(list)
+    for lab in rec.labs:
+        if lab.std_value is not None:
+            seen[(lab.test, lab.date)].append(lab)
+    for (test, when), labs in seen.items():
+        if len({lab.std_value for lab in labs}) > 1:
+            shown = ", ".join(f"{lab.source} {lab.shown()}" for lab in labs)
+            rec.warnings.append(Warning(rec.file, labs[0].source, "value",
+                                        f"{test} results of {when} disagree: {shown}"))
+
+
+def _advanced(d: Diagnosis) -> Diagnosis:
+    return d if d.advanced is not None else replace(d, advanced=True)
+
+

@@ -1,0 +1,116 @@
+"""Typed access to FHIR JSON fields: each getter checks the type and names the field."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from trialsieve.fhir.errors import FieldError
+
+_DATE = re.compile(r"^(\d{4})(-(\d{2})(-(\d{2}))?)?")
+
+
+def get_str(res: dict, field: str) -> str | None:
+    v = res.get(field)
+    if v is not None and not isinstance(v, str):
+        raise FieldError(field, f"expected a string, found {type(v).__name__}")
+    return v
+
+
+def get_list(res: dict, field: str) -> list:
+    v = res.get(field, [])
+    if not isinstance(v, list):
+        raise FieldError(field, f"expected a list, found {type(v).__name__}")
+    return v
+
+
+def get_dict(res: dict, field: str) -> dict:
+    v = res.get(field, {})
+    if not isinstance(v, dict):
+        raise FieldError(field, f"expected an object, found {type(v).__name__}")
+    return v
+
+
+def get_number(obj: dict, field: str) -> float | None:
+    v = obj.get(field)
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise FieldError(field, f"expected a number, found {v!r}")
+    return float(v)
+
+
+def parse_date(value: Any, field: str) -> date | None:
+    """A FHIR date/dateTime/instant as a calendar date (the day it happened, as written).
+
+    A partial date (year or year-month) has no day, so it is rejected: guessing the
+    day could move a result across a 28-day bound.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise FieldError(field, f"expected a date string, found {type(value).__name__}")
+    m = _DATE.match(value)
+    if not m:
+        raise FieldError(field, f"not a FHIR date: {value!r}")
+    if m.group(5) is None:
+        raise FieldError(field, f"partial date {value!r}: the day is needed")
+    try:
+        return date(int(m.group(1)), int(m.group(3)), int(m.group(5)))
+    except ValueError as exc:
+        raise FieldError(field, f"not a valid date: {value!r}") from exc
+
+
+def effective(res: dict, prefix: str) -> tuple[date | None, date | None, str]:
+    """(start, end, field) of effective[x] / performed[x] / occurrence[x]."""
+    for suffix in ("DateTime", "Instant", "Date"):
+        f = prefix + suffix
+        if f in res:
+            d = parse_date(res[f], f)
+            return d, d, f
+    f = prefix + "Period"
+    if f in res:
+        period = get_dict(res, f)
+        return (parse_date(period.get("start"), f + ".start"),
+                parse_date(period.get("end"), f + ".end"), f)
+    return None, None, prefix + "[x]"
+
+
+def codings(concept: Any, field: str) -> list[tuple[str, str]]:
+    """(system, code) pairs of a CodeableConcept."""
+    if concept is None:
+        return []
+    if not isinstance(concept, dict):
+        raise FieldError(field, f"expected a CodeableConcept, found {type(concept).__name__}")
+    out = []
+    for c in get_list(concept, "coding"):
+        if not isinstance(c, dict):
+            raise FieldError(field + ".coding", "expected a Coding object")
+        if isinstance(c.get("code"), str):
+            out.append((c.get("system") or "", c["code"]))
+    return out
+
+
+def concept_text(concept: Any) -> str:
+    if not isinstance(concept, dict):
+        return ""
+    if isinstance(concept.get("text"), str):
+        return concept["text"]
+    for c in concept.get("coding", []) or []:
+        if isinstance(c, dict) and isinstance(c.get("display"), str):
+            return c["display"]
+    for c in concept.get("coding", []) or []:
+        if isinstance(c, dict) and isinstance(c.get("code"), str):
+            return c["code"]
+    return ""
+
+
+def reference_id(ref: Any) -> str | None:
+    """'Patient/123', 'urn:uuid:123' or an absolute URL, as the id it points to."""
+    if not isinstance(ref, dict) or not isinstance(ref.get("reference"), str):
+        return None
+    r = ref["reference"]
+    if r.startswith("urn:uuid:"):
+        return r[len("urn:uuid:"):]
+    return r.rstrip("/").split("/")[-1]

@@ -1,0 +1,176 @@
+"""The patient record: the facts the criteria read, free of FHIR or any storage.
+
+Every fact keeps `source`, the resource it came from ("Observation/hb-1"), so that a
+result can cite it. Dates are `datetime.date`; a fact whose date is unknown has None.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True)
+class Patient:
+    id: str
+    birth_date: date | None
+    sex: str | None  # FHIR administrative gender: female, male, other, unknown
+    source: str
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A tumour diagnosis read from a Condition (and what its codes say)."""
+
+    source: str
+    display: str
+    date: date | None
+    net: bool  # a neuroendocrine neoplasm by its codes
+    site: str | None  # primary organ
+    gep: bool | None  # gastro-entero-pancreatic origin
+    differentiation: str | None  # "well" (NET) / "poor" (NEC) / None
+    advanced: bool | None  # metastatic or locally advanced / unresectable
+    grade: int | None = None  # WHO grade 1-3
+
+
+@dataclass(frozen=True)
+class Histology:
+    """A pathology result: the morphology found on tissue."""
+
+    source: str
+    date: date | None
+    differentiation: str | None
+    grade: int | None
+    display: str
+
+
+@dataclass(frozen=True)
+class LabResult:
+    source: str
+    test: str  # key of codes.LAB_TESTS
+    date: date | None
+    value: float | None  # in `unit`, as recorded
+    unit: str  # UCUM code as recorded
+    comparator: str | None = None  # <, <=, >=, >
+    ref_high: float | None = None  # in `ref_unit`
+    ref_unit: str | None = None
+    coded_value: tuple[tuple[str, str], ...] = ()  # qualitative results
+    # value and ULN converted to the unit of codes.LAB_TESTS[test] (None: not convertible)
+    std_value: float | None = None
+    std_ref_high: float | None = None
+
+    def shown(self) -> str:
+        if self.value is None:
+            return ", ".join(c for _, c in self.coded_value) or "no value"
+        return f"{self.comparator or ''}{self.value:g} {self.unit}".strip()
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """A medicine given or taken over [start, end]."""
+
+    source: str
+    drug: str  # display name
+    drug_class: str  # codes.ATC_CLASSES value: ssa, mtor, tki, chemotherapy, ...
+    start: date | None
+    end: date | None  # None: ongoing (or a single administration at start)
+    status: str
+    ssa_form: str | None = None  # long / short / None (unknown), SSAs only
+    single_dose: bool = False
+
+
+@dataclass(frozen=True)
+class ProcedureRecord:
+    source: str
+    display: str
+    kind: str  # surgery, radiotherapy, radionuclide, embolisation, other
+    date: date | None  # last day performed
+    major: bool | None = None  # surgery only
+    kidneys_in_field: bool | None = None  # radiotherapy only
+    marrow_share: float | None = None  # radiotherapy: share of bone marrow, 0-1
+    external_beam: bool = False
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A present/absent fact with a date: pregnancy, lactation, brain metastases, ..."""
+
+    source: str
+    fact: str  # pregnant, lactating, brain_metastases, childbearing_potential, ...
+    present: bool
+    date: date | None
+    controlled: bool | None = None  # brain metastases only
+    display: str = ""
+
+
+@dataclass(frozen=True)
+class Ecog:
+    source: str
+    date: date | None
+    score: int
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    source: str
+    date: date | None
+    status: str
+
+
+@dataclass(frozen=True)
+class Attestation:
+    """An answer given by a person: who, when, which question, yes or no."""
+
+    source: str
+    question: str  # key of codes.ATTESTATIONS
+    answer: bool
+    by: str | None
+    date: date | None
+
+
+@dataclass(frozen=True)
+class Ignored:
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Warning:
+    """A problem in the input that left the rest of the record usable."""
+
+    file: str
+    source: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.source}: {self.field}: {self.message}"
+
+
+@dataclass
+class PatientRecord:
+    patient: Patient
+    diagnoses: list[Diagnosis] = field(default_factory=list)
+    histology: list[Histology] = field(default_factory=list)
+    labs: list[LabResult] = field(default_factory=list)
+    exposures: list[Exposure] = field(default_factory=list)
+    procedures: list[ProcedureRecord] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    ecog: list[Ecog] = field(default_factory=list)
+    consents: list[ConsentRecord] = field(default_factory=list)
+    attestations: list[Attestation] = field(default_factory=list)
+    imaging: list = field(default_factory=list)  # imaging studies: filled by the imaging reader
+    ignored: list[Ignored] = field(default_factory=list)  # records not counted, with why
+    warnings: list[Warning] = field(default_factory=list)
+    # resources by type: read (for this patient), used (became a fact), ignored
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    file: str = ""
+
+    def labs_of(self, test: str) -> list[LabResult]:
+        return [lab for lab in self.labs if lab.test == test]
+
+    def answers(self, question: str) -> list[Attestation]:
+        return [a for a in self.attestations if a.question == question]
+
+    def findings_of(self, fact: str) -> list[Finding]:
+        return [f for f in self.findings if f.fact == fact]

@@ -1,0 +1,1 @@
+"""Small reusable rule pieces; a protocol's criteria are built from them."""

@@ -1,0 +1,172 @@
+"""What every rule returns, the evaluation context, and the combinators.
+
+A rule is a frozen dataclass with `evaluate(record, ctx) -> Outcome` and
+`describe() -> str`. It is pure: the record and the dates in, the outcome out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Protocol, TypeVar
+
+from trialsieve.logic import Tri, all_of, any_of
+from trialsieve.record import Ignored, PatientRecord
+
+SCREENING = "screening"
+PRE_SCREENING = "pre-screening"
+
+
+@dataclass(frozen=True)
+class Context:
+    """The dates of one evaluation and the policy for absent records."""
+
+    as_of: date
+    inclusion: date
+    d0: date
+    policy: str = SCREENING
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A record a result rests on: which resource, when, what it says."""
+
+    source: str
+    date: date | None
+    what: str
+    value: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A date at which a criterion changes for D0 or inclusion.
+
+    side "from": the criterion holds (met for an inclusion, not met for an exclusion)
+    for dates on or after `date`; side "until": it holds up to `date` included.
+    """
+
+    on: str  # "d0" or "inclusion"
+    side: str  # "from" or "until"
+    date: date
+    reason: str
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Tri
+    summary: str
+    evidence: tuple[Evidence, ...] = ()
+    ignored: tuple[Ignored, ...] = ()
+    missing: tuple[str, ...] = ()
+    assumptions: tuple[str, ...] = ()
+    bounds: tuple[Bound, ...] = ()
+    details: tuple[Outcome, ...] = field(default=(), compare=False)
+
+
+class Rule(Protocol):
+    def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome: ...
+
+    def describe(self) -> str: ...
+
+
+def outcome(status: Tri, summary: str, **kw: Sequence) -> Outcome:
+    return Outcome(status, summary, **{k: tuple(v) for k, v in kw.items()})
+
+
+def absent(ctx: Context, summary: str, settle: str, assumed: Tri = Tri.NOT_MET) -> Outcome:
+    """No record asserts or denies an event: the policy decides.
+
+    Screening: unknown, and `settle` says what would decide. Pre-screening: the event
+    is taken as absent (`assumed` is the status that gives), marked as an assumption.
+    """
+    if ctx.policy == PRE_SCREENING:
+        return outcome(assumed, summary, assumptions=[f"{summary}: assumed absent"])
+    return outcome(Tri.UNKNOWN, summary, missing=[settle])
+
+
+def _merge(status: Tri, summary: str, parts: Sequence[Outcome]) -> Outcome:
+    def cat(attr: str) -> tuple:
+        seen: dict = {}
+        for p in parts:
+            for item in getattr(p, attr):
+                seen.setdefault(item, None)
+        return tuple(seen)
+
+    return Outcome(
+        status,
+        summary,
+        cat("evidence"),
+        cat("ignored"),
+        cat("missing"),
+        cat("assumptions"),
+        cat("bounds"),
+        tuple(parts),
+    )
+
+
+@dataclass(frozen=True)
+class AllOf:
+    rules: tuple[Rule, ...]
+
+    def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
+        parts = [r.evaluate(record, ctx) for r in self.rules]
+        status = all_of(p.status for p in parts)
+        return _merge(status, "; ".join(p.summary for p in parts), parts)
+
+    def describe(self) -> str:
+        return "all of: " + "; ".join(r.describe() for r in self.rules)
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    rules: tuple[Rule, ...]
+
+    def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
+        parts = [r.evaluate(record, ctx) for r in self.rules]
+        status = any_of(p.status for p in parts)
+        deciding = [p for p in parts if p.status is status] or parts
+        summary = "; ".join(p.summary for p in deciding)
+        if status is Tri.MET:  # what was missing elsewhere no longer matters
+            return replace(_merge(status, summary, parts), missing=(), bounds=_bounds(parts))
+        return _merge(status, summary, parts)
+
+    def describe(self) -> str:
+        return "any of: " + "; ".join(r.describe() for r in self.rules)
+
+
+def _bounds(parts: Sequence[Outcome]) -> tuple[Bound, ...]:
+    return tuple(dict.fromkeys(b for p in parts for b in p.bounds))
+
+
+@dataclass(frozen=True)
+class NotImplemented:
+    """A placeholder that says so: unknown, never a guess."""
+
+    what: str
+
+    def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
+        return outcome(Tri.UNKNOWN, f"rule not implemented: {self.what}",
+                       missing=[f"rule not implemented: {self.what} (decide by hand)"])
+
+    def describe(self) -> str:
+        return f"not implemented: {self.what}"
+
+
+T = TypeVar("T")
+
+
+def latest(items: Sequence[T], key: Callable[[T], date | None]) -> T | None:
+    """The most recent dated item (the one that decides when several qualify)."""
+    dated = [i for i in items if key(i) is not None]
+    return max(dated, key=key) if dated else None  # type: ignore[arg-type,return-value]
+
+
+def days(n: int) -> timedelta:
+    return timedelta(days=n)
+
+
+def fmt_num(value: float) -> str:
+    return f"{value:g}"

@@ -1,0 +1,64 @@
+"""I12: the baseline assessments other criteria rely on are dated within 28 days before D0."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trialsieve.codes import LAB_TESTS
+from trialsieve.logic import Tri, all_of
+from trialsieve.record import PatientRecord
+from trialsieve.rules.base import Bound, Context, Evidence, Outcome, days, outcome
+from trialsieve.rules.reproduction import childbearing_potential
+
+
+def _assessments(record: PatientRecord, tests: tuple[str, ...]) -> dict[str, list]:
+    found: dict[str, list] = {LAB_TESTS[t].label: record.labs_of(t) for t in tests}
+    found["ECOG performance status"] = record.ecog
+    if record.patient.sex == "female" and childbearing_potential(record)[0] is not Tri.NOT_MET:
+        found["serum hCG"] = record.labs_of("hcg_serum")
+    for study in record.imaging:  # filled by the imaging reader (I13 scans)
+        found.setdefault(study.baseline_label, []).append(study)
+    return found
+
+
+@dataclass(frozen=True)
+class BaselineWithin:
+    """Each required assessment has a result dated within `fresh_days` before D0.
+
+    A stale or absent assessment is unknown while D0 is still ahead (it can be
+    repeated), and not met once D0 has passed.
+    """
+
+    tests: tuple[str, ...]
+    fresh_days: int = 28
+
+    def describe(self) -> str:
+        names = ", ".join(LAB_TESTS[t].label for t in self.tests)
+        return f"{names}, ECOG, serum hCG (if applicable) within {self.fresh_days} days before D0"
+
+    def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
+        lo = ctx.d0 - days(self.fresh_days)
+        parts = [self._one(name, items, lo, ctx)
+                 for name, items in _assessments(record, self.tests).items()]
+        status = all_of(p.status for p in parts)
+        late = [p.summary for p in parts if p.status is not Tri.MET]
+        summary = ("all baseline assessments within 28 days before D0" if not late
+                   else "; ".join(late))
+        return Outcome(status, summary, tuple(e for p in parts for e in p.evidence), (),
+                       tuple(m for p in parts for m in p.missing), (),
+                       tuple(b for p in parts for b in p.bounds))
+
+    def _one(self, name: str, items: list, lo, ctx: Context) -> Outcome:
+        dated = [i for i in items if i.date is not None and i.date <= ctx.d0]
+        miss = f"{name} dated from {lo} to {ctx.d0}"
+        unsettled = Tri.UNKNOWN if ctx.d0 >= ctx.as_of else Tri.NOT_MET
+        if not dated:
+            return outcome(unsettled, f"{name}: none", missing=[miss])
+        last = max(dated, key=lambda i: i.date)
+        bound = Bound("d0", "until", last.date + days(self.fresh_days),
+                      f"{name} of {last.date} is valid for D0 up to this date", last.source)
+        ev = Evidence(last.source, last.date, name)
+        if last.date < lo:
+            return outcome(unsettled, f"{name} of {last.date} too old", missing=[miss],
+                           bounds=[bound])
+        return outcome(Tri.MET, f"{name} of {last.date}", evidence=[ev], bounds=[bound])

@@ -1,0 +1,183 @@
+"""Rules on the tumour: diagnosis (I2), refractoriness (I4), brain metastases (E6), prior
+radiotherapy (E5)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from trialsieve.codes import NET_SYSTEMIC
+from trialsieve.logic import Tri, all_of
+from trialsieve.record import PatientRecord
+from trialsieve.rules.attest import answer_evidence, latest_answer
+from trialsieve.rules.base import Context, Evidence, Outcome, absent, outcome
+
+# Where progression dates come from: set by the imaging/progression module (I3), so that
+# I4 reads the same progression I3 decides. Returns (date, source, description).
+ProgressionFinder = Callable[[PatientRecord, Context], list[tuple[date, str, str]]]
+
+
+def _no_progression(record: PatientRecord, ctx: Context) -> list[tuple[date, str, str]]:
+    return []
+
+
+@dataclass(frozen=True)
+class GepNet:
+    """Histology-proven, well-differentiated, advanced GEP neuroendocrine tumour."""
+
+    def describe(self) -> str:
+        return ("a NET (well differentiated, G1-G3) of GEP origin (ICD-O-3 C16-C21, C25), "
+                "confirmed by a pathology result, metastatic or locally advanced")
+
+    def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
+        nets = [d for d in record.diagnoses if d.net]
+        ev = [Evidence(d.source, d.date, "diagnosis", d.display,
+                       ", ".join(filter(None, [d.site, d.differentiation and
+                                               f"{d.differentiation} differentiated"])))
+              for d in nets]
+        ev += [Evidence(h.source, h.date, "histology", h.display) for h in record.histology]
+        if not nets and not record.histology:
+            return outcome(Tri.UNKNOWN, "no neuroendocrine tumour diagnosis on record",
+                           missing=["a diagnosis of GEP-NET with its pathology report"])
+        diffs = {d.differentiation for d in nets} | {h.differentiation for h in record.histology}
+        checks = {
+            "well differentiated (not NEC)": Tri.NOT_MET if "poor" in diffs
+            else Tri.MET if "well" in diffs else Tri.UNKNOWN,
+            "GEP primary": _any_known([d.gep for d in nets]),
+            "histology-proven": Tri.MET if record.histology else Tri.UNKNOWN,
+            "advanced": _any_known([d.advanced for d in nets], absent_is=None),
+        }
+        status = all_of(checks.values())
+        failed = [k for k, v in checks.items() if v is Tri.NOT_MET]
+        unknown = [k for k, v in checks.items() if v is Tri.UNKNOWN]
+        settle = {"well differentiated (not NEC)": "the tumour's differentiation (WHO grade)",
+                  "GEP primary": "the primary site (ICD-O-3 topography)",
+                  "histology-proven": "the pathology report (histology) of the tumour",
+                  "advanced": "the stage: metastatic or locally advanced/unresectable"}
+        summary = ("not: " + ", ".join(failed)) if failed else (
+            "unknown: " + ", ".join(unknown) if unknown else "histology-proven advanced GEP-NET")
+        return outcome(status, summary, evidence=ev,
+                       missing=[settle[k] for k in unknown] if not failed else [])
+
+
+def _any_known(values: list[bool | None], absent_is: bool | None = None) -> Tri:
+    if any(v is True for v in values):
+        return Tri.MET
+    if values and all(v is False for v in values):
+        return Tri.NOT_MET
+    return Tri.of(absent_is) if absent_is is not None else Tri.UNKNOWN
+
+
+@dataclass(frozen=True)
+class Refractory:
+    """Progression during or after an SSA or a standard systemic NET therapy."""
+
+    finder_name: str = "progression"
+
+    def describe(self) -> str:
+        return ("progression (I3) during or after an SSA, everolimus, sunitinib or "
+                "chemotherapy; or attested")
+
+    def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
+        a, older = latest_answer(record, "refractory-disease")
+        if a is not None:
+            return outcome(Tri.of(a.answer), "refractory disease attested" if a.answer
+                           else "not refractory (attested)", evidence=[answer_evidence(a)],
+                           ignored=older)
+        never, _ = latest_answer(record, "prior-net-systemic-therapy")
+        therapies = [e for e in record.exposures if e.drug_class in NET_SYSTEMIC]
+        if never is not None and not never.answer and not therapies:
+            return outcome(Tri.NOT_MET, "never received an SSA or systemic NET therapy",
+                           evidence=[answer_evidence(never)])
+        ev = [Evidence(e.source, e.start, e.drug, e.drug_class) for e in therapies]
+        progressions = PROGRESSION[self.finder_name](record, ctx)
+        for when, source, text in sorted(progressions, reverse=True):
+            before = [e for e in therapies if e.start is not None and e.start <= when]
+            if before:
+                return outcome(Tri.MET, f"{text} on {when}, after {before[0].drug} "
+                               f"started {before[0].start}",
+                               evidence=[Evidence(source, when, "progression", text), *ev])
+        if not therapies:
+            return outcome(Tri.UNKNOWN, "no SSA or systemic NET therapy on record",
+                           missing=["the SSA/systemic therapy history, or an attestation "
+                                    "of refractory disease"])
+        return outcome(Tri.UNKNOWN, "no progression on record during or after therapy",
+                       evidence=ev, missing=["progression evidence during or after "
+                                             "therapy, or an attestation of refractory disease"])
+
+
+PROGRESSION: dict[str, ProgressionFinder] = {"progression": _no_progression}
+
+
+@dataclass(frozen=True)
+class UncontrolledBrainMetastases:
+    def describe(self) -> str:
+        return "known brain metastases not controlled (treated and stable ones do not count)"
+
+    def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
+        found = sorted(record.findings_of("brain_metastases"),
+                       key=lambda f: (f.date is not None, f.date))
+        ev = [Evidence(f.source, f.date, "brain metastases", "present" if f.present else
+                       "refuted", {True: "controlled", False: "uncontrolled"}.get(
+                           f.controlled)) for f in found]  # type: ignore[arg-type]
+        present = [f for f in found if f.present]
+        if present:
+            ctl = [f.controlled for f in present]
+            if False in ctl:
+                return outcome(Tri.MET, "uncontrolled brain metastases", evidence=ev)
+            if all(c is True for c in ctl):
+                return outcome(Tri.NOT_MET, "brain metastases controlled", evidence=ev)
+            a, _ = latest_answer(record, "brain-metastases-controlled")
+            if a is not None:
+                return outcome(Tri.of(not a.answer), "brain metastases " + (
+                    "controlled (attested)" if a.answer else "uncontrolled (attested)"),
+                    evidence=[*ev, answer_evidence(a)])
+            return outcome(Tri.UNKNOWN, "brain metastases, control not stated", evidence=ev,
+                           missing=["whether the brain metastases are treated and stable"])
+        if found:
+            return outcome(Tri.NOT_MET, "brain metastases refuted", evidence=ev)
+        a, _ = latest_answer(record, "known-brain-metastases")
+        if a is not None and not a.answer:
+            return outcome(Tri.NOT_MET, "no known brain metastases (attested)",
+                           evidence=[answer_evidence(a)])
+        return absent(ctx, "no record of brain metastases",
+                      "a statement on brain metastases (refuted condition or attestation)")
+
+
+@dataclass(frozen=True)
+class PriorRadiotherapyKidneyOrMarrow:
+    marrow_share: float = 0.25
+
+    def describe(self) -> str:
+        return (f"prior external-beam radiotherapy with the kidneys in the field or more than "
+                f"{self.marrow_share:.0%} of the bone marrow")
+
+    def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
+        rts = [p for p in record.procedures if p.kind == "radiotherapy" and p.external_beam]
+        ev = {p.source: Evidence(p.source, p.date, p.display,
+                                 f"kidneys in field: {_yn(p.kidneys_in_field)}; marrow share: "
+                                 + ("unknown" if p.marrow_share is None
+                                    else f"{p.marrow_share:.0%}")) for p in rts}
+        hits = [p for p in rts if p.kidneys_in_field or (p.marrow_share or 0) > self.marrow_share]
+        if hits:
+            return outcome(Tri.MET, "external-beam radiotherapy on kidneys or >25 % marrow",
+                           evidence=[ev[p.source] for p in hits])
+        doubt = [p for p in rts if p.kidneys_in_field is None or p.marrow_share is None]
+        if doubt:
+            return outcome(Tri.UNKNOWN, "radiotherapy fields not fully described",
+                           evidence=[ev[p.source] for p in doubt],
+                           missing=[f"the field of {p.display} ({p.source}): kidneys in field "
+                                    "and share of bone marrow" for p in doubt])
+        a, _ = latest_answer(record, "prior-rt-kidney-or-marrow")
+        if a is not None:
+            return outcome(Tri.of(a.answer), "attested", evidence=[answer_evidence(a)])
+        if rts:
+            return outcome(Tri.NOT_MET, "radiotherapy on record spared kidneys and marrow",
+                           evidence=list(ev.values()))
+        return absent(ctx, "no external-beam radiotherapy on record",
+                      "the radiotherapy history (fields), or an attestation of none")
+
+
+def _yn(v: bool | None) -> str:
+    return {True: "yes", False: "no"}.get(v, "unknown")  # type: ignore[arg-type]

@@ -1,0 +1,143 @@
+"""Laboratory rules: the most recent result within a freshness window against a limit."""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+
+from trialsieve.codes import LAB_TESTS
+from trialsieve.logic import Tri
+from trialsieve.record import Ignored, LabResult, PatientRecord
+from trialsieve.rules.base import Bound, Context, Evidence, Outcome, days, fmt_num, outcome
+
+OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
+
+
+def fresh_results(
+    record: PatientRecord, test: str, ctx: Context, fresh_days: int
+) -> tuple[list[LabResult], LabResult | None]:
+    """Results of `test` dated within `fresh_days` before D0, and the latest one overall.
+
+    A result exactly `fresh_days` before D0 is fresh (a limit holds at its bound).
+    """
+    dated = [r for r in record.labs_of(test) if r.date is not None and r.date <= ctx.d0]
+    last = max(dated, key=lambda r: r.date, default=None)  # type: ignore[arg-type,return-value]
+    lo = ctx.d0 - days(fresh_days)
+    return [r for r in dated if r.date >= lo], last  # type: ignore[operator]
+
+
+def _same_day_conflict(results: list[LabResult], last: LabResult) -> list[LabResult]:
+    same = [r for r in results if r.date == last.date and r.std_value is not None]
+    return same if len({r.std_value for r in same}) > 1 else []
+
+
+def _compare(value: float, comparator: str | None, op: str, limit: float) -> Tri:
+    """Compare a result that may be censored (<5, >=200) against a limit."""
+    lo = hi = value
+    if comparator in ("<", "<="):
+        lo = float("-inf")
+    elif comparator in (">", ">="):
+        hi = float("inf")
+    ends = {OPS[op](lo, limit), OPS[op](hi, limit)}
+    return Tri.of(ends.pop()) if len(ends) == 1 else Tri.UNKNOWN
+
+
+@dataclass(frozen=True)
+class LabThreshold:
+    """The latest `test` result within `fresh_days` before D0 satisfies `op limit`.
+
+    With `uln=True` the limit is a multiple of the upper limit of normal reported with
+    that same result. `context` tests are shown but cannot satisfy the rule (eGFR for
+    a 51Cr-EDTA GFR).
+    """
+
+    test: str
+    op: str
+    limit: float
+    uln: bool = False
+    fresh_days: int = 28
+    context: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return LAB_TESTS[self.test].label
+
+    def limit_text(self) -> str:
+        unit = "x ULN" if self.uln else LAB_TESTS[self.test].unit
+        return f"{self.op} {fmt_num(self.limit)} {unit}"
+
+    def describe(self) -> str:
+        return (f"latest {self.label} within {self.fresh_days} days before D0 "
+                f"{self.limit_text()}")
+
+    def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
+        fresh, last = fresh_results(record, self.test, ctx, self.fresh_days)
+        ctx_ev = [_context_evidence(r) for t in self.context for r in record.labs_of(t)]
+        settle = (f"{self.label} result dated from {ctx.d0 - days(self.fresh_days)} "
+                  f"to {ctx.d0}")
+        if not fresh:
+            return self._stale(last, settle, ctx_ev)
+        pick = max(fresh, key=lambda r: r.date)  # type: ignore[arg-type,return-value]
+        ignored = [Ignored(r.source, f"older than the {self.label} of {pick.date}")
+                   for r in fresh if r.date != pick.date]
+        bound = Bound("d0", "until", pick.date + days(self.fresh_days),  # type: ignore[operator]
+                      f"{self.label} of {pick.date} is valid for D0 up to this date",
+                      pick.source)
+        conflict = _same_day_conflict(fresh, pick)
+        if conflict:
+            shown = " and ".join(r.shown() for r in conflict)
+            return outcome(Tri.UNKNOWN, f"{self.label}: two results on {pick.date} disagree",
+                           evidence=[_evidence(r) for r in conflict] + ctx_ev,
+                           missing=[f"which {self.label} of {pick.date} is valid ({shown})"],
+                           bounds=[bound])
+        return self._judge(pick, bound, ignored, ctx_ev)
+
+    def _stale(self, last: LabResult | None, settle: str, ctx_ev: list) -> Outcome:
+        if last is None:
+            return outcome(Tri.UNKNOWN, f"no {self.label} result", missing=[settle],
+                           evidence=ctx_ev)
+        return outcome(
+            Tri.UNKNOWN,
+            f"{self.label} of {last.date} is older than {self.fresh_days} days before D0",
+            ignored=[Ignored(last.source, f"dated {last.date}: more than "
+                             f"{self.fresh_days} days before D0")],
+            missing=[settle],
+            evidence=ctx_ev,
+            bounds=[Bound("d0", "until", last.date + days(self.fresh_days),  # type: ignore[operator]
+                          f"{self.label} of {last.date} is valid for D0 up to this date",
+                          last.source)],
+        )
+
+    def _judge(self, r: LabResult, bound: Bound, ignored: list, ctx_ev: list) -> Outcome:
+        ev = _evidence(r)
+        if r.std_value is None:
+            return outcome(Tri.UNKNOWN, f"{self.label} {r.shown()}: unit not convertible",
+                           evidence=[ev], missing=[f"a {self.label} in a convertible unit"])
+        limit = self.limit
+        if self.uln:
+            if r.std_ref_high is None:
+                return outcome(Tri.UNKNOWN, f"{self.label} {r.shown()} has no reference range",
+                               evidence=[ev, *ctx_ev], ignored=ignored, bounds=[bound],
+                               missing=[f"the upper limit of normal of {r.source}"])
+            limit = self.limit * r.std_ref_high
+        status = _compare(r.std_value, r.comparator, self.op, limit)
+        verb = {Tri.MET: "meets", Tri.NOT_MET: "fails", Tri.UNKNOWN: "cannot be judged against"}
+        summary = f"{self.label} {r.shown()} on {r.date} {verb[status]} {self.limit_text()}"
+        missing = [] if status is not Tri.UNKNOWN else [f"an uncensored {self.label} value"]
+        return outcome(status, summary, evidence=[ev, *ctx_ev], ignored=ignored,
+                       bounds=[bound], missing=missing)
+
+
+def _evidence(r: LabResult) -> Evidence:
+    unit = LAB_TESTS[r.test].unit
+    note = None
+    if r.std_value is not None and r.unit != unit:
+        note = f"= {r.std_value:.4g} {unit}"
+    if r.ref_high is not None:
+        note = (note + "; " if note else "") + f"ULN {r.ref_high:g} {r.ref_unit or r.unit}"
+    return Evidence(r.source, r.date, LAB_TESTS[r.test].label, r.shown(), note)
+
+
+def _context_evidence(r: LabResult) -> Evidence:
+    return Evidence(r.source, r.date, LAB_TESTS[r.test].label, r.shown(),
+                    "context only: does not satisfy this criterion")

@@ -1,0 +1,96 @@
+"""Rules on the person: age, performance status, consent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from trialsieve.logic import Tri
+from trialsieve.record import Ignored, PatientRecord
+from trialsieve.rules.attest import answer_evidence, latest_answer
+from trialsieve.rules.base import Bound, Context, Evidence, Outcome, days, outcome
+
+
+def birthday(born: date, years: int) -> date:
+    try:
+        return born.replace(year=born.year + years)
+    except ValueError:  # born on 29 February: the birthday is 1 March in common years
+        return date(born.year + years, 3, 1)
+
+
+@dataclass(frozen=True)
+class AgeAtLeast:
+    years: int
+
+    def describe(self) -> str:
+        return f"age >= {self.years} years on the inclusion date"
+
+    def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
+        p = record.patient
+        if p.birth_date is None:
+            return outcome(Tri.UNKNOWN, "birth date unknown", missing=["the birth date"])
+        turns = birthday(p.birth_date, self.years)
+        age = ctx.inclusion.year - p.birth_date.year - (
+            (ctx.inclusion.month, ctx.inclusion.day) < (p.birth_date.month, p.birth_date.day))
+        ev = Evidence(p.source, p.birth_date, "birth date", f"age {age} at inclusion")
+        bound = Bound("inclusion", "from", turns, f"{self.years}th birthday", p.source)
+        return outcome(Tri.of(ctx.inclusion >= turns), f"age {age} on {ctx.inclusion}",
+                       evidence=[ev], bounds=[bound])
+
+
+@dataclass(frozen=True)
+class EcogAtMost:
+    score: int
+    fresh_days: int = 28
+
+    def describe(self) -> str:
+        return f"latest ECOG within {self.fresh_days} days before D0 <= {self.score}"
+
+    def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
+        dated = [e for e in record.ecog if e.date is not None and e.date <= ctx.d0]
+        lo = ctx.d0 - days(self.fresh_days)
+        settle = f"an ECOG performance status assessed from {lo} to {ctx.d0}"
+        if not dated:
+            return outcome(Tri.UNKNOWN, "no ECOG performance status", missing=[settle])
+        last = max(dated, key=lambda e: e.date)  # type: ignore[arg-type,return-value]
+        bound = Bound("d0", "until", last.date + days(self.fresh_days),  # type: ignore[operator]
+                      f"ECOG of {last.date} is valid for D0 up to this date", last.source)
+        ignored = [Ignored(e.source, f"older than the ECOG of {last.date}")
+                   for e in dated if e is not last]
+        ev = Evidence(last.source, last.date, "ECOG performance status", str(last.score))
+        if last.date < lo:  # type: ignore[operator]
+            return outcome(Tri.UNKNOWN, f"ECOG of {last.date} is older than "
+                           f"{self.fresh_days} days before D0", missing=[settle],
+                           ignored=[*ignored, Ignored(last.source, "too old")], bounds=[bound])
+        same_day = {e.score for e in dated if e.date == last.date}
+        if len(same_day) > 1:
+            return outcome(Tri.UNKNOWN, f"ECOG scores of {last.date} disagree: "
+                           f"{sorted(same_day)}", evidence=[ev], bounds=[bound],
+                           missing=[f"which ECOG of {last.date} is valid"])
+        return outcome(Tri.of(last.score <= self.score), f"ECOG {last.score} on {last.date}",
+                       evidence=[ev], ignored=ignored, bounds=[bound])
+
+
+@dataclass(frozen=True)
+class ConsentBeforeInclusion:
+    """Written informed consent, active, dated on or before the inclusion date."""
+
+    def describe(self) -> str:
+        return "research consent (active) dated on or before inclusion, or attested"
+
+    def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
+        ok = [c for c in record.consents if c.date is not None and c.date <= ctx.inclusion]
+        if ok:
+            c = max(ok, key=lambda c: c.date)  # type: ignore[arg-type,return-value]
+            return outcome(Tri.MET, f"written consent dated {c.date}",
+                           evidence=[Evidence(c.source, c.date, "research consent", c.status)],
+                           bounds=[Bound("inclusion", "from", c.date,  # type: ignore[arg-type]
+                                         "consent date", c.source)])
+        a, older = latest_answer(record, "informed-consent")
+        if a is not None:
+            return outcome(Tri.of(a.answer), "consent attested" if a.answer else
+                           "consent not obtained (attested)", evidence=[answer_evidence(a)],
+                           ignored=older)
+        late = [Ignored(c.source, "consent dated after inclusion") for c in record.consents]
+        return outcome(Tri.UNKNOWN, "no written informed consent on record", ignored=late,
+                       missing=[f"signed informed consent dated on or before {ctx.inclusion}"])

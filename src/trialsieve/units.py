@@ -1,0 +1,89 @@
+"""Unit conversion through pint with UCUM parsing (ucumvert).
+
+The registry takes about 0.6 s to build, so it is built lazily, only when a value is
+not already in the unit a rule asks for. Molar <-> mass conversions need the analyte's
+molar mass, which comes from the code table (codes.LAB_TESTS), not from this module.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+
+class UnitError(ValueError):
+    """A unit that cannot be parsed or converted to the unit a rule needs."""
+
+
+@cache
+def _registry() -> Any:
+    from ucumvert import PintUcumRegistry
+
+    return PintUcumRegistry()
+
+
+def _annotations(code: str) -> tuple[str, ...]:
+    parts, depth, cur = [], 0, ""
+    for ch in code:
+        if ch == "{":
+            depth, cur = depth + 1, ""
+        elif ch == "}":
+            depth -= 1
+            parts.append(cur)
+        elif depth:
+            cur += ch
+    return tuple(sorted(parts))
+
+
+def _strip(code: str) -> str:
+    out, depth = "", 0
+    for ch in code:
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif not depth:
+            out += ch
+    return out.strip() or "1"
+
+
+@cache
+def _factor(source: str, target: str, molar_mass: float | None) -> float:
+    """Multiplier taking a value in UCUM unit `source` to UCUM unit `target`."""
+    # UCUM annotations ({1.73_m2}, {INR}) carry meaning pint drops: they must agree.
+    if _annotations(source) != _annotations(target):
+        raise UnitError(f"unit {source!r} cannot be converted to {target!r}")
+    ureg = _registry()
+    try:
+        src = ureg.from_ucum(_strip(source))
+        dst = ureg.from_ucum(_strip(target))
+    except Exception as exc:  # ucumvert raises lark and pint errors alike
+        raise UnitError(f"unit {source!r} is not a valid UCUM unit") from exc
+    try:
+        return float((src).to(dst).magnitude)
+    except Exception:
+        pass
+    if molar_mass:
+        g_per_mol = ureg.from_ucum("g/mol") * molar_mass
+        for candidate in (src * g_per_mol, src / g_per_mol):
+            try:
+                return float(candidate.to(dst).magnitude)
+            except Exception:
+                continue
+    raise UnitError(f"unit {source!r} cannot be converted to {target!r}")
+
+
+def convert(value: float, source: str, target: str, molar_mass: float | None = None) -> float:
+    """Convert `value` from UCUM `source` to UCUM `target`; raise UnitError when impossible."""
+    if source == target:
+        return value
+    # Rounded so that 90 g/L is exactly 9 g/dL at a bound, not 8.999999999.
+    return round(value * _factor(source, target, molar_mass), 9)
+
+
+def is_unit_parseable(code: str) -> bool:
+    try:
+        _registry().from_ucum(_strip(code))
+    except Exception:
+        return False
+    return True
