@@ -31,6 +31,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=["table", "json"], default="table")
     c = sub.add_parser("criteria", help="list the protocol's criteria and their readings")
     c.add_argument("--format", choices=["table", "json"], default="table")
+    r = sub.add_parser("recist", help="RECIST 1.1 time-point table from FHIR or a CSV of "
+                       "measurements")
+    r.add_argument("path")
+    r.add_argument("--format", choices=["table", "json"], default="table")
     return p
 
 
@@ -79,7 +83,39 @@ def _criteria(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"screen": _screen, "criteria": _criteria}
+def _recist(args: argparse.Namespace) -> int:
+    from trialsieve.clinical.recist import assess, format_table, timepoints_to_json
+    from trialsieve.clinical.recist_csv import MeasurementError, read_measurements_csv
+
+    if args.path.endswith(".csv"):
+        try:
+            series = {"measurements": read_measurements_csv(args.path)}
+        except (MeasurementError, OSError) as exc:
+            print(f"trialsieve: error: {exc}", file=sys.stderr)
+            return 2
+    else:
+        from trialsieve.fhir.reader import read
+        from trialsieve.imaging import recist_series
+
+        series = {f"{rec.patient.id} {modality}": scans for rec in read(args.path).records
+                  for modality, scans in recist_series(rec.imaging).items()}
+    if not any(series.values()):
+        print(f"trialsieve: error: {args.path}: no CT or MRI lesion measurements",
+              file=sys.stderr)
+        return 2
+    try:
+        assessed = {name: assess(scans) for name, scans in series.items() if scans}
+    except ValueError as exc:
+        print(f"trialsieve: error: {args.path}: {exc}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        print(json.dumps({k: timepoints_to_json(v) for k, v in assessed.items()}, indent=2))
+    else:
+        print("\n\n".join(f"{name}\n{format_table(points)}" for name, points in assessed.items()))
+    return 0
+
+
+COMMANDS = {"screen": _screen, "criteria": _criteria, "recist": _recist}
 
 if __name__ == "__main__":
     sys.exit(main())

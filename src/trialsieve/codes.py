@@ -258,6 +258,31 @@ ATTESTATIONS: dict[str, str] = {
     "condition uncontrolled by treatment that may interfere with the study",
     "pregnant": "Pregnant",
     "lactating": "Lactating",
-    "diffuse-marrow-infiltration": "Diffuse bone marrow infiltration on 68Ga PET/CT confirmed "
-    "by MRI",
+}
+
+# --- imaging (mCODE TumorSize and project codes) -----------------------------------
+DICOM = "http://dicom.nema.org/resources/ontology/DCM"
+TUMOR_SIZE = (LOINC, "21889-1")
+LONGEST_DIMENSION = (LOINC, "33728-7")
+OTHER_DIMENSION = (LOINC, "33729-5")
+# Study codes (DiagnosticReport.code, ImagingStudy.modality / procedureCode) -> modality.
+STUDY_MODALITIES: dict[Code, str] = {
+    (PROJECT, "ct"): "CT", (PROJECT, "mri"): "MRI", (PROJECT, "sstr-pet"): "SSTR_PET",
+    (PROJECT, "sstr-spect"): "SSTR_SPECT", (DICOM, "CT"): "CT", (DICOM, "MR"): "MRI",
+}  # fmt: skip
+SLICE_THICKNESS_EXT = PROJECT + "/slice-thickness-mm"
+MARROW_INFILTRATION = (PROJECT, "diffuse-marrow-infiltration")
+NET_SYMPTOM = (PROJECT, "net-symptom")  # Observation.category of a hormone-related symptom
+# TumorSize components with project codes: (value kind, Lesion field).
+LESION_COMPONENTS: dict[str, tuple[str, str]] = {
+    "short-axis": ("mm", "short_axis_mm"),
+    "transaxial-diameter": ("mm", "transaxial_mm"),
+    "krenning-grade": ("int", "krenning"),
+    "nodal": ("bool", "nodal"),
+    "target": ("bool", "target"),
+    "new-lesion": ("bool", "new"),
+    "previously-irradiated": ("bool", "irradiated"),
+    "too-small": ("bool", "too_small"),
+    "disappeared": ("bool", "disappeared"),
+    "nontarget-status": ("code", "nontarget_status"),
 }

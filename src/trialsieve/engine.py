@@ -90,7 +90,7 @@ def visible_record(record: PatientRecord, as_of: date) -> tuple[PatientRecord, l
         return kept
 
     fields = ("diagnoses", "histology", "labs", "exposures", "procedures", "findings", "ecog",
-              "consents", "attestations", "imaging")
+              "consents", "attestations", "imaging", "symptoms")
     view = replace(record, **{f: keep(getattr(record, f)) for f in fields})
     return view, later
 
@@ -106,4 +106,19 @@ def screen(protocol: Protocol, record: PatientRecord, dates: Dates,
                                     for i in later)]
     return ScreeningResult(protocol, record.patient.id, dates, policy, verdict(results),
                            results, tuple(warnings), tuple(record.ignored + later),
-                           record.counts)
+                           _counts(record.counts, view, later))
+
+
+def _counts(counts: dict, view: PatientRecord, later: list[Ignored]) -> dict:
+    """The reader's counts, with resources set aside as dated after as-of moved from used
+    to ignored (a resource still counts as used while any fact it gave is in view)."""
+    kept = {getattr(item, "source", "").split("#")[0]
+            for name, items in vars(view).items() if name not in ("ignored", "warnings")
+            and isinstance(items, list) for item in items}
+    out = {t: dict(c) for t, c in counts.items()}
+    for source in dict.fromkeys(i.source.split("#")[0] for i in later):
+        c = out.get(source.split("/")[0])
+        if source not in kept and c is not None and c.get("used", 0) > 0:
+            c["used"] -= 1
+            c["ignored"] = c.get("ignored", 0) + 1
+    return out

@@ -129,6 +129,55 @@ class Attestation:
 
 
 @dataclass(frozen=True)
+class Lesion:
+    """One lesion as measured on one imaging study (mCODE TumorSize on a Tumor)."""
+
+    source: str
+    study: str  # the study's resource id ("ImagingStudy/ct-1")
+    lesion_id: str  # the Tumor BodyStructure identifier: stable across studies
+    organ: str = "unknown"
+    nodal: bool = False
+    longest_mm: float | None = None
+    short_axis_mm: float | None = None
+    transaxial_mm: float | None = None  # on the CT of a PET/CT
+    krenning: int | None = None  # Rotterdam / Krenning visual grade 0-4
+    new: bool = False
+    irradiated: bool | None = None
+    target: bool = False
+    nontarget_status: str | None = None  # present / absent / unequivocal_progression
+    too_small: bool = False
+    disappeared: bool = False
+
+
+@dataclass(frozen=True)
+class Study:
+    """An imaging study: CT, MRI, SSTR PET/CT (68Ga/64Cu) or SSTR SPECT/CT."""
+
+    source: str
+    date: date | None
+    modality: str  # CT, MRI, SSTR_PET, SSTR_SPECT
+    slice_thickness_mm: float | None = None
+    lesions: tuple[Lesion, ...] = ()
+    marrow_infiltration: bool | None = None  # diffuse bone-marrow infiltration seen
+
+    @property
+    def baseline_label(self) -> str | None:
+        """The I12 baseline assessment this study stands for."""
+        return {"SSTR_PET": "68Ga PET/CT", "MRI": "MRI/CT", "CT": "MRI/CT"}.get(self.modality)
+
+
+@dataclass(frozen=True)
+class Symptom:
+    """A hormone-related symptom recording: daily frequency and/or CTCAE v4.03 grade."""
+
+    source: str
+    symptom: str
+    date: date | None
+    frequency: float | None = None
+    grade: int | None = None
+
+
+@dataclass(frozen=True)
 class Ignored:
     source: str
     reason: str
@@ -159,7 +208,8 @@ class PatientRecord:
     ecog: list[Ecog] = field(default_factory=list)
     consents: list[ConsentRecord] = field(default_factory=list)
     attestations: list[Attestation] = field(default_factory=list)
-    imaging: list = field(default_factory=list)  # imaging studies: filled by the imaging reader
+    imaging: list[Study] = field(default_factory=list)
+    symptoms: list[Symptom] = field(default_factory=list)
     ignored: list[Ignored] = field(default_factory=list)  # records not counted, with why
     warnings: list[Warning] = field(default_factory=list)
     # resources by type: read (for this patient), used (became a fact), ignored

@@ -36,12 +36,18 @@ def _annotations(code: str) -> tuple[str, ...]:
 
 
 def _strip(code: str) -> str:
-    out, depth = "", 0
+    """The unit without its annotations. An annotation that stands for a whole term
+    ("mL/min/{1.73_m2}", "{cells}/uL") is the unit 1 in UCUM, so it becomes "1"."""
+    out, depth, alone = "", 0, False
     for ch in code:
         if ch == "{":
+            if not depth:
+                alone = out.rstrip() == "" or out.rstrip()[-1] in "/.("
             depth += 1
         elif ch == "}":
             depth -= 1
+            if not depth and alone:
+                out += "1"
         elif not depth:
             out += ch
     return out.strip() or "1"

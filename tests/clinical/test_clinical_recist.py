@@ -406,6 +406,19 @@ def test_timepoints_to_json():
     assert data[1]["change_from_nadir_mm"] == 5
 
 
+def test_unmeasured_baseline_target_makes_follow_ups_not_evaluable():
+    baseline = scan(0, target("L1", 30), target("P1", None, "lung"))
+    points = assess([baseline, scan(1, target("L1", 30), target("P1", 20, "lung"))])
+    assert points[0].sum_mm is None
+    assert "baseline targets not measured: P1" in points[0].notes
+    assert (points[1].target, points[1].nadir_mm) == (Response.NE, None)
+
+
+def test_modality_change_is_noted():
+    points = assess([scan(0, target("L1", 30)), scan(1, target("L1", 30), modality="MRI")])
+    assert points[1].notes == ("modality MRI differs from baseline CT",)
+
+
 def test_invalid_inputs_are_rejected():
     with pytest.raises(ValueError):
         LesionMeasurement("L1", "liver", nontarget_status="bigger")

@@ -442,7 +442,14 @@ def overall_response(target: Response, nontarget: Response, new_lesion: bool) ->
 
 @dataclass(frozen=True)
 class TimePoint:
-    """Assessment of one scan. Changes are None at the baseline or when unknown."""
+    """Assessment of one scan.
+
+    ``nadir_mm`` is the nadir *before* this scan (smallest complete sum of the
+    earlier scans of the series, baseline included), the reference for PD.
+    Changes are None at the baseline or when a sum is unknown. ``reasons``
+    explain a PD; ``notes`` flag data problems. ``restarts_series``: with
+    ``restart_after_pd`` this PD scan is the baseline of the scans after it.
+    """
 
     date: date
     is_baseline: bool
@@ -580,8 +587,9 @@ def _follow_up_notes(series: _Series, scan: Scan, current: TargetSum | None) -> 
 
 
 def _update_nadir(series: _Series, scan: Scan, total: Fraction | None) -> None:
-    # The nadir is the smallest complete sum so far, baseline included.
-    if total is not None and (series.nadir is None or total < series.nadir):
+    # The nadir is the smallest complete sum so far, baseline included; with
+    # no complete baseline sum there is no reference at all (all NE).
+    if series.nadir is not None and total is not None and total < series.nadir:
         series.nadir = total
         series.nadir_date = scan.date
 
@@ -601,8 +609,10 @@ def assess(scans: list[Scan] | tuple[Scan, ...], restart_after_pd: bool = False)
     for scan in ordered[1:]:
         point = _follow_up(series, scan)
         if restart_after_pd and point.overall is Response.PD:
-            point = replace(point, restarts_series=True)
             series = _start_series(scan)
+            # The PD scan is also the new baseline: show its target-set problems.
+            extra = tuple(f"new baseline: {m}" for m in series.notes + check_target_set(scan))
+            point = replace(point, restarts_series=True, notes=point.notes + extra)
         points.append(point)
     return points
 

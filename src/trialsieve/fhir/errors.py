@@ -8,6 +8,7 @@ class InputError(Exception):
 
     def __init__(self, file: str, message: str, resource: str = "", field: str = "") -> None:
         self.file, self.resource, self.field = file, resource, field
+        self.message = message
         where = ": ".join(x for x in (file, resource, field) if x)
         super().__init__(f"{where}: {message}")
 
@@ -18,3 +19,11 @@ class FieldError(ValueError):
     def __init__(self, field: str, message: str) -> None:
         self.field = field
         super().__init__(message)
+
+
+class Skip(Exception):
+    """The resource is read but does not count (status, no value): listed as ignored."""
+
+
+class NotRelevant(Skip):
+    """No criterion reads this resource: counted only."""

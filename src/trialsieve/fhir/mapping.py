@@ -10,8 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 from trialsieve import codes as C
-from trialsieve.fhir.errors import FieldError
+from trialsieve.fhir import imaging
+from trialsieve.fhir.errors import FieldError, NotRelevant, Skip
 from trialsieve.fhir.values import (
+    check_status,
     codings,
     concept_text,
     effective,
@@ -35,27 +37,11 @@ from trialsieve.record import (
 )
 from trialsieve.units import UnitError, convert
 
-
-class Skip(Exception):
-    """The resource is read but does not count (status, no value): listed as ignored."""
-
-
-class NotRelevant(Skip):
-    """No criterion reads this resource: counted only."""
-
-
 Fact = Any
 Lookup = Callable[[str], dict | None]  # resolves a reference id to a resource in the input
 
 VOID_STATUS = {"entered-in-error", "cancelled", "not-taken", "not-done", "refuted",
                "rejected", "revoked", "inactive-consent"}
-
-
-def _status(res: dict, void: set[str]) -> str:
-    status = get_str(res, "status") or ""
-    if status in void:
-        raise Skip(f"status {status}")
-    return status
 
 
 def _src(res: dict) -> str:
@@ -64,8 +50,15 @@ def _src(res: dict) -> str:
 
 # --- Observation ------------------------------------------------------------------
 def observation(res: dict, lookup: Lookup) -> list[Fact]:
-    _status(res, {"entered-in-error", "cancelled", "registered"})
+    check_status(res, {"entered-in-error", "cancelled", "registered"})
     codes = set(codings(res.get("code"), "code"))
+    if C.TUMOR_SIZE in codes:
+        return imaging.tumour_size(res, lookup)
+    if C.MARROW_INFILTRATION in codes:
+        return imaging.marrow(res, lookup)
+    categories = {c for cat in get_list(res, "category") for c in codings(cat, "category")}
+    if C.NET_SYMPTOM in categories:
+        return imaging.symptom(res, lookup)
     when, _, field = effective(res, "effective")
     when = when or parse_date(res.get("issued"), "issued")
     for code in codes:
@@ -90,11 +83,11 @@ def _lab(res: dict, test: C.LabTest, when: Any) -> LabResult:
     src = _src(res)
     if "valueQuantity" in res:
         q = get_dict(res, "valueQuantity")
-        value = get_number(q, "value")
+        value = _number(q, "value", "valueQuantity")
         if value is None:
             raise FieldError("valueQuantity.value", "missing")
-        unit = get_str(q, "code") or get_str(q, "unit") or ""
-        comparator = get_str(q, "comparator")
+        unit = _str(q, "code", "valueQuantity") or _str(q, "unit", "valueQuantity") or ""
+        comparator = _str(q, "comparator", "valueQuantity")
         high, ref_unit = _ref_high(res)
         std = _convert(value, unit, test, "valueQuantity.code")
         std_high = (_convert(high, ref_unit or unit, test, "referenceRange.high.code")
@@ -109,6 +102,22 @@ def _lab(res: dict, test: C.LabTest, when: Any) -> LabResult:
     if not coded:
         raise Skip("no value (dataAbsentReason or empty)")
     return LabResult(src, test.key, when, None, "", coded_value=coded)
+
+
+def _number(obj: dict, key: str, path: str) -> float | None:
+    """get_number, with the error naming the full field path (valueQuantity.value)."""
+    try:
+        return get_number(obj, key)
+    except FieldError as exc:
+        raise FieldError(f"{path}.{exc.field}", str(exc)) from exc
+
+
+def _str(obj: dict, key: str, path: str) -> str | None:
+    """get_str, with the error naming the full field path (valueQuantity.code)."""
+    try:
+        return get_str(obj, key)
+    except FieldError as exc:
+        raise FieldError(f"{path}.{exc.field}", str(exc)) from exc
 
 
 class UnitProblem(FieldError):
@@ -126,7 +135,9 @@ def _ref_high(res: dict) -> tuple[float | None, str | None]:
     for rr in get_list(res, "referenceRange"):
         if isinstance(rr, dict) and isinstance(rr.get("high"), dict):
             high = rr["high"]
-            return get_number(high, "value"), get_str(high, "code") or get_str(high, "unit")
+            return (_number(high, "value", "referenceRange.high"),
+                    _str(high, "code", "referenceRange.high")
+                    or _str(high, "unit", "referenceRange.high"))
     return None, None
 
 
@@ -244,7 +255,7 @@ def _tumour(res: dict, codes: list, when: Any, text: str) -> Diagnosis | None:
 
 # --- Medicines --------------------------------------------------------------------
 def medication(res: dict, lookup: Lookup) -> list[Fact]:
-    status = _status(res, VOID_STATUS | {"draft", "unknown"})
+    status = check_status(res, VOID_STATUS | {"draft", "unknown"})
     concept = res.get("medicationCodeableConcept")
     med = None
     if concept is None and "medicationReference" in res:
@@ -301,7 +312,7 @@ def _ssa_form(res: dict, med: dict | None, codes: list, name: str) -> str | None
 
 # --- Procedure --------------------------------------------------------------------
 def procedure(res: dict, lookup: Lookup) -> list[Fact]:
-    _status(res, VOID_STATUS | {"preparation", "unknown"})
+    check_status(res, VOID_STATUS | {"preparation", "unknown"})
     codes = set(codings(res.get("code"), "code"))
     cats = set(codings(res.get("category"), "category"))
     both = codes | cats
@@ -329,13 +340,13 @@ def procedure(res: dict, lookup: Lookup) -> list[Fact]:
 
 # --- Consent and questionnaires ---------------------------------------------------
 def consent(res: dict, lookup: Lookup) -> list[Fact]:
-    status = _status(res, {"entered-in-error", "rejected", "inactive", "draft", "proposed"})
+    status = check_status(res, {"entered-in-error", "rejected", "inactive", "draft", "proposed"})
     when = parse_date(res.get("dateTime"), "dateTime")
     return [ConsentRecord(_src(res), when, status)]
 
 
 def questionnaire_response(res: dict, lookup: Lookup) -> list[Fact]:
-    _status(res, {"entered-in-error", "stopped", "in-progress"})
+    check_status(res, {"entered-in-error", "stopped", "in-progress"})
     when = parse_date(res.get("authored"), "authored")
     by = _who(res.get("author"))
     facts = []
@@ -361,4 +372,6 @@ MAPPERS: dict[str, Callable[[dict, Lookup], list[Fact]]] = {
     "Procedure": procedure,
     "Consent": consent,
     "QuestionnaireResponse": questionnaire_response,
+    "DiagnosticReport": imaging.study,
+    "ImagingStudy": imaging.study,
 }

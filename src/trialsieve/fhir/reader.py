@@ -14,13 +14,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from trialsieve.fhir.errors import FieldError, InputError
-from trialsieve.fhir.mapping import MAPPERS, NotRelevant, Skip
+from trialsieve.fhir.errors import FieldError, InputError, NotRelevant, Skip
+from trialsieve.fhir.imaging import MarrowFinding
+from trialsieve.fhir.mapping import MAPPERS
 from trialsieve.fhir.resource_types import R4_RESOURCE_TYPES
 from trialsieve.fhir.values import get_str, parse_date, reference_id
 from trialsieve.record import (
     Diagnosis,
     Ignored,
+    Lesion,
     Patient,
     PatientRecord,
     Warning,
@@ -58,7 +60,8 @@ def load(path: str | Path) -> Loaded:
             if not p.is_dir():
                 raise
             # A folder may hold other files (a bulk export's log.ndjson): say so, go on.
-            loaded.warnings.append(Warning(str(f), "", "resourceType", f"{exc}: file skipped"))
+            loaded.warnings.append(Warning(str(f), "", "resourceType",
+                                           f"{exc.message}: file skipped"))
     return loaded
 
 
@@ -78,7 +81,11 @@ def _resources(f: Path) -> Iterator[dict]:
         return
     doc = _parse(str(f), text, "")
     if doc.get("resourceType") == "Bundle":
-        for i, entry in enumerate(doc.get("entry") or []):
+        entries = doc.get("entry") or []
+        if not isinstance(entries, list):
+            raise InputError(str(f), f"expected a list, found {type(entries).__name__}",
+                             f"Bundle/{doc.get('id', '?')}", "entry")
+        for i, entry in enumerate(entries):
             res = entry.get("resource") if isinstance(entry, dict) else None
             if not isinstance(res, dict):
                 raise InputError(str(f), "entry without a resource object",
@@ -164,6 +171,7 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup) -> PatientRecord:
     rec = PatientRecord(patient=Patient(pid, None, None, f"Patient/{pid}"), file=files[0])
     counts: dict[str, dict[str, int]] = defaultdict(lambda: {"read": 0, "used": 0,
                                                              "ignored": 0})
+    pending: list = []
     if patient_res is None:
         rec.warnings.append(Warning(files[0], f"Patient/{pid}", "subject",
                                     "referenced patient has no Patient resource here: "
@@ -193,7 +201,8 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup) -> PatientRecord:
             continue
         counts[rtype]["used"] += 1
         for fact in facts:
-            _add(rec, fact)
+            _add(rec, fact, pending)
+    _attach(rec, pending)
     _finish(rec)
     rec.counts = dict(counts)
     return rec
@@ -207,11 +216,31 @@ def _patient(res: dict) -> Patient:
 
 _LISTS = {"Diagnosis": "diagnoses", "Histology": "histology", "LabResult": "labs",
           "Exposure": "exposures", "ProcedureRecord": "procedures", "Finding": "findings",
-          "Ecog": "ecog", "ConsentRecord": "consents", "Attestation": "attestations"}
+          "Ecog": "ecog", "ConsentRecord": "consents", "Attestation": "attestations",
+          "Study": "imaging", "Symptom": "symptoms"}
 
 
-def _add(rec: PatientRecord, fact: object) -> None:
-    getattr(rec, _LISTS[type(fact).__name__]).append(fact)
+def _add(rec: PatientRecord, fact: object, pending: list) -> None:
+    if isinstance(fact, Lesion | MarrowFinding):
+        pending.append(fact)  # attached to its study once the whole input is read
+    else:
+        getattr(rec, _LISTS[type(fact).__name__]).append(fact)
+
+
+def _attach(rec: PatientRecord, pending: list) -> None:
+    """Put each lesion measurement and marrow finding on the study it was derived from."""
+    studies = {s.source: s for s in rec.imaging}
+    for fact in pending:
+        study = studies.get(fact.study)
+        if study is None:
+            rec.warnings.append(Warning(rec.file, fact.source, "derivedFrom",
+                                        f"study {fact.study} not found: measurement not used"))
+            rec.ignored.append(Ignored(fact.source, f"its study {fact.study} is not in the input"))
+        elif isinstance(fact, Lesion):
+            studies[fact.study] = replace(study, lesions=study.lesions + (fact,))
+        else:
+            studies[fact.study] = replace(study, marrow_infiltration=fact.present)
+    rec.imaging = sorted(studies.values(), key=lambda s: (s.date is None, s.date))
 
 
 def _finish(rec: PatientRecord) -> None:

@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Any
 
-from trialsieve.fhir.errors import FieldError
+from trialsieve.fhir.errors import FieldError, Skip
 
 _DATE = re.compile(r"^(\d{4})(-(\d{2})(-(\d{2}))?)?")
 
@@ -114,3 +114,11 @@ def reference_id(ref: Any) -> str | None:
     if r.startswith("urn:uuid:"):
         return r[len("urn:uuid:"):]
     return r.rstrip("/").split("/")[-1]
+
+
+def check_status(res: dict, void: set[str]) -> str:
+    """The resource's status, or Skip when that status means it must not count."""
+    status = get_str(res, "status") or ""
+    if status in void:
+        raise Skip(f"status {status}")
+    return status

@@ -9,7 +9,7 @@ from __future__ import annotations
 from trialsieve.logic import Tri
 from trialsieve.protocol import EXCLUSION, INCLUSION, Criterion, Protocol
 from trialsieve.rules.attest import Attested
-from trialsieve.rules.base import AllOf, NotImplemented
+from trialsieve.rules.base import AllOf
 from trialsieve.rules.baseline import BaselineWithin
 from trialsieve.rules.disease import (
     GepNet,
@@ -17,6 +17,7 @@ from trialsieve.rules.disease import (
     Refractory,
     UncontrolledBrainMetastases,
 )
+from trialsieve.rules.imaging import DiffuseMarrowInfiltration, ProgressionWithin, TargetLesion
 from trialsieve.rules.labs import LabThreshold
 from trialsieve.rules.patient import AgeAtLeast, ConsentBeforeInclusion, EcogAtMost
 from trialsieve.rules.reproduction import (
@@ -68,7 +69,7 @@ READINGS: dict[str, tuple[str, str, object]] = {
                "transaxial diameter > +30 %, same modality), or (c) clinical and biochemical "
                "progression, within the 12 months before inclusion. Judgement: the 12-month "
                "window also applies to (c).",
-               NotImplemented("imaging and progression (RECIST 1.1, SSTR, clinical+biochemical)")),
+               ProgressionWithin(12)),
     "INCL04": ("refractory to SSA/systemic therapy",
                "Progression during or after an SSA or a standard systemic NET therapy "
                "(everolimus, sunitinib, chemotherapy); not met when the patient never received "
@@ -116,7 +117,7 @@ READINGS: dict[str, tuple[str, str, object]] = {
                "of the 68Ga PET/CT; RECIST-measurable and progressive on MRI (CT when MRI not "
                "applicable): judgement, +20 % and +5 mm between two scans within 12 months, "
                "or new; not previously irradiated. Every qualifying lesion is listed.",
-               NotImplemented("lesion-level imaging rule (68Ga PET/CT, RECIST)")),
+               TargetLesion()),
     "EXCL01": ("resectable, curative intent",
                "Tumour board decision or attestation that the tumour is resectable with "
                "curative intent; judgement only.", Attested("resectable-curative-intent", assumed=Tri.NOT_MET)),
@@ -131,7 +132,7 @@ READINGS: dict[str, tuple[str, str, object]] = {
     "EXCL04": ("diffuse marrow infiltration",
                "Diffuse bone-marrow infiltration on the baseline 68Ga PET/CT confirmed by MRI: "
                "met only with both; PET-suspected without MRI is unknown.",
-               NotImplemented("imaging rule: 68Ga PET/CT marrow finding confirmed by MRI")),
+               DiffuseMarrowInfiltration()),
     "EXCL05": ("prior EBRT kidneys or >25 % marrow",
                "Any prior external-beam radiotherapy with the kidneys in the field or on more "
                "than 25 % of the bone marrow.", PriorRadiotherapyKidneyOrMarrow()),

@@ -16,8 +16,8 @@ def _assessments(record: PatientRecord, tests: tuple[str, ...]) -> dict[str, lis
     found["ECOG performance status"] = record.ecog
     if record.patient.sex == "female" and childbearing_potential(record)[0] is not Tri.NOT_MET:
         found["serum hCG"] = record.labs_of("hcg_serum")
-    for study in record.imaging:  # filled by the imaging reader (I13 scans)
-        found.setdefault(study.baseline_label, []).append(study)
+    found["68Ga PET/CT"] = [s for s in record.imaging if s.baseline_label == "68Ga PET/CT"]
+    found["MRI/CT"] = [s for s in record.imaging if s.baseline_label == "MRI/CT"]
     return found
 
 

@@ -3,24 +3,14 @@ radiotherapy (E5)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 
 from trialsieve.codes import NET_SYSTEMIC
+from trialsieve.imaging import progressions
 from trialsieve.logic import Tri, all_of
 from trialsieve.record import PatientRecord
 from trialsieve.rules.attest import answer_evidence, latest_answer
 from trialsieve.rules.base import Context, Evidence, Outcome, absent, outcome
-
-# Where progression dates come from: set by the imaging/progression module (I3), so that
-# I4 reads the same progression I3 decides. Returns (date, source, description).
-ProgressionFinder = Callable[[PatientRecord, Context], list[tuple[date, str, str]]]
-
-
-def _no_progression(record: PatientRecord, ctx: Context) -> list[tuple[date, str, str]]:
-    return []
-
 
 @dataclass(frozen=True)
 class GepNet:
@@ -73,8 +63,6 @@ def _any_known(values: list[bool | None], absent_is: bool | None = None) -> Tri:
 class Refractory:
     """Progression during or after an SSA or a standard systemic NET therapy."""
 
-    finder_name: str = "progression"
-
     def describe(self) -> str:
         return ("progression (I3) during or after an SSA, everolimus, sunitinib or "
                 "chemotherapy; or attested")
@@ -91,13 +79,14 @@ class Refractory:
             return outcome(Tri.NOT_MET, "never received an SSA or systemic NET therapy",
                            evidence=[answer_evidence(never)])
         ev = [Evidence(e.source, e.start, e.drug, e.drug_class) for e in therapies]
-        progressions = PROGRESSION[self.finder_name](record, ctx)
-        for when, source, text in sorted(progressions, reverse=True):
-            before = [e for e in therapies if e.start is not None and e.start <= when]
+        # The same progression events I3 reads, at any date: refractoriness is history.
+        for p in reversed(progressions(record)):
+            before = [e for e in therapies if e.start is not None and e.start <= p.date]
             if before:
-                return outcome(Tri.MET, f"{text} on {when}, after {before[0].drug} "
-                               f"started {before[0].start}",
-                               evidence=[Evidence(source, when, "progression", text), *ev])
+                return outcome(Tri.MET, f"progression on {p.date} during or after "
+                               f"{before[0].drug} (started {before[0].start})",
+                               evidence=[Evidence(p.sources[0] if p.sources else "", p.date,
+                                                  "progression", p.text), *ev])
         if not therapies:
             return outcome(Tri.UNKNOWN, "no SSA or systemic NET therapy on record",
                            missing=["the SSA/systemic therapy history, or an attestation "
@@ -105,9 +94,6 @@ class Refractory:
         return outcome(Tri.UNKNOWN, "no progression on record during or after therapy",
                        evidence=ev, missing=["progression evidence during or after "
                                              "therapy, or an attestation of refractory disease"])
-
-
-PROGRESSION: dict[str, ProgressionFinder] = {"progression": _no_progression}
 
 
 @dataclass(frozen=True)

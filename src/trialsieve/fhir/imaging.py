@@ -1,0 +1,146 @@
+"""Imaging in FHIR: studies (DiagnosticReport or ImagingStudy), lesion measurements (mCODE
+TumorSize focused on a Tumor BodyStructure), marrow findings and NET symptoms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from trialsieve import codes as C
+from trialsieve.fhir.errors import FieldError, NotRelevant
+from trialsieve.fhir.values import (
+    check_status,
+    codings,
+    concept_text,
+    effective,
+    get_dict,
+    get_list,
+    get_number,
+    parse_date,
+    reference_id,
+)
+from trialsieve.record import Lesion, Study, Symptom
+from trialsieve.units import UnitError, convert
+
+
+@dataclass(frozen=True)
+class MarrowFinding:
+    source: str
+    study: str
+    present: bool
+
+
+def _src(res: dict) -> str:
+    return f"{res['resourceType']}/{res.get('id', '?')}"
+
+
+def study(res: dict, lookup: Any) -> list:
+    """A DiagnosticReport or ImagingStudy whose code says CT, MRI or SSTR imaging."""
+    check_status(res, {"entered-in-error", "cancelled", "registered"})
+    found = set(codings(res.get("code"), "code"))
+    for m in get_list(res, "modality"):  # ImagingStudy.modality (Coding)
+        if isinstance(m, dict) and isinstance(m.get("code"), str):
+            found.add((m.get("system") or "", m["code"]))
+    for pc in get_list(res, "procedureCode"):
+        found |= set(codings(pc, "procedureCode"))
+    # A project code (SSTR PET) wins over the DICOM modality of the same study (CT).
+    kinds = [C.STUDY_MODALITIES[c] for c in found if c in C.STUDY_MODALITIES]
+    if not kinds:
+        raise NotRelevant("not an imaging study the criteria read")
+    kind = next((k for k in kinds if k.startswith("SSTR")), kinds[0])
+    when = effective(res, "effective")[0] or parse_date(res.get("started"), "started")
+    thickness = None
+    for ext in get_list(res, "extension"):
+        if isinstance(ext, dict) and ext.get("url") == C.SLICE_THICKNESS_EXT:
+            thickness = get_number(ext, "valueDecimal")
+    marrow = None
+    conclusion = {c for cc in get_list(res, "conclusionCode")
+                  for c in codings(cc, "conclusionCode")}
+    if C.MARROW_INFILTRATION in conclusion:
+        marrow = True
+    if (C.PROJECT, "no-diffuse-marrow-infiltration") in conclusion:
+        marrow = False
+    return [Study(_src(res), when, kind, thickness, (), marrow)]
+
+
+def _study_ref(res: dict) -> str:
+    for ref in get_list(res, "derivedFrom") + get_list(res, "partOf"):
+        if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
+            rtype = ref["reference"].split("/")[-2] if "/" in ref["reference"] else ""
+            return f"{rtype or 'DiagnosticReport'}/{reference_id(ref)}"
+    raise FieldError("derivedFrom", "a lesion measurement must name its study (derivedFrom)")
+
+
+def _mm(q: Any, field: str) -> float:
+    if not isinstance(q, dict):
+        raise FieldError(field, "expected a Quantity")
+    value = get_number(q, "value")
+    if value is None:
+        raise FieldError(field + ".value", "missing")
+    try:
+        return convert(value, q.get("code") or q.get("unit") or "mm", "mm")
+    except UnitError as exc:
+        raise FieldError(field + ".code", str(exc)) from exc
+
+
+def tumour_size(res: dict, lookup: Any) -> list:
+    """mCODE TumorSize: the lesion is the focus BodyStructure, identified by its identifier."""
+    focus = get_list(res, "focus")
+    body = lookup(reference_id(focus[0]) or "") if focus else None
+    if not body:
+        raise FieldError("focus", "TumorSize must focus on a Tumor BodyStructure in the input")
+    ids = [i.get("value") for i in get_list(body, "identifier") if isinstance(i, dict)]
+    lesion_id = next((i for i in ids if isinstance(i, str)), None) or body.get("id")
+    values: dict[str, Any] = {"organ": concept_text(body.get("location")) or "unknown"}
+    for i, comp in enumerate(get_list(res, "component")):
+        _component(comp, f"component[{i}]", values)
+    return [Lesion(_src(res), _study_ref(res), lesion_id, **values)]
+
+
+def _component(comp: Any, field: str, values: dict) -> None:
+    if not isinstance(comp, dict):
+        raise FieldError(field, "expected an object")
+    for system, code in codings(comp.get("code"), field + ".code"):
+        if (system, code) in (C.LONGEST_DIMENSION,):
+            values["longest_mm"] = _mm(comp.get("valueQuantity"), field + ".valueQuantity")
+        elif (system, code) == C.OTHER_DIMENSION:
+            values["short_axis_mm"] = _mm(comp.get("valueQuantity"), field + ".valueQuantity")
+        elif system == C.PROJECT and code in C.LESION_COMPONENTS:
+            kind, name = C.LESION_COMPONENTS[code]
+            values[name] = _typed(comp, kind, field)
+
+
+def _typed(comp: dict, kind: str, field: str) -> Any:
+    if kind == "mm":
+        return _mm(comp.get("valueQuantity"), field + ".valueQuantity")
+    if kind == "int":
+        v = comp.get("valueInteger")
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise FieldError(field + ".valueInteger", f"expected an integer, found {v!r}")
+        return v
+    if kind == "bool":
+        v = comp.get("valueBoolean")
+        if not isinstance(v, bool):
+            raise FieldError(field + ".valueBoolean", f"expected true/false, found {v!r}")
+        return v
+    code = next((c for _, c in codings(comp.get("valueCodeableConcept"), field)), None)
+    return code.replace("-", "_") if code else None
+
+
+def marrow(res: dict, lookup: Any) -> list:
+    v = res.get("valueBoolean")
+    if not isinstance(v, bool):
+        raise FieldError("valueBoolean", "marrow infiltration needs true/false")
+    return [MarrowFinding(_src(res), _study_ref(res), v)]
+
+
+def symptom(res: dict, lookup: Any) -> list:
+    when = effective(res, "effective")[0]
+    values: dict[str, Any] = {}
+    for i, comp in enumerate(get_list(res, "component")):
+        for system, code in codings(get_dict(comp, "code"), f"component[{i}].code"):
+            if (system, code) == (C.PROJECT, "daily-frequency"):
+                values["frequency"] = get_number(get_dict(comp, "valueQuantity"), "value")
+            elif (system, code) == (C.PROJECT, "ctcae-grade"):
+                values["grade"] = _typed(comp, "int", f"component[{i}]")
+    return [Symptom(_src(res), concept_text(res.get("code")) or "symptom", when, **values)]

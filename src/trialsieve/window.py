@@ -1,0 +1,230 @@
+"""The eligibility window: for which D0 dates the patient would be eligible. Pure.
+
+Each criterion's status is piecewise constant in D0 and changes only at the dates its
+rule names in `Outcome.bounds`. So the window is found by screening, not by a second
+copy of the limits: screen at the ends of the horizon, turn every bound into the D0
+at which a new segment starts, screen there too, and repeat until no new segment
+start appears; then each segment has one verdict, and adjacent segments with the same
+verdict merge. The code knows nothing of any protocol.
+
+D0 runs over [as_of + inclusion_offset, as_of + horizon_days]: inclusion is D0 minus
+the offset and cannot be before the screening date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+from trialsieve.engine import (
+    ELIGIBLE,
+    INCOMPLETE,
+    NOT_ELIGIBLE,
+    CriterionResult,
+    Dates,
+    ScreeningResult,
+    screen,
+    verdict,
+)
+from trialsieve.logic import Tri
+from trialsieve.protocol import EXCLUSION, Protocol
+from trialsieve.record import PatientRecord
+from trialsieve.rules.base import SCREENING, Bound
+
+ONE = timedelta(days=1)
+LABELS = {ELIGIBLE: "eligible", INCOMPLETE: "eligible once the missing items are settled"}
+
+
+@dataclass(frozen=True)
+class Binding:
+    """What fixes one end of an interval: a criterion's bound, or the horizon."""
+
+    criterion: str | None  # None: the end of the horizon / the screening date
+    reason: str
+    source: str | None = None
+    bound: Bound | None = None
+
+
+@dataclass(frozen=True)
+class Interval:
+    start: date
+    end: date  # included
+    marking: str  # "eligible" or "incomplete"
+    start_by: tuple[Binding, ...]
+    end_by: tuple[Binding, ...]
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.marking]
+
+
+@dataclass(frozen=True)
+class Step:
+    date: date  # when it matters (ordering key)
+    criterion: str
+    action: str
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    criterion: str
+    category: str
+    if_met: str  # verdict if the criterion were met
+    if_not_met: str
+    settles_alone: bool  # the favourable answer alone makes the patient eligible
+    missing: tuple[str, ...]
+    shared: int  # how many unknown criteria share one of these missing items (max)
+
+
+@dataclass(frozen=True)
+class Window:
+    as_of: date
+    first: date  # first D0 considered
+    last: date  # last D0 considered
+    inclusion_offset: int
+    policy: str
+    intervals: tuple[Interval, ...]
+    next_steps: tuple[Step, ...]
+    what_if: tuple[WhatIf, ...]
+    reference: ScreeningResult  # the screening the next steps and what-if read
+
+    def marking(self, d0: date) -> str:
+        """The verdict the window predicts for this D0."""
+        for i in self.intervals:
+            if i.start <= d0 <= i.end:
+                return i.marking
+        return NOT_ELIGIBLE
+
+
+def breakpoint(b: Bound, offset: int) -> date:
+    """The first D0 of the segment a bound starts."""
+    d = b.date + (ONE if b.side == "until" else timedelta(0))
+    return d + timedelta(days=offset) if b.on == "inclusion" else d
+
+
+def _bounds(r: ScreeningResult) -> list[tuple[str, Bound]]:
+    return [(c.criterion.id, b) for c in r.results for b in c.outcome.bounds]
+
+
+def eligibility_window(protocol: Protocol, record: PatientRecord, as_of: date,
+                       horizon_days: int = 180, inclusion_offset: int = 0,
+                       policy: str = SCREENING) -> Window:
+    first = as_of + timedelta(days=inclusion_offset)
+    last = as_of + timedelta(days=horizon_days)
+    if last < first:
+        raise ValueError("the horizon is shorter than the inclusion offset")
+    off = timedelta(days=inclusion_offset)
+
+    def at(d0: date) -> ScreeningResult:
+        return screen(protocol, record, Dates.resolve(as_of, d0 - off, d0), policy)
+
+    screened: dict[date, ScreeningResult] = {}
+    starts, todo = {first}, [first, last]
+    while todo:
+        d0 = todo.pop()
+        if d0 in screened:
+            continue
+        screened[d0] = at(d0)
+        for _, b in _bounds(screened[d0]):
+            d = breakpoint(b, inclusion_offset)
+            if first < d <= last and d not in starts:
+                starts.add(d)
+                todo.append(d)
+    ordered = sorted(starts)
+    segs = [(s, (ordered[i + 1] - ONE) if i + 1 < len(ordered) else last, screened[s])
+            for i, s in enumerate(ordered)]
+    # merge adjacent segments with the same verdict
+    runs: list[list] = []
+    for s, e, r in segs:
+        if runs and runs[-1][2].verdict == r.verdict:
+            runs[-1][1] = e
+        else:
+            runs.append([s, e, r])
+    intervals = tuple(
+        Interval(s, e, r.verdict, _binding(runs, k, s, "start", first, last, inclusion_offset),
+                 _binding(runs, k, e + ONE, "end", first, last, inclusion_offset))
+        for k, (s, e, r) in enumerate(runs) if r.verdict != NOT_ELIGIBLE)
+    ref = screened[intervals[0].start] if intervals else screened[first]
+    return Window(as_of, first, last, inclusion_offset, policy, intervals,
+                  next_steps(list(screened.values()), ref, first, last, inclusion_offset),
+                  what_if(ref.results), ref)
+
+
+def _binding(runs: list, k: int, at: date, end: str, first: date, last: date,
+             offset: int) -> tuple[Binding, ...]:
+    """The bounds that start a new segment at `at` and whose criterion changes there."""
+    if end == "start" and at == first:
+        return (Binding(None, f"first D0 considered ({'screening date' if not offset else 'screening date + inclusion offset'})"),)
+    if end == "end" and at > last:
+        return (Binding(None, "end of the horizon"),)
+    before, after = (runs[k - 1][2], runs[k][2]) if end == "start" else (runs[k][2],
+                                                                          runs[k + 1][2])
+    changed = {c.criterion.id for c, d in zip(before.results, after.results, strict=True)
+               if c.status is not d.status}
+    found = {(cid, b): None for r in (before, after) for cid, b in _bounds(r)
+             if breakpoint(b, offset) == at}
+    shown = [k2 for k2 in found if k2[0] in changed] or list(found)
+    return tuple(Binding(cid, _dated(b), b.source, b) for cid, b in shown)
+
+
+def _dated(b: Bound) -> str:
+    text = b.reason.replace("this date", str(b.date))
+    if str(b.date) in text:
+        return text
+    return f"{b.reason}: {b.on} {'on or after' if b.side == 'from' else 'up to'} {b.date}"
+
+
+def next_steps(results: list[ScreeningResult], ref: ScreeningResult, first: date,
+               last: date, offset: int) -> tuple[Step, ...]:
+    """Dated actions: waits still to run, results that expire in the horizon, missing items."""
+    steps: dict[tuple, Step] = {}
+    for r in results:
+        for cid, b in _bounds(r):
+            d = breakpoint(b, offset)
+            key = (cid, b.on, b.side, b.date, b.source)
+            if b.side == "from" and d > first:
+                d0 = f"D0 on or after {d}" if b.on == "d0" else (
+                    f"inclusion on or after {b.date}" + (f" (D0 on or after {d})" if offset
+                                                        else ""))
+                steps.setdefault(key, Step(b.date, cid, f"{_wait(b)}, so {d0}", b.source))
+            elif b.side == "until" and d <= last:
+                later = "D0" if b.on == "d0" else "inclusion"
+                steps.setdefault(key, Step(b.date, cid, f"{_dated(b)}: repeat it for a later "
+                                           f"{later}", b.source))
+    for c in ref.results:
+        if c.status is Tri.UNKNOWN:
+            for m in c.outcome.missing:
+                steps.setdefault((c.criterion.id, m), Step(ref.dates.as_of, c.criterion.id,
+                                                           f"needed: {m}"))
+    return tuple(sorted(steps.values(), key=lambda s: (s.date, s.criterion, s.action)))
+
+
+def _wait(b: Bound) -> str:
+    if "ongoing" in b.reason:
+        return f"stop it: {b.reason}"
+    return b.reason
+
+
+def what_if(results: tuple[CriterionResult, ...]) -> tuple[WhatIf, ...]:
+    """For each unknown criterion: the verdict if it were met, and if it were not."""
+    unknown = [c for c in results if c.status is Tri.UNKNOWN]
+
+    def setting(cid: str, status: Tri) -> str:
+        return verdict(tuple(replace(c, outcome=replace(c.outcome, status=status))
+                             if c.criterion.id == cid else c for c in results))
+
+    counts: dict[str, int] = {}
+    for c in unknown:
+        for m in set(c.outcome.missing):
+            counts[m] = counts.get(m, 0) + 1
+    out = []
+    for c in unknown:
+        cid = c.criterion.id
+        good = Tri.NOT_MET if c.criterion.category == EXCLUSION else Tri.MET
+        met, not_met = setting(cid, Tri.MET), setting(cid, Tri.NOT_MET)
+        alone = (met if good is Tri.MET else not_met) == ELIGIBLE
+        shared = max((counts[m] for m in c.outcome.missing), default=1)
+        out.append(WhatIf(cid, c.criterion.category, met, not_met, alone,
+                          c.outcome.missing, shared))
+    return tuple(sorted(out, key=lambda w: (not w.settles_alone, -w.shared, w.criterion)))
