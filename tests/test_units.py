@@ -69,3 +69,9 @@ def test_parseable() -> None:
     assert is_unit_parseable("g/dL")
     assert is_unit_parseable("mL/min/{1.73_m2}")
     assert not is_unit_parseable("not-a-unit")
+
+
+def test_annotation_standing_for_a_term() -> None:
+    # UCUM reads "mL/min/{1.73_m2}" as mL/min/1: a GFR in mL/s converts, annotations kept.
+    assert convert(1, "mL/s/{1.73_m2}", "mL/min/{1.73_m2}") == 60
+    assert convert(1500, "{cells}/uL", "10*3/uL") == 1.5

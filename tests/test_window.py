@@ -21,9 +21,11 @@ from trialsieve.record import (
     Exposure,
     Histology,
     LabResult,
+    Lesion,
     Patient,
     PatientRecord,
     ProcedureRecord,
+    Study,
 )
 from trialsieve.rules.base import Bound, NotImplemented, outcome
 from trialsieve.window import eligibility_window, what_if
@@ -52,8 +54,8 @@ def attest(question: str, answer: bool) -> Attestation:
 
 def record(*, born: date = date(1960, 5, 1), sex: str = "male", labs_on: date | None = AS_OF,
            labs: list[LabResult] | None = None, exposures: list[Exposure] = (),
-           procedures: list[ProcedureRecord] = (), extra: list[Attestation] = ()
-           ) -> PatientRecord:
+           procedures: list[ProcedureRecord] = (), extra: list[Attestation] = (),
+           imaging_on: date | None = ..., pd_on: date = date(2026, 5, 1)) -> PatientRecord:
     """A patient who meets every decidable LuMEn criterion except what the caller adds."""
     answers = {"refractory-disease": True, "resectable-curative-intent": False,
                "uncontrolled-significant-condition": False,
@@ -78,7 +80,27 @@ def record(*, born: date = date(1960, 5, 1), sex: str = "male", labs_on: date | 
         ecog=[Ecog("Observation/ecog", labs_on or AS_OF - 100 * D, 1)],
         consents=[ConsentRecord("Consent/c", AS_OF - 2 * D, "active")],
         attestations=[attest(q, a) for q, a in answers.items()],
+        imaging=studies(labs_on or AS_OF if imaging_on is ... else imaging_on, pd_on),
     )
+
+
+def studies(on: date | None, first: date) -> list[Study]:
+    """MRI on `first` and `on` (liver lesion 30 -> 40 mm: RECIST PD on `on`), and a 68Ga
+    PET/CT on `on` with that lesion Krenning 3, 35 mm, no marrow infiltration."""
+    if on is None:
+        return []
+
+    def mri(when: date, mm: float) -> Study:
+        src = f"ImagingStudy/mri-{when}"
+        return Study(src, when, "MRI", 3.0, (Lesion(f"Observation/L1-{when}", src, "L1",
+                                                    "liver", longest_mm=mm, target=True,
+                                                    irradiated=False),))
+
+    pet = Study("ImagingStudy/pet", on, "SSTR_PET", None,
+                (Lesion("Observation/L1-pet", "ImagingStudy/pet", "L1", "liver",
+                        transaxial_mm=35, krenning=3, irradiated=False),),
+                marrow_infiltration=False)
+    return [mri(first, 30), mri(on, 40), pet]
 
 
 def lar(last: date, form: str | None = "long", end: date | None = ...) -> Exposure:
@@ -129,8 +151,7 @@ def test_lar_washout_gives_the_earliest_d0():
 
 
 def test_lar_ongoing_must_be_stopped():
-    w = window(record(exposures=[lar(AS_OF - 3 * D, end=None)._replace_status()]
-                      if False else [replace(lar(AS_OF - 3 * D, end=None), status="active")]))
+    w = window(record(exposures=[replace(lar(AS_OF - 3 * D, end=None), status="active")]))
     assert w.intervals == () or all(i.marking == INCOMPLETE for i in w.intervals)
     assert any(s.criterion == "INCL05" and s.action.startswith("stop it")
                for s in w.next_steps)

@@ -7,6 +7,7 @@ Field type problems raise FieldError, which the reader turns into a warning.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from trialsieve import codes as C
@@ -32,6 +33,7 @@ from trialsieve.record import (
     Exposure,
     Finding,
     Histology,
+    Ignored,
     LabResult,
     ProcedureRecord,
 )
@@ -49,9 +51,29 @@ def _src(res: dict) -> str:
 
 
 # --- Observation ------------------------------------------------------------------
+@dataclass(frozen=True)
+class IgnoredFact(Ignored):
+    """A record set aside, with the fact it would have stated (a lab test key), so that the
+    criterion reading that fact lists it with its reason, not only the report as a whole."""
+
+    about: str = ""
+
+
+class SkipFact(Skip):
+    def __init__(self, reason: str, about: str) -> None:
+        super().__init__(reason)
+        self.about = about
+
+
 def observation(res: dict, lookup: Lookup) -> list[Fact]:
-    check_status(res, {"entered-in-error", "cancelled", "registered"})
     codes = set(codings(res.get("code"), "code"))
+    try:
+        check_status(res, {"entered-in-error", "cancelled", "registered"})
+    except Skip as why:
+        test = next((C.LAB_BY_CODE[c].key for c in codes if c in C.LAB_BY_CODE), None)
+        if test is not None:
+            raise SkipFact(str(why), test) from None
+        raise
     if C.TUMOR_SIZE in codes:
         return imaging.tumour_size(res, lookup)
     if C.MARROW_INFILTRATION in codes:

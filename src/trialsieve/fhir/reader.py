@@ -16,7 +16,7 @@ from pathlib import Path
 
 from trialsieve.fhir.errors import FieldError, InputError, NotRelevant, Skip
 from trialsieve.fhir.imaging import MarrowFinding
-from trialsieve.fhir.mapping import MAPPERS
+from trialsieve.fhir.mapping import MAPPERS, IgnoredFact, SkipFact
 from trialsieve.fhir.resource_types import R4_RESOURCE_TYPES
 from trialsieve.fhir.values import get_str, parse_date, reference_id
 from trialsieve.record import (
@@ -191,7 +191,9 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup) -> PatientRecord:
             facts = MAPPERS[rtype](res, lambda ref: lookup(ref))
         except Skip as why:
             counts[rtype]["ignored"] += 1
-            if not isinstance(why, NotRelevant):
+            if isinstance(why, SkipFact):  # the criterion reading that fact lists it too
+                rec.ignored.append(IgnoredFact(src, str(why), why.about))
+            elif not isinstance(why, NotRelevant):
                 rec.ignored.append(Ignored(src, str(why)))
             continue
         except FieldError as exc:

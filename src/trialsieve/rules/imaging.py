@@ -132,7 +132,7 @@ class TargetLesion:
         series = recist_series([s for s in record.imaging if s.date and s.date <= ctx.inclusion])
         scans = series.get("MRI") or series.get("CT") or []
         recent = [s for s in scans if s.date >= add_months(ctx.inclusion, -self.months)]
-        verdicts = [self._lesion(lz, record, scans, recent) for lz in pet.lesions]
+        verdicts = [self._lesion(lz, pet, record, scans, recent) for lz in pet.lesions]
         qualifying = [v for v in verdicts if v.status is Tri.MET]
         status = any_of(v.status for v in verdicts) if verdicts else Tri.NOT_MET
         shown = qualifying if qualifying else verdicts
@@ -145,9 +145,10 @@ class TargetLesion:
                        () if qualifying else tuple(m for v in verdicts for m in v.missing), (),
                        tuple(b for v in qualifying for b in v.bounds))
 
-    def _lesion(self, lz, record: PatientRecord, scans: list, recent: list) -> Outcome:
+    def _lesion(self, lz, pet: Study, record: PatientRecord, scans: list,
+                recent: list) -> Outcome:
         name = f"lesion {lz.lesion_id}"
-        ev = [Evidence(lz.source, None, name, f"Krenning {lz.krenning}, transaxial "
+        ev = [Evidence(lz.source, pet.date, name, f"Krenning {lz.krenning}, transaxial "
                        f"{lz.transaxial_mm} mm")]
         checks = [
             ("Krenning grade 3-4", None if lz.krenning is None else lz.krenning >= 3),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from trialsieve.codes import LAB_TESTS
 from trialsieve.logic import Tri
@@ -71,6 +71,13 @@ class LabThreshold:
                 f"{self.limit_text()}")
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
+        out = self._evaluate(record, ctx)
+        # Results of this test set aside by the reader (entered-in-error, cancelled): listed
+        # here with their reason, so the user sees why they did not count.
+        void = tuple(i for i in record.ignored if getattr(i, "about", None) == self.test)
+        return replace(out, ignored=out.ignored + void) if void else out
+
+    def _evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         fresh, last = fresh_results(record, self.test, ctx, self.fresh_days)
         ctx_ev = [_context_evidence(r) for t in self.context for r in record.labs_of(t)]
         settle = (f"{self.label} result dated from {ctx.d0 - days(self.fresh_days)} "
