@@ -1,13 +1,18 @@
 """Unit conversion through pint with UCUM parsing (ucumvert).
 
 The registry takes about 0.6 s to build, so it is built lazily, only when a value is
-not already in the unit a rule asks for. Molar <-> mass conversions need the analyte's
-molar mass, which comes from the code table (codes.LAB_TESTS), not from this module.
+not already in the unit a rule asks for, and the factors it computes are kept in a small
+cache file (TRIALSIEVE_CACHE, default ~/.cache/trialsieve) so that a later command does
+not pay that again. Molar <-> mass conversions need the analyte's molar mass, which comes
+from the code table (codes.LAB_TESTS), not from this module.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 
@@ -53,8 +58,44 @@ def _strip(code: str) -> str:
     return out.strip() or "1"
 
 
+def _cache_file() -> Path:
+    root = os.environ.get("TRIALSIEVE_CACHE") or Path.home() / ".cache" / "trialsieve"
+    return Path(root) / "unit-factors.json"
+
+
+@cache
+def _stored() -> dict[str, float]:
+    try:
+        data = json.loads(_cache_file().read_text())
+        return {k: float(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _store(key: str, factor: float) -> None:
+    stored = _stored()
+    stored[key] = factor
+    try:  # a cache that cannot be written only costs time
+        path = _cache_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(stored, sort_keys=True))
+        tmp.replace(path)
+    except OSError:
+        pass
+
+
 @cache
 def _factor(source: str, target: str, molar_mass: float | None) -> float:
+    key = f"{source}|{target}|{molar_mass}"
+    if key in _stored():
+        return _stored()[key]
+    factor = _compute(source, target, molar_mass)
+    _store(key, factor)
+    return factor
+
+
+def _compute(source: str, target: str, molar_mass: float | None) -> float:
     """Multiplier taking a value in UCUM unit `source` to UCUM unit `target`."""
     # UCUM annotations ({1.73_m2}, {INR}) carry meaning pint drops: they must agree.
     if _annotations(source) != _annotations(target):
