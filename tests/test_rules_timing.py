@@ -70,9 +70,12 @@ def test_surgery_without_date_is_unknown() -> None:
     assert any("date" in m for m in out.missing)
 
 
-def test_surgery_after_inclusion_is_set_aside() -> None:
-    out = on_inclusion(E2, surgery(INCLUSION + timedelta(days=1)))
+def test_surgery_after_a_past_inclusion_is_set_aside() -> None:
+    # Screening after the inclusion date: an operation recorded after it does not count.
+    later = ctx(d0=INCLUSION, as_of=INCLUSION + timedelta(days=10))
+    out = E2.evaluate(record(surgery(INCLUSION + timedelta(days=1))), later)
     assert out.status is Tri.NOT_MET
+    assert [i.source for i in out.ignored] == ["Procedure/s1"]
 
 
 # --- E3: anticancer therapy within 84 days before inclusion ---------------------------
@@ -264,3 +267,38 @@ def test_ecog_bounds() -> None:
     assert rule.evaluate(record(stale), ctx(d0=D0)).status is Tri.UNKNOWN
     same_day = [Ecog("Observation/a", before(3, D0), 1), Ecog("Observation/b", before(3, D0), 2)]
     assert rule.evaluate(record(*same_day), ctx(d0=D0)).status is Tri.UNKNOWN
+
+
+# --- I12 baseline window and I11 consent: their bounds --------------------------------
+def test_baseline_window_bounds() -> None:
+    from builders import lab
+
+    from trialsieve.rules.baseline import BaselineWithin
+
+    rule = BaselineWithin(("hemoglobin",))
+    facts = [lab("hemoglobin", 12, date(2026, 11, 20), source="Observation/hb"),
+             Ecog("Observation/ecog", date(2026, 11, 12), 0)]
+    out = rule.evaluate(record(*facts), ctx(d0=D0))
+    assert out.status is not Tri.NOT_MET  # D0 is ahead: never not met for a missing item
+    assert {(b.source, b.side, b.date) for b in out.bounds} >= {
+        ("Observation/hb", "until", date(2026, 12, 18)),
+        ("Observation/ecog", "until", date(2026, 12, 10))}
+    assert not any("haemoglobin" in m or "ECOG" in m for m in out.missing)
+    # D0 ahead of the screening date: a stale assessment can be repeated, so unknown.
+    out = rule.evaluate(record(*facts), ctx(d0=date(2026, 12, 11)))
+    assert out.status is Tri.UNKNOWN
+    assert any("ECOG" in m for m in out.missing)
+
+
+def test_consent_bound() -> None:
+    from trialsieve.record import ConsentRecord
+    from trialsieve.rules.patient import ConsentBeforeInclusion
+
+    rec = record()
+    rec.consents.append(ConsentRecord("Consent/c1", date(2026, 11, 20), "active"))
+    out = ConsentBeforeInclusion().evaluate(rec, ctx(d0=D0))
+    assert out.status is Tri.MET
+    assert [(b.on, b.side, b.date) for b in out.bounds] == [
+        ("inclusion", "from", date(2026, 11, 20))]
+    out = ConsentBeforeInclusion().evaluate(rec, ctx(d0=date(2026, 11, 19)))
+    assert out.status is Tri.UNKNOWN

@@ -74,4 +74,6 @@ def test_parseable() -> None:
 def test_annotation_standing_for_a_term() -> None:
     # UCUM reads "mL/min/{1.73_m2}" as mL/min/1: a GFR in mL/s converts, annotations kept.
     assert convert(1, "mL/s/{1.73_m2}", "mL/min/{1.73_m2}") == 60
-    assert convert(1500, "{cells}/uL", "10*3/uL") == 1.5
+    assert convert(1500, "{cells}/uL", "10*3{cells}/uL") == 1.5
+    with pytest.raises(UnitError):  # annotations carry meaning: they must agree
+        convert(1500, "{cells}/uL", "10*3/uL")

@@ -29,6 +29,15 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--d0", type=_date, default=None, help="first injection date (D0)")
     s.add_argument("--policy", choices=["screening", "pre-screening"], default="screening")
     s.add_argument("--format", choices=["table", "json"], default="table")
+    w = sub.add_parser("window", help="the D0 dates on which the patient would be eligible, "
+                       "with next steps and what-if")
+    w.add_argument("path")
+    w.add_argument("--as-of", type=_date, default=None, help="screening date (default today)")
+    w.add_argument("--horizon", type=int, default=180, help="days after the screening date")
+    w.add_argument("--inclusion-offset", type=int, default=0,
+                   help="days from inclusion to D0 (inclusion = D0 - offset)")
+    w.add_argument("--policy", choices=["screening", "pre-screening"], default="screening")
+    w.add_argument("--format", choices=["table", "json"], default="table")
     c = sub.add_parser("criteria", help="list the protocol's criteria and their readings")
     c.add_argument("--format", choices=["table", "json"], default="table")
     r = sub.add_parser("recist", help="RECIST 1.1 time-point table from FHIR or a CSV of "
@@ -64,12 +73,48 @@ def _screen(args: argparse.Namespace) -> int:
     for w in data.warnings:
         print(f"trialsieve: warning: {w}", file=sys.stderr)
     results = [screen(LUMEN, rec, dates, args.policy) for rec in data.records]
+    windows = [None] * len(results)
+    if args.d0 is None and args.inclusion is None:  # no date given: show the window
+        from trialsieve.window import eligibility_window
+
+        windows = [eligibility_window(LUMEN, rec, as_of, policy=args.policy)
+                   for rec in data.records]
     if args.format == "json":
-        docs = [to_json(r) for r in results]
+        from trialsieve.window_report import window_to_json
+
+        docs = [to_json(r) | ({"window": window_to_json(w)} if w else {})
+                for r, w in zip(results, windows, strict=True)]
         out = docs[0] if len(docs) == 1 else docs
         print(json.dumps(out, indent=2, ensure_ascii=False))
     else:
-        print("\n\n".join(table(r) for r in results))
+        from trialsieve.window_report import window_table
+
+        print("\n\n".join(table(r) + ("\n" + window_table(w) if w else "")
+                           for r, w in zip(results, windows, strict=True)))
+    return 0
+
+
+def _window(args: argparse.Namespace) -> int:
+    from trialsieve.fhir.reader import read
+    from trialsieve.window import eligibility_window
+    from trialsieve.window_report import window_table, window_to_json
+
+    as_of = args.as_of or date.today()
+    if args.horizon < 0 or args.inclusion_offset < 0 or args.inclusion_offset > args.horizon:
+        print("trialsieve: error: need 0 <= inclusion offset <= horizon", file=sys.stderr)
+        return 2
+    data = read(args.path)
+    for warning in data.warnings:
+        print(f"trialsieve: warning: {warning}", file=sys.stderr)
+    wins = [(rec.patient.id, eligibility_window(LUMEN, rec, as_of, args.horizon,
+                                                args.inclusion_offset, args.policy))
+            for rec in data.records]
+    if args.format == "json":
+        docs = [{"patient": pid, **window_to_json(w)} for pid, w in wins]
+        print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, ensure_ascii=False))
+    else:
+        print("\n\n".join(f"Patient {pid}, policy {w.policy}\n{window_table(w)}"
+                           for pid, w in wins))
     return 0
 
 
@@ -115,7 +160,7 @@ def _recist(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"screen": _screen, "criteria": _criteria, "recist": _recist}
+COMMANDS = {"screen": _screen, "criteria": _criteria, "recist": _recist, "window": _window}
 
 if __name__ == "__main__":
     sys.exit(main())

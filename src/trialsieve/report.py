@@ -66,9 +66,17 @@ def _wrap(text: str, indent: str) -> list[str]:
     return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ")
 
 
+def _assumed_text(assumed: tuple[str, ...]) -> str:
+    """What the dates not given were set to (engine.Dates.resolve): D0 and inclusion
+    default to each other, both to the screening date only when neither is given."""
+    if "d0" in assumed and "inclusion" in assumed:
+        return "inclusion and D0 = screening date"
+    return "inclusion = D0" if "inclusion" in assumed else "D0 = inclusion date"
+
+
 def table(r: ScreeningResult) -> str:
     d = r.dates
-    assumed = f" (assumed: {', '.join(d.assumed)} = screening date)" if d.assumed else ""
+    assumed = f" (assumed: {_assumed_text(d.assumed)})" if d.assumed else ""
     lines = [
         f"Patient {r.patient_id}: {r.verdict.upper().replace('_', ' ')}",
         f"Protocol {r.protocol.id} v{r.protocol.version} ({r.protocol.hash}), policy {r.policy}",

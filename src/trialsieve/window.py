@@ -13,6 +13,7 @@ the offset and cannot be before the screening date.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -73,8 +74,9 @@ class WhatIf:
     if_met: str  # verdict if the criterion were met
     if_not_met: str
     settles_alone: bool  # the favourable answer alone makes the patient eligible
+    settles_with_shared: bool  # ... together with the criteria waiting for the same items
     missing: tuple[str, ...]
-    shared: int  # how many unknown criteria share one of these missing items (max)
+    shared: int  # how many unknown criteria wait for one of these items (max)
 
 
 @dataclass(frozen=True)
@@ -155,7 +157,8 @@ def _binding(runs: list, k: int, at: date, end: str, first: date, last: date,
              offset: int) -> tuple[Binding, ...]:
     """The bounds that start a new segment at `at` and whose criterion changes there."""
     if end == "start" and at == first:
-        return (Binding(None, f"first D0 considered ({'screening date' if not offset else 'screening date + inclusion offset'})"),)
+        why = "screening date" + (" + inclusion offset" if offset else "")
+        return (Binding(None, f"first D0 considered ({why})"),)
     if end == "end" and at > last:
         return (Binding(None, "end of the horizon"),)
     before, after = (runs[k - 1][2], runs[k][2]) if end == "start" else (runs[k][2],
@@ -182,7 +185,7 @@ def next_steps(results: list[ScreeningResult], ref: ScreeningResult, first: date
     for r in results:
         for cid, b in _bounds(r):
             d = breakpoint(b, offset)
-            key = (cid, b.on, b.side, b.date, b.source)
+            key = (cid, b.on, b.side, b.date, b.reason)
             if b.side == "from" and d > first:
                 d0 = f"D0 on or after {d}" if b.on == "d0" else (
                     f"inclusion on or after {b.date}" + (f" (D0 on or after {d})" if offset
@@ -197,7 +200,12 @@ def next_steps(results: list[ScreeningResult], ref: ScreeningResult, first: date
             for m in c.outcome.missing:
                 steps.setdefault((c.criterion.id, m), Step(ref.dates.as_of, c.criterion.id,
                                                            f"needed: {m}"))
-    return tuple(sorted(steps.values(), key=lambda s: (s.date, s.criterion, s.action)))
+    merged: dict[tuple, Step] = {}  # one step per record and date, naming every criterion
+    for (cid, *rest), st in steps.items():
+        key = tuple(rest) if len(rest) == 4 else (cid, *rest)
+        old = merged.get(key)
+        merged[key] = st if old is None else replace(old, criterion=f"{old.criterion}, {cid}")
+    return tuple(sorted(merged.values(), key=lambda s: (s.date, s.criterion, s.action)))
 
 
 def _wait(b: Bound) -> str:
@@ -214,17 +222,29 @@ def what_if(results: tuple[CriterionResult, ...]) -> tuple[WhatIf, ...]:
         return verdict(tuple(replace(c, outcome=replace(c.outcome, status=status))
                              if c.criterion.id == cid else c for c in results))
 
-    counts: dict[str, int] = {}
+    def good(c: CriterionResult) -> Tri:
+        return Tri.NOT_MET if c.criterion.category == EXCLUSION else Tri.MET
+
+    waiting: dict[str, set[str]] = {}  # item -> criteria waiting for it
     for c in unknown:
-        for m in set(c.outcome.missing):
-            counts[m] = counts.get(m, 0) + 1
+        for m in c.outcome.missing:
+            waiting.setdefault(item(m), set()).add(c.criterion.id)
     out = []
     for c in unknown:
         cid = c.criterion.id
-        good = Tri.NOT_MET if c.criterion.category == EXCLUSION else Tri.MET
         met, not_met = setting(cid, Tri.MET), setting(cid, Tri.NOT_MET)
-        alone = (met if good is Tri.MET else not_met) == ELIGIBLE
-        shared = max((counts[m] for m in c.outcome.missing), default=1)
+        alone = (met if good(c) is Tri.MET else not_met) == ELIGIBLE
+        group = set().union({cid}, *(waiting[item(m)] for m in c.outcome.missing))
+        together = verdict(tuple(replace(x, outcome=replace(x.outcome, status=good(x)))
+                                 if x.criterion.id in group else x for x in results))
+        shared = max((len(waiting[item(m)]) for m in c.outcome.missing), default=1)
         out.append(WhatIf(cid, c.criterion.category, met, not_met, alone,
-                          c.outcome.missing, shared))
-    return tuple(sorted(out, key=lambda w: (not w.settles_alone, -w.shared, w.criterion)))
+                          together == ELIGIBLE, c.outcome.missing, shared))
+    return tuple(sorted(out, key=lambda w: (not w.settles_alone, not w.settles_with_shared,
+                                            -w.shared, w.criterion)))
+
+
+def item(missing: str) -> str:
+    """What a missing item asks for, without its dates: 'GFR by 51Cr-EDTA result dated
+    from X to Y' and 'GFR by 51Cr-EDTA dated from X to Y' ask for the same test."""
+    return re.split(r" (?:result )?dated ", missing)[0].strip().lower()

@@ -12,6 +12,7 @@ from trialsieve.record import PatientRecord
 from trialsieve.rules.attest import answer_evidence, latest_answer
 from trialsieve.rules.base import Context, Evidence, Outcome, absent, outcome
 
+
 @dataclass(frozen=True)
 class GepNet:
     """Histology-proven, well-differentiated, advanced GEP neuroendocrine tumour."""

@@ -167,8 +167,9 @@ class TargetLesion:
         if prog is not None:
             ev.append(Evidence(prog.later_scan.source or "", prog.later_scan.date,
                                f"{name} progressive", prog.reason))
+        # A measurement that does not say (None) neither confirms nor denies irradiation.
         irradiated = [x.irradiated for s in record.imaging for x in s.lesions
-                      if x.lesion_id == lz.lesion_id]
+                      if x.lesion_id == lz.lesion_id and x.irradiated is not None]
         checks += [
             ("RECIST-measurable on MRI/CT", measurable),
             ("progressive within 12 months", True if prog else (False if len(recent) >= 2 and

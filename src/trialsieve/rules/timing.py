@@ -99,9 +99,11 @@ class EventWithin:
         if e.last is None:
             return outcome(Tri.UNKNOWN, f"{e.label}: date unknown", evidence=[ev],
                            missing=[f"the date of {e.label} ({e.source})"])
-        if e.last > ctx.inclusion:
+        if ctx.inclusion < e.last <= ctx.as_of:  # recorded after a past inclusion date
             return outcome(Tri.NOT_MET, f"{e.label} after inclusion",
-                           ignored=[Ignored(e.source, "dated after the inclusion date")])
+                           ignored=[Ignored(e.source, "dated after the inclusion date")],
+                           bounds=[Bound("inclusion", "until", e.last - days(1),
+                                         f"before {e.label} of {e.last}", e.source)])
         ends = e.last + days(self.within_days)
         if e.ongoing:
             ends = max(ends, ctx.as_of + days(self.within_days))
@@ -115,8 +117,9 @@ class EventWithin:
         if e.counts is None:
             return outcome(Tri.UNKNOWN, f"{e.label} on {e.last}", evidence=[ev],
                            missing=[e.doubt], bounds=[bound])
-        when = "ongoing" if e.ongoing else f"{(ctx.inclusion - e.last).days} days"
-        return outcome(Tri.MET, f"{e.label} on {e.last}: {when} before inclusion",
+        when = ("ongoing before" if e.ongoing else f"{(ctx.inclusion - e.last).days} days before"
+                if e.last <= ctx.inclusion else "planned to end after")  # a course under way
+        return outcome(Tri.MET, f"{e.label} on {e.last}: {when} inclusion",
                        evidence=[ev], bounds=[bound])
 
 
@@ -185,11 +188,13 @@ class SsaWashout:
                                         f"{ctx.d0 - days(wait)})"])
             return outcome(Tri.MET, f"{label}: {gap} days before D0", evidence=[evidence],
                            bounds=[bound])
+        short_ok = Bound("d0", "from", start + days(self.short_days),
+                         f"{self.short_days} days after {e.drug} if short-acting", e.source)
         if e.ssa_form is None and gap >= self.short_days:
-            short_ok = Bound("d0", "from", start + days(self.short_days),
-                             f"{self.short_days} days after {e.drug} if short-acting", e.source)
             return outcome(Tri.UNKNOWN, f"{label}: {gap} days before D0, form unknown",
                            evidence=[evidence], bounds=[bound, short_ok],
                            missing=[f"whether {e.drug} ({e.source}) is long- or short-acting"])
+        # form unknown: it becomes unknown (not met) once the short-acting wait is over
+        bounds = [bound, short_ok] if e.ssa_form is None else [bound]
         return outcome(Tri.NOT_MET, f"{label}: only {gap} days before D0, {wait} needed",
-                       evidence=[evidence], bounds=[bound])
+                       evidence=[evidence], bounds=bounds)

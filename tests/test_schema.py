@@ -1,0 +1,99 @@
+"""docs/screening-result.schema.json (draft 2020-12) describes what report.to_json produces."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date, timedelta
+
+import pytest
+from builders import AS_OF, BAD, REPO, SHARED_DATA, answer, lab, record, surgery
+from jsonschema import Draft202012Validator, ValidationError
+
+from trialsieve.cli import main
+from trialsieve.engine import Dates, screen
+from trialsieve.fhir.reader import read
+from trialsieve.protocols.lumen import LUMEN
+from trialsieve.report import to_json
+from trialsieve.rules.base import PRE_SCREENING
+
+SCHEMA_PATH = REPO / "docs" / "screening-result.schema.json"
+
+
+@pytest.fixture(scope="module")
+def validator() -> Draft202012Validator:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def valid(validator: Draft202012Validator, doc: dict) -> None:
+    errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.path))
+    assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
+
+
+def test_built_records_validate(validator) -> None:
+    d0 = AS_OF + timedelta(days=10)
+    facts = [lab("hemoglobin", 12, AS_OF - timedelta(days=2), uln=17),
+             lab("bilirubin", 40, AS_OF - timedelta(days=2), "umol/L", uln=17.1),
+             surgery(AS_OF - timedelta(days=10)), answer("recent-anticancer-therapy", False)]
+    for policy in ("screening", PRE_SCREENING):
+        for dates in (Dates.resolve(AS_OF), Dates.resolve(AS_OF, d0=d0),
+                      Dates.resolve(AS_OF, AS_OF + timedelta(days=3), d0)):
+            for rec in (record(), record(*facts, sex="female", born=date(1990, 2, 28))):
+                doc = to_json(screen(LUMEN, rec, dates, policy))
+                valid(validator, doc)
+                assert doc["policy"] == policy
+
+
+@pytest.mark.parametrize("name", ["valid.json", "unknown_type.json", "wrong_type.json",
+                                  "bad_unit.json", "future_date.json",
+                                  "same_day_conflict.json", "folder_with_log"])
+def test_cli_output_validates(validator, capsys, name: str) -> None:
+    code = main(["screen", str(BAD / name), "--as-of", "2026-11-25", "--format", "json"])
+    assert code == 0
+    valid(validator, json.loads(capsys.readouterr().out))
+
+
+def test_example_patients_validate(validator) -> None:
+    folder = REPO / "examples" / "patients"
+    if not any(folder.glob("*.json")):
+        pytest.skip("no example patients")
+    dates = Dates.resolve(date(2026, 11, 25))
+    for rec in read(folder).records:
+        valid(validator, to_json(screen(LUMEN, rec, dates)))
+
+
+def test_real_data_validates(validator) -> None:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"{SHARED_DATA} absent")
+    dates = Dates.resolve(date(2026, 11, 25))
+    for path in (SHARED_DATA / "fhir-r4-spec-examples",
+                 SHARED_DATA / "synthea-bulk-ndjson" / "10-patients"):
+        for rec in read(path).records:
+            valid(validator, to_json(screen(LUMEN, rec, dates)))
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (["verdict"], "maybe"),
+        (["criteria", 0, "status"], "probably"),
+        (["criteria", 0, "category"], "other"),
+        (["protocol", "hash"], "md5:1234"),
+        (["dates", "d0"], "1 Dec 2026"),
+        (["resources", "Patient", "read"], -1),
+    ],
+)
+def test_schema_rejects_what_to_json_never_produces(validator, path, value) -> None:
+    doc = to_json(screen(LUMEN, record(), Dates.resolve(AS_OF)))
+    bad = copy.deepcopy(doc)
+    if "resources" in path:
+        bad["resources"] = {"Patient": {"read": 1, "used": 1, "ignored": 0}}
+    target = bad
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(ValidationError):
+        validator.validate(bad)
