@@ -73,6 +73,9 @@ def _screen(args: argparse.Namespace) -> int:
     for w in data.warnings:
         print(f"trialsieve: warning: {w}", file=sys.stderr)
     results = [screen(LUMEN, rec, dates, args.policy) for rec in data.records]
+    for r in results:  # also in the report; stderr so that a pipeline sees them
+        for w in r.warnings:
+            print(f"trialsieve: warning: {w}", file=sys.stderr)
     windows = [None] * len(results)
     if args.d0 is None and args.inclusion is None:  # no date given: show the window
         from trialsieve.window import eligibility_window

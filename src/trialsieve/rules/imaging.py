@@ -184,8 +184,9 @@ class TargetLesion:
         if unknown:
             return outcome(Tri.UNKNOWN, f"{name}: unknown {', '.join(unknown)}", evidence=ev,
                            missing=[f"{name}: {u}" for u in unknown])
-        bound = _until(prog.later_scan.date, self.months, f"{name} progression",
-                       prog.later_scan.source)
+        # Growth needs both scans within the months: the earlier one leaves first.
+        ref = prog.earlier_scan or prog.later_scan
+        bound = _until(ref.date, self.months, f"{name} reference scan", ref.source)
         return outcome(Tri.MET, name, evidence=ev, bounds=[bound])
 
 
