@@ -80,16 +80,14 @@ def table(r: ScreeningResult) -> str:
     lines = [
         f"Patient {r.patient_id}: {r.verdict.upper().replace('_', ' ')}",
         f"Protocol {r.protocol.id} v{r.protocol.version} ({r.protocol.hash}), policy {r.policy}",
-        f"As of {d.as_of}, inclusion {d.inclusion}, D0 {d.d0}{assumed}",
+        *_wrap(f"As of {d.as_of}, inclusion {d.inclusion}, D0 {d.d0}{assumed}", ""),
         "-" * WIDTH,
-        f"{'ID':<7} {'STATUS':<8} {'CRITERION':<30} SUMMARY",
+        f"{'ID':<7} {'STATUS':<8} CRITERION / summary, - evidence, ? missing, ~ assumed",
     ]
     for c in r.results:
         o = c.outcome
-        head = f"{c.criterion.id:<7} {STATUS_MARK[o.status.value]:<8} {c.criterion.short[:30]:<30} "
-        body = textwrap.wrap(o.summary, WIDTH - len(head)) or [""]
-        lines.append(head + body[0])
-        lines += [" " * len(head) + b for b in body[1:]]
+        lines.append(f"{c.criterion.id:<7} {STATUS_MARK[o.status.value]:<8} {c.criterion.short}")
+        lines += _wrap(o.summary, " " * 8)
         for e in o.evidence[:4]:
             shown = " ".join(x for x in (e.what + ":", e.value or "", f"({e.note})" if e.note
                                          else "") if x)
