@@ -142,15 +142,11 @@ def _str(obj: dict, key: str, path: str) -> str | None:
         raise FieldError(f"{path}.{exc.field}", str(exc)) from exc
 
 
-class UnitProblem(FieldError):
-    pass
-
-
 def _convert(value: float, unit: str, test: C.LabTest, field: str) -> float:
     try:
         return convert(value, unit, test.unit, test.molar_mass)
     except UnitError as exc:
-        raise UnitProblem(field, f"{exc} (for {test.label})") from exc
+        raise FieldError(field, f"{exc} (for {test.label})") from exc
 
 
 def _ref_high(res: dict) -> tuple[float | None, str | None]:

@@ -6,10 +6,10 @@ A rule is a frozen dataclass with `evaluate(record, ctx) -> Outcome` and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from trialsieve.logic import Tri, all_of, any_of
 from trialsieve.record import Ignored, PatientRecord
@@ -63,7 +63,6 @@ class Outcome:
     missing: tuple[str, ...] = ()
     assumptions: tuple[str, ...] = ()
     bounds: tuple[Bound, ...] = ()
-    details: tuple[Outcome, ...] = field(default=(), compare=False)
 
 
 class Rule(Protocol):
@@ -103,7 +102,6 @@ def _merge(status: Tri, summary: str, parts: Sequence[Outcome]) -> Outcome:
         cat("missing"),
         cat("assumptions"),
         cat("bounds"),
-        tuple(parts),
     )
 
 
@@ -155,18 +153,13 @@ class NotImplemented:
         return f"not implemented: {self.what}"
 
 
-T = TypeVar("T")
-
-
-def latest(items: Sequence[T], key: Callable[[T], date | None]) -> T | None:
-    """The most recent dated item (the one that decides when several qualify)."""
-    dated = [i for i in items if key(i) is not None]
-    return max(dated, key=key) if dated else None  # type: ignore[arg-type,return-value]
-
-
 def days(n: int) -> timedelta:
     return timedelta(days=n)
 
 
 def fmt_num(value: float) -> str:
     return f"{value:g}"
+
+
+def yes_no(value: bool | None) -> str:
+    return {True: "yes", False: "no"}.get(value, "unknown")  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ from trialsieve.imaging import progressions
 from trialsieve.logic import Tri, all_of
 from trialsieve.record import PatientRecord
 from trialsieve.rules.attest import answer_evidence, latest_answer
-from trialsieve.rules.base import Context, Evidence, Outcome, absent, outcome
+from trialsieve.rules.base import Context, Evidence, Outcome, absent, outcome, yes_no
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ class PriorRadiotherapyKidneyOrMarrow:
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         rts = [p for p in record.procedures if p.kind == "radiotherapy" and p.external_beam]
         ev = {p.source: Evidence(p.source, p.date, p.display,
-                                 f"kidneys in field: {_yn(p.kidneys_in_field)}; marrow share: "
+                                 f"kidneys in field: {yes_no(p.kidneys_in_field)}; marrow share: "
                                  + ("unknown" if p.marrow_share is None
                                     else f"{p.marrow_share:.0%}")) for p in rts}
         hits = [p for p in rts if p.kidneys_in_field or (p.marrow_share or 0) > self.marrow_share]
@@ -165,6 +165,3 @@ class PriorRadiotherapyKidneyOrMarrow:
         return absent(ctx, "no external-beam radiotherapy on record",
                       "the radiotherapy history (fields), or an attestation of none")
 
-
-def _yn(v: bool | None) -> str:
-    return {True: "yes", False: "no"}.get(v, "unknown")  # type: ignore[arg-type]

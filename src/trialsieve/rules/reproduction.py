@@ -9,7 +9,7 @@ from trialsieve.codes import HCG_NEGATIVE, HCG_POSITIVE
 from trialsieve.logic import Tri, all_of, any_of
 from trialsieve.record import Ignored, LabResult, PatientRecord
 from trialsieve.rules.attest import answer_evidence, latest_answer
-from trialsieve.rules.base import Bound, Context, Evidence, Outcome, absent, days, outcome
+from trialsieve.rules.base import Bound, Context, Evidence, Outcome, absent, days, outcome, yes_no
 
 # Quantitative serum hCG below 5 IU/L is negative; 5-25 IU/L is equivocal (judgement:
 # the usual laboratory cut-offs), so it neither confirms nor rules out pregnancy.
@@ -36,7 +36,7 @@ def childbearing_potential(record: PatientRecord) -> tuple[Tri, list[Evidence], 
     if found:
         f = max(found, key=lambda f: (f.date is not None, f.date))
         return Tri.of(f.present), [Evidence(f.source, f.date, f.display or
-                                            "childbearing potential", _yn(f.present))], who
+                                            "childbearing potential", yes_no(f.present))], who
     return Tri.UNKNOWN, [], who
 
 
@@ -54,9 +54,6 @@ def hcg_reading(r: LabResult) -> bool | None:
         return False
     return True if r.std_value >= HCG_POSITIVE_FROM else None
 
-
-def _yn(v: bool | None) -> str:
-    return {True: "yes", False: "no"}.get(v, "unknown")  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

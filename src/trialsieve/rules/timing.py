@@ -29,7 +29,7 @@ def last_dose(e: Exposure) -> date | None:
     return e.start if e.single_dose or e.end is None else e.end
 
 
-def _exposure_event(e: Exposure, as_of: date) -> Event:
+def _exposure_event(e: Exposure) -> Event:
     ongoing = e.end is None and not e.single_dose and e.status in ("active", "in-progress")
     return Event(e.source, f"{e.drug} ({e.drug_class})", last_dose(e), ongoing)
 
@@ -44,7 +44,7 @@ def surgeries(record: PatientRecord, ctx: Context) -> list[Event]:
 
 
 def anticancer_therapies(record: PatientRecord, ctx: Context) -> list[Event]:
-    drugs = [_exposure_event(e, ctx.as_of) for e in record.exposures
+    drugs = [_exposure_event(e) for e in record.exposures
              if e.drug_class in E3_DRUG_CLASSES]
     kinds = ("radiotherapy", "radionuclide", "embolisation")
     sessions = [Event(p.source, f"{p.display} ({p.kind})", p.date)
@@ -166,7 +166,7 @@ class SsaWashout:
         return _combine(worst, shown, parts)
 
     def _judge(self, e: Exposure, ctx: Context) -> Outcome:
-        ev = _exposure_event(e, ctx.as_of)
+        ev = _exposure_event(e)
         evidence = Evidence(e.source, ev.last, e.drug, f"{e.ssa_form or 'unknown'}-acting form",
                             "ongoing" if ev.ongoing else None)
         if ev.last is None:
