@@ -58,6 +58,10 @@ class LabResult:
     # value and ULN converted to the unit of codes.LAB_TESTS[test] (None: not convertible)
     std_value: float | None = None
     std_ref_high: float | None = None
+    # Why the value cannot be read (unit not convertible, value missing, ...). Such a
+    # result is kept: when it is the newest, the criterion is unknown and names it; an
+    # older result never decides in its place.
+    problem: str | None = None
 
     def shown(self) -> str:
         if self.value is None:

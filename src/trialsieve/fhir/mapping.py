@@ -106,23 +106,30 @@ def _lab(res: dict, test: C.LabTest, when: Any) -> LabResult:
     if "valueQuantity" in res:
         q = get_dict(res, "valueQuantity")
         value = _number(q, "value", "valueQuantity")
-        if value is None:
-            raise FieldError("valueQuantity.value", "missing")
         unit = _str(q, "code", "valueQuantity") or _str(q, "unit", "valueQuantity") or ""
         comparator = _str(q, "comparator", "valueQuantity")
+        if value is None:
+            return LabResult(src, test.key, when, None, unit, comparator,
+                             problem="valueQuantity.value: missing")
         high, ref_unit = _ref_high(res)
-        std = _convert(value, unit, test, "valueQuantity.code")
-        std_high = (_convert(high, ref_unit or unit, test, "referenceRange.high.code")
-                    if high is not None else None)
+        std, problem = _convert(value, unit, test, "valueQuantity.code")
+        std_high = None
+        if high is not None:
+            std_high, ref_problem = _convert(high, ref_unit or unit, test,
+                                             "referenceRange.high.code")
+            problem = problem or ref_problem
         return LabResult(src, test.key, when, value, unit, comparator, high, ref_unit, (),
-                         std, std_high)
+                         std, std_high, problem)
     coded = tuple(codings(res.get("valueCodeableConcept"), "valueCodeableConcept"))
     coded += tuple(codings(res.get("interpretation", [{}])[0] if isinstance(
         res.get("interpretation"), list) and res["interpretation"] else None, "interpretation"))
     if "valueString" in res and isinstance(res["valueString"], str):
         coded += ((C.PROJECT, res["valueString"].strip().lower()),)
     if not coded:
-        raise Skip("no value (dataAbsentReason or empty)")
+        # A result without a value (dataAbsentReason, empty) still is the newest result
+        # of its test: it must not let an older one decide.
+        why = concept_text(res.get("dataAbsentReason")) or "empty"
+        return LabResult(src, test.key, when, None, "", problem=f"value: no value ({why})")
     return LabResult(src, test.key, when, None, "", coded_value=coded)
 
 
@@ -142,11 +149,13 @@ def _str(obj: dict, key: str, path: str) -> str | None:
         raise FieldError(f"{path}.{exc.field}", str(exc)) from exc
 
 
-def _convert(value: float, unit: str, test: C.LabTest, field: str) -> float:
+def _convert(value: float, unit: str, test: C.LabTest, field: str) -> tuple[float | None,
+                                                                           str | None]:
+    """The value in the test's standard unit, or None and why it cannot be converted."""
     try:
-        return convert(value, unit, test.unit, test.molar_mass)
+        return convert(value, unit, test.unit, test.molar_mass), None
     except UnitError as exc:
-        raise FieldError(field, f"{exc} (for {test.label})") from exc
+        return None, f"{field}: {exc} (for {test.label})"
 
 
 def _ref_high(res: dict) -> tuple[float | None, str | None]:

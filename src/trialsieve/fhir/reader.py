@@ -251,6 +251,10 @@ def _finish(rec: PatientRecord) -> None:
         rec.diagnoses = [_advanced(d) for d in rec.diagnoses]
     seen: dict[tuple, list] = defaultdict(list)
     for lab in rec.labs:
+        if lab.problem:  # kept, so that it is not replaced by an older result; said here
+            field, _, why = lab.problem.partition(": ")
+            rec.warnings.append(Warning(rec.file, lab.source, field,
+                                        f"{why}: the value cannot be read"))
         if lab.std_value is not None:
             seen[(lab.test, lab.date)].append(lab)
     for (test, when), labs in seen.items():

@@ -90,6 +90,9 @@ class LabThreshold:
         bound = Bound("d0", "until", pick.date + days(self.fresh_days),  # type: ignore[operator]
                       f"{self.label} of {pick.date} is valid for D0 up to this date",
                       pick.source)
+        unreadable = [r for r in fresh if r.date == pick.date and r.problem]
+        if unreadable:
+            return self._unreadable(unreadable, fresh, bound, ctx_ev)
         conflict = _same_day_conflict(fresh, pick)
         if conflict:
             shown = " and ".join(r.shown() for r in conflict)
@@ -98,6 +101,20 @@ class LabThreshold:
                            missing=[f"which {self.label} of {pick.date} is valid ({shown})"],
                            bounds=[bound])
         return self._judge(pick, bound, ignored, ctx_ev)
+
+    def _unreadable(self, bad: list[LabResult], fresh: list[LabResult], bound: Bound,
+                    ctx_ev: list) -> Outcome:
+        """The newest result cannot be read: unknown, naming it. An older result never
+        decides in its place (it may be older for a reason: the newest was repeated)."""
+        when = bad[0].date
+        ignored = [Ignored(r.source, f"newest {self.label} ({when}) cannot be read: "
+                           f"{r.problem}") for r in bad]
+        ignored += [Ignored(r.source, f"older than the unreadable {self.label} of {when}")
+                    for r in fresh if r.date != when]
+        names = ", ".join(r.source for r in bad)
+        return outcome(Tri.UNKNOWN, f"newest {self.label} ({when}) cannot be read: "
+                       f"{bad[0].problem}", evidence=ctx_ev, ignored=ignored, bounds=[bound],
+                       missing=[f"a readable {self.label} (or a correction of {names})"])
 
     def _stale(self, last: LabResult | None, settle: str, ctx_ev: list) -> Outcome:
         if last is None:

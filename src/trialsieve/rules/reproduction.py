@@ -47,7 +47,7 @@ def hcg_reading(r: LabResult) -> bool | None:
         return False
     if codes & HCG_POSITIVE:
         return True
-    if r.std_value is None:
+    if r.std_value is None or r.problem:
         return None
     if r.std_value < HCG_NEGATIVE_BELOW or (r.comparator == "<" and
                                             r.std_value <= HCG_NEGATIVE_BELOW):
