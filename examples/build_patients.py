@@ -344,8 +344,11 @@ def build() -> dict[str, Patient]:
     p.find("ssa")["effectivePeriod"]["end"] = before_d0(28)
     out["23-lanreotide-28-days-before-d0-at-bound"] = p
 
+    # E2/E3 from the record: the recorded history is attested complete, so that an old
+    # enough event shows that none was recent (a record alone is not a complete history).
     p = man("ex24")
     p.drop("att-recent-major-surgery")
+    p.attest("surgery-history-complete", True)
     p.add({"resourceType": "Procedure", "id": "surgery", "status": "completed",
            "category": cc(PROJECT, "major-surgery", "Major surgery"),
            "code": cc(SNOMED, "387713003", "Surgical procedure",
@@ -355,6 +358,7 @@ def build() -> dict[str, Patient]:
 
     p = man("ex25")
     p.drop("att-recent-major-surgery")
+    p.attest("surgery-history-complete", True)
     p.add({"resourceType": "Procedure", "id": "surgery", "status": "completed",
            "category": cc(PROJECT, "major-surgery", "Major surgery"),
            "code": cc(SNOMED, "387713003", "Surgical procedure", "Right hemicolectomy"),
@@ -365,6 +369,7 @@ def build() -> dict[str, Patient]:
                          ("ex27", "27-chemotherapy-85-days-before", 85)):
         p = man(pid)
         p.drop("att-recent-anticancer-therapy")
+        p.attest("anticancer-therapy-history-complete", True)
         p.add({"resourceType": "MedicationStatement", "id": "capecitabine",
                "status": "completed",
                "medicationCodeableConcept": cc(ATC, "L01BC06", "capecitabine",

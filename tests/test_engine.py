@@ -42,7 +42,8 @@ def geriatric(hb_text: str = "Haemoglobin >= 10 g/dL.", hb_limit: float = 10) ->
                       LabThreshold("hemoglobin", ">=", hb_limit)),
             Criterion("SURG30", EXCLUSION, "Major surgery in the last 30 days.",
                       "major surgery in the 30 days before inclusion",
-                      EventWithin("major surgery", 30, "recent-major-surgery")),
+                      EventWithin("major surgery", 30, "recent-major-surgery",
+                                  "surgery-history-complete")),
         ),
     )
 
@@ -75,7 +76,10 @@ def test_second_protocol_not_eligible_on_an_exclusion() -> None:
     r = run(HB_OK, surgery(D0 - timedelta(days=29)))
     assert r.verdict == NOT_ELIGIBLE
     assert r.result("SURG30").status is Tri.MET
-    assert run(HB_OK, surgery(D0 - timedelta(days=30))).verdict == ELIGIBLE
+    # an old operation settles it only with the history declared complete
+    old = surgery(D0 - timedelta(days=30))
+    assert run(HB_OK, old).verdict == INCOMPLETE
+    assert run(HB_OK, old, answer("surgery-history-complete", True)).verdict == ELIGIBLE
 
 
 def test_second_protocol_incomplete() -> None:

@@ -47,7 +47,10 @@ FOLDERS = _params([p for p in (sorted(BULK.glob("*-patients")) if BULK.is_dir() 
 
 
 def stated_reason(r: ScreeningResult) -> bool:
-    """Not eligible for a criterion that says so, or incomplete with what is missing."""
+    """Not eligible for a criterion that says so or a recorded death, or incomplete with
+    what is missing."""
+    if r.verdict == NOT_ELIGIBLE and r.deceased:
+        return r.deceased.startswith("deceased")
     if r.verdict == NOT_ELIGIBLE:
         return any((c.criterion.category == INCLUSION and c.status is Tri.NOT_MET)
                    or (c.criterion.category == EXCLUSION and c.status is Tri.MET)

@@ -238,26 +238,65 @@ MARROW_SHARE_EXT = PROJECT + "/marrow-share"
 # --- attestations ----------------------------------------------------------------
 # Questions an investigator answers yes/no; the code is the Observation.code (project
 # CodeSystem) or the QuestionnaireResponse item linkId.
-ATTESTATIONS: dict[str, str] = {
-    "refractory-disease": "Disease refractory to SSAs and/or standard systemic therapy",
-    "prior-net-systemic-therapy": "Patient ever received an SSA or standard systemic NET therapy",
-    "contraception-agreement": "Agrees to highly effective contraception up to 6 months after "
-    "the end of treatment",
-    "childbearing-potential": "Woman of childbearing potential",
-    "partner-childbearing-potential": "Man with a partner of childbearing potential",
-    "informed-consent": "Written informed consent obtained before any study procedure",
-    "resectable-curative-intent": "Resectable tumour, surgery with curative intent intended",
-    "recent-major-surgery": "Major surgery in the 6 weeks before inclusion",
-    "recent-anticancer-therapy": "Radiotherapy, chemotherapy, embolisation, mTOR inhibitor, "
-    "TKI, interferon or investigational therapy in the 12 weeks before inclusion",
-    "prior-rt-kidney-or-marrow": "Prior external beam radiotherapy on the kidneys or on more "
-    "than 25 % of the bone marrow",
-    "known-brain-metastases": "Known brain metastases",
-    "brain-metastases-controlled": "Brain metastases controlled (treated and stable)",
-    "uncontrolled-significant-condition": "Significant medical, neuro-psychiatric or surgical "
-    "condition uncontrolled by treatment that may interfere with the study",
-    "pregnant": "Pregnant",
-    "lactating": "Lactating",
+@dataclass(frozen=True)
+class Question:
+    """An attestation question: its text and the period its answer covers.
+
+    `covers_days` is the period the question speaks of, ending on the date the question is
+    about (`about`: "inclusion" or "as_of", the screening date); an answer dated before
+    that period began is stale and settles nothing (protocol notes). None: the answer
+    does not age (a history, an agreement, an identity).
+    """
+
+    text: str
+    covers_days: int | None = None
+    about: str = "as_of"
+
+
+# Judgement: a statement on a current state (pregnancy, lactation, the investigator's
+# opinion on an uncontrolled condition) covers the 28 days before screening, the baseline
+# window of I12; the E2/E3 questions cover their own window before inclusion.
+ATTESTATIONS: dict[str, Question] = {
+    "refractory-disease": Question("Disease refractory to SSAs and/or standard systemic "
+                                   "therapy"),
+    "prior-net-systemic-therapy": Question("Patient ever received an SSA or standard "
+                                           "systemic NET therapy"),
+    "contraception-agreement": Question("Agrees to highly effective contraception up to 6 "
+                                        "months after the end of treatment"),
+    "childbearing-potential": Question("Woman of childbearing potential"),
+    "partner-childbearing-potential": Question("Man with a partner of childbearing "
+                                               "potential"),
+    "informed-consent": Question("Written informed consent obtained before any study "
+                                 "procedure"),
+    "resectable-curative-intent": Question("Resectable tumour, surgery with curative intent "
+                                           "intended"),
+    "recent-major-surgery": Question("Major surgery in the 6 weeks before inclusion", 42,
+                                     "inclusion"),
+    "recent-anticancer-therapy": Question("Radiotherapy, chemotherapy, embolisation, mTOR "
+                                          "inhibitor, TKI, interferon or investigational "
+                                          "therapy in the 12 weeks before inclusion", 84,
+                                          "inclusion"),
+    # "The recorded history is complete": an explicit negative for every event of that
+    # kind not on record (notes: a record is not a complete history unless said so).
+    "surgery-history-complete": Question("The surgical history on record is complete (no "
+                                         "surgery other than recorded)", 42, "inclusion"),
+    "anticancer-therapy-history-complete": Question(
+        "The history of radiotherapy, chemotherapy, embolisation, mTOR inhibitor, TKI, "
+        "interferon and investigational therapy on record is complete (none other than "
+        "recorded)", 84, "inclusion"),
+    "radiotherapy-history-complete": Question("The radiotherapy history on record is "
+                                              "complete (no radiotherapy other than "
+                                              "recorded)"),
+    "prior-rt-kidney-or-marrow": Question("Prior external beam radiotherapy on the kidneys "
+                                          "or on more than 25 % of the bone marrow"),
+    "known-brain-metastases": Question("Known brain metastases"),
+    "brain-metastases-controlled": Question("Brain metastases controlled (treated and "
+                                            "stable)"),
+    "uncontrolled-significant-condition": Question(
+        "Significant medical, neuro-psychiatric or surgical condition uncontrolled by "
+        "treatment that may interfere with the study", 28),
+    "pregnant": Question("Pregnant", 28),
+    "lactating": Question("Lactating", 28),
 }
 
 # --- imaging (mCODE TumorSize and project codes) -----------------------------------

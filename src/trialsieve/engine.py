@@ -7,7 +7,7 @@ from datetime import date
 
 from trialsieve.logic import Tri
 from trialsieve.protocol import EXCLUSION, INCLUSION, Criterion, Protocol
-from trialsieve.record import Ignored, PatientRecord, Warning
+from trialsieve.record import Ignored, Patient, PatientRecord, Warning
 from trialsieve.rules.base import PRE_SCREENING, SCREENING, Context, Outcome
 
 ELIGIBLE = "eligible"
@@ -58,6 +58,10 @@ class ScreeningResult:
     warnings: tuple[Warning, ...]
     ignored: tuple[Ignored, ...]  # records not read at all (status, date after as-of)
     counts: dict
+    # "deceased on DATE" when the record shows a death on or before the screening date
+    # (the verdict is then not eligible, whatever the criteria say); "possibly deceased
+    # ..." when a partial date of death straddles it (the verdict cannot be eligible).
+    deceased: str | None = None
 
     def result(self, criterion_id: str) -> CriterionResult:
         return next(r for r in self.results if r.criterion.id == criterion_id)
@@ -74,6 +78,27 @@ def verdict(results: tuple[CriterionResult, ...]) -> str:
     return ELIGIBLE
 
 
+def death(patient: Patient, as_of: date) -> tuple[bool | None, str | None]:
+    """Whether the patient died on or before the screening date, and how to say it."""
+    dead = patient.deceased_by(as_of)
+    d = patient.deceased
+    if d is None or dead is False:
+        return False, None
+    if d.date is None:
+        return True, "deceased (date not recorded)"
+    when = str(d.date) if (d.latest or d.date) == d.date else f"{d.date} to {d.latest}"
+    return dead, f"deceased on {when}" if dead else f"possibly deceased ({when})"
+
+
+def final_verdict(results: tuple[CriterionResult, ...], dead: bool | None) -> str:
+    """A deceased patient is not a candidate (notes); one possibly deceased is not eligible
+    until that is settled."""
+    v = verdict(results)
+    if dead:
+        return NOT_ELIGIBLE
+    return INCOMPLETE if dead is None and v == ELIGIBLE else v
+
+
 def visible_record(record: PatientRecord, as_of: date) -> tuple[PatientRecord, list[Ignored]]:
     """The record as it stood on the screening date: later facts are set aside."""
     later: list[Ignored] = []
@@ -81,7 +106,9 @@ def visible_record(record: PatientRecord, as_of: date) -> tuple[PatientRecord, l
     def keep(items: list) -> list:
         kept = []
         for item in items:
-            when = getattr(item, "date", None) or getattr(item, "start", None)
+            # A course is placed in time by its start: one under way at the screening
+            # date (planned end after it) is ongoing, not "dated in the future".
+            when = getattr(item, "start", None) or getattr(item, "date", None)
             if when is not None and when > as_of:
                 later.append(Ignored(item.source, f"dated {when}, after the screening "
                                      f"date {as_of}"))
@@ -104,9 +131,11 @@ def screen(protocol: Protocol, record: PatientRecord, dates: Dates,
     results = tuple(CriterionResult(c, c.rule.evaluate(view, ctx)) for c in protocol.criteria)
     warnings = [*record.warnings, *(Warning(record.file, i.source, "date", i.reason)
                                     for i in later)]
-    return ScreeningResult(protocol, record.patient.id, dates, policy, verdict(results),
-                           results, tuple(warnings), tuple(record.ignored + later),
-                           _counts(record.counts, view, later))
+    dead, deceased = death(record.patient, dates.as_of)
+    return ScreeningResult(protocol, record.patient.id, dates, policy,
+                           final_verdict(results, dead), results, tuple(warnings),
+                           tuple(record.ignored + later), _counts(record.counts, view, later),
+                           deceased)
 
 
 def _counts(counts: dict, view: PatientRecord, later: list[Ignored]) -> dict:

@@ -11,11 +11,44 @@ from datetime import date
 
 
 @dataclass(frozen=True)
+class Death:
+    """A recorded death: the day, or the interval of days of a partial date."""
+
+    date: date | None  # first possible day; None: deceased, date not recorded
+    latest: date | None = None  # last possible day of a partial date (None: `date`)
+
+
+@dataclass(frozen=True)
 class Patient:
     id: str
-    birth_date: date | None
+    birth_date: date | None  # first possible day (the day itself when known)
     sex: str | None  # FHIR administrative gender: female, male, other, unknown
     source: str
+    birth_latest: date | None = None  # last possible day of a partial birth date
+    deceased: Death | None = None
+
+    def deceased_by(self, day: date) -> bool | None:
+        """Dead on or before `day`: True, False, or None when a partial date straddles it."""
+        d = self.deceased
+        if d is None:
+            return False
+        if d.date is None or (d.latest or d.date) <= day:
+            return True
+        return None if d.date <= day else False
+
+
+# A condition's clinicalStatus: these say it is no longer present (FHIR condition-clinical).
+NO_LONGER_PRESENT = frozenset({"resolved", "inactive", "remission"})
+
+
+def condition_present(status: str | None, abated: date | None, on: date) -> bool:
+    """Whether a condition recorded as present still is on `on` (protocol notes): present
+    when its clinical status is active, recurrence or relapse, or not given; resolved,
+    inactive or remission, or an abatement on or before `on`, mean no longer present.
+    Refuted and entered-in-error records never reach here (the reader sets them aside)."""
+    if status in NO_LONGER_PRESENT:
+        return False
+    return abated is None or abated > on
 
 
 @dataclass(frozen=True)
@@ -81,6 +114,8 @@ class Exposure:
     status: str
     ssa_form: str | None = None  # long / short / None (unknown), SSAs only
     single_dose: bool = False
+    end_latest: date | None = None  # `end` was a partial date: its last possible day
+    status_date: date | None = None  # when the status was stated (dateAsserted)
 
 
 @dataclass(frozen=True)
@@ -88,11 +123,14 @@ class ProcedureRecord:
     source: str
     display: str
     kind: str  # surgery, radiotherapy, radionuclide, embolisation, other
-    date: date | None  # last day performed
+    date: date | None  # last day performed (first possible day of a partial date)
     major: bool | None = None  # surgery only
     kidneys_in_field: bool | None = None  # radiotherapy only
     marrow_share: float | None = None  # radiotherapy: share of bone marrow, 0-1
     external_beam: bool = False
+    start: date | None = None  # first day of a course
+    date_latest: date | None = None  # `date` was a partial date: its last possible day
+    ongoing: bool = False  # in progress at the screening date (date: planned end, if any)
 
 
 @dataclass(frozen=True)
@@ -105,13 +143,20 @@ class Finding:
     date: date | None
     controlled: bool | None = None  # brain metastases only
     display: str = ""
+    status: str | None = None  # Condition.clinicalStatus code, when from a Condition
+    abated: date | None = None  # Condition.abatement (last possible day)
+
+    def present_on(self, day: date) -> bool:
+        """An explicit "present" that still holds on `day` (condition status)."""
+        return self.present and condition_present(self.status, self.abated, day)
 
 
 @dataclass(frozen=True)
 class Ecog:
     source: str
     date: date | None
-    score: int
+    score: int | None
+    problem: str | None = None  # why the score cannot be read (kept, as for LabResult)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ def to_json(r: ScreeningResult) -> dict[str, Any]:
         "schema": SCHEMA_VERSION,
         "patient": r.patient_id,
         "verdict": r.verdict,
+        "deceased": r.deceased,
         "protocol": {"id": r.protocol.id, "version": r.protocol.version, "hash": r.protocol.hash},
         "dates": {"as_of": _d(r.dates.as_of), "inclusion": _d(r.dates.inclusion),
                   "d0": _d(r.dates.d0), "assumed": list(r.dates.assumed)},
@@ -78,7 +79,8 @@ def table(r: ScreeningResult) -> str:
     d = r.dates
     assumed = f" (assumed: {_assumed_text(d.assumed)})" if d.assumed else ""
     lines = [
-        f"Patient {r.patient_id}: {r.verdict.upper().replace('_', ' ')}",
+        f"Patient {r.patient_id}: {r.verdict.upper().replace('_', ' ')}"
+        + (f" ({r.deceased})" if r.deceased else ""),
         f"Protocol {r.protocol.id} v{r.protocol.version} ({r.protocol.hash}), policy {r.policy}",
         *_wrap(f"As of {d.as_of}, inclusion {d.inclusion}, D0 {d.d0}{assumed}", ""),
         "-" * WIDTH,

@@ -18,11 +18,13 @@ from trialsieve.fhir.values import (
     codings,
     concept_text,
     effective,
+    effective_spans,
     get_dict,
     get_list,
     get_number,
     get_str,
     parse_date,
+    parse_date_span,
     reference_id,
 )
 from trialsieve.record import (
@@ -176,14 +178,22 @@ def _answer_code(res: dict, table: dict) -> Any:
 
 
 def _ecog(res: dict, when: Any) -> Ecog:
+    """An ECOG whose score cannot be read is kept with its problem: when it is the newest,
+    it must not let an older score decide (notes, "Dates")."""
     score = _answer_code(res, C.ECOG_ANSWERS)
-    if score is None and "valueInteger" in res:
-        score = res["valueInteger"]
-        if not isinstance(score, int) or not 0 <= score <= 5:
-            raise FieldError("valueInteger", f"ECOG must be 0-5, found {score!r}")
-    if score is None:
-        raise Skip("no ECOG value")
-    return Ecog(_src(res), when, score)
+    if score is not None:
+        return Ecog(_src(res), when, score)
+    if "valueInteger" in res:
+        value = res["valueInteger"]
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 5:
+            return Ecog(_src(res), when, value)
+        return Ecog(_src(res), when, None, f"valueInteger: ECOG must be 0-5, found {value!r}")
+    if "valueCodeableConcept" in res:
+        shown = concept_text(res.get("valueCodeableConcept")) or "no code"
+        return Ecog(_src(res), when, None, f"valueCodeableConcept: not an ECOG answer "
+                    f"({shown})")
+    why = concept_text(res.get("dataAbsentReason")) or "empty"
+    return Ecog(_src(res), when, None, f"value: no ECOG value ({why})")
 
 
 def _histology(res: dict, when: Any) -> Histology:
@@ -228,16 +238,20 @@ def condition(res: dict, lookup: Lookup) -> list[Fact]:
     src, text = _src(res), concept_text(res.get("code"))
     facts: list[Fact] = []
     code_set = set(codes)
+    status = {"status": _clinical_status(res), "abated": _abated(res)}
     for fact, table in (("pregnant", C.PREGNANT), ("lactating", C.LACTATING),
                         ("brain_metastases", C.BRAIN_METASTASIS)):
         if code_set & table:
-            facts.append(Finding(src, fact, not refuted, when, _controlled(res), text))
+            facts.append(Finding(src, fact, not refuted, when, _controlled(res), text,
+                                 **status))
     if code_set & C.NOT_PREGNANT and not refuted:
-        facts.append(Finding(src, "pregnant", False, when, display=text))
+        facts.append(Finding(src, "pregnant", False, when, display=text, **status))
     if code_set & C.POSTMENOPAUSAL and not refuted:
-        facts.append(Finding(src, "childbearing_potential", False, when, display=text))
+        # "not of childbearing potential" is what is present (menopause, sterility)
+        facts.append(Finding(src, "childbearing_potential", False, when, display=text,
+                             **status))
     if code_set & C.METASTASIS and not refuted:
-        facts.append(Finding(src, "metastatic", True, when, display=text))
+        facts.append(Finding(src, "metastatic", True, when, display=text, **status))
     if refuted:
         if facts:
             return facts  # a refuted condition is an explicit negative
@@ -247,6 +261,19 @@ def condition(res: dict, lookup: Lookup) -> list[Fact]:
     if not facts:
         raise NotRelevant("not a condition the criteria read")
     return facts
+
+
+def _clinical_status(res: dict) -> str | None:
+    """Condition.clinicalStatus (active, recurrence, relapse, inactive, remission,
+    resolved), read by record.condition_present."""
+    return next((c for _, c in codings(res.get("clinicalStatus"), "clinicalStatus")), None)
+
+
+def _abated(res: dict) -> Any:
+    """The last possible day of Condition.abatement[x] (dateTime, possibly partial, or
+    Period); abatementString/Age/Range give no date."""
+    _, end, _ = effective_spans(res, "abatement")
+    return end[1] if end else None
 
 
 def _controlled(res: dict) -> bool | None:
@@ -295,14 +322,21 @@ def medication(res: dict, lookup: Lookup) -> list[Fact]:
     prefix = {"MedicationRequest": "authoredOn", "MedicationAdministration": "effective",
               "MedicationStatement": "effective"}[res["resourceType"]]
     if prefix == "authoredOn":
-        start = parse_date(res.get("authoredOn"), "authoredOn")
-        end, single = None, False
+        start_span = parse_date_span(res.get("authoredOn"), "authoredOn")
+        end_span, single = None, False
     else:
-        start, end, field = effective(res, prefix)
+        start_span, end_span, field = effective_spans(res, prefix)
         single = res["resourceType"] == "MedicationAdministration" and field.endswith("DateTime")
     name = concept_text(concept) or "medicine"
     form = _ssa_form(res, med, codes, name) if drug_class == "ssa" else None
-    return [Exposure(_src(res), name, drug_class, start, end, status, form, single)]
+    # A partial start reads as its first day (it only orders facts); a partial end keeps
+    # its last day too, since a wash-out runs from the latest possible last dose.
+    start = start_span[0] if start_span else None
+    end = end_span[0] if end_span else None
+    end_latest = end_span[1] if end_span and end_span[1] != end_span[0] else None
+    asserted = parse_date(res.get("dateAsserted"), "dateAsserted")
+    return [Exposure(_src(res), name, drug_class, start, end, status, form, single,
+                     end_latest, asserted)]
 
 
 def _drug_class(codes: list[tuple[str, str]]) -> str | None:
@@ -339,16 +373,21 @@ def _ssa_form(res: dict, med: dict | None, codes: list, name: str) -> str | None
 
 # --- Procedure --------------------------------------------------------------------
 def procedure(res: dict, lookup: Lookup) -> list[Fact]:
-    check_status(res, VOID_STATUS | {"preparation", "unknown"})
+    status = check_status(res, VOID_STATUS | {"preparation", "unknown"})
     codes = set(codings(res.get("code"), "code"))
     cats = set(codings(res.get("category"), "category"))
     both = codes | cats
-    start, end, _ = effective(res, "performed")
-    when = end or start
+    start_span, end_span, _ = effective_spans(res, "performed")
+    last = end_span or start_span  # the last day performed (a partial date: its days)
+    # In progress: ongoing at the screening date, its end (if any) a planned one; the
+    # engine places it in time by its start, not by that planned end.
+    ongoing = status == "in-progress"
+    when = dict(date=last[0] if last else None, start=start_span[0] if start_span else None,
+                date_latest=last[1] if last and last[1] != last[0] else None, ongoing=ongoing)
     text = concept_text(res.get("code")) or "procedure"
     src = _src(res)
     if both & C.RADIONUCLIDE_THERAPY:
-        return [ProcedureRecord(src, text, "radionuclide", when)]
+        return [ProcedureRecord(src, text, "radionuclide", **when)]
     if both & C.RADIOTHERAPY:
         sites = {c for bs in get_list(res, "bodySite") for c in codings(bs, "bodySite")}
         kidneys = True if sites & C.KIDNEY_SITES else (False if sites else None)
@@ -356,12 +395,13 @@ def procedure(res: dict, lookup: Lookup) -> list[Fact]:
         for ext in get_list(res, "extension"):
             if isinstance(ext, dict) and ext.get("url") == C.MARROW_SHARE_EXT:
                 share = get_number(ext, "valueDecimal")
-        return [ProcedureRecord(src, text, "radiotherapy", when, None, kidneys, share, True)]
+        return [ProcedureRecord(src, text, "radiotherapy", major=None, kidneys_in_field=kidneys,
+                                marrow_share=share, external_beam=True, **when)]
     if both & C.EMBOLISATION:
-        return [ProcedureRecord(src, text, "embolisation", when)]
+        return [ProcedureRecord(src, text, "embolisation", **when)]
     if both & C.SURGERY:
         major = True if both & C.MAJOR_SURGERY else False if both & C.MINOR_SURGERY else None
-        return [ProcedureRecord(src, text, "surgery", when, major)]
+        return [ProcedureRecord(src, text, "surgery", major=major, **when)]
     raise NotRelevant("not a procedure the criteria read")
 
 

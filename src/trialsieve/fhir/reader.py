@@ -18,8 +18,9 @@ from trialsieve.fhir.errors import FieldError, InputError, NotRelevant, Skip
 from trialsieve.fhir.imaging import MarrowFinding
 from trialsieve.fhir.mapping import MAPPERS, IgnoredFact, SkipFact
 from trialsieve.fhir.resource_types import R4_RESOURCE_TYPES
-from trialsieve.fhir.values import get_str, parse_date, reference_id
+from trialsieve.fhir.values import get_str, parse_date_span, reference_id
 from trialsieve.record import (
+    Death,
     Diagnosis,
     Ignored,
     Lesion,
@@ -212,8 +213,21 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup) -> PatientRecord:
 
 def _patient(res: dict) -> Patient:
     gender = get_str(res, "gender")
-    return Patient(res.get("id", "?"), parse_date(res.get("birthDate"), "birthDate"), gender,
-                   f"Patient/{res.get('id', '?')}")
+    born = parse_date_span(res.get("birthDate"), "birthDate")  # 1968-05: any day of May
+    return Patient(res.get("id", "?"), born[0] if born else None, gender,
+                   f"Patient/{res.get('id', '?')}", born[1] if born else None,
+                   _death(res))
+
+
+def _death(res: dict) -> Death | None:
+    """Patient.deceased[x]: a date (possibly partial), or true with no date."""
+    if "deceasedDateTime" in res:
+        span = parse_date_span(res["deceasedDateTime"], "deceasedDateTime")
+        return Death(span[0], span[1]) if span else None
+    flag = res.get("deceasedBoolean")
+    if flag is not None and not isinstance(flag, bool):
+        raise FieldError("deceasedBoolean", f"expected true or false, found {flag!r}")
+    return Death(None) if flag else None
 
 
 _LISTS = {"Diagnosis": "diagnoses", "Histology": "histology", "LabResult": "labs",
@@ -249,6 +263,11 @@ def _finish(rec: PatientRecord) -> None:
     """Facts that need the whole record: metastases make a NET advanced; same-day conflicts."""
     if any(f.fact == "metastatic" and f.present for f in rec.findings):
         rec.diagnoses = [_advanced(d) for d in rec.diagnoses]
+    for e in rec.ecog:
+        if e.problem:  # kept like an unreadable lab result (below)
+            field, _, why = e.problem.partition(": ")
+            rec.warnings.append(Warning(rec.file, e.source, field,
+                                        f"{why}: the value cannot be read"))
     seen: dict[tuple, list] = defaultdict(list)
     for lab in rec.labs:
         if lab.problem:  # kept, so that it is not replaced by an older result; said here

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import date
 from typing import Any
@@ -60,6 +61,48 @@ def parse_date(value: Any, field: str) -> date | None:
         return date(int(m.group(1)), int(m.group(3)), int(m.group(5)))
     except ValueError as exc:
         raise FieldError(field, f"not a valid date: {value!r}") from exc
+
+
+Span = tuple[date, date]  # the first and last day a (possibly partial) date may be
+
+
+def parse_date_span(value: Any, field: str) -> Span | None:
+    """A FHIR date, dateTime or partial date as the interval of days it may be: "1968-05"
+    is 1968-05-01 to 1968-05-31, "1968" the whole year, a full date one day (notes)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise FieldError(field, f"expected a date string, found {type(value).__name__}")
+    m = _DATE.match(value)
+    if not m:
+        raise FieldError(field, f"not a FHIR date: {value!r}")
+    if m.group(5) is not None:
+        day = parse_date(value, field)
+        return (day, day) if day else None
+    year = int(m.group(1))
+    try:
+        if m.group(3) is None:
+            return date(year, 1, 1), date(year, 12, 31)
+        month = int(m.group(3))
+        return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+    except ValueError as exc:  # month 13, year 0
+        raise FieldError(field, f"not a valid date: {value!r}") from exc
+
+
+def effective_spans(res: dict, prefix: str) -> tuple[Span | None, Span | None, str]:
+    """(start, end, field) of effective[x] / performed[x], each date as a Span, so that a
+    partial date stays an interval of days."""
+    for suffix in ("DateTime", "Instant", "Date"):
+        f = prefix + suffix
+        if f in res:
+            d = parse_date_span(res[f], f)
+            return d, d, f
+    f = prefix + "Period"
+    if f in res:
+        period = get_dict(res, f)
+        return (parse_date_span(period.get("start"), f + ".start"),
+                parse_date_span(period.get("end"), f + ".end"), f)
+    return None, None, prefix + "[x]"
 
 
 def effective(res: dict, prefix: str) -> tuple[date | None, date | None, str]:

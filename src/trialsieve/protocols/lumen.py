@@ -58,12 +58,15 @@ BASELINE_LABS = ("gfr_51cr", "hemoglobin", "neutrophils", "platelets", "bilirubi
 
 READINGS: dict[str, tuple[str, str, object]] = {
     "INCL01": ("age >= 18", "Age >= 18 years on the inclusion date (D0 when inclusion is not "
-               "given).", AgeAtLeast(18)),
+               "given). A partial birth date (1968-05) is an interval of days: decided only "
+               "when every day of it gives the same answer.", AgeAtLeast(18)),
     "INCL02": ("GEP-NET, histology-proven, advanced",
                "A well-differentiated neuroendocrine tumour (WHO G1-G3) of gastro-entero-"
                "pancreatic origin (ICD-O-3 C16-C21, C25), confirmed by a pathology result, "
                "metastatic or locally advanced/unresectable. Judgement: a poorly "
-               "differentiated neuroendocrine carcinoma (NEC) is not a NET: not met.", GepNet()),
+               "differentiated neuroendocrine carcinoma (NEC) is not a NET: not met. Under "
+               "pre-screening a record with no diagnosis of a neuroendocrine neoplasm at all "
+               "reads as no GEP-NET (not met, marked as an assumption).", GepNet()),
     "INCL03": ("progression in last 12 months",
                "(a) RECIST 1.1 PD on CT/MRI, (b) SSTR-imaging progression (new lesion or "
                "transaxial diameter > +30 %, same modality), or (c) clinical and biochemical "
@@ -123,31 +126,57 @@ READINGS: dict[str, tuple[str, str, object]] = {
                "curative intent; judgement only.", Attested("resectable-curative-intent", assumed=Tri.NOT_MET)),
     "EXCL02": ("major surgery < 6 weeks",
                "Major surgery in the 42 days before inclusion; 42 days or more is a completed "
-               "wait.", EventWithin("major surgery", 42, "recent-major-surgery")),
+               "wait. A record is not a complete history: older operations do not show that "
+               "none was recent, so under screening E2 is not met only on an explicit negative "
+               "(an attestation of none in the 42 days, or that the surgical history on record "
+               "is complete); an attestation 'yes' asserts it. An answer given more than 42 "
+               "days before inclusion is stale. Pre-screening: assumed absent, said so.",
+               EventWithin("major surgery", 42, "recent-major-surgery",
+                           "surgery-history-complete")),
     "EXCL03": ("RT/chemo/embolisation/... < 12 weeks",
                "Radiotherapy (external or radionuclide), chemotherapy, embolisation, mTOR "
                "inhibitor, TKI, interferon or investigational therapy, last dose or session in "
-               "the 84 days before inclusion; 84 days or more is a completed wait.",
-               EventWithin("anticancer therapy", 84, "recent-anticancer-therapy")),
+               "the 84 days before inclusion; 84 days or more is a completed wait. A course "
+               "stopped with no end date ended some day from its start to its status date "
+               "(or the screening date): unknown until even that latest day is 84 days past; "
+               "one in progress is ongoing. As E2: not met only on an explicit negative (an "
+               "attestation of none in the 84 days, or that this history on record is "
+               "complete); a stale answer (more than 84 days before inclusion) settles "
+               "nothing. Pre-screening: assumed absent, said so.",
+               EventWithin("anticancer therapy", 84, "recent-anticancer-therapy",
+                           "anticancer-therapy-history-complete")),
     "EXCL04": ("diffuse marrow infiltration",
                "Diffuse bone-marrow infiltration on the baseline 68Ga PET/CT confirmed by MRI: "
                "met only with both; PET-suspected without MRI is unknown.",
                DiffuseMarrowInfiltration()),
     "EXCL05": ("prior EBRT kidneys or >25 % marrow",
                "Any prior external-beam radiotherapy with the kidneys in the field or on more "
-               "than 25 % of the bone marrow.", PriorRadiotherapyKidneyOrMarrow()),
+               "than 25 % of the bone marrow. Courses on record that spared both settle it "
+               "only when the radiotherapy history is declared complete (attestation); "
+               "otherwise, with no attestation on E5 itself, unknown under screening, assumed "
+               "absent under pre-screening.", PriorRadiotherapyKidneyOrMarrow()),
     "EXCL06": ("uncontrolled brain metastases",
                "Known brain metastases not controlled; treated, stable ones do not exclude.",
                UncontrolledBrainMetastases()),
     "EXCL07": ("significant uncontrolled condition",
-               "Investigator's opinion: attestation only; never assumed, even in pre-screening.",
-               Attested("uncontrolled-significant-condition")),
+               "Investigator's opinion: attestation only, dated within the 28 days before "
+               "screening (judgement: an opinion on a current state). Under pre-screening, "
+               "with no attestation, assumed absent like every exclusion nothing asserts "
+               "(marked as an assumption).",
+               Attested("uncontrolled-significant-condition", assumed=Tri.NOT_MET)),
     "EXCL08": ("pregnant or lactating",
-               "Pregnant or lactating at screening; a negative serum hCG within 28 days is an "
-               "explicit negative for pregnancy.", PregnantOrLactating()),
+               "Pregnant or lactating at screening. Any positive pregnancy test (serum or "
+               "urine) or pregnancy finding more recent than the last negative serum hCG means "
+               "pregnant; a pregnancy or lactation Condition counts while present by its "
+               "clinical status and abatement (not by its onset date). Not pregnant: a "
+               "negative serum hCG, a 'not pregnant' finding or attestation within the 28 "
+               "days before screening (older ones are stale). Pre-screening: assumed absent "
+               "when nothing asserts it.", PregnantOrLactating()),
     "EXCL09": ("refuses contraception",
                "Refusal of adequate contraception (attestation) by a woman of childbearing "
-               "potential or a man with such a partner; others: not met.",
+               "potential or a man with such a partner; others: not met. Applicability comes "
+               "first: a refusal by a patient not known to be one of those leaves E9 unknown. "
+               "Pre-screening: with no answer, assumed absent (marked).",
                RefusesContraception()),
 }
 

@@ -3,14 +3,22 @@ radiotherapy (E5)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from trialsieve.codes import NET_SYSTEMIC
 from trialsieve.imaging import progressions
 from trialsieve.logic import Tri, all_of
 from trialsieve.record import PatientRecord
 from trialsieve.rules.attest import answer_evidence, latest_answer
-from trialsieve.rules.base import Context, Evidence, Outcome, absent, outcome, yes_no
+from trialsieve.rules.base import (
+    PRE_SCREENING,
+    Context,
+    Evidence,
+    Outcome,
+    absent,
+    outcome,
+    yes_no,
+)
 
 
 @dataclass(frozen=True)
@@ -22,6 +30,10 @@ class GepNet:
                 "confirmed by a pathology result, metastatic or locally advanced")
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
+        if ctx.policy == PRE_SCREENING and no_neuroendocrine_neoplasm(record):
+            return outcome(Tri.NOT_MET, "no diagnosis of a neuroendocrine neoplasm on record",
+                           assumptions=["no neuroendocrine neoplasm on record: read as no "
+                                        "GEP-NET (pre-screening)"])
         nets = [d for d in record.diagnoses if d.net]
         ev = [Evidence(d.source, d.date, "diagnosis", d.display,
                        ", ".join(filter(None, [d.site, d.differentiation and
@@ -50,6 +62,12 @@ class GepNet:
             "unknown: " + ", ".join(unknown) if unknown else "histology-proven advanced GEP-NET")
         return outcome(status, summary, evidence=ev,
                        missing=[settle[k] for k in unknown] if not failed else [])
+
+
+def no_neuroendocrine_neoplasm(record: PatientRecord) -> bool:
+    """No diagnosis on record names a neuroendocrine neoplasm, and no pathology result is
+    on record (judgement: one whose content is not coded might name one)."""
+    return not any(d.net for d in record.diagnoses) and not record.histology
 
 
 def _any_known(values: list[bool | None], absent_is: bool | None = None) -> Tri:
@@ -156,12 +174,20 @@ class PriorRadiotherapyKidneyOrMarrow:
                            evidence=[ev[p.source] for p in doubt],
                            missing=[f"the field of {p.display} ({p.source}): kidneys in field "
                                     "and share of bone marrow" for p in doubt])
-        a, _ = latest_answer(record, "prior-rt-kidney-or-marrow")
+        a, _ = latest_answer(record, "prior-rt-kidney-or-marrow", ctx)
         if a is not None:
             return outcome(Tri.of(a.answer), "attested", evidence=[answer_evidence(a)])
-        if rts:
-            return outcome(Tri.NOT_MET, "radiotherapy on record spared kidneys and marrow",
-                           evidence=list(ev.values()))
-        return absent(ctx, "no external-beam radiotherapy on record",
-                      "the radiotherapy history (fields), or an attestation of none")
+        # A record is not a complete history: courses that spared the kidneys and marrow
+        # settle E5 only when the radiotherapy history is declared complete (notes).
+        h, _ = latest_answer(record, "radiotherapy-history-complete", ctx)
+        if h is not None and h.answer:
+            return outcome(Tri.NOT_MET, "radiotherapy on record spared kidneys and marrow; "
+                           "the radiotherapy history is declared complete" if rts else
+                           "no radiotherapy: the radiotherapy history is declared complete",
+                           evidence=[*ev.values(), answer_evidence(h)])
+        spared = "the radiotherapy on record spared kidneys and marrow, and a record is not " \
+            "a complete history" if rts else "no external-beam radiotherapy on record"
+        out = absent(ctx, spared, "an attestation on prior radiotherapy to the kidneys or "
+                     "> 25 % of the marrow, or that the radiotherapy history is complete")
+        return replace(out, evidence=tuple(ev.values()))
 

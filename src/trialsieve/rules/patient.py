@@ -29,13 +29,30 @@ class AgeAtLeast:
         p = record.patient
         if p.birth_date is None:
             return outcome(Tri.UNKNOWN, "birth date unknown", missing=["the birth date"])
-        turns = birthday(p.birth_date, self.years)
-        age = ctx.inclusion.year - p.birth_date.year - (
-            (ctx.inclusion.month, ctx.inclusion.day) < (p.birth_date.month, p.birth_date.day))
-        ev = Evidence(p.source, p.birth_date, "birth date", f"age {age} at inclusion")
-        bound = Bound("inclusion", "from", turns, f"{self.years}th birthday", p.source)
-        return outcome(Tri.of(ctx.inclusion >= turns), f"age {age} on {ctx.inclusion}",
-                       evidence=[ev], bounds=[bound])
+        # A partial birth date is an interval of days: decided only where every day of it
+        # decides the same way (notes). The criterion surely holds from the latest day's
+        # birthday; before the earliest day's, it surely does not.
+        first, last = p.birth_date, p.birth_latest or p.birth_date
+        earliest_turn, turns = birthday(first, self.years), birthday(last, self.years)
+        age = _age(last, ctx.inclusion)
+        shown = str(first) if first == last else f"between {first} and {last}"
+        ev = Evidence(p.source, first, "birth date", f"age {age} at inclusion" if first == last
+                      else f"born {shown}: age {age}-{_age(first, ctx.inclusion)} at inclusion")
+        bound = Bound("inclusion", "from", turns, f"{self.years}th birthday"
+                      + ("" if first == last else " (latest possible)"), p.source)
+        if ctx.inclusion >= turns:
+            return outcome(Tri.MET, f"age {age} on {ctx.inclusion}", evidence=[ev],
+                           bounds=[bound])
+        if ctx.inclusion < earliest_turn:
+            return outcome(Tri.NOT_MET, f"age {_age(first, ctx.inclusion)} on "
+                           f"{ctx.inclusion}", evidence=[ev], bounds=[bound])
+        return outcome(Tri.UNKNOWN, f"born {shown}: {self.years} on {ctx.inclusion} or not",
+                       evidence=[ev], bounds=[bound],
+                       missing=[f"the exact birth date (partial: {shown})"])
+
+
+def _age(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 @dataclass(frozen=True)
@@ -62,6 +79,12 @@ class EcogAtMost:
             return outcome(Tri.UNKNOWN, f"ECOG of {last.date} is older than "
                            f"{self.fresh_days} days before D0", missing=[settle],
                            ignored=[*ignored, Ignored(last.source, "too old")], bounds=[bound])
+        if last.score is None:  # the newest cannot be read: no older score decides
+            return outcome(Tri.UNKNOWN, f"the newest ECOG ({last.date}) cannot be read",
+                           ignored=[*ignored, Ignored(last.source, f"{last.problem}: the "
+                                                      "value cannot be read")],
+                           missing=[f"a readable ECOG in place of {last.source} "
+                                    f"({last.problem})"], bounds=[bound])
         same_day = {e.score for e in dated if e.date == last.date}
         if len(same_day) > 1:
             return outcome(Tri.UNKNOWN, f"ECOG scores of {last.date} disagree: "

@@ -4,11 +4,12 @@ refusal of contraception (E9)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from trialsieve.codes import HCG_NEGATIVE, HCG_POSITIVE
 from trialsieve.logic import Tri, all_of, any_of
-from trialsieve.record import Ignored, LabResult, PatientRecord
-from trialsieve.rules.attest import answer_evidence, latest_answer
+from trialsieve.record import Ignored, LabResult, PatientRecord, condition_present
+from trialsieve.rules.attest import answer_evidence, latest_answer, settle_text
 from trialsieve.rules.base import Bound, Context, Evidence, Outcome, absent, days, outcome, yes_no
 
 # Quantitative serum hCG below 5 IU/L is negative; 5-25 IU/L is equivocal (judgement:
@@ -17,9 +18,12 @@ HCG_NEGATIVE_BELOW = 5.0
 HCG_POSITIVE_FROM = 25.0
 
 
-def childbearing_potential(record: PatientRecord) -> tuple[Tri, list[Evidence], str]:
+def childbearing_potential(record: PatientRecord,
+                           on: date | None = None) -> tuple[Tri, list[Evidence], str]:
     """Whether contraception rules apply: a woman of childbearing potential, or a man
-    whose partner is. Returns the status, its evidence and who it concerns."""
+    whose partner is. Returns the status, its evidence and who it concerns. A condition
+    that ends childbearing potential (menopause) counts while present on `on` (condition
+    status; with no date, an abatement of any date ends it)."""
     sex = record.patient.sex
     if sex == "male":
         a, _ = latest_answer(record, "partner-childbearing-potential")
@@ -32,7 +36,8 @@ def childbearing_potential(record: PatientRecord) -> tuple[Tri, list[Evidence], 
     a, _ = latest_answer(record, "childbearing-potential")
     if a is not None:
         return Tri.of(a.answer), [answer_evidence(a)], who
-    found = [f for f in record.findings_of("childbearing_potential")]
+    found = [f for f in record.findings_of("childbearing_potential")
+             if condition_present(f.status, f.abated, on or date.max)]
     if found:
         f = max(found, key=lambda f: (f.date is not None, f.date))
         return Tri.of(f.present), [Evidence(f.source, f.date, f.display or
@@ -103,7 +108,7 @@ class ContraceptionAndPregnancyTest:
                 "otherwise met (not applicable)")
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
-        applies, ev, who = childbearing_potential(record)
+        applies, ev, who = childbearing_potential(record, ctx.as_of)
         if applies is Tri.NOT_MET:
             return outcome(Tri.MET, f"not applicable: not {who}", evidence=ev)
         a, older = latest_answer(record, "contraception-agreement")
@@ -130,8 +135,15 @@ class ContraceptionAndPregnancyTest:
 
 @dataclass(frozen=True)
 class PregnantOrLactating:
-    """E8 at the screening date. A negative serum hCG within 28 days is an explicit 'not
-    pregnant'; men and women not of childbearing potential are not concerned."""
+    """E8 at the screening date (protocol notes, E8 and condition status).
+
+    Pregnant: any positive pregnancy test (serum or urine) or pregnancy finding more
+    recent than the last negative serum hCG; a pregnancy Condition counts while present
+    (clinical status, abatement), whatever its onset date. Not pregnant: a negative serum
+    hCG, a "not pregnant" finding or attestation within `fresh_days` before screening.
+    Lactating: a lactation Condition while present, or an attestation; the most recent
+    statement decides. Men and women not of childbearing potential are not concerned.
+    """
 
     fresh_days: int = 28
 
@@ -141,7 +153,7 @@ class PregnantOrLactating:
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         if record.patient.sex == "male":
             return outcome(Tri.NOT_MET, "not applicable: male patient")
-        applies, ev, _ = childbearing_potential(record)
+        applies, ev, _ = childbearing_potential(record, ctx.as_of)
         if applies is Tri.NOT_MET:
             return outcome(Tri.NOT_MET, "not of childbearing potential", evidence=ev)
         parts = [self._pregnant(record, ctx), self._lactating(record, ctx)]
@@ -155,47 +167,98 @@ class PregnantOrLactating:
 
     def _pregnant(self, record: PatientRecord, ctx: Context) -> Outcome:
         lo = ctx.as_of - days(self.fresh_days)
-        facts = [(f.date, f.present, Evidence(f.source, f.date, "pregnancy status",
-                                              "pregnant" if f.present else "not pregnant"))
-                 for f in record.findings_of("pregnant") if f.date and f.date >= lo]
-        facts += [(r.date, hcg_reading(r), Evidence(r.source, r.date, "serum hCG", r.shown()))
-                  for r in record.labs_of("hcg_serum") if r.date and r.date >= lo]
-        known = [f for f in facts if f[1] is not None]
-        a, _ = latest_answer(record, "pregnant")
-        if a is not None:
-            known.append((a.date, a.answer, answer_evidence(a)))
-        if not known:
-            return absent(ctx, "no current pregnancy status",
-                          f"a pregnancy status or serum hCG dated on or after {lo}")
-        when, value, ev = max(known, key=lambda f: (f[0] is not None, f[0]))
-        return outcome(Tri.of(value), "pregnant" if value else "not pregnant", evidence=[ev])
+        tests = [(r, hcg_reading(r), "serum hCG") for r in record.labs_of("hcg_serum")] + [
+            (r, hcg_reading(r), "urine hCG") for r in record.labs_of("hcg_urine")]
+        negatives = [r for r, reading, _ in tests
+                     if reading is False and r.test == "hcg_serum" and r.date is not None]
+        last_neg = max(negatives, key=lambda r: r.date, default=None)  # type: ignore[arg-type,return-value]
+        neg_day = last_neg.date if last_neg else None
+        positives = [(r.date, Evidence(r.source, r.date, what, r.shown()))
+                     for r, reading, what in tests if reading is True]
+        positives += [(f.date, Evidence(f.source, f.date, "pregnancy", "pregnant",
+                                        f.status and f"clinical status {f.status}"))
+                      for f in record.findings_of("pregnant") if f.present_on(ctx.as_of)]
+        a, stale = latest_answer(record, "pregnant", ctx)
+        if a is not None and a.answer:
+            positives.append((a.date, answer_evidence(a)))
+        # undated positives cannot be shown older than the negative test: they count
+        current = [ev for when, ev in positives if neg_day is None or when is None
+                   or when > neg_day]
+        if current:
+            return outcome(Tri.MET, "pregnant: " + ", ".join(
+                f"{e.what} {e.value} ({e.date or 'undated'})" for e in current),
+                evidence=current, ignored=stale)
+        same_day = [ev for when, ev in positives if when == neg_day]
+        if same_day and last_neg is not None:
+            return outcome(Tri.UNKNOWN, f"positive and negative pregnancy tests on {neg_day}",
+                           evidence=[*same_day, Evidence(last_neg.source, neg_day,
+                                                         "serum hCG", last_neg.shown())],
+                           missing=["a repeat serum hCG"], ignored=stale)
+        denials = [(f.date, Evidence(f.source, f.date, "pregnancy status", "not pregnant"))
+                   for f in record.findings_of("pregnant")
+                   if not f.present and f.date is not None and f.date >= lo
+                   and condition_present(f.status, f.abated, ctx.as_of)]
+        if last_neg is not None and neg_day >= lo:  # type: ignore[operator]
+            denials.append((neg_day, Evidence(last_neg.source, neg_day, "serum hCG",
+                                              last_neg.shown())))
+        if a is not None and not a.answer:
+            denials.append((a.date, answer_evidence(a)))
+        if not denials:
+            out = absent(ctx, "no current pregnancy status",
+                         f"a serum hCG or pregnancy status dated on or after {lo}")
+            return Outcome(out.status, out.summary, ignored=tuple(stale), missing=out.missing,
+                           assumptions=out.assumptions)
+        _, ev = max(denials, key=lambda d: d[0])  # type: ignore[arg-type,return-value]
+        return outcome(Tri.NOT_MET, "not pregnant", evidence=[ev], ignored=stale)
 
     def _lactating(self, record: PatientRecord, ctx: Context) -> Outcome:
-        facts = [(f.date, f.present, Evidence(f.source, f.date, "lactation",
-                                              "yes" if f.present else "no"))
-                 for f in record.findings_of("lactating")]
-        a, _ = latest_answer(record, "lactating")
+        lo = ctx.as_of - days(self.fresh_days)
+        found = record.findings_of("lactating")
+        # present ones by their status, whatever their date; denials (refuted) while fresh
+        facts = [(f.date or date.max, True, Evidence(f.source, f.date, "lactation", "yes",
+                                                     f.status and f"clinical status {f.status}"))
+                 for f in found if f.present_on(ctx.as_of)]
+        facts += [(f.date, False, Evidence(f.source, f.date, "lactation", "no"))
+                  for f in found if not f.present and f.date is not None and f.date >= lo]
+        ignored = [Ignored(f.source, "lactation no longer present (clinical status or "
+                           "abatement)") for f in found if f.present and
+                   not f.present_on(ctx.as_of)]
+        a, stale = latest_answer(record, "lactating", ctx)
+        ignored += stale
         if a is not None:
             facts.append((a.date, a.answer, answer_evidence(a)))
         if not facts:
-            return absent(ctx, "no lactation status", "a statement on lactation (attestation)")
-        when, value, ev = max(facts, key=lambda f: (f[0] is not None, f[0]))
-        return outcome(Tri.of(value), "lactating" if value else "not lactating", evidence=[ev])
+            out = absent(ctx, "no current lactation status", settle_text("lactating", ctx))
+            return Outcome(out.status, out.summary, ignored=tuple(ignored), missing=out.missing,
+                           assumptions=out.assumptions)
+        _, value, ev = max(facts, key=lambda f: f[0])  # type: ignore[arg-type,return-value]
+        return outcome(Tri.of(value), "lactating" if value else "not lactating", evidence=[ev],
+                       ignored=ignored)
 
 
 @dataclass(frozen=True)
 class RefusesContraception:
+    """E9. Applicability comes first: a refusal by a patient not known to be of
+    childbearing potential (or a man with such a partner) leaves E9 unknown."""
+
     def describe(self) -> str:
         return "of childbearing potential (or partner of) and refusing adequate contraception"
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
-        applies, ev, who = childbearing_potential(record)
+        applies, ev, who = childbearing_potential(record, ctx.as_of)
         if applies is Tri.NOT_MET:
             return outcome(Tri.NOT_MET, f"not applicable: not {who}", evidence=ev)
         a, older = latest_answer(record, "contraception-agreement")
-        if a is not None:
-            return outcome(Tri.of(not a.answer), "refuses contraception" if not a.answer
-                           else "agrees to contraception", evidence=[answer_evidence(a), *ev],
+        if a is None:
+            return absent(ctx, "contraception not discussed on record",
+                          "attestation of agreement to (or refusal of) contraception")
+        evidence = [answer_evidence(a), *ev]
+        if a.answer:
+            return outcome(Tri.NOT_MET, "agrees to contraception", evidence=evidence,
                            ignored=older)
-        return outcome(Tri.UNKNOWN, "contraception not discussed on record",
-                       missing=["attestation of agreement to (or refusal of) contraception"])
+        if applies is Tri.MET:
+            return outcome(Tri.MET, f"refuses contraception: {who}", evidence=evidence,
+                           ignored=older)
+        return outcome(Tri.UNKNOWN, f"refuses contraception; not known whether {who}",
+                       evidence=evidence, ignored=older,
+                       missing=[f"whether the patient is {who} (attestation)"])

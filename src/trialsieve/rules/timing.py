@@ -3,51 +3,81 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from trialsieve.codes import E3_DRUG_CLASSES
 from trialsieve.logic import Tri
 from trialsieve.record import Exposure, Ignored, PatientRecord
-from trialsieve.rules.attest import answer_evidence, latest_answer
+from trialsieve.rules.attest import answer_bound, answer_evidence, latest_answer
 from trialsieve.rules.base import Bound, Context, Evidence, Outcome, absent, days, outcome
 
 
 @dataclass(frozen=True)
 class Event:
-    """A dated event a waiting time runs from (a dose, an operation, a session)."""
+    """A dated event a waiting time runs from (a dose, an operation, a session).
+
+    Its last day may be known only as an interval, [last, last_latest]: a partial date, or
+    a course stopped on an unknown day after its start (protocol notes, "Dates").
+    """
 
     source: str
     label: str
-    last: date | None  # last dose / session; None when unknown
+    last: date | None  # last dose / session (its first possible day); None when unknown
     ongoing: bool = False  # still given at the screening date
     counts: bool | None = True  # None: the record cannot say whether it is of this kind
     doubt: str = ""  # what would settle `counts` when None
+    last_latest: date | None = None  # the last possible day, when not `last` itself
+
+    @property
+    def latest(self) -> date | None:
+        return self.last_latest or self.last
 
 
-def last_dose(e: Exposure) -> date | None:
-    return e.start if e.single_dose or e.end is None else e.end
+def last_dose_span(e: Exposure, as_of: date) -> tuple[date | None, date | None]:
+    """The first and last possible day of the last dose of an exposure not ongoing.
+
+    A single administration: its day. A recorded end: that day (a partial end: its days).
+    A start and no end (stopped, completed...): some day from the start to the date the
+    status was stated (dateAsserted), or to the screening date when that is not given.
+    """
+    if e.single_dose:
+        return e.start, e.start
+    if e.end is not None:
+        return e.end, e.end_latest or e.end
+    if e.start is None:
+        return None, None
+    return e.start, max(e.start, e.status_date or as_of)
 
 
-def _exposure_event(e: Exposure) -> Event:
-    ongoing = e.end is None and not e.single_dose and e.status in ("active", "in-progress")
-    return Event(e.source, f"{e.drug} ({e.drug_class})", last_dose(e), ongoing)
+def is_ongoing(e: Exposure) -> bool:
+    return e.end is None and not e.single_dose and e.status in ("active", "in-progress")
+
+
+def _exposure_event(e: Exposure, as_of: date) -> Event:
+    label = f"{e.drug} ({e.drug_class})"
+    if is_ongoing(e):
+        return Event(e.source, label, e.start, ongoing=True)
+    first, last = last_dose_span(e, as_of)
+    return Event(e.source, label, first, last_latest=last if last != first else None)
 
 
 def surgeries(record: PatientRecord, ctx: Context) -> list[Event]:
     return [
-        Event(p.source, p.display, p.date, counts=p.major,
-              doubt=f"whether {p.display} ({p.source}) was major surgery")
+        Event(p.source, p.display, p.date, p.ongoing, counts=p.major,
+              doubt=f"whether {p.display} ({p.source}) was major surgery",
+              last_latest=p.date_latest)
         for p in record.procedures
         if p.kind == "surgery" and p.major is not False
     ]
 
 
 def anticancer_therapies(record: PatientRecord, ctx: Context) -> list[Event]:
-    drugs = [_exposure_event(e) for e in record.exposures
+    drugs = [_exposure_event(e, ctx.as_of) for e in record.exposures
              if e.drug_class in E3_DRUG_CLASSES]
     kinds = ("radiotherapy", "radionuclide", "embolisation")
-    sessions = [Event(p.source, f"{p.display} ({p.kind})", p.date)
+    sessions = [Event(p.source, f"{p.display} ({p.kind})", p.date or p.start, p.ongoing,
+                      last_latest=p.date_latest)
                 for p in record.procedures if p.kind in kinds]
     return drugs + sessions
 
@@ -65,61 +95,96 @@ class EventWithin:
     An event exactly `within_days` before inclusion is outside (the waiting time is
     complete at its bound). Each event gives the inclusion date from which it no
     longer excludes.
+
+    A record is not a complete history (notes): events on record that are all old enough
+    do not show that none was recent. The criterion is not met only on an explicit
+    negative for the window: a "no" to `attestation`, or a "yes" to `history` (the
+    history of such events on record is complete). A "yes" to `attestation` asserts
+    the event. Under pre-screening the absence of a recent event is assumed, and said.
     """
 
     kind: str  # key of SELECTORS
     within_days: int
-    attestation: str  # question that answers "none" explicitly
+    attestation: str  # question: "an event of this kind in the window?"
+    history: str  # question: "the history of such events on record is complete?"
 
     def describe(self) -> str:
         return f"{self.kind} in the {self.within_days} days before inclusion"
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
-        events = SELECTORS[self.kind](record, ctx)
-        parts = [self._judge(e, ctx) for e in events]
-        for status in (Tri.MET, Tri.UNKNOWN):
-            hits = [p for p in parts if p.status is status]
-            if hits:
-                return _combine(status, hits, parts)
+        parts = [self._judge(e, ctx) for e in SELECTORS[self.kind](record, ctx)]
         bounds = [b for p in parts for b in p.bounds]
-        a, older = latest_answer(record, self.attestation)
-        if a is not None and not a.answer:
+        set_aside = [i for p in parts for i in p.ignored]
+        met = [p for p in parts if p.status is Tri.MET]
+        if met:  # a recorded recent event outweighs any statement
+            return _combine(Tri.MET, met, parts)
+        a, stale = latest_answer(record, self.attestation, ctx)
+        if a is not None:
+            status = Tri.MET if a.answer else Tri.NOT_MET
+            said = "" if a.answer else "no "
+            return outcome(status, f"{said}{self.kind} in the {self.within_days} days before "
+                           "inclusion (attested)", evidence=[answer_evidence(a)],
+                           ignored=set_aside + stale,
+                           bounds=bounds + ([] if a.answer else answer_bound(a)))
+        unknown = [p for p in parts if p.status is Tri.UNKNOWN]
+        if unknown:
+            out = _combine(Tri.UNKNOWN, unknown, parts)
+            return replace(out, ignored=out.ignored + tuple(stale))
+        h, h_stale = latest_answer(record, self.history, ctx)
+        stale += h_stale
+        if h is not None and h.answer:
             return outcome(Tri.NOT_MET, f"no {self.kind} in the {self.within_days} days "
-                           "before inclusion (attested)", evidence=[answer_evidence(a)],
-                           ignored=older + [i for p in parts for i in p.ignored],
-                           bounds=bounds)
-        if parts:  # events on record, all old enough: the record answers
-            return _combine(Tri.NOT_MET, parts, parts)
-        settle = (f"the date of the last {self.kind}, or an attestation of none in the "
-                  f"{self.within_days} days before inclusion")
-        return absent(ctx, f"no {self.kind} on record", settle)
+                           "before inclusion: the history on record is declared complete",
+                           evidence=[answer_evidence(h)], ignored=set_aside + stale,
+                           bounds=bounds + answer_bound(h))
+        settle = (f"an attestation of no {self.kind} in the {self.within_days} days before "
+                  f"inclusion, or that the {self.kind} history on record is complete")
+        summary = (f"the {self.kind} on record is older than {self.within_days} days before "
+                   "inclusion, and a record is not a complete history" if parts
+                   else f"no {self.kind} on record")
+        out = absent(ctx, summary, settle)
+        return replace(out, ignored=tuple(set_aside + stale), bounds=tuple(bounds))
 
     def _judge(self, e: Event, ctx: Context) -> Outcome:
-        ev = Evidence(e.source, e.last, e.label, "ongoing" if e.ongoing else None)
-        if e.last is None:
+        ev = Evidence(e.source, e.last, e.label, "ongoing" if e.ongoing else (
+            f"ended on an unknown day up to {e.latest}" if e.last_latest else None))
+        if e.last is None and not e.ongoing:
             return outcome(Tri.UNKNOWN, f"{e.label}: date unknown", evidence=[ev],
                            missing=[f"the date of {e.label} ({e.source})"])
-        if ctx.inclusion < e.last <= ctx.as_of:  # recorded after a past inclusion date
+        if not e.ongoing and ctx.inclusion < e.last <= ctx.as_of:  # type: ignore[operator]
+            # recorded after a past inclusion date
             return outcome(Tri.NOT_MET, f"{e.label} after inclusion",
                            ignored=[Ignored(e.source, "dated after the inclusion date")],
-                           bounds=[Bound("inclusion", "until", e.last - days(1),
+                           bounds=[Bound("inclusion", "until", e.last - days(1),  # type: ignore[operator]
                                          f"before {e.label} of {e.last}", e.source)])
-        ends = e.last + days(self.within_days)
+        latest = e.latest or ctx.as_of  # ongoing with no start: given up to the screening date
+        ends = latest + days(self.within_days)
         if e.ongoing:
             ends = max(ends, ctx.as_of + days(self.within_days))
+        when = e.last if not e.last_latest else f"{e.last} to {e.last_latest}"
         bound = Bound("inclusion", "from", ends,
-                      f"{self.within_days} days after {e.label} of {e.last}", e.source)
+                      f"{self.within_days} days after {e.label} of {when}", e.source)
         if ctx.inclusion >= ends:
-            return outcome(Tri.NOT_MET, f"{e.label} on {e.last}: "
-                           f"{(ctx.inclusion - e.last).days} days before inclusion",
+            return outcome(Tri.NOT_MET, f"{e.label} on {when}: "
+                           f"{(ctx.inclusion - latest).days} days before inclusion",
                            ignored=[Ignored(e.source, f"more than {self.within_days} days "
                                             "before inclusion")], bounds=[bound])
         if e.counts is None:
-            return outcome(Tri.UNKNOWN, f"{e.label} on {e.last}", evidence=[ev],
+            return outcome(Tri.UNKNOWN, f"{e.label} on {when}", evidence=[ev],
                            missing=[e.doubt], bounds=[bound])
-        when = ("ongoing before" if e.ongoing else f"{(ctx.inclusion - e.last).days} days before"
-                if e.last <= ctx.inclusion else "planned to end after")  # a course under way
-        return outcome(Tri.MET, f"{e.label} on {e.last}: {when} inclusion",
+        if not e.ongoing and ctx.inclusion >= e.last + days(self.within_days):  # type: ignore[operator]
+            return outcome(Tri.UNKNOWN, f"{e.label}: last day between {e.last} and "
+                           f"{e.last_latest}, inside or outside the {self.within_days} days",
+                           evidence=[ev], bounds=[bound],
+                           missing=[f"the date of the last dose or session of {e.label} "
+                                    f"({e.source})"])
+        if e.ongoing:
+            said = "ongoing before"
+        elif latest <= ctx.inclusion:
+            said = f"{(ctx.inclusion - latest).days} days before"
+        else:
+            said = "planned to end after"  # a course under way
+        return outcome(Tri.MET, f"{e.label} on {when}: {said} inclusion",
                        evidence=[ev], bounds=[bound])
 
 
@@ -166,13 +231,17 @@ class SsaWashout:
         return _combine(worst, shown, parts)
 
     def _judge(self, e: Exposure, ctx: Context) -> Outcome:
-        ev = _exposure_event(e)
+        ev = _exposure_event(e, ctx.as_of)
         evidence = Evidence(e.source, ev.last, e.drug, f"{e.ssa_form or 'unknown'}-acting form",
-                            "ongoing" if ev.ongoing else None)
+                            "ongoing" if ev.ongoing else (
+                                f"ended on an unknown day up to {ev.latest}"
+                                if ev.last_latest else None))
         if ev.last is None:
             return outcome(Tri.UNKNOWN, f"{e.drug}: date unknown", evidence=[evidence],
                            missing=[f"the last dose date of {e.drug} ({e.source})"])
-        start = max(ev.last, ctx.as_of) if ev.ongoing else ev.last
+        # the wash-out runs from the latest possible last dose
+        start = max(ev.last, ctx.as_of) if ev.ongoing else ev.latest
+        assert start is not None
         need = {"long": self.long_days, "short": self.short_days}
         wait = need.get(e.ssa_form or "", self.long_days)
         ok_from = start + days(wait)
@@ -188,6 +257,15 @@ class SsaWashout:
                                         f"{ctx.d0 - days(wait)})"])
             return outcome(Tri.MET, f"{label}: {gap} days before D0", evidence=[evidence],
                            bounds=[bound])
+        if ev.last_latest and not ev.ongoing:  # ended some day in [ev.last, ev.last_latest]
+            could = self.short_days if e.ssa_form is None else wait
+            maybe = Bound("d0", "from", ev.last + days(could), f"{could} days after the "
+                          f"first possible last dose of {e.drug}", e.source)
+            if (ctx.d0 - ev.last).days >= could:
+                return outcome(Tri.UNKNOWN, f"{e.drug} ended on an unknown day from {ev.last} "
+                               f"to {ev.last_latest}", evidence=[evidence],
+                               bounds=[bound, maybe],
+                               missing=[f"the date of the last dose of {e.drug} ({e.source})"])
         short_ok = Bound("d0", "from", start + days(self.short_days),
                          f"{self.short_days} days after {e.drug} if short-acting", e.source)
         if e.ssa_form is None and gap >= self.short_days:
