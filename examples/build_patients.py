@@ -346,36 +346,20 @@ def build() -> dict[str, Patient]:
 
     # E2/E3 from the record: the recorded history is attested complete, so that an old
     # enough event shows that none was recent (a record alone is not a complete history).
-    p = man("ex24")
-    p.drop("att-recent-major-surgery")
-    p.attest("surgery-history-complete", True)
-    p.add({"resourceType": "Procedure", "id": "surgery", "status": "completed",
-           "category": cc(PROJECT, "major-surgery", "Major surgery"),
-           "code": cc(SNOMED, "387713003", "Surgical procedure",
-                      "Right hemicolectomy"),
-           "subject": p.ref, "performedDateTime": before_d0(35)})
-    out["24-major-surgery-5-weeks-before"] = p
-
-    p = man("ex25")
-    p.drop("att-recent-major-surgery")
-    p.attest("surgery-history-complete", True)
-    p.add({"resourceType": "Procedure", "id": "surgery", "status": "completed",
-           "category": cc(PROJECT, "major-surgery", "Major surgery"),
-           "code": cc(SNOMED, "387713003", "Surgical procedure", "Right hemicolectomy"),
-           "subject": p.ref, "performedDateTime": before_d0(42)})
-    out["25-major-surgery-42-days-before-at-bound"] = p
+    for pid, name, n in (("ex24", "24-major-surgery-5-weeks-before", 35),
+                         ("ex25", "25-major-surgery-42-days-before-at-bound", 42)):
+        p = man(pid)
+        p.drop("att-recent-major-surgery")
+        p.attest("surgery-history-complete", True)
+        surgery(p, "surgery", before_d0(n))
+        out[name] = p
 
     for pid, name, n in (("ex26", "26-chemotherapy-83-days-before", 83),
                          ("ex27", "27-chemotherapy-85-days-before", 85)):
         p = man(pid)
         p.drop("att-recent-anticancer-therapy")
         p.attest("anticancer-therapy-history-complete", True)
-        p.add({"resourceType": "MedicationStatement", "id": "capecitabine",
-               "status": "completed",
-               "medicationCodeableConcept": cc(ATC, "L01BC06", "capecitabine",
-                                               "Capecitabine 500 mg tablets"),
-               "subject": p.ref,
-               "effectivePeriod": {"start": "2026-03-02", "end": before_d0(n)}})
+        capecitabine(p, "capecitabine", {"start": "2026-03-02", "end": before_d0(n)})
         out[name] = p
 
     p = man("ex28")
@@ -418,6 +402,141 @@ def build() -> dict[str, Patient]:
     p.condition("pregnancy", cc(SNOMED, "77386006", "Pregnant"), "2026-11-22",
                 verification="refuted", clinical=None)
     out["32-refuted-pregnancy"] = p
+    out.update(no_false_eligible())
+    return out
+
+
+def surgery(p: Patient, rid: str, day: str) -> dict:
+    return p.add({"resourceType": "Procedure", "id": rid, "status": "completed",
+                  "category": cc(PROJECT, "major-surgery", "Major surgery"),
+                  "code": cc(SNOMED, "387713003", "Surgical procedure", "Right hemicolectomy"),
+                  "subject": p.ref, "performedDateTime": day})
+
+
+def capecitabine(p: Patient, rid: str, period: dict, status: str = "completed") -> dict:
+    return p.add({"resourceType": "MedicationStatement", "id": rid, "status": status,
+                  "medicationCodeableConcept": cc(ATC, "L01BC06", "capecitabine",
+                                                  "Capecitabine 500 mg tablets"),
+                  "subject": p.ref, "effectivePeriod": period})
+
+
+def old_events(p: Patient) -> None:
+    """A hemicolectomy and a capecitabine course in 2023, in place of the E2/E3 answers."""
+    p.drop("att-recent-major-surgery")
+    p.drop("att-recent-anticancer-therapy")
+    surgery(p, "surgery-2023", "2023-04-03")
+    capecitabine(p, "capecitabine-2023", {"start": "2023-01-10", "end": "2023-06-30"})
+
+
+def no_false_eligible() -> dict[str, Patient]:
+    """50-69: each shows a place where the record supports less than it seems (issue 7)."""
+    out: dict[str, Patient] = {}
+
+    p = man("ex50")
+    old_events(p)
+    out["50-old-surgery-and-chemo-do-not-show-none-recent"] = p
+
+    p = man("ex51")
+    old_events(p)
+    p.attest("surgery-history-complete", True)
+    p.attest("anticancer-therapy-history-complete", True)
+    out["51-old-events-with-history-attested-complete"] = p
+
+    p = man("ex52")
+    p.drop("att-prior-rt-kidney-or-marrow")
+    p.add({"resourceType": "Procedure", "id": "liver-sbrt", "status": "completed",
+           "code": cc(SNOMED, "33195004", "External beam radiotherapy",
+                      "Liver SBRT 3 x 15 Gy"),
+           "bodySite": [cc(SNOMED, "10200004", "Liver structure")],
+           "extension": [{"url": PROJECT + "/marrow-share", "valueDecimal": 0.02}],
+           "subject": p.ref, "performedPeriod": {"start": "2022-03-01", "end": "2022-03-10"}})
+    out["52-liver-sbrt-2022-without-e5-statement"] = p
+
+    p = man("ex53")
+    p.drop("att-recent-major-surgery")
+    p.attest("recent-major-surgery", True)
+    out["53-recent-major-surgery-attested-yes"] = p
+
+    p = man("ex54")
+    p.drop("att-recent-major-surgery")
+    p.attest("recent-major-surgery", False, day=before_d0(100))
+    out["54-no-surgery-answer-100-days-old-is-stale"] = p
+
+    p = woman("ex55")
+    p.drop("att-childbearing-potential")
+    p.drop("att-contraception-agreement")
+    p.attest("contraception-agreement", False)
+    out["55-refuses-contraception-childbearing-unknown"] = p
+
+    p = man("ex56")
+    p.resources[0]["deceasedDateTime"] = "2026-10-02"
+    out["56-deceased-before-screening"] = p
+
+    p = woman("ex57")
+    p.add({"resourceType": "Observation", "id": "hcg-urine", "status": "final",
+           "code": cc(LOINC, "2106-3", "Choriogonadotropin (pregnancy test) [Presence] in "
+                      "Urine"),
+           "subject": p.ref, "effectiveDateTime": "2026-11-23",
+           "valueCodeableConcept": cc(SNOMED, "10828004", "Positive")})
+    out["57-positive-urine-hcg-after-negative-serum"] = p
+
+    p = woman("ex58")
+    p.drop("hcg")
+    p.condition("pregnancy", cc(SNOMED, "77386006", "Pregnant"), "2026-06-01")
+    out["58-pregnancy-condition-old-onset-still-active"] = p
+
+    p = woman("ex59")
+    p.drop("att-lactating")
+    p.condition("breastfeeding", cc(SNOMED, "169750002", "Lactating"), "2018-06-01",
+                clinical="resolved", abatementDateTime="2019-03-01")
+    out["59-breastfeeding-resolved-2019-not-current"] = p
+
+    p = woman("ex60")
+    p.drop("hcg")
+    p.attest("pregnant", False, day="2024-05-02")
+    out["60-not-pregnant-answer-from-2024-is-stale"] = p
+
+    p = man("ex61")
+    p.drop("att-recent-anticancer-therapy")
+    p.attest("anticancer-therapy-history-complete", True)
+    capecitabine(p, "capecitabine", {"start": "2026-08-01"}, status="stopped")
+    out["61-capecitabine-stopped-end-date-unknown"] = p
+
+    p = man("ex62")
+    ssa = p.find("ssa")
+    ssa["status"] = "stopped"
+    ssa["effectivePeriod"] = {"start": "2026-10-01"}
+    out["62-lanreotide-stopped-end-date-unknown"] = p
+
+    p = man("ex63")
+    p.drop("att-recent-anticancer-therapy")
+    p.add({"resourceType": "Procedure", "id": "liver-rt", "status": "in-progress",
+           "code": cc(SNOMED, "33195004", "External beam radiotherapy",
+                      "Liver radiotherapy 10 x 3 Gy"),
+           "bodySite": [cc(SNOMED, "10200004", "Liver structure")],
+           "extension": [{"url": PROJECT + "/marrow-share", "valueDecimal": 0.02}],
+           "subject": p.ref, "performedPeriod": {"start": "2026-11-16", "end": "2026-12-10"}})
+    out["63-radiotherapy-course-in-progress"] = p
+
+    p = woman("ex64")
+    p.resources[0]["birthDate"] = "1968-05"
+    out["64-birth-date-1968-05-partial"] = p
+
+    p = man("ex65")
+    p.resources[0]["birthDate"] = "2008-12"
+    out["65-birth-date-2008-12-may-be-under-18"] = p
+
+    p = man("ex66")
+    p.add({"resourceType": "Observation", "id": "ecog-unreadable", "status": "final",
+           "code": cc(LOINC, "89247-1", "ECOG Performance Status score"),
+           "subject": p.ref, "effectiveDateTime": "2026-11-24", "valueInteger": 7})
+    out["66-newest-ecog-unreadable"] = p
+
+    p = man("ex67")
+    p.drop("att-recent-anticancer-therapy")
+    p.attest("anticancer-therapy-history-complete", True)
+    capecitabine(p, "capecitabine", {"start": "2026-03", "end": "2026-09"})
+    out["67-capecitabine-ended-2026-09-partial-date"] = p
     return out
 
 

@@ -91,18 +91,72 @@ CHANGES: dict[str, tuple[str, dict[str, str]]] = {
     # Records that must not count: an entered-in-error Hb 7.1 g/dL, a refuted pregnancy.
     "31-entered-in-error-low-hb-ignored": ("ex31", {}),
     "32-refuted-pregnancy": ("ex32", {}),
+    # 50-67: no false "eligible" (notes: a record is not a complete history; attestations
+    # read both ways and age; condition status; death; pregnancy by recency; exposures
+    # ended on an unknown day; partial dates; the newest result unreadable).
+    # E2/E3: a 2023 operation and course do not show none was recent...
+    "50-old-surgery-and-chemo-do-not-show-none-recent": ("ex50", {"EXCL02": UNKNOWN,
+                                                                  "EXCL03": UNKNOWN}),
+    # ...unless the history on record is attested complete.
+    "51-old-events-with-history-attested-complete": ("ex51", {}),
+    # E5: a liver SBRT that spared kidneys and marrow does not show there was no other.
+    "52-liver-sbrt-2022-without-e5-statement": ("ex52", {"EXCL05": UNKNOWN}),
+    # An attestation "yes" asserts; one older than the period it covers settles nothing.
+    "53-recent-major-surgery-attested-yes": ("ex53", {"EXCL02": MET}),
+    "54-no-surgery-answer-100-days-old-is-stale": ("ex54", {"EXCL02": UNKNOWN}),
+    # E9: refusal, childbearing potential not recorded: applicability first (I10 too).
+    "55-refuses-contraception-childbearing-unknown": ("ex55", {"INCL10": UNKNOWN,
+                                                               "EXCL09": UNKNOWN}),
+    # Death on 2026-10-02: every criterion as for the eligible man, verdict not eligible
+    # (test_deceased_example_is_not_eligible_whatever_the_criteria).
+    "56-deceased-before-screening": ("ex56", {}),
+    # E8: a positive urine hCG after the negative serum hCG of 2026-11-20.
+    "57-positive-urine-hcg-after-negative-serum": ("ex57", {"EXCL08": MET}),
+    # E8: a pregnancy Condition of 2026-06-01, still active, no hCG since (I10, I12: the
+    # serum hCG is missing).
+    "58-pregnancy-condition-old-onset-still-active": ("ex58", {"EXCL08": MET,
+                                                               "INCL10": UNKNOWN,
+                                                               "INCL12": UNKNOWN}),
+    # E8: breastfeeding resolved in 2019 is not current, and nothing says "not lactating".
+    "59-breastfeeding-resolved-2019-not-current": ("ex59", {"EXCL08": UNKNOWN}),
+    # E8: "not pregnant" answered 2024-05-02 is stale; no serum hCG (I10, I12).
+    "60-not-pregnant-answer-from-2024-is-stale": ("ex60", {"EXCL08": UNKNOWN,
+                                                           "INCL10": UNKNOWN,
+                                                           "INCL12": UNKNOWN}),
+    # E3: capecitabine from 2026-08-01, stopped, no end: last dose up to 2026-11-25.
+    "61-capecitabine-stopped-end-date-unknown": ("ex61", {"EXCL03": UNKNOWN}),
+    # I5: lanreotide from 2026-10-01, stopped, no end: last dose up to 2026-11-25.
+    "62-lanreotide-stopped-end-date-unknown": ("ex62", {"INCL05": UNKNOWN}),
+    # E3: liver radiotherapy 2026-11-16 to a planned 2026-12-10, in progress: ongoing.
+    "63-radiotherapy-course-in-progress": ("ex63", {"EXCL03": MET}),
+    # I1: born some day of May 1968: 58 on inclusion whatever the day.
+    "64-birth-date-1968-05-partial": ("ex64", {}),
+    # I1: born some day of December 2008: 18 on 2026-12-01 only if born on 2008-12-01.
+    "65-birth-date-2008-12-may-be-under-18": ("ex65", {"INCL01": UNKNOWN}),
+    # I9: the newest ECOG (valueInteger 7, 2026-11-24) cannot be read; ECOG 1 of
+    # 2026-11-20 must not decide.
+    "66-newest-ecog-unreadable": ("ex66", {"INCL09": UNKNOWN}),
+    # E3: capecitabine ended "2026-09": 2026-09-01 to 09-30, across the 84-day bound
+    # (2026-09-08).
+    "67-capecitabine-ended-2026-09-partial-date": ("ex67", {"EXCL03": UNKNOWN}),
 }
+# Examples whose input carries a warning on purpose (resource -> field).
+EXPECTED_WARNINGS = {"66-newest-ecog-unreadable": {("Observation/ex66-ecog-unreadable",
+                                                    "valueInteger")}}
+DECEASED = {"56-deceased-before-screening": "deceased on 2026-10-02"}
 EXPECTED = {name: (pid, {**ELIGIBLE, **changes}) for name, (pid, changes) in CHANGES.items()}
 
 
-def expected_verdict(expected: dict[str, str], pending: dict[str, str]) -> str:
+def expected_verdict(expected: dict[str, str], pending: dict[str, str],
+                     deceased: str | None = None) -> str:
     """The notes' verdict: eligible when every inclusion is met and no exclusion is met or
-    unknown; not eligible when an inclusion is not met or an exclusion met; else incomplete."""
+    unknown; not eligible when an inclusion is not met or an exclusion met, or the patient
+    died on or before the screening date; else incomplete."""
     statuses = {**expected, **pending}
     inc = [s for cid, s in statuses.items() if cid.startswith("INCL")]
     exc = [s for cid, s in statuses.items() if cid.startswith("EXCL")]
     assert len(inc) == 13 and len(exc) == 9
-    if NOT_MET in inc or MET in exc:
+    if NOT_MET in inc or MET in exc or deceased:
         return "not_eligible"
     if UNKNOWN in inc or UNKNOWN in exc:
         return "incomplete"
@@ -163,8 +217,10 @@ def test_example_statuses(name):
     for cid, when_done in PENDING.items():
         assert status(r, cid) in (when_done, UNKNOWN), cid
     pending = {cid: status(r, cid) for cid in PENDING}
-    assert r.verdict == expected_verdict(expected, pending)
-    assert r.warnings == ()  # the examples are clean input
+    assert r.verdict == expected_verdict(expected, pending, DECEASED.get(name))
+    assert r.deceased == DECEASED.get(name)
+    # the examples are clean input, but for the warnings they show on purpose
+    assert {(w.source, w.field) for w in r.warnings} == EXPECTED_WARNINGS.get(name, set())
 
 
 @pytest.mark.parametrize("name", ["01-eligible-woman-cbp", "02-eligible-man"])
@@ -260,12 +316,13 @@ def test_cli_screens_the_folder_as_a_list(capsys):
     out = json.loads(capsys.readouterr().out)
     assert isinstance(out, list) and len(out) == len(list(EXAMPLES.glob("*.json")))
     by_patient = {doc["patient"]: doc for doc in out}
-    for _, (pid, expected) in EXPECTED.items():
+    for name, (pid, expected) in EXPECTED.items():
         doc = by_patient[pid]
         got = {c["id"]: c["status"] for c in doc["criteria"]}
         assert {cid: got[cid] for cid in expected} == expected
         pending = {cid: got[cid] for cid in PENDING}
-        assert doc["verdict"] == expected_verdict(expected, pending)
+        assert doc["verdict"] == expected_verdict(expected, pending, DECEASED.get(name))
+        assert doc["deceased"] == DECEASED.get(name)
         assert doc["dates"] == {"as_of": "2026-11-25", "inclusion": "2026-12-01",
                                 "d0": "2026-12-01", "assumed": ["inclusion"]}
 
@@ -277,3 +334,19 @@ def test_table_says_what_the_inclusion_date_was_taken_as(capsys):
     assert rc == 0
     out = capsys.readouterr().out
     assert "inclusion 2026-12-01, D0 2026-12-01 (assumed: inclusion = D0)" in out
+
+
+def test_deceased_example_is_not_eligible_whatever_the_criteria():
+    r = screened("56-deceased-before-screening")
+    assert (r.verdict, r.deceased) == ("not_eligible", "deceased on 2026-10-02")
+    # the criteria are still evaluated and shown: none of them excludes
+    assert not [c for c in r.results if (c.criterion.category == "inclusion"
+                                         and c.status.value == NOT_MET)
+                or (c.criterion.category == "exclusion" and c.status.value == MET)]
+
+
+def test_unreadable_ecog_is_named_and_the_older_one_set_aside():
+    o = screened("66-newest-ecog-unreadable").result("INCL09").outcome
+    assert any("ex66-ecog-unreadable" in m for m in o.missing)
+    assert {"Observation/ex66-ecog-unreadable", "Observation/ex66-ecog"} <= {
+        i.source for i in o.ignored}

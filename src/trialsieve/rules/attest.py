@@ -51,14 +51,14 @@ def latest_answer(record: PatientRecord, question: str,
 
 
 def answer_bound(a: Attestation) -> list[Bound]:
-    """An answer about the days before inclusion holds for inclusion dates up to the end
-    of the period it covers."""
+    """An answer about the days before inclusion is in date for inclusion dates up to the
+    end of the period it covers; after that it is stale."""
     q = ATTESTATIONS[a.question]
     if q.covers_days is None or q.about != "inclusion" or a.date is None:
         return []
     return [Bound("inclusion", "until", a.date + days(q.covers_days),
                   f"answer of {a.date} covers the {q.covers_days} days before inclusion "
-                  "up to this date", a.source)]
+                  "up to this date, stale after", a.source)]
 
 
 def answer_evidence(a: Attestation) -> Evidence:

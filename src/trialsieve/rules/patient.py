@@ -40,14 +40,17 @@ class AgeAtLeast:
                       else f"born {shown}: age {age}-{_age(first, ctx.inclusion)} at inclusion")
         bound = Bound("inclusion", "from", turns, f"{self.years}th birthday"
                       + ("" if first == last else " (latest possible)"), p.source)
+        bounds = [bound] if first == last else [
+            Bound("inclusion", "from", earliest_turn, f"{self.years}th birthday (earliest "
+                  "possible)", p.source), bound]
         if ctx.inclusion >= turns:
             return outcome(Tri.MET, f"age {age} on {ctx.inclusion}", evidence=[ev],
-                           bounds=[bound])
+                           bounds=bounds)
         if ctx.inclusion < earliest_turn:
             return outcome(Tri.NOT_MET, f"age {_age(first, ctx.inclusion)} on "
-                           f"{ctx.inclusion}", evidence=[ev], bounds=[bound])
+                           f"{ctx.inclusion}", evidence=[ev], bounds=bounds)
         return outcome(Tri.UNKNOWN, f"born {shown}: {self.years} on {ctx.inclusion} or not",
-                       evidence=[ev], bounds=[bound],
+                       evidence=[ev], bounds=bounds,
                        missing=[f"the exact birth date (partial: {shown})"])
 
 

@@ -124,8 +124,7 @@ class EventWithin:
             said = "" if a.answer else "no "
             return outcome(status, f"{said}{self.kind} in the {self.within_days} days before "
                            "inclusion (attested)", evidence=[answer_evidence(a)],
-                           ignored=set_aside + stale,
-                           bounds=bounds + ([] if a.answer else answer_bound(a)))
+                           ignored=set_aside + stale, bounds=bounds + answer_bound(a))
         unknown = [p for p in parts if p.status is Tri.UNKNOWN]
         if unknown:
             out = _combine(Tri.UNKNOWN, unknown, parts)
@@ -162,20 +161,24 @@ class EventWithin:
         if e.ongoing:
             ends = max(ends, ctx.as_of + days(self.within_days))
         when = e.last if not e.last_latest else f"{e.last} to {e.last_latest}"
-        bound = Bound("inclusion", "from", ends,
-                      f"{self.within_days} days after {e.label} of {when}", e.source)
+        bounds = [Bound("inclusion", "from", ends,
+                        f"{self.within_days} days after {e.label} of {when}", e.source)]
+        if e.last_latest and not e.ongoing:  # from here it may no longer exclude
+            bounds.insert(0, Bound("inclusion", "from", e.last + days(self.within_days),  # type: ignore[operator]
+                                   f"{self.within_days} days after the first possible day "
+                                   f"of {e.label}", e.source))
         if ctx.inclusion >= ends:
             return outcome(Tri.NOT_MET, f"{e.label} on {when}: "
                            f"{(ctx.inclusion - latest).days} days before inclusion",
                            ignored=[Ignored(e.source, f"more than {self.within_days} days "
-                                            "before inclusion")], bounds=[bound])
+                                            "before inclusion")], bounds=bounds)
         if e.counts is None:
             return outcome(Tri.UNKNOWN, f"{e.label} on {when}", evidence=[ev],
-                           missing=[e.doubt], bounds=[bound])
+                           missing=[e.doubt], bounds=bounds)
         if not e.ongoing and ctx.inclusion >= e.last + days(self.within_days):  # type: ignore[operator]
             return outcome(Tri.UNKNOWN, f"{e.label}: last day between {e.last} and "
                            f"{e.last_latest}, inside or outside the {self.within_days} days",
-                           evidence=[ev], bounds=[bound],
+                           evidence=[ev], bounds=bounds,
                            missing=[f"the date of the last dose or session of {e.label} "
                                     f"({e.source})"])
         if e.ongoing:
@@ -185,7 +188,7 @@ class EventWithin:
         else:
             said = "planned to end after"  # a course under way
         return outcome(Tri.MET, f"{e.label} on {when}: {said} inclusion",
-                       evidence=[ev], bounds=[bound])
+                       evidence=[ev], bounds=bounds)
 
 
 def _combine(status: Tri, shown: list[Outcome], parts: list[Outcome]) -> Outcome:
