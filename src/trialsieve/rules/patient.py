@@ -72,7 +72,8 @@ class EcogAtMost:
         settle = f"an ECOG performance status assessed from {lo} to {ctx.d0}"
         if not dated:
             return outcome(Tri.UNKNOWN, "no ECOG performance status", missing=[settle])
-        last = max(dated, key=lambda e: e.date)  # type: ignore[arg-type,return-value]
+        # the newest; of several that day, an unreadable one first (it must not be hidden)
+        last = max(dated, key=lambda e: (e.date, e.score is None))  # type: ignore[arg-type,return-value]
         bound = Bound("d0", "until", last.date + days(self.fresh_days),  # type: ignore[operator]
                       f"ECOG of {last.date} is valid for D0 up to this date", last.source)
         ignored = [Ignored(e.source, f"older than the ECOG of {last.date}")

@@ -153,10 +153,12 @@ class PregnantOrLactating:
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         if record.patient.sex == "male":
             return outcome(Tri.NOT_MET, "not applicable: male patient")
+        pregnant = self._pregnant(record, ctx)
         applies, ev, _ = childbearing_potential(record, ctx.as_of)
-        if applies is Tri.NOT_MET:
+        if applies is Tri.NOT_MET and pregnant.status is not Tri.MET:
+            # a positive test outweighs a record of menopause or sterility
             return outcome(Tri.NOT_MET, "not of childbearing potential", evidence=ev)
-        parts = [self._pregnant(record, ctx), self._lactating(record, ctx)]
+        parts = [pregnant, self._lactating(record, ctx)]
         status = any_of(p.status for p in parts)
         return Outcome(status, "; ".join(p.summary for p in parts),
                        tuple(e for p in parts for e in p.evidence),
