@@ -377,3 +377,21 @@ def test_unreadable_newest_ecog_does_not_let_an_older_one_decide(tmp_path):
     assert o.status.value == "unknown"
     assert any("ecog-new" in m for m in o.missing)
     assert any(i.source == "Observation/ecog-new" for i in o.ignored)
+
+
+def test_positive_test_outweighs_a_record_of_menopause(tmp_path):
+    meno = condition("meno", "76498008", "2020-01-01")
+    r = (Edit(WOMAN).drop("att-childbearing-potential").add(meno)
+         .add(hcg("serum-pos", "2118-8", True, "2026-11-22")).screen(tmp_path))
+    assert st(r, "EXCL08") == "met"
+
+
+def test_unreadable_newest_serum_hcg_does_not_let_an_older_negative_decide(tmp_path):
+    bad = {"resourceType": "Observation", "id": "hcg-new", "status": "final",
+           "code": cc(LOINC, "21198-7"), "effectiveDateTime": "2026-11-23",
+           "valueQuantity": {"value": 12, "unit": "[IU]/L", "code": "[IU]/L",
+                             "system": "http://unitsofmeasure.org"}}  # 5-25: equivocal
+    r = Edit(WOMAN).add(bad).screen(tmp_path)
+    o = r.result("EXCL08").outcome
+    assert o.status.value == "unknown"
+    assert any("hcg-new" in m for m in o.missing)

@@ -256,3 +256,12 @@ def test_an_unrelated_older_record_decides_nothing(rec: PatientRecord, data) -> 
     for b, a in zip(before.results, after.results, strict=True):
         if b.status is Tri.UNKNOWN:
             assert a.status is Tri.UNKNOWN, (b.criterion.id, add.__name__, a.outcome.summary)
+
+
+@PROPERTY
+@given(base_records().filter(lambda r: r.patient.sex == "female"), st.data())
+def test_a_condition_that_abated_years_ago_decides_nothing_for_a_woman(rec: PatientRecord,
+                                                                       data) -> None:
+    before = screen(LUMEN, rec, DATES).result("EXCL08").status
+    after = screen(LUMEN, long_abated_condition(data.draw, copy_of(rec)), DATES)
+    assert after.result("EXCL08").status is before

@@ -81,7 +81,9 @@ READINGS: dict[str, tuple[str, str, object]] = {
                "Last long-acting (LAR/depot/autogel) SSA >= 28 days before D0; short-acting SSA "
                ">= 48 hours (2 days) before D0. The form comes from the product, route or "
                "schedule, not ATC. With no SSA on record: unknown under screening, assumed "
-               "met under pre-screening.", SsaWashout()),
+               "met under pre-screening. A course stopped with no end date ended some day "
+               "from its start to its status date (or the screening date): unknown until "
+               "even that latest day is far enough before D0.", SsaWashout()),
     "INCL06": ("GFR >= 50 by 51Cr-EDTA",
                "Measured GFR >= 50 mL/min/1.73 m2 by 51Cr-EDTA within the 28 days before D0. "
                "eGFR or creatinine clearance does not satisfy it (shown as context).",
@@ -99,7 +101,9 @@ READINGS: dict[str, tuple[str, str, object]] = {
                       LabThreshold("alt", "<=", 5, uln=True),
                       LabThreshold("ast", "<=", 5, uln=True),
                       LabThreshold("albumin", ">", 3), LabThreshold("pt_percent", ">", 70)))),
-    "INCL09": ("ECOG 0-1", "ECOG performance status <= 1 within the 28 days before D0.",
+    "INCL09": ("ECOG 0-1", "ECOG performance status <= 1 within the 28 days before D0; "
+               "the most recent decides, and when it cannot be read I9 is unknown (an older "
+               "score never decides in its place).",
                EcogAtMost(1)),
     "INCL10": ("contraception, serum hCG",
                "For a woman of childbearing potential or a man with such a partner: attested "

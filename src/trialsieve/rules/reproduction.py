@@ -190,6 +190,15 @@ class PregnantOrLactating:
             return outcome(Tri.MET, "pregnant: " + ", ".join(
                 f"{e.what} {e.value} ({e.date or 'undated'})" for e in current),
                 evidence=current, ignored=stale)
+        unread = [r for r, reading, _ in tests if reading is None and r.test == "hcg_serum"
+                  and r.date is not None and (neg_day is None or r.date > neg_day)]
+        if unread:  # the newest serum test cannot be read: the older one does not decide
+            r = max(unread, key=lambda r: r.date)  # type: ignore[arg-type,return-value]
+            return outcome(Tri.UNKNOWN, f"the newest serum hCG ({r.date}, {r.shown()}) is "
+                           "equivocal or cannot be read",
+                           evidence=[Evidence(r.source, r.date, "serum hCG", r.shown())],
+                           missing=[f"a repeat serum hCG in place of {r.source}"],
+                           ignored=stale)
         same_day = [ev for when, ev in positives if when == neg_day]
         if same_day and last_neg is not None:
             return outcome(Tri.UNKNOWN, f"positive and negative pregnancy tests on {neg_day}",
