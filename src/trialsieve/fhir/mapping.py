@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from trialsieve import codes as C
@@ -269,7 +270,7 @@ def _clinical_status(res: dict) -> str | None:
     return next((c for _, c in codings(res.get("clinicalStatus"), "clinicalStatus")), None)
 
 
-def _abated(res: dict) -> Any:
+def _abated(res: dict) -> date | None:
     """The last possible day of Condition.abatement[x] (dateTime, possibly partial, or
     Period); abatementString/Age/Range give no date."""
     _, end, _ = effective_spans(res, "abatement")
