@@ -395,3 +395,15 @@ def test_unreadable_newest_serum_hcg_does_not_let_an_older_negative_decide(tmp_p
     o = r.result("EXCL08").outcome
     assert o.status.value == "unknown"
     assert any("hcg-new" in m for m in o.missing)
+
+
+def test_window_of_a_deceased_patient_is_empty(tmp_path):
+    from trialsieve.window import eligibility_window
+    from trialsieve.window_report import window_table
+
+    path = tmp_path / "dead.json"
+    path.write_text(json.dumps(Edit(MAN).patient(deceasedDateTime="2026-10-02").bundle))
+    (rec,) = records(path)
+    w = eligibility_window(LUMEN, rec, AS_OF)
+    assert w.intervals == () and w.what_if == () and w.next_steps == ()
+    assert "deceased on 2026-10-02" in window_table(w)

@@ -148,6 +148,8 @@ def eligibility_window(protocol: Protocol, record: PatientRecord, as_of: date,
                  _binding(runs, k, e + ONE, "end", first, last, inclusion_offset))
         for k, (s, e, r) in enumerate(runs) if r.verdict != NOT_ELIGIBLE)
     ref = screened[intervals[0].start] if intervals else screened[first]
+    if ref.deceased is not None:  # a death decides whatever the criteria say
+        return Window(as_of, first, last, inclusion_offset, policy, intervals, (), (), ref)
     return Window(as_of, first, last, inclusion_offset, policy, intervals,
                   next_steps(list(screened.values()), ref, first, last, inclusion_offset),
                   what_if(ref.results), ref)

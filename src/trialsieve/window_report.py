@@ -49,7 +49,8 @@ def window_table(w: Window) -> str:
     off = f", inclusion = D0 - {w.inclusion_offset} days" if w.inclusion_offset else ""
     lines = ["-" * WIDTH, f"Eligibility window for D0 from {w.first} to {w.last}{off}"]
     if not w.intervals:
-        lines.append("  none: not eligible on any D0 in this period")
+        why = f" ({w.reference.deceased})" if w.reference.deceased else ""
+        lines.append(f"  none: not eligible on any D0 in this period{why}")
     for i in w.intervals:
         lines.append(f"  D0 {i.start} to {i.end}: {i.label}")
         lines += _wrap("from: " + _by(i.start_by), " " * 4)
