@@ -407,3 +407,16 @@ def test_window_of_a_deceased_patient_is_empty(tmp_path):
     w = eligibility_window(LUMEN, rec, AS_OF)
     assert w.intervals == () and w.what_if == () and w.next_steps == ()
     assert "deceased on 2026-10-02" in window_table(w)
+
+
+@pytest.mark.parametrize("question, cid, example, drop", [
+    ("pregnant", "EXCL08", WOMAN, ("hcg",)),
+    ("uncontrolled-significant-condition", "EXCL07", MAN,
+     ("att-uncontrolled-significant-condition",)),
+])
+def test_stale_yes_on_a_current_state_is_not_assumed_away_in_pre_screening(
+        tmp_path, question, cid, example, drop):
+    # "yes" 40 days ago: too old to decide, but the state may well continue.
+    edit = Edit(example).drop(*drop).attest(question, True, "2026-10-16")
+    o = edit.screen(tmp_path, PRE_SCREENING).result(cid).outcome
+    assert o.status.value == "unknown" and not o.assumptions

@@ -7,7 +7,7 @@ covers (codes.ATTESTATIONS) is stale and settles nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from trialsieve.codes import ATTESTATIONS
@@ -48,6 +48,20 @@ def latest_answer(record: PatientRecord, question: str,
             return None, older + [Ignored(last.source, f"stale: answered {when}, before the "
                                           f"period the question covers (from {start})")]
     return last, older
+
+
+def absent_unless_stale_yes(record: PatientRecord, question: str, ctx: Context, summary: str,
+                            settle: str, assumed: Tri = Tri.NOT_MET) -> Outcome:
+    """`absent()`, except after a stale "yes" to a question on a current state (pregnant,
+    an uncontrolled condition): too old to decide, but the state may well continue, so
+    pre-screening does not assume it away either."""
+    answers = record.answers(question)
+    last = max(answers, key=lambda a: (a.date is not None, a.date)) if answers else None
+    if last is not None and last.answer and ATTESTATIONS[question].about == "as_of":
+        return outcome(Tri.UNKNOWN, f"{summary}; answered yes on {last.date or 'undated'}, "
+                       "too old to decide", evidence=[answer_evidence(last)],
+                       missing=[settle])
+    return absent(ctx, summary, settle, assumed)
 
 
 def answer_bound(a: Attestation) -> list[Bound]:
@@ -97,9 +111,9 @@ class Attested:
             if self.assumed is None:
                 return outcome(Tri.UNKNOWN, f"no attestation: {text}", missing=[settle],
                                ignored=older)
-            out = absent(ctx, f"no record: {text}", settle, self.assumed)
-            return Outcome(out.status, out.summary, ignored=tuple(older), missing=out.missing,
-                           assumptions=out.assumptions)
+            out = absent_unless_stale_yes(record, self.question, ctx, f"no record: {text}",
+                                          settle, self.assumed)
+            return replace(out, ignored=tuple(older))
         status = Tri.of(a.answer == self.met_when)
         return outcome(status, f"attested {'yes' if a.answer else 'no'}: {text}",
                        evidence=[answer_evidence(a)], ignored=older, bounds=answer_bound(a))

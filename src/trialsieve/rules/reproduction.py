@@ -3,13 +3,18 @@ refusal of contraception (E9)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from trialsieve.codes import HCG_NEGATIVE, HCG_POSITIVE
 from trialsieve.logic import Tri, all_of, any_of
 from trialsieve.record import Ignored, LabResult, PatientRecord, condition_present
-from trialsieve.rules.attest import answer_evidence, latest_answer, settle_text
+from trialsieve.rules.attest import (
+    absent_unless_stale_yes,
+    answer_evidence,
+    latest_answer,
+    settle_text,
+)
 from trialsieve.rules.base import Bound, Context, Evidence, Outcome, absent, days, outcome, yes_no
 
 # Quantitative serum hCG below 5 IU/L is negative; 5-25 IU/L is equivocal (judgement:
@@ -215,10 +220,10 @@ class PregnantOrLactating:
         if a is not None and not a.answer:
             denials.append((a.date, answer_evidence(a)))
         if not denials:
-            out = absent(ctx, "no current pregnancy status",
-                         f"a serum hCG or pregnancy status dated on or after {lo}")
-            return Outcome(out.status, out.summary, ignored=tuple(stale), missing=out.missing,
-                           assumptions=out.assumptions)
+            out = absent_unless_stale_yes(record, "pregnant", ctx,
+                                          "no current pregnancy status", f"a serum hCG or "
+                                          f"pregnancy status dated on or after {lo}")
+            return replace(out, ignored=tuple(stale))
         _, ev = max(denials, key=lambda d: d[0])  # type: ignore[arg-type,return-value]
         return outcome(Tri.NOT_MET, "not pregnant", evidence=[ev], ignored=stale)
 
@@ -239,9 +244,9 @@ class PregnantOrLactating:
         if a is not None:
             facts.append((a.date, a.answer, answer_evidence(a)))
         if not facts:
-            out = absent(ctx, "no current lactation status", settle_text("lactating", ctx))
-            return Outcome(out.status, out.summary, ignored=tuple(ignored), missing=out.missing,
-                           assumptions=out.assumptions)
+            out = absent_unless_stale_yes(record, "lactating", ctx, "no current lactation "
+                                          "status", settle_text("lactating", ctx))
+            return replace(out, ignored=tuple(ignored))
         _, value, ev = max(facts, key=lambda f: f[0])  # type: ignore[arg-type,return-value]
         return outcome(Tri.of(value), "lactating" if value else "not lactating", evidence=[ev],
                        ignored=ignored)
