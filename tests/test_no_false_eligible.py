@@ -285,6 +285,8 @@ def test_breastfeeding_resolved_in_2019_is_not_current(tmp_path):
                    abatementDateTime="2019-03-01")
     r = Edit(WOMAN).drop("att-lactating").add(bf).screen(tmp_path)
     assert st(r, "EXCL08") == "unknown"  # not lactating is not shown either
+    reasons = {i.source: i.reason for i in r.result("EXCL08").outcome.ignored}
+    assert "no longer present" in reasons["Condition/bf"]
     r = Edit(WOMAN).add(bf).screen(tmp_path)
     assert st(r, "EXCL08") == "not_met"
 

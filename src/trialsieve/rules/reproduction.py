@@ -186,6 +186,7 @@ class PregnantOrLactating:
                                         f.status and f"clinical status {f.status}"))
                       for f in record.findings_of("pregnant") if f.present_on(ctx.as_of)]
         a, stale = latest_answer(record, "pregnant", ctx)
+        stale += _no_longer_present(record, "pregnant", ctx)
         if a is not None and a.answer:
             positives.append((a.date, answer_evidence(a)))
         # undated positives cannot be shown older than the negative test: they count
@@ -236,9 +237,7 @@ class PregnantOrLactating:
                  for f in found if f.present_on(ctx.as_of)]
         facts += [(f.date, False, Evidence(f.source, f.date, "lactation", "no"))
                   for f in found if not f.present and f.date is not None and f.date >= lo]
-        ignored = [Ignored(f.source, "lactation no longer present (clinical status or "
-                           "abatement)") for f in found if f.present and
-                   not f.present_on(ctx.as_of)]
+        ignored = _no_longer_present(record, "lactating", ctx)
         a, stale = latest_answer(record, "lactating", ctx)
         ignored += stale
         if a is not None:
@@ -250,6 +249,12 @@ class PregnantOrLactating:
         _, value, ev = max(facts, key=lambda f: f[0])  # type: ignore[arg-type,return-value]
         return outcome(Tri.of(value), "lactating" if value else "not lactating", evidence=[ev],
                        ignored=ignored)
+
+
+def _no_longer_present(record: PatientRecord, fact: str, ctx: Context) -> list[Ignored]:
+    return [Ignored(f.source, f"{fact}: no longer present at screening (clinical status "
+                    f"{f.status or 'not given'}, abated {f.abated or 'not recorded'})")
+            for f in record.findings_of(fact) if f.present and not f.present_on(ctx.as_of)]
 
 
 @dataclass(frozen=True)
