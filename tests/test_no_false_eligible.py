@@ -422,3 +422,12 @@ def test_stale_yes_on_a_current_state_is_not_assumed_away_in_pre_screening(
     edit = Edit(example).drop(*drop).attest(question, True, "2026-10-16")
     o = edit.screen(tmp_path, PRE_SCREENING).result(cid).outcome
     assert o.status.value == "unknown" and not o.assumptions
+
+
+def test_e5_attestation_covers_a_course_whose_field_is_not_described(tmp_path):
+    rt = radiotherapy("rt-old", ("10200004", "Liver structure"), None, "completed",
+                      {"start": "2021-01-04", "end": "2021-01-20"})
+    rt.pop("bodySite")
+    assert st(Edit(MAN).add(rt).screen(tmp_path), "EXCL05") == "not_met"  # attested no
+    edit = Edit(MAN).drop("att-prior-rt-kidney-or-marrow").add(rt)
+    assert st(edit.screen(tmp_path), "EXCL05") == "unknown"

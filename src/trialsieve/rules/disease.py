@@ -168,15 +168,16 @@ class PriorRadiotherapyKidneyOrMarrow:
         if hits:
             return outcome(Tri.MET, "external-beam radiotherapy on kidneys or >25 % marrow",
                            evidence=[ev[p.source] for p in hits])
+        # the investigator's answer covers every course, described or not
+        a, _ = latest_answer(record, "prior-rt-kidney-or-marrow", ctx)
+        if a is not None:
+            return outcome(Tri.of(a.answer), "attested", evidence=[answer_evidence(a)])
         doubt = [p for p in rts if p.kidneys_in_field is None or p.marrow_share is None]
         if doubt:
             return outcome(Tri.UNKNOWN, "radiotherapy fields not fully described",
                            evidence=[ev[p.source] for p in doubt],
                            missing=[f"the field of {p.display} ({p.source}): kidneys in field "
                                     "and share of bone marrow" for p in doubt])
-        a, _ = latest_answer(record, "prior-rt-kidney-or-marrow", ctx)
-        if a is not None:
-            return outcome(Tri.of(a.answer), "attested", evidence=[answer_evidence(a)])
         # A record is not a complete history: courses that spared the kidneys and marrow
         # settle E5 only when the radiotherapy history is declared complete (notes).
         h, _ = latest_answer(record, "radiotherapy-history-complete", ctx)
