@@ -27,7 +27,6 @@ def add_commands(sub, date_type) -> None:
     s.add_argument("--d0", type=date_type, default=None,
                    help="with --demo: planned inclusion = D0 of the imported patients")
     u = sub.add_parser("users", help="manage workbench users")
-    _db_options(u)
     us = u.add_subparsers(dest="users_command", required=True)
     add = us.add_parser("add", help="add a user (the first one: --role admin)")
     add.add_argument("username")
@@ -35,11 +34,11 @@ def add_commands(sub, date_type) -> None:
     add.add_argument("--name", default=None, help="full name shown with entries")
     add.add_argument("--password-stdin", action="store_true",
                      help="read the password from standard input instead of asking")
-    us.add_parser("list", help="list users")
+    _db_options(add)
+    _db_options(us.add_parser("list", help="list users"))
     a = sub.add_parser("audit", help="the workbench's audit trail")
-    _db_options(a)
     as_ = a.add_subparsers(dest="audit_command", required=True)
-    as_.add_parser("verify", help="check the hash chain of the audit trail")
+    _db_options(as_.add_parser("verify", help="check the hash chain of the audit trail"))
 
 
 def _db_options(p: argparse.ArgumentParser) -> None:
