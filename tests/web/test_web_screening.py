@@ -204,3 +204,42 @@ def test_screening_log_has_no_identifier_and_gives_reasons(app, users):
     assert "INCL07" in body[1]
     assert body[2].startswith("SCR-0002,2026-11-25,\"pending: incomplete") and "EXCL02" in body[2]
     assert "ex05" not in m.get("/log").text and "ex01" not in "".join(body)
+
+
+def test_a_scan_and_lesion_measurement_entered_show_progression(app, users):
+    # Example 41: MRI target L1 20 -> 24 mm (+20 %, +4 mm: no RECIST PD), I3 unknown.
+    # A new MRI with L1 at 30 mm: +50 % and +10 mm over the nadir of 20 mm, within the
+    # 12 months before inclusion: RECIST progression, so I3 is met (protocol notes, I3 a).
+    c = _investigator_with(app, "41-recist-20-percent-4-mm-no-pd")
+    assert statuses(c.get(P).text)["INCL03"] == "unknown"
+    assert _enter(c, "scan", modality="mri", date="2026-11-24").status_code == 303
+    form = c.get(f"{P}/entry/lesion").text
+    ref = re.search(r'<option value="([^"]+)" >MRI 2026-11-24</option>', form).group(1)
+    r = _enter(c, "lesion", scan=ref, lesion="L1", longest="30", target="yes")
+    assert r.status_code == 303, r.text[:300]
+    page = c.get(P).text
+    assert statuses(page)["INCL03"] == "met"
+    assert "<th>MRI 2026-11-24</th>" in page and "30 mm, target" in page
+    r = _enter(c, "lesion", scan=ref, lesion="L1")
+    assert r.status_code == 422 and "at least one measurement" in r.text
+
+
+def test_symptom_diary_and_tumour_marker_entries(app, db, users, tmp_path):
+    c = _investigator_with(app, "01-eligible-woman-cbp")
+    r = _enter(c, "symptom", symptom="diarrhoea", date="2026-11-20")
+    assert r.status_code == 422 and "episodes per day, the grade, or both" in r.text
+    assert _enter(c, "symptom", symptom="diarrhoea", date="2026-11-20", frequency="6",
+                  grade="2").status_code == 303
+    r = _enter(c, "marker", test="hemoglobin", date="2026-11-20", value="12", unit="g/dL")
+    assert r.status_code == 422  # the marker form takes NET markers only
+    assert _enter(c, "marker", test="chromogranin_a", date="2026-11-20", value="180",
+                  unit="ng/mL").status_code == 303
+    bundle = json.loads(c.get(f"{P}/export").content)
+    entered = [e["resource"] for e in bundle["entry"]
+               if e["resource"]["id"].startswith(("sym-", "lab-"))]
+    assert [r["code"].get("text") or r["code"]["coding"][0]["code"] for r in entered] == [
+        "diarrhoea", "9811-1"]
+    assert entered[0]["category"][0]["coding"][0]["code"] == "net-symptom"
+    assert entered[1]["valueQuantity"] == {"value": 180.0, "unit": "ng/mL",
+                                           "system": "http://unitsofmeasure.org",
+                                           "code": "ng/mL"}

@@ -3,6 +3,7 @@ blocking and unknown criteria, the forms that settle each, the I13 lesion table.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -64,10 +65,11 @@ def settle_links(c: CriterionResult) -> list[Link]:
     wanted = list(SETTLED_BY.get(c.criterion.id, ()))
     text = " ".join(c.outcome.missing).lower()
     wanted += [("lab", k) for k in _LABS_BASELINE + ("hcg_serum",)
-               if LAB_TESTS[k].label.lower() in text]
-    wanted += [("attestation", q) for q, t in ATTESTATIONS.items() if t.lower() in text]
-    wanted += [("ecog", "")] if "ecog" in text else []
-    wanted += [("scan", ""), ("lesion", "")] if "pet" in text or "mri" in text else []
+               if _names(LAB_TESTS[k].label, text)]
+    wanted += [("attestation", q) for q, t in ATTESTATIONS.items() if _names(t, text)]
+    wanted += [("ecog", "")] if _names("ecog", text) else []
+    wanted += [("scan", ""), ("lesion", "")] if _names("pet", text) or _names("mri", text) \
+        else []
     out = []
     for kind, preset in dict.fromkeys(wanted):
         if kind == "attestation":
@@ -78,6 +80,11 @@ def settle_links(c: CriterionResult) -> list[Link]:
             label = FORM_LABELS[kind]
         out.append(Link(kind, preset, label))
     return out
+
+
+def _names(term: str, text: str) -> bool:
+    """`text` names `term` as words ("AST" is not in "last")."""
+    return re.search(rf"(?<!\w){re.escape(term.lower())}(?!\w)", text) is not None
 
 
 @dataclass(frozen=True)
