@@ -169,8 +169,7 @@ def _convertible(name: str, unit: str, test_key: str) -> None:
     try:
         convert(1.0, unit, t.unit, t.molar_mass)
     except UnitError as exc:
-        raise EntryError(name, f"unit {unit!r} cannot be converted to {t.unit} for "
-                         f"{t.label}: {exc}") from None
+        raise EntryError(name, f"{exc} ({t.label} is read in {t.unit})") from None
 
 
 def build_lab(values: dict[str, str], ctx: EntryContext,

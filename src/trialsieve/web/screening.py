@@ -90,7 +90,7 @@ def _names(term: str, text: str) -> bool:
 @dataclass(frozen=True)
 class Screening:
     result: ScreeningResult
-    window: Window | None  # when no planned D0 or inclusion date is set
+    window: Window | None  # the D0 dates on which the patient would be eligible
     record: PatientRecord
 
     @property
@@ -111,9 +111,7 @@ def blocking(result: ScreeningResult) -> list[CriterionResult]:
 def screen_record(record: PatientRecord, as_of: date, inclusion: date | None,
                   d0: date | None, with_window: bool = True) -> Screening:
     result = screen(LUMEN, record, Dates.resolve(as_of, inclusion, d0))
-    window = None
-    if with_window and inclusion is None and d0 is None:
-        window = eligibility_window(LUMEN, record, as_of)
+    window = eligibility_window(LUMEN, record, as_of) if with_window else None
     return Screening(result, window, record)
 
 
