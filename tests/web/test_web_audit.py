@@ -139,6 +139,13 @@ def test_a_row_removed_from_the_database_is_detected(db, trail, capsys):
     assert code == 1 and f"row {target.id + 1}: does not follow the row before it" in out
 
 
+def test_csv_cells_that_a_spreadsheet_would_run_are_quoted():
+    from trialsieve.web.csvout import table
+
+    assert table(["a", "b"], [["=HYPERLINK(1)", "-3.5"], ["@x", "fine"]]).splitlines() == [
+        "a,b", "'=HYPERLINK(1),-3.5", "'@x,fine"]
+
+
 def test_audit_page_and_csv(app, trail):
     m = login(app, "monitor")
     page = m.get("/audit").text

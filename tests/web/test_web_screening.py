@@ -166,6 +166,7 @@ def test_signature_frozen_then_superseded_by_a_later_change(app, db, users):
     page = c.get(P).text
     assert "I confirm this patient is eligible for NCT01842165 on 2026-11-25" in page
     assert "stands" in page and "SUPERSEDED" not in page
+    assert 'name="password"' not in page.split('id="signature"')[1].split("</section>")[0]
     with db.read() as s:
         sig = s.query(Signature).one()
         p = store.patient_by_number(s, "SCR-0001")
@@ -178,6 +179,14 @@ def test_signature_frozen_then_superseded_by_a_later_change(app, db, users):
     assert "SUPERSEDED: the record changed after this signature" in page
     with db.read() as s:
         assert s.query(Signature).one().result_json == sig.result_json  # never edited
+
+
+def test_a_new_planned_d0_supersedes_the_signature(app, users):
+    c = _investigator_with(app, "01-eligible-woman-cbp")
+    _sign(c, "eligible")
+    c.post(f"{P}/dates", data={"inclusion": "2026-12-01", "d0": "2026-12-08",
+                               "csrf": csrf(c)})
+    assert "SUPERSEDED: the planned inclusion date or D0 changed" in c.get(P).text
 
 
 def test_only_the_computed_verdict_can_be_signed(app, users):

@@ -5,8 +5,6 @@ a CSRF token; every state-changing request writes one audit row.
 """
 
 
-import csv
-import io
 import json
 import secrets
 from collections.abc import Callable
@@ -27,7 +25,7 @@ from starlette.datastructures import UploadFile
 from trialsieve.codes import ATTESTATIONS, LAB_TESTS
 from trialsieve.engine import ELIGIBLE, INCOMPLETE, NOT_ELIGIBLE
 from trialsieve.protocols.lumen import LUMEN
-from trialsieve.web import audit, auth, entry, signature, store
+from trialsieve.web import audit, auth, csvout, entry, signature, store
 from trialsieve.web.db import Database, PatientRow, User, WebSession
 from trialsieve.web.screening import lesion_table, reasons, screen_record, settle_links
 
@@ -108,11 +106,11 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
     def _who(token: str | None) -> Who:
         with db.write() as s:
             found = auth.session_for(s, clock(), policy, token)
-            if isinstance(found, str):
-                raise NeedLogin(found)
-            ws, user = found
-            s.flush()  # last_seen, before the objects leave the session
+            s.flush()  # last_seen or ended_at, before the objects leave the session
             s.expunge_all()
+        if isinstance(found, str):  # raised after the commit: an expiry is kept
+            raise NeedLogin(found)
+        ws, user = found
         return Who(user, ws)
 
     def allowed(permission: str):
@@ -315,11 +313,11 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
         return entry.KINDS[key]
 
     def _entry_context(s, p: PatientRow, who: Who) -> entry.EntryContext:
-        rec = store.record_of(p, store.resources(s, p))
+        rows = store.resources(s, p)
         scans = tuple((st.source, f"{st.modality.replace('_', ' ')} {st.date}", st.date)
-                      for st in rec.imaging)
+                      for st in store.record_of(p, rows).imaging)
         lesions = {}
-        for r in store.resources(s, p):
+        for r in rows:
             if r.resource_type == "BodyStructure":
                 body = json.loads(r.content)
                 for ident in body.get("identifier") or []:
@@ -460,11 +458,9 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
 
     @app.get("/log.csv")
     def log_csv(who: Annotated[Who, Depends(allowed("export"))]):
-        out = io.StringIO()
-        w = csv.DictWriter(out, ["screening_number", "screening_date", "outcome", "reasons"])
-        w.writeheader()
-        w.writerows(_log())
-        return Response(out.getvalue(), media_type="text/csv", headers={
+        header = ("screening_number", "screening_date", "outcome", "reasons")
+        body = csvout.table(header, ([row[k] for k in header] for row in _log()))
+        return Response(body, media_type="text/csv", headers={
             "Content-Disposition": 'attachment; filename="screening-log.csv"'})
 
     @app.get("/users", response_class=HTMLResponse)

@@ -7,9 +7,7 @@ application's back breaks the chain, and `verify` names the first row that no lo
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from trialsieve.web import csvout
 from trialsieve.web.db import AuditRow
 
 GENESIS = "0" * 64
@@ -81,9 +80,5 @@ def rows(s: Session, limit: int | None = None) -> list[AuditRow]:
 
 
 def to_csv(items: list[AuditRow]) -> str:
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow(FIELDS)
-    for r in sorted(items, key=lambda r: r.id):
-        w.writerow([getattr(r, f) for f in FIELDS])
-    return out.getvalue()
+    return csvout.table(FIELDS, ([getattr(r, f) for f in FIELDS]
+                                 for r in sorted(items, key=lambda r: r.id)))

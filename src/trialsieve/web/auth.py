@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -58,7 +60,18 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def password_ok(user: User, password: str) -> bool:
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash("no such user: same work as a real check")
+
+
+def password_ok(user: User | None, password: str) -> bool:
+    """Checked against a dummy hash when there is no such user, so that the time taken
+    does not tell which user names exist."""
+    if user is None:
+        with suppress(VerificationError, InvalidHashError):
+            _hasher.verify(_dummy_hash(), password)
+        return False
     try:
         return _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -107,7 +120,7 @@ def login(s: Session, now: datetime, policy: Policy, username: str, password: st
         audit.record(s, now, username, "login-locked", f"user/{username}", new={"ip": ip})
         raise AuthError(f"account locked after {policy.max_failures} failed logins: try "
                         f"again after {user.locked_until:%H:%M} UTC")
-    if user is None or not user.active or not password_ok(user, password):
+    if not password_ok(user, password) or user is None or not user.active:
         if user is not None:
             user.failed_logins += 1
             if user.failed_logins >= policy.max_failures:

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from trialsieve.engine import ELIGIBLE, NOT_ELIGIBLE, ScreeningResult
+from trialsieve.engine import ELIGIBLE, NOT_ELIGIBLE, Dates, ScreeningResult
 from trialsieve.protocols.lumen import LUMEN
 from trialsieve.report import to_json
 from trialsieve.web import audit
@@ -56,6 +56,14 @@ def sign(s: Session, now: datetime, user: User, patient: PatientRow, meaning: st
     return sig
 
 
+def _planned(patient: PatientRow, sig: Signature) -> tuple[date, date] | None:
+    """The planned (inclusion, D0) as the screening resolves them, None if not planned."""
+    if patient.planned_inclusion is None and patient.planned_d0 is None:
+        return None
+    d = Dates.resolve(sig.as_of, patient.planned_inclusion, patient.planned_d0)
+    return d.inclusion, d.d0
+
+
 @dataclass(frozen=True)
 class SignatureView:
     sig: Signature
@@ -71,6 +79,8 @@ def signatures(s: Session, patient: PatientRow, record_hash: str) -> list[Signat
             why = "the record changed after this signature"
         elif sig.protocol_hash != LUMEN.hash:
             why = "the protocol encoding changed after this signature"
+        elif _planned(patient, sig) not in (None, (sig.inclusion, sig.d0)):
+            why = "the planned inclusion date or D0 changed after this signature"
         out.append(SignatureView(sig, why))
     # A newer signature on the same record supersedes an older one too.
     standing = [v for v in out if v.superseded is None]
