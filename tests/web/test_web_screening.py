@@ -143,11 +143,16 @@ def test_a_bad_upload_says_what_is_wrong_and_imports_nothing(app, db, users):
     assert _count(db) == len(json.loads(example("01-eligible-woman-cbp"))["entry"])
 
 
-def test_ndjson_upload(app, users):
+def test_bulk_ndjson_upload_one_file_per_resource_type(app, users):
     c = login(app, "coordinator")
-    lines = [json.dumps(e["resource"]) for e in json.loads(example("02-eligible-man"))["entry"]]
-    r = upload(c, "\n".join(lines).encode(), "Patient.ndjson")
-    assert loc(r).startswith("/patients/SCR-0001")
+    by_type: dict[str, list[str]] = {}
+    for e in json.loads(example("02-eligible-man"))["entry"]:
+        by_type.setdefault(e["resource"]["resourceType"], []).append(json.dumps(e["resource"]))
+    files = [("file", (f"{t}.ndjson", "\n".join(lines).encode(), "application/fhir+ndjson"))
+             for t, lines in by_type.items()]
+    assert len(files) > 5
+    r = c.post("/import", data={"csrf": csrf(c)}, files=files)
+    assert loc(r).startswith("/patients/SCR-0001"), loc(r)
     c.post(f"{P}/dates", data={"inclusion": "2026-12-01", "d0": "2026-12-01",
                                "csrf": csrf(c)})
     assert verdict(c.get(P).text) == "eligible"

@@ -233,16 +233,16 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
         return page(request, "patients.html", who, rows=rows)
 
     @app.post("/import")
-    async def import_(p: Annotated[Posted, Depends(posted("import"))]):
-        upload = p.form.get("file")
-        if not isinstance(upload, UploadFile) or not upload.filename:
+    async def import_(request: Request, p: Annotated[Posted, Depends(posted("import"))]):
+        form = await request.form(max_part_size=MAX_UPLOAD)  # cached: the same form
+        uploads = [f for f in form.getlist("file") if isinstance(f, UploadFile) and f.filename]
+        if not uploads:
             return back("/", "choose a FHIR Bundle (.json) or NDJSON (.ndjson) file")
-        data = await upload.read()
+        files = [(f.filename or "", await f.read()) for f in uploads]
 
         def run():
             with db.write() as s:
-                rows = store.import_upload(s, clock(), p.who.user.username, upload.filename,
-                                           data)
+                rows = store.import_upload(s, clock(), p.who.user.username, files)
                 return [r.screening_number for r in rows]
         try:
             numbers = await run_in_threadpool(run)

@@ -93,8 +93,8 @@ def _demo(db, folder: Path, d0: date | None) -> None:
     for f in files:
         try:
             with db.write() as s:
-                for p in store.import_upload(s, utcnow(), "demo-setup", f.name,
-                                             f.read_bytes()):
+                for p in store.import_upload(s, utcnow(), "demo-setup",
+                                             [(f.name, f.read_bytes())]):
                     p.planned_inclusion = p.planned_d0 = d0
                     imported += 1
         except store.ImportError_:

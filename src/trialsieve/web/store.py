@@ -33,27 +33,35 @@ def _safe_name(filename: str) -> str:
     return (stem or "upload") + suffix
 
 
-def parse_upload(filename: str, data: bytes) -> tuple[Loaded, str]:
-    """The resources of an uploaded Bundle, resource or NDJSON file, read by the reader."""
-    name = _safe_name(filename)
+def parse_upload(files: list[tuple[str, bytes]]) -> tuple[Loaded, str]:
+    """The resources of uploaded files (Bundles, resources, or the NDJSON files of a bulk
+    export), read by the reader as the files of one folder."""
+    names = []
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
-        path.write_bytes(data)
+        for filename, data in files:
+            name = _safe_name(filename)
+            while name in names:  # two files of the same name: keep both
+                name = "_" + name
+            names.append(name)
+            (Path(tmp) / name).write_bytes(data)
         try:
-            loaded = load(path)
+            loaded = load(Path(tmp) / names[0] if len(names) == 1 else tmp)
         except InputError as exc:
-            raise ImportError_(str(exc).replace(str(path), name)) from exc
-    loaded.resources = [(name, res) for _, res in loaded.resources]
-    return loaded, name
+            raise ImportError_(str(exc).replace(tmp + "/", "")) from exc
+        loaded.resources = [(str(Path(f).name), r) for f, r in loaded.resources]
+    skipped = "; ".join(f"{Path(w.file).name}: {w.message}" for w in loaded.warnings)
+    if skipped and not loaded.resources:
+        raise ImportError_(skipped)
+    return loaded, ", ".join(names)
 
 
-def import_upload(s: Session, now: datetime, username: str, filename: str,
-                  data: bytes) -> list[PatientRow]:
+def import_upload(s: Session, now: datetime, username: str,
+                  files: list[tuple[str, bytes]]) -> list[PatientRow]:
     """Each patient in the upload becomes a screening number; nothing is kept on error."""
-    loaded, name = parse_upload(filename, data)
+    loaded, name = parse_upload(files)
     by_patient = group(loaded)
     if not by_patient:
-        raise ImportError_(f"{name}: no patient in this file (no Patient resource and no "
+        raise ImportError_(f"{name}: no patient here (no Patient resource and no "
                            "resource with a subject)")
     # Resources of no patient (Medication, Practitioner...) resolve references: each
     # patient keeps a copy, so that its record reads alone.
@@ -65,10 +73,10 @@ def import_upload(s: Session, now: datetime, username: str, filename: str,
             raise ImportError_(f"{name}: patient {pid} is already imported")
         assemble(Loaded(items + shared), name)  # reads, or says why not, before keeping
         rows.append(_add_patient(s, now, username, pid, items + shared))
-    audit.record(s, now, username, "import", f"file/{name}",
+    audit.record(s, now, username, "import", f"files/{name}"[:200],
                  new={"patients": [p.screening_number for p in rows],
                       "resources": sum(len(by_patient[p.fhir_id]) for p in rows),
-                      "sha256": hashlib.sha256(data).hexdigest()})
+                      "sha256": {f: hashlib.sha256(d).hexdigest() for f, d in files}})
     return rows
 
 
