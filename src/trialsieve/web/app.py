@@ -27,7 +27,13 @@ from trialsieve.engine import ELIGIBLE, INCOMPLETE, NOT_ELIGIBLE
 from trialsieve.protocols.lumen import LUMEN
 from trialsieve.web import audit, auth, csvout, entry, signature, store
 from trialsieve.web.db import Database, PatientRow, User, WebSession
-from trialsieve.web.screening import lesion_table, reasons, screen_record, settle_links
+from trialsieve.web.screening import (
+    criteria_reading,
+    lesion_table,
+    reasons,
+    screen_record,
+    settle_links,
+)
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "trialsieve_session"
@@ -329,7 +335,8 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
                    ctx: entry.EntryContext, values: dict, error: entry.EntryError | None):
         return page(request, "entry.html", who, 422 if error else 200, patient=p, kind=kind,
                     fields=kind.fields(ctx), values=values, error=error,
-                    attestations=ATTESTATIONS)
+                    questions=[(q, text, criteria_reading(q)) for q, text in
+                               ATTESTATIONS.items()] if kind.key == "attestation" else [])
 
     @app.get("/patients/{number}/entry/{key}", response_class=HTMLResponse)
     def entry_form(request: Request, number: str, key: str,

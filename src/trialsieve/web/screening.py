@@ -48,6 +48,11 @@ SETTLED_BY: dict[str, tuple[tuple[str, str], ...]] = {
                ("attestation", "childbearing-potential"),
                ("attestation", "partner-childbearing-potential")),
 }
+def criteria_reading(question: str) -> list[str]:
+    """The criteria an attestation question can settle (the table above, inverted)."""
+    return [cid for cid, forms in SETTLED_BY.items() if ("attestation", question) in forms]
+
+
 FORM_LABELS = {"scan": "record a scan", "lesion": "record a lesion measurement",
                "symptom": "record a symptom", "ecog": "record ECOG"}
 
