@@ -53,7 +53,9 @@ def test_answer_export_and_cli_screen_agree_with_the_page(app, users, tmp_path, 
     page = c.get(P).text
     assert verdict(page) == "incomplete"
     assert statuses(page)["EXCL02"] == "unknown"
-    assert 'href="/patients/SCR-0001/entry/attestation?preset=recent-major-surgery"' in page
+    unknown = page.split('class="card unknown"')[1].split("</section>")[0]
+    assert 'href="/patients/SCR-0001/entry/attestation?preset=recent-major-surgery"' in unknown
+    assert "entry/lab" not in unknown  # "the last major surgery" does not name AST
     r = _enter(c, "attestation", question="recent-major-surgery", answer="no",
                date="2026-11-24")
     assert r.status_code == 303
