@@ -335,7 +335,7 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
                    ctx: entry.EntryContext, values: dict, error: entry.EntryError | None):
         return page(request, "entry.html", who, 422 if error else 200, patient=p, kind=kind,
                     fields=kind.fields(ctx), values=values, error=error,
-                    questions=[(q, text, criteria_reading(q)) for q, text in
+                    questions=[(q, question.text, criteria_reading(q)) for q, question in
                                ATTESTATIONS.items()] if kind.key == "attestation" else [])
 
     @app.get("/patients/{number}/entry/{key}", response_class=HTMLResponse)

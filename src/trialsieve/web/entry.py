@@ -129,18 +129,21 @@ def _quantity(value: float, unit: str) -> dict:
 
 # -- attestations ---------------------------------------------------------------------
 
+QUESTIONS = tuple((q, question.text) for q, question in ATTESTATIONS.items())
+
+
 def _attestation_fields(ctx: EntryContext) -> tuple[Field, ...]:
-    return (Field("question", "Question", "select", tuple(ATTESTATIONS.items())),
+    return (Field("question", "Question", "select", QUESTIONS),
             Field("answer", "Answer", "select", YES_NO),
             Field("date", "Date the answer holds for", "date",
                   help="the day the investigator establishes it; not in the future"))
 
 
 def build_attestation(values: dict[str, str], ctx: EntryContext) -> list[dict]:
-    q = _choice(values, "question", tuple(ATTESTATIONS.items()))
+    q = _choice(values, "question", QUESTIONS)
     answer = _choice(values, "answer", YES_NO) == "yes"
     on = _date(values, "date", ctx)
-    code = {"coding": [{"system": PROJECT, "code": q, "display": ATTESTATIONS[q]}]}
+    code = {"coding": [{"system": PROJECT, "code": q, "display": ATTESTATIONS[q].text}]}
     return [_observation(ctx, "att", code, on, valueBoolean=answer)]
 
 

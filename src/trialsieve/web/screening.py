@@ -35,10 +35,13 @@ SETTLED_BY: dict[str, tuple[tuple[str, str], ...]] = {
     "INCL12": (),  # the baseline items it names (below)
     "INCL13": (("scan", ""), ("lesion", "")),
     "EXCL01": (("attestation", "resectable-curative-intent"),),
-    "EXCL02": (("attestation", "recent-major-surgery"),),
-    "EXCL03": (("attestation", "recent-anticancer-therapy"),),
+    "EXCL02": (("attestation", "recent-major-surgery"),
+               ("attestation", "surgery-history-complete")),
+    "EXCL03": (("attestation", "recent-anticancer-therapy"),
+               ("attestation", "anticancer-therapy-history-complete")),
     "EXCL04": (("scan", ""),),
-    "EXCL05": (("attestation", "prior-rt-kidney-or-marrow"),),
+    "EXCL05": (("attestation", "prior-rt-kidney-or-marrow"),
+               ("attestation", "radiotherapy-history-complete")),
     "EXCL06": (("attestation", "known-brain-metastases"),
                ("attestation", "brain-metastases-controlled")),
     "EXCL07": (("attestation", "uncontrolled-significant-condition"),),
@@ -71,14 +74,14 @@ def settle_links(c: CriterionResult) -> list[Link]:
     text = " ".join(c.outcome.missing).lower()
     wanted += [("lab", k) for k in _LABS_BASELINE + ("hcg_serum",)
                if _names(LAB_TESTS[k].label, text)]
-    wanted += [("attestation", q) for q, t in ATTESTATIONS.items() if _names(t, text)]
+    wanted += [("attestation", q) for q, t in ATTESTATIONS.items() if _names(t.text, text)]
     wanted += [("ecog", "")] if _names("ecog", text) else []
     wanted += [("scan", ""), ("lesion", "")] if _names("pet", text) or _names("mri", text) \
         else []
     out = []
     for kind, preset in dict.fromkeys(wanted):
         if kind == "attestation":
-            label = f"attest: {ATTESTATIONS[preset].lower()}"
+            label = f"attest: {ATTESTATIONS[preset].text.lower()}"
         elif kind in ("lab", "marker"):
             label = f"record {LAB_TESTS[preset].label}"
         else:
