@@ -259,3 +259,12 @@ def test_symptom_diary_and_tumour_marker_entries(app, db, users, tmp_path):
     assert entered[1]["valueQuantity"] == {"value": 180.0, "unit": "ng/mL",
                                            "system": "http://unitsofmeasure.org",
                                            "code": "ng/mL"}
+
+
+def test_a_deceased_patient_is_shown_not_eligible_with_the_reason(app, users):
+    # examples/patients/56: the eligible man, deceased on 2026-10-02 (protocol notes)
+    c = _investigator_with(app, "56-deceased-before-screening")
+    page = c.get(P).text
+    assert verdict(page) == "not_eligible"
+    assert "deceased on 2026-10-02" in page
+    assert statuses(page)["INCL01"] == "met"  # the criteria are still shown
