@@ -431,3 +431,14 @@ def test_e5_attestation_covers_a_course_whose_field_is_not_described(tmp_path):
     assert st(Edit(MAN).add(rt).screen(tmp_path), "EXCL05") == "not_met"  # attested no
     edit = Edit(MAN).drop("att-prior-rt-kidney-or-marrow").add(rt)
     assert st(edit.screen(tmp_path), "EXCL05") == "unknown"
+
+
+@pytest.mark.parametrize("controlled, expected", [(None, "unknown"), (False, "met"),
+                                                  (True, "not_met")])
+def test_known_brain_metastases_answered_yes_is_read(tmp_path, controlled, expected):
+    edit = (Edit(MAN).drop("att-known-brain-metastases")
+            .attest("known-brain-metastases", True))
+    if controlled is not None:
+        edit.attest("brain-metastases-controlled", controlled)
+    for policy in (SCREENING, PRE_SCREENING):
+        assert st(edit.screen(tmp_path, policy), "EXCL06") == expected, policy

@@ -146,6 +146,15 @@ class UncontrolledBrainMetastases:
         if a is not None and not a.answer:
             return outcome(Tri.NOT_MET, "no known brain metastases (attested)",
                            evidence=[answer_evidence(a)])
+        if a is not None:  # "yes" asserts them: whether they are controlled decides
+            c, _ = latest_answer(record, "brain-metastases-controlled")
+            if c is None:
+                return outcome(Tri.UNKNOWN, "known brain metastases (attested), control not "
+                               "stated", evidence=[answer_evidence(a)],
+                               missing=["whether the brain metastases are treated and stable"])
+            return outcome(Tri.of(not c.answer), "known brain metastases (attested), "
+                           + ("controlled" if c.answer else "uncontrolled"),
+                           evidence=[answer_evidence(a), answer_evidence(c)])
         return absent(ctx, "no record of brain metastases",
                       "a statement on brain metastases (refuted condition or attestation)")
 
