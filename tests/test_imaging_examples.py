@@ -88,7 +88,7 @@ def test_recist_pd_evidence_names_the_scans(stem: str, pd_scan: date, nadir: str
 
 def test_no_pd_at_plus_4_mm_so_arm_a_is_not_met() -> None:
     rec, result = _screen("41-recist-20-percent-4-mm-no-pd")
-    assert [p for p in progressions(rec) if p.arm == "a"] == []
+    assert [p for p in progressions(rec, AS_OF) if p.arm == "a"] == []
     i3 = result.result("INCL03").outcome
     # (a) is decided (not met), so nothing is missing for it; (b) and (c) are unknown
     assert not any("RECIST" in m for m in i3.missing)
@@ -98,7 +98,7 @@ def test_no_pd_at_plus_4_mm_so_arm_a_is_not_met() -> None:
 
 def test_pd_13_months_ago_restarts_the_series() -> None:
     rec, result = _screen("43-recist-pd-13-months-ago-then-stable")
-    assert [p.date for p in progressions(rec) if p.arm == "a"] == [date(2025, 11, 1)]
+    assert [p.date for p in progressions(rec, AS_OF) if p.arm == "a"] == [date(2025, 11, 1)]
     i3 = result.result("INCL03").outcome
     assert not any("RECIST" in m for m in i3.missing)
     assert "2025-11-01" in result.result("INCL04").outcome.summary
@@ -113,7 +113,7 @@ def test_sstr_progression_evidence() -> None:
 
 def test_sstr_exactly_30_percent_is_not_progression() -> None:
     rec, result = _screen("45-sstr-pet-growth-exactly-30-percent")
-    assert [p for p in progressions(rec) if p.arm == "b"] == []
+    assert [p for p in progressions(rec, AS_OF) if p.arm == "b"] == []
     assert not any("SSTR" in m for m in result.result("INCL03").outcome.missing)
 
 

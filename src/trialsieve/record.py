@@ -172,13 +172,19 @@ class Study:
 
 @dataclass(frozen=True)
 class Symptom:
-    """A hormone-related symptom recording: daily frequency and/or CTCAE v4.03 grade."""
+    """A hormone-related symptom recording: daily frequency and/or CTCAE v4.03 grade.
+
+    `date` is the day recorded (effectiveDateTime) or the episode's start
+    (effectivePeriod); `end` the episode's end. An episode with a start and no end is
+    `ongoing` (ongoing on the screening date)."""
 
     source: str
     symptom: str
     date: date | None
     frequency: float | None = None
     grade: int | None = None
+    end: date | None = None
+    ongoing: bool = False
 
 
 @dataclass(frozen=True)

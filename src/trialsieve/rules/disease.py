@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from trialsieve.codes import NET_SYSTEMIC
-from trialsieve.imaging import progressions
+from trialsieve.imaging import i3_progressions, progression_facts
 from trialsieve.logic import Tri, all_of
 from trialsieve.record import PatientRecord
 from trialsieve.rules.attest import answer_evidence, latest_answer
@@ -65,8 +65,9 @@ class Refractory:
     """Progression during or after an SSA or a standard systemic NET therapy."""
 
     def describe(self) -> str:
-        return ("progression (I3) during or after an SSA, everolimus, sunitinib or "
-                "chemotherapy; or attested")
+        return ("progression by I3's definitions (RECIST PD, SSTR progression, or clinical "
+                "and biochemical progression together), at any date, during or after an SSA, "
+                "everolimus, sunitinib or chemotherapy; or attested")
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         a, older = latest_answer(record, "refractory-disease")
@@ -80,8 +81,9 @@ class Refractory:
             return outcome(Tri.NOT_MET, "never received an SSA or systemic NET therapy",
                            evidence=[answer_evidence(never)])
         ev = [Evidence(e.source, e.start, e.drug, e.drug_class) for e in therapies]
-        # The same progression events I3 reads, at any date: refractoriness is history.
-        for p in reversed(progressions(record)):
+        # A progression by I3's own definitions ((a), (b), or (c) with both parts; a
+        # symptom or marker rise alone is not one), at any date: refractoriness is history.
+        for p in reversed(i3_progressions(progression_facts(record, ctx.as_of), 12)):
             before = [e for e in therapies if e.start is not None and e.start <= p.date]
             if before:
                 return outcome(Tri.MET, f"progression on {p.date} during or after "

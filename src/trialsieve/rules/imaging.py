@@ -6,22 +6,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from trialsieve.clinical.recist import is_measurable, lesion_progression
-from trialsieve.imaging import Progression, progressions, recist_series
+from trialsieve.clinical.recist import Response, is_measurable, lesion_progression
+from trialsieve.imaging import (
+    Progression,
+    ProgressionFacts,
+    progression_facts,
+    recist_series,
+)
 from trialsieve.logic import Tri, all_of, any_of
-from trialsieve.record import PatientRecord, Study
-from trialsieve.rules.base import Bound, Context, Evidence, Outcome, absent, outcome
-
-
-def add_months(d: date, months: int) -> date:
-    """Calendar months: 2026-03-15 - 12 months = 2025-03-15 (29 Feb -> 28 Feb)."""
-    y, m = divmod(d.month - 1 + months, 12)
-    day = d.day
-    while True:
-        try:
-            return date(d.year + y, m + 1, day)
-        except ValueError:
-            day -= 1
+from trialsieve.record import Ignored, PatientRecord, Study
+from trialsieve.rules.base import (
+    Bound,
+    Context,
+    Evidence,
+    Outcome,
+    absent,
+    add_months,
+    outcome,
+)
 
 
 def _until(d: date, months: int, what: str, source: str | None) -> Bound:
@@ -32,7 +34,16 @@ def _until(d: date, months: int, what: str, source: str | None) -> Bound:
 @dataclass(frozen=True)
 class ProgressionWithin:
     """I3: (a) RECIST PD on CT/MRI, (b) SSTR progression, or (c) clinical and biochemical
-    progression, each dated within `months` before inclusion."""
+    progression, each dated within `months` before inclusion.
+
+    An arm is not met only when the record decides it: (a) follow-up CT/MRI within the
+    months, each evaluable and none PD; (b) SSTR scans within the months compared with an
+    earlier scan of the same modality, none showing progression; (c) when either part is
+    not met: symptom recordings within the months compared with their baseline showing no
+    sustained rise (none left open), or three successive results of a NET marker within
+    the months that did not rise twice (none left open by a result that cannot be read).
+    No scans, no symptom and no marker at all: unknown.
+    """
 
     months: int = 12
 
@@ -41,68 +52,142 @@ class ProgressionWithin:
                 f"progression dated within {self.months} months before inclusion")
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
+        facts = progression_facts(record, ctx.as_of)
         start = add_months(ctx.inclusion, -self.months)
-        events = [p for p in progressions(record) if start <= p.date <= ctx.inclusion]
+
+        def within(d: date) -> bool:
+            return start <= d <= ctx.inclusion
+
+        events = [p for p in facts.events if within(p.date)]
         arms = {
-            "a": self._arm(record, ctx, events, "a", "RECIST PD on CT/MRI", ("CT", "MRI")),
-            "b": self._arm(record, ctx, events, "b", "SSTR-imaging progression",
-                           ("SSTR_PET", "SSTR_SPECT")),
-            "c": self._clinical(record, ctx, events),
+            "a": self._recist(facts, events, within, start),
+            "b": self._sstr(facts, events, within, start),
+            "c": all_of_parts("clinical and biochemical progression", [
+                self._clinical(facts, events, within), self._biochemical(facts, events,
+                                                                         within)]),
         }
         status = any_of(o.status for o in arms.values())
         shown = [o for o in arms.values() if o.status is status] or list(arms.values())
         bounds = tuple(b for o in arms.values() for b in o.bounds)
         return Outcome(status, "; ".join(o.summary for o in shown),
-                       tuple(e for o in shown for e in o.evidence), (),
+                       tuple(e for o in shown for e in o.evidence),
+                       tuple(i for o in shown for i in o.ignored),
                        () if status is Tri.MET else tuple(m for o in arms.values()
                                                          for m in o.missing),
                        (), bounds)
 
-    def _arm(self, record: PatientRecord, ctx: Context, events: list[Progression], arm: str,
-             label: str, modalities: tuple[str, ...]) -> Outcome:
+    def _met(self, events: list[Progression], arm: str, label: str) -> Outcome | None:
         hits = [p for p in events if p.arm == arm]
-        bounds = [_until(p.date, self.months, label, p.sources[0] if p.sources else None)
-                  for p in hits]
-        if hits:
-            last = hits[-1]
-            return outcome(Tri.MET, f"{label}: {last.text}", bounds=bounds, evidence=[
-                Evidence(p.sources[0] if p.sources else "", p.date, label, p.text)
-                for p in hits])
-        scans = [s for s in record.imaging if s.modality in modalities and s.lesions
-                 and s.date is not None and s.date <= ctx.inclusion]
-        settle = (f"{label}: two {'/'.join(modalities)} studies with lesion measurements, "
-                  f"the later dated on or after {add_months(ctx.inclusion, -self.months)}")
-        same = max((sum(1 for s in scans if s.modality == m) for m in modalities), default=0)
-        recent = [s for s in scans if s.date >= add_months(ctx.inclusion, -self.months)]
-        if same >= 2 and recent:
-            last = max(recent, key=lambda s: s.date)
-            return outcome(Tri.NOT_MET, f"no {label} in {len(scans)} studies up to {last.date}",
-                           evidence=[Evidence(s.source, s.date, s.modality) for s in scans],
-                           bounds=[_until(last.date, self.months, "study", last.source)])
-        return outcome(Tri.UNKNOWN, f"{label}: not enough imaging", missing=[settle])
+        if not hits:
+            return None
+        return outcome(Tri.MET, f"{label}: {hits[-1].text}", evidence=[
+            Evidence(p.sources[0] if p.sources else "", p.date, label, p.text) for p in hits],
+            bounds=[_until(p.date, self.months, label, p.sources[0] if p.sources else None)
+                    for p in hits])
 
-    def _clinical(self, record: PatientRecord, ctx: Context, events: list[Progression]) -> Outcome:
-        parts = []
-        for arm, label, settle in (
-            ("c1", "clinical progression", "a symptom diary (frequency or CTCAE grade) "
-             "showing a rise sustained more than 14 days"),
-            ("c2", "biochemical progression", "three successive NET marker results "
-             "(chromogranin A, NSE, 5-HIAA)"),
-        ):
-            hits = [p for p in events if p.arm == arm]
-            if hits:
-                parts.append(outcome(Tri.MET, f"{label}: {hits[-1].text}", evidence=[
-                    Evidence(p.sources[-1] if p.sources else "", p.date, label, p.text)
-                    for p in hits], bounds=[_until(p.date, self.months, label, None)
-                                            for p in hits]))
-            else:
-                parts.append(outcome(Tri.UNKNOWN, f"no {label} on record",
-                                     missing=[f"{settle} within {self.months} months"]))
-        status = all_of(p.status for p in parts)
-        return Outcome(status, " and ".join(p.summary for p in parts),
-                       tuple(e for p in parts for e in p.evidence), (),
-                       tuple(m for p in parts for m in p.missing), (),
-                       tuple(b for p in parts for b in p.bounds))
+    def _recist(self, facts: ProgressionFacts, events: list[Progression], within,
+                start: date) -> Outcome:
+        label = "RECIST PD on CT/MRI"
+        met = self._met(events, "a", label)
+        if met:
+            return met
+        points = [p for p in facts.followups if within(p.date)]
+        open_ = [p for p in points if p.overall in (Response.NE, Response.NA)]
+        if not points or open_:
+            why = (f"follow-up {', '.join(f'{p.source} ({p.date})' for p in open_)} not "
+                   "evaluable" if open_ else "no follow-up CT/MRI within the months")
+            return outcome(Tri.UNKNOWN, f"{label}: {why}", missing=[
+                f"{label}: a follow-up CT/MRI with every target measured, dated on or "
+                f"after {start}"])
+        last = points[-1]
+        return outcome(Tri.NOT_MET, f"no {label}: follow-up(s) "
+                       + ", ".join(f"{p.date} {p.overall.value}" for p in points),
+                       evidence=[Evidence(p.source or "", p.date, label, p.overall.value)
+                                 for p in points],
+                       bounds=[_until(last.date, self.months, "follow-up CT/MRI",
+                                      last.source)])
+
+    def _sstr(self, facts: ProgressionFacts, events: list[Progression], within,
+              start: date) -> Outcome:
+        label = "SSTR-imaging progression"
+        met = self._met(events, "b", label)
+        if met:
+            return met
+        scans = [s for s in facts.sstr_compared if within(s.date)]
+        unmeasured = [f"lesion {lz.lesion_id} on {s.source or s.date}" for s in scans
+                      for lz in s.lesions if not lz.new and lz.transaxial_diameter_mm is None]
+        if not scans or unmeasured:
+            return outcome(Tri.UNKNOWN, f"{label}: " + (
+                "not measured: " + ", ".join(unmeasured) if unmeasured else
+                "no SSTR scan within the months compared with an earlier one"), missing=[
+                f"{label}: two SSTR PET/CT (or SPECT/CT) studies with lesion measurements, "
+                f"the later dated on or after {start}"])
+        last = scans[-1]
+        return outcome(Tri.NOT_MET, f"no {label} on " + ", ".join(
+            f"{s.modality} {s.date}" for s in scans), evidence=[
+            Evidence(s.source or "", s.date, label, "no new lesion, no growth > 30 %")
+            for s in scans], bounds=[_until(last.date, self.months, "SSTR study",
+                                            last.source)])
+
+    def _clinical(self, facts: ProgressionFacts, events: list[Progression],
+                  within) -> Outcome:
+        label = "clinical progression"
+        met = self._met(events, "c1", label)
+        if met:
+            return met
+        settle = (f"a symptom diary (frequency or CTCAE grade) within {self.months} months "
+                  "showing whether a rise was sustained more than 14 days")
+        open_ = [(o, why) for a in facts.symptoms for o, why in a.undecided
+                 if within(o.date) or within(o.last)]
+        compared = [o for a in facts.symptoms for o in a.compared
+                    if within(o.date) or within(o.last)]
+        if open_:
+            return outcome(Tri.UNKNOWN, f"{label}: undecided: " + ", ".join(
+                f"{o.source} ({why})" for o, why in open_), missing=[settle])
+        if not compared:
+            return outcome(Tri.UNKNOWN, f"no symptom recording within {self.months} months",
+                           missing=[settle])
+        return outcome(Tri.NOT_MET, f"no sustained symptom rise in {len(compared)} "
+                       "recording(s)", evidence=[
+                           Evidence(o.source or "", o.date, "symptom recording",
+                                    "not a sustained rise") for o in compared])
+
+    def _biochemical(self, facts: ProgressionFacts, events: list[Progression],
+                     within) -> Outcome:
+        label = "biochemical progression"
+        met = self._met(events, "c2", label)
+        if met:
+            return met
+        settle = (f"three successive NET marker results (chromogranin A, NSE, 5-HIAA) "
+                  f"within {self.months} months")
+        triples = [m for m in facts.markers if within(m.triple[2].date)]
+        open_ = [m for m in triples if m.rose is None]
+        if open_:
+            problems = [p for m in open_ for p in m.problems]
+            return outcome(Tri.UNKNOWN, f"{label}: cannot be read: " + "; ".join(
+                dict.fromkeys(problems)), missing=[settle], ignored=[
+                Ignored(p.split(": ", 1)[0], p.split(": ", 1)[1]) for p in problems])
+        if not triples:
+            return outcome(Tri.UNKNOWN, f"fewer than three results of any NET marker "
+                           f"within {self.months} months", missing=[settle])
+        shown = dict.fromkeys(v for m in triples for v in m.triple)
+        return outcome(Tri.NOT_MET, "no NET marker rose at two successive measurements: "
+                       + "; ".join(f"{m.marker} " + ", ".join(f"{v.value:g}" for v in
+                                                              m.triple)  # type: ignore[str-format]
+                                   for m in triples),
+                       evidence=[Evidence(v.source or "", v.date, "NET marker",
+                                          f"{v.value:g}") for v in shown])
+
+
+def all_of_parts(label: str, parts: list[Outcome]) -> Outcome:
+    """Both parts needed: met when both are, not met when either is not."""
+    status = all_of(p.status for p in parts)
+    deciding = [p for p in parts if p.status is status] or parts
+    return Outcome(status, f"{label}: " + " and ".join(p.summary for p in deciding),
+                   tuple(e for p in deciding for e in p.evidence),
+                   tuple(i for p in parts for i in p.ignored),
+                   () if status is Tri.NOT_MET else tuple(m for p in parts for m in p.missing),
+                   (), tuple(b for p in parts for b in p.bounds))
 
 
 def baseline_pet(record: PatientRecord, ctx: Context) -> Study | None:
