@@ -139,3 +139,41 @@ def test_clinical_and_biochemical_together_at_any_date_is_a_progression_for_i4()
     out = Refractory().evaluate(r, C)
     assert out.status is Tri.MET
     assert str(day(-580)) in out.summary  # dated at the later of the two parts
+
+
+# --- I3 (a): after a PD the series restarts with the same targets -----------------------
+
+def _unflagged_mri(sid: str, when: date, mm: float) -> Study:
+    src = f"DiagnosticReport/{sid}"
+    return Study(src, when, "MRI", None, (Lesion(f"Observation/{sid}-L1", src, "L1", "liver",
+                                                 longest_mm=mm),))
+
+
+def test_targets_flagged_at_baseline_only_still_count_after_a_restart():
+    # L1 flagged target on the baseline only: 20 mm, PD at 30 mm before the 12 months; the
+    # series restarts there (nadir 30 mm), then 31 mm, then 37 mm: +23.3 % and +7 mm over
+    # the new nadir -> PD within the 12 months.
+    r = rec(mri("m1", day(-500), 20), _unflagged_mri("m2", day(-30), 30),
+            _unflagged_mri("m3", day(100), 31), _unflagged_mri("m4", day(300), 37))
+    out = i3(r)
+    assert out.status is Tri.MET
+    assert str(day(300)) in out.summary
+
+
+def test_flags_on_the_new_baseline_scan_reselect_the_targets():
+    # On the PD scan the reader flagged L2 (not L1) as the new target: L1's growth after
+    # it no longer counts, L2 stable -> no PD within the 12 months.
+    def scan(sid, when, l1, l2, flag2=None, flag1=None):
+        src = f"DiagnosticReport/{sid}"
+        return Study(src, when, "MRI", None, (
+            Lesion(f"Observation/{sid}-L1", src, "L1", "liver", longest_mm=l1,
+                   target=bool(flag1)),
+            Lesion(f"Observation/{sid}-L2", src, "L2", "lung", longest_mm=l2,
+                   target=bool(flag2), nontarget_status=None if flag2 else "present")))
+    r = rec(scan("m1", day(-500), 20, 15, flag1=True, flag2=False),
+            scan("m2", day(-30), 30, 15, flag2=True),
+            scan("m3", day(300), 40, 15))
+    out = ProgressionWithin().evaluate(r, C)
+    # (a) decided not met by the SD follow-up; (b), (c) have no data
+    assert out.status is Tri.UNKNOWN
+    assert not any("RECIST" in m for m in out.missing)

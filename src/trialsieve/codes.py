@@ -286,3 +286,17 @@ LESION_COMPONENTS: dict[str, tuple[str, str]] = {
     "disappeared": ("bool", "disappeared"),
     "nontarget-status": ("code", "nontarget_status"),
 }
+
+# --- pathology: WHO grade and Ki-67 (I2) ---------------------------------------------
+# A pathology result: Observation.code / DiagnosticReport.code. Its morphology is the
+# valueCodeableConcept (Observation) or conclusionCode (DiagnosticReport).
+PATHOLOGY_REPORTS = HISTOLOGY_OBS | {(LOINC, "60567-5"), (LOINC, "11526-1")}
+# mCODE Histologic Grade: LOINC 33732-9, values from mcode-histologic-grade-vs (WHO 2019
+# GEP-NET: G1 low, G2 intermediate, G3 high grade) or the older SNOMED G1-G3 (check).
+HISTOLOGIC_GRADE = (LOINC, "33732-9")
+WHO_GRADES: dict[Code, int] = {
+    (SNOMED, "1155708003"): 1, (SNOMED, "1286893008"): 2, (SNOMED, "1155707008"): 3,
+    (SNOMED, "54102005"): 1, (SNOMED, "1663004"): 2, (SNOMED, "61026006"): 3,
+    (PROJECT, "G1"): 1, (PROJECT, "G2"): 2, (PROJECT, "G3"): 3,
+}  # fmt: skip
+KI67 = (LOINC, "29593-1")  # Ki-67 index, % of tumour cells

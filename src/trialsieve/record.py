@@ -35,13 +35,24 @@ class Diagnosis:
 
 @dataclass(frozen=True)
 class Histology:
-    """A pathology result: the morphology found on tissue."""
+    """A pathology result: the morphology found on tissue, the WHO grade and Ki-67."""
 
     source: str
     date: date | None
     differentiation: str | None
-    grade: int | None
+    grade: int | None  # WHO grade 1-3
     display: str
+    # True: its morphology code says neuroendocrine neoplasm; False: it codes another
+    # tumour; None: its content is not coded (or not in a code list read here).
+    net: bool | None = None
+    ki67: float | None = None  # Ki-67 index, %
+
+    @property
+    def about(self) -> str:
+        """Grade and Ki-67, as shown next to the pathology."""
+        parts = [f"G{self.grade}" if self.grade else "",
+                 f"Ki-67 {self.ki67:g} %" if self.ki67 is not None else ""]
+        return ", ".join(p for p in parts if p)
 
 
 @dataclass(frozen=True)

@@ -93,8 +93,9 @@ def observation(res: dict, lookup: Lookup) -> list[Fact]:
         if answer is None:
             raise Skip("pregnancy status unknown")
         return [Finding(_src(res), "pregnant", answer, when, display="pregnancy status")]
-    if codes & C.HISTOLOGY_OBS:
-        return [_histology(res, when)]
+    if codes & C.PATHOLOGY_REPORTS:
+        return [_histology(res, when, codings(res.get("valueCodeableConcept"),
+                                              "valueCodeableConcept"))]
     for system, code in codes:
         if system == C.PROJECT and code in C.ATTESTATIONS:
             return [_attestation(res, code, when)]
@@ -186,15 +187,44 @@ def _ecog(res: dict, when: Any) -> Ecog:
     return Ecog(_src(res), when, score)
 
 
-def _histology(res: dict, when: Any) -> Histology:
-    morph = codings(res.get("valueCodeableConcept"), "valueCodeableConcept")
-    diff = None
-    for system, code in morph:
-        tc = C.tumour_code(system, code)
-        if tc is not None:
-            diff = tc.differentiation
-    return Histology(_src(res), when, diff, None,
-                     concept_text(res.get("valueCodeableConcept")) or "pathology result")
+def _histology(res: dict, when: Any, morph: list[tuple[str, str]]) -> Histology:
+    """What a pathology result proves: a neuroendocrine neoplasm only by its own morphology
+    code; the WHO grade and Ki-67 from its components (mCODE Histologic Grade, LOINC)."""
+    reads = [C.tumour_code(system, code) for system, code in morph]
+    net = True if any(t and t.net for t in reads) else (
+        False if any(s in (C.ICDO3, C.ICD10, C.ICD10CM) for s, _ in morph) else None)
+    diff = next((t.differentiation for t in reads if t and t.differentiation == "poor"),
+                next((t.differentiation for t in reads if t and t.differentiation), None))
+    grade, ki67 = None, None
+    for i, comp in enumerate(get_list(res, "component")):
+        if not isinstance(comp, dict):
+            raise FieldError(f"component[{i}]", "expected an object")
+        codes = set(codings(comp.get("code"), f"component[{i}].code"))
+        if C.HISTOLOGIC_GRADE in codes:
+            value = codings(comp.get("valueCodeableConcept"), f"component[{i}].value")
+            grade = next((C.WHO_GRADES[c] for c in value if c in C.WHO_GRADES), None)
+        elif C.KI67 in codes:
+            q = get_dict(comp, "valueQuantity")
+            ki67 = _number(q, "value", f"component[{i}].valueQuantity")
+            if ki67 is not None and (_str(q, "code", f"component[{i}].valueQuantity")
+                                     or "%") != "%":
+                raise FieldError(f"component[{i}].valueQuantity.code", "Ki-67 is a %")
+    concept = res.get("valueCodeableConcept") or next(iter(get_list(res, "conclusionCode")),
+                                                      None)
+    return Histology(_src(res), when, diff if net else None, grade,
+                     concept_text(concept) or res.get("conclusion") or "pathology result",
+                     net, ki67)
+
+
+def pathology_report(res: dict, lookup: Lookup) -> list[Fact]:
+    """A DiagnosticReport: a pathology report (its coded conclusion) or an imaging study."""
+    if set(codings(res.get("code"), "code")) & C.PATHOLOGY_REPORTS:
+        check_status(res, {"entered-in-error", "cancelled", "registered"})
+        when = effective(res, "effective")[0] or parse_date(res.get("issued"), "issued")
+        morph = [c for i, cc in enumerate(get_list(res, "conclusionCode"))
+                 for c in codings(cc, f"conclusionCode[{i}]")]
+        return [_histology(res, when, morph)]
+    return imaging.study(res, lookup)
 
 
 def _attestation(res: dict, question: str, when: Any) -> Attestation:
@@ -399,6 +429,6 @@ MAPPERS: dict[str, Callable[[dict, Lookup], list[Fact]]] = {
     "Procedure": procedure,
     "Consent": consent,
     "QuestionnaireResponse": questionnaire_response,
-    "DiagnosticReport": imaging.study,
+    "DiagnosticReport": pathology_report,
     "ImagingStudy": imaging.study,
 }

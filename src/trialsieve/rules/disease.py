@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from trialsieve.codes import NET_SYSTEMIC
 from trialsieve.imaging import i3_progressions, progression_facts
 from trialsieve.logic import Tri, all_of
-from trialsieve.record import PatientRecord
+from trialsieve.record import Ignored, PatientRecord
 from trialsieve.rules.attest import answer_evidence, latest_answer
 from trialsieve.rules.base import Context, Evidence, Outcome, absent, outcome, yes_no
 
@@ -27,16 +27,25 @@ class GepNet:
                        ", ".join(filter(None, [d.site, d.differentiation and
                                                f"{d.differentiation} differentiated"])))
               for d in nets]
-        ev += [Evidence(h.source, h.date, "histology", h.display) for h in record.histology]
-        if not nets and not record.histology:
+        # "Histology-proven": the pathology itself says neuroendocrine (its morphology
+        # code or coded conclusion); one of another tumour, or uncoded, proves nothing.
+        proof = [h for h in record.histology if h.net]
+        ignored = [Ignored(h.source, "pathology of another tumour (" + h.display + ")"
+                           if h.net is False else "pathology content not coded: does not "
+                           "show a neuroendocrine tumour") for h in record.histology
+                   if not h.net]
+        ev += [Evidence(h.source, h.date, "histology", h.display, h.about or None)
+               for h in proof]
+        if not nets and not proof:
             return outcome(Tri.UNKNOWN, "no neuroendocrine tumour diagnosis on record",
+                           ignored=ignored,
                            missing=["a diagnosis of GEP-NET with its pathology report"])
-        diffs = {d.differentiation for d in nets} | {h.differentiation for h in record.histology}
+        diffs = {d.differentiation for d in nets} | {h.differentiation for h in proof}
         checks = {
             "well differentiated (not NEC)": Tri.NOT_MET if "poor" in diffs
             else Tri.MET if "well" in diffs else Tri.UNKNOWN,
             "GEP primary": _any_known([d.gep for d in nets]),
-            "histology-proven": Tri.MET if record.histology else Tri.UNKNOWN,
+            "histology-proven": Tri.MET if proof else Tri.UNKNOWN,
             "advanced": _any_known([d.advanced for d in nets], absent_is=None),
         }
         status = all_of(checks.values())
@@ -44,11 +53,12 @@ class GepNet:
         unknown = [k for k, v in checks.items() if v is Tri.UNKNOWN]
         settle = {"well differentiated (not NEC)": "the tumour's differentiation (WHO grade)",
                   "GEP primary": "the primary site (ICD-O-3 topography)",
-                  "histology-proven": "the pathology report (histology) of the tumour",
+                  "histology-proven": "a pathology result coding a neuroendocrine tumour "
+                                      "(ICD-O-3 morphology or coded conclusion)",
                   "advanced": "the stage: metastatic or locally advanced/unresectable"}
         summary = ("not: " + ", ".join(failed)) if failed else (
             "unknown: " + ", ".join(unknown) if unknown else "histology-proven advanced GEP-NET")
-        return outcome(status, summary, evidence=ev,
+        return outcome(status, summary, evidence=ev, ignored=ignored,
                        missing=[settle[k] for k in unknown] if not failed else [])
 
 

@@ -1,0 +1,105 @@
+"""Clinical content read from FHIR (issue 7): what a pathology proves (I2), the SSA form
+(I5), the research consent (I11), the baseline MRI of E4, the newest E6 statement, the PET
+I13 reads and the radiotherapy history. Each case is example 02 (eligible man) with one
+change; expected statuses worked out by hand from shared/docs/protocol-notes.md."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date
+
+import pytest
+from builders import REPO
+
+from trialsieve.engine import Dates, screen
+from trialsieve.fhir.reader import records
+from trialsieve.protocols.lumen import LUMEN
+
+EX02 = json.loads((REPO / "examples" / "patients" / "02-eligible-man.json").read_text())
+AS_OF, D0 = date(2026, 11, 25), date(2026, 12, 1)
+LOINC = "http://loinc.org"
+SNOMED = "http://snomed.info/sct"
+ICDO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3"
+PROJECT = "https://trialsieve.org/fhir/CodeSystem/trialsieve"
+
+
+def cc(system: str, code: str, text: str | None = None) -> dict:
+    out: dict = {"coding": [{"system": system, "code": code}]}
+    if text:
+        out["text"] = text
+    return out
+
+
+def bundle(change) -> dict:
+    b = copy.deepcopy(EX02)
+    res = {e["resource"]["id"]: e["resource"] for e in b["entry"]}
+    extra = change(res) or []
+    b["entry"] = [{"resource": r} for r in res.values() if r.get("resourceType")] + [
+        {"resource": r} for r in extra]
+    return b
+
+
+def run(tmp_path, change, d0: date = D0):
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(bundle(change)))
+    (rec,) = records(path)
+    return rec, screen(LUMEN, rec, Dates.resolve(AS_OF, d0, d0))
+
+
+def status(result, cid: str) -> str:
+    return result.result(cid).status.value
+
+
+# --- I2: the pathology must itself say NET ---------------------------------------------
+
+def _pathology(value: dict, rid: str = "ex02-pathology", code: str = "59847-4",
+               **extra) -> dict:
+    return {"resourceType": "Observation", "id": rid, "status": "final",
+            "code": cc(LOINC, code), "subject": {"reference": "Patient/ex02"},
+            "effectiveDateTime": "2024-03-05", "valueCodeableConcept": value, **extra}
+
+
+@pytest.mark.parametrize("value", [
+    cc(ICDO3, "8140/3", "Adenocarcinoma, NOS"),  # another tumour
+    {"text": "well-differentiated neuroendocrine tumour"},  # not coded
+])
+def test_a_pathology_that_does_not_say_net_does_not_prove_i2(tmp_path, value):
+    def change(res):
+        res["ex02-pathology"] = _pathology(value)
+    rec, r = run(tmp_path, change)
+    assert status(r, "INCL02") == "unknown"
+    assert r.verdict != "eligible"
+    o = r.result("INCL02").outcome
+    assert any("pathology" in m for m in o.missing)
+    assert "Observation/ex02-pathology" in {i.source for i in o.ignored}
+
+
+def test_grade_and_ki67_are_read_from_the_pathology(tmp_path):
+    # A NET G3 (8249/3, WHO grade 3, Ki-67 25 %) is a NET, not a NEC: I2 met.
+    def change(res):
+        res["ex02-pathology"] = _pathology(
+            cc(ICDO3, "8249/3", "Neuroendocrine tumor, grade 3"),
+            component=[{"code": cc(LOINC, "33732-9"),
+                        "valueCodeableConcept": cc(SNOMED, "1155707008")},
+                       {"code": cc(LOINC, "29593-1"),
+                        "valueQuantity": {"value": 25, "unit": "%",
+                                          "system": "http://unitsofmeasure.org",
+                                          "code": "%"}}])
+    rec, r = run(tmp_path, change)
+    (h,) = rec.histology
+    assert (h.grade, h.ki67, h.net, h.differentiation) == (3, 25.0, True, "well")
+    assert status(r, "INCL02") == "met"
+    ev = next(e for e in r.result("INCL02").outcome.evidence if e.what == "histology")
+    assert "G3" in (ev.note or "") and "Ki-67 25 %" in (ev.note or "")
+
+
+def test_a_pathology_report_with_a_coded_conclusion_proves_i2(tmp_path):
+    def change(res):
+        del res["ex02-pathology"]
+        return [{"resourceType": "DiagnosticReport", "id": "ex02-path-report",
+                 "status": "final", "code": cc(LOINC, "22637-3"),
+                 "subject": {"reference": "Patient/ex02"}, "effectiveDateTime": "2024-03-05",
+                 "conclusionCode": [cc(ICDO3, "8240/3")]}]
+    _, r = run(tmp_path, change)
+    assert status(r, "INCL02") == "met"
