@@ -103,3 +103,53 @@ def test_a_pathology_report_with_a_coded_conclusion_proves_i2(tmp_path):
                  "conclusionCode": [cc(ICDO3, "8240/3")]}]
     _, r = run(tmp_path, change)
     assert status(r, "INCL02") == "met"
+
+
+# --- I5: the SSA form from whole words of the product, then route, then schedule ------
+
+def _ssa(name: str, dosage: list | None = None, atc: str = "H01CB02"):
+    def change(res):
+        ssa = res["ex02-ssa"]
+        ssa["medicationCodeableConcept"] = {"coding": [{"system": "http://www.whocc.no/atc",
+                                                         "code": atc}], "text": name}
+        ssa["dosage"] = dosage or []
+    return change
+
+
+def _timing(frequency: int, period: float, unit: str) -> list:
+    return [{"timing": {"repeat": {"frequency": frequency, "period": period,
+                                   "periodUnit": unit}}}]
+
+
+SC = {"route": cc(SNOMED, "34206005")}  # subcutaneous
+IM = {"route": cc(SNOMED, "78421000")}  # intramuscular
+
+
+@pytest.mark.parametrize(("name", "dosage", "form"), [
+    ("Sandostatin LAR 30 mg", None, "long"),
+    ("Somatuline Autogel 120 mg", None, "long"),
+    ("lanreotide depot 120 mg", None, "long"),
+    ("Sandostatin-LAR", None, "long"),
+    # "regular" holds the letters "lar": it is no product word; the schedule decides
+    ("octreotide regular 100 microgram", _timing(3, 1, "d"), "short"),
+    ("octreotide regular 100 microgram", None, None),
+    ("octreotide s.c. tid", [{**SC, **_timing(3, 1, "d")[0]}], "short"),
+    ("octreotide 30 mg", [IM], "long"),
+    ("lanreotide 120 mg", _timing(1, 28, "d"), "long"),  # every 28 days
+    ("lanreotide 120 mg", _timing(1, 4, "wk"), "long"),
+    ("lanreotide 120 mg", _timing(1, 5, "d"), None),  # neither pattern: unknown
+])
+def test_ssa_form(tmp_path, name, dosage, form):
+    rec, _ = run(tmp_path, _ssa(name, dosage))
+    (ssa,) = [e for e in rec.exposures if e.drug_class == "ssa"]
+    assert ssa.ssa_form == form
+
+
+def test_regular_octreotide_stopped_20_days_before_is_not_read_as_long_acting(tmp_path):
+    # short-acting octreotide tid, last dose 20 days before D0: >= 48 h, I5 met (it was
+    # "long" by the letters "lar" in "regular": 20 < 28 days, not met)
+    def change(res):
+        _ssa("octreotide regular 100 microgram", _timing(3, 1, "d"))(res)
+        res["ex02-ssa"]["effectivePeriod"]["end"] = "2026-11-11"
+    _, r = run(tmp_path, change)
+    assert status(r, "INCL05") == "met"

@@ -220,7 +220,13 @@ SSA_FORM_CODES: dict[Code, str] = {
     (PROJECT, "ssa-long-acting"): "long",
     (PROJECT, "ssa-short-acting"): "short",
 }
-SSA_LONG_PRODUCTS = ("lar", "depot", "autogel", "somatuline", "sandostatin lar", "signifor lar")
+# Whole words of a product name that mean a long-acting form (Sandostatin LAR, Signifor
+# LAR, Somatuline Autogel / Depot, lanreotide depot).
+SSA_LONG_PRODUCTS = frozenset({"lar", "depot", "autogel", "somatuline"})
+# Dosing interval: long-acting forms are given every 2-8 weeks, short-acting ones 2-3
+# times a day; in between the schedule does not tell.
+SSA_LONG_INTERVAL_DAYS = 14
+SSA_SHORT_INTERVAL_DAYS = 1
 ROUTE_INTRAMUSCULAR = {(SNOMED, "78421000"), ("http://standardterms.edqm.eu", "20035000")}
 
 # --- procedures ----------------------------------------------------------------

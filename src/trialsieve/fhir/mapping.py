@@ -6,6 +6,7 @@ Field type problems raise FieldError, which the reader turns into a warning.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -345,26 +346,44 @@ def _drug_class(codes: list[tuple[str, str]]) -> str | None:
 
 
 def _ssa_form(res: dict, med: dict | None, codes: list, name: str) -> str | None:
-    """Long- or short-acting: project code, then product name, route, dosing interval."""
+    """Long- or short-acting: project code, then product name, route, dosing interval.
+
+    The product name is matched by whole words ("LAR", "depot", "Autogel"), never by
+    letters inside a word ("regular" is not "LAR")."""
     for code in codes:
         if code in C.SSA_FORM_CODES:
             return C.SSA_FORM_CODES[code]
-    lowered = name.lower()
-    if any(word in lowered.replace("-", " ").split() or word in lowered
-           for word in C.SSA_LONG_PRODUCTS):
+    words = re.findall(r"[a-z0-9]+", name.lower())
+    if any(w in C.SSA_LONG_PRODUCTS for w in words):
         return "long"
-    for dosage in get_list(res, "dosage") + ([res["dosage"]] if isinstance(
-            res.get("dosage"), dict) else []):
-        if not isinstance(dosage, dict):
-            continue
-        if set(codings(dosage.get("route"), "dosage.route")) & C.ROUTE_INTRAMUSCULAR:
+    dosages = get_list(res, "dosage") + ([res["dosage"]] if isinstance(
+        res.get("dosage"), dict) else [])
+    for dosage in dosages:
+        if isinstance(dosage, dict) and set(codings(dosage.get("route"), "dosage.route")) & (
+                C.ROUTE_INTRAMUSCULAR):
             return "long"
-        repeat = get_dict(get_dict(dosage, "timing"), "repeat")
-        if repeat.get("periodUnit") in ("wk", "mo") and (repeat.get("period") or 0) >= 2:
+    for dosage in dosages:
+        repeat = get_dict(get_dict(dosage, "timing"), "repeat") if isinstance(
+            dosage, dict) else {}
+        every = _interval_days(repeat)
+        if every is not None and every >= C.SSA_LONG_INTERVAL_DAYS:
             return "long"
-        if repeat.get("periodUnit") in ("d", "h"):
+        if every is not None and every <= C.SSA_SHORT_INTERVAL_DAYS:
             return "short"
     return None
+
+
+_UNIT_DAYS = {"s": 1 / 86400, "min": 1 / 1440, "h": 1 / 24, "d": 1, "wk": 7, "mo": 30,
+              "a": 365}
+
+
+def _interval_days(repeat: dict) -> float | None:
+    """Days between doses of a Timing.repeat (period / frequency), None when not given."""
+    period, unit = get_number(repeat, "period"), repeat.get("periodUnit")
+    if period is None or unit not in _UNIT_DAYS:
+        return None
+    frequency = get_number(repeat, "frequency") or 1
+    return period * _UNIT_DAYS[unit] / frequency
 
 
 # --- Procedure --------------------------------------------------------------------
