@@ -27,6 +27,13 @@ ICDO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3"
 PROJECT = "https://trialsieve.org/fhir/CodeSystem/trialsieve"
 COND_VER = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 COND_CLIN = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+STUDY_CONTEXT = "http://hl7.org/fhir/StructureDefinition/consent-ResearchStudyContext"
+# The trial the consents are given to (I11), in each bundle.
+LUMEN_STUDY = {"resourceType": "ResearchStudy", "id": "lumen", "status": "active",
+               "title": "LuMEn: 177Lu-octreotate treatment outcome prediction",
+               "identifier": [{"system": "https://clinicaltrials.gov", "value": "NCT01842165"},
+                              {"system": "https://www.clinicaltrialsregister.eu",
+                               "value": "2012-003666-41"}]}
 
 
 def before_d0(n: int) -> str:
@@ -171,12 +178,16 @@ def eligible(pid: str, woman: bool) -> Patient:
     else:
         p.attest("partner-childbearing-potential", True)
     p.attest("contraception-agreement", True)
-    # I11
+    # I11: a research consent to this study (the ResearchStudy NCT01842165 in its provision)
+    p.resources.append(LUMEN_STUDY)
     p.add({"resourceType": "Consent", "id": "consent", "status": "active",
            "scope": cc("http://terminology.hl7.org/CodeSystem/consentscope", "research"),
            "category": [cc(LOINC, "59284-0", "Patient Consent")],
            "patient": p.ref, "dateTime": "2026-11-18",
-           "policyRule": cc("http://terminology.hl7.org/CodeSystem/v3-ActCode", "OPTIN")})
+           "policyRule": cc("http://terminology.hl7.org/CodeSystem/v3-ActCode", "OPTIN"),
+           "provision": {"extension": [{"url": STUDY_CONTEXT,
+                                        "valueReference": {"reference":
+                                                           "ResearchStudy/lumen"}}]}})
     # I4 and the explicit negatives the exclusions need under the screening policy.
     p.attest("refractory-disease", True)
     for q in EXCLUSION_NEGATIVES:

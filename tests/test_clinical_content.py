@@ -153,3 +153,57 @@ def test_regular_octreotide_stopped_20_days_before_is_not_read_as_long_acting(tm
         res["ex02-ssa"]["effectivePeriod"]["end"] = "2026-11-11"
     _, r = run(tmp_path, change)
     assert status(r, "INCL05") == "met"
+
+
+# --- I11: a research consent for this study -------------------------------------------
+
+CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
+STUDY_CONTEXT = "http://hl7.org/fhir/StructureDefinition/consent-ResearchStudyContext"
+LUMEN_STUDY = {"resourceType": "ResearchStudy", "id": "lumen", "status": "active",
+               "identifier": [{"system": "https://clinicaltrials.gov", "value": "NCT01842165"}]}
+
+
+def _consent(scope: str = "research", study: dict | None = None, day: str = "2026-11-18",
+             policy: list | None = None) -> dict:
+    res = {"resourceType": "Consent", "id": "ex02-consent", "status": "active",
+           "scope": cc(CONSENT_SCOPE, scope), "category": [cc(LOINC, "59284-0")],
+           "patient": {"reference": "Patient/ex02"}, "dateTime": day}
+    if study is not None:
+        res["provision"] = {"extension": [{"url": STUDY_CONTEXT, "valueReference": study}]}
+    if policy is not None:
+        res["policy"] = policy
+    return res
+
+
+@pytest.mark.parametrize(("consent", "extra", "expected"), [
+    # a privacy consent from 2019 is no consent to this study
+    (_consent("patient-privacy", day="2019-04-02"), [], "unknown"),
+    # a research consent naming no study, or another study
+    (_consent(), [], "unknown"),
+    (_consent(study={"identifier": {"value": "NCT00000000"}}), [], "unknown"),
+    # a research consent for this study: by the ResearchStudy it references ...
+    (_consent(study={"reference": "ResearchStudy/lumen"}), [LUMEN_STUDY], "met"),
+    # ... or by the trial's identifier in the reference (EudraCT number), or its
+    # registry page as the policy
+    (_consent(study={"identifier": {"value": "2012-003666-41"}}), [], "met"),
+    (_consent(policy=[{"uri": "https://clinicaltrials.gov/study/NCT01842165"}]), [], "met"),
+])
+def test_i11_needs_a_research_consent_for_this_study(tmp_path, consent, extra, expected):
+    def change(res):
+        res["ex02-consent"] = consent
+        return extra
+    _, r = run(tmp_path, change)
+    o = r.result("INCL11").outcome
+    assert o.status.value == expected
+    if expected == "unknown":
+        assert "Consent/ex02-consent" in {i.source for i in o.ignored}
+
+
+def test_i11_consent_signed_after_inclusion_does_not_count(tmp_path):
+    def change(res):
+        res["ex02-consent"] = _consent(study={"reference": "ResearchStudy/lumen"})
+        return [LUMEN_STUDY]
+    _, r = run(tmp_path, change, d0=date(2026, 11, 17))  # consent 2026-11-18
+    o = r.result("INCL11").outcome
+    assert o.status.value == "unknown"
+    assert "after" in {i.source: i.reason for i in o.ignored}["Consent/ex02-consent"]

@@ -80,7 +80,7 @@ def record(*, born: date = date(1960, 5, 1), sex: str = "male", labs_on: date | 
         exposures=list(exposures),
         procedures=list(procedures),
         ecog=[Ecog("Observation/ecog", labs_on or AS_OF - 100 * D, 1)],
-        consents=[ConsentRecord("Consent/c", AS_OF - 2 * D, "active")],
+        consents=[ConsentRecord("Consent/c", AS_OF - 2 * D, "active", True, ("NCT01842165",))],
         attestations=[attest(q, a) for q, a in answers.items()],
         imaging=studies(labs_on or AS_OF if imaging_on is ... else imaging_on, pd_on, gap),
     )

@@ -306,3 +306,14 @@ WHO_GRADES: dict[Code, int] = {
     (PROJECT, "G1"): 1, (PROJECT, "G2"): 2, (PROJECT, "G3"): 3,
 }  # fmt: skip
 KI67 = (LOINC, "29593-1")  # Ki-67 index, % of tumour cells
+
+# --- consent (I11) -------------------------------------------------------------------
+# A research consent: Consent.scope (consentscope) or Consent.category.
+CONSENT_RESEARCH = {
+    ("http://terminology.hl7.org/CodeSystem/consentscope", "research"),
+    ("http://terminology.hl7.org/CodeSystem/consentcategorycodes", "research"),
+    ("http://terminology.hl7.org/CodeSystem/v3-ActCode", "RESEARCH"),
+}
+# Consent.provision extension naming the ResearchStudy the consent is for (FHIR core
+# extension, valueReference(ResearchStudy)).
+CONSENT_STUDY_EXT = "http://hl7.org/fhir/StructureDefinition/consent-ResearchStudyContext"

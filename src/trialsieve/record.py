@@ -130,6 +130,8 @@ class ConsentRecord:
     source: str
     date: date | None
     status: str
+    research: bool = False  # scope or category research
+    studies: tuple[str, ...] = ()  # identifiers of the studies it names (NCT..., EudraCT)
 
 
 @dataclass(frozen=True)

@@ -416,9 +416,36 @@ def procedure(res: dict, lookup: Lookup) -> list[Fact]:
 
 # --- Consent and questionnaires ---------------------------------------------------
 def consent(res: dict, lookup: Lookup) -> list[Fact]:
+    """A Consent: whether it is a research consent (scope or category) and which studies
+    it names: the ResearchStudy of its provision (consent-ResearchStudyContext extension,
+    by the study's identifiers or the reference's own identifier), or a policy URI whose
+    last path segment is a trial identifier (the registry page of the study)."""
     status = check_status(res, {"entered-in-error", "rejected", "inactive", "draft", "proposed"})
     when = parse_date(res.get("dateTime"), "dateTime")
-    return [ConsentRecord(_src(res), when, status)]
+    kinds = set(codings(res.get("scope"), "scope"))
+    for i, cat in enumerate(get_list(res, "category")):
+        kinds |= set(codings(cat, f"category[{i}]"))
+    studies: list[str] = []
+    provision = get_dict(res, "provision")
+    for ext in get_list(provision, "extension"):
+        if isinstance(ext, dict) and ext.get("url") == C.CONSENT_STUDY_EXT:
+            studies += _study_ids(ext.get("valueReference"), lookup)
+    for policy in get_list(res, "policy"):
+        uri = get_str(policy, "uri") if isinstance(policy, dict) else None
+        if uri:
+            studies.append(uri.rstrip("/").rsplit("/", 1)[-1])
+    return [ConsentRecord(_src(res), when, status, bool(kinds & C.CONSENT_RESEARCH),
+                          tuple(dict.fromkeys(studies)))]
+
+
+def _study_ids(ref: Any, lookup: Lookup) -> list[str]:
+    if not isinstance(ref, dict):
+        raise FieldError("provision.extension.valueReference", "expected a Reference")
+    ids = [ref["identifier"].get("value")] if isinstance(ref.get("identifier"), dict) else []
+    study = lookup(reference_id(ref) or "") if ref.get("reference") else None
+    if study:
+        ids += [i.get("value") for i in get_list(study, "identifier") if isinstance(i, dict)]
+    return [i for i in ids if isinstance(i, str)]
 
 
 def questionnaire_response(res: dict, lookup: Lookup) -> list[Fact]:

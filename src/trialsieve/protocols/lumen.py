@@ -53,6 +53,7 @@ PUBLISHED = {
     "EXCL09": '9. Women of childbearing potential and men with partners of child-bearing potential\nrefusing an adequate contraception.',
 }
 
+TRIAL_IDS = ("NCT01842165", "2012-003666-41")  # ClinicalTrials.gov, EudraCT
 BASELINE_LABS = ("gfr_51cr", "hemoglobin", "neutrophils", "platelets", "bilirubin", "alt",
                  "ast", "albumin", "pt_percent")
 
@@ -105,8 +106,12 @@ READINGS: dict[str, tuple[str, str, object]] = {
                "quantitative < 5 IU/L negative, 5-25 IU/L equivocal). Others: met, not "
                "applicable.", ContraceptionAndPregnancyTest()),
     "INCL11": ("written informed consent",
-               "Active research consent dated on or before the inclusion date, or an "
-               "attestation.", ConsentBeforeInclusion()),
+               "Written informed consent to this study: an active research consent (scope or "
+               "category research) naming the trial (its ResearchStudy or the identifier "
+               "NCT01842165 / EudraCT 2012-003666-41), dated on or before the inclusion "
+               "date; or an attestation. A treatment or privacy consent, or a research "
+               "consent naming no study or another one, does not count and is listed with "
+               "why.", ConsentBeforeInclusion(TRIAL_IDS)),
     "INCL12": ("baseline within 28 days of D0",
                "The baseline assessments the other criteria rely on (labs of I6-I8, ECOG, "
                "serum hCG when applicable, the PET/CT and MRI/CT of I13) are dated within the "
