@@ -115,8 +115,9 @@ READINGS: dict[str, tuple[str, str, object]] = {
     "INCL12": ("baseline within 28 days of D0",
                "The baseline assessments the other criteria rely on (labs of I6-I8, ECOG, "
                "serum hCG when applicable, the PET/CT and MRI/CT of I13) are dated within the "
-               "28 days before D0. Missing or stale: unknown while D0 is ahead (repeat it), "
-               "not met once D0 has passed.", BaselineWithin(BASELINE_LABS)),
+               "28 days before D0. Missing or stale: unknown (repeat it), also once D0 has "
+               "passed: absence of a record is not evidence of absence.",
+               BaselineWithin(BASELINE_LABS)),
     "INCL13": ("target lesion on 68Ga PET/CT",
                "At least one lesion: Krenning 3-4 with transaxial diameter >= 20 mm on the CT "
                "of the 68Ga PET/CT; RECIST-measurable and progressive on MRI (CT when MRI not "

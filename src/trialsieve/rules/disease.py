@@ -117,25 +117,39 @@ class UncontrolledBrainMetastases:
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         found = sorted(record.findings_of("brain_metastases"),
                        key=lambda f: (f.date is not None, f.date))
-        ev = [Evidence(f.source, f.date, "brain metastases", "present" if f.present else
-                       "refuted", {True: "controlled", False: "uncontrolled"}.get(
-                           f.controlled)) for f in found]  # type: ignore[arg-type]
-        present = [f for f in found if f.present]
+        ev = {f.source: Evidence(f.source, f.date, "brain metastases", "present" if f.present
+                                 else "refuted", {True: "controlled", False: "uncontrolled"}
+                                 .get(f.controlled))  # type: ignore[arg-type]
+              for f in found}
+        # The newest statement decides: an older "uncontrolled" says nothing of today.
+        newest = [f for f in found if f.date == found[-1].date] if found else []
+        older = [Ignored(f.source, f"superseded by the statement of {found[-1].date}")
+                 for f in found if f not in newest]
+        shown = [ev[f.source] for f in newest]
+        states = {(f.present, f.controlled) for f in newest}
+        if len(states) > 1:
+            return outcome(Tri.UNKNOWN, f"brain metastases statements of {found[-1].date} "
+                           "disagree", evidence=shown, ignored=older,
+                           missing=["whether brain metastases are present and controlled"])
+        present = [f for f in newest if f.present]
         if present:
-            ctl = [f.controlled for f in present]
-            if False in ctl:
-                return outcome(Tri.MET, "uncontrolled brain metastases", evidence=ev)
-            if all(c is True for c in ctl):
-                return outcome(Tri.NOT_MET, "brain metastases controlled", evidence=ev)
+            if present[0].controlled is False:
+                return outcome(Tri.MET, "uncontrolled brain metastases", evidence=shown,
+                               ignored=older)
+            if present[0].controlled is True:
+                return outcome(Tri.NOT_MET, "brain metastases controlled", evidence=shown,
+                               ignored=older)
             a, _ = latest_answer(record, "brain-metastases-controlled")
             if a is not None:
                 return outcome(Tri.of(not a.answer), "brain metastases " + (
                     "controlled (attested)" if a.answer else "uncontrolled (attested)"),
-                    evidence=[*ev, answer_evidence(a)])
-            return outcome(Tri.UNKNOWN, "brain metastases, control not stated", evidence=ev,
+                    evidence=[*shown, answer_evidence(a)], ignored=older)
+            return outcome(Tri.UNKNOWN, "brain metastases, control not stated",
+                           evidence=shown, ignored=older,
                            missing=["whether the brain metastases are treated and stable"])
         if found:
-            return outcome(Tri.NOT_MET, "brain metastases refuted", evidence=ev)
+            return outcome(Tri.NOT_MET, "brain metastases refuted", evidence=shown,
+                           ignored=older)
         a, _ = latest_answer(record, "known-brain-metastases")
         if a is not None and not a.answer:
             return outcome(Tri.NOT_MET, "no known brain metastases (attested)",

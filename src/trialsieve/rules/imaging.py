@@ -22,6 +22,7 @@ from trialsieve.rules.base import (
     Outcome,
     absent,
     add_months,
+    days,
     outcome,
 )
 
@@ -277,30 +278,50 @@ class TargetLesion:
 
 @dataclass(frozen=True)
 class DiffuseMarrowInfiltration:
-    """E4: on the baseline 68Ga PET/CT and confirmed by MRI; PET alone is unknown."""
+    """E4: on the baseline 68Ga PET/CT and confirmed by MRI; PET alone is unknown. Both are
+    baseline assessments: dated within `fresh_days` before D0 (I12)."""
+
+    fresh_days: int = 28
 
     def describe(self) -> str:
-        return "diffuse marrow infiltration on the baseline 68Ga PET/CT confirmed by MRI"
+        return (f"diffuse marrow infiltration on the baseline 68Ga PET/CT confirmed by a "
+                f"baseline MRI (both within {self.fresh_days} days before D0)")
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
-        pet = baseline_pet(record, ctx)
-        if pet is None or pet.marrow_infiltration is None:
-            return absent(ctx, "no statement on marrow infiltration on a 68Ga PET/CT",
-                          "the 68Ga PET/CT report's statement on diffuse marrow infiltration")
+        lo = ctx.d0 - days(self.fresh_days)
+
+        def baseline(modality: str) -> Study | None:
+            found = [s for s in record.imaging if s.modality == modality and s.date is not None
+                     and lo <= s.date <= ctx.d0 and s.marrow_infiltration is not None]
+            return max(found, key=lambda s: s.date) if found else None  # type: ignore[arg-type,return-value]
+
+        pet = baseline("SSTR_PET")
+        if pet is None:
+            return absent(ctx, "no statement on marrow infiltration on a baseline 68Ga "
+                          "PET/CT", "the baseline 68Ga PET/CT report's statement on diffuse "
+                          f"marrow infiltration, dated from {lo} to {ctx.d0}")
+        valid = Bound("d0", "until", pet.date + days(self.fresh_days),  # type: ignore[operator]
+                      f"68Ga PET/CT of {pet.date} is a baseline one for D0 up to this date",
+                      pet.source)
         ev = [Evidence(pet.source, pet.date, "68Ga PET/CT: diffuse marrow infiltration",
                        "yes" if pet.marrow_infiltration else "no")]
         if not pet.marrow_infiltration:
             return outcome(Tri.NOT_MET, "no diffuse marrow infiltration on the PET/CT",
-                           evidence=ev)
-        mris = [s for s in record.imaging if s.modality == "MRI"
-                and s.marrow_infiltration is not None]
-        if not mris:
-            return outcome(Tri.UNKNOWN, "marrow infiltration suspected on PET/CT, MRI not done",
-                           evidence=ev, missing=["an MRI confirming or excluding diffuse "
-                                                 "marrow infiltration"])
-        mri = max(mris, key=lambda s: s.date or date.min)
+                           evidence=ev, bounds=[valid])
+        mri = baseline("MRI")
+        older = [Ignored(s.source, f"MRI of {s.date}: not a baseline one (from {lo} to "
+                         f"{ctx.d0})") for s in record.imaging if s.modality == "MRI"
+                 and s.marrow_infiltration is not None and s is not mri]
+        if mri is None:
+            return outcome(Tri.UNKNOWN, "marrow infiltration suspected on PET/CT, no baseline "
+                           "MRI", evidence=ev, ignored=older,
+                           missing=[f"an MRI confirming or excluding diffuse marrow "
+                                    f"infiltration, dated from {lo} to {ctx.d0}"])
         ev.append(Evidence(mri.source, mri.date, "MRI: diffuse marrow infiltration",
                            "yes" if mri.marrow_infiltration else "no"))
         return outcome(Tri.of(bool(mri.marrow_infiltration)), "marrow infiltration on PET/CT "
                        + ("confirmed" if mri.marrow_infiltration else "not confirmed")
-                       + " by MRI", evidence=ev)
+                       + " by MRI", evidence=ev, ignored=older, bounds=[valid, Bound(
+                           "d0", "until", mri.date + days(self.fresh_days),  # type: ignore[operator]
+                           f"MRI of {mri.date} is a baseline one for D0 up to this date",
+                           mri.source)])
