@@ -207,3 +207,81 @@ def test_i11_consent_signed_after_inclusion_does_not_count(tmp_path):
     o = r.result("INCL11").outcome
     assert o.status.value == "unknown"
     assert "after" in {i.source: i.reason for i in o.ignored}["Consent/ex02-consent"]
+
+
+# --- I13: the PET read, and the radiotherapy history ----------------------------------
+
+def _pet_report(rid: str, day: str) -> dict:
+    return {"resourceType": "DiagnosticReport", "id": rid, "status": "final",
+            "code": cc(PROJECT, "sstr-pet"), "subject": {"reference": "Patient/ex02"},
+            "effectiveDateTime": day}
+
+
+def test_i13_reads_the_latest_baseline_pet_that_has_lesion_measurements(tmp_path):
+    # a second PET on 2026-11-20 with no lesion measurements: the PET of 2026-11-13 (its
+    # liver-1 qualifies) is read, and the report says so
+    def change(res):
+        return [_pet_report("ex02-pet-2", "2026-11-20")]
+    _, r = run(tmp_path, change)
+    o = r.result("INCL13").outcome
+    assert o.status.value == "met"
+    assert "2026-11-13" in o.summary and "2026-11-20" in o.summary
+
+
+def test_i13_unknown_when_no_baseline_pet_has_measurements(tmp_path):
+    # the PET with measurements is 29 days before D0: not a baseline one (I12)
+    def change(res):
+        for rid in ("ex02-pet", "ex02-size-pet"):
+            res[rid]["effectiveDateTime"] = "2026-11-02"
+        return [_pet_report("ex02-pet-2", "2026-11-20")]
+    _, r = run(tmp_path, change)
+    o = r.result("INCL13").outcome
+    assert o.status.value == "unknown"
+    assert any("PET/CT" in m for m in o.missing)
+
+
+def _no_irradiation_flag(res):
+    size = res["ex02-size-pet"]
+    size["component"] = [c for c in size["component"]
+                         if c["code"]["coding"][0]["code"] != "previously-irradiated"]
+
+
+def _rt_complete(answer: bool = True) -> dict:
+    return {"resourceType": "Observation", "id": "ex02-att-rt-complete", "status": "final",
+            "code": cc(PROJECT, "radiotherapy-history-complete"),
+            "subject": {"reference": "Patient/ex02"}, "effectiveDateTime": "2026-11-24",
+            "performer": [{"display": "Dr A. Investigator (site 01)"}],
+            "valueBoolean": answer}
+
+
+def _rt_course(**extra) -> dict:
+    return {"resourceType": "Procedure", "id": "ex02-rt", "status": "completed",
+            "code": cc(SNOMED, "33195004", "External beam radiation therapy procedure"),
+            "subject": {"reference": "Patient/ex02"}, "performedDateTime": "2025-02-10",
+            "extension": [{"url": PROJECT + "/marrow-share", "valueDecimal": 0.05}], **extra}
+
+
+BONE = {"bodySite": [cc(SNOMED, "51185008", "Thoracic spine")]}
+LIVER = {"bodySite": [cc(SNOMED, "10200004", "Liver structure")]}
+TARGET_LESION = {"bodySite": [cc(SNOMED, "10200004", "Liver structure")],
+                 "extension": [{"url": "http://hl7.org/fhir/StructureDefinition/"
+                                "procedure-targetBodyStructure",
+                                "valueReference": {"reference": "BodyStructure/ex02-liver-1"}},
+                               {"url": PROJECT + "/marrow-share", "valueDecimal": 0.05}]}
+
+
+@pytest.mark.parametrize(("extra", "expected"), [
+    ([], "unknown"),  # flag missing, history not declared complete
+    ([_rt_complete()], "met"),  # complete history, no course at all
+    ([_rt_complete(), _rt_course(**BONE)], "met"),  # a course elsewhere
+    ([_rt_complete(), _rt_course(**LIVER)], "unknown"),  # a course on the lesion's organ
+    ([_rt_complete(), _rt_course(**TARGET_LESION)], "not_met"),  # on that lesion
+    ([_rt_complete(), _rt_course()], "unknown"),  # a course whose site is not recorded
+    ([_rt_complete(False)], "unknown"),
+])
+def test_i13_irradiation_from_a_complete_radiotherapy_history(tmp_path, extra, expected):
+    def change(res):
+        _no_irradiation_flag(res)
+        return extra
+    _, r = run(tmp_path, change)
+    assert status(r, "INCL13") == expected

@@ -264,6 +264,7 @@ ATTESTATIONS: dict[str, str] = {
     "condition uncontrolled by treatment that may interfere with the study",
     "pregnant": "Pregnant",
     "lactating": "Lactating",
+    "radiotherapy-history-complete": "No radiotherapy other than recorded",
 }
 
 # --- imaging (mCODE TumorSize and project codes) -----------------------------------
@@ -317,3 +318,8 @@ CONSENT_RESEARCH = {
 # Consent.provision extension naming the ResearchStudy the consent is for (FHIR core
 # extension, valueReference(ResearchStudy)).
 CONSENT_STUDY_EXT = "http://hl7.org/fhir/StructureDefinition/consent-ResearchStudyContext"
+
+# Procedure extension (FHIR core) naming the BodyStructure a procedure targeted: a
+# radiotherapy course on a lesion (I13 "not previously irradiated").
+TARGET_BODY_STRUCTURE_EXT = ("http://hl7.org/fhir/StructureDefinition/"
+                             "procedure-targetBodyStructure")

@@ -104,6 +104,10 @@ class ProcedureRecord:
     kidneys_in_field: bool | None = None  # radiotherapy only
     marrow_share: float | None = None  # radiotherapy: share of bone marrow, 0-1
     external_beam: bool = False
+    # radiotherapy: the sites treated (bodySite text, lower case) and the lesions targeted
+    # (BodyStructure ids and identifiers), for I13 "not previously irradiated"
+    sites: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

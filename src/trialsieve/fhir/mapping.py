@@ -402,16 +402,32 @@ def procedure(res: dict, lookup: Lookup) -> list[Fact]:
         sites = {c for bs in get_list(res, "bodySite") for c in codings(bs, "bodySite")}
         kidneys = True if sites & C.KIDNEY_SITES else (False if sites else None)
         share = None
+        targets: list[str] = []
         for ext in get_list(res, "extension"):
             if isinstance(ext, dict) and ext.get("url") == C.MARROW_SHARE_EXT:
                 share = get_number(ext, "valueDecimal")
-        return [ProcedureRecord(src, text, "radiotherapy", when, None, kidneys, share, True)]
+            if isinstance(ext, dict) and ext.get("url") == C.TARGET_BODY_STRUCTURE_EXT:
+                targets += _body_structure_ids(ext.get("valueReference"), lookup)
+        named = tuple(concept_text(bs).lower() for bs in get_list(res, "bodySite")
+                      if concept_text(bs))
+        return [ProcedureRecord(src, text, "radiotherapy", when, None, kidneys, share, True,
+                                named, tuple(targets))]
     if both & C.EMBOLISATION:
         return [ProcedureRecord(src, text, "embolisation", when)]
     if both & C.SURGERY:
         major = True if both & C.MAJOR_SURGERY else False if both & C.MINOR_SURGERY else None
         return [ProcedureRecord(src, text, "surgery", when, major)]
     raise NotRelevant("not a procedure the criteria read")
+
+
+def _body_structure_ids(ref: Any, lookup: Lookup) -> list[str]:
+    """The id of a referenced BodyStructure and its identifiers (the lesion ids)."""
+    rid = reference_id(ref)
+    if rid is None:
+        raise FieldError("extension.valueReference", "expected a BodyStructure reference")
+    body = lookup(rid) or {}
+    return [rid] + [i["value"] for i in get_list(body, "identifier")
+                    if isinstance(i, dict) and isinstance(i.get("value"), str)]
 
 
 # --- Consent and questionnaires ---------------------------------------------------

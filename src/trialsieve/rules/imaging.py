@@ -3,6 +3,7 @@ diffuse marrow infiltration (E4)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,6 +16,7 @@ from trialsieve.imaging import (
 )
 from trialsieve.logic import Tri, all_of, any_of
 from trialsieve.record import Ignored, PatientRecord, Study
+from trialsieve.rules.attest import latest_answer
 from trialsieve.rules.base import (
     Bound,
     Context,
@@ -191,48 +193,68 @@ def all_of_parts(label: str, parts: list[Outcome]) -> Outcome:
                    (), tuple(b for p in parts for b in p.bounds))
 
 
-def baseline_pet(record: PatientRecord, ctx: Context) -> Study | None:
-    pets = [s for s in record.imaging if s.modality == "SSTR_PET" and s.date is not None
-            and s.date <= ctx.d0]
-    return max(pets, key=lambda s: s.date) if pets else None
-
-
 @dataclass(frozen=True)
 class TargetLesion:
     """I13, lesion by lesion: Krenning 3-4 and >= 20 mm on the PET/CT; RECIST-measurable and
-    progressive on MRI (CT when there is no MRI) within `months`; not irradiated."""
+    progressive on MRI (CT when there is no MRI) within `months`; not irradiated.
+
+    The PET/CT read is "the 68Ga-octreotate PET/CT" of the baseline (I12: within
+    `fresh_days` before D0): the latest such PET that carries lesion measurements (a later
+    one without measurements is named and set aside). Not irradiated: a statement on the
+    lesion, or the radiotherapy history declared complete (attestation
+    `radiotherapy-history-complete`) with no recorded external-beam course on that lesion
+    (targetBodyStructure) or on its organ (bodySite); a course whose site is not recorded
+    leaves it unknown.
+    """
 
     min_transaxial_mm: float = 20
     months: int = 12
+    fresh_days: int = 28
 
     def describe(self) -> str:
         return (f"a lesion with Krenning 3-4 and transaxial >= {self.min_transaxial_mm:g} mm on "
-                f"the 68Ga PET/CT, RECIST-measurable and progressive on MRI/CT (+20 % and +5 mm,"
-                f" or new, within {self.months} months), not irradiated")
+                f"the baseline 68Ga PET/CT, RECIST-measurable and progressive on MRI/CT (+20 % "
+                f"and +5 mm, or new, within {self.months} months), not irradiated")
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
-        pet = baseline_pet(record, ctx)
+        lo = ctx.d0 - days(self.fresh_days)
+        pets = sorted((s for s in record.imaging if s.modality == "SSTR_PET"
+                       and s.date is not None and lo <= s.date <= ctx.d0),
+                      key=lambda s: s.date)  # type: ignore[arg-type,return-value]
+        measured = [s for s in pets if s.lesions]
+        pet = measured[-1] if measured else None
+        later = [Ignored(s.source, f"68Ga PET/CT of {s.date} has no lesion measurements: "
+                         f"the PET/CT of {pet.date} is read") for s in pets
+                 if pet is not None and not s.lesions and s.date >= pet.date]  # type: ignore[operator]
         if pet is None:
-            return outcome(Tri.UNKNOWN, "no 68Ga PET/CT", missing=["a baseline 68Ga PET/CT "
-                                                                  "with lesion measurements"])
+            return outcome(Tri.UNKNOWN, "no baseline 68Ga PET/CT with lesion measurements",
+                           ignored=[Ignored(s.source, "no lesion measurements") for s in pets],
+                           missing=[f"a baseline 68Ga PET/CT with lesion measurements dated "
+                                    f"from {lo} to {ctx.d0}"])
         series = recist_series([s for s in record.imaging if s.date and s.date <= ctx.inclusion])
         scans = series.get("MRI") or series.get("CT") or []
         recent = [s for s in scans if s.date >= add_months(ctx.inclusion, -self.months)]
-        verdicts = [self._lesion(lz, pet, record, scans, recent) for lz in pet.lesions]
+        history = _rt_history(record)
+        verdicts = [self._lesion(lz, pet, record, scans, recent, history) for lz in pet.lesions]
         qualifying = [v for v in verdicts if v.status is Tri.MET]
         status = any_of(v.status for v in verdicts) if verdicts else Tri.NOT_MET
         shown = qualifying if qualifying else verdicts
-        summary = (f"{len(qualifying)} qualifying lesion(s): " + ", ".join(
+        read = f" (68Ga PET/CT of {pet.date}; " + "; ".join(i.reason for i in later) + ")" \
+            if later else ""
+        summary = ((f"{len(qualifying)} qualifying lesion(s): " + ", ".join(
             v.summary for v in qualifying)) if qualifying else (
-            "; ".join(v.summary for v in verdicts) or f"no lesion on the PET/CT of {pet.date}")
-        return Outcome(status, summary,
+            "; ".join(v.summary for v in verdicts) or f"no lesion on the PET/CT of {pet.date}"))
+        valid = Bound("d0", "until", pet.date + days(self.fresh_days),  # type: ignore[operator]
+                      f"68Ga PET/CT of {pet.date} is a baseline one for D0 up to this date",
+                      pet.source)
+        return Outcome(status, summary + read,
                        (Evidence(pet.source, pet.date, "68Ga PET/CT"),)
-                       + tuple(e for v in shown for e in v.evidence), (),
+                       + tuple(e for v in shown for e in v.evidence), tuple(later),
                        () if qualifying else tuple(m for v in verdicts for m in v.missing), (),
-                       tuple(b for v in qualifying for b in v.bounds))
+                       (valid,) + tuple(b for v in verdicts for b in v.bounds))
 
     def _lesion(self, lz, pet: Study, record: PatientRecord, scans: list,
-                recent: list) -> Outcome:
+                recent: list, history: tuple) -> Outcome:
         name = f"lesion {lz.lesion_id}"
         ev = [Evidence(lz.source, pet.date, name, f"Krenning {lz.krenning}, transaxial "
                        f"{lz.transaxial_mm} mm")]
@@ -253,27 +275,64 @@ class TargetLesion:
         if prog is not None:
             ev.append(Evidence(prog.later_scan.source or "", prog.later_scan.date,
                                f"{name} progressive", prog.reason))
-        # A measurement that does not say (None) neither confirms nor denies irradiation.
-        irradiated = [x.irradiated for s in record.imaging for x in s.lesions
-                      if x.lesion_id == lz.lesion_id and x.irradiated is not None]
+        not_irradiated, why = _not_irradiated(lz, record, history)
+        if why:
+            ev.append(Evidence(why[0], why[1], f"{name}: irradiation", why[2]))
+        # the progression needs both scans within the months: the earlier one leaves first
+        bounds = [] if prog is None else [_until((prog.earlier_scan or prog.later_scan).date,
+                                                 self.months, f"{name} reference scan",
+                                                 (prog.earlier_scan or prog.later_scan).source)]
+        bounds += [_until(s.date, self.months, f"{name} earlier scan", s.source)
+                   for s in recent[:1]]
         checks += [
             ("RECIST-measurable on MRI/CT", measurable),
             ("progressive within 12 months", True if prog else (False if len(recent) >= 2 and
                                                                  on_scan else None)),
-            ("not previously irradiated", False if True in irradiated else (
-                True if irradiated and all(i is False for i in irradiated) else None)),
+            ("not previously irradiated", not_irradiated),
         ]
         for label, ok in checks:
             if ok is False:
-                return outcome(Tri.NOT_MET, f"{name} fails: {label}", evidence=ev)
+                return outcome(Tri.NOT_MET, f"{name} fails: {label}", evidence=ev,
+                               bounds=bounds)
         unknown = [label for label, ok in checks if ok is None]
         if unknown:
             return outcome(Tri.UNKNOWN, f"{name}: unknown {', '.join(unknown)}", evidence=ev,
-                           missing=[f"{name}: {u}" for u in unknown])
-        # Growth needs both scans within the months: the earlier one leaves first.
-        ref = prog.earlier_scan or prog.later_scan
-        bound = _until(ref.date, self.months, f"{name} reference scan", ref.source)
-        return outcome(Tri.MET, name, evidence=ev, bounds=[bound])
+                           missing=[f"{name}: {u}" for u in unknown], bounds=bounds)
+        return outcome(Tri.MET, name, evidence=ev, bounds=bounds)
+
+
+def _rt_history(record: PatientRecord) -> tuple:
+    """The latest answer to "no radiotherapy other than recorded", and the courses."""
+    a, _ = latest_answer(record, "radiotherapy-history-complete")
+    courses = tuple(p for p in record.procedures if p.kind == "radiotherapy")
+    return a, courses
+
+
+def _not_irradiated(lz, record: PatientRecord, history: tuple
+                    ) -> tuple[bool | None, tuple[str, date | None, str] | None]:
+    """Whether the lesion was spared (True), irradiated (False) or unknown, and why."""
+    answer, courses = history
+    on_lesion = [p for p in courses if lz.lesion_id in p.targets]
+    if on_lesion:  # a recorded course on the lesion outweighs any statement
+        p = on_lesion[0]
+        return False, (p.source, p.date, f"{p.display} targeted this lesion")
+    # A measurement that does not say (None) neither confirms nor denies irradiation.
+    stated = [x.irradiated for s in record.imaging for x in s.lesions
+              if x.lesion_id == lz.lesion_id and x.irradiated is not None]
+    if True in stated:
+        return False, None
+    if stated:
+        return True, None
+    if answer is None or not answer.answer:
+        return None, None
+    organ = set(re.findall(r"[a-z]+", lz.organ.lower())) - {"unknown", "structure", "of"}
+    doubt = [p for p in courses if not p.sites and not p.targets] + [
+        p for p in courses if organ and any(organ & set(re.findall(r"[a-z]+", site))
+                                            for site in p.sites)]
+    if doubt or not organ:
+        return None, None
+    return True, (answer.source, answer.date, "radiotherapy history declared complete; "
+                  f"no recorded course on this lesion or the {lz.organ}")
 
 
 @dataclass(frozen=True)
