@@ -444,18 +444,19 @@ def test_window_agrees_with_screen_on_every_day_for_every_example(name, offset):
         d0 += D
 
 
-def test_a_change_with_no_bound_still_ends_the_interval_and_is_named():
-    # example 41: I13 turns from not met to unknown when the earlier MRI (2026-01-15) leaves
-    # the 12 months; the window must end the not-eligible stretch there, naming I13.
+def test_interval_edges_name_the_criteria_that_change_there():
+    # example 41: not eligible while I13 is decided not met (L1 not progressive); from
+    # 2026-12-12 the PET/CT of 2026-11-13 is no longer a baseline one (28 days), so I13
+    # (and E4) turn unknown: incomplete, and the edge names them.
     from trialsieve.fhir.reader import records as read_records
 
     (rec,) = read_records(EXAMPLES / "41-recist-20-percent-4-mm-no-pd.json")
     w = eligibility_window(LUMEN, rec, EXAMPLE_AS_OF)
-    assert w.marking(date(2027, 1, 15)) == NOT_ELIGIBLE
-    assert w.marking(date(2027, 1, 16)) == screen(
-        LUMEN, rec, Dates.resolve(EXAMPLE_AS_OF, None, date(2027, 1, 16))).verdict
-    start = next(i for i in w.intervals if i.start == date(2027, 1, 16))
-    assert "INCL13" in {b.criterion for b in start.start_by}
+    assert w.marking(date(2026, 12, 11)) == NOT_ELIGIBLE
+    (i,) = w.intervals
+    assert (i.start, i.marking) == (date(2026, 12, 12), INCOMPLETE)
+    assert {"INCL13", "EXCL04"} <= {b.criterion for b in i.start_by}
+    assert any("68Ga PET/CT of 2026-11-13" in b.reason for b in i.start_by)
 
 
 # --- CLI and schema ------------------------------------------------------------------
