@@ -322,3 +322,11 @@ def test_the_older_uncontrolled_brain_statement_is_superseded():
     o = screened("80-brain-metastases-controlled-after-uncontrolled").result("EXCL06").outcome
     assert "superseded" in {i.source: i.reason for i in o.ignored}[
         "Condition/ex80-brain-mets-2025"]
+
+
+def test_lesion_not_irradiated_by_the_complete_radiotherapy_history():
+    o = screened("78-irradiation-read-from-complete-rt-history").result("INCL13").outcome
+    assert o.status.value == MET
+    ev = next(e for e in o.evidence if e.what.endswith("irradiation"))
+    assert ev.source == "Observation/ex78-att-radiotherapy-history-complete"
+    assert "no recorded course on this lesion or the liver" in ev.value
