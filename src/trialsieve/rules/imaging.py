@@ -251,7 +251,7 @@ class TargetLesion:
                        (Evidence(pet.source, pet.date, "68Ga PET/CT"),)
                        + tuple(e for v in shown for e in v.evidence), tuple(later),
                        () if qualifying else tuple(m for v in verdicts for m in v.missing), (),
-                       (valid,) + tuple(b for v in verdicts for b in v.bounds))
+                       (valid,) + tuple(b for v in shown for b in v.bounds))
 
     def _lesion(self, lz, pet: Study, record: PatientRecord, scans: list,
                 recent: list, history: tuple) -> Outcome:
@@ -278,12 +278,6 @@ class TargetLesion:
         not_irradiated, why = _not_irradiated(lz, record, history)
         if why:
             ev.append(Evidence(why[0], why[1], f"{name}: irradiation", why[2]))
-        # the progression needs both scans within the months: the earlier one leaves first
-        bounds = [] if prog is None else [_until((prog.earlier_scan or prog.later_scan).date,
-                                                 self.months, f"{name} reference scan",
-                                                 (prog.earlier_scan or prog.later_scan).source)]
-        bounds += [_until(s.date, self.months, f"{name} earlier scan", s.source)
-                   for s in recent[:1]]
         checks += [
             ("RECIST-measurable on MRI/CT", measurable),
             ("progressive within 12 months", True if prog else (False if len(recent) >= 2 and
@@ -292,13 +286,20 @@ class TargetLesion:
         ]
         for label, ok in checks:
             if ok is False:
+                # not progressive between the scans of the months: once the earliest of
+                # them leaves the months, the lesion is undecided
+                first = [_until(recent[0].date, self.months, f"{name}: earliest scan",
+                                recent[0].source)] if label.startswith("progressive") else []
                 return outcome(Tri.NOT_MET, f"{name} fails: {label}", evidence=ev,
-                               bounds=bounds)
+                               bounds=first)
         unknown = [label for label, ok in checks if ok is None]
         if unknown:
             return outcome(Tri.UNKNOWN, f"{name}: unknown {', '.join(unknown)}", evidence=ev,
-                           missing=[f"{name}: {u}" for u in unknown], bounds=bounds)
-        return outcome(Tri.MET, name, evidence=ev, bounds=bounds)
+                           missing=[f"{name}: {u}" for u in unknown])
+        # the growth needs both scans within the months: the earlier one leaves first
+        ref = prog.earlier_scan or prog.later_scan  # type: ignore[union-attr]
+        return outcome(Tri.MET, name, evidence=ev, bounds=[
+            _until(ref.date, self.months, f"{name} reference scan", ref.source)])
 
 
 def _rt_history(record: PatientRecord) -> tuple:
