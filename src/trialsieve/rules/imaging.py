@@ -83,9 +83,12 @@ class ProgressionWithin:
         hits = [p for p in events if p.arm == arm]
         if not hits:
             return None
+        # the record dated at the event: the later scan (a, b), the last recording or
+        # the third marker result (c)
+        at = -1 if arm.startswith("c") else 0
         return outcome(Tri.MET, f"{label}: {hits[-1].text}", evidence=[
-            Evidence(p.sources[0] if p.sources else "", p.date, label, p.text) for p in hits],
-            bounds=[_until(p.date, self.months, label, p.sources[0] if p.sources else None)
+            Evidence(p.sources[at] if p.sources else "", p.date, label, p.text) for p in hits],
+            bounds=[_until(p.date, self.months, label, p.sources[at] if p.sources else None)
                     for p in hits])
 
     def _recist(self, facts: ProgressionFacts, events: list[Progression], within,
