@@ -123,13 +123,13 @@ def eligibility_window(protocol: Protocol, record: PatientRecord, as_of: date,
 
     # Every D0 of the horizon is screened: a rule that changes without naming a bound
     # can then never make the window disagree with `screen --d0` (it did for I13).
-    days_ = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    screened = [at(d0) for d0 in days_]
+    d0s = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    screened = [at(d0) for d0 in d0s]
     # the days where some criterion changes: the results the next steps read
     turns = [r for k, r in enumerate(screened)
              if k == 0 or _statuses(r) != _statuses(screened[k - 1])]
     runs: list[list] = []  # [start, end, result at start, result the day before start]
-    for k, (d0, r) in enumerate(zip(days_, screened, strict=True)):
+    for k, (d0, r) in enumerate(zip(d0s, screened, strict=True)):
         if runs and runs[-1][2].verdict == r.verdict:
             runs[-1][1] = d0
         else:
