@@ -242,8 +242,9 @@ class TargetLesion:
         qualifying = [v for v in verdicts if v.status is Tri.MET]
         status = any_of(v.status for v in verdicts) if verdicts else Tri.NOT_MET
         shown = qualifying if qualifying else verdicts
-        read = f" (68Ga PET/CT of {pet.date}; " + "; ".join(i.reason for i in later) + ")" \
-            if later else ""
+        read = (f" (read on the 68Ga PET/CT of {pet.date}: the one of "
+                + ", ".join(str(s.date) for s in pets if s.date >= pet.date and not s.lesions)  # type: ignore[operator]
+                + " has no lesion measurements)") if later else ""
         summary = ((f"{len(qualifying)} qualifying lesion(s): " + ", ".join(
             v.summary for v in qualifying)) if qualifying else (
             "; ".join(v.summary for v in verdicts) or f"no lesion on the PET/CT of {pet.date}"))
