@@ -130,7 +130,11 @@ def mark_deceased(draw, rec: PatientRecord) -> PatientRecord:
 
 
 def end_on_unknown_day(draw, rec: PatientRecord) -> PatientRecord:
-    ended = [i for i, e in enumerate(rec.exposures) if e.end is not None or e.single_dose]
+    """A course with a recorded end, its end made unknown (up to the screening date). Not a
+    short-acting SSA: its 48-hour wash-out is complete even if it ended on the screening
+    date, six days before D0, so its end day supports nothing."""
+    ended = [i for i, e in enumerate(rec.exposures) if (e.end is not None or e.single_dose)
+             and not (e.drug_class == "ssa" and e.ssa_form == "short")]
     if not ended:
         return rec
     i = draw(st.sampled_from(ended))
