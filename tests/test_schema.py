@@ -53,7 +53,52 @@ def test_built_records_validate(validator) -> None:
 def test_cli_output_validates(validator, capsys, name: str) -> None:
     code = main(["screen", str(BAD / name), "--as-of", "2026-11-25", "--format", "json"])
     assert code == 0
-    valid(validator, json.loads(capsys.readouterr().out))
+    doc = json.loads(capsys.readouterr().out)
+    document_validator(validator).validate(doc)
+    for result in doc["results"]:
+        valid(validator, result)
+
+
+def document_validator(validator: Draft202012Validator) -> Draft202012Validator:
+    """The one object `screen --format json` prints ($defs/document)."""
+    from referencing import Registry, Resource
+
+    schema = validator.schema
+    registry = Registry().with_resource(schema["$id"], Resource.from_contents(schema))
+    return Draft202012Validator(schema["$defs"]["document"], registry=registry)
+
+
+def test_json_has_one_shape_for_one_patient_or_many(validator, capsys) -> None:
+    # The top level is the same object for one patient and for a folder: a script reads
+    # doc["results"] either way; ndjson gives the same results one per line.
+    one = [str(REPO / "examples" / "patients" / "02-eligible-man.json")]
+    many = [str(BAD / "folder_with_log"), str(REPO / "examples" / "patients")]
+    for paths in (one, many[:1], many[1:]):
+        assert main(["screen", *paths, "--as-of", "2026-11-25", "--format", "json"]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        assert set(doc) == {"schema", "generator", "warnings", "results"}
+        document_validator(validator).validate(doc)
+        assert main(["screen", *paths, "--as-of", "2026-11-25", "--format", "ndjson"]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert [json.loads(line) for line in lines] == doc["results"]
+
+
+def test_numbers_are_numbers_with_their_ucum_unit(validator) -> None:
+    # examples/patients/README.md: the eligible man's 51Cr-EDTA GFR is 78 mL/min/1.73 m2,
+    # bilirubin 0.7 mg/dL with ULN 1.2; the woman's serum hCG is coded negative.
+    man = read(REPO / "examples" / "patients" / "02-eligible-man.json").records[0]
+    doc = to_json(screen(LUMEN, man, Dates.resolve(AS_OF, d0=date(2026, 12, 1))))
+    ev = {e["what"]: e for c in doc["criteria"] if c["id"] in ("INCL06", "INCL08")
+          for e in c["evidence"]}
+    assert ev["GFR by 51Cr-EDTA"]["quantity"] == {"value": 78, "unit": "mL/min/{1.73_m2}",
+                                                  "comparator": None}
+    assert ev["total bilirubin"]["quantity"]["value"] == 0.7
+    assert ev["total bilirubin"]["uln"] == {"value": 1.2, "unit": "mg/dL", "comparator": None}
+    woman = read(REPO / "examples" / "patients" / "01-eligible-woman-cbp.json").records[0]
+    doc = to_json(screen(LUMEN, woman, Dates.resolve(AS_OF, d0=date(2026, 12, 1))))
+    hcg = next(e for c in doc["criteria"] for e in c["evidence"] if e["what"] == "serum hCG")
+    assert hcg["code"]["display"].startswith("negative")
+    assert "negative" in hcg["value"]
 
 
 def test_example_patients_validate(validator) -> None:

@@ -21,6 +21,7 @@ def _date(text: str) -> date:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="trialsieve", description="Clinical-trial eligibility "
                                 "screening from FHIR R4 records (LuMEn, NCT01842165).")
+    p.add_argument("--version", action="version", version=f"trialsieve {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("screen", help="screen the patient(s) in a FHIR file or folder")
     s.add_argument("path")
@@ -28,7 +29,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--inclusion", type=_date, default=None, help="inclusion date")
     s.add_argument("--d0", type=_date, default=None, help="first injection date (D0)")
     s.add_argument("--policy", choices=["screening", "pre-screening"], default="screening")
-    s.add_argument("--format", choices=["table", "json"], default="table")
+    s.add_argument("--format", choices=["table", "json", "ndjson"], default="table",
+                   help="json: one object with every result; ndjson: one result per line")
+    s.add_argument("--verbose", action="store_true", help="list every record behind each "
+                   "criterion")
     w = sub.add_parser("window", help="the D0 dates on which the patient would be eligible, "
                        "with next steps and what-if")
     w.add_argument("path")
@@ -47,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _version() -> str:
+    from importlib.metadata import version
+
+    return version("trialsieve")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -61,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
 def _screen(args: argparse.Namespace) -> int:
     from trialsieve.engine import Dates, screen
     from trialsieve.fhir.reader import read
-    from trialsieve.report import table, to_json
+    from trialsieve.window import eligibility_window
 
     as_of = args.as_of or date.today()
     try:
@@ -76,23 +86,23 @@ def _screen(args: argparse.Namespace) -> int:
     for r in results:  # also in the report; stderr so that a pipeline sees them
         for w in r.warnings:
             print(f"trialsieve: warning: {w}", file=sys.stderr)
-    windows = [None] * len(results)
-    if args.d0 is None and args.inclusion is None:  # no date given: show the window
-        from trialsieve.window import eligibility_window
+    # The D0 window, from the screening date, with the inclusion-to-D0 gap of the dates.
+    offset = (dates.d0 - dates.inclusion).days
+    windows = [eligibility_window(LUMEN, rec, as_of, max(180, offset), offset, args.policy)
+               for rec in data.records]
+    if args.format in ("json", "ndjson"):
+        from trialsieve.output.json_result import document, to_json
 
-        windows = [eligibility_window(LUMEN, rec, as_of, policy=args.policy)
-                   for rec in data.records]
-    if args.format == "json":
-        from trialsieve.window_report import window_to_json
-
-        docs = [to_json(r) | ({"window": window_to_json(w)} if w else {})
-                for r, w in zip(results, windows, strict=True)]
-        out = docs[0] if len(docs) == 1 else docs
-        print(json.dumps(out, indent=2, ensure_ascii=False))
+        docs = [to_json(r, w) for r, w in zip(results, windows, strict=True)]
+        if args.format == "ndjson":
+            print("\n".join(json.dumps(d, ensure_ascii=False) for d in docs))
+        else:
+            print(json.dumps(document(docs, data.warnings), indent=2, ensure_ascii=False))
     else:
-        from trialsieve.window_report import window_table
+        from trialsieve.output.terminal import Style, render
 
-        print("\n\n".join(table(r) + ("\n" + window_table(w) if w else "")
+        style = Style.of(sys.stdout)
+        print("\n\n".join(render(r, w, style=style, verbose=args.verbose)
                            for r, w in zip(results, windows, strict=True)))
     return 0
 
