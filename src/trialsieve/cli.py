@@ -42,6 +42,23 @@ def _parser() -> argparse.ArgumentParser:
                    help="days from inclusion to D0 (inclusion = D0 - offset)")
     w.add_argument("--policy", choices=["screening", "pre-screening"], default="screening")
     w.add_argument("--format", choices=["table", "json"], default="table")
+    rp = sub.add_parser("report", help="the eligibility checklist for the trial master file "
+                        "(HTML or PDF), from FHIR input or a saved JSON result")
+    rp.add_argument("path")
+    rp.add_argument("--format", choices=["html", "pdf"], default="pdf")
+    rp.add_argument("--out", default=None, help="output file (one patient) or folder "
+                    "(default: checklist-<screening number>.<format> here)")
+    ex = sub.add_parser("export", help="CDISC SDTM TI/IE (CSV, XPT), the screening log "
+                        "(CSV, XLSX) and FHIR ResearchSubjects, from FHIR input or saved "
+                        "JSON results")
+    ex.add_argument("path")
+    ex.add_argument("--out", default=".", help="folder to write the files to")
+    for q in (rp, ex):
+        q.add_argument("--as-of", type=_date, default=None, help="screening date, FHIR input "
+                       "(default today)")
+        q.add_argument("--inclusion", type=_date, default=None)
+        q.add_argument("--d0", type=_date, default=None)
+        q.add_argument("--policy", choices=["screening", "pre-screening"], default="screening")
     c = sub.add_parser("criteria", help="list the protocol's criteria and their readings")
     c.add_argument("--format", choices=["table", "json"], default="table")
     r = sub.add_parser("recist", help="RECIST 1.1 time-point table from FHIR or a CSV of "
@@ -173,7 +190,71 @@ def _recist(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"screen": _screen, "criteria": _criteria, "recist": _recist, "window": _window}
+def _results(args: argparse.Namespace) -> list[dict]:
+    from trialsieve.output.load import results
+
+    try:
+        docs, warnings = results(args.path, LUMEN, args.as_of or date.today(), args.inclusion,
+                                 args.d0, args.policy)
+    except ValueError as exc:  # inclusion after D0
+        raise InputError(args.path, str(exc)) from exc
+    for w in warnings:
+        print(f"trialsieve: warning: {w}", file=sys.stderr)
+    return docs
+
+
+def _report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from trialsieve.output.checklist import checklist_html, checklist_pdf
+    from trialsieve.output.identifiers import screening_number
+
+    docs = _results(args)
+    out = Path(args.out) if args.out else Path(".")
+    by = f"trialsieve {_version()}"
+    for doc in docs:
+        target = out if args.out and len(docs) == 1 and not out.is_dir() else \
+            out / f"checklist-{screening_number(doc)}.{args.format}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if args.format == "pdf":
+            target.write_bytes(checklist_pdf(doc, by))
+        else:
+            target.write_text(checklist_html(doc, by), encoding="utf-8")
+        print(target)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from trialsieve.output import research_subject, screening_log, sdtm
+
+    docs = _results(args)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    ti, ie = sdtm.ti(LUMEN), sdtm.ie(docs, LUMEN)
+    problems = sdtm.check(ti) + sdtm.check(ie, {r["IETESTCD"] for r in ti.rows})
+    if problems:  # a file that breaks the SDTMIG is not written
+        for problem in problems:
+            print(f"trialsieve: error: SDTM: {problem}", file=sys.stderr)
+        return 2
+    written = []
+    for ds in (ti, ie):
+        for suffix, write in ((".csv", sdtm.write_csv), (".xpt", sdtm.write_xpt)):
+            written.append(out / f"{ds.name.lower()}{suffix}")
+            write(ds, written[-1])
+    written += [out / "screening-log.csv", out / "screening-log.xlsx"]
+    screening_log.write_csv(docs, written[-2])
+    screening_log.write_xlsx(docs, written[-1])
+    written.append(out / "research-subjects.json")
+    written[-1].write_text(json.dumps(research_subject.bundle(docs, LUMEN), indent=2,
+                                      ensure_ascii=False), encoding="utf-8")
+    print("\n".join(str(p) for p in written))
+    return 0
+
+
+COMMANDS = {"screen": _screen, "report": _report, "export": _export, "criteria": _criteria,
+            "recist": _recist, "window": _window}
 
 if __name__ == "__main__":
     sys.exit(main())

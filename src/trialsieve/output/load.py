@@ -1,0 +1,54 @@
+"""The results `report` and `export` file: result documents kept from `screen --format
+json|ndjson` (filed as they were decided), or FHIR input screened now."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from trialsieve.engine import Dates, screen
+from trialsieve.fhir.errors import InputError
+from trialsieve.output.json_result import SCHEMA_VERSION, to_json
+from trialsieve.protocol import Protocol
+from trialsieve.record import Warning
+
+
+def _documents(path: Path) -> list[dict[str, Any]] | None:
+    """The result documents in a .json/.ndjson file, or None when it holds FHIR."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        docs = ([json.loads(line) for line in text.splitlines() if line.strip()]
+                if path.suffix == ".ndjson" else [json.loads(text)])
+    except (OSError, ValueError):
+        return None  # the FHIR reader says what is wrong with it
+    found: list[dict[str, Any]] = []
+    for doc in docs:
+        if not isinstance(doc, dict) or "schema" not in doc:
+            return None
+        if doc["schema"] != SCHEMA_VERSION:
+            raise InputError(str(path), f"result schema {doc['schema']!r}, expected "
+                             f"{SCHEMA_VERSION!r}: screen it again", "", "schema")
+        found += doc["results"] if "results" in doc else [doc]
+    return found
+
+
+def results(path: str, protocol: Protocol, as_of: date, inclusion: date | None,
+            d0: date | None, policy: str) -> tuple[list[dict[str, Any]], list[Warning]]:
+    p = Path(path)
+    files = sorted(f for f in p.rglob("*") if f.suffix in (".json", ".ndjson")) \
+        if p.is_dir() else [p]
+    kept = [_documents(f) for f in files] if p.exists() else [None]
+    if files and all(k is not None for k in kept):
+        return [d for k in kept for d in k or []], []
+    from trialsieve.fhir.reader import read
+    from trialsieve.window import eligibility_window
+
+    dates = Dates.resolve(as_of, inclusion, d0)
+    data = read(path)
+    offset = (dates.d0 - dates.inclusion).days
+    docs = [to_json(screen(protocol, rec, dates, policy),
+                    eligibility_window(protocol, rec, as_of, max(180, offset), offset, policy))
+            for rec in data.records]
+    return docs, data.warnings
