@@ -86,9 +86,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _screen(args: argparse.Namespace) -> int:
-    from trialsieve.engine import Dates, screen
+    from trialsieve.engine import Dates
     from trialsieve.fhir.reader import read
-    from trialsieve.window import eligibility_window
+    from trialsieve.output.load import screened
 
     as_of = args.as_of or date.today()
     try:
@@ -99,18 +99,14 @@ def _screen(args: argparse.Namespace) -> int:
     data = read(args.path)
     for w in data.warnings:
         print(f"trialsieve: warning: {w}", file=sys.stderr)
-    results = [screen(LUMEN, rec, dates, args.policy) for rec in data.records]
-    for r in results:  # also in the report; stderr so that a pipeline sees them
+    pairs = screened(LUMEN, data.records, dates, args.policy)
+    for r, _ in pairs:  # also in the report; stderr so that a pipeline sees them
         for w in r.warnings:
             print(f"trialsieve: warning: {w}", file=sys.stderr)
-    # The D0 window, from the screening date, with the inclusion-to-D0 gap of the dates.
-    offset = (dates.d0 - dates.inclusion).days
-    windows = [eligibility_window(LUMEN, rec, as_of, max(180, offset), offset, args.policy)
-               for rec in data.records]
     if args.format in ("json", "ndjson"):
         from trialsieve.output.json_result import document, to_json
 
-        docs = [to_json(r, w) for r, w in zip(results, windows, strict=True)]
+        docs = [to_json(r, w) for r, w in pairs]
         if args.format == "ndjson":
             print("\n".join(json.dumps(d, ensure_ascii=False) for d in docs))
         else:
@@ -119,8 +115,7 @@ def _screen(args: argparse.Namespace) -> int:
         from trialsieve.output.terminal import Style, render
 
         style = Style.of(sys.stdout)
-        print("\n\n".join(render(r, w, style=style, verbose=args.verbose)
-                           for r, w in zip(results, windows, strict=True)))
+        print("\n\n".join(render(r, w, style=style, verbose=args.verbose) for r, w in pairs))
     return 0
 
 

@@ -168,7 +168,10 @@ def read(path: str | Path) -> Input:
 def _record(pid: str, items: list[tuple[str, dict]], lookup) -> PatientRecord:
     files = sorted({f for f, _ in items})
     patient_res = next((r for _, r in items if r["resourceType"] == "Patient"), None)
-    rec = PatientRecord(patient=Patient(pid, None, None, f"Patient/{pid}"), file=files[0])
+    # The file that holds the Patient resource names the record (a bulk export spreads
+    # one patient over a file per resource type).
+    home = next((f for f, r in items if r["resourceType"] == "Patient"), files[0])
+    rec = PatientRecord(patient=Patient(pid, None, None, f"Patient/{pid}"), file=home)
     counts: dict[str, dict[str, int]] = defaultdict(lambda: {"read": 0, "used": 0,
                                                              "ignored": 0})
     pending: list = []

@@ -1,5 +1,6 @@
-"""The results `report` and `export` file: result documents kept from `screen --format
-json|ndjson` (filed as they were decided), or FHIR input screened now."""
+"""The results the commands render: FHIR input screened now (with the D0 window), or,
+for `report` and `export`, result documents kept from `screen --format json|ndjson`
+(filed as they were decided)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from trialsieve.engine import Dates, screen
+from trialsieve.engine import Dates, ScreeningResult, screen
 from trialsieve.fhir.errors import InputError
 from trialsieve.output.json_result import SCHEMA_VERSION, to_json
 from trialsieve.protocol import Protocol
-from trialsieve.record import Warning
+from trialsieve.record import PatientRecord, Warning
+from trialsieve.window import Window, eligibility_window
 
 
 def _documents(path: Path) -> list[dict[str, Any]] | None:
@@ -43,12 +45,17 @@ def results(path: str, protocol: Protocol, as_of: date, inclusion: date | None,
     if files and all(k is not None for k in kept):
         return [d for k in kept for d in k or []], []
     from trialsieve.fhir.reader import read
-    from trialsieve.window import eligibility_window
 
-    dates = Dates.resolve(as_of, inclusion, d0)
     data = read(path)
+    pairs = screened(protocol, data.records, Dates.resolve(as_of, inclusion, d0), policy)
+    return [to_json(r, w) for r, w in pairs], data.warnings
+
+
+def screened(protocol: Protocol, records: list[PatientRecord], dates: Dates,
+             policy: str) -> list[tuple[ScreeningResult, Window]]:
+    """Each record screened at the dates, with its D0 window from the screening date
+    (keeping the inclusion-to-D0 gap of the dates), which says from when it would work."""
     offset = (dates.d0 - dates.inclusion).days
-    docs = [to_json(screen(protocol, rec, dates, policy),
-                    eligibility_window(protocol, rec, as_of, max(180, offset), offset, policy))
-            for rec in data.records]
-    return docs, data.warnings
+    return [(screen(protocol, rec, dates, policy),
+             eligibility_window(protocol, rec, dates.as_of, max(180, offset), offset, policy))
+            for rec in records]
