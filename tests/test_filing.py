@@ -189,3 +189,18 @@ def test_version_and_python_m(capsys) -> None:
     run = subprocess.run([sys.executable, "-m", "trialsieve", "--version"],
                          capture_output=True, text=True, check=True)
     assert run.stdout.startswith("trialsieve ")
+
+
+@pytest.mark.parametrize("command", ["report", "export"])
+def test_bad_input_is_named_not_a_traceback(command, tmp_path, capsys) -> None:
+    missing = tmp_path / "nowhere.json"
+    assert main([command, str(missing), "--out", str(tmp_path / "o")]) == 2
+    assert str(missing) in capsys.readouterr().err
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"schema": "1", "patient": "p1", "criteria": []}))
+    assert main([command, str(old), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert str(old) in err and "schema" in err and "Traceback" not in err
+    assert main([command, str(EXAMPLES / "02-eligible-man.json"), "--inclusion", "2026-12-02",
+                 "--d0", "2026-12-01", "--out", str(tmp_path / "o")]) == 2
+    assert "after D0" in capsys.readouterr().err

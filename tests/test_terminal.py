@@ -39,6 +39,10 @@ def test_eligible_patient_fits_one_screen_at_80_columns(capsys) -> None:
     # exclusions read as the condition: absent, never "NOT MET"
     assert [ln.split()[1] for ln in lines if ln.startswith("EXCL")] == ["absent"] * 9
     assert "\033[" not in out  # not a TTY: no colour
+    # each record that expires is named once, though ECOG bounds both I9 and I12
+    steps = head.split("Next steps")[1]
+    assert steps.count("ECOG") == 1 and steps.count("haemoglobin") == 1
+    assert "D0 no later than 2026-12-10" in steps  # README: MRI of 2026-11-12 + 28 days
 
 
 def test_a_wait_shows_the_earliest_d0_in_the_first_block(capsys) -> None:

@@ -141,8 +141,8 @@ def _offset(r: ScreeningResult) -> int:
 def next_steps(r: ScreeningResult) -> tuple[Step, ...]:
     """The actions that can change the verdict, in the order a coordinator takes them."""
     blocks = [c for c in r.results if is_blocking(c)]
-    if any(not c.outcome.bounds for c in blocks):
-        return ()  # cannot become eligible on this record
+    if any(not c.outcome.bounds for c in blocks) or (r.verdict == NOT_ELIGIBLE and not blocks):
+        return ()  # cannot become eligible on this record (or not by its criteria)
     off = _offset(r)
     steps: list[Step] = []
     for c in blocks:
@@ -211,6 +211,7 @@ def window_summary(w: Window) -> WindowSummary:
 
 def guidance(r: ScreeningResult, w: Window | None = None) -> Guidance:
     blocks = blocking(r)
-    final = r.verdict == NOT_ELIGIBLE and any(not b.changeable for b in blocks)
+    final = r.verdict == NOT_ELIGIBLE and (any(not b.changeable for b in blocks)
+                                           or not blocks)
     return Guidance(r.verdict, blocks, needed(r), next_steps(r),
                     window_summary(w) if w else None, final)

@@ -87,8 +87,9 @@ def headline(r: ScreeningResult, g: Guidance, style: Style) -> list[str]:
     if g.window is not None:
         lines += _wrap(_window_text(g), "")
     if g.final:
-        lines.append("Next steps: none, this record cannot become eligible "
-                     f"({', '.join(b.criterion for b in g.blocking if not b.changeable)}).")
+        fixed = ", ".join(b.criterion for b in g.blocking if not b.changeable)
+        lines.append("Next steps: none, this record cannot become eligible"
+                     + (f" ({fixed})." if fixed else "."))
     elif [s for s in g.steps if s.kind != "obtain"]:
         lines.append("Next steps" + (" (besides settling the unknowns):" if g.needed else ":"))
         for s in g.steps:
