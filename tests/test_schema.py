@@ -28,6 +28,14 @@ def validator() -> Draft202012Validator:
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
+def test_schema_file_and_output_have_one_version(validator) -> None:
+    from trialsieve.output.json_result import SCHEMA_VERSION
+
+    assert validator.schema["properties"]["schema"]["const"] == SCHEMA_VERSION
+    assert validator.schema["$defs"]["document"]["properties"]["schema"]["const"] == \
+        SCHEMA_VERSION
+
+
 def valid(validator: Draft202012Validator, doc: dict) -> None:
     errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.path))
     assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
@@ -68,12 +76,15 @@ def document_validator(validator: Draft202012Validator) -> Draft202012Validator:
     return Draft202012Validator(schema["$defs"]["document"], registry=registry)
 
 
-def test_json_has_one_shape_for_one_patient_or_many(validator, capsys) -> None:
+def test_json_has_one_shape_for_one_patient_or_many(validator, capsys, tmp_path) -> None:
     # The top level is the same object for one patient and for a folder: a script reads
     # doc["results"] either way; ndjson gives the same results one per line.
-    one = [str(REPO / "examples" / "patients" / "02-eligible-man.json")]
-    many = [str(BAD / "folder_with_log"), str(REPO / "examples" / "patients")]
-    for paths in (one, many[:1], many[1:]):
+    examples = REPO / "examples" / "patients"
+    for name in ("02-eligible-man", "22-lanreotide-20-days-before-d0", "28-neuroendocrine-"
+                 "carcinoma"):
+        (tmp_path / f"{name}.json").write_text((examples / f"{name}.json").read_text())
+    for path in (examples / "02-eligible-man.json", BAD / "folder_with_log", tmp_path):
+        paths = [str(path)]
         assert main(["screen", *paths, "--as-of", "2026-11-25", "--format", "json"]) == 0
         doc = json.loads(capsys.readouterr().out)
         assert set(doc) == {"schema", "generator", "warnings", "results"}
@@ -81,6 +92,7 @@ def test_json_has_one_shape_for_one_patient_or_many(validator, capsys) -> None:
         assert main(["screen", *paths, "--as-of", "2026-11-25", "--format", "ndjson"]) == 0
         lines = capsys.readouterr().out.splitlines()
         assert [json.loads(line) for line in lines] == doc["results"]
+        assert len(lines) == (3 if path == tmp_path else 1)
 
 
 def test_numbers_are_numbers_with_their_ucum_unit(validator) -> None:
