@@ -21,7 +21,7 @@ def _date(text: str) -> date:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="trialsieve", description="Clinical-trial eligibility "
                                 "screening from FHIR R4 records (LuMEn, NCT01842165).")
-    p.add_argument("--version", action="version", version=f"trialsieve {_version()}")
+    p.add_argument("--version", action=_Version, nargs=0, help="print the version and exit")
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("screen", help="screen the patient(s) in a FHIR file or folder")
     s.add_argument("path")
@@ -72,6 +72,14 @@ def _version() -> str:
     from importlib.metadata import version
 
     return version("trialsieve")
+
+
+class _Version(argparse.Action):
+    """--version, looked up only when asked (importlib.metadata costs ~50 ms a command)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(f"trialsieve {_version()}")
+        parser.exit()
 
 
 def main(argv: list[str] | None = None) -> int:

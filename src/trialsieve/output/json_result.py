@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from importlib.metadata import version
 from typing import Any
 
 from trialsieve.codes import coded_display
@@ -104,5 +103,7 @@ def to_json(r: ScreeningResult, window: Window | None = None) -> dict[str, Any]:
 
 def document(results: Sequence[dict[str, Any]], warnings: Sequence[Warning] = ()) -> dict:
     """The one top-level object of `screen --format json`."""
+    from importlib.metadata import version
+
     return {"schema": SCHEMA_VERSION, "generator": f"trialsieve {version('trialsieve')}",
             "warnings": [_warning(w) for w in warnings], "results": list(results)}
