@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
                        "measurements")
     r.add_argument("path")
     r.add_argument("--format", choices=["table", "json"], default="table")
+    from trialsieve.web.cli import add_commands  # serve, users, audit: the workbench
+
+    add_commands(sub, _date)
     return p
 
 
@@ -258,6 +261,15 @@ def _export(args: argparse.Namespace) -> int:
 
 COMMANDS = {"screen": _screen, "report": _report, "export": _export, "criteria": _criteria,
             "recist": _recist, "window": _window}
+
+
+def _web(args: argparse.Namespace) -> int:
+    from trialsieve.web.cli import COMMANDS as WEB
+
+    return WEB[args.command](args)
+
+
+COMMANDS.update(dict.fromkeys(("serve", "users", "audit"), _web))
 
 if __name__ == "__main__":
     sys.exit(main())
