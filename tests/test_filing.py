@@ -204,3 +204,16 @@ def test_bad_input_is_named_not_a_traceback(command, tmp_path, capsys) -> None:
     assert main([command, str(EXAMPLES / "02-eligible-man.json"), "--inclusion", "2026-12-02",
                  "--d0", "2026-12-01", "--out", str(tmp_path / "o")]) == 2
     assert "after D0" in capsys.readouterr().err
+
+
+def test_checklist_shows_a_recorded_signature_and_the_sites_number() -> None:
+    from trialsieve.output.checklist import checklist_html
+
+    doc = docs_of("02-eligible-man")["02-eligible-man"]
+    blank = checklist_html(doc)
+    assert "Investigator (name)" in blank and "Signed electronically" not in blank
+    signed = checklist_html(doc | {"screening_number": "SCR-0007", "signature": {
+        "by": "Dr A. Investigator", "at": "2026-11-26T10:00:00Z",
+        "meaning": "I confirm this patient is eligible for NCT01842165 on 2026-11-25"}})
+    assert "Signed electronically by Dr A. Investigator on 2026-11-26T10:00:00Z" in signed
+    assert "Investigator (name)" not in signed and "SCR-0007" in signed

@@ -3,6 +3,13 @@
 It renders the versioned result document (json_result.to_json), so that a result kept
 at screening time can be filed later unchanged, and the web workbench can render the
 same page: `checklist_html(doc)` is the pure part, `checklist_pdf(doc)` adds WeasyPrint.
+
+Two optional keys of the document are read when present: `screening_number` (the
+site's own number) and `signature` ({"by", "at", "meaning"}: a recorded e-signature,
+shown in place of the blank signature block). The workbench can file a signed
+screening as
+`checklist_pdf(json.loads(sig.result_json) | {"screening_number": number,
+"signature": {"by": sig.display_name, "at": ..., "meaning": sig.statement}})`.
 """
 
 from __future__ import annotations

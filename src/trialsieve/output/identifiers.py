@@ -4,7 +4,9 @@ screened patient without a direct identifier.
 SUBJID is the screening number, "S" + 8 hexadecimal digits of SHA-256 over the protocol
 id and the patient's FHIR id: the same patient gets the same number on every run and
 every machine, and the number cannot be read back to a name or a medical record
-number. The link (screening number <-> MRN) is kept only on the eligibility checklist,
+number. A number the site assigned itself (the workbench numbers its screenings
+SCR-0001, ...) is used instead when the result document carries it. The link
+(screening number <-> MRN) is kept only on the eligibility checklist,
 which the site files in the trial master file. USUBJID = STUDYID-SUBJID (SDTMIG 3.x:
 unique within the submission).
 """
@@ -16,6 +18,10 @@ from typing import Any
 
 
 def screening_number(doc: dict[str, Any]) -> str:
+    """The number a site gave (the workbench's "SCR-0001", set in the document as
+    `screening_number`), else the derived one."""
+    if doc.get("screening_number"):
+        return str(doc["screening_number"])
     key = f"{doc['protocol']['id']}|{doc['patient']}".encode()
     return "S" + hashlib.sha256(key).hexdigest()[:8].upper()
 
