@@ -147,6 +147,9 @@ def test_xpt_v5_reads_back_as_written(exported: Path) -> None:
         assert all(len(c) <= 8 for c in frame.columns)
         assert all(len(label) <= 40 for label in meta.column_labels)
         assert meta.table_name == name.upper()
+        head = (exported / f"{name}.xpt").read_bytes()[:80]
+        assert head.startswith(b"HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!")  # v5
+        assert b"LIBV8" not in head
     frame, _ = pyreadstat.read_xport(str(exported / "ie.xpt"))
     assert list(frame["IETESTCD"]) == ["INCL05"]
 

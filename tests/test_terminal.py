@@ -145,8 +145,9 @@ def with_mrn(tmp_path: Path) -> Path:
 def test_patient_named_by_mrn_and_source_file(capsys, with_mrn: Path) -> None:
     assert main(["screen", str(with_mrn), *DATES]) == 0
     head = first_block(capsys.readouterr().out)
-    assert "MRN-4711" in head and "NAT-1" not in head and "patient.json" in head
+    assert "Patient MRN MRN-4711" in head and "NAT-1" not in head and "patient.json" in head
     assert main(["screen", str(with_mrn), *DATES, "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)["results"][0]
-    assert doc["identifier"] == {"system": "https://site01/mrn", "value": "MRN-4711"}
+    assert doc["identifier"] == {"system": "https://site01/mrn", "value": "MRN-4711",
+                                 "mrn": True}
     assert doc["source_file"] == str(with_mrn)

@@ -22,6 +22,7 @@ class Patient:
     # report names the patient as the site knows them, not by a FHIR id.
     identifier: str | None = None
     identifier_system: str | None = None
+    identifier_is_mrn: bool = False  # typed MR (HL7 v2-0203)
 
 
 @dataclass(frozen=True)

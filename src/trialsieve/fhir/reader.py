@@ -225,12 +225,12 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup) -> PatientRecord:
 
 def _patient(res: dict) -> Patient:
     gender = get_str(res, "gender")
-    system, value = _identifier(res)
+    system, value, mrn = _identifier(res)
     return Patient(res.get("id", "?"), parse_date(res.get("birthDate"), "birthDate"), gender,
-                   f"Patient/{res.get('id', '?')}", value, system)
+                   f"Patient/{res.get('id', '?')}", value, system, mrn)
 
 
-def _identifier(res: dict) -> tuple[str | None, str | None]:
+def _identifier(res: dict) -> tuple[str | None, str | None, bool]:
     """The medical record number (identifier typed MR), else the first usable identifier."""
     found = [i for i in get_list(res, "identifier")
              if isinstance(i, dict) and isinstance(i.get("value"), str) and i["value"]]
@@ -241,9 +241,9 @@ def _identifier(res: dict) -> tuple[str | None, str | None]:
 
     best = next((i for i in found if is_mrn(i)), found[0] if found else None)
     if best is None:
-        return None, None
+        return None, None, False
     system = best.get("system")
-    return (system if isinstance(system, str) else None), best["value"]
+    return (system if isinstance(system, str) else None), best["value"], is_mrn(best)
 
 
 _LISTS = {"Diagnosis": "diagnoses", "Histology": "histology", "LabResult": "labs",

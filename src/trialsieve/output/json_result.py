@@ -75,8 +75,8 @@ def to_json(r: ScreeningResult, window: Window | None = None) -> dict[str, Any]:
     doc = {
         "schema": SCHEMA_VERSION,
         "patient": r.patient_id,
-        "identifier": ({"system": p.identifier_system, "value": p.identifier}
-                       if p and p.identifier else None),
+        "identifier": ({"system": p.identifier_system, "value": p.identifier,
+                        "mrn": p.identifier_is_mrn} if p and p.identifier else None),
         "source_file": r.file,
         "verdict": r.verdict,
         "protocol": {"id": r.protocol.id, "title": r.protocol.title, "version": r.protocol.version,

@@ -61,7 +61,8 @@ def _verdict_word(verdict: str) -> str:
 
 def _who(r: ScreeningResult) -> str:
     p = r.patient
-    ident = p.identifier if p and p.identifier else "(no identifier on record)"
+    ident = (f"{'MRN' if p.identifier_is_mrn else 'identifier'} {p.identifier}"
+             if p and p.identifier else "(no identifier on record)")
     return f"Patient {ident}, Patient/{r.patient_id}, file {r.file or 'unknown'}"
 
 
