@@ -64,6 +64,9 @@ def test_no_next_steps_for_a_patient_who_cannot_become_eligible(capsys) -> None:
 
 def test_failing_haemoglobin_asks_for_haemoglobin_not_for_scans(capsys) -> None:
     head = first_block(table(capsys, "05-hb-5-5-mmol-per-l-fails"))
+    blocking = head.split("Blocking:")[1].split("Next steps")[0]
+    # the reason names what fails (Hb 5.5 mmol/L = 8.86 g/dL), not the counts that pass
+    assert "haemoglobin 5.5 mmol/L" in blocking and "214" not in blocking
     steps = head.split("Next steps")[1]
     assert "haemoglobin" in steps
     assert "PET" not in steps and "MRI" not in steps
