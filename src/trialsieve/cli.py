@@ -110,7 +110,9 @@ def _screen(args: argparse.Namespace) -> int:
     data = read(args.path)
     for w in data.warnings:
         print(f"trialsieve: warning: {w}", file=sys.stderr)
-    pairs = screened(LUMEN, data.records, dates, args.policy)
+    # A person reading the table always sees the window; JSON has it when no date is given.
+    window = args.format == "table" or (args.d0 is None and args.inclusion is None)
+    pairs = screened(LUMEN, data.records, dates, args.policy, window)
     for r, _ in pairs:  # also in the report; stderr so that a pipeline sees them
         for w in r.warnings:
             print(f"trialsieve: warning: {w}", file=sys.stderr)

@@ -51,11 +51,14 @@ def results(path: str, protocol: Protocol, as_of: date, inclusion: date | None,
     return [to_json(r, w) for r, w in pairs], data.warnings
 
 
-def screened(protocol: Protocol, records: list[PatientRecord], dates: Dates,
-             policy: str) -> list[tuple[ScreeningResult, Window]]:
+def screened(protocol: Protocol, records: list[PatientRecord], dates: Dates, policy: str,
+             with_window: bool = True) -> list[tuple[ScreeningResult, Window | None]]:
     """Each record screened at the dates, with its D0 window from the screening date
-    (keeping the inclusion-to-D0 gap of the dates), which says from when it would work."""
+    (keeping the inclusion-to-D0 gap of the dates), which says from when it would work.
+    The window screens every D0 of the horizon (about 180 screenings a patient), so a
+    population run in JSON with its dates given goes without it."""
     offset = (dates.d0 - dates.inclusion).days
     return [(screen(protocol, rec, dates, policy),
-             eligibility_window(protocol, rec, dates.as_of, max(180, offset), offset, policy))
+             eligibility_window(protocol, rec, dates.as_of, max(180, offset), offset, policy)
+             if with_window else None)
             for rec in records]
