@@ -153,7 +153,8 @@ def next_steps(r: ScreeningResult) -> tuple[Step, ...]:
             steps.append(Step("wait", f"{_when(b, off)} ({why})", (c.criterion.id,),
                               _d0_of(b, off)))
         else:
-            steps.append(Step("repeat", f"a new result is needed: {c.outcome.summary}",
+            steps.append(Step("repeat", f"a newer result or scan, the latest decides: "
+                              f"{c.outcome.summary}",
                               (c.criterion.id,), r.dates.as_of))
     steps += [Step("obtain", f"obtain {n.item}", n.criteria, r.dates.as_of) for n in needed(r)]
     if not blocks:
