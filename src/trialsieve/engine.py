@@ -58,6 +58,8 @@ class ScreeningResult:
     warnings: tuple[Warning, ...]
     ignored: tuple[Ignored, ...]  # records not read at all (status, date after as-of)
     counts: dict
+    patient: Patient | None = None  # demographics and the site's identifier (MRN)
+    file: str = ""  # the input file the record came from
     # "deceased on DATE" when the record shows a death on or before the screening date
     # (the verdict is then not eligible, whatever the criteria say); "possibly deceased
     # ..." when a partial date of death straddles it (the verdict cannot be eligible).
@@ -135,7 +137,7 @@ def screen(protocol: Protocol, record: PatientRecord, dates: Dates,
     return ScreeningResult(protocol, record.patient.id, dates, policy,
                            final_verdict(results, dead), results, tuple(warnings),
                            tuple(record.ignored + later), _counts(record.counts, view, later),
-                           deceased)
+                           record.patient, record.file, deceased)
 
 
 def _counts(counts: dict, view: PatientRecord, later: list[Ignored]) -> dict:

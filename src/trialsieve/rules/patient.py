@@ -8,7 +8,7 @@ from datetime import date
 from trialsieve.logic import Tri
 from trialsieve.record import ConsentRecord, Ignored, PatientRecord
 from trialsieve.rules.attest import answer_evidence, latest_answer
-from trialsieve.rules.base import Bound, Context, Evidence, Outcome, days, outcome
+from trialsieve.rules.base import Bound, Context, Evidence, Outcome, Quantity, days, outcome
 
 
 def birthday(born: date, years: int) -> date:
@@ -37,7 +37,8 @@ class AgeAtLeast:
         age = _age(last, ctx.inclusion)
         shown = str(first) if first == last else f"between {first} and {last}"
         ev = Evidence(p.source, first, "birth date", f"age {age} at inclusion" if first == last
-                      else f"born {shown}: age {age}-{_age(first, ctx.inclusion)} at inclusion")
+                      else f"born {shown}: age {age}-{_age(first, ctx.inclusion)} at inclusion",
+                      quantity=Quantity(age, "a") if first == last else None)
         bound = Bound("inclusion", "from", turns, f"{self.years}th birthday"
                       + ("" if first == last else " (latest possible)"), p.source)
         bounds = [bound] if first == last else [
@@ -78,7 +79,8 @@ class EcogAtMost:
                       f"ECOG of {last.date} is valid for D0 up to this date", last.source)
         ignored = [Ignored(e.source, f"older than the ECOG of {last.date}")
                    for e in dated if e is not last]
-        ev = Evidence(last.source, last.date, "ECOG performance status", str(last.score))
+        ev = Evidence(last.source, last.date, "ECOG performance status", str(last.score),
+                      quantity=Quantity(last.score, "{score}"))
         if last.date < lo:  # type: ignore[operator]
             return outcome(Tri.UNKNOWN, f"ECOG of {last.date} is older than "
                            f"{self.fresh_days} days before D0", missing=[settle],

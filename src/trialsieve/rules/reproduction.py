@@ -16,6 +16,7 @@ from trialsieve.rules.attest import (
     settle_text,
 )
 from trialsieve.rules.base import Bound, Context, Evidence, Outcome, absent, days, outcome, yes_no
+from trialsieve.rules.labs import lab_values
 
 # Quantitative serum hCG below 5 IU/L is negative; 5-25 IU/L is equivocal (judgement:
 # the usual laboratory cut-offs), so it neither confirms nor rules out pregnancy.
@@ -89,7 +90,7 @@ class SerumPregnancyTest:
         bound = Bound("inclusion", "until", last.date + days(self.fresh_days),  # type: ignore[operator]
                       f"serum hCG of {last.date} is valid for inclusion up to this date",
                       last.source)
-        ev = Evidence(last.source, last.date, "serum hCG", last.shown())
+        ev = Evidence(last.source, last.date, "serum hCG", last.shown(), **lab_values(last))
         if last.date < lo:  # type: ignore[operator]
             return outcome(Tri.UNKNOWN, f"serum hCG of {last.date} is too old",
                            ignored=[*urine, Ignored(last.source, "older than "
@@ -180,7 +181,7 @@ class PregnantOrLactating:
                      if reading is False and r.test == "hcg_serum" and r.date is not None]
         last_neg = max(negatives, key=lambda r: r.date, default=None)  # type: ignore[arg-type,return-value]
         neg_day = last_neg.date if last_neg else None
-        positives = [(r.date, Evidence(r.source, r.date, what, r.shown()))
+        positives = [(r.date, Evidence(r.source, r.date, what, r.shown(), **lab_values(r)))
                      for r, reading, what in tests if reading is True]
         positives += [(f.date, Evidence(f.source, f.date, "pregnancy", "pregnant",
                                         f.status and f"clinical status {f.status}"))
@@ -202,7 +203,8 @@ class PregnantOrLactating:
             r = max(unread, key=lambda r: r.date)  # type: ignore[arg-type,return-value]
             return outcome(Tri.UNKNOWN, f"the newest serum hCG ({r.date}, {r.shown()}) is "
                            "equivocal or cannot be read",
-                           evidence=[Evidence(r.source, r.date, "serum hCG", r.shown())],
+                           evidence=[Evidence(r.source, r.date, "serum hCG", r.shown(),
+                                              **lab_values(r))],
                            missing=[f"a repeat serum hCG in place of {r.source}"],
                            ignored=stale)
         same_day = [ev for when, ev in positives if when == neg_day]
@@ -217,13 +219,13 @@ class PregnantOrLactating:
                    and condition_present(f.status, f.abated, ctx.as_of)]
         if last_neg is not None and neg_day >= lo:  # type: ignore[operator]
             denials.append((neg_day, Evidence(last_neg.source, neg_day, "serum hCG",
-                                              last_neg.shown())))
+                                              last_neg.shown(), **lab_values(last_neg))))
         if a is not None and not a.answer:
             denials.append((a.date, answer_evidence(a)))
         if not denials:
             out = absent_unless_stale_yes(record, "pregnant", ctx,
-                                          "no current pregnancy status", f"a serum hCG or "
-                                          f"pregnancy status dated on or after {lo}")
+                                          "no current pregnancy status", f"a pregnancy status "
+                                          f"or serum hCG dated on or after {lo}")
             return replace(out, ignored=tuple(stale))
         _, ev = max(denials, key=lambda d: d[0])  # type: ignore[arg-type,return-value]
         return outcome(Tri.NOT_MET, "not pregnant", evidence=[ev], ignored=stale)
