@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
                        "measurements")
     r.add_argument("path")
     r.add_argument("--format", choices=["table", "json"], default="table")
+    from trialsieve.population.cli import add_commands
+
+    COMMANDS.update(add_commands(sub, _date))
     return p
 
 

@@ -1,0 +1,77 @@
+"""One patient of a population: the same reader, engine and window as `trialsieve screen`.
+
+Nothing here decides a criterion: the group's resources become a PatientRecord through
+`fhir.reader._record`, are screened by `engine.screen` with the LuMEn protocol and the
+eligibility window is `window.eligibility_window`, exactly as the one-patient command
+does when no D0 is given; the JSON document is the one `screen --format json` prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import orjson
+
+from trialsieve.engine import ELIGIBLE, INCOMPLETE, Dates, screen
+from trialsieve.fhir.reader import _record
+from trialsieve.population.source import Group, Row
+from trialsieve.protocols.lumen import LUMEN
+from trialsieve.report import to_json
+from trialsieve.window import eligibility_window
+from trialsieve.window_report import window_to_json
+
+CRITERIA = tuple(c.id for c in LUMEN.criteria)
+
+
+@dataclass(frozen=True)
+class Screened:
+    """What the outputs need of one patient (small: the full document is kept as text)."""
+
+    pid: str
+    verdict: str
+    statuses: tuple[str, ...]  # per criterion, protocol order
+    earliest_d0: str | None
+    latest_d0: str | None
+    missing: tuple[str, ...]
+    document: bytes  # one line of results.ndjson
+
+    @property
+    def unknowns(self) -> int:
+        return self.statuses.count("unknown")
+
+
+def items(rows: list[Row], files: list[str]) -> list[tuple[str, dict]]:
+    """(file, resource) pairs as the reader holds them; a type no rule reads stays a stub
+    (its type and id are all `_record` looks at, to count it)."""
+    out = []
+    for r in rows:
+        if isinstance(r.text, dict):
+            res = r.text
+        elif r.text is not None:
+            res = orjson.loads(r.text)
+        else:
+            res = {"resourceType": r.rtype, "id": r.rid} if r.rid is not None else {
+                "resourceType": r.rtype}
+        out.append((files[r.file], res))
+    return out
+
+
+def evaluate(group: Group, files: list[str], shared: dict[str, dict], as_of: date,
+             policy: str) -> Screened:
+    pid, pairs = group.pid, items(group.rows, files)
+    lookup = {**shared, **(group.lookup or {}), **{res["id"]: res for _, res in pairs
+                           if isinstance(res.get("id"), str) and res.get("resourceType")}}
+    record = _record(pid, pairs, lookup.get)
+    result = screen(LUMEN, record, Dates.resolve(as_of), policy)
+    window = eligibility_window(LUMEN, record, as_of, policy=policy)
+    doc = to_json(result) | {"window": window_to_json(window)}
+    # D0 range of the best marking the window reaches: eligible if it ever is, else
+    # "eligible once the missing items are settled"
+    best = ELIGIBLE if any(i.marking == ELIGIBLE for i in window.intervals) else INCOMPLETE
+    spans = [i for i in window.intervals if i.marking == best]
+    return Screened(
+        pid, result.verdict, tuple(c.status.value for c in result.results),
+        spans[0].start.isoformat() if spans else None,
+        spans[-1].end.isoformat() if spans else None,
+        tuple(doc["missing"]), orjson.dumps(doc))

@@ -1,0 +1,243 @@
+"""A population's FHIR input, read into one group of resources per patient.
+
+Bulk NDJSON goes through DuckDB: one scan pulls, from each line, its resource type, id
+and patient (the reader's own rules: the Patient's id, else the first of subject /
+patient / beneficiary / individual that holds a string reference, urn:uuid or
+Type/id), keeps the line's text only for the types the criteria read, and sorts by
+patient on disk, so memory stays bounded whatever the population size. Resource types
+no rule reads are counted, never parsed. Bundles (`.json`) are read one file at a time
+with the reader's own code.
+
+Each patient comes out as `Group(pid, rows)`, rows in input order (file, then line), so
+that `fhir.reader._record` builds exactly the record `trialsieve screen` builds.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+from trialsieve.fhir.errors import InputError
+from trialsieve.fhir.mapping import MAPPERS
+from trialsieve.fhir.resource_types import R4_RESOURCE_TYPES
+
+# Parsed per patient: what the mappers read, the Patient, and lesion BodyStructures
+# (looked up by TumorSize.focus). Medication is shared (MedicationStatement references it).
+PARSED = frozenset(MAPPERS) | {"Patient", "BodyStructure"}
+SHARED_PARSED = frozenset({"Medication"})
+SUBJECTS = ("subject", "patient", "beneficiary", "individual")  # = reader.SUBJECT_FIELDS
+
+
+@dataclass(frozen=True)
+class Row:
+    """One resource of a patient: its file (index into Source.files), type, id, and the
+    JSON text when its type is read (None: counted only)."""
+
+    file: int
+    rtype: str
+    rid: str | None
+    text: str | bytes | dict | None
+
+
+@dataclass(frozen=True)
+class Group:
+    pid: str
+    rows: list[Row]
+    lookup: dict[str, dict] | None = None  # a bundle's own shared resources (Medication)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something skipped: a file, a line, or a patient; with why."""
+
+    file: str
+    line: int | None
+    reason: str
+    resource: str | None = None
+
+    def to_json(self) -> dict:
+        return {"file": self.file, "line": self.line, "resource": self.resource,
+                "reason": self.reason}
+
+
+@dataclass
+class Source:
+    path: Path
+    ndjson: list[str]
+    bundles: list[str]
+    problems: list[Problem] = field(default_factory=list)
+    unattached: int = 0  # resources about no one patient (directories, Medication)
+    shared: dict[str, dict] = field(default_factory=dict)  # id -> Medication
+
+    @property
+    def files(self) -> list[str]:
+        return self.ndjson + self.bundles
+
+
+def discover(path: str | Path) -> Source:
+    """The files `trialsieve screen` would read, in the same order."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(str(p), "no such file or folder")
+    files = sorted(f for f in p.rglob("*") if f.suffix in (".json", ".ndjson")) if p.is_dir() \
+        else [p]
+    if not files:
+        raise InputError(str(p), "no .json or .ndjson file in this folder")
+    return Source(p, [str(f) for f in files if f.suffix == ".ndjson"],
+                  [str(f) for f in files if f.suffix == ".json"])
+
+
+def _sql_list(items: object) -> str:
+    return "[" + ", ".join("'" + str(x).replace("'", "''") + "'" for x in items) + "]"
+
+
+def _reference(field: str) -> str:
+    """SQL for reader.reference_id of `field` (a JSON text value), when it is a string."""
+    r = f"({field} ->> '$')"
+    return (f"CASE WHEN left({field}, 1) = '\"' THEN CASE WHEN starts_with({r}, 'urn:uuid:') "
+            f"THEN {r}[10:] ELSE string_split(rtrim({r}, '/'), '/')[-1] END END")
+
+
+def load_duckdb(con, src: Source) -> int:
+    """Scan every NDJSON line once into table `res`, in input order; return its rows.
+
+    One INSERT per file: a parallel scan of several files interleaves them, while one
+    file's lines keep their order, so rowid is then (file, line) order."""
+    paths = ["$.resourceType", "$.id"] + [f"$.{f}.reference" for f in SUBJECTS]
+    pid = "coalesce(" + ", ".join(_reference(f"x[{i + 3}]") for i in range(len(SUBJECTS))) + ")"
+    for i, f in enumerate(src.ndjson):
+        into = "CREATE TABLE res AS" if i == 0 else "INSERT INTO res"
+        con.execute(f"""
+        {into}
+        WITH raw AS (
+            SELECT line, json_valid(line) AS ok
+            FROM read_csv({_sql_list([f])}, columns={{'line': 'VARCHAR'}},
+                          header=false, delim='\x01', quote='', escape='', auto_detect=false,
+                          strict_mode=false)),
+        parsed AS (
+            SELECT line, ok,
+                   CASE WHEN ok THEN json_extract(line, {_sql_list(paths)}) END AS x
+            FROM raw)
+        SELECT {_sql_list([f])[1:-1]} AS filename, ok,
+               line IS NULL OR trim(line) = '' AS blank,
+               CASE WHEN left(x[1], 1) = '"' THEN x[1] ->> '$' END AS rtype,
+               x[2] IS NULL OR left(x[2], 1) = '"' AS id_ok,
+               x[2] ->> '$' AS rid,
+               CASE WHEN left(x[1], 1) = '"' AND x[1] ->> '$' = 'Patient'
+                    THEN x[2] ->> '$' ELSE {pid} END AS pid,
+               CASE WHEN x[1] ->> '$' IN {_sql_list(sorted(PARSED | SHARED_PARSED))}
+                    THEN line END AS text
+        FROM parsed""")
+    con.execute(f"""
+        CREATE TABLE verdict AS
+        SELECT rowid AS rid_, filename,
+            rowid - min(rowid) OVER (PARTITION BY filename) + 1 AS lineno,
+            CASE WHEN blank THEN NULL
+                 WHEN NOT ok THEN 'not valid JSON'
+                 WHEN rtype IS NULL THEN 'JSON but not FHIR: no resourceType'
+                 WHEN rtype NOT IN {_sql_list(sorted(R4_RESOURCE_TYPES))}
+                     THEN 'unknown FHIR R4 resource type ' || rtype || ': not read'
+                 WHEN NOT id_ok THEN 'id must be a string'
+            END AS reason, rtype, rid
+        FROM res""")
+    return con.execute("SELECT count(*) FROM res").fetchall()[0][0]
+
+
+def duckdb_groups(src: Source, jobs: int, batch_rows: int = 20_000,
+                  memory_limit: str = "1GB") -> Iterator[Group]:
+    """Every patient of the NDJSON files, ordered by patient id, streamed in batches."""
+    if not src.ndjson:
+        return
+    import duckdb
+
+    with tempfile.TemporaryDirectory(prefix="trialsieve-") as tmp:
+        con = duckdb.connect(str(Path(tmp) / "population.duckdb"))
+        con.execute(f"SET threads = {max(1, jobs)}; SET memory_limit = '{memory_limit}'; "
+                    f"SET temp_directory = '{tmp}'; SET preserve_insertion_order = true")
+        load_duckdb(con, src)
+        for f, line, reason, rtype, rid in con.execute(
+                "SELECT filename, lineno, reason, rtype, rid FROM verdict "
+                "WHERE reason IS NOT NULL ORDER BY rid_").fetchall():
+            src.problems.append(Problem(f, line, reason, f"{rtype}/{rid or '?'}"
+                                        if rtype else None))
+        good = ("r.ok AND NOT r.blank AND r.id_ok AND r.rtype IN "
+                + _sql_list(sorted(R4_RESOURCE_TYPES)))
+        for rid, text in con.execute(f"SELECT rid, text FROM res r WHERE {good} AND pid IS NULL "
+                                     "AND text IS NOT NULL").fetchall():
+            src.shared[rid] = orjson.loads(text)
+        src.unattached = con.execute(f"SELECT count(*) FROM res r WHERE {good} "
+                                     "AND pid IS NULL").fetchall()[0][0]
+        index = {f: i for i, f in enumerate(src.files)}
+        reader = con.sql(f"SELECT pid, filename, rtype, rid, text FROM res r "
+                         f"WHERE {good} AND pid IS NOT NULL ORDER BY pid, rowid"
+                         ).to_arrow_reader(batch_rows)
+        pid, rows = None, []
+        for batch in reader:
+            cols = [batch.column(i).to_pylist() for i in range(5)]
+            for p, f, rtype, rid, text in zip(*cols, strict=True):
+                if p != pid:
+                    if rows:
+                        yield Group(pid, rows)
+                    pid, rows = p, []
+                rows.append(Row(index[f], rtype, rid, text))
+        if rows:
+            yield Group(pid, rows)
+        con.close()
+
+
+def bundle_groups(src: Source) -> Iterator[Group]:
+    """Patients of each bundle file, one file at a time, with the reader's own code."""
+    from trialsieve.fhir.reader import NotFhir, _patient_of, _resources
+
+    for f in src.bundles:
+        fi = src.files.index(f)
+        try:
+            resources = list(_resources(Path(f)))
+        except NotFhir as exc:
+            src.problems.append(Problem(f, None, f"{exc.message}: file skipped"))
+            continue
+        except InputError as exc:
+            src.problems.append(Problem(f, None, f"{exc}: file skipped"))
+            continue
+        urls = {r["_fullUrl"]: r["id"] for r in resources
+                if r["resourceType"] == "Patient" and "_fullUrl" in r and "id" in r}
+        groups: dict[str, list[Row]] = {}
+        shared: dict[str, dict] = {}
+        for res in resources:
+            rtype = res["resourceType"]
+            if rtype not in R4_RESOURCE_TYPES:
+                src.problems.append(Problem(f, None, f"unknown FHIR R4 resource type "
+                                            f"{rtype!r}: not read", rtype))
+                continue
+            if rtype in SHARED_PARSED and isinstance(res.get("id"), str):
+                shared[res["id"]] = res
+            p = _patient_of(res, urls)
+            if p is None:
+                src.unattached += 1
+                continue
+            groups.setdefault(p, []).append(Row(fi, rtype, res.get("id"), res))
+        yield from (Group(p, rows, shared) for p, rows in groups.items())
+
+
+def line_problem(line: bytes) -> tuple[str, str | None] | None:
+    """Why one NDJSON line cannot be read (the reasons the DuckDB scan gives), or None."""
+    if not line.strip():
+        return None
+    try:
+        res = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return "not valid JSON", None
+    rtype = res.get("resourceType") if isinstance(res, dict) else None
+    if not isinstance(rtype, str):
+        return "JSON but not FHIR: no resourceType", None
+    rid = res.get("id")
+    where = f"{rtype}/{rid if isinstance(rid, str) and rid else '?'}"
+    if rtype not in R4_RESOURCE_TYPES:
+        return f"unknown FHIR R4 resource type {rtype}: not read", where
+    if rid is not None and not isinstance(rid, str):
+        return "id must be a string", where
+    return None
