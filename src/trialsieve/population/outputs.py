@@ -118,11 +118,11 @@ def chart(funnel: Funnel, out: Path) -> None:
     import matplotlib.pyplot as plt
 
     rows = funnel.rows()
-    labels = [f"{r['criterion']} {r['label']}"[:40] for r in rows]
+    labels = [f"{r['criterion']} {r['label']}" for r in rows]
     known = [r["remaining_all_known"] for r in rows]
     unsure = [r["remaining_with_unknown"] for r in rows]
     removed = [r["removed"] for r in rows]
-    fig, ax = plt.subplots(figsize=(10, 0.38 * len(rows) + 1.8))
+    fig, ax = plt.subplots(figsize=(11, 0.38 * len(rows) + 2.2))
     y = list(range(len(rows)))[::-1]
     ax.barh(y, known, color="#1b7837", label="remaining, every criterion so far known")
     ax.barh(y, unsure, left=known, color="#f4a582", hatch="//", edgecolor="#b2182b",
@@ -130,15 +130,17 @@ def chart(funnel: Funnel, out: Path) -> None:
     ax.barh(y, removed, left=[k + u for k, u in zip(known, unsure, strict=True)],
             color="#bababa", label="removed by this criterion")
     for yi, k, u, r in zip(y, known, unsure, removed, strict=True):
-        ax.text(k + u + r, yi, f"  {k + u} left, -{r}", va="center", fontsize=8)
+        ax.text(k + u + r, yi, f"  {k + u} left ({u} with an unknown), {r} removed",
+                va="center", fontsize=7.5)
     ax.set_yticks(y, labels, fontsize=8)
-    ax.set_xlim(0, max(funnel.total, 1) * 1.25)
+    ax.set_xlim(0, max(funnel.total, 1) * 1.45)
     ax.set_xlabel("patients")
     v = funnel.verdicts
-    ax.set_title(f"LuMEn pre-screening funnel: {funnel.total} patients -> "
+    ax.set_title(f"LuMEn attrition funnel: {funnel.total} patients -> "
                  f"{v[ELIGIBLE]} eligible, {v[INCOMPLETE]} incomplete, "
                  f"{v[NOT_ELIGIBLE]} not eligible", fontsize=10)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.5 / len(rows) * 4), ncol=3,
+              fontsize=8, frameon=False)
     fig.tight_layout()
     for ext in ("png", "svg"):
         fig.savefig(out / f"funnel.{ext}", dpi=110)

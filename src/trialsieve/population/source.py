@@ -157,7 +157,8 @@ def duckdb_groups(src: Source, jobs: int, batch_rows: int = 20_000,
     with tempfile.TemporaryDirectory(prefix="trialsieve-") as tmp:
         con = duckdb.connect(str(Path(tmp) / "population.duckdb"))
         con.execute(f"SET threads = {max(1, jobs)}; SET memory_limit = '{memory_limit}'; "
-                    f"SET temp_directory = '{tmp}'; SET preserve_insertion_order = true")
+                    f"SET temp_directory = '{tmp}'; SET preserve_insertion_order = true; "
+                    "SET enable_progress_bar = false")
         load_duckdb(con, src)
         for f, line, reason, rtype, rid in con.execute(
                 "SELECT filename, lineno, reason, rtype, rid FROM verdict "
