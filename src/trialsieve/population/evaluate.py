@@ -8,12 +8,12 @@ does when no D0 is given; the JSON document is the one `screen --format json` pr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import orjson
 
-from trialsieve.engine import ELIGIBLE, INCOMPLETE, Dates, screen
+from trialsieve.engine import ELIGIBLE, INCOMPLETE, Dates, ScreeningResult, screen
 from trialsieve.fhir.reader import _record
 from trialsieve.population.source import Group, Row
 from trialsieve.protocols.lumen import LUMEN
@@ -57,14 +57,25 @@ def items(rows: list[Row], files: list[str]) -> list[tuple[str, dict]]:
     return out
 
 
+def _at_screening_date(ref: ScreeningResult, as_of: date) -> ScreeningResult | None:
+    """The window's own screening at inclusion = D0 = as_of, when that is its reference:
+    the rules read the dates only, not whether they were given, so it is `screen` with
+    no dates given, save for the `assumed` note (proven equal by the differential test)."""
+    d = ref.dates
+    if (d.as_of, d.inclusion, d.d0) != (as_of, as_of, as_of):
+        return None
+    return replace(ref, dates=Dates.resolve(as_of))
+
+
 def evaluate(group: Group, files: list[str], shared: dict[str, dict], as_of: date,
              policy: str) -> Screened:
     pid, pairs = group.pid, items(group.rows, files)
     lookup = {**shared, **(group.lookup or {}), **{res["id"]: res for _, res in pairs
                            if isinstance(res.get("id"), str) and res.get("resourceType")}}
     record = _record(pid, pairs, lookup.get)
-    result = screen(LUMEN, record, Dates.resolve(as_of), policy)
     window = eligibility_window(LUMEN, record, as_of, policy=policy)
+    result = _at_screening_date(window.reference, as_of) or screen(
+        LUMEN, record, Dates.resolve(as_of), policy)
     doc = to_json(result) | {"window": window_to_json(window)}
     # D0 range of the best marking the window reaches: eligible if it ever is, else
     # "eligible once the missing items are settled"

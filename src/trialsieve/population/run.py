@@ -133,6 +133,15 @@ def prescreen(path: str | Path, out: str | Path, s: Settings,
               progress: Callable[[int, float], None] | None = None) -> dict:
     """Screen every patient under `path`; write the outputs into `out`; return run.json."""
     t0 = time.monotonic()
+    gc.freeze()  # what is loaded so far is never garbage: spare the collector rescanning it
+    try:
+        return _prescreen(path, out, s, progress, t0)
+    finally:
+        gc.unfreeze()
+
+
+def _prescreen(path: str | Path, out: str | Path, s: Settings,
+               progress: Callable[[int, float], None] | None, t0: float) -> dict:
     src = discover(path)
     out = Path(out)
     writer = Writer(out)
