@@ -16,7 +16,8 @@ bulk NDJSON (--synthea-copies copies of each patient; 0 to leave it out). For ea
 
 Each job runs as its own command; peak RSS is the largest sum of the RSS of the
 command's whole process tree, sampled every 0.2 s. Ratios: prescreen time / DuckDB scan
-time (target <= 3) and patients/s (target >= 1,000 on Synthea-shaped data). Run it once
+time (target <= 3) and patients/s (target >= 1,000 on Synthea-shaped data); the sha256 of
+each engine's results.ndjson, which must agree (one line, one patient, same bytes). Run it once
 on a quiet machine; numbers are per run, not averaged.
 """
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import hashlib
 import os
 import re
 import shutil
@@ -173,12 +175,17 @@ def bench(name: str, folder: Path, patients: int, engines: list[str], work: Path
               f"{rss / 2**20:8.0f} MB", flush=True)
     scan = fl["duckdb scan, 2 threads"][0]
     parse = fl["orjson parse, 1 core"][0]
+    digests = {}
     for engine in engines:
         s, rss = prescreen(folder, work / "out" / name, engine)
         rows.append((engine, s, rss))
+        results = work / "out" / name / engine / "results.ndjson"
+        digests[engine] = hashlib.sha256(results.read_bytes()).hexdigest()[:12]
         print(f"  prescreen {engine:<18} {s:8.1f} s {patients / s:9.0f} patients/s "
-              f"{rss / 2**20:8.0f} MB   x{s / scan:.1f} the scan, x{s / parse:.1f} the parse",
-              flush=True)
+              f"{rss / 2**20:8.0f} MB   x{s / scan:.1f} the scan, x{s / parse:.1f} the parse"
+              f"   results {digests[engine]}", flush=True)
+    if len(set(digests.values())) > 1:
+        print("  ! the engines' results.ndjson differ", flush=True)
     shutil.rmtree(work / "out" / name, ignore_errors=True)
     return rows
 

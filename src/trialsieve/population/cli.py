@@ -35,7 +35,7 @@ def add_commands(sub: Any, as_date: Callable[[str], date]) -> dict[str, Callable
 
 
 def prescreen(args: argparse.Namespace) -> int:
-    from trialsieve.population.run import Settings, Strict, stderr_progress
+    from trialsieve.population.run import OUTPUTS, Settings, Strict, stderr_progress
     from trialsieve.population.run import prescreen as run
 
     if args.jobs < 1:
@@ -59,8 +59,7 @@ def prescreen(args: argparse.Namespace) -> int:
           f"{v['incomplete']} incomplete, {v['not_eligible']} not eligible")
     if skipped:
         print(f"{skipped} skipped (bad lines, files or patients): see run.json")
-    print(f"outputs in {args.out}: funnel.csv funnel.png funnel.svg patients.csv "
-          "candidates.csv results.ndjson run.json")
+    print(f"outputs in {args.out}: {' '.join(OUTPUTS)}")
     return 1 if skipped else 0
 
 

@@ -27,6 +27,8 @@ from trialsieve.population.source import Group, Problem, Source, bundle_groups, 
 from trialsieve.protocols.lumen import LUMEN
 
 BATCH = 64  # patients per task sent to a worker process
+OUTPUTS = ["funnel.csv", "funnel.png", "funnel.svg", "patients.csv", "candidates.csv",
+           "results.ndjson", "run.json"]
 
 
 class Strict(Exception):
@@ -62,10 +64,7 @@ def _init_worker(files: list[str], shared: dict, as_of: date, policy: str) -> No
 
 def _evaluate_batch(groups: list[Group]) -> list[Screened | Problem]:
     w = _WORKER
-    out: list[Screened | Problem] = []
-    for g in groups:
-        out.append(_one(g, w["files"], w["shared"], w["as_of"], w["policy"]))
-    return out
+    return [_one(g, w["files"], w["shared"], w["as_of"], w["policy"]) for g in groups]
 
 
 def _one(g: Group, files: list[str], shared: dict, as_of: date, policy: str
@@ -152,13 +151,11 @@ def _prescreen(path: str | Path, out: str | Path, s: Settings,
     else:
         stream = _screen_groups(groups_for(src, s), src, s)
     checked = 0
-    seen_problems = 0
     skipped_patients: list[Problem] = []
     try:
-        for item in stream:
-            if s.strict and len(src.problems) > seen_problems:
-                raise Strict(src.problems[seen_problems])
-            seen_problems = len(src.problems)
+        for item in stream:  # the engines list bad lines and files before any patient
+            if s.strict and src.problems:
+                raise Strict(src.problems[0])
             if isinstance(item, Problem):
                 if s.strict:
                     raise Strict(item)
@@ -189,7 +186,7 @@ def _prescreen(path: str | Path, out: str | Path, s: Settings,
         "skipped": [p.to_json() for p in src.problems + skipped_patients],
         "timings": {"seconds": round(elapsed, 3),
                     "patients_per_second": round(checked / elapsed, 1) if elapsed else None},
-        "outputs": sorted(p.name for p in out.iterdir()) + ["run.json"],
+        "outputs": OUTPUTS,
     }
     (out / "run.json").write_text(json.dumps(run, indent=2, ensure_ascii=False) + "\n",
                                   encoding="utf-8")

@@ -102,13 +102,16 @@ def _reference(field: str) -> str:
             f"THEN {r}[10:] ELSE string_split(rtrim({r}, '/'), '/')[-1] END END")
 
 
-def load_duckdb(con, src: Source) -> int:
-    """Scan every NDJSON line once into table `res`, in input order; return its rows.
+def load_duckdb(con, src: Source) -> list[int]:
+    """Scan every NDJSON line once into table `res`, in input order (rowid); return the
+    first rowid of each file, so that a line's number is rowid - start + 1.
 
     One INSERT per file: a parallel scan of several files interleaves them, while one
-    file's lines keep their order, so rowid is then (file, line) order."""
+    file's lines keep their order."""
     paths = ["$.resourceType", "$.id"] + [f"$.{f}.reference" for f in SUBJECTS]
     pid = "coalesce(" + ", ".join(_reference(f"x[{i + 3}]") for i in range(len(SUBJECTS))) + ")"
+    rtype = "CASE WHEN left(x[1], 1) = '\"' THEN x[1] ->> '$' END"
+    starts, total = [], 0
     for i, f in enumerate(src.ndjson):
         into = "CREATE TABLE res AS" if i == 0 else "INSERT INTO res"
         con.execute(f"""
@@ -119,32 +122,24 @@ def load_duckdb(con, src: Source) -> int:
                           header=false, delim='\x01', quote='', escape='', auto_detect=false,
                           strict_mode=false)),
         parsed AS (
-            SELECT line, ok,
-                   CASE WHEN ok THEN json_extract(line, {_sql_list(paths)}) END AS x
+            SELECT line, ok, CASE WHEN ok THEN json_extract(line, {_sql_list(paths)}) END AS x
             FROM raw)
-        SELECT {_sql_list([f])[1:-1]} AS filename, ok,
-               line IS NULL OR trim(line) = '' AS blank,
-               CASE WHEN left(x[1], 1) = '"' THEN x[1] ->> '$' END AS rtype,
-               x[2] IS NULL OR left(x[2], 1) = '"' AS id_ok,
+        SELECT {i} AS fi, line IS NULL OR trim(line) = '' AS blank, {rtype} AS rtype,
                x[2] ->> '$' AS rid,
-               CASE WHEN left(x[1], 1) = '"' AND x[1] ->> '$' = 'Patient'
-                    THEN x[2] ->> '$' ELSE {pid} END AS pid,
-               CASE WHEN x[1] ->> '$' IN {_sql_list(sorted(PARSED | SHARED_PARSED))}
-                    THEN line END AS text
+               CASE WHEN {rtype} = 'Patient' THEN x[2] ->> '$' ELSE {pid} END AS pid,
+               CASE WHEN {rtype} IN {_sql_list(sorted(PARSED | SHARED_PARSED))}
+                    THEN line END AS text,
+               CASE WHEN line IS NULL OR trim(line) = '' THEN NULL
+                    WHEN NOT ok THEN 'not valid JSON'
+                    WHEN {rtype} IS NULL THEN 'JSON but not FHIR: no resourceType'
+                    WHEN {rtype} NOT IN {_sql_list(sorted(R4_RESOURCE_TYPES))}
+                        THEN 'unknown FHIR R4 resource type ' || {rtype} || ': not read'
+                    WHEN left(x[2], 1) <> '"' THEN 'id must be a string'
+               END AS reason
         FROM parsed""")
-    con.execute(f"""
-        CREATE TABLE verdict AS
-        SELECT rowid AS rid_, filename,
-            rowid - min(rowid) OVER (PARTITION BY filename) + 1 AS lineno,
-            CASE WHEN blank THEN NULL
-                 WHEN NOT ok THEN 'not valid JSON'
-                 WHEN rtype IS NULL THEN 'JSON but not FHIR: no resourceType'
-                 WHEN rtype NOT IN {_sql_list(sorted(R4_RESOURCE_TYPES))}
-                     THEN 'unknown FHIR R4 resource type ' || rtype || ': not read'
-                 WHEN NOT id_ok THEN 'id must be a string'
-            END AS reason, rtype, rid
-        FROM res""")
-    return con.execute("SELECT count(*) FROM res").fetchall()[0][0]
+        starts.append(total)
+        total = con.execute("SELECT count(*) FROM res").fetchall()[0][0]
+    return starts
 
 
 def duckdb_groups(src: Source, jobs: int, batch_rows: int = 20_000,
@@ -159,32 +154,29 @@ def duckdb_groups(src: Source, jobs: int, batch_rows: int = 20_000,
         con.execute(f"SET threads = {max(1, jobs)}; SET memory_limit = '{memory_limit}'; "
                     f"SET temp_directory = '{tmp}'; SET preserve_insertion_order = true; "
                     "SET enable_progress_bar = false")
-        load_duckdb(con, src)
-        for f, line, reason, rtype, rid in con.execute(
-                "SELECT filename, lineno, reason, rtype, rid FROM verdict "
-                "WHERE reason IS NOT NULL ORDER BY rid_").fetchall():
-            src.problems.append(Problem(f, line, reason, f"{rtype}/{rid or '?'}"
-                                        if rtype else None))
-        good = ("r.ok AND NOT r.blank AND r.id_ok AND r.rtype IN "
-                + _sql_list(sorted(R4_RESOURCE_TYPES)))
-        for rid, text in con.execute(f"SELECT rid, text FROM res r WHERE {good} AND pid IS NULL "
+        starts = load_duckdb(con, src)
+        for fi, rowid, reason, rtype, rid in con.execute(
+                "SELECT fi, rowid, reason, rtype, rid FROM res WHERE reason IS NOT NULL "
+                "ORDER BY rowid").fetchall():
+            src.problems.append(Problem(src.ndjson[fi], rowid - starts[fi] + 1, reason,
+                                        f"{rtype}/{rid or '?'}" if rtype else None))
+        good = "reason IS NULL AND NOT blank"
+        for rid, text in con.execute(f"SELECT rid, text FROM res WHERE {good} AND pid IS NULL "
                                      "AND text IS NOT NULL").fetchall():
             src.shared[rid] = orjson.loads(text)
-        src.unattached = con.execute(f"SELECT count(*) FROM res r WHERE {good} "
-                                     "AND pid IS NULL").fetchall()[0][0]
-        index = {f: i for i, f in enumerate(src.files)}
-        reader = con.sql(f"SELECT pid, filename, rtype, rid, text FROM res r "
-                         f"WHERE {good} AND pid IS NOT NULL ORDER BY pid, rowid"
-                         ).to_arrow_reader(batch_rows)
+        src.unattached = con.execute(f"SELECT count(*) FROM res WHERE {good} AND pid IS NULL"
+                                     ).fetchall()[0][0]
+        reader = con.sql(f"SELECT pid, fi, rtype, rid, text FROM res WHERE {good} "
+                         "AND pid IS NOT NULL ORDER BY pid, rowid").to_arrow_reader(batch_rows)
         pid, rows = None, []
         for batch in reader:
-            cols = [batch.column(i).to_pylist() for i in range(5)]
-            for p, f, rtype, rid, text in zip(*cols, strict=True):
+            for p, fi, rtype, rid, text in zip(*(c.to_pylist() for c in batch.columns),
+                                               strict=True):
                 if p != pid:
                     if rows:
                         yield Group(pid, rows)
                     pid, rows = p, []
-                rows.append(Row(index[f], rtype, rid, text))
+                rows.append(Row(fi, rtype, rid, text))
         if rows:
             yield Group(pid, rows)
         con.close()
