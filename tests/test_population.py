@@ -270,3 +270,20 @@ def test_synth_writes_mostly_non_net_patients_with_realistic_faults(population):
     assert "entered-in-error" in observations
     assert "urn:oid:1.2.250.1.999.1" in observations  # a local lab code
     assert '"g/L"' in observations and '"mmol/L"' in observations
+    assert '"reference":"urn:uuid:' in observations  # some exports reference patients so
+
+
+def test_types_no_rule_reads_are_counted_not_parsed(population):
+    from trialsieve.population.source import discover, duckdb_groups
+
+    src = discover(population)
+    kept: dict[str, set[bool]] = {}
+    for g in duckdb_groups(src, 1):
+        for r in g.rows:
+            kept.setdefault(r.rtype, set()).add(r.text is not None)
+    for rtype in ("Claim", "ExplanationOfBenefit", "DocumentReference", "Encounter",
+                  "Immunization"):
+        assert kept[rtype] == {False}, rtype
+    for rtype in ("Patient", "Observation", "Condition", "BodyStructure"):
+        assert kept[rtype] == {True}, rtype
+    assert set(src.shared) == {"metformin"}  # Medication, looked up by MedicationRequest

@@ -91,15 +91,19 @@ def discover(path: str | Path) -> Source:
                   [str(f) for f in files if f.suffix == ".json"])
 
 
-def _sql_list(items: object) -> str:
+def _sql_list(items: object) -> str:  # a SQL list (or IN list) of string literals
     return "[" + ", ".join("'" + str(x).replace("'", "''") + "'" for x in items) + "]"
 
 
-def _reference(field: str) -> str:
-    """SQL for reader.reference_id of `field` (a JSON text value), when it is a string."""
-    r = f"({field} ->> '$')"
-    return (f"CASE WHEN left({field}, 1) = '\"' THEN CASE WHEN starts_with({r}, 'urn:uuid:') "
-            f"THEN {r}[10:] ELSE string_split(rtrim({r}, '/'), '/')[-1] END END")
+def _reference(r: str) -> str:
+    """SQL for reader.reference_id of a string reference `r`."""
+    return (f"CASE WHEN starts_with({r}, 'urn:uuid:') THEN {r}[10:] "
+            f"ELSE string_split(rtrim({r}, '/'), '/')[-1] END")
+
+
+def _string(x: str) -> str:
+    """SQL: the JSON value `x` (as json_extract gives it) when it is a string, else NULL."""
+    return f"CASE WHEN left({x}, 1) = '\"' THEN {x} ->> '$' END"
 
 
 def load_duckdb(con, src: Source) -> list[int]:
@@ -107,36 +111,37 @@ def load_duckdb(con, src: Source) -> list[int]:
     first rowid of each file, so that a line's number is rowid - start + 1.
 
     One INSERT per file: a parallel scan of several files interleaves them, while one
-    file's lines keep their order."""
+    file's lines keep their order. Each stage computes a value once for the next."""
     paths = ["$.resourceType", "$.id"] + [f"$.{f}.reference" for f in SUBJECTS]
-    pid = "coalesce(" + ", ".join(_reference(f"x[{i + 3}]") for i in range(len(SUBJECTS))) + ")"
-    rtype = "CASE WHEN left(x[1], 1) = '\"' THEN x[1] ->> '$' END"
+    refs = [f"r{i}" for i in range(len(SUBJECTS))]
     starts, total = [], 0
     for i, f in enumerate(src.ndjson):
         into = "CREATE TABLE res AS" if i == 0 else "INSERT INTO res"
         con.execute(f"""
         {into}
-        WITH raw AS (
-            SELECT line, json_valid(line) AS ok
+        WITH parsed AS (  -- try: NULL for a line that is not JSON (one parse per line)
+            SELECT line, try(json_extract(line, {_sql_list(paths)})) AS x
             FROM read_csv({_sql_list([f])}, columns={{'line': 'VARCHAR'}},
                           header=false, delim='\x01', quote='', escape='', auto_detect=false,
                           strict_mode=false)),
-        parsed AS (
-            SELECT line, ok, CASE WHEN ok THEN json_extract(line, {_sql_list(paths)}) END AS x
-            FROM raw)
-        SELECT {i} AS fi, line IS NULL OR trim(line) = '' AS blank, {rtype} AS rtype,
-               x[2] ->> '$' AS rid,
-               CASE WHEN {rtype} = 'Patient' THEN x[2] ->> '$' ELSE {pid} END AS pid,
-               CASE WHEN {rtype} IN {_sql_list(sorted(PARSED | SHARED_PARSED))}
+        fields AS (
+            SELECT line, x IS NOT NULL AS ok, {_string("x[1]")} AS rtype, x[2] ->> '$' AS rid,
+                   x[2] IS NULL OR left(x[2], 1) = '"' AS id_ok,
+                   {", ".join(f"{_string(f'x[{k + 3}]')} AS {r}" for k, r in enumerate(refs))}
+            FROM parsed)
+        SELECT {i} AS fi, NOT ok AND (line IS NULL OR trim(line) = '') AS blank, rtype, rid,
+               CASE WHEN rtype = 'Patient' THEN rid
+                    ELSE coalesce({", ".join(_reference(r) for r in refs)}) END AS pid,
+               CASE WHEN rtype IN {_sql_list(sorted(PARSED | SHARED_PARSED))}
                     THEN line END AS text,
-               CASE WHEN line IS NULL OR trim(line) = '' THEN NULL
+               CASE WHEN NOT ok AND (line IS NULL OR trim(line) = '') THEN NULL
                     WHEN NOT ok THEN 'not valid JSON'
-                    WHEN {rtype} IS NULL THEN 'JSON but not FHIR: no resourceType'
-                    WHEN {rtype} NOT IN {_sql_list(sorted(R4_RESOURCE_TYPES))}
-                        THEN 'unknown FHIR R4 resource type ' || {rtype} || ': not read'
-                    WHEN left(x[2], 1) <> '"' THEN 'id must be a string'
+                    WHEN rtype IS NULL THEN 'JSON but not FHIR: no resourceType'
+                    WHEN rtype NOT IN {_sql_list(sorted(R4_RESOURCE_TYPES))}
+                        THEN 'unknown FHIR R4 resource type ' || rtype || ': not read'
+                    WHEN NOT id_ok THEN 'id must be a string'
                END AS reason
-        FROM parsed""")
+        FROM fields""")
         starts.append(total)
         total = con.execute("SELECT count(*) FROM res").fetchall()[0][0]
     return starts

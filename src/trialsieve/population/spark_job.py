@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator
 from functools import reduce
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 
@@ -31,6 +32,9 @@ from trialsieve.population.source import (
     bundle_groups,
     line_problem,
 )
+
+if TYPE_CHECKING:
+    from trialsieve.population.run import Settings
 
 SCHEMA = "pid string, kind string, payload string"
 
@@ -108,7 +112,7 @@ def _decode(kind: str, payload: str) -> Screened | Problem:
                     d["latest_d0"], tuple(d["missing"]), d["document"].encode())
 
 
-def spark_screen(src: Source, s) -> Iterator[Screened | Problem]:
+def spark_screen(src: Source, s: Settings) -> Iterator[Screened | Problem]:
     from pyspark.sql import SparkSession
     from pyspark.sql import functions as F
 
