@@ -70,8 +70,9 @@ def _at_screening_date(ref: ScreeningResult, as_of: date) -> ScreeningResult | N
 def evaluate(group: Group, files: list[str], shared: dict[str, dict], as_of: date,
              policy: str) -> Screened:
     pid, pairs = group.pid, items(group.rows, files)
-    lookup = {**shared, **(group.lookup or {}), **{res["id"]: res for _, res in pairs
-                           if isinstance(res.get("id"), str) and res.get("resourceType")}}
+    own = {res["id"]: res for row, (_, res) in zip(group.rows, pairs, strict=True)
+           if row.text is not None and isinstance(res.get("id"), str)}  # parsed, not stubs
+    lookup = {**shared, **(group.lookup or {}), **own}
     record = _record(pid, pairs, lookup.get)
     window = eligibility_window(LUMEN, record, as_of, policy=policy)
     result = _at_screening_date(window.reference, as_of) or screen(
