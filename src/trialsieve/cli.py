@@ -44,9 +44,12 @@ def _parser() -> argparse.ArgumentParser:
                        "measurements")
     r.add_argument("path")
     r.add_argument("--format", choices=["table", "json"], default="table")
-    from trialsieve.population.cli import add_commands
+    from trialsieve.web.cli import add_commands  # serve, users, audit: the workbench
 
-    COMMANDS.update(add_commands(sub, _date))
+    add_commands(sub, _date)
+    from trialsieve.population.cli import add_commands as add_population
+
+    COMMANDS.update(add_population(sub, _date))  # prescreen, synth
     return p
 
 
@@ -167,6 +170,15 @@ def _recist(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"screen": _screen, "criteria": _criteria, "recist": _recist, "window": _window}
+
+
+def _web(args: argparse.Namespace) -> int:
+    from trialsieve.web.cli import COMMANDS as WEB
+
+    return WEB[args.command](args)
+
+
+COMMANDS.update(dict.fromkeys(("serve", "users", "audit"), _web))
 
 if __name__ == "__main__":
     sys.exit(main())
