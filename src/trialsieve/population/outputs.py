@@ -4,6 +4,7 @@ patient, the candidates ranked, the per-patient JSON, streamed as patients come.
 from __future__ import annotations
 
 import csv
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,6 +69,53 @@ class Funnel:
                 for i, s in enumerate(self.steps, 1)]
 
 
+class Candidates:
+    """The eligible and incomplete patients, ranked at the end: eligible first, then the
+    fewest unknowns, then the earliest D0. Kept in a DuckDB table on disk, which sorts
+    out of core, so memory stays bounded however many candidates there are."""
+
+    COLUMNS = ("verdict_rank INTEGER, unknown INTEGER, earliest VARCHAR, patient VARCHAR, "
+               "verdict VARCHAR, earliest_d0 VARCHAR, latest_d0 VARCHAR, missing VARCHAR")
+    BATCH = 5000
+
+    def __init__(self) -> None:
+        import duckdb
+
+        self._tmp = tempfile.TemporaryDirectory(prefix="trialsieve-candidates-")
+        self._con = duckdb.connect(str(Path(self._tmp.name) / "candidates.duckdb"))
+        self._con.execute(f"SET memory_limit = '256MB'; SET temp_directory = "
+                          f"'{self._tmp.name}'; SET enable_progress_bar = false; "
+                          f"CREATE TABLE c ({self.COLUMNS})")
+        self._rows: list[tuple] = []
+
+    def add(self, s: Screened) -> None:
+        self._rows.append((_RANK[s.verdict], s.unknowns, s.earliest_d0 or "9999", s.pid,
+                           s.verdict, s.earliest_d0, s.latest_d0, "; ".join(s.missing)))
+        if len(self._rows) >= self.BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._rows:
+            import pyarrow as pa
+
+            names = [c.split()[0] for c in self.COLUMNS.split(", ")]
+            batch = pa.table(dict(zip(names, zip(*self._rows, strict=True), strict=True)))
+            self._con.register("batch", batch)
+            self._con.execute("INSERT INTO c SELECT * FROM batch")
+            self._con.unregister("batch")
+            self._rows = []
+
+    def write(self, path: Path) -> None:
+        self._flush()
+        target = str(path).replace("'", "''")
+        self._con.execute(f"""
+            COPY (SELECT row_number() OVER (ORDER BY verdict_rank, unknown, earliest, patient)
+                         AS rank, patient, verdict, unknown, earliest_d0, latest_d0, missing
+                  FROM c ORDER BY rank) TO '{target}' (HEADER, DELIMITER ',')""")
+        self._con.close()
+        self._tmp.cleanup()
+
+
 class Writer:
     """Opens the output files once and appends one patient at a time."""
 
@@ -75,10 +123,10 @@ class Writer:
         out.mkdir(parents=True, exist_ok=True)
         self.out = out
         self.funnel = Funnel()
-        self.candidates: list[tuple] = []  # small keys only: memory ~100 B per candidate
+        self.candidates = Candidates()
         self._results = open(out / "results.ndjson", "wb")  # noqa: SIM115
         self._patients_file = open(out / "patients.csv", "w", newline="", encoding="utf-8")  # noqa: SIM115
-        self._patients = csv.writer(self._patients_file)
+        self._patients = csv.writer(self._patients_file, lineterminator="\n")
         self._patients.writerow(["patient", "verdict", "earliest_d0", "latest_d0", "unknown",
                                  *CRITERIA, "missing"])
 
@@ -88,23 +136,15 @@ class Writer:
         self._patients.writerow([s.pid, s.verdict, s.earliest_d0 or "", s.latest_d0 or "",
                                  s.unknowns, *s.statuses, "; ".join(s.missing)])
         if s.verdict in _RANK:
-            self.candidates.append((_RANK[s.verdict], s.unknowns, s.earliest_d0 or "9999",
-                                    s.pid, s.verdict, s.earliest_d0 or "", s.latest_d0 or "",
-                                    "; ".join(s.missing)))
+            self.candidates.add(s)
 
     def close(self) -> None:
         self._results.close()
         self._patients_file.close()
-        with open(self.out / "candidates.csv", "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(["rank", "patient", "verdict", "unknown", "earliest_d0", "latest_d0",
-                        "missing"])
-            for i, (_, unknown, _, pid, verdict, first, last, missing) in enumerate(
-                    sorted(self.candidates), 1):
-                w.writerow([i, pid, verdict, unknown, first, last, missing])
+        self.candidates.write(self.out / "candidates.csv")
         rows = self.funnel.rows()
         with open(self.out / "funnel.csv", "w", newline="", encoding="utf-8") as f:
-            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
             w.writeheader()
             w.writerows(rows)
         chart(self.funnel, self.out)
