@@ -53,6 +53,7 @@ class _Patient:
 
     def __init__(self, rng: random.Random, pid: str, anchor: date) -> None:
         self.rng, self.pid, self.anchor = rng, pid, anchor
+        self.textbook = False  # every choice the passing one (options list it first)
         self.out: list[Res] = []
         self.n = 0
         # a few exports reference the patient by urn:uuid instead of Patient/id
@@ -64,6 +65,10 @@ class _Patient:
         rid = f"{self.pid}-{self.n}"
         self.out.append({"resourceType": rtype, "id": rid, **body, subject: self.ref})
         return rid
+
+    def pick(self, options: list) -> Any:
+        choice = self.rng.choice(options)  # drawn either way: the stream stays the same
+        return options[0] if self.textbook else choice
 
     def day(self, days_before: int) -> str:
         return (self.anchor - timedelta(days=days_before)).isoformat()
@@ -149,59 +154,72 @@ NET_CODES = [_concept(C.ICD10CM, "C7A.010", text="Well-differentiated NET G2 of 
 
 
 FAULTS = (None, "no-unit", "entered-in-error", "local-code", None)  # cycled over NET patients
+# Answers that settle the criteria favourably (exclusions: no; refractory, contraception: yes).
+GOOD_ANSWERS = {q: q in ("refractory-disease", "contraception-agreement",
+                         "prior-net-systemic-therapy", "informed-consent")
+                for q in C.ATTESTATIONS if q not in ("childbearing-potential",
+                                                     "partner-childbearing-potential",
+                                                     "brain-metastases-controlled")}
 
 
 def _net(p: _Patient, fault: str | None) -> None:
     rng = p.rng
     net_code = rng.choices(NET_CODES, weights=[5, 3, 4, 1])[0]
-    p.condition(net_code, rng.randint(200, 1500))
-    if rng.random() < 0.8:
+    p.condition(NET_CODES[0] if p.textbook else net_code, rng.randint(200, 1500))
+    if rng.random() < 0.8 or p.textbook:
         p.condition(_concept(C.SNOMED, "94381002", "Secondary malignant neoplasm of liver"),
                     rng.randint(100, 900))
     p.obs(C.LOINC, "59847-4", "Histology and Behavior ICD-O-3 Cancer", rng.randint(200, 1500),
           lab=False, valueCodeableConcept=_concept(C.ICDO3, "8240/3", "Neuroendocrine tumor"))
     # somatostatin analogue: last dose 20-60 days ago (28 days is the bound)
-    last_dose = rng.choice([20, 27, 28, 29, 45, 60])
+    last_dose = p.pick([45, 20, 27, 28, 29, 60])
     p.add("MedicationStatement", {
         "status": "completed",
         "medicationCodeableConcept": _concept(C.ATC, "H01CB03", "lanreotide",
                                               "Lanreotide autogel 120 mg"),
         "effectivePeriod": {"start": p.day(700), "end": p.day(last_dose)}})
-    labs_day = rng.choice([3, 5, 10, 28, 29])  # 28 days before D0 is the freshness bound
-    hb, hb_unit = rng.choice(HB)
+    labs_day = p.pick([5, 3, 10, 28, 29])  # 28 days before D0 is the freshness bound
+    hb, hb_unit = p.pick(HB)
     if fault == "no-unit":  # the result typed in without its unit
         hb_unit = None
     p.obs(C.LOINC, "718-7", "Hemoglobin", labs_day, _qty(hb, hb_unit))
     if fault == "entered-in-error":  # an older low result, entered in error
         p.obs(C.LOINC, "718-7", "Hemoglobin", labs_day + 1, _qty(6.0, "g/dL"),
               status="entered-in-error")
-    plt, plt_unit = rng.choice(PLATELETS)
+    plt, plt_unit = p.pick(PLATELETS)
     p.obs(C.LOINC, "777-3", "Platelets", labs_day, _qty(plt, plt_unit))
     anc_code = (LOCAL, "NEUT") if fault == "local-code" else (C.LOINC, "751-8")
-    p.obs(*anc_code, "Neutrophils", labs_day, _qty(rng.choice([1.5, 1.4, 3.2]), "10*3/uL"))
-    bili = rng.choice([(12, "umol/L", 21), (42, "umol/L", 21), (0.8, "mg/dL", 1.2)])
+    p.obs(*anc_code, "Neutrophils", labs_day, _qty(p.pick([3.2, 1.5, 1.4]), "10*3/uL"))
+    bili = p.pick([(12, "umol/L", 21), (42, "umol/L", 21), (0.8, "mg/dL", 1.2)])
     p.obs(C.LOINC, "1975-2", "Bilirubin total", labs_day, _qty(bili[0], bili[1]),
           referenceRange=[{"high": _qty(bili[2], bili[1])}])
     for code, name in (("1742-6", "ALT"), ("1920-8", "AST")):
-        p.obs(C.LOINC, code, name, labs_day, _qty(rng.choice([32, 205, 206]), "U/L"),
+        p.obs(C.LOINC, code, name, labs_day, _qty(p.pick([32, 205, 206]), "U/L"),
               referenceRange=[{"high": _qty(41, "U/L")}])
-    p.obs(C.LOINC, "1751-7", "Albumin", labs_day, _qty(rng.choice([31, 30, 40]), "g/L"))
-    p.obs(C.LOINC, "5894-1", "Prothrombin time", labs_day, _qty(rng.choice([96, 71, 70]), "%"))
+    p.obs(C.LOINC, "1751-7", "Albumin", labs_day, _qty(p.pick([40, 31, 30]), "g/L"))
+    p.obs(C.LOINC, "5894-1", "Prothrombin time", labs_day, _qty(p.pick([96, 71, 70]), "%"))
     p.obs(C.PROJECT, "gfr-51cr-edta", "GFR by 51Cr-EDTA", labs_day,
-          _qty(rng.choice([78, 50, 49]), "mL/min/{1.73_m2}"))
+          _qty(p.pick([78, 50, 49]), "mL/min/{1.73_m2}"))
     p.obs(C.LOINC, "89247-1", "ECOG", labs_day, lab=False, valueCodeableConcept=_concept(
-        C.LOINC, rng.choice(["LA9622-7", "LA9623-5", "LA9624-3"])))
+        C.LOINC, p.pick(["LA9622-7", "LA9623-5", "LA9624-3"])))
     _scans(p)
-    if rng.random() < 0.7:
+    if rng.random() < 0.7 or p.textbook:
         p.add("Consent", {"status": "active", "scope": _concept(
             "http://terminology.hl7.org/CodeSystem/consentscope", "research"),
             "dateTime": p.day(rng.randint(1, 10))}, subject="patient")
-    for question in rng.sample(sorted(C.ATTESTATIONS), rng.randint(0, 8)):
+    answers = dict.fromkeys(rng.sample(sorted(GOOD_ANSWERS), rng.randint(0, 8)))
+    if p.textbook:
+        answers = dict.fromkeys(GOOD_ANSWERS)
+        woman = p.out[0]["gender"] == "female"
+        answers["childbearing-potential" if woman else "partner-childbearing-potential"] = woman
+        if woman:  # a negative serum hCG within 28 days
+            p.obs(C.LOINC, "2118-8", "hCG (pregnancy test) in serum", labs_day,
+                  valueCodeableConcept=_concept(C.SNOMED, "260385009", "Negative"))
+    for question, answer in answers.items():
         p.obs(C.PROJECT, question, C.ATTESTATIONS[question], 1, lab=False,
               performer=[{"display": "Investigator (site 01)"}],
-              valueBoolean=question in ("refractory-disease", "contraception-agreement",
-                                        "prior-net-systemic-therapy"))
-    if rng.random() < 0.1:
+              valueBoolean=GOOD_ANSWERS[question] if answer is None else answer)
+    if rng.random() < 0.1 and not p.textbook:
         p.add("Procedure", {"status": "completed", "code": _concept(
             C.PROJECT, "major-surgery", "Hemicolectomy"),
             "performedDateTime": p.day(rng.choice([35, 42, 90]))})
@@ -212,7 +230,7 @@ def _scans(p: _Patient) -> None:
     body = p.add("BodyStructure", {"location": _concept(C.SNOMED, "10200004", "Liver",
                                                         "liver")}, subject="patient")
     first = rng.randint(20, 40)
-    grow = rng.choice([(30, 36), (30, 35), (30, 34), (25, 40)])  # +20 % and +5 mm is the bound
+    grow = p.pick([(30, 40), (30, 36), (30, 35), (30, 34)])  # +20 % and +5 mm is the bound
     for days, size in ((300, first), (12, first * grow[1] / grow[0])):
         mri = p.add("DiagnosticReport", {"status": "final", "code": _concept(
             C.PROJECT, "mri", "MRI abdomen"), "effectiveDateTime": p.day(days)})
@@ -222,16 +240,20 @@ def _scans(p: _Patient) -> None:
               component=[{"code": _concept(*C.LONGEST_DIMENSION),
                           "valueQuantity": _qty(round(size, 1), "mm")},
                          {"code": _concept(C.PROJECT, "target"), "valueBoolean": True}])
-    pet_day = rng.choice([8, 30])
+    pet_day = p.pick([8, 30])
+    marrow = p.pick(["no-diffuse-marrow-infiltration", None])
     pet = p.add("DiagnosticReport", {"status": "final", "code": _concept(
-        C.PROJECT, "sstr-pet", "68Ga-DOTATATE PET/CT"), "effectiveDateTime": p.day(pet_day)})
+        C.PROJECT, "sstr-pet", "68Ga-DOTATATE PET/CT"), "effectiveDateTime": p.day(pet_day),
+        **({"conclusionCode": [_concept(C.PROJECT, marrow)]} if marrow else {})})
     p.obs(*C.TUMOR_SIZE, "Size Tumor", pet_day, lab=False,
           focus=[{"reference": f"BodyStructure/{body}"}],
           derivedFrom=[{"reference": f"DiagnosticReport/{pet}"}],
           component=[{"code": _concept(C.PROJECT, "transaxial-diameter"),
-                      "valueQuantity": _qty(rng.choice([38, 20, 19]), "mm")},
+                      "valueQuantity": _qty(p.pick([38, 20, 19]), "mm")},
                      {"code": _concept(C.PROJECT, "krenning-grade"),
-                      "valueInteger": rng.choice([2, 3, 4])}])
+                      "valueInteger": p.pick([3, 4, 2])},
+                     {"code": _concept(C.PROJECT, "previously-irradiated"),
+                      "valueBoolean": False}])
 
 
 def _person(rng: random.Random, pid: str, anchor: date, nets: int) -> tuple[list[Res], bool]:
@@ -244,6 +266,7 @@ def _person(rng: random.Random, pid: str, anchor: date, nets: int) -> tuple[list
                   "birthDate": (anchor - timedelta(days=age_days)).isoformat()})
     _background(p)
     if net:
+        p.textbook = nets % 3 == 0  # a third of the NET patients pass everything on record
         _net(p, FAULTS[nets % len(FAULTS)])
     return p.out, net
 
