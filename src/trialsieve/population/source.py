@@ -148,7 +148,7 @@ def load_duckdb(con, src: Source) -> list[int]:
 
 
 def duckdb_groups(src: Source, jobs: int, batch_rows: int = 20_000,
-                  memory_limit: str = "1GB") -> Iterator[Group]:
+                  memory_limit: str = "512MB") -> Iterator[Group]:
     """Every patient of the NDJSON files, ordered by patient id, streamed in batches."""
     if not src.ndjson:
         return
