@@ -29,12 +29,15 @@ def run_cli(*argv: str) -> tuple[int, str]:
     return code, buf.getvalue()
 
 
-def screen_json(path: Path, policy: str = "pre-screening") -> dict[str, dict]:
-    code, out = run_cli("screen", str(path), "--as-of", AS_OF, "--policy", policy,
-                        "--format", "json")
+def screen_json(path: Path, policy: str = "pre-screening", window: bool = False
+                ) -> dict[str, dict]:
+    """`trialsieve screen --format ndjson`: with the window when no date is given, else
+    at inclusion = D0 = the screening date (as prescreen without --window)."""
+    dates = [] if window else ["--d0", AS_OF]
+    code, out = run_cli("screen", str(path), "--as-of", AS_OF, "--policy", policy, *dates,
+                        "--format", "ndjson")
     assert code == 0
-    docs = json.loads(out)
-    docs = docs if isinstance(docs, list) else [docs]
+    docs = [json.loads(line) for line in out.splitlines() if line.strip()]
     return {d["patient"]: d for d in docs}
 
 
@@ -89,9 +92,9 @@ def test_two_jobs_write_the_same_results_as_one(population, screened, tmp_path):
         assert (tmp_path / name).read_bytes() == (screened / name).read_bytes(), name
 
 
-def test_folder_of_bundles_gives_what_screen_gives(tmp_path):
-    expected = screen_json(EXAMPLES, "screening")
-    code, run = prescreen(EXAMPLES, tmp_path, "--policy", "screening")
+def test_folder_of_bundles_gives_what_screen_gives_window_included(tmp_path):
+    expected = screen_json(EXAMPLES, "screening", window=True)
+    code, run = prescreen(EXAMPLES, tmp_path, "--policy", "screening", "--window")
     assert code == 0, run["skipped"]
     got = results(tmp_path)
     assert got == expected
@@ -139,7 +142,7 @@ def test_funnel_candidates_and_patients_on_a_population_worked_by_hand(tmp_path)
     src, out = tmp_path / "in", tmp_path / "out"
     src.mkdir()
     _hand_population(src)
-    code, run = prescreen(src, out)
+    code, run = prescreen(src, out, "--window")
     assert code == 0
     assert run["counts"]["patients"] == 3
     assert run["counts"]["verdicts"]["eligible"] == 1

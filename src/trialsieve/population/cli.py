@@ -25,6 +25,8 @@ def add_commands(sub: Any, as_date: Callable[[str], date]) -> dict[str, Callable
     p.add_argument("--jobs", type=int, default=1, help="processes (duckdb) or local[N] (spark)")
     p.add_argument("--master", default=None, help="Spark master URL (default local[JOBS])")
     p.add_argument("--strict", action="store_true", help="stop at the first bad line or file")
+    p.add_argument("--window", action="store_true", help="each patient's D0 window (earliest "
+                   "and latest D0): about 180 screenings a patient")
     s = sub.add_parser("synth", help="write a synthetic population as bulk NDJSON")
     s.add_argument("--patients", type=int, required=True)
     s.add_argument("--seed", type=int, default=1)
@@ -42,7 +44,7 @@ def prescreen(args: argparse.Namespace) -> int:
         print("trialsieve: error: --jobs must be at least 1", file=sys.stderr)
         return 2
     settings = Settings(args.as_of or date.today(), args.policy, args.engine, args.jobs,
-                        args.strict, args.master)
+                        args.strict, args.master, args.window)
     tty = sys.stderr.isatty()
     try:
         result = run(args.path, args.out, settings, stderr_progress if tty else None)

@@ -15,11 +15,10 @@ import orjson
 
 from trialsieve.engine import ELIGIBLE, INCOMPLETE, Dates, ScreeningResult, screen
 from trialsieve.fhir.reader import _record
+from trialsieve.output.json_result import to_json
 from trialsieve.population.source import Group, Row
 from trialsieve.protocols.lumen import LUMEN
-from trialsieve.report import to_json
 from trialsieve.window import eligibility_window
-from trialsieve.window_report import window_to_json
 
 CRITERIA = tuple(c.id for c in LUMEN.criteria)
 
@@ -68,20 +67,29 @@ def _at_screening_date(ref: ScreeningResult, as_of: date) -> ScreeningResult | N
 
 
 def evaluate(group: Group, files: list[str], shared: dict[str, dict], as_of: date,
-             policy: str) -> Screened:
+             policy: str, with_window: bool = False) -> Screened:
+    """The patient screened at inclusion = D0 = the screening date. Its document is what
+    `screen PATH --as-of AS_OF --d0 AS_OF --format ndjson` prints; with the window
+    (about 180 screenings, one per D0 of the horizon) what `screen PATH --as-of AS_OF
+    --format ndjson` prints."""
     pid, pairs = group.pid, items(group.rows, files)
     own = {res["id"]: res for row, (_, res) in zip(group.rows, pairs, strict=True)
            if row.text is not None and isinstance(res.get("id"), str)}  # parsed, not stubs
     lookup = {**shared, **(group.lookup or {}), **own}
     record = _record(pid, pairs, lookup.get)
-    window = eligibility_window(LUMEN, record, as_of, policy=policy)
-    result = _at_screening_date(window.reference, as_of) or screen(
-        LUMEN, record, Dates.resolve(as_of), policy)
-    doc = to_json(result) | {"window": window_to_json(window)}
-    # D0 range of the best marking the window reaches: eligible if it ever is, else
-    # "eligible once the missing items are settled"
-    best = ELIGIBLE if any(i.marking == ELIGIBLE for i in window.intervals) else INCOMPLETE
-    spans = [i for i in window.intervals if i.marking == best]
+    if not with_window:
+        result = screen(LUMEN, record, Dates.resolve(as_of, None, as_of), policy)
+        doc = to_json(result)
+        spans = []
+    else:
+        window = eligibility_window(LUMEN, record, as_of, policy=policy)
+        result = _at_screening_date(window.reference, as_of) or screen(
+            LUMEN, record, Dates.resolve(as_of), policy)
+        doc = to_json(result, window)
+        # D0 range of the best marking the window reaches: eligible if it ever is, else
+        # "eligible once the missing items are settled"
+        best = ELIGIBLE if any(i.marking == ELIGIBLE for i in window.intervals) else INCOMPLETE
+        spans = [i for i in window.intervals if i.marking == best]
     return Screened(
         pid, result.verdict, tuple(c.status.value for c in result.results),
         spans[0].start.isoformat() if spans else None,

@@ -49,28 +49,31 @@ class Settings:
     jobs: int = 1
     strict: bool = False
     master: str | None = None  # Spark master URL (default local[jobs])
+    window: bool = False  # each patient's D0 window: ~180 screenings a patient
 
 
 # --- evaluation, in this process or in workers ----------------------------------------
 _WORKER: dict = {}
 
 
-def _init_worker(files: list[str], shared: dict, as_of: date, policy: str) -> None:
+def _init_worker(files: list[str], shared: dict, as_of: date, policy: str,
+                 window: bool) -> None:
     """A worker process: its modules, protocol and lookups are never garbage, so the
     cyclic collector need not scan them again for every patient."""
     gc.freeze()
-    _WORKER.update(files=files, shared=shared, as_of=as_of, policy=policy)
+    _WORKER.update(files=files, shared=shared, as_of=as_of, policy=policy, window=window)
 
 
 def _evaluate_batch(groups: list[Group]) -> list[Screened | Problem]:
     w = _WORKER
-    return [_one(g, w["files"], w["shared"], w["as_of"], w["policy"]) for g in groups]
+    return [_one(g, w["files"], w["shared"], w["as_of"], w["policy"], w["window"])
+            for g in groups]
 
 
-def _one(g: Group, files: list[str], shared: dict, as_of: date, policy: str
-         ) -> Screened | Problem:
+def _one(g: Group, files: list[str], shared: dict, as_of: date, policy: str,
+         window: bool = False) -> Screened | Problem:
     try:
-        return evaluate(g, files, shared, as_of, policy)
+        return evaluate(g, files, shared, as_of, policy, window)
     except Exception as exc:  # noqa: BLE001 - one patient's bad data must not stop the run
         f = files[g.rows[0].file] if g.rows else ""
         return Problem(f, None, f"patient not screened: {type(exc).__name__}: {exc}",
@@ -94,7 +97,7 @@ def _screen_groups(groups: Iterable[Group], src: Source, s: Settings
     in flight. The source (DuckDB) reads ahead on its own threads meanwhile."""
     if s.jobs <= 1:
         for g in groups:
-            yield _one(g, src.files, src.shared, s.as_of, s.policy)
+            yield _one(g, src.files, src.shared, s.as_of, s.policy, s.window)
         return
     batches = _batches(groups, BATCH)
     first = next(batches, None)  # runs the scan: the shared lookups are known after it
@@ -103,7 +106,8 @@ def _screen_groups(groups: Iterable[Group], src: Source, s: Settings
     pending: list[Future] = []
     # spawn, not fork: the parent runs DuckDB threads, which a fork would copy mid-flight.
     with ProcessPoolExecutor(s.jobs, mp_context=get_context("spawn"), initializer=_init_worker,
-                             initargs=(src.files, src.shared, s.as_of, s.policy)) as pool:
+                             initargs=(src.files, src.shared, s.as_of, s.policy,
+                                       s.window)) as pool:
         for batch in itertools.chain([first], batches):
             pending.append(pool.submit(_evaluate_batch, batch))
             while len(pending) > 2 * s.jobs:
@@ -173,7 +177,8 @@ def _prescreen(path: str | Path, out: str | Path, s: Settings,
     run = {
         "protocol": {"id": LUMEN.id, "version": LUMEN.version, "hash": LUMEN.hash},
         "policy": s.policy,
-        "dates": {"as_of": s.as_of.isoformat(), "d0": "per patient: the eligibility window"},
+        "dates": {"as_of": s.as_of.isoformat(), "inclusion": s.as_of.isoformat(),
+                  "d0": s.as_of.isoformat(), "window": s.window},
         "engine": {"name": s.engine, "jobs": s.jobs,
                    **({"master": s.master or f"local[{s.jobs}]"} if s.engine == "spark"
                       else {})},

@@ -26,9 +26,11 @@ from trialsieve.fhir.mapping import MAPPERS
 from trialsieve.fhir.resource_types import R4_RESOURCE_TYPES
 
 # Parsed per patient: what the mappers read, the Patient, and lesion BodyStructures
-# (looked up by TumorSize.focus). Medication is shared (MedicationStatement references it).
+# (looked up by TumorSize.focus and radiotherapy sites). Parsed once for everyone: the
+# resources about no one patient that the mappers look up by reference (a Medication of
+# a MedicationStatement, the ResearchStudy a Consent names).
 PARSED = frozenset(MAPPERS) | {"Patient", "BodyStructure"}
-SHARED_PARSED = frozenset({"Medication"})
+SHARED_PARSED = frozenset({"Medication", "ResearchStudy"})
 SUBJECTS = ("subject", "patient", "beneficiary", "individual")  # = reader.SUBJECT_FIELDS
 
 
@@ -47,7 +49,7 @@ class Row:
 class Group:
     pid: str
     rows: list[Row]
-    lookup: dict[str, dict] | None = None  # a bundle's own shared resources (Medication)
+    lookup: dict[str, dict] | None = None  # a bundle's resources, looked up by reference
 
 
 @dataclass(frozen=True)
@@ -211,7 +213,7 @@ def bundle_groups(src: Source) -> Iterator[Group]:
                 src.problems.append(Problem(f, None, f"unknown FHIR R4 resource type "
                                             f"{rtype!r}: not read", rtype))
                 continue
-            if rtype in SHARED_PARSED and isinstance(res.get("id"), str):
+            if isinstance(res.get("id"), str):  # the reader looks up any resource of the input
                 shared[res["id"]] = res
             p = _patient_of(res, urls)
             if p is None:

@@ -81,7 +81,7 @@ def _resources(spark, src: Source):
         (F.trim("value") == "").alias("blank"))
 
 
-def _screen_pandas(files: list[str], shared: dict, as_of, policy: str):
+def _screen_pandas(files: list[str], shared: dict, as_of, policy: str, window: bool):
     def run(pdf):
         import pandas as pd
 
@@ -92,7 +92,7 @@ def _screen_pandas(files: list[str], shared: dict, as_of, policy: str):
             pdf["fi"], pdf["rtype"], pdf["rid"].where(pdf["rid"].notna(), None),
             pdf["text"].where(pdf["text"].notna(), None), strict=True)]
         pid = pdf["pid"].iloc[0]
-        out = _one(Group(pid, rows), files, shared, as_of, policy)
+        out = _one(Group(pid, rows), files, shared, as_of, policy, window)
         if isinstance(out, Problem):
             return pd.DataFrame({"pid": [pid], "kind": ["problem"],
                                  "payload": [orjson.dumps(out.to_json()).decode()]})
@@ -135,14 +135,14 @@ def spark_screen(src: Source, s: Settings) -> Iterator[Screened | Problem]:
                         .repartitionByRange(max(2, 4 * s.jobs), "pid")
                         .groupBy("pid")
                         .applyInPandas(_screen_pandas(src.files, src.shared, s.as_of,
-                                                      s.policy), SCHEMA)
+                                                      s.policy, s.window), SCHEMA)
                         .sortWithinPartitions("pid"))
             for r in screened.toLocalIterator():
                 yield _decode(r.kind, r.payload)
             res.unpersist()
 
         for g in bundle_groups(src):
-            yield _one(g, src.files, src.shared, s.as_of, s.policy)
+            yield _one(g, src.files, src.shared, s.as_of, s.policy, s.window)
     finally:
         if owned:
             spark.stop()
