@@ -12,6 +12,7 @@ from datetime import date
 
 import pytest
 
+from trialsieve.output.json_result import SCHEMA_VERSION
 from trialsieve.population.run import Settings, prescreen
 from trialsieve.population.synth import generate
 
@@ -47,4 +48,4 @@ def test_spark_writes_what_duckdb_writes(spark, tmp_path):
     assert runs["spark"]["skipped"] == [{"file": str(obs), "line": bad_line, "resource": None,
                                          "reason": "not valid JSON"}]
     lines = (tmp_path / "spark" / "results.ndjson").read_text().splitlines()
-    assert len(lines) == 60 and all(json.loads(x)["schema"] == "1" for x in lines)
+    assert len(lines) == 60 and all(json.loads(x)["schema"] == SCHEMA_VERSION for x in lines)
