@@ -159,7 +159,10 @@ GOOD_ANSWERS = {q: q in ("refractory-disease", "contraception-agreement",
                          "prior-net-systemic-therapy", "informed-consent")
                 for q in C.ATTESTATIONS if q not in ("childbearing-potential",
                                                      "partner-childbearing-potential",
-                                                     "brain-metastases-controlled")}
+                                                     "brain-metastases-controlled",
+                                                     # E2/E3 are answered directly
+                                                     "surgery-history-complete",
+                                                     "anticancer-therapy-history-complete")}
 
 
 def _net(p: _Patient, fault: str | None) -> None:
@@ -216,7 +219,7 @@ def _net(p: _Patient, fault: str | None) -> None:
             p.obs(C.LOINC, "2118-8", "hCG (pregnancy test) in serum", labs_day,
                   valueCodeableConcept=_concept(C.SNOMED, "260385009", "Negative"))
     for question, answer in answers.items():
-        p.obs(C.PROJECT, question, C.ATTESTATIONS[question], 1, lab=False,
+        p.obs(C.PROJECT, question, C.ATTESTATIONS[question].text, 1, lab=False,
               performer=[{"display": "Investigator (site 01)"}],
               valueBoolean=GOOD_ANSWERS[question] if answer is None else answer)
     if rng.random() < 0.1 and not p.textbook:
