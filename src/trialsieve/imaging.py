@@ -15,9 +15,8 @@ from trialsieve.clinical.progression import (
 )
 from trialsieve.clinical.recist import LesionMeasurement, Scan, progression_events
 from trialsieve.clinical.sstr import SstrLesion, SstrScan, sstr_progression
+from trialsieve.codes import NET_MARKERS
 from trialsieve.record import PatientRecord, Study
-
-NET_MARKERS = ("chromogranin_a", "nse", "hiaa_24h")
 
 
 def recist_series(studies: list[Study]) -> dict[str, list[Scan]]:

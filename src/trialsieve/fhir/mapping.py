@@ -289,7 +289,7 @@ def medication(res: dict, lookup: Lookup) -> list[Fact]:
         med = lookup(reference_id(res["medicationReference"]) or "")
         concept = med.get("code") if med else None
     codes = codings(concept, "medication[x]")
-    drug_class = _drug_class(codes)
+    drug_class = C.drug_class(codes)
     if drug_class is None:
         raise NotRelevant("not a drug the criteria read")
     prefix = {"MedicationRequest": "authoredOn", "MedicationAdministration": "effective",
@@ -305,20 +305,14 @@ def medication(res: dict, lookup: Lookup) -> list[Fact]:
     return [Exposure(_src(res), name, drug_class, start, end, status, form, single)]
 
 
-def _drug_class(codes: list[tuple[str, str]]) -> str | None:
-    for system, code in codes:
-        table = {C.ATC: C.ATC_CLASSES, C.RXNORM: C.RXNORM_CLASSES,
-                 C.PROJECT: C.PROJECT_CLASSES}.get(system, {})
-        if code in table:
-            return table[code]
-    return None
-
-
 def _ssa_form(res: dict, med: dict | None, codes: list, name: str) -> str | None:
-    """Long- or short-acting: project code, then product name, route, dosing interval."""
+    """Long- or short-acting: project code or RxNorm product, then product name, route,
+    dosing interval."""
     for code in codes:
         if code in C.SSA_FORM_CODES:
             return C.SSA_FORM_CODES[code]
+        if code[0] == C.RXNORM and C.rxnorm_product_form(code[1]):
+            return C.rxnorm_product_form(code[1])
     lowered = name.lower()
     if any(word in lowered.replace("-", " ").split() or word in lowered
            for word in C.SSA_LONG_PRODUCTS):

@@ -63,7 +63,12 @@ READINGS: dict[str, tuple[str, str, object]] = {
                "A well-differentiated neuroendocrine tumour (WHO G1-G3) of gastro-entero-"
                "pancreatic origin (ICD-O-3 C16-C21, C25), confirmed by a pathology result, "
                "metastatic or locally advanced/unresectable. Judgement: a poorly "
-               "differentiated neuroendocrine carcinoma (NEC) is not a NET: not met.", GepNet()),
+               "differentiated neuroendocrine carcinoma (NEC) is not a NET: not met. "
+               "Judgement: a mixed neuroendocrine-non-neuroendocrine neoplasm (MiNEN, ICD-O-3 "
+               "8154/3) is not a pure NET (its non-neuroendocrine part drives the disease): "
+               "not met. ICD-10 C7A.095/C7A.096 (midgut/hindgut NOS) are GEP by definition; a "
+               "secondary NET (C7B.0x, C7B.8) makes it advanced, a secondary Merkel cell "
+               "carcinoma (C7B.1) does not.", GepNet()),
     "INCL03": ("progression in last 12 months",
                "(a) RECIST 1.1 PD on CT/MRI, (b) SSTR-imaging progression (new lesion or "
                "transaxial diameter > +30 %, same modality), or (c) clinical and biochemical "
@@ -72,8 +77,11 @@ READINGS: dict[str, tuple[str, str, object]] = {
                ProgressionWithin(12)),
     "INCL04": ("refractory to SSA/systemic therapy",
                "Progression during or after an SSA or a standard systemic NET therapy "
-               "(everolimus, sunitinib, chemotherapy); not met when the patient never received "
-               "any; otherwise settled by attestation.", Refractory()),
+               "(everolimus, sunitinib or another TKI used in NET, chemotherapy such as "
+               "capecitabine/temozolomide, streptozocin/5-FU/doxorubicin, platinum/etoposide); "
+               "not met when the patient never received any; otherwise settled by attestation. "
+               "Judgement: another antineoplastic (e.g. gemcitabine, a taxane) is not a "
+               "standard NET therapy: it counts for E3, not here.", Refractory()),
     "INCL05": ("SSA wash-out",
                "Last long-acting (LAR/depot/autogel) SSA >= 28 days before D0; short-acting SSA "
                ">= 48 hours (2 days) before D0. The form comes from the product, route or "
@@ -127,7 +135,9 @@ READINGS: dict[str, tuple[str, str, object]] = {
     "EXCL03": ("RT/chemo/embolisation/... < 12 weeks",
                "Radiotherapy (external or radionuclide), chemotherapy, embolisation, mTOR "
                "inhibitor, TKI, interferon or investigational therapy, last dose or session in "
-               "the 84 days before inclusion; 84 days or more is a completed wait.",
+               "the 84 days before inclusion; 84 days or more is a completed wait. Judgement: "
+               "any antineoplastic agent (ATC L01, every kinase inhibitor included) counts as "
+               "chemotherapy here.",
                EventWithin("anticancer therapy", 84, "recent-anticancer-therapy")),
     "EXCL04": ("diffuse marrow infiltration",
                "Diffuse bone-marrow infiltration on the baseline 68Ga PET/CT confirmed by MRI: "

@@ -12,6 +12,8 @@ from trialsieve.record import PatientRecord
 from trialsieve.rules.attest import answer_evidence, latest_answer
 from trialsieve.rules.base import Context, Evidence, Outcome, absent, outcome, yes_no
 
+WELL = "well differentiated NET (not NEC, not MiNEN)"
+
 
 @dataclass(frozen=True)
 class GepNet:
@@ -33,7 +35,7 @@ class GepNet:
                            missing=["a diagnosis of GEP-NET with its pathology report"])
         diffs = {d.differentiation for d in nets} | {h.differentiation for h in record.histology}
         checks = {
-            "well differentiated (not NEC)": Tri.NOT_MET if "poor" in diffs
+            WELL: Tri.NOT_MET if diffs & {"poor", "mixed"}
             else Tri.MET if "well" in diffs else Tri.UNKNOWN,
             "GEP primary": _any_known([d.gep for d in nets]),
             "histology-proven": Tri.MET if record.histology else Tri.UNKNOWN,
@@ -42,7 +44,7 @@ class GepNet:
         status = all_of(checks.values())
         failed = [k for k, v in checks.items() if v is Tri.NOT_MET]
         unknown = [k for k, v in checks.items() if v is Tri.UNKNOWN]
-        settle = {"well differentiated (not NEC)": "the tumour's differentiation (WHO grade)",
+        settle = {WELL: "the tumour's differentiation (WHO grade)",
                   "GEP primary": "the primary site (ICD-O-3 topography)",
                   "histology-proven": "the pathology report (histology) of the tumour",
                   "advanced": "the stage: metastatic or locally advanced/unresectable"}
