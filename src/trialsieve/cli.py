@@ -7,6 +7,7 @@ import json
 import sys
 from datetime import date
 
+from trialsieve.fhir import concept_map
 from trialsieve.fhir.errors import InputError
 from trialsieve.protocols.lumen import LUMEN
 
@@ -29,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--d0", type=_date, default=None, help="first injection date (D0)")
     s.add_argument("--policy", choices=["screening", "pre-screening"], default="screening")
     s.add_argument("--format", choices=["table", "json"], default="table")
+    concept_map.add_argument(s)
     w = sub.add_parser("window", help="the D0 dates on which the patient would be eligible, "
                        "with next steps and what-if")
     w.add_argument("path")
@@ -38,12 +40,14 @@ def _parser() -> argparse.ArgumentParser:
                    help="days from inclusion to D0 (inclusion = D0 - offset)")
     w.add_argument("--policy", choices=["screening", "pre-screening"], default="screening")
     w.add_argument("--format", choices=["table", "json"], default="table")
+    concept_map.add_argument(w)
     c = sub.add_parser("criteria", help="list the protocol's criteria and their readings")
     c.add_argument("--format", choices=["table", "json"], default="table")
     r = sub.add_parser("recist", help="RECIST 1.1 time-point table from FHIR or a CSV of "
                        "measurements")
     r.add_argument("path")
     r.add_argument("--format", choices=["table", "json"], default="table")
+    concept_map.add_argument(r)
     return p
 
 
@@ -69,7 +73,7 @@ def _screen(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"trialsieve: error: {exc}", file=sys.stderr)
         return 2
-    data = read(args.path)
+    data = read(args.path, concept_map.from_args(args))
     for w in data.warnings:
         print(f"trialsieve: warning: {w}", file=sys.stderr)
     results = [screen(LUMEN, rec, dates, args.policy) for rec in data.records]
@@ -106,7 +110,7 @@ def _window(args: argparse.Namespace) -> int:
     if args.horizon < 0 or args.inclusion_offset < 0 or args.inclusion_offset > args.horizon:
         print("trialsieve: error: need 0 <= inclusion offset <= horizon", file=sys.stderr)
         return 2
-    data = read(args.path)
+    data = read(args.path, concept_map.from_args(args))
     for warning in data.warnings:
         print(f"trialsieve: warning: {warning}", file=sys.stderr)
     wins = [(rec.patient.id, eligibility_window(LUMEN, rec, as_of, args.horizon,
@@ -135,6 +139,7 @@ def _recist(args: argparse.Namespace) -> int:
     from trialsieve.clinical.recist import assess, format_table, timepoints_to_json
     from trialsieve.clinical.recist_csv import MeasurementError, read_measurements_csv
 
+    mapping = concept_map.from_args(args)  # validated even when the input is a CSV
     if args.path.endswith(".csv"):
         try:
             series = {"measurements": read_measurements_csv(args.path)}
@@ -145,7 +150,8 @@ def _recist(args: argparse.Namespace) -> int:
         from trialsieve.fhir.reader import read
         from trialsieve.imaging import recist_series
 
-        series = {f"{rec.patient.id} {modality}": scans for rec in read(args.path).records
+        series = {f"{rec.patient.id} {modality}": scans
+                  for rec in read(args.path, mapping).records
                   for modality, scans in recist_series(rec.imaging).items()}
     if not any(series.values()):
         print(f"trialsieve: error: {args.path}: no CT or MRI lesion measurements",

@@ -379,3 +379,38 @@ LESION_COMPONENTS: dict[str, tuple[str, str]] = {
     "disappeared": ("bool", "disappeared"),
     "nontarget-status": ("code", "nontarget_status"),
 }
+
+
+# --- what a site's ConceptMap may map to ------------------------------------------------
+CODE_SYSTEMS = {LOINC, SNOMED, ATC, RXNORM, ICD10, ICD10CM, ICDO3, PROJECT, DICOM}
+
+
+@cache
+def _concepts() -> frozenset[Code]:
+    """Every (system, code) a criterion reads, from the tables above."""
+    found: set[Code] = set(LAB_BY_CODE) | {ECOG, PREGNANCY_STATUS, TUMOR_SIZE,
+                                           LONGEST_DIMENSION, OTHER_DIMENSION,
+                                           MARROW_INFILTRATION, NET_SYMPTOM}
+    found |= {(LOINC, a) for a in ECOG_ANSWERS} | {(LOINC, a) for a in PREGNANCY_ANSWERS}
+    for table in (HISTOLOGY_OBS, HCG_NEGATIVE, HCG_POSITIVE, PREGNANT, NOT_PREGNANT, LACTATING,
+                  BRAIN_METASTASIS, POSTMENOPAUSAL, METASTASIS, ADVANCED_STAGE, SURGERY,
+                  MAJOR_SURGERY, MINOR_SURGERY, RADIOTHERAPY, RADIONUCLIDE_THERAPY,
+                  EMBOLISATION, KIDNEY_SITES, ROUTE_INTRAMUSCULAR, STUDY_MODALITIES,
+                  SSA_FORM_CODES):
+        found |= set(table)
+    found |= {(PROJECT, c) for c in (*ATTESTATIONS, *PROJECT_CLASSES, *LESION_COMPONENTS,
+                                     "gep-net")}
+    return frozenset(found)
+
+
+def is_concept(system: str, code: str) -> bool:
+    """Whether trialsieve reads this code (a ConceptMap target must be one)."""
+    if (system, code) in _concepts():
+        return True
+    if system == ATC:
+        return atc_class(code) is not None
+    if system == RXNORM:
+        return code in rxnorm_codes()
+    if system in (ICD10, ICD10CM, ICDO3):
+        return tumour_code(system, code) is not None
+    return False

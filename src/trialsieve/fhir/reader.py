@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from trialsieve.fhir import concept_map
+from trialsieve.fhir.concept_map import ConceptMapping
 from trialsieve.fhir.errors import FieldError, InputError, NotRelevant, Skip
 from trialsieve.fhir.imaging import MarrowFinding
 from trialsieve.fhir.mapping import MAPPERS, IgnoredFact, SkipFact
@@ -137,12 +139,14 @@ class Input:
     warnings: list[Warning]  # about the input as a whole (files skipped, ...)
 
 
-def records(path: str | Path) -> list[PatientRecord]:
-    return read(path).records
+def records(path: str | Path, mapping: ConceptMapping = concept_map.EMPTY
+            ) -> list[PatientRecord]:
+    return read(path, mapping).records
 
 
-def read(path: str | Path) -> Input:
-    """Every patient in the input, in the order their resources first appear."""
+def read(path: str | Path, mapping: ConceptMapping = concept_map.EMPTY) -> Input:
+    """Every patient in the input, in the order their resources first appear; a site's
+    codes are read through `mapping` (fhir/concept_map.py)."""
     loaded = load(path)
     urls = {r["_fullUrl"]: r["id"] for _, r in loaded.resources
             if r["resourceType"] == "Patient" and "_fullUrl" in r and "id" in r}
@@ -158,20 +162,26 @@ def read(path: str | Path) -> Input:
                          "resource with a subject)")
     out = []
     for pid, items in by_patient.items():
-        rec = _record(pid, items, lookup.get)
+        rec = _record(pid, items, lambda ref: _mapped(mapping, lookup.get(ref)), mapping)
         rec.warnings[:0] = [w for w in loaded.warnings if w.file in {f for f, _ in items}]
         out.append(rec)
     used = {w for r in out for w in r.warnings}
     return Input(out, [w for w in loaded.warnings if w not in used])
 
 
-def _record(pid: str, items: list[tuple[str, dict]], lookup) -> PatientRecord:
+def _mapped(mapping: ConceptMapping, res: dict | None) -> dict | None:
+    return concept_map.apply(mapping, res)[0] if res is not None else None
+
+
+def _record(pid: str, items: list[tuple[str, dict]], lookup,
+            mapping: ConceptMapping = concept_map.EMPTY) -> PatientRecord:
     files = sorted({f for f, _ in items})
     patient_res = next((r for _, r in items if r["resourceType"] == "Patient"), None)
     rec = PatientRecord(patient=Patient(pid, None, None, f"Patient/{pid}"), file=files[0])
     counts: dict[str, dict[str, int]] = defaultdict(lambda: {"read": 0, "used": 0,
                                                              "ignored": 0})
     pending: list = []
+    uses = concept_map.Uses()
     if patient_res is None:
         rec.warnings.append(Warning(files[0], f"Patient/{pid}", "subject",
                                     "referenced patient has no Patient resource here: "
@@ -180,6 +190,8 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup) -> PatientRecord:
         rtype = res["resourceType"]
         counts[rtype]["read"] += 1
         src = f"{rtype}/{res.get('id', '?')}"
+        res, applied = concept_map.apply(mapping, res)
+        uses.saw(mapping, res)
         try:
             if rtype == "Patient":
                 rec.patient = _patient(res)
@@ -202,8 +214,10 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup) -> PatientRecord:
             rec.ignored.append(Ignored(src, f"{exc.field}: {exc}"))
             continue
         counts[rtype]["used"] += 1
+        uses.used(applied, src)
         for fact in facts:
             _add(rec, fact, pending)
+    rec.warnings += uses.warnings(files[0])
     _attach(rec, pending)
     _finish(rec)
     rec.counts = dict(counts)
