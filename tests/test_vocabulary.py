@@ -173,3 +173,35 @@ def test_minen_is_not_a_pure_net_so_i2_is_not_met() -> None:
 
 def test_postmenopausal_codes() -> None:
     assert {(C.SNOMED, "76498008"), (C.SNOMED, "307429007")} <= C.POSTMENOPAUSAL
+
+
+def test_a_contained_medication_is_read() -> None:
+    res = {"resourceType": "MedicationAdministration", "id": "a", "status": "completed",
+           "effectiveDateTime": "2026-10-02", "medicationReference": {"reference": "#m"},
+           "contained": [{"resourceType": "Medication", "id": "m", "code": {"coding": [
+               {"system": C.ATC, "code": "L01XA01", "display": "cisplatin"}]}}]}
+    [e] = medication(res, lambda _: None)
+    assert e.drug_class == "chemotherapy"
+
+
+def test_a_medication_reference_not_in_the_input_is_listed_not_dropped() -> None:
+    from trialsieve.fhir.errors import NotRelevant, Skip
+
+    res = {"resourceType": "MedicationAdministration", "id": "a", "status": "completed",
+           "effectiveDateTime": "2026-10-02", "medicationReference": {"reference":
+                                                                      "Medication/gone"}}
+    with pytest.raises(Skip, match="Medication/gone") as exc:
+        medication(res, lambda _: None)
+    assert not isinstance(exc.value, NotRelevant)
+
+
+def test_every_cited_rxnorm_code_is_in_the_shipped_table() -> None:
+    import csv
+
+    from builders import REPO
+
+    lines = (REPO / "vocab" / "rxnorm-cited.csv").read_text().splitlines()
+    cited = list(csv.DictReader(x for x in lines if not x.startswith("#")))
+    assert cited and all(C.rxnorm_codes()[r["rxcui"]].ingredient == r["ingredient"]
+                         for r in cited)
+    assert all(r["ingredient"] in C.INGREDIENT_CLASSES for r in cited)

@@ -286,8 +286,8 @@ def medication(res: dict, lookup: Lookup) -> list[Fact]:
     concept = res.get("medicationCodeableConcept")
     med = None
     if concept is None and "medicationReference" in res:
-        med = lookup(reference_id(res["medicationReference"]) or "")
-        concept = med.get("code") if med else None
+        med = _medication(res, lookup)
+        concept = med.get("code")
     codes = codings(concept, "medication[x]")
     drug_class = C.drug_class(codes)
     if drug_class is None:
@@ -303,6 +303,18 @@ def medication(res: dict, lookup: Lookup) -> list[Fact]:
     name = concept_text(concept) or "medicine"
     form = _ssa_form(res, med, codes, name) if drug_class == "ssa" else None
     return [Exposure(_src(res), name, drug_class, start, end, status, form, single)]
+
+
+def _medication(res: dict, lookup: Lookup) -> dict:
+    """The Medication a reference names: contained ("#id") or elsewhere in the input."""
+    ref = get_dict(res, "medicationReference")
+    rid = reference_id(ref) or ""
+    contained = [c for c in get_list(res, "contained") if isinstance(c, dict)]
+    med = next((c for c in contained if "#" + str(c.get("id")) == rid), None) or lookup(rid)
+    if not isinstance(med, dict):
+        raise Skip(f"medicationReference {ref.get('reference')!r} is not in the input: "
+                   "the drug is unknown")
+    return med
 
 
 def _ssa_form(res: dict, med: dict | None, codes: list, name: str) -> str | None:
