@@ -205,3 +205,10 @@ def test_every_cited_rxnorm_code_is_in_the_shipped_table() -> None:
     assert cited and all(C.rxnorm_codes()[r["rxcui"]].ingredient == r["ingredient"]
                          for r in cited)
     assert all(r["ingredient"] in C.INGREDIENT_CLASSES for r in cited)
+
+
+def test_breastfeeding_observable_is_not_a_lactation_finding() -> None:
+    # 413712001 "Breastfeeding (mother)" is an observable entity (the question, e.g. ISiK
+    # Stillstatus), not the finding that she breastfeeds: a Condition with it says nothing.
+    assert (C.SNOMED, "169750002") in C.LACTATING  # Mother currently breast-feeding
+    assert (C.SNOMED, "413712001") not in C.LACTATING

@@ -115,7 +115,9 @@ HISTOLOGY_OBS = {(LOINC, "59847-4"), (LOINC, "31205-8"), (LOINC, "22637-3")}
 # --- conditions (SNOMED, ICD-10) ------------------------------------------------
 PREGNANT = {(SNOMED, "77386006")}
 NOT_PREGNANT = {(SNOMED, "60001007")}
-LACTATING = {(SNOMED, "169750002"), (SNOMED, "413712001"), (PROJECT, "lactating")}
+# 169750002 Mother currently breast-feeding (finding). Not 413712001 "Breastfeeding
+# (mother)": an observable entity (the question, whose answer says yes or no).
+LACTATING = {(SNOMED, "169750002"), (PROJECT, "lactating")}
 BRAIN_METASTASIS = {(SNOMED, "94225005"), (ICD10, "C79.31"), (ICD10CM, "C79.31")}
 # 76498008 Postmenopausal (NZ HTS canshare-menopause-status value set), 307429007 After
 # menopause (HL7 ICHOM breast cancer IG, MenopausalStatusVS).
