@@ -224,6 +224,7 @@ class Uses:
 
     mapped: dict[tuple[Code, Target], list[str]] = field(default_factory=dict)
     not_loinc: dict[str, int] = field(default_factory=dict)
+    first: str = ""  # the first resource with such a code
 
     def saw(self, mapping: ConceptMapping, res: dict) -> None:
         concept = res.get("code") if res.get("resourceType") == "Observation" else None
@@ -232,20 +233,21 @@ class Uses:
                     and isinstance(c.get("code"), str) and not LOINC_SHAPE.match(c["code"])
                     and not mapping.known((C.LOINC, c["code"]))):
                 self.not_loinc[c["code"]] = self.not_loinc.get(c["code"], 0) + 1
+                self.first = self.first or f"Observation/{res.get('id', '?')}"
 
     def used(self, applied: Iterable[tuple[Code, Target]], source: str) -> None:
         for m in applied:
             self.mapped.setdefault(m, []).append(source)
 
     def warnings(self, file: str) -> list[Warning]:
-        out = [Warning(file, sources[0], "code", f"{src[0]}|{src[1]} read as {t.system}|"
-                       f"{t.code}{' ' + t.display if t.display else ''} through the concept "
-                       f"map ({t.origin}): {', '.join(sources)}")
+        out = [Warning(file, sources[0], "code", f"{src[0]}|{src[1]} read as {t.code}"
+                       f"{' ' + t.display if t.display else ''} (concept map {t.origin})"
+                       + (f"; also {', '.join(sources[1:])}" if len(sources) > 1 else ""))
                for (src, t), sources in self.mapped.items()]
         if self.not_loinc:
             shown = ", ".join(f"{c} ({n})" for c, n in sorted(self.not_loinc.items())[:5])
             more = len(self.not_loinc) - 5
-            out.append(Warning(file, "", "Observation.code", f"{sum(self.not_loinc.values())} "
+            out.append(Warning(file, self.first, "code", f"{sum(self.not_loinc.values())} "
                                f"observations carry codes under {C.LOINC} that are not LOINC "
                                f"codes: {shown}{f' and {more} more' if more > 0 else ''}; "
                                "they are not read. A --concept-map can say what they mean."))
