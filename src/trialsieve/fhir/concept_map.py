@@ -30,8 +30,7 @@ from trialsieve.fhir.errors import InputError
 from trialsieve.record import Warning
 
 ACCEPTED = {"equivalent", "equal", "wider", "subsumes"}
-NO_TARGET = {"unmatched", "disjoint"}
-REFUSED = {"narrower", "specializes", "inexact", "relatedto"}
+NO_TARGET = {"unmatched", "disjoint"}  # any other equivalence is refused
 Code = tuple[str, str]
 
 
@@ -131,7 +130,7 @@ def _read_element(file: str, name: str, at: str, src: Code, system: str, element
     for t, target in enumerate(found):
         tat = f"{at}.target[{t}]"
         equivalence = _text(file, name, target, tat, "equivalence")
-        if equivalence in REFUSED or equivalence not in ACCEPTED | NO_TARGET:
+        if equivalence not in ACCEPTED | NO_TARGET:
             raise InputError(file, f"equivalence {equivalence!r}: the site code cannot be read "
                              f"as the target (use {', '.join(sorted(ACCEPTED))}, or unmatched)",
                              name, tat + ".equivalence")
