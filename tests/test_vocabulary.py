@@ -108,6 +108,7 @@ def _obs(code: str, value: float, unit: str) -> dict:
     ("14573-0", 100, "umol/(24.h)", "hiaa_24h", 19.118),
     ("31203-3", 8, "mg/L", "hiaa_urine", 8),
     ("44288-9", 6.5, "mg/g", "hiaa_creatinine", 6.5),
+    ("1693-1", 12, "ng/mL", "hiaa_plasma", 12),
     ("30239-8", 40, "U/L", "ast", 40),  # AST with P-5'-P
     ("88112-8", 40, "U/L", "ast", 40),  # AST without P-5'-P
     ("1744-2", 30, "U/L", "alt", 30),  # ALT without P-5'-P
@@ -120,7 +121,7 @@ def test_lab_codes_read(code: str, value: float, unit: str, test: str, std: floa
 
 def test_every_marker_series_is_a_net_marker() -> None:
     assert set(C.NET_MARKERS) == {"chromogranin_a", "chromogranin_a_molar", "nse", "hiaa_24h",
-                                  "hiaa_urine", "hiaa_creatinine"}
+                                  "hiaa_urine", "hiaa_creatinine", "hiaa_plasma"}
 
 
 # --- ICD-10 and ICD-O-3 -------------------------------------------------------------------
@@ -212,3 +213,12 @@ def test_breastfeeding_observable_is_not_a_lactation_finding() -> None:
     # Stillstatus), not the finding that she breastfeeds: a Condition with it says nothing.
     assert (C.SNOMED, "169750002") in C.LACTATING  # Mother currently breast-feeding
     assert (C.SNOMED, "413712001") not in C.LACTATING
+
+
+@pytest.mark.parametrize("code", ["1692-3", "1694-9", "19193-2"])
+def test_a_marker_in_a_quantity_not_compared_is_listed_with_its_reason(code: str) -> None:
+    from trialsieve.fhir.errors import NotRelevant, Skip
+
+    with pytest.raises(Skip, match="NET marker") as exc:
+        observation(_obs(code, 5, "mg/L"), lambda _: None)
+    assert not isinstance(exc.value, NotRelevant) and code in str(exc.value)

@@ -91,13 +91,22 @@ LAB_TESTS: dict[str, LabTest] = {
         LabTest("hiaa_urine", "5-HIAA (24 h urine, concentration)", _loinc("31203-3"),
                 "mg/L", 191.18),
         LabTest("hiaa_creatinine", "5-HIAA/creatinine (24 h urine)", _loinc("44288-9"), "mg/g"),
+        LabTest("hiaa_plasma", "5-HIAA (serum/plasma)", _loinc("1693-1"), "ng/mL", 191.18),
         LabTest("ki67", "Ki-67", _loinc("29593-1"), "%"),
     )
 }
 # The series I3 (c) reads as NET markers (protocol: chromogranin A, NSE, urinary 5-HIAA).
 NET_MARKERS = ("chromogranin_a", "chromogranin_a_molar", "nse", "hiaa_24h", "hiaa_urine",
-               "hiaa_creatinine")
+               "hiaa_creatinine", "hiaa_plasma")
 LAB_BY_CODE: dict[Code, LabTest] = {c: t for t in LAB_TESTS.values() for c in t.codes}
+# NET markers in a quantity no series above holds (same value sets as above): not read,
+# but listed with this reason rather than passed over as unrelated.
+MARKERS_NOT_READ: dict[Code, str] = {
+    (LOINC, "1692-3"): "5-HIAA in cerebrospinal fluid",
+    (LOINC, "1694-9"): "5-HIAA in a urine sample (not 24 h)",
+    (LOINC, "72820-4"): "5-HIAA in urine by confirmatory method",
+    (LOINC, "19193-2"): "NSE in units/volume",
+}
 
 ECOG = (LOINC, "89247-1")
 ECOG_ANSWERS: dict[str, int] = {

@@ -86,6 +86,9 @@ def observation(res: dict, lookup: Lookup) -> list[Fact]:
     for code in codes:
         if code in C.LAB_BY_CODE:
             return [_lab(res, C.LAB_BY_CODE[code], when)]
+    for code in codes & C.MARKERS_NOT_READ.keys():
+        raise Skip(f"{code[1]} {C.MARKERS_NOT_READ[code]}: a NET marker in a quantity "
+                   "trialsieve does not compare across results; not read for I3 (c)")
     if C.ECOG in codes:
         return [_ecog(res, when)]
     if C.PREGNANCY_STATUS in codes:
