@@ -58,6 +58,8 @@ def test_e3_counts_every_antineoplastic_i4_only_net_therapies() -> None:
     ("141704", "mtor"), ("998189", "mtor"),  # everolimus: ingredient and tablet
     ("357977", "tki"), ("616289", "tki"), ("1603296", "tki"),  # sunitinib IN/SCD, lenvatinib
     ("898589", "ssa"), ("749811", "ssa"), ("312069", "ssa"),  # octreotide LAR, lanreotide
+    ("1597596", "ssa"), ("313209", "chemotherapy"), ("1604345", "tki"),  # pasireotide LAR,
+    ("1731338", "chemotherapy"),  # temozolomide capsule, Lenvima, dacarbazine injection
     ("1999682", "radionuclide"),  # Lutathera
     ("583214", "antineoplastic"),  # PACLitaxel 100 MG Injection (Synthea)
     ("1597582", "antineoplastic"),  # olaparib, once listed here as cisplatin by mistake
@@ -71,6 +73,8 @@ def test_ssa_form_from_the_product_code() -> None:
     assert C.rxnorm_product_form("898589") == "long"  # Sandostatin LAR Depot kit
     assert C.rxnorm_product_form("749811") == "long"  # Somatuline Depot
     assert C.rxnorm_product_form("312069") == "short"  # octreotide injection solution
+    assert C.rxnorm_product_form("1597596") == "long"  # Signifor LAR
+    assert C.rxnorm_product_form("1364109") == "short"  # Signifor ampoule
     assert C.rxnorm_product_form("1736854") is None
 
 
