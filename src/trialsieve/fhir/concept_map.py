@@ -175,26 +175,28 @@ def apply(mapping: ConceptMapping, res: dict) -> tuple[dict, tuple[tuple[Code, T
 
 
 def _walk(mapping: ConceptMapping, obj: Any, used: list) -> Any:
+    """`obj`, or a copy of the parts that hold a mapped coding (the rest is shared)."""
     if isinstance(obj, list):
-        return [_walk(mapping, x, used) for x in obj]
+        items = [_walk(mapping, x, used) for x in obj]
+        return obj if all(a is b for a, b in zip(items, obj, strict=True)) else items
     if not isinstance(obj, dict):
         return obj
     out = {k: _walk(mapping, v, used) for k, v in obj.items()}
     for key in ("coding", "modality"):  # CodeableConcept.coding; ImagingStudy.modality
         if isinstance(out.get(key), list):
             out[key] = _with_targets(mapping, out[key], used)
-    return out
+    return obj if all(out[k] is v for k, v in obj.items()) else out
 
 
 def _with_targets(mapping: ConceptMapping, codings: list, used: list) -> list:
-    out = list(codings)
+    out = codings
     for c in codings:
         if isinstance(c, dict) and isinstance(c.get("code"), str):
             src = (c.get("system") or "", c["code"])
             t = mapping.targets.get(src)
             if t and not any(isinstance(x, dict) and (x.get("system"), x.get("code")) ==
                              (t.system, t.code) for x in out):
-                out.append({"system": t.system, "code": t.code, "display": t.display})
+                out = [*out, {"system": t.system, "code": t.code, "display": t.display}]
                 used.append((src, t))
     return out
 

@@ -190,7 +190,8 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup,
         rtype = res["resourceType"]
         counts[rtype]["read"] += 1
         src = f"{rtype}/{res.get('id', '?')}"
-        res, applied = concept_map.apply(mapping, res)
+        # only the types a criterion reads: a map changes nothing in the others
+        res, applied = concept_map.apply(mapping, res) if rtype in MAPPERS else (res, ())
         uses.saw(mapping, res)
         try:
             if rtype == "Patient":
