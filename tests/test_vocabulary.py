@@ -15,7 +15,6 @@ from builders import ctx, record
 from trialsieve import codes as C
 from trialsieve.fhir.mapping import condition, medication, observation
 from trialsieve.logic import Tri
-from trialsieve.record import Histology
 from trialsieve.rules.disease import GepNet
 
 
@@ -167,10 +166,14 @@ def test_minen_is_not_a_pure_net_so_i2_is_not_met() -> None:
     assert C.tumour_code(C.ICDO3, "8154/3").differentiation == "mixed"
     [d] = condition({**_cond("C7A.010"), "stage": [{"summary": {"coding": [
         {"system": C.PROJECT, "code": "metastatic"}]}}]}, lambda _: None)
+    pathology = {"resourceType": "Observation", "id": "path", "status": "final",
+                 "code": {"coding": [{"system": C.LOINC, "code": "59847-4"}]},
+                 "effectiveDateTime": "2024-03-05", "valueCodeableConcept": {
+                     "coding": [{"system": C.ICDO3, "code": "8154/3"}], "text": "MiNEN"}}
+    [h] = observation(pathology, lambda _: None)
     rec = record()
     rec.diagnoses.append(d)
-    rec.histology.append(Histology("Observation/path", date(2024, 3, 5), "mixed", None,
-                                   "MiNEN"))
+    rec.histology.append(h)
     out = GepNet().evaluate(rec, ctx())
     assert out.status is Tri.NOT_MET
     assert "MiNEN" in out.summary

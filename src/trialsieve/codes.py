@@ -324,7 +324,13 @@ SSA_FORM_CODES: dict[Code, str] = {
     (PROJECT, "ssa-long-acting"): "long",
     (PROJECT, "ssa-short-acting"): "short",
 }
-SSA_LONG_PRODUCTS = ("lar", "depot", "autogel", "somatuline", "sandostatin lar", "signifor lar")
+# Whole words of a product name that mean a long-acting form (Sandostatin LAR, Signifor
+# LAR, Somatuline Autogel / Depot, lanreotide depot).
+SSA_LONG_PRODUCTS = frozenset({"lar", "depot", "autogel", "somatuline"})
+# Dosing interval: long-acting forms are given every 2-8 weeks, short-acting ones 2-3
+# times a day; in between the schedule does not tell.
+SSA_LONG_INTERVAL_DAYS = 14
+SSA_SHORT_INTERVAL_DAYS = 1
 ROUTE_INTRAMUSCULAR = {(SNOMED, "78421000"), ("http://standardterms.edqm.eu", "20035000")}
 
 # --- procedures ----------------------------------------------------------------
@@ -362,6 +368,7 @@ ATTESTATIONS: dict[str, str] = {
     "condition uncontrolled by treatment that may interfere with the study",
     "pregnant": "Pregnant",
     "lactating": "Lactating",
+    "radiotherapy-history-complete": "No radiotherapy other than recorded",
 }
 
 # --- imaging (mCODE TumorSize and project codes) -----------------------------------
@@ -391,6 +398,35 @@ LESION_COMPONENTS: dict[str, tuple[str, str]] = {
     "nontarget-status": ("code", "nontarget_status"),
 }
 
+# --- pathology: WHO grade and Ki-67 (I2) ---------------------------------------------
+# A pathology result: Observation.code / DiagnosticReport.code. Its morphology is the
+# valueCodeableConcept (Observation) or conclusionCode (DiagnosticReport).
+PATHOLOGY_REPORTS = HISTOLOGY_OBS | {(LOINC, "60567-5"), (LOINC, "11526-1")}
+# mCODE Histologic Grade: LOINC 33732-9, values from mcode-histologic-grade-vs (WHO 2019
+# GEP-NET: G1 low, G2 intermediate, G3 high grade) or the older SNOMED G1-G3 (check).
+HISTOLOGIC_GRADE = (LOINC, "33732-9")
+WHO_GRADES: dict[Code, int] = {
+    (SNOMED, "1155708003"): 1, (SNOMED, "1286893008"): 2, (SNOMED, "1155707008"): 3,
+    (SNOMED, "54102005"): 1, (SNOMED, "1663004"): 2, (SNOMED, "61026006"): 3,
+    (PROJECT, "G1"): 1, (PROJECT, "G2"): 2, (PROJECT, "G3"): 3,
+}  # fmt: skip
+KI67 = (LOINC, "29593-1")  # Ki-67 index, % of tumour cells
+
+# --- consent (I11) -------------------------------------------------------------------
+# A research consent: Consent.scope (consentscope) or Consent.category.
+CONSENT_RESEARCH = {
+    ("http://terminology.hl7.org/CodeSystem/consentscope", "research"),
+    ("http://terminology.hl7.org/CodeSystem/consentcategorycodes", "research"),
+    ("http://terminology.hl7.org/CodeSystem/v3-ActCode", "RESEARCH"),
+}
+# Consent.provision extension naming the ResearchStudy the consent is for (FHIR core
+# extension, valueReference(ResearchStudy)).
+CONSENT_STUDY_EXT = "http://hl7.org/fhir/StructureDefinition/consent-ResearchStudyContext"
+
+# Procedure extension (FHIR core) naming the BodyStructure a procedure targeted: a
+# radiotherapy course on a lesion (I13 "not previously irradiated").
+TARGET_BODY_STRUCTURE_EXT = ("http://hl7.org/fhir/StructureDefinition/"
+                             "procedure-targetBodyStructure")
 
 # --- what a site's ConceptMap may map to ------------------------------------------------
 CODE_SYSTEMS = {LOINC, SNOMED, ATC, RXNORM, ICD10, ICD10CM, ICDO3, PROJECT, DICOM}
@@ -401,13 +437,14 @@ def _concepts() -> frozenset[Code]:
     """Every (system, code) a criterion reads, from the tables above."""
     found: set[Code] = set(LAB_BY_CODE) | {ECOG, PREGNANCY_STATUS, TUMOR_SIZE,
                                            LONGEST_DIMENSION, OTHER_DIMENSION,
-                                           MARROW_INFILTRATION, NET_SYMPTOM}
+                                           MARROW_INFILTRATION, NET_SYMPTOM,
+                                           HISTOLOGIC_GRADE, KI67}
     found |= {(LOINC, a) for a in ECOG_ANSWERS} | {(LOINC, a) for a in PREGNANCY_ANSWERS}
     for table in (HISTOLOGY_OBS, HCG_NEGATIVE, HCG_POSITIVE, PREGNANT, NOT_PREGNANT, LACTATING,
                   BRAIN_METASTASIS, POSTMENOPAUSAL, METASTASIS, ADVANCED_STAGE, SURGERY,
                   MAJOR_SURGERY, MINOR_SURGERY, RADIOTHERAPY, RADIONUCLIDE_THERAPY,
                   EMBOLISATION, KIDNEY_SITES, ROUTE_INTRAMUSCULAR, STUDY_MODALITIES,
-                  SSA_FORM_CODES):
+                  SSA_FORM_CODES, PATHOLOGY_REPORTS, WHO_GRADES, CONSENT_RESEARCH):
         found |= set(table)
     found |= {(PROJECT, c) for c in (*ATTESTATIONS, *PROJECT_CLASSES, *LESION_COMPONENTS,
                                      "gep-net")}

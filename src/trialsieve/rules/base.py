@@ -157,6 +157,17 @@ def days(n: int) -> timedelta:
     return timedelta(days=n)
 
 
+def add_months(d: date, months: int) -> date:
+    """Calendar months: 2026-03-15 - 12 months = 2025-03-15 (29 Feb -> 28 Feb)."""
+    y, m = divmod(d.month - 1 + months, 12)
+    day = d.day
+    while True:
+        try:
+            return date(d.year + y, m + 1, day)
+        except ValueError:
+            day -= 1
+
+
 def fmt_num(value: float) -> str:
     return f"{value:g}"
 
