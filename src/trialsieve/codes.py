@@ -403,7 +403,9 @@ LESION_COMPONENTS: dict[str, tuple[str, str]] = {
 # valueCodeableConcept (Observation) or conclusionCode (DiagnosticReport).
 PATHOLOGY_REPORTS = HISTOLOGY_OBS | {(LOINC, "60567-5"), (LOINC, "11526-1")}
 # mCODE Histologic Grade: LOINC 33732-9, values from mcode-histologic-grade-vs (WHO 2019
-# GEP-NET: G1 low, G2 intermediate, G3 high grade) or the older SNOMED G1-G3 (check).
+# GEP-NET: G1 low, G2 intermediate, G3 high grade) or the older SNOMED G1-G3 grade findings
+# 54102005 / 1663004 / 61026006 (both sets confirmed in public IG value sets and the MII
+# oncology grading ConceptMap; docs/vocabulary-sources.md).
 HISTOLOGIC_GRADE = (LOINC, "33732-9")
 WHO_GRADES: dict[Code, int] = {
     (SNOMED, "1155708003"): 1, (SNOMED, "1286893008"): 2, (SNOMED, "1155707008"): 3,
