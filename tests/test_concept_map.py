@@ -144,7 +144,7 @@ def test_not_json_is_refused(tmp_path: Path) -> None:
         concept_map.load([p])
 
 
-@pytest.mark.parametrize("command", ["screen", "window", "recist"])
+@pytest.mark.parametrize("command", ["screen", "window", "recist", "report", "export"])
 def test_every_patient_command_takes_the_map_and_exits_2_on_a_bad_one(
         tmp_path: Path, capsys, command: str) -> None:
     bad = _write(tmp_path, _map(_el("HGB", "99999-9")), "bad-map.json")
@@ -159,7 +159,7 @@ def test_screen_with_the_map_reads_the_local_code(tmp_path: Path, capsys) -> Non
     good = _write(tmp_path, _map(_el("HGB", "718-7")))
     assert main(["screen", str(data), "--as-of", "2026-11-25", "--format", "json",
                  "--concept-map", str(good)]) == 0
-    doc = json.loads(capsys.readouterr().out)
+    [doc] = json.loads(capsys.readouterr().out)["results"]
     i7 = next(c for c in doc["criteria"] if c["id"] == "INCL07")
     assert any(e["resource"] == "Observation/hb" for e in i7["evidence"])
     assert any("718-7" in w["message"] for w in doc["warnings"])
