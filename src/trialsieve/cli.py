@@ -7,6 +7,7 @@ import json
 import sys
 from datetime import date
 
+from trialsieve.fhir import concept_map
 from trialsieve.fhir.errors import InputError
 from trialsieve.protocols.lumen import LUMEN
 
@@ -33,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="json: one object with every result; ndjson: one result per line")
     s.add_argument("--verbose", action="store_true", help="list every record behind each "
                    "criterion")
+    concept_map.add_argument(s)
     w = sub.add_parser("window", help="the D0 dates on which the patient would be eligible, "
                        "with next steps and what-if")
     w.add_argument("path")
@@ -42,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="days from inclusion to D0 (inclusion = D0 - offset)")
     w.add_argument("--policy", choices=["screening", "pre-screening"], default="screening")
     w.add_argument("--format", choices=["table", "json"], default="table")
+    concept_map.add_argument(w)
     rp = sub.add_parser("report", help="the eligibility checklist for the trial master file "
                         "(HTML or PDF), from FHIR input or a saved JSON result")
     rp.add_argument("path")
@@ -59,12 +62,14 @@ def _parser() -> argparse.ArgumentParser:
         q.add_argument("--inclusion", type=_date, default=None)
         q.add_argument("--d0", type=_date, default=None)
         q.add_argument("--policy", choices=["screening", "pre-screening"], default="screening")
+        concept_map.add_argument(q)
     c = sub.add_parser("criteria", help="list the protocol's criteria and their readings")
     c.add_argument("--format", choices=["table", "json"], default="table")
     r = sub.add_parser("recist", help="RECIST 1.1 time-point table from FHIR or a CSV of "
                        "measurements")
     r.add_argument("path")
     r.add_argument("--format", choices=["table", "json"], default="table")
+    concept_map.add_argument(r)
     from trialsieve.web.cli import add_commands  # serve, users, audit: the workbench
 
     add_commands(sub, _date)
@@ -110,7 +115,7 @@ def _screen(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"trialsieve: error: {exc}", file=sys.stderr)
         return 2
-    data = read(args.path)
+    data = read(args.path, concept_map.from_args(args))
     for w in data.warnings:
         print(f"trialsieve: warning: {w}", file=sys.stderr)
     # A person reading the table always sees the window; JSON has it when no date is given.
@@ -144,7 +149,7 @@ def _window(args: argparse.Namespace) -> int:
     if args.horizon < 0 or args.inclusion_offset < 0 or args.inclusion_offset > args.horizon:
         print("trialsieve: error: need 0 <= inclusion offset <= horizon", file=sys.stderr)
         return 2
-    data = read(args.path)
+    data = read(args.path, concept_map.from_args(args))
     for warning in data.warnings:
         print(f"trialsieve: warning: {warning}", file=sys.stderr)
     wins = [(rec.patient.id, eligibility_window(LUMEN, rec, as_of, args.horizon,
@@ -173,6 +178,7 @@ def _recist(args: argparse.Namespace) -> int:
     from trialsieve.clinical.recist import assess, format_table, timepoints_to_json
     from trialsieve.clinical.recist_csv import MeasurementError, read_measurements_csv
 
+    mapping = concept_map.from_args(args)  # validated even when the input is a CSV
     if args.path.endswith(".csv"):
         try:
             series = {"measurements": read_measurements_csv(args.path)}
@@ -183,7 +189,8 @@ def _recist(args: argparse.Namespace) -> int:
         from trialsieve.fhir.reader import read
         from trialsieve.imaging import recist_series
 
-        series = {f"{rec.patient.id} {modality}": scans for rec in read(args.path).records
+        series = {f"{rec.patient.id} {modality}": scans
+                  for rec in read(args.path, mapping).records
                   for modality, scans in recist_series(rec.imaging).items()}
     if not any(series.values()):
         print(f"trialsieve: error: {args.path}: no CT or MRI lesion measurements",
@@ -206,7 +213,7 @@ def _results(args: argparse.Namespace) -> list[dict]:
 
     try:
         docs, warnings = results(args.path, LUMEN, args.as_of or date.today(), args.inclusion,
-                                 args.d0, args.policy)
+                                 args.d0, args.policy, concept_map.from_args(args))
     except ValueError as exc:  # inclusion after D0
         raise InputError(args.path, str(exc)) from exc
     for w in warnings:

@@ -1,13 +1,17 @@
 """Code lists: one table per code list, matched by (system, code).
 
-Sources and caveats are in ../../shared/docs/domain-reference.md and in
-docs/data-dictionary.md. Codes marked "(check)" there are standard but were not
-confirmed against the primary source.
+Every code here was confirmed against a source named beside it (docs/vocabulary-sources.md
+lists them); codes that could not be confirmed were dropped. Large tables are package data
+(trialsieve/vocab/*.csv), loaded once. A site adds its own codes with a FHIR ConceptMap
+(fhir/concept_map.py), never by editing this file.
 """
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
@@ -38,6 +42,10 @@ def _loinc(*codes: str) -> frozenset[Code]:
     return frozenset((LOINC, c) for c in codes)
 
 
+# LOINC codes: domain reference; the tumour-marker and 5-HIAA codes confirmed in the mCODE
+# TumorMarkerTestVS (hl7.org/fhir/us/mcode/STU1) and the Onconova tumour-marker value set;
+# AST/ALT with and without P-5'-P in the tx.fhir.org LOINC 2.82 expansion of the
+# Lithuanian laboratory IG (ast-method, alt-method value sets).
 LAB_TESTS: dict[str, LabTest] = {
     t.key: t
     for t in (
@@ -47,8 +55,10 @@ LAB_TESTS: dict[str, LabTest] = {
         LabTest("platelets", "platelets", _loinc("777-3", "26515-7"), "10*3/uL"),
         # 584.66 g/mol gives 1 mg/dL = 17.1 umol/L.
         LabTest("bilirubin", "total bilirubin", _loinc("1975-2", "14631-6"), "mg/dL", 584.66),
-        LabTest("alt", "ALT", _loinc("1742-6", "1743-4"), "U/L"),
-        LabTest("ast", "AST", _loinc("1920-8"), "U/L"),
+        # 1742-6 any method, 1743-4 with and 1744-2 without pyridoxal 5'-phosphate.
+        LabTest("alt", "ALT", _loinc("1742-6", "1743-4", "1744-2"), "U/L"),
+        # 1920-8 any method, 30239-8 with and 88112-8 without pyridoxal 5'-phosphate.
+        LabTest("ast", "AST", _loinc("1920-8", "30239-8", "88112-8"), "U/L"),
         LabTest("albumin", "serum albumin", _loinc("1751-7"), "g/dL"),
         LabTest("pt_percent", "prothrombin time (%)", _loinc("5894-1"), "%"),
         LabTest(
@@ -64,15 +74,39 @@ LAB_TESTS: dict[str, LabTest] = {
             "mL/min/{1.73_m2}",
         ),
         LabTest("creatinine_clearance", "creatinine clearance", _loinc("2164-2"), "mL/min"),
+        # Context for I6 only. 113.12 g/mol gives 1 mg/dL = 88.4 umol/L.
+        LabTest("creatinine", "serum creatinine", _loinc("2160-0", "14682-9"), "mg/dL", 113.12),
         LabTest("hcg_serum", "serum hCG", _loinc("2118-8", "21198-7", "19080-1"), "[IU]/L"),
         LabTest("hcg_urine", "urine hCG", _loinc("2106-3"), "[IU]/L"),
+        # Tumour markers (I3 c). A marker measured in two kinds of quantity is two series:
+        # immunoassays are calibrated differently, so a rise is only read within one kind.
         LabTest("chromogranin_a", "chromogranin A", _loinc("9811-1"), "ug/L"),
+        LabTest("chromogranin_a_molar", "chromogranin A (moles)", _loinc("25587-7"), "nmol/L"),
         LabTest("nse", "neuron-specific enolase", _loinc("15060-7"), "ug/L"),
-        LabTest("hiaa_24h", "5-HIAA (24 h urine)", _loinc("1695-6"), "mg/(24.h)"),
+        # 5-HIAA, C10H9NO3, 191.18 g/mol: 1695-6 mass/time and 14573-0 moles/time in 24 h
+        # urine are one quantity; 31203-3 (concentration) and 44288-9 (per creatinine) are
+        # others. The rule unit is mg/d, not mg/(24.h): a numeric factor in the unit a value
+        # is converted to is lost by the converter (12 mg/d would read as 0.5 mg/(24.h)).
+        LabTest("hiaa_24h", "5-HIAA (24 h urine)", _loinc("1695-6", "14573-0"), "mg/d", 191.18),
+        LabTest("hiaa_urine", "5-HIAA (24 h urine, concentration)", _loinc("31203-3"),
+                "mg/L", 191.18),
+        LabTest("hiaa_creatinine", "5-HIAA/creatinine (24 h urine)", _loinc("44288-9"), "mg/g"),
+        LabTest("hiaa_plasma", "5-HIAA (serum/plasma)", _loinc("1693-1"), "ng/mL", 191.18),
         LabTest("ki67", "Ki-67", _loinc("29593-1"), "%"),
     )
 }
+# The series I3 (c) reads as NET markers (protocol: chromogranin A, NSE, urinary 5-HIAA).
+NET_MARKERS = ("chromogranin_a", "chromogranin_a_molar", "nse", "hiaa_24h", "hiaa_urine",
+               "hiaa_creatinine", "hiaa_plasma")
 LAB_BY_CODE: dict[Code, LabTest] = {c: t for t in LAB_TESTS.values() for c in t.codes}
+# NET markers in a quantity no series above holds (same value sets as above): not read,
+# but listed with this reason rather than passed over as unrelated.
+MARKERS_NOT_READ: dict[Code, str] = {
+    (LOINC, "1692-3"): "5-HIAA in cerebrospinal fluid",
+    (LOINC, "1694-9"): "5-HIAA in a urine sample (not 24 h)",
+    (LOINC, "72820-4"): "5-HIAA in urine by confirmatory method",
+    (LOINC, "19193-2"): "NSE in units/volume",
+}
 
 ECOG = (LOINC, "89247-1")
 ECOG_ANSWERS: dict[str, int] = {
@@ -110,9 +144,13 @@ HISTOLOGY_OBS = {(LOINC, "59847-4"), (LOINC, "31205-8"), (LOINC, "22637-3")}
 # --- conditions (SNOMED, ICD-10) ------------------------------------------------
 PREGNANT = {(SNOMED, "77386006")}
 NOT_PREGNANT = {(SNOMED, "60001007")}
-LACTATING = {(SNOMED, "169750002"), (SNOMED, "413712001"), (PROJECT, "lactating")}
+# 169750002 Mother currently breast-feeding (finding). Not 413712001 "Breastfeeding
+# (mother)": an observable entity (the question, whose answer says yes or no).
+LACTATING = {(SNOMED, "169750002"), (PROJECT, "lactating")}
 BRAIN_METASTASIS = {(SNOMED, "94225005"), (ICD10, "C79.31"), (ICD10CM, "C79.31")}
-POSTMENOPAUSAL = {(SNOMED, "76498008")}  # (check)
+# 76498008 Postmenopausal (NZ HTS canshare-menopause-status value set), 307429007 After
+# menopause (HL7 ICHOM breast cancer IG, MenopausalStatusVS).
+POSTMENOPAUSAL = {(SNOMED, "76498008"), (SNOMED, "307429007")}
 # Secondary malignancy codes that make a NET "advanced" (metastatic).
 METASTASIS = {
     (SNOMED, "94225005"), (SNOMED, "94381002"), (SNOMED, "94222008"),
@@ -159,13 +197,19 @@ def _icd10_net(code: str) -> TumourCode | None:
         return TumourCode(True, "stomach", True, "well")
     if c.startswith(("C7A090", "C7A091", "C7A093")):
         return TumourCode(True, "bronchus/thymus/kidney", False, "well")
-    if c.startswith("C7A0"):  # unspecified or foregut/midgut/hindgut NOS
+    if c.startswith(("C7A095", "C7A096")):  # midgut / hindgut NOS: gut, so GEP by definition
+        return TumourCode(True, "midgut" if c.startswith("C7A095") else "hindgut", True, "well")
+    if c.startswith("C7A0"):  # unspecified, foregut NOS (bronchus too), other sites
         return TumourCode(True, None, None, "well")
     if c.startswith("C7A1"):  # malignant poorly differentiated NET: a carcinoma
         return TumourCode(True, None, None, "poor")
+    if c.startswith("C7A8"):  # other malignant NET: neither site nor differentiation fixed
+        return TumourCode(True, None, None, None)
     if c.startswith("C254"):
         return TumourCode(True, "pancreas", True, None)
-    if c.startswith("C7B"):  # secondary neuroendocrine tumour
+    if c.startswith("C7B1"):  # secondary Merkel cell carcinoma: a skin cancer, not a NET
+        return None
+    if c.startswith("C7B"):  # secondary carcinoid (C7B.0x) or other secondary NET (C7B.8)
         return TumourCode(True, None, None, None, metastatic=True)
     return None
 
@@ -173,14 +217,15 @@ def _icd10_net(code: str) -> TumourCode | None:
 # ICD-O-3 morphology: NET G1/G2/G3 are well differentiated; NEC (large/small cell) poorly.
 ICDO3_WELL = {"8240/3", "8241/3", "8242/3", "8249/3", "8150/3", "8151/3", "8152/3", "8153/3",
               "8155/3", "8156/3"}  # fmt: skip
-ICDO3_POOR = {"8246/3", "8013/3", "8041/3", "8154/3"}
+ICDO3_POOR = {"8246/3", "8013/3", "8041/3"}
+# Mixed neuroendocrine-non-neuroendocrine neoplasm (MiNEN): not a pure NET (I2 not met).
+ICDO3_MIXED = {"8154/3"}
 
 
 def _icdo3_morphology(code: str) -> TumourCode | None:
-    if code in ICDO3_WELL:
-        return TumourCode(True, None, None, "well")
-    if code in ICDO3_POOR:
-        return TumourCode(True, None, None, "poor")
+    for table, diff in ((ICDO3_WELL, "well"), (ICDO3_POOR, "poor"), (ICDO3_MIXED, "mixed")):
+        if code in table:
+            return TumourCode(True, None, None, diff)
     return None
 
 
@@ -195,36 +240,45 @@ def topography_site(system: str, code: str) -> tuple[str | None, bool | None]:
 
 
 # --- medicines -----------------------------------------------------------------
-# Drug classes the criteria speak of. "ssa": somatostatin analogue.
+# Drug classes the criteria speak of. "ssa": somatostatin analogue. I4 reads the standard
+# NET therapies (NET_SYSTEMIC); E3 every anticancer drug (E3_DRUG_CLASSES): an
+# antineoplastic or kinase inhibitor that is not a standard NET therapy counts for E3 only.
+# ATC is a hierarchy: a code takes the class of its longest prefix listed here. Codes from
+# the domain reference and the WHO ATC index as listed in the PanCareSurPass IG value set
+# "Antineoplastic and immunostimulating agents" (build.fhir.org/ig/hl7-eu/pcsp).
 ATC_CLASSES: dict[str, str] = {
-    "H01CB02": "ssa", "H01CB03": "ssa", "H01CB05": "ssa",
-    "L01EG02": "mtor", "L01XE10": "mtor",
-    "L01EX01": "tki", "L01EX03": "tki", "L01EX07": "tki",
-    "L01XE04": "tki", "L01XE11": "tki", "L01XE26": "tki",
-    "L03AB04": "interferon", "L03AB05": "interferon", "L03AB10": "interferon",
-    "L03AB11": "interferon",
-    "L01AX03": "chemotherapy", "L01AD04": "chemotherapy", "L01BC06": "chemotherapy",
-    "L01BC02": "chemotherapy", "L01DB01": "chemotherapy", "L01CB01": "chemotherapy",
-    "L01XA01": "chemotherapy", "L01XA02": "chemotherapy", "L01XA03": "chemotherapy",
-    "V10XX04": "radionuclide",
+    "H01CB": "ssa",  # somatostatin and analogues: octreotide, lanreotide, pasireotide
+    "L01": "antineoplastic",  # antineoplastic agents not listed more precisely below
+    "L01E": "kinase-inhibitor", "L01XE": "kinase-inhibitor",  # protein kinase inhibitors
+    "L01EG": "mtor", "L01XE10": "mtor", "L04AA18": "mtor",  # everolimus (L04AA18: transplant)
+    "L01EX01": "tki", "L01EX02": "tki", "L01EX03": "tki", "L01EX07": "tki", "L01EX08": "tki",
+    "L01XE04": "tki", "L01XE11": "tki", "L01XE26": "tki",  # sunitinib, pazopanib, cabozantinib
+    "L01BC06": "chemotherapy", "L01BC02": "chemotherapy",  # capecitabine, fluorouracil
+    "L01AX03": "chemotherapy", "L01AX04": "chemotherapy",  # temozolomide, dacarbazine
+    "L01AD04": "chemotherapy", "L01DB01": "chemotherapy",  # streptozocin, doxorubicin
+    "L01CB01": "chemotherapy",  # etoposide
+    "L01XA01": "chemotherapy", "L01XA02": "chemotherapy", "L01XA03": "chemotherapy",  # -platin
+    "L03AB": "interferon",
+    "V10XX04": "radionuclide",  # lutetium (177Lu) oxodotreotide
 }  # fmt: skip
-# RxNorm ingredient codes (check) for the same drugs, as US data and Synthea use RxNorm.
-RXNORM_CLASSES: dict[str, str] = {
-    "7617": "ssa",  # octreotide
-    "141704": "mtor",  # everolimus
-    "357977": "tki",  # sunitinib
-    "714438": "tki",  # pazopanib
-    "1363268": "tki",  # cabozantinib
-    "194000": "chemotherapy",  # capecitabine
-    "37776": "chemotherapy",  # temozolomide
-    "4492": "chemotherapy",  # fluorouracil
-    "3639": "chemotherapy",  # doxorubicin
-    "4179": "chemotherapy",  # etoposide
-    "2555": "chemotherapy",  # cisplatin
-    "40048": "chemotherapy",  # carboplatin
-    "32592": "chemotherapy",  # oxaliplatin
-    "1597582": "chemotherapy",  # Synthea: cisplatin 50 MG Injection (check)
-}
+# RxNorm ingredients (and the clinical drugs of trialsieve/vocab/rxnorm_products.csv) take
+# the class of their ingredient.
+INGREDIENT_CLASSES: dict[str, str] = {
+    "octreotide": "ssa", "lanreotide": "ssa", "pasireotide": "ssa",
+    "everolimus": "mtor", "temsirolimus": "mtor",
+    "sunitinib": "tki", "pazopanib": "tki", "cabozantinib": "tki", "lenvatinib": "tki",
+    "sorafenib": "tki",
+    "capecitabine": "chemotherapy", "temozolomide": "chemotherapy",
+    "streptozocin": "chemotherapy", "fluorouracil": "chemotherapy",
+    "dacarbazine": "chemotherapy", "doxorubicin": "chemotherapy", "etoposide": "chemotherapy",
+    "cisplatin": "chemotherapy", "carboplatin": "chemotherapy", "oxaliplatin": "chemotherapy",
+    "gemcitabine": "antineoplastic", "paclitaxel": "antineoplastic",
+    "cyclophosphamide": "antineoplastic", "olaparib": "antineoplastic",
+    "imatinib": "kinase-inhibitor", "dasatinib": "kinase-inhibitor",
+    "axitinib": "kinase-inhibitor",
+    "peginterferon alfa-2a": "interferon", "ropeginterferon alfa-2b": "interferon",
+    "lutetium Lu 177 dotatate": "radionuclide",
+}  # fmt: skip
 PROJECT_CLASSES: dict[str, str] = {
     "investigational": "investigational",
     "ssa": "ssa",
@@ -233,7 +287,57 @@ PROJECT_CLASSES: dict[str, str] = {
 # Standard systemic NET therapies for I4 (refractoriness).
 NET_SYSTEMIC = {"ssa", "mtor", "tki", "chemotherapy"}
 # E3: therapies that need 12 weeks before inclusion.
-E3_DRUG_CLASSES = {"chemotherapy", "mtor", "tki", "interferon", "investigational", "radionuclide"}
+E3_DRUG_CLASSES = {"chemotherapy", "mtor", "tki", "interferon", "investigational", "radionuclide",
+                   "antineoplastic", "kinase-inhibitor"}
+
+
+@dataclass(frozen=True)
+class RxNormCode:
+    """An RxNorm code the project reads: its ingredient and, for SSA products, the form."""
+
+    rxcui: str
+    ingredient: str
+    form: str | None  # "long" / "short" for SSA products whose form the product fixes
+    source: str
+
+
+@cache
+def rxnorm_codes() -> dict[str, RxNormCode]:
+    """RxNorm ingredients and clinical drugs (SCD/SBD), from the generated package table."""
+    text = resources.files("trialsieve.vocab").joinpath("rxnorm_products.csv").read_text(
+        encoding="utf-8")
+    rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+    return {r["rxcui"]: RxNormCode(r["rxcui"], r["ingredient"], r["form"] or None, r["source"])
+            for r in rows}
+
+
+def atc_class(code: str) -> str | None:
+    """The class of an ATC code: that of its longest prefix in ATC_CLASSES."""
+    for n in range(len(code), 0, -1):
+        if code[:n] in ATC_CLASSES:
+            return ATC_CLASSES[code[:n]]
+    return None
+
+
+def drug_class(codes: list[Code]) -> str | None:
+    """The class of a medicine from its codings (the first coding that has one)."""
+    for system, code in codes:
+        if system == ATC:
+            found = atc_class(code.upper())
+        elif system == RXNORM:
+            rx = rxnorm_codes().get(code)
+            found = INGREDIENT_CLASSES.get(rx.ingredient) if rx else None
+        else:
+            found = PROJECT_CLASSES.get(code) if system == PROJECT else None
+        if found:
+            return found
+    return None
+
+
+def rxnorm_product_form(rxcui: str) -> str | None:
+    rx = rxnorm_codes().get(rxcui)
+    return rx.form if rx else None
+
 
 # SSA forms: ATC cannot tell them apart (domain reference), the product or route can.
 SSA_FORM_CODES: dict[Code, str] = {
@@ -357,7 +461,9 @@ LESION_COMPONENTS: dict[str, tuple[str, str]] = {
 # valueCodeableConcept (Observation) or conclusionCode (DiagnosticReport).
 PATHOLOGY_REPORTS = HISTOLOGY_OBS | {(LOINC, "60567-5"), (LOINC, "11526-1")}
 # mCODE Histologic Grade: LOINC 33732-9, values from mcode-histologic-grade-vs (WHO 2019
-# GEP-NET: G1 low, G2 intermediate, G3 high grade) or the older SNOMED G1-G3 (check).
+# GEP-NET: G1 low, G2 intermediate, G3 high grade) or the older SNOMED G1-G3 grade findings
+# 54102005 / 1663004 / 61026006 (both sets confirmed in public IG value sets and the MII
+# oncology grading ConceptMap; docs/vocabulary-sources.md).
 HISTOLOGIC_GRADE = (LOINC, "33732-9")
 WHO_GRADES: dict[Code, int] = {
     (SNOMED, "1155708003"): 1, (SNOMED, "1286893008"): 2, (SNOMED, "1155707008"): 3,
@@ -381,3 +487,38 @@ CONSENT_STUDY_EXT = "http://hl7.org/fhir/StructureDefinition/consent-ResearchStu
 # radiotherapy course on a lesion (I13 "not previously irradiated").
 TARGET_BODY_STRUCTURE_EXT = ("http://hl7.org/fhir/StructureDefinition/"
                              "procedure-targetBodyStructure")
+
+# --- what a site's ConceptMap may map to ------------------------------------------------
+CODE_SYSTEMS = {LOINC, SNOMED, ATC, RXNORM, ICD10, ICD10CM, ICDO3, PROJECT, DICOM}
+
+
+@cache
+def _concepts() -> frozenset[Code]:
+    """Every (system, code) a criterion reads, from the tables above."""
+    found: set[Code] = set(LAB_BY_CODE) | {ECOG, PREGNANCY_STATUS, TUMOR_SIZE,
+                                           LONGEST_DIMENSION, OTHER_DIMENSION,
+                                           MARROW_INFILTRATION, NET_SYMPTOM,
+                                           HISTOLOGIC_GRADE, KI67}
+    found |= {(LOINC, a) for a in ECOG_ANSWERS} | {(LOINC, a) for a in PREGNANCY_ANSWERS}
+    for table in (HISTOLOGY_OBS, HCG_NEGATIVE, HCG_POSITIVE, PREGNANT, NOT_PREGNANT, LACTATING,
+                  BRAIN_METASTASIS, POSTMENOPAUSAL, METASTASIS, ADVANCED_STAGE, SURGERY,
+                  MAJOR_SURGERY, MINOR_SURGERY, RADIOTHERAPY, RADIONUCLIDE_THERAPY,
+                  EMBOLISATION, KIDNEY_SITES, ROUTE_INTRAMUSCULAR, STUDY_MODALITIES,
+                  SSA_FORM_CODES, PATHOLOGY_REPORTS, WHO_GRADES, CONSENT_RESEARCH):
+        found |= set(table)
+    found |= {(PROJECT, c) for c in (*ATTESTATIONS, *PROJECT_CLASSES, *LESION_COMPONENTS,
+                                     "gep-net")}
+    return frozenset(found)
+
+
+def is_concept(system: str, code: str) -> bool:
+    """Whether trialsieve reads this code (a ConceptMap target must be one)."""
+    if (system, code) in _concepts():
+        return True
+    if system == ATC:
+        return atc_class(code) is not None
+    if system == RXNORM:
+        return code in rxnorm_codes()
+    if system in (ICD10, ICD10CM, ICDO3):
+        return tumour_code(system, code) is not None
+    return False

@@ -20,10 +20,9 @@ from trialsieve.clinical.progression import (
 )
 from trialsieve.clinical.recist import LesionMeasurement, Response, Scan, TimePoint, assess
 from trialsieve.clinical.sstr import SstrLesion, SstrScan, sstr_progression
+from trialsieve.codes import NET_MARKERS
 from trialsieve.record import LabResult, PatientRecord, Study, Symptom
 from trialsieve.rules.base import add_months
-
-NET_MARKERS = ("chromogranin_a", "nse", "hiaa_24h")
 
 
 def recist_series(studies: list[Study]) -> dict[str, list[Scan]]:

@@ -15,6 +15,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from trialsieve import unit_spellings
+
 
 class UnitError(ValueError):
     """A unit that cannot be parsed or converted to the unit a rule needs."""
@@ -124,6 +126,7 @@ def convert(value: float, source: str, target: str, molar_mass: float | None = N
     """Convert `value` from UCUM `source` to UCUM `target`; raise UnitError when impossible."""
     if source == target:
         return value
+    source = unit_spellings.ucum(source, target)  # spellings labs write (unit_spellings.py)
     # Rounded so that 90 g/L is exactly 9 g/dL at a bound, not 8.999999999.
     return round(value * _factor(source, target, molar_mass), 9)
 

@@ -90,6 +90,9 @@ def observation(res: dict, lookup: Lookup) -> list[Fact]:
     for code in codes:
         if code in C.LAB_BY_CODE:
             return [_lab(res, C.LAB_BY_CODE[code], when)]
+    for code in codes & C.MARKERS_NOT_READ.keys():
+        raise Skip(f"{code[1]} {C.MARKERS_NOT_READ[code]}: a NET marker in a quantity "
+                   "trialsieve does not compare across results; not read for I3 (c)")
     if C.ECOG in codes:
         return [_ecog(res, when)]
     if C.PREGNANCY_STATUS in codes:
@@ -345,10 +348,10 @@ def medication(res: dict, lookup: Lookup) -> list[Fact]:
     concept = res.get("medicationCodeableConcept")
     med = None
     if concept is None and "medicationReference" in res:
-        med = lookup(reference_id(res["medicationReference"]) or "")
-        concept = med.get("code") if med else None
+        med = _medication(res, lookup)
+        concept = med.get("code")
     codes = codings(concept, "medication[x]")
-    drug_class = _drug_class(codes)
+    drug_class = C.drug_class(codes)
     if drug_class is None:
         raise NotRelevant("not a drug the criteria read")
     prefix = {"MedicationRequest": "authoredOn", "MedicationAdministration": "effective",
@@ -371,23 +374,29 @@ def medication(res: dict, lookup: Lookup) -> list[Fact]:
                      end_latest, asserted)]
 
 
-def _drug_class(codes: list[tuple[str, str]]) -> str | None:
-    for system, code in codes:
-        table = {C.ATC: C.ATC_CLASSES, C.RXNORM: C.RXNORM_CLASSES,
-                 C.PROJECT: C.PROJECT_CLASSES}.get(system, {})
-        if code in table:
-            return table[code]
-    return None
+def _medication(res: dict, lookup: Lookup) -> dict:
+    """The Medication a reference names: contained ("#id") or elsewhere in the input."""
+    ref = get_dict(res, "medicationReference")
+    rid = reference_id(ref) or ""
+    contained = [c for c in get_list(res, "contained") if isinstance(c, dict)]
+    med = next((c for c in contained if "#" + str(c.get("id")) == rid), None) or lookup(rid)
+    if not isinstance(med, dict):
+        raise Skip(f"medicationReference {ref.get('reference')!r} is not in the input: "
+                   "the drug is unknown")
+    return med
 
 
 def _ssa_form(res: dict, med: dict | None, codes: list, name: str) -> str | None:
-    """Long- or short-acting: project code, then product name, route, dosing interval.
+    """Long- or short-acting: project code or RxNorm product, then product name, route,
+    dosing interval.
 
     The product name is matched by whole words ("LAR", "depot", "Autogel"), never by
     letters inside a word ("regular" is not "LAR")."""
     for code in codes:
         if code in C.SSA_FORM_CODES:
             return C.SSA_FORM_CODES[code]
+        if code[0] == C.RXNORM and C.rxnorm_product_form(code[1]):
+            return C.rxnorm_product_form(code[1])
     words = re.findall(r"[a-z0-9]+", name.lower())
     if any(w in C.SSA_LONG_PRODUCTS for w in words):
         return "long"

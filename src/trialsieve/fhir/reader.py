@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from trialsieve.fhir import concept_map
+from trialsieve.fhir.concept_map import ConceptMapping
 from trialsieve.fhir.errors import FieldError, InputError, NotRelevant, Skip
 from trialsieve.fhir.imaging import MarrowFinding
 from trialsieve.fhir.mapping import MAPPERS, IgnoredFact, SkipFact
@@ -138,13 +140,15 @@ class Input:
     warnings: list[Warning]  # about the input as a whole (files skipped, ...)
 
 
-def records(path: str | Path) -> list[PatientRecord]:
-    return read(path).records
+def records(path: str | Path, mapping: ConceptMapping = concept_map.EMPTY
+            ) -> list[PatientRecord]:
+    return read(path, mapping).records
 
 
-def read(path: str | Path) -> Input:
-    """Every patient in the input, in the order their resources first appear."""
-    return assemble(load(path), str(path))
+def read(path: str | Path, mapping: ConceptMapping = concept_map.EMPTY) -> Input:
+    """Every patient in the input, in the order their resources first appear; a site's
+    codes are read through `mapping` (fhir/concept_map.py)."""
+    return assemble(load(path), str(path), mapping)
 
 
 def group(loaded: Loaded) -> dict[str, list[tuple[str, dict]]]:
@@ -159,7 +163,8 @@ def group(loaded: Loaded) -> dict[str, list[tuple[str, dict]]]:
     return dict(by_patient)
 
 
-def assemble(loaded: Loaded, where: str) -> Input:
+def assemble(loaded: Loaded, where: str,
+             mapping: ConceptMapping = concept_map.EMPTY) -> Input:
     """The records of resources already loaded (from files, or from a database)."""
     lookup = {r["id"]: r for _, r in loaded.resources if isinstance(r.get("id"), str)}
     lookup.update({r["_fullUrl"]: r for _, r in loaded.resources if "_fullUrl" in r})
@@ -169,14 +174,19 @@ def assemble(loaded: Loaded, where: str) -> Input:
                          "resource with a subject)")
     out = []
     for pid, items in by_patient.items():
-        rec = _record(pid, items, lookup.get)
+        rec = _record(pid, items, lambda ref: _mapped(mapping, lookup.get(ref)), mapping)
         rec.warnings[:0] = [w for w in loaded.warnings if w.file in {f for f, _ in items}]
         out.append(rec)
     used = {w for r in out for w in r.warnings}
     return Input(out, [w for w in loaded.warnings if w not in used])
 
 
-def _record(pid: str, items: list[tuple[str, dict]], lookup) -> PatientRecord:
+def _mapped(mapping: ConceptMapping, res: dict | None) -> dict | None:
+    return concept_map.apply(mapping, res)[0] if res is not None else None
+
+
+def _record(pid: str, items: list[tuple[str, dict]], lookup,
+            mapping: ConceptMapping = concept_map.EMPTY) -> PatientRecord:
     files = sorted({f for f, _ in items})
     patient_res = next((r for _, r in items if r["resourceType"] == "Patient"), None)
     # The file that holds the Patient resource names the record (a bulk export spreads
@@ -186,6 +196,7 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup) -> PatientRecord:
     counts: dict[str, dict[str, int]] = defaultdict(lambda: {"read": 0, "used": 0,
                                                              "ignored": 0})
     pending: list = []
+    uses = concept_map.Uses()
     if patient_res is None:
         rec.warnings.append(Warning(files[0], f"Patient/{pid}", "subject",
                                     "referenced patient has no Patient resource here: "
@@ -194,6 +205,9 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup) -> PatientRecord:
         rtype = res["resourceType"]
         counts[rtype]["read"] += 1
         src = f"{rtype}/{res.get('id', '?')}"
+        # only the types a criterion reads: a map changes nothing in the others
+        res, applied = concept_map.apply(mapping, res) if rtype in MAPPERS else (res, ())
+        uses.saw(mapping, res)
         try:
             if rtype == "Patient":
                 rec.patient = _patient(res)
@@ -216,8 +230,10 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup) -> PatientRecord:
             rec.ignored.append(Ignored(src, f"{exc.field}: {exc}"))
             continue
         counts[rtype]["used"] += 1
+        uses.used(applied, src)
         for fact in facts:
             _add(rec, fact, pending)
+    rec.warnings += uses.warnings(files[0])
     _attach(rec, pending)
     _finish(rec)
     rec.counts = dict(counts)

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from trialsieve.engine import Dates, ScreeningResult, screen
+from trialsieve.fhir import concept_map
+from trialsieve.fhir.concept_map import ConceptMapping
 from trialsieve.fhir.errors import InputError
 from trialsieve.output.json_result import SCHEMA_VERSION, to_json
 from trialsieve.protocol import Protocol
@@ -37,7 +39,8 @@ def _documents(path: Path) -> list[dict[str, Any]] | None:
 
 
 def results(path: str, protocol: Protocol, as_of: date, inclusion: date | None,
-            d0: date | None, policy: str) -> tuple[list[dict[str, Any]], list[Warning]]:
+            d0: date | None, policy: str, mapping: ConceptMapping = concept_map.EMPTY
+            ) -> tuple[list[dict[str, Any]], list[Warning]]:
     p = Path(path)
     files = sorted(f for f in p.rglob("*") if f.suffix in (".json", ".ndjson")) \
         if p.is_dir() else [p]
@@ -46,7 +49,7 @@ def results(path: str, protocol: Protocol, as_of: date, inclusion: date | None,
         return [d for k in kept for d in k or []], []
     from trialsieve.fhir.reader import read
 
-    data = read(path)
+    data = read(path, mapping)
     pairs = screened(protocol, data.records, Dates.resolve(as_of, inclusion, d0), policy)
     return [to_json(r, w) for r, w in pairs], data.warnings
 

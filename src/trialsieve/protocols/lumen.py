@@ -68,9 +68,14 @@ READINGS: dict[str, tuple[str, str, object]] = {
                "a pathology of another tumour, or uncoded, does not prove it), metastatic or "
                "locally advanced/unresectable. The WHO grade and Ki-67 of the pathology are "
                "shown. Judgement: a poorly differentiated neuroendocrine carcinoma (NEC) is "
-               "not a NET: not met; a well-differentiated NET G3 is a NET. Under pre-screening "
-               "a record with no diagnosis of a neuroendocrine neoplasm at all reads as no "
-               "GEP-NET (not met, marked as an assumption).", GepNet()),
+               "not a NET: not met; a well-differentiated NET G3 is a NET. Judgement: a mixed "
+               "neuroendocrine-non-neuroendocrine neoplasm (MiNEN, ICD-O-3 8154/3) is not a "
+               "pure NET (its non-neuroendocrine part drives the disease): not met. ICD-10 "
+               "C7A.095/C7A.096 (midgut/hindgut NOS) are GEP by definition; a secondary NET "
+               "(C7B.0x, C7B.8) makes it advanced, a secondary Merkel cell carcinoma (C7B.1) "
+               "does not. Under pre-screening a record with no diagnosis of a neuroendocrine "
+               "neoplasm at all reads as no GEP-NET (not met, marked as an assumption).",
+               GepNet()),
     "INCL03": ("progression in last 12 months",
                "(a) RECIST 1.1 PD on CT/MRI, (b) SSTR-imaging progression (new lesion or "
                "transaxial diameter > +30 %, same modality), or (c) clinical and biochemical "
@@ -90,9 +95,12 @@ READINGS: dict[str, tuple[str, str, object]] = {
                ProgressionWithin(12)),
     "INCL04": ("refractory to SSA/systemic therapy",
                "Progression during or after an SSA or a standard systemic NET therapy "
-               "(everolimus, sunitinib, chemotherapy); not met when the patient never received "
-               "any; otherwise settled by attestation. A progression is one by I3's own "
-               "definitions, at any date: RECIST PD, SSTR progression, or a clinical and a "
+               "(everolimus, sunitinib or another TKI used in NET, chemotherapy such as "
+               "capecitabine/temozolomide, streptozocin/5-FU/doxorubicin, platinum/etoposide); "
+               "not met when the patient never received any; otherwise settled by attestation. "
+               "Judgement: another antineoplastic (e.g. gemcitabine, a taxane) is not a "
+               "standard NET therapy: it counts for E3, not here. A progression is one by I3's "
+               "own definitions, at any date: RECIST PD, SSTR progression, or a clinical and a "
                "biochemical progression together (judgement: within 12 months of each other, "
                "dated at the later); a symptom or marker rise alone is not one.",
                Refractory()),
@@ -169,7 +177,9 @@ READINGS: dict[str, tuple[str, str, object]] = {
     "EXCL03": ("RT/chemo/embolisation/... < 12 weeks",
                "Radiotherapy (external or radionuclide), chemotherapy, embolisation, mTOR "
                "inhibitor, TKI, interferon or investigational therapy, last dose or session in "
-               "the 84 days before inclusion; 84 days or more is a completed wait. A course "
+               "the 84 days before inclusion; 84 days or more is a completed wait. Judgement: "
+               "any antineoplastic agent (ATC L01, every kinase inhibitor included) counts as "
+               "chemotherapy here. A course "
                "stopped with no end date ended some day from its start to its status date "
                "(or the screening date): unknown until even that latest day is 84 days past; "
                "one in progress is ongoing. As E2: not met only on an explicit negative (an "

@@ -20,6 +20,8 @@ from trialsieve.rules.base import (
     yes_no,
 )
 
+WELL = "well differentiated NET (not NEC, not MiNEN)"
+
 
 @dataclass(frozen=True)
 class GepNet:
@@ -54,7 +56,7 @@ class GepNet:
                            missing=["a diagnosis of GEP-NET with its pathology report"])
         diffs = {d.differentiation for d in nets} | {h.differentiation for h in proof}
         checks = {
-            "well differentiated (not NEC)": Tri.NOT_MET if "poor" in diffs
+            WELL: Tri.NOT_MET if diffs & {"poor", "mixed"}
             else Tri.MET if "well" in diffs else Tri.UNKNOWN,
             "GEP primary": _any_known([d.gep for d in nets]),
             "histology-proven": Tri.MET if proof else Tri.UNKNOWN,
@@ -63,7 +65,7 @@ class GepNet:
         status = all_of(checks.values())
         failed = [k for k, v in checks.items() if v is Tri.NOT_MET]
         unknown = [k for k, v in checks.items() if v is Tri.UNKNOWN]
-        settle = {"well differentiated (not NEC)": "the tumour's differentiation (WHO grade)",
+        settle = {WELL: "the tumour's differentiation (WHO grade)",
                   "GEP primary": "the primary site (ICD-O-3 topography)",
                   "histology-proven": "a pathology result coding a neuroendocrine tumour "
                                       "(ICD-O-3 morphology or coded conclusion)",
