@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from datetime import date
 from typing import Any
@@ -63,7 +64,20 @@ WIDTH = 80
 
 
 def _wrap(text: str, indent: str) -> list[str]:
-    return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ")
+    return textwrap.wrap(chop_long_words(text, WIDTH - len(indent) - 2), WIDTH,
+                         initial_indent=indent, subsequent_indent=indent + "  ")
+
+
+def chop_long_words(text: str, size: int) -> str:
+    """Words longer than a line cut into line-sized pieces first: textwrap alone takes
+    time quadratic in a word's length (a 1 MB id took seconds)."""
+    if size < 1 or len(text) <= size or not re.search(rf"\S{{{size + 1}}}", text):
+        return text
+    def cut(m: re.Match) -> str:
+        word = m[0]
+        return " ".join(word[i:i + size] for i in range(0, len(word), size))
+
+    return re.sub(rf"\S{{{size + 1},}}", cut, text)
 
 
 def _assumed_text(assumed: tuple[str, ...]) -> str:

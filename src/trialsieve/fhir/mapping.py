@@ -25,6 +25,7 @@ from trialsieve.fhir.values import (
     parse_date,
     reference_id,
 )
+from trialsieve.plausibility import LABS, MEASURES
 from trialsieve.record import (
     Attestation,
     ConsentRecord,
@@ -63,6 +64,26 @@ class SkipFact(Skip):
     def __init__(self, reason: str, about: str) -> None:
         super().__init__(reason)
         self.about = about
+
+
+def fact_kind(res: dict) -> str:
+    """The kind of fact a resource would state (for a resource that cannot be read):
+    "imaging", "symptom", a lab test key, or its resource type."""
+    rtype = res.get("resourceType", "")
+    if rtype in ("DiagnosticReport", "ImagingStudy"):
+        return "imaging"
+    if rtype != "Observation":
+        return rtype
+    try:
+        codes = set(codings(res.get("code"), "code"))
+        categories = {c for cat in get_list(res, "category") for c in codings(cat, "category")}
+    except FieldError:
+        return rtype
+    if C.TUMOR_SIZE in codes or C.MARROW_INFILTRATION in codes:
+        return "imaging"
+    if C.NET_SYMPTOM in categories:
+        return "symptom"
+    return next((C.LAB_BY_CODE[c].key for c in codes if c in C.LAB_BY_CODE), rtype)
 
 
 def observation(res: dict, lookup: Lookup) -> list[Fact]:
@@ -104,22 +125,12 @@ def observation(res: dict, lookup: Lookup) -> list[Fact]:
 def _lab(res: dict, test: C.LabTest, when: Any) -> LabResult:
     src = _src(res)
     if "valueQuantity" in res:
-        q = get_dict(res, "valueQuantity")
-        value = _number(q, "value", "valueQuantity")
-        unit = _str(q, "code", "valueQuantity") or _str(q, "unit", "valueQuantity") or ""
-        comparator = _str(q, "comparator", "valueQuantity")
-        if value is None:
-            return LabResult(src, test.key, when, None, unit, comparator,
-                             problem="valueQuantity.value: missing")
-        high, ref_unit = _ref_high(res)
-        std, problem = _convert(value, unit, test, "valueQuantity.code")
-        std_high = None
-        if high is not None:
-            std_high, ref_problem = _convert(high, ref_unit or unit, test,
-                                             "referenceRange.high.code")
-            problem = problem or ref_problem
-        return LabResult(src, test.key, when, value, unit, comparator, high, ref_unit, (),
-                         std, std_high, problem)
+        try:
+            return _quantity(res, src, test, when)
+        except FieldError as exc:
+            # Kept as unreadable: when it is the newest, an older result never decides.
+            return LabResult(src, test.key, when, None, "",
+                             problem=f"{exc.field}: {exc} (for {test.label})")
     coded = tuple(codings(res.get("valueCodeableConcept"), "valueCodeableConcept"))
     coded += tuple(codings(res.get("interpretation", [{}])[0] if isinstance(
         res.get("interpretation"), list) and res["interpretation"] else None, "interpretation"))
@@ -131,6 +142,50 @@ def _lab(res: dict, test: C.LabTest, when: Any) -> LabResult:
         why = concept_text(res.get("dataAbsentReason")) or "empty"
         return LabResult(src, test.key, when, None, "", problem=f"value: no value ({why})")
     return LabResult(src, test.key, when, None, "", coded_value=coded)
+
+
+COMPARATORS = ("<", "<=", ">=", ">")  # FHIR Quantity.comparator; anything else is damage
+
+
+def _quantity(res: dict, src: str, test: C.LabTest, when: Any) -> LabResult:
+    """A numeric result, converted to the test's unit and checked against what is possible
+    (plausibility.LABS); FieldError names the field that cannot be read."""
+    q = get_dict(res, "valueQuantity")
+    value = _number(q, "value", "valueQuantity")
+    unit = _str(q, "code", "valueQuantity") or _str(q, "unit", "valueQuantity") or ""
+    comparator = _str(q, "comparator", "valueQuantity")
+    if value is None:
+        raise FieldError("valueQuantity.value", "missing")
+    if comparator is not None and comparator not in COMPARATORS:
+        raise FieldError("valueQuantity.comparator", f"{comparator!r} is not one of "
+                         f"{', '.join(COMPARATORS)}")
+    std = _plausible(value, unit, test, "valueQuantity")
+    high, ref_unit = _ref_high(res)
+    std_high = None
+    if high is not None:
+        std_high = _plausible(high, ref_unit or unit, test, "referenceRange.high")
+        if std_high == 0:
+            raise FieldError("referenceRange.high.value", "an upper limit of normal of 0")
+    return LabResult(src, test.key, when, value, unit, comparator, high, ref_unit, (), std,
+                     std_high)
+
+
+def _plausible(value: float, unit: str, test: C.LabTest, path: str) -> float:
+    """`value` in the test's unit, if it is a value a patient can have."""
+    if not unit:
+        raise FieldError(f"{path}.code", "no unit")
+    try:
+        std = convert(value, unit, test.unit, test.molar_mass)
+    except UnitError as exc:
+        raise FieldError(f"{path}.code", str(exc)) from exc
+    why = LABS[test.key].problem(std)
+    if why:
+        raise FieldError(f"{path}.value", f"{_shown(value, unit)}: {why}")
+    return std
+
+
+def _shown(value: float, unit: str) -> str:
+    return f"{value:g} {unit[:40]}"
 
 
 def _number(obj: dict, key: str, path: str) -> float | None:
@@ -149,15 +204,6 @@ def _str(obj: dict, key: str, path: str) -> str | None:
         raise FieldError(f"{path}.{exc.field}", str(exc)) from exc
 
 
-def _convert(value: float, unit: str, test: C.LabTest, field: str) -> tuple[float | None,
-                                                                           str | None]:
-    """The value in the test's standard unit, or None and why it cannot be converted."""
-    try:
-        return convert(value, unit, test.unit, test.molar_mass), None
-    except UnitError as exc:
-        return None, f"{field}: {exc} (for {test.label})"
-
-
 def _ref_high(res: dict) -> tuple[float | None, str | None]:
     for rr in get_list(res, "referenceRange"):
         if isinstance(rr, dict) and isinstance(rr.get("high"), dict):
@@ -169,8 +215,9 @@ def _ref_high(res: dict) -> tuple[float | None, str | None]:
 
 
 def _answer_code(res: dict, table: dict) -> Any:
-    for _, code in codings(res.get("valueCodeableConcept"), "valueCodeableConcept"):
-        if code in table:
+    """The answer of a LOINC answer list (LA codes): only with the LOINC system."""
+    for system, code in codings(res.get("valueCodeableConcept"), "valueCodeableConcept"):
+        if system == C.LOINC and code in table:
             return table[code]
     return None
 
@@ -179,8 +226,10 @@ def _ecog(res: dict, when: Any) -> Ecog:
     score = _answer_code(res, C.ECOG_ANSWERS)
     if score is None and "valueInteger" in res:
         score = res["valueInteger"]
-        if not isinstance(score, int) or not 0 <= score <= 5:
-            raise FieldError("valueInteger", f"ECOG must be 0-5, found {score!r}")
+        # bool is an int in Python: true is not an ECOG of 1.
+        if isinstance(score, bool) or not isinstance(score, int) or MEASURES["ecog"].problem(
+                score):
+            raise FieldError("valueInteger", f"ECOG must be an integer 0-5, found {score!r}")
     if score is None:
         raise Skip("no ECOG value")
     return Ecog(_src(res), when, score)

@@ -8,18 +8,20 @@ and say exactly which file, resource and field was wrong.
 
 from __future__ import annotations
 
-import json
+import os
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from trialsieve.fhir.errors import FieldError, InputError, NotRelevant, Skip
 from trialsieve.fhir.imaging import MarrowFinding
-from trialsieve.fhir.mapping import MAPPERS, IgnoredFact, SkipFact
+from trialsieve.fhir.limits import MAX_LINE_BYTES, parse_json, read_bytes, regular_file
+from trialsieve.fhir.mapping import MAPPERS, IgnoredFact, SkipFact, fact_kind
 from trialsieve.fhir.resource_types import R4_RESOURCE_TYPES
 from trialsieve.fhir.values import get_str, parse_date, reference_id
 from trialsieve.record import (
+    Damaged,
     Diagnosis,
     Ignored,
     Lesion,
@@ -41,68 +43,145 @@ class Loaded:
 
     resources: list[tuple[str, dict]] = field(default_factory=list)
     warnings: list[Warning] = field(default_factory=list)
+    # Damaged input that was skipped (a file, an NDJSON line, a Bundle entry): the results
+    # do not cover it, so the command says so in its exit status.
+    skipped: list[Warning] = field(default_factory=list)
+    strict: bool = False
+
+    def skip(self, file: str, where: str, field: str, message: str) -> None:
+        """Report damaged input and go on (or, strict, stop at the first)."""
+        if self.strict:
+            raise InputError(file, message, where, field)
+        w = Warning(file, where, field, message)
+        self.skipped.append(w)
+        self.warnings.append(w)
 
 
-def load(path: str | Path) -> Loaded:
+def load(path: str | Path, strict: bool = False) -> Loaded:
     p = Path(path)
-    if not p.exists():
+    if not p.exists() and not p.is_symlink():
         raise InputError(str(p), "no such file or folder")
-    loaded = Loaded()
-    files = sorted(f for f in p.rglob("*") if f.suffix in (".json", ".ndjson")) if p.is_dir() \
-        else [p]
-    if not files:
+    loaded = Loaded(strict=strict)
+    if not p.is_dir():
+        regular_file(p, str(p))
+        _file(p, loaded, alone=True)
+        return loaded
+    files = _walk(p, loaded)
+    if not files and not loaded.skipped:
         raise InputError(str(p), "no .json or .ndjson file in this folder")
     for f in files:
         try:
-            for res in _resources(f):
-                _check(str(f), res, loaded)
+            regular_file(f, str(f))
+            _file(f, loaded, alone=False)
         except NotFhir as exc:
-            if not p.is_dir():
-                raise
             # A folder may hold other files (a bulk export's log.ndjson): say so, go on.
             loaded.warnings.append(Warning(str(f), "", "resourceType",
                                            f"{exc.message}: file skipped"))
+        except InputError as exc:
+            loaded.skip(str(f), exc.resource, exc.field, f"{exc.message}: file skipped")
     return loaded
+
+
+def _walk(top: Path, loaded: Loaded) -> list[Path]:
+    """The .json and .ndjson files under `top`, in name order; a folder that cannot be
+    listed is reported, not passed over in silence."""
+    def unreadable(exc: OSError) -> None:
+        loaded.skip(str(exc.filename or top), "", "", f"cannot read folder: "
+                    f"{exc.strerror or exc}: skipped")
+
+    found = []
+    for folder, dirs, names in os.walk(top, onerror=unreadable):
+        dirs.sort()
+        found += [Path(folder, n) for n in names if Path(n).suffix in (".json", ".ndjson")]
+    return sorted(found)
 
 
 class NotFhir(InputError):
     """Valid JSON that is not a FHIR resource."""
 
 
-def _resources(f: Path) -> Iterator[dict]:
-    try:
-        text = f.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(str(f), f"cannot read: {exc}") from exc
+def _file(f: Path, loaded: Loaded, alone: bool) -> None:
     if f.suffix == ".ndjson":
-        for n, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                yield _parse(str(f), line, f"line {n}")
+        _ndjson(f, loaded, alone)
         return
+    try:
+        text = read_bytes(f).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(str(f), f"cannot read: not UTF-8 ({exc.reason} at byte "
+                         f"{exc.start})") from exc
     doc = _parse(str(f), text, "")
-    if doc.get("resourceType") == "Bundle":
-        entries = doc.get("entry") or []
-        if not isinstance(entries, list):
-            raise InputError(str(f), f"expected a list, found {type(entries).__name__}",
-                             f"Bundle/{doc.get('id', '?')}", "entry")
-        for i, entry in enumerate(entries):
-            res = entry.get("resource") if isinstance(entry, dict) else None
-            if not isinstance(res, dict):
-                raise InputError(str(f), "entry without a resource object",
-                                 f"Bundle/{doc.get('id', '?')}", f"entry[{i}].resource")
+    if doc.get("resourceType") != "Bundle":
+        _check(str(f), doc, loaded)
+        return
+    bundle = f"Bundle/{doc.get('id', '?')}"
+    entries = doc.get("entry") or []
+    if not isinstance(entries, list):
+        raise InputError(str(f), f"expected a list, found {type(entries).__name__}",
+                         bundle, "entry")
+    for i, entry in enumerate(entries):
+        res = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(res, dict):
+            loaded.skip(str(f), bundle, f"entry[{i}].resource",
+                        "entry without a resource object: entry skipped")
+        elif not isinstance(res.get("resourceType"), str):
+            loaded.skip(str(f), bundle, f"entry[{i}].resource.resourceType",
+                        "no resourceType (or not a string): entry skipped")
+        else:
             if isinstance(entry.get("fullUrl"), str):
                 res = {**res, "_fullUrl": entry["fullUrl"]}
-            yield res
-    else:
-        yield doc
+            _check(str(f), res, loaded)
+
+
+def _ndjson(f: Path, loaded: Loaded, alone: bool) -> None:
+    """One resource per line. Lines end at "\n" only: U+2028 and the like are valid inside
+    a JSON string. A bad line is reported with its number and skipped; the others are kept.
+    A file of which no line is FHIR is not FHIR (a bulk export's log)."""
+    good: list[dict] = []
+    bad: list[tuple[int, InputError]] = []
+    try:
+        with open(f, "rb") as fh:
+            for n, raw in enumerate(_lines(fh), 1):
+                if raw is None:
+                    bad.append((n, InputError(str(f), f"line longer than "
+                                              f"{MAX_LINE_BYTES // 2**20} MiB")))
+                    continue
+                if not raw.strip():
+                    continue
+                try:
+                    good.append(_parse(str(f), raw.decode("utf-8"), f"line {n}"))
+                except UnicodeDecodeError as exc:
+                    bad.append((n, InputError(str(f), f"not UTF-8 ({exc.reason})")))
+                except InputError as exc:
+                    bad.append((n, exc))
+    except OSError as exc:
+        raise InputError(str(f), f"cannot read: {exc.strerror or exc}") from exc
+    if not good and bad and all(isinstance(e, NotFhir) for _, e in bad):
+        raise bad[0][1]
+    if not good and bad and alone:
+        raise InputError(str(f), bad[0][1].message, f"line {bad[0][0]}")
+    for n, exc in bad:
+        loaded.skip(str(f), f"line {n}", "", f"{exc.message}: line skipped")
+    for res in good:
+        _check(str(f), res, loaded)
+
+
+def _lines(fh) -> Iterator[bytes | None]:
+    """The lines of a binary file split at b"\n", each at most MAX_LINE_BYTES (None for a
+    longer line, whose rest is passed over without being kept)."""
+    while True:
+        line = fh.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):
+                line = fh.readline(MAX_LINE_BYTES)
+            yield None
+        else:
+            yield line
 
 
 def _parse(file: str, text: str, where: str) -> dict:
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        loc = where or f"line {exc.lineno} column {exc.colno}"
-        raise InputError(file, f"not valid JSON ({exc.msg} at {loc})") from exc
+    doc = parse_json(file, text, where)
     if not isinstance(doc, dict) or not isinstance(doc.get("resourceType"), str):
         raise NotFhir(file, "JSON but not FHIR: no resourceType" + (f" ({where})"
                                                                      if where else ""))
@@ -116,7 +195,8 @@ def _check(file: str, res: dict, loaded: Loaded) -> None:
                                        f"unknown FHIR R4 resource type {rtype!r}: not read"))
         return
     if res.get("id") is not None and not isinstance(res.get("id"), str):
-        raise InputError(file, "id must be a string", rtype, "id")
+        loaded.skip(file, rtype, "id", "id must be a string: resource skipped")
+        return
     loaded.resources.append((file, res))
 
 
@@ -135,15 +215,19 @@ def _patient_of(res: dict, urls: dict[str, str]) -> str | None:
 class Input:
     records: list[PatientRecord]
     warnings: list[Warning]  # about the input as a whole (files skipped, ...)
+    skipped: list[Warning] = field(default_factory=list)  # damaged input not read
 
 
 def records(path: str | Path) -> list[PatientRecord]:
     return read(path).records
 
 
-def read(path: str | Path) -> Input:
-    """Every patient in the input, in the order their resources first appear."""
-    loaded = load(path)
+def read(path: str | Path, strict: bool = False) -> Input:
+    """Every patient in the input, in the order their resources first appear.
+
+    Damaged parts (a file, an NDJSON line, a Bundle entry) are skipped and listed in
+    `skipped`; with `strict` the first one stops the reading (InputError)."""
+    loaded = load(path, strict)
     urls = {r["_fullUrl"]: r["id"] for _, r in loaded.resources
             if r["resourceType"] == "Patient" and "_fullUrl" in r and "id" in r}
     lookup = {r["id"]: r for _, r in loaded.resources if isinstance(r.get("id"), str)}
@@ -154,6 +238,9 @@ def read(path: str | Path) -> Input:
         if pid is not None:
             by_patient[pid].append((file, res))
     if not by_patient:
+        if loaded.skipped:  # nothing readable: the first reason is the message
+            w = loaded.skipped[0]
+            raise InputError(w.file, f"{w.message}; nothing else to read", w.source, w.field)
         raise InputError(str(path), "no patient in this input (no Patient resource and no "
                          "resource with a subject)")
     out = []
@@ -162,7 +249,7 @@ def read(path: str | Path) -> Input:
         rec.warnings[:0] = [w for w in loaded.warnings if w.file in {f for f, _ in items}]
         out.append(rec)
     used = {w for r in out for w in r.warnings}
-    return Input(out, [w for w in loaded.warnings if w not in used])
+    return Input(out, [w for w in loaded.warnings if w not in used], loaded.skipped)
 
 
 def _record(pid: str, items: list[tuple[str, dict]], lookup) -> PatientRecord:
@@ -172,6 +259,7 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup) -> PatientRecord:
     counts: dict[str, dict[str, int]] = defaultdict(lambda: {"read": 0, "used": 0,
                                                              "ignored": 0})
     pending: list = []
+    patients: list[Patient] = []
     if patient_res is None:
         rec.warnings.append(Warning(files[0], f"Patient/{pid}", "subject",
                                     "referenced patient has no Patient resource here: "
@@ -182,7 +270,7 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup) -> PatientRecord:
         src = f"{rtype}/{res.get('id', '?')}"
         try:
             if rtype == "Patient":
-                rec.patient = _patient(res)
+                patients.append(_patient(res))
                 counts[rtype]["used"] += 1
                 continue
             if rtype not in MAPPERS:
@@ -199,11 +287,13 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup) -> PatientRecord:
         except FieldError as exc:
             counts[rtype]["ignored"] += 1
             rec.warnings.append(Warning(file, src, exc.field, f"{exc}: resource not used"))
-            rec.ignored.append(Ignored(src, f"{exc.field}: {exc}"))
+            rec.ignored.append(Damaged(src, f"{exc.field}: {exc}", fact_kind(res)))
             continue
         counts[rtype]["used"] += 1
         for fact in facts:
             _add(rec, fact, pending)
+    if patients:
+        rec.patient = _one_patient(patients, rec)
     _attach(rec, pending)
     _finish(rec)
     rec.counts = dict(counts)
@@ -214,6 +304,28 @@ def _patient(res: dict) -> Patient:
     gender = get_str(res, "gender")
     return Patient(res.get("id", "?"), parse_date(res.get("birthDate"), "birthDate"), gender,
                    f"Patient/{res.get('id', '?')}")
+
+
+_FHIR_NAMES = {"birth_date": "birthDate", "sex": "gender"}
+
+
+def _one_patient(patients: list[Patient], rec: PatientRecord) -> Patient:
+    """Several Patient resources with one id: a fact they disagree on is unknown (never the
+    last one read), with a warning naming both values."""
+    merged = patients[0]
+    for f in fields(Patient):
+        values = list(dict.fromkeys(getattr(p, f.name) for p in patients
+                                    if getattr(p, f.name) is not None))
+        if f.name in ("id", "source") or len(values) < 2:
+            if values and getattr(merged, f.name) is None:
+                merged = replace(merged, **{f.name: values[0]})
+            continue
+        shown = ", ".join(str(v) for v in values)
+        rec.warnings.append(Warning(rec.file, merged.source, _FHIR_NAMES.get(f.name, f.name),
+                                    f"Patient resources with this id disagree ({shown}): "
+                                    "taken as unknown"))
+        merged = replace(merged, **{f.name: None})
+    return merged
 
 
 _LISTS = {"Diagnosis": "diagnoses", "Histology": "histology", "LabResult": "labs",
@@ -238,6 +350,14 @@ def _attach(rec: PatientRecord, pending: list) -> None:
             rec.warnings.append(Warning(rec.file, fact.source, "derivedFrom",
                                         f"study {fact.study} not found: measurement not used"))
             rec.ignored.append(Ignored(fact.source, f"its study {fact.study} is not in the input"))
+        elif isinstance(fact, Lesion) and any(lz.lesion_id == fact.lesion_id
+                                              for lz in study.lesions):
+            first = next(lz.source for lz in study.lesions if lz.lesion_id == fact.lesion_id)
+            rec.warnings.append(Warning(rec.file, fact.source, "focus",
+                                        f"lesion {fact.lesion_id} is already measured on "
+                                        f"{fact.study} by {first}: measurement not used"))
+            rec.ignored.append(Damaged(fact.source, f"lesion {fact.lesion_id} measured twice "
+                                       f"on {fact.study}", "imaging"))
         elif isinstance(fact, Lesion):
             studies[fact.study] = replace(study, lesions=study.lesions + (fact,))
         else:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from math import isfinite
 from typing import Any
 
+from trialsieve.dates import EARLIEST, LATEST, in_range
 from trialsieve.fhir.errors import FieldError, Skip
 
 _DATE = re.compile(r"^(\d{4})(-(\d{2})(-(\d{2}))?)?")
@@ -37,8 +39,19 @@ def get_number(obj: dict, field: str) -> float | None:
     if v is None:
         return None
     if isinstance(v, bool) or not isinstance(v, int | float):
-        raise FieldError(field, f"expected a number, found {v!r}")
-    return float(v)
+        raise FieldError(field, f"expected a number, found {_short(v)}")
+    try:
+        number = float(v)
+    except OverflowError:
+        raise FieldError(field, f"a number of {len(str(v))} digits is not finite") from None
+    if not isfinite(number):
+        raise FieldError(field, f"{number} is not a finite number")
+    return number
+
+
+def _short(v: Any) -> str:
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def parse_date(value: Any, field: str) -> date | None:
@@ -57,9 +70,12 @@ def parse_date(value: Any, field: str) -> date | None:
     if m.group(5) is None:
         raise FieldError(field, f"partial date {value!r}: the day is needed")
     try:
-        return date(int(m.group(1)), int(m.group(3)), int(m.group(5)))
+        d = date(int(m.group(1)), int(m.group(3)), int(m.group(5)))
     except ValueError as exc:
         raise FieldError(field, f"not a valid date: {value!r}") from exc
+    if not in_range(d):
+        raise FieldError(field, f"date {d} is outside {EARLIEST} to {LATEST}")
+    return d
 
 
 def effective(res: dict, prefix: str) -> tuple[date | None, date | None, str]:
@@ -72,9 +88,17 @@ def effective(res: dict, prefix: str) -> tuple[date | None, date | None, str]:
     f = prefix + "Period"
     if f in res:
         period = get_dict(res, f)
-        return (parse_date(period.get("start"), f + ".start"),
-                parse_date(period.get("end"), f + ".end"), f)
+        return parse_date(period.get("start"), f + ".start"), _end(period, f + ".end"), f
     return None, None, prefix + "[x]"
+
+
+def _end(period: dict, field: str) -> date | None:
+    """A period's end. One past the last plausible date (9999-12-31 is a common "no end"
+    sentinel) is held at LATEST: the period has not ended, and no date sum can overflow."""
+    end = period.get("end")
+    if isinstance(end, str) and _DATE.match(end) and int(end[:4]) > LATEST.year:
+        return LATEST
+    return parse_date(end, field)
 
 
 def codings(concept: Any, field: str) -> list[tuple[str, str]]:
@@ -84,9 +108,12 @@ def codings(concept: Any, field: str) -> list[tuple[str, str]]:
     if not isinstance(concept, dict):
         raise FieldError(field, f"expected a CodeableConcept, found {type(concept).__name__}")
     out = []
-    for c in get_list(concept, "coding"):
+    for i, c in enumerate(get_list(concept, "coding")):
         if not isinstance(c, dict):
             raise FieldError(field + ".coding", "expected a Coding object")
+        if c.get("system") is not None and not isinstance(c["system"], str):
+            raise FieldError(f"{field}.coding[{i}].system",
+                             f"expected a string, found {type(c['system']).__name__}")
         if isinstance(c.get("code"), str):
             out.append((c.get("system") or "", c["code"]))
     return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 from trialsieve.logic import Tri
 from trialsieve.protocol import EXCLUSION, INCLUSION, Criterion, Protocol
 from trialsieve.rules.attest import Attested
-from trialsieve.rules.base import AllOf
+from trialsieve.rules.base import AllOf, Undamaged
 from trialsieve.rules.baseline import BaselineWithin
 from trialsieve.rules.disease import (
     GepNet,
@@ -53,6 +53,8 @@ PUBLISHED = {
     "EXCL09": '9. Women of childbearing potential and men with partners of child-bearing potential\nrefusing an adequate contraception.',
 }
 
+# What I3 reads: a damaged record of these kinds makes it unknown, never met.
+PROGRESSION_FACTS = ("imaging", "symptom", "chromogranin_a", "nse", "hiaa_24h")
 BASELINE_LABS = ("gfr_51cr", "hemoglobin", "neutrophils", "platelets", "bilirubin", "alt",
                  "ast", "albumin", "pt_percent")
 
@@ -69,7 +71,7 @@ READINGS: dict[str, tuple[str, str, object]] = {
                "transaxial diameter > +30 %, same modality), or (c) clinical and biochemical "
                "progression, within the 12 months before inclusion. Judgement: the 12-month "
                "window also applies to (c).",
-               ProgressionWithin(12)),
+               Undamaged(ProgressionWithin(12), PROGRESSION_FACTS)),
     "INCL04": ("refractory to SSA/systemic therapy",
                "Progression during or after an SSA or a standard systemic NET therapy "
                "(everolimus, sunitinib, chemotherapy); not met when the patient never received "
@@ -117,7 +119,7 @@ READINGS: dict[str, tuple[str, str, object]] = {
                "of the 68Ga PET/CT; RECIST-measurable and progressive on MRI (CT when MRI not "
                "applicable): judgement, +20 % and +5 mm between two scans within 12 months, "
                "or new; not previously irradiated. Every qualifying lesion is listed.",
-               TargetLesion()),
+               Undamaged(TargetLesion(), ("imaging",))),
     "EXCL01": ("resectable, curative intent",
                "Tumour board decision or attestation that the tumour is resectable with "
                "curative intent; judgement only.", Attested("resectable-curative-intent", assumed=Tri.NOT_MET)),
@@ -132,7 +134,7 @@ READINGS: dict[str, tuple[str, str, object]] = {
     "EXCL04": ("diffuse marrow infiltration",
                "Diffuse bone-marrow infiltration on the baseline 68Ga PET/CT confirmed by MRI: "
                "met only with both; PET-suspected without MRI is unknown.",
-               DiffuseMarrowInfiltration()),
+               Undamaged(DiffuseMarrowInfiltration(), ("imaging",), Tri.NOT_MET)),
     "EXCL05": ("prior EBRT kidneys or >25 % marrow",
                "Any prior external-beam radiotherapy with the kidneys in the field or on more "
                "than 25 % of the bone marrow.", PriorRadiotherapyKidneyOrMarrow()),

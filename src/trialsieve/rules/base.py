@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Protocol
 
 from trialsieve.logic import Tri, all_of, any_of
-from trialsieve.record import Ignored, PatientRecord
+from trialsieve.record import Damaged, Ignored, PatientRecord
 
 SCREENING = "screening"
 PRE_SCREENING = "pre-screening"
@@ -153,8 +153,37 @@ class NotImplemented:
         return f"not implemented: {self.what}"
 
 
+@dataclass(frozen=True)
+class Undamaged:
+    """`rule`, except that it cannot come out `favourable` (met for an inclusion, not met
+    for an exclusion) while a record of a kind it reads was set aside as damaged: the
+    missing record might have changed it. Then it is unknown and names the record.
+    `reads`: kinds of fact (record.Damaged.about: "imaging", "symptom", lab test keys)."""
+
+    rule: Rule
+    reads: tuple[str, ...]
+    favourable: Tri = Tri.MET
+
+    def describe(self) -> str:
+        return self.rule.describe()
+
+    def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
+        out = self.rule.evaluate(record, ctx)
+        damaged = [i for i in record.ignored if isinstance(i, Damaged) and i.about in self.reads]
+        damaged += [Ignored(r.source, f"cannot be read: {r.problem}") for r in record.labs
+                    if r.test in self.reads and r.problem]
+        if out.status is not self.favourable or not damaged:
+            return out
+        names = ", ".join(d.source for d in damaged)
+        return replace(out, status=Tri.UNKNOWN,
+                       summary=f"{out.summary}; but {names} could not be read",
+                       ignored=out.ignored + tuple(damaged),
+                       missing=out.missing + (f"a correction of {names}",))
+
+
 def days(n: int) -> timedelta:
     return timedelta(days=n)
+
 
 
 def fmt_num(value: float) -> str:

@@ -3,6 +3,7 @@ diffuse marrow infiltration (E4)."""
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date
 
@@ -14,14 +15,15 @@ from trialsieve.rules.base import Bound, Context, Evidence, Outcome, absent, out
 
 
 def add_months(d: date, months: int) -> date:
-    """Calendar months: 2026-03-15 - 12 months = 2025-03-15 (29 Feb -> 28 Feb)."""
+    """Calendar months: 2026-03-15 - 12 months = 2025-03-15 (29 Feb -> 28 Feb); held at
+    the ends of the calendar (date.min, date.max) instead of leaving it."""
     y, m = divmod(d.month - 1 + months, 12)
-    day = d.day
-    while True:
-        try:
-            return date(d.year + y, m + 1, day)
-        except ValueError:
-            day -= 1
+    year = d.year + y
+    if year < date.min.year:
+        return date.min
+    if year > date.max.year:
+        return date.max
+    return date(year, m + 1, min(d.day, calendar.monthrange(year, m + 1)[1]))
 
 
 def _until(d: date, months: int, what: str, source: str | None) -> Bound:
