@@ -558,3 +558,65 @@ def test_wrong_typed_newest_value_is_unknown_not_the_older(capsys, tmp_path: Pat
         resource(doc, "ex02-hb")["valueQuantity"]["value"] = "7"
     doc, _ = screen_doc(capsys, changed(tmp_path, change))
     assert status(doc, "INCL07") == "unknown"
+
+
+def _newer_copy(rid: str, new_id: str, when: str, **fields):
+    """A copy of resource `rid`, dated `when` and with `fields` changed, added to the Bundle."""
+    def change(doc: dict) -> None:
+        copy_ = json.loads(json.dumps(resource(doc, rid)))
+        copy_.update(id=new_id, **fields)
+        for key in [k for k in copy_ if k.startswith("effective")]:
+            copy_[key] = when
+        doc["entry"].append({"fullUrl": f"urn:uuid:{new_id}", "resource": copy_})
+    return change
+
+
+def test_damaged_newer_ecog_is_not_replaced_by_the_older(capsys, tmp_path: Path) -> None:
+    path = changed(tmp_path, _newer_copy("ex02-ecog", "ecog-new", "2026-11-23",
+                                         valueCodeableConcept={"coding": "LA9623-5"}))
+    doc, _ = screen_doc(capsys, path)
+    _warned(doc, "ecog-new", "valueCodeableConcept")
+    assert status(doc, "INCL09") == "unknown"
+    assert "Observation/ecog-new" in {i["resource"] for i in criterion(doc, "INCL09")["ignored"]}
+
+
+def test_damaged_newer_attestation_is_not_replaced_by_the_older(capsys, tmp_path) -> None:
+    path = changed(tmp_path, _newer_copy("ex02-att-known-brain-metastases", "att-new",
+                                         "2026-11-24", valueBoolean="no"))
+    doc, _ = screen_doc(capsys, path)
+    assert status(doc, "EXCL06") == "unknown" and doc["verdict"] != "eligible"
+    assert "unknown: never not met on the rest" not in criterion(doc, "EXCL06")["summary"]
+
+
+def test_lab_with_an_unreadable_date_blocks_met(capsys, tmp_path: Path) -> None:
+    path = changed(tmp_path, _newer_copy("ex02-hb", "hb-new", "2026-11-31",
+                                         valueQuantity={"value": 7, "unit": "g/dL",
+                                                        "code": "g/dL"}))
+    doc, _ = screen_doc(capsys, path)
+    _warned(doc, "hb-new", "effectiveDateTime")
+    assert status(doc, "INCL07") == "unknown"
+
+
+def test_plausibility_table_covers_every_lab_test_in_its_unit() -> None:
+    from trialsieve.codes import LAB_TESTS
+    from trialsieve.plausibility import LABS
+
+    assert set(LABS) == set(LAB_TESTS)
+    assert {k: r.unit for k, r in LABS.items()} == {k: t.unit for k, t in LAB_TESTS.items()}
+    for r in LABS.values():
+        assert r.low < r.high and r.why
+
+
+@pytest.mark.parametrize("value, comparator, op, limit, expected", [
+    (9, None, ">=", 9, "MET"), (8.99, None, ">=", 9, "NOT_MET"),
+    (9, "<", ">=", 9, "NOT_MET"), (9, "<=", ">=", 9, "UNKNOWN"), (9, "<=", ">", 9, "NOT_MET"),
+    (10, "<", ">=", 9, "UNKNOWN"), (9, ">=", ">=", 9, "MET"), (9, ">", ">=", 9, "MET"),
+    (9, ">=", ">", 9, "UNKNOWN"), (70, ">", ">", 70, "MET"), (8, ">", ">=", 9, "UNKNOWN"),
+    (2.4, ">", "<=", 2.4, "NOT_MET"), (2.4, ">=", "<=", 2.4, "UNKNOWN"),
+    (0.1, "<", "<=", 2.4, "MET"), (2.4, "<", "<", 2.4, "MET"), (2.4, "<=", "<", 2.4, "UNKNOWN"),
+    (3, "<", "<", 2.4, "UNKNOWN"), (5, ">", "<=", 2.4, "NOT_MET"),
+])
+def test_censored_value_against_a_limit(value, comparator, op, limit, expected) -> None:
+    from trialsieve.rules.labs import _compare
+
+    assert _compare(value, comparator, op, limit).name == expected

@@ -67,23 +67,36 @@ class SkipFact(Skip):
 
 
 def fact_kind(res: dict) -> str:
-    """The kind of fact a resource would state (for a resource that cannot be read):
-    "imaging", "symptom", a lab test key, or its resource type."""
+    """The kind of fact a resource would state, for one that cannot be read: a lab test
+    key, "imaging", "symptom", "ecog", "pregnancy", "histology", "attestation",
+    "medication", or its resource type (protocols.lumen.READS says who reads which)."""
     rtype = res.get("resourceType", "")
-    if rtype in ("DiagnosticReport", "ImagingStudy"):
-        return "imaging"
+    kinds = {"DiagnosticReport": "imaging", "ImagingStudy": "imaging",
+             "MedicationStatement": "medication", "MedicationAdministration": "medication",
+             "MedicationRequest": "medication", "QuestionnaireResponse": "attestation"}
     if rtype != "Observation":
-        return rtype
+        return kinds.get(rtype, rtype)
     try:
         codes = set(codings(res.get("code"), "code"))
         categories = {c for cat in get_list(res, "category") for c in codings(cat, "category")}
     except FieldError:
         return rtype
-    if C.TUMOR_SIZE in codes or C.MARROW_INFILTRATION in codes:
+    if codes & {C.TUMOR_SIZE, C.MARROW_INFILTRATION}:
         return "imaging"
     if C.NET_SYMPTOM in categories:
         return "symptom"
-    return next((C.LAB_BY_CODE[c].key for c in codes if c in C.LAB_BY_CODE), rtype)
+    lab = next((C.LAB_BY_CODE[c].key for c in codes if c in C.LAB_BY_CODE), None)
+    if lab:
+        return lab
+    if C.ECOG in codes:
+        return "ecog"
+    if C.PREGNANCY_STATUS in codes:
+        return "pregnancy"
+    if codes & C.HISTOLOGY_OBS:
+        return "histology"
+    if any(s == C.PROJECT and c in C.ATTESTATIONS for s, c in codes):
+        return "attestation"
+    return rtype
 
 
 def observation(res: dict, lookup: Lookup) -> list[Fact]:

@@ -108,7 +108,10 @@ def codings(concept: Any, field: str) -> list[tuple[str, str]]:
     if not isinstance(concept, dict):
         raise FieldError(field, f"expected a CodeableConcept, found {type(concept).__name__}")
     out = []
-    for i, c in enumerate(get_list(concept, "coding")):
+    coding = concept.get("coding", [])
+    if not isinstance(coding, list):
+        raise FieldError(field + ".coding", f"expected a list, found {type(coding).__name__}")
+    for i, c in enumerate(coding):
         if not isinstance(c, dict):
             raise FieldError(field + ".coding", "expected a Coding object")
         if c.get("system") is not None and not isinstance(c["system"], str):

@@ -53,8 +53,6 @@ PUBLISHED = {
     "EXCL09": '9. Women of childbearing potential and men with partners of child-bearing potential\nrefusing an adequate contraception.',
 }
 
-# What I3 reads: a damaged record of these kinds makes it unknown, never met.
-PROGRESSION_FACTS = ("imaging", "symptom", "chromogranin_a", "nse", "hiaa_24h")
 BASELINE_LABS = ("gfr_51cr", "hemoglobin", "neutrophils", "platelets", "bilirubin", "alt",
                  "ast", "albumin", "pt_percent")
 
@@ -71,7 +69,7 @@ READINGS: dict[str, tuple[str, str, object]] = {
                "transaxial diameter > +30 %, same modality), or (c) clinical and biochemical "
                "progression, within the 12 months before inclusion. Judgement: the 12-month "
                "window also applies to (c).",
-               Undamaged(ProgressionWithin(12), PROGRESSION_FACTS)),
+               ProgressionWithin(12)),
     "INCL04": ("refractory to SSA/systemic therapy",
                "Progression during or after an SSA or a standard systemic NET therapy "
                "(everolimus, sunitinib, chemotherapy); not met when the patient never received "
@@ -119,7 +117,7 @@ READINGS: dict[str, tuple[str, str, object]] = {
                "of the 68Ga PET/CT; RECIST-measurable and progressive on MRI (CT when MRI not "
                "applicable): judgement, +20 % and +5 mm between two scans within 12 months, "
                "or new; not previously irradiated. Every qualifying lesion is listed.",
-               Undamaged(TargetLesion(), ("imaging",))),
+               TargetLesion()),
     "EXCL01": ("resectable, curative intent",
                "Tumour board decision or attestation that the tumour is resectable with "
                "curative intent; judgement only.", Attested("resectable-curative-intent", assumed=Tri.NOT_MET)),
@@ -134,7 +132,7 @@ READINGS: dict[str, tuple[str, str, object]] = {
     "EXCL04": ("diffuse marrow infiltration",
                "Diffuse bone-marrow infiltration on the baseline 68Ga PET/CT confirmed by MRI: "
                "met only with both; PET-suspected without MRI is unknown.",
-               Undamaged(DiffuseMarrowInfiltration(), ("imaging",), Tri.NOT_MET)),
+               DiffuseMarrowInfiltration()),
     "EXCL05": ("prior EBRT kidneys or >25 % marrow",
                "Any prior external-beam radiotherapy with the kidneys in the field or on more "
                "than 25 % of the bone marrow.", PriorRadiotherapyKidneyOrMarrow()),
@@ -154,9 +152,42 @@ READINGS: dict[str, tuple[str, str, object]] = {
 }
 
 
+# The kinds of record each criterion reads (record.Damaged.about, from
+# fhir.mapping.fact_kind). When one of them could not be read (set aside with a warning),
+# the criterion cannot come out in the patient's favour: the lost record might have
+# changed it. Lab criteria handle their own results (rules.labs: the newest decides).
+MEDICINES = ("medication", "Procedure", "attestation")
+READS: dict[str, tuple[str, ...]] = {
+    "INCL02": ("Condition", "histology"),
+    "INCL03": ("imaging", "symptom", "chromogranin_a", "nse", "hiaa_24h"),
+    "INCL04": MEDICINES,
+    "INCL05": ("medication",),
+    "INCL09": ("ecog",),
+    "INCL10": ("hcg_serum", "pregnancy", "Condition", "attestation"),
+    "INCL11": ("Consent", "attestation"),
+    "INCL12": ("imaging", "ecog"),
+    "INCL13": ("imaging",),
+    "EXCL01": ("attestation",),
+    "EXCL02": ("Procedure", "attestation"),
+    "EXCL03": MEDICINES,
+    "EXCL04": ("imaging",),
+    "EXCL05": ("Procedure", "attestation"),
+    "EXCL06": ("Condition", "attestation"),
+    "EXCL07": ("attestation",),
+    "EXCL08": ("hcg_serum", "pregnancy", "Condition", "attestation"),
+    "EXCL09": ("attestation",),
+}
+DAMAGE_READING = (" A record of a kind this criterion reads that cannot be read (set aside "
+                  "with a warning) makes it unknown: never {} on the rest.")
+
+
 def _criterion(cid: str) -> Criterion:
     short, reading, rule = READINGS[cid]
     category = INCLUSION if cid.startswith("INCL") else EXCLUSION
+    if cid in READS:
+        favourable = Tri.MET if category == INCLUSION else Tri.NOT_MET
+        rule = Undamaged(rule, READS[cid], favourable)  # type: ignore[arg-type]
+        reading += DAMAGE_READING.format("met" if category == INCLUSION else "not met")
     return Criterion(cid, category, PUBLISHED[cid], reading, rule, short)  # type: ignore[arg-type]
 
 

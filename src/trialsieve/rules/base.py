@@ -172,13 +172,18 @@ class Undamaged:
         damaged = [i for i in record.ignored if isinstance(i, Damaged) and i.about in self.reads]
         damaged += [Ignored(r.source, f"cannot be read: {r.problem}") for r in record.labs
                     if r.test in self.reads and r.problem]
-        if out.status is not self.favourable or not damaged:
-            return out
-        names = ", ".join(d.source for d in damaged)
-        return replace(out, status=Tri.UNKNOWN,
-                       summary=f"{out.summary}; but {names} could not be read",
-                       ignored=out.ignored + tuple(damaged),
-                       missing=out.missing + (f"a correction of {names}",))
+        return unless_damaged(out, damaged, self.favourable)
+
+
+def unless_damaged(out: Outcome, damaged: Sequence[Ignored], favourable: Tri) -> Outcome:
+    """`out`, or unknown naming the damaged records when it was `favourable`."""
+    if out.status is not favourable or not damaged:
+        return out
+    names = ", ".join(dict.fromkeys(d.source for d in damaged))
+    return replace(out, status=Tri.UNKNOWN,
+                   summary=f"{out.summary}; but {names} could not be read",
+                   ignored=out.ignored + tuple(d for d in damaged if d not in out.ignored),
+                   missing=out.missing + (f"a correction of {names}",))
 
 
 def days(n: int) -> timedelta:

@@ -8,8 +8,16 @@ from dataclasses import dataclass, replace
 from trialsieve.codes import LAB_TESTS
 from trialsieve.dates import shift
 from trialsieve.logic import Tri
-from trialsieve.record import Ignored, LabResult, PatientRecord
-from trialsieve.rules.base import Bound, Context, Evidence, Outcome, fmt_num, outcome
+from trialsieve.record import Damaged, Ignored, LabResult, PatientRecord
+from trialsieve.rules.base import (
+    Bound,
+    Context,
+    Evidence,
+    Outcome,
+    fmt_num,
+    outcome,
+    unless_damaged,
+)
 
 OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
 
@@ -84,7 +92,10 @@ class LabThreshold:
         # Results of this test set aside by the reader (entered-in-error, cancelled): listed
         # here with their reason, so the user sees why they did not count.
         void = tuple(i for i in record.ignored if getattr(i, "about", None) == self.test)
-        return replace(out, ignored=out.ignored + void) if void else out
+        out = replace(out, ignored=out.ignored + void) if void else out
+        # A result of this test that could not be read at all (its date, its code) might
+        # be the newest: the rule is not met on the others.
+        return unless_damaged(out, [i for i in void if isinstance(i, Damaged)], Tri.MET)
 
     def _evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         fresh, last = fresh_results(record, self.test, ctx, self.fresh_days)
