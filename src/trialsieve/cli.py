@@ -134,9 +134,10 @@ def _screen(args: argparse.Namespace) -> int:
 
 
 def _status(data) -> int:
-    """0, or 1 when damaged input was skipped (named again last, so that it is seen)."""
-    for w in data.skipped:
-        print(f"trialsieve: skipped: {w}", file=sys.stderr)
+    """0, or 1 when damaged input was skipped (each named above, counted last)."""
+    if data.skipped:
+        print(f"trialsieve: {len(data.skipped)} damaged input(s) skipped (named above): "
+              "the results do not cover them; exit status 1", file=sys.stderr)
     return 1 if data.skipped else 0
 
 
