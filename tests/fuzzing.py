@@ -17,6 +17,7 @@ import copy
 import io
 import json
 import math
+import os
 import random
 import re
 import signal
@@ -35,7 +36,7 @@ from trialsieve.fhir.reader import read
 from trialsieve.protocols.lumen import LUMEN
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared" / "data"
+SHARED = Path(os.environ.get("TRIALSIEVE_SHARED_DATA", REPO.parent / "shared" / "data"))
 EXAMPLES = sorted((REPO / "examples" / "patients").glob("*.json"))
 # The bad-input fixtures that are JSON (the others are damaged bytes already).
 BAD = [p for p in sorted((REPO / "tests" / "data" / "bad").glob("*.json"))
