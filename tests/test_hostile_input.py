@@ -148,7 +148,14 @@ def _empty_lesion_id(doc: dict) -> None:
     body["id"] = ""
 
 
+def _focus_without_reference(doc: dict) -> None:
+    resource(doc, "ex02-size-mri-2")["focus"] = [{}]
+    doc["entry"].append({"fullUrl": "urn:uuid:", "resource": {
+        "resourceType": "BodyStructure", "id": "", "patient": {"reference": "Patient/ex02"}}})
+
+
 IMAGING_DAMAGE = {
+    "focus without a reference, empty id": (_focus_without_reference, "ex02-size-mri-2"),
     "negative diameter": (_size("ex02-size-mri-1", value=-30), "ex02-size-mri-1"),
     "infinite diameter": (_size("ex02-size-mri-2", value=float("inf")), "ex02-size-mri-2"),
     "krenning 7": (_krenning(7), "ex02-size-pet"),

@@ -103,8 +103,9 @@ def _measure(value: float | None, kind: str, field: str) -> float | None:
 def tumour_size(res: dict, lookup: Any) -> list:
     """mCODE TumorSize: the lesion is the focus BodyStructure, identified by its identifier."""
     focus = get_list(res, "focus")
-    body = lookup(reference_id(focus[0]) or "") if focus else None
-    if not body:
+    ref = reference_id(focus[0]) if focus else None
+    body = lookup(ref) if ref else None
+    if not body or body.get("resourceType") != "BodyStructure":
         raise FieldError("focus", "TumorSize must focus on a Tumor BodyStructure in the input")
     ids = [i.get("value") for i in get_list(body, "identifier") if isinstance(i, dict)]
     lesion_id = next((i for i in ids if isinstance(i, str) and i), None) or body.get("id")
