@@ -50,10 +50,11 @@ def _one(job: tuple[str, int, float]) -> tuple[str, int, int | None, bool, bool,
             run.met_from_damage, run.seconds, problems[0][:2000] if problems else "")
 
 
-def jobs(n: int, start: int, limit: float) -> list[tuple[str, int, float]]:
+def jobs(n: int, start: int, limit: float, only: list[str]) -> list[tuple[str, int, float]]:
+    mix = {c: s for c, s in MIX.items() if not only or c in only}
     out = []
-    for category, share in MIX.items():
-        count = round(n * share)
+    for category, share in mix.items():
+        count = round(n * share / sum(mix.values()))
         out += [(category, start + i, limit) for i in range(count)]
     return out
 
@@ -65,8 +66,10 @@ def main() -> int:
     ap.add_argument("--limit", type=float, default=10.0, help="seconds before a run counts "
                     "as a hang")
     ap.add_argument("--start", type=int, default=0, help="first seed")
+    ap.add_argument("--only", nargs="*", choices=sorted(MIX), default=[],
+                    help="run only these categories")
     args = ap.parse_args()
-    todo = jobs(args.inputs, args.start, args.limit)
+    todo = jobs(args.inputs, args.start, args.limit, args.only)
     began = time.perf_counter()
     rows: dict[str, Counter] = defaultdict(Counter)
     problems: list[str] = []
