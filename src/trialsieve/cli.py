@@ -80,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("path")
     r.add_argument("--format", choices=["table", "json"], default="table")
     _strict(r)
+    from trialsieve.web.cli import add_commands  # serve, users, audit: the workbench
+
+    add_commands(sub, _date)
     return p
 
 
@@ -212,6 +215,15 @@ def _recist(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"screen": _screen, "criteria": _criteria, "recist": _recist, "window": _window}
+
+
+def _web(args: argparse.Namespace) -> int:
+    from trialsieve.web.cli import COMMANDS as WEB
+
+    return WEB[args.command](args)
+
+
+COMMANDS.update(dict.fromkeys(("serve", "users", "audit"), _web))
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -227,21 +227,31 @@ def read(path: str | Path, strict: bool = False) -> Input:
 
     Damaged parts (a file, an NDJSON line, a Bundle entry) are skipped and listed in
     `skipped`; with `strict` the first one stops the reading (InputError)."""
-    loaded = load(path, strict)
+    return assemble(load(path, strict), str(path))
+
+
+def group(loaded: Loaded) -> dict[str, list[tuple[str, dict]]]:
+    """Each patient's resources (with their files), patients in order of first appearance."""
     urls = {r["_fullUrl"]: r["id"] for _, r in loaded.resources
             if r["resourceType"] == "Patient" and "_fullUrl" in r and "id" in r}
-    lookup = {r["id"]: r for _, r in loaded.resources if isinstance(r.get("id"), str)}
-    lookup.update({r["_fullUrl"]: r for _, r in loaded.resources if "_fullUrl" in r})
     by_patient: dict[str, list[tuple[str, dict]]] = defaultdict(list)
     for file, res in loaded.resources:
         pid = _patient_of(res, urls)
         if pid is not None:
             by_patient[pid].append((file, res))
+    return dict(by_patient)
+
+
+def assemble(loaded: Loaded, where: str) -> Input:
+    """The records of resources already loaded (from files, or from a database)."""
+    lookup = {r["id"]: r for _, r in loaded.resources if isinstance(r.get("id"), str)}
+    lookup.update({r["_fullUrl"]: r for _, r in loaded.resources if "_fullUrl" in r})
+    by_patient = group(loaded)
     if not by_patient:
         if loaded.skipped:  # nothing readable: the first reason is the message
             w = loaded.skipped[0]
             raise InputError(w.file, f"{w.message}; nothing else to read", w.source, w.field)
-        raise InputError(str(path), "no patient in this input (no Patient resource and no "
+        raise InputError(where, "no patient in this input (no Patient resource and no "
                          "resource with a subject)")
     out = []
     for pid, items in by_patient.items():

@@ -1,0 +1,490 @@
+"""The workbench's web application (FastAPI, server-rendered Jinja2 pages, plain forms).
+
+No script runs in the pages: the Content-Security-Policy allows none. Every form carries
+a CSRF token; every state-changing request writes one audit row.
+"""
+
+
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from trialsieve.codes import ATTESTATIONS, LAB_TESTS
+from trialsieve.engine import ELIGIBLE, INCOMPLETE, NOT_ELIGIBLE
+from trialsieve.protocols.lumen import LUMEN
+from trialsieve.web import audit, auth, csvout, entry, signature, store
+from trialsieve.web.db import Database, PatientRow, User, WebSession
+from trialsieve.web.screening import (
+    criteria_reading,
+    lesion_table,
+    reasons,
+    screen_record,
+    settle_links,
+)
+
+HERE = Path(__file__).parent
+SESSION_COOKIE = "trialsieve_session"
+LOGIN_CSRF_COOKIE = "trialsieve_login_csrf"
+MAX_UPLOAD = 20 * 1024 * 1024
+VERDICT_LABELS = {ELIGIBLE: "eligible", NOT_ELIGIBLE: "not eligible", INCOMPLETE: "incomplete"}
+HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Strict-Transport-Security": "max-age=31536000",
+    "Cache-Control": "no-store",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class NeedLogin(Exception):
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+
+class Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        self.status, self.message = status, message
+
+
+@dataclass
+class Who:
+    user: User
+    session: WebSession
+
+    @property
+    def author(self) -> str:
+        return f"{self.user.display_name} ({self.user.role})"
+
+
+@dataclass
+class Posted:
+    who: Who
+    form: dict[str, Any]
+
+    def get(self, name: str) -> str:
+        v = self.form.get(name, "")
+        return v if isinstance(v, str) else ""
+
+
+def create_app(db: Database, *, policy: auth.Policy | None = None,
+               clock: Callable[[], datetime] = utcnow, as_of: date | None = None,
+               secure_cookies: bool = True) -> FastAPI:
+    """`as_of` fixes the screening date (demos on dated examples); default: today (UTC)."""
+    policy = policy or auth.Policy()
+    app = FastAPI(title="trialsieve workbench", docs_url=None, redoc_url=None,
+                  openapi_url=None)
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    def today() -> date:
+        return as_of or clock().date()
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        for k, v in HEADERS.items():
+            response.headers.setdefault(k, v)
+        return response
+
+    # -- who is asking ----------------------------------------------------------------
+
+    def _who(token: str | None) -> Who:
+        with db.write() as s:
+            found = auth.session_for(s, clock(), policy, token)
+            s.flush()  # last_seen or ended_at, before the objects leave the session
+            s.expunge_all()
+        if isinstance(found, str):  # raised after the commit: an expiry is kept
+            raise NeedLogin(found)
+        ws, user = found
+        return Who(user, ws)
+
+    def allowed(permission: str):
+        async def dep(request: Request) -> Who:
+            who = await run_in_threadpool(_who, request.cookies.get(SESSION_COOKIE))
+            request.state.who = who
+            if not auth.can(who.user.role, permission):
+                raise Refused(403, f"your role ({who.user.role}) may not {permission}")
+            return who
+        return dep
+
+    def posted(permission: str):
+        """A form post by a user allowed to `permission`, with a valid CSRF token."""
+        async def dep(request: Request) -> Posted:
+            who = await run_in_threadpool(_who, request.cookies.get(SESSION_COOKIE))
+            request.state.who = who
+            form = await request.form(max_part_size=MAX_UPLOAD)
+            token = form.get("csrf")
+            if not isinstance(token, str) or not secrets.compare_digest(
+                    token, who.session.csrf):
+                raise Refused(403, "the form has expired or did not come from this site "
+                              "(CSRF token): reload the page and try again")
+            if not auth.can(who.user.role, permission):
+                raise Refused(403, f"your role ({who.user.role}) may not {permission}")
+            return Posted(who, dict(form))
+        return dep
+
+    @app.exception_handler(NeedLogin)
+    async def need_login(request: Request, exc: NeedLogin):
+        url = f"/login?msg={quote(exc.why)}"
+        if request.method == "GET" and request.url.path != "/":
+            url += f"&next={quote(request.url.path)}"
+        return RedirectResponse(url, status_code=303)
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused):
+        who = getattr(request.state, "who", None)
+        return page(request, "error.html", who, exc.status, message=exc.message)
+
+    def page(request: Request, name: str, who: Who | None, status: int = 200,
+             **context: Any) -> HTMLResponse:
+        context.update(user=who.user if who else None, csrf=who.session.csrf if who else "",
+                       can=(lambda p: auth.can(who.user.role, p)) if who else (lambda p: False),
+                       msg=request.query_params.get("msg", ""), today=today(),
+                       protocol=LUMEN, verdicts=VERDICT_LABELS)
+        return templates.TemplateResponse(request, name, context, status_code=status)
+
+    def back(url: str, msg: str = "") -> RedirectResponse:
+        return RedirectResponse(url + (f"?msg={quote(msg)}" if msg else ""), status_code=303)
+
+    # -- login ------------------------------------------------------------------------
+
+    @app.get("/login", response_class=HTMLResponse)
+    def login_form(request: Request):
+        token = secrets.token_urlsafe(32)
+        response = page(request, "login.html", None, login_csrf=token,
+                        next=request.query_params.get("next", ""))
+        response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, secure=secure_cookies,
+                            samesite="strict", path="/login")
+        return response
+
+    @app.post("/login")
+    async def login(request: Request):
+        form = await request.form()
+        token, cookie = form.get("csrf"), request.cookies.get(LOGIN_CSRF_COOKIE)
+        if not isinstance(token, str) or not cookie or not secrets.compare_digest(token,
+                                                                                  cookie):
+            raise Refused(403, "the login form has expired (CSRF token): reload it")
+        ip = request.client.host if request.client else "?"
+
+        def attempt():
+            with db.write() as s:
+                try:
+                    user, session_token = auth.login(
+                        s, clock(), policy, str(form.get("username", "")),
+                        str(form.get("password", "")), ip)
+                    return user.role, session_token, None
+                except auth.AuthError as exc:
+                    return None, None, str(exc)
+
+        role, session_token, error = await run_in_threadpool(attempt)
+        if error:
+            return back("/login", error)
+        nxt = str(form.get("next", ""))
+        target = nxt if nxt.startswith("/") and not nxt.startswith("//") else (
+            "/users" if role == auth.ADMIN else "/")
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie(SESSION_COOKIE, session_token, httponly=True,
+                            secure=secure_cookies, samesite="strict", path="/")
+        response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+        return response
+
+    @app.post("/logout")
+    def logout(p: Annotated[Posted, Depends(posted("logout"))]):
+        with db.write() as s:
+            ws = s.get(WebSession, p.who.session.id)
+            auth.logout(s, clock(), ws, p.who.user)
+        response = back("/login", "logged out")
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    # -- patients -----------------------------------------------------------------------
+
+    def _patient(s, number: str) -> PatientRow:
+        patient = store.patient_by_number(s, number)
+        if patient is None:
+            raise Refused(404, f"no patient {number}")
+        return patient
+
+    @app.get("/", response_class=HTMLResponse)
+    def patients(request: Request, who: Annotated[Who, Depends(allowed("read"))]):
+        with db.read() as s:
+            rows = []
+            for p in s.scalars(select(PatientRow).order_by(PatientRow.id)):
+                res = store.resources(s, p)
+                sc = screen_record(store.record_of(p, res), today(), p.planned_inclusion,
+                                   p.planned_d0, with_window=False)
+                sigs = signature.signatures(s, p, store.record_hash(res))
+                rows.append((p, sc.result, sigs[0] if sigs else None))
+        return page(request, "patients.html", who, rows=rows)
+
+    @app.post("/import")
+    async def import_(request: Request, p: Annotated[Posted, Depends(posted("import"))]):
+        form = await request.form(max_part_size=MAX_UPLOAD)  # cached: the same form
+        uploads = [f for f in form.getlist("file") if isinstance(f, UploadFile) and f.filename]
+        if not uploads:
+            return back("/", "choose a FHIR Bundle (.json) or NDJSON (.ndjson) file")
+        files = [(f.filename or "", await f.read()) for f in uploads]
+
+        def run():
+            with db.write() as s:
+                rows = store.import_upload(s, clock(), p.who.user.username, files)
+                return [r.screening_number for r in rows]
+        try:
+            numbers = await run_in_threadpool(run)
+        except store.ImportError_ as exc:
+            return back("/", f"not imported: {exc}")
+        if len(numbers) == 1:
+            return back(f"/patients/{numbers[0]}", f"imported as {numbers[0]}")
+        return back("/", "imported as " + ", ".join(numbers))
+
+    @app.get("/patients/{number}", response_class=HTMLResponse)
+    def patient_page(request: Request, number: str, who: Annotated[Who, Depends(allowed("read"))]):
+        with db.read() as s:
+            p = _patient(s, number)
+            res = store.resources(s, p)
+            record_hash = store.record_hash(res)
+            sc = screen_record(store.record_of(p, res), today(), p.planned_inclusion,
+                               p.planned_d0)
+            sigs = signature.signatures(s, p, record_hash)
+            entries = [(r, json.loads(r.content)) for r in res if r.origin == "entry"]
+        cols, lesions = lesion_table(sc)
+        return page(request, "screening.html", who, patient=p, sc=sc, sigs=sigs,
+                    record_hash=record_hash, settle=settle_links, lesion_cols=cols,
+                    lesions=lesions, entries=entries, meanings=signature.MEANINGS,
+                    statement=signature.statement)
+
+    @app.post("/patients/{number}/dates")
+    def set_dates(number: str, p: Annotated[Posted, Depends(posted("enter"))]):
+        try:
+            inclusion = date.fromisoformat(p.get("inclusion")) if p.get("inclusion") else None
+            d0 = date.fromisoformat(p.get("d0")) if p.get("d0") else None
+        except ValueError:
+            return back(f"/patients/{number}", "dates must be YYYY-MM-DD")
+        if inclusion and d0 and inclusion > d0:
+            return back(f"/patients/{number}", "the inclusion date must be on or before D0")
+        with db.write() as s:
+            pt = _patient(s, number)
+            old = {"inclusion": pt.planned_inclusion, "d0": pt.planned_d0}
+            pt.planned_inclusion, pt.planned_d0 = inclusion, d0
+            audit.record(s, clock(), p.who.user.username, "planned-dates", number, old=old,
+                         new={"inclusion": inclusion, "d0": d0})
+        return back(f"/patients/{number}", "planned dates saved")
+
+    @app.get("/patients/{number}/export")
+    def export(number: str, who: Annotated[Who, Depends(allowed("export"))]):
+        with db.read() as s:
+            p = _patient(s, number)
+            body = json.dumps(store.bundle(store.resources(s, p)), indent=1,
+                              ensure_ascii=False)
+        return Response(body, media_type="application/fhir+json", headers={
+            "Content-Disposition": f'attachment; filename="{number}.json"'})
+
+    @app.get("/patients/{number}/resources/{rtype}/{rid}", response_class=HTMLResponse)
+    def resource(request: Request, number: str, rtype: str, rid: str,
+                 who: Annotated[Who, Depends(allowed("read"))]):
+        with db.read() as s:
+            p = _patient(s, number)
+            row = store.find_resource(s, p, rtype, rid)
+            if row is None:
+                raise Refused(404, f"no {rtype}/{rid} in {number}")
+        text = json.dumps(json.loads(row.content), indent=2, ensure_ascii=False)
+        return page(request, "resource.html", who, patient=p, row=row, text=text)
+
+    # -- data entry ---------------------------------------------------------------------
+
+    def _kind(key: str) -> entry.EntryKind:
+        if key not in entry.KINDS:
+            raise Refused(404, f"no form {key!r}")
+        return entry.KINDS[key]
+
+    def _entry_context(s, p: PatientRow, who: Who) -> entry.EntryContext:
+        rows = store.resources(s, p)
+        scans = tuple((st.source, f"{st.modality.replace('_', ' ')} {st.date}", st.date)
+                      for st in store.record_of(p, rows).imaging)
+        lesions = {}
+        for r in rows:
+            if r.resource_type == "BodyStructure":
+                body = json.loads(r.content)
+                for ident in body.get("identifier") or []:
+                    if isinstance(ident, dict) and isinstance(ident.get("value"), str):
+                        lesions.setdefault(ident["value"], body.get("id"))
+        return entry.EntryContext(p.fhir_id, who.author, today(), clock(), scans, lesions)
+
+    def _form_page(request: Request, who: Who, p: PatientRow, kind: entry.EntryKind,
+                   ctx: entry.EntryContext, values: dict, error: entry.EntryError | None):
+        return page(request, "entry.html", who, 422 if error else 200, patient=p, kind=kind,
+                    fields=kind.fields(ctx), values=values, error=error,
+                    questions=[(q, text, criteria_reading(q)) for q, text in
+                               ATTESTATIONS.items()] if kind.key == "attestation" else [])
+
+    @app.get("/patients/{number}/entry/{key}", response_class=HTMLResponse)
+    def entry_form(request: Request, number: str, key: str,
+                   who: Annotated[Who, Depends(allowed("read"))], preset: str = ""):
+        kind = _kind(key)
+        if not auth.can(who.user.role, kind.permission):
+            raise Refused(403, f"your role ({who.user.role}) may not {kind.permission}")
+        with db.read() as s:
+            p = _patient(s, number)
+            ctx = _entry_context(s, p, who)
+        values = {"date": today().isoformat(), "question": preset, "test": preset}
+        if key in ("lab", "marker") and preset in LAB_TESTS:
+            values["unit"] = LAB_TESTS[preset].unit
+        return _form_page(request, who, p, kind, ctx, values, None)
+
+    @app.post("/patients/{number}/entry/{key}")
+    def entry_save(request: Request, number: str, key: str,
+                   p: Annotated[Posted, Depends(posted("read"))]):
+        kind = _kind(key)
+        if not auth.can(p.who.user.role, kind.permission):
+            raise Refused(403, f"your role ({p.who.user.role}) may not {kind.permission}")
+        values = {k: v for k, v in p.form.items() if isinstance(v, str) and k != "csrf"}
+        with db.write() as s:
+            pt = _patient(s, number)
+            ctx = _entry_context(s, pt, p.who)
+            try:
+                built = kind.build(values, ctx)
+            except entry.EntryError as exc:  # nothing was written
+                return _form_page(request, p.who, pt, kind, ctx, values, exc)
+            for res in built:
+                store.add_resource(s, clock(), p.who.user.username, pt, res, "entry")
+            main = built[-1]
+            audit.record(s, clock(), p.who.user.username, f"enter-{key}",
+                         f"{number}/{main['resourceType']}/{main['id']}", new=built)
+        return back(f"/patients/{number}", f"{kind.title.lower()} saved")
+
+    @app.post("/patients/{number}/withdraw/{rtype}/{rid}")
+    def withdraw(number: str, rtype: str, rid: str, p: Annotated[Posted, Depends(posted("enter"))]):
+        with db.write() as s:
+            pt = _patient(s, number)
+            row = store.find_resource(s, pt, rtype, rid)
+            if row is None or row.origin != "entry":
+                raise Refused(404, "only an entry made here can be withdrawn here")
+            is_attestation = json.loads(row.content).get("code", {}).get("coding", [{}])[0] \
+                .get("code") in ATTESTATIONS
+            if is_attestation and not auth.can(p.who.user.role, "attest"):
+                raise Refused(403, "only an investigator may withdraw an attestation")
+            try:
+                store.withdraw(s, clock(), p.who.user.username, pt, row, p.get("reason"))
+            except ValueError as exc:  # refused before any change
+                return back(f"/patients/{number}", str(exc))
+        return back(f"/patients/{number}", f"{rtype}/{rid} withdrawn")
+
+    # -- signature ----------------------------------------------------------------------
+
+    @app.post("/patients/{number}/sign")
+    def sign(number: str, p: Annotated[Posted, Depends(posted("sign"))]):
+        with db.write() as s:
+            pt = _patient(s, number)
+            user = s.get(User, p.who.user.id)
+            if not auth.reauthenticate(s, clock(), policy, user, p.get("password")):
+                audit.record(s, clock(), user.username, "sign-refused",
+                             f"{number}/signature", new={"why": "wrong password"})
+                msg = "signature refused: wrong password"
+            else:
+                res = store.resources(s, pt)
+                sc = screen_record(store.record_of(pt, res), today(), pt.planned_inclusion,
+                                   pt.planned_d0, with_window=False)
+                try:
+                    signature.sign(s, clock(), user, pt, p.get("meaning"), sc.result,
+                                   store.record_hash(res))
+                    msg = "signed"
+                except signature.SignError as exc:
+                    audit.record(s, clock(), user.username, "sign-refused",
+                                 f"{number}/signature", new={"why": str(exc)})
+                    msg = f"signature refused: {exc}"
+        return back(f"/patients/{number}", msg)
+
+    # -- audit trail, screening log, users ---------------------------------------------
+
+    @app.get("/audit", response_class=HTMLResponse)
+    def audit_page(request: Request, who: Annotated[Who, Depends(allowed("audit"))]):
+        with db.read() as s:
+            check = audit.verify(s)
+            items = audit.rows(s, limit=500)
+        return page(request, "audit.html", who, rows=items, check=check)
+
+    @app.get("/audit.csv")
+    def audit_csv(who: Annotated[Who, Depends(allowed("audit"))]):
+        with db.read() as s:
+            body = audit.to_csv(audit.rows(s))
+        return Response(body, media_type="text/csv", headers={
+            "Content-Disposition": 'attachment; filename="audit-trail.csv"'})
+
+    def _log() -> list[dict[str, str]]:
+        out = []
+        with db.read() as s:
+            for p in s.scalars(select(PatientRow).order_by(PatientRow.id)):
+                res = store.resources(s, p)
+                sc = screen_record(store.record_of(p, res), today(), p.planned_inclusion,
+                                   p.planned_d0, with_window=False)
+                sigs = [v for v in signature.signatures(s, p, store.record_hash(res))
+                        if v.superseded is None]
+                if sigs:
+                    sig = sigs[0].sig
+                    frozen = json.loads(sig.result_json)
+                    why = [f"{c['id']} {c['summary']}" for c in frozen["criteria"]
+                           if (c["category"] == "inclusion" and c["status"] == "not_met")
+                           or (c["category"] == "exclusion" and c["status"] == "met")]
+                    out.append({"screening_number": p.screening_number,
+                                "screening_date": sig.as_of.isoformat(),
+                                "outcome": f"{signature.MEANINGS[sig.meaning]} (signed "
+                                f"{sig.signed_at:%Y-%m-%d} by {sig.display_name})",
+                                "reasons": "; ".join(why)})
+                else:
+                    out.append({"screening_number": p.screening_number,
+                                "screening_date": today().isoformat(),
+                                "outcome": f"pending: {VERDICT_LABELS[sc.result.verdict]}, "
+                                "not signed",
+                                "reasons": "; ".join(reasons(sc.result))})
+        return out
+
+    @app.get("/log", response_class=HTMLResponse)
+    def log_page(request: Request, who: Annotated[Who, Depends(allowed("read"))]):
+        return page(request, "log.html", who, rows=_log())
+
+    @app.get("/log.csv")
+    def log_csv(who: Annotated[Who, Depends(allowed("export"))]):
+        header = ("screening_number", "screening_date", "outcome", "reasons")
+        body = csvout.table(header, ([row[k] for k in header] for row in _log()))
+        return Response(body, media_type="text/csv", headers={
+            "Content-Disposition": 'attachment; filename="screening-log.csv"'})
+
+    @app.get("/users", response_class=HTMLResponse)
+    def users_page(request: Request, who: Annotated[Who, Depends(allowed("users"))]):
+        with db.read() as s:
+            items = list(s.scalars(select(User).order_by(User.username)))
+        return page(request, "users.html", who, users=items, roles=auth.ROLES,
+                    min_password=auth.MIN_PASSWORD)
+
+    @app.post("/users")
+    def add_user(p: Annotated[Posted, Depends(posted("users"))]):
+        try:
+            with db.write() as s:
+                auth.add_user(s, clock(), p.who.user.username, p.get("username"),
+                              p.get("password"), p.get("role"), p.get("display_name"))
+        except auth.AuthError as exc:
+            return back("/users", f"not added: {exc}")
+        return back("/users", f"user {p.get('username')} added")
+
+    return app

@@ -1,0 +1,178 @@
+"""Users, roles, passwords (argon2id), logins with throttling and lockout, sessions."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from trialsieve.web import audit
+from trialsieve.web.db import LoginAttempt, User, WebSession
+
+COORDINATOR, INVESTIGATOR, MONITOR, ADMIN = "coordinator", "investigator", "monitor", "admin"
+ROLES = (COORDINATOR, INVESTIGATOR, MONITOR, ADMIN)
+# What each permission allows, and to whom. Admins manage users only: they see no
+# patient data. Monitors read and export; they change nothing.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "read": frozenset({COORDINATOR, INVESTIGATOR, MONITOR}),
+    "export": frozenset({COORDINATOR, INVESTIGATOR, MONITOR}),
+    "import": frozenset({COORDINATOR, INVESTIGATOR}),
+    "enter": frozenset({COORDINATOR, INVESTIGATOR}),
+    "attest": frozenset({INVESTIGATOR}),
+    "sign": frozenset({INVESTIGATOR}),
+    "audit": frozenset({MONITOR, INVESTIGATOR, ADMIN}),
+    "users": frozenset({ADMIN}),
+    "logout": frozenset(ROLES),
+}
+MIN_PASSWORD = 12
+_hasher = PasswordHasher()  # argon2id, the library's RFC 9106 defaults
+
+
+class AuthError(ValueError):
+    """A refusal to show the user as it is."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    idle: timedelta = timedelta(minutes=15)
+    lifetime: timedelta = timedelta(hours=12)
+    max_failures: int = 5  # consecutive failures before the account locks
+    lockout: timedelta = timedelta(minutes=15)
+    ip_failures: int = 20  # failures from one address within ip_window: refused
+    ip_window: timedelta = timedelta(minutes=5)
+
+
+def can(role: str, permission: str) -> bool:
+    return role in PERMISSIONS[permission]
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise AuthError(f"a password needs at least {MIN_PASSWORD} characters")
+    return _hasher.hash(password)
+
+
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash("no such user: same work as a real check")
+
+
+def password_ok(user: User | None, password: str) -> bool:
+    """Checked against a dummy hash when there is no such user, so that the time taken
+    does not tell which user names exist."""
+    if user is None:
+        with suppress(VerificationError, InvalidHashError):
+            _hasher.verify(_dummy_hash(), password)
+        return False
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def add_user(s: Session, now: datetime, by: str, username: str, password: str, role: str,
+             display_name: str | None = None) -> User:
+    username = username.strip()
+    if role not in ROLES:
+        raise AuthError(f"role must be one of {', '.join(ROLES)}")
+    if not username or len(username) > 64 or not username.replace(".", "").replace(
+            "-", "").replace("_", "").isalnum():
+        raise AuthError("a user name has 1-64 letters, digits, '.', '-' or '_'")
+    if s.scalar(select(User).where(User.username == username)):
+        raise AuthError(f"user {username!r} already exists")
+    user = User(username=username, display_name=(display_name or username).strip()[:128],
+                role=role, password_hash=hash_password(password), failed_logins=0,
+                active=True, created_at=now)
+    s.add(user)
+    s.flush()
+    audit.record(s, now, by, "user-add", f"user/{username}",
+                 new={"role": role, "display_name": user.display_name})
+    return user
+
+
+def _token_id(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def login(s: Session, now: datetime, policy: Policy, username: str, password: str,
+          ip: str) -> tuple[User, str]:
+    """(user, session token) or AuthError. Every attempt writes one audit row."""
+    username = username.strip()[:64]
+    since = now - policy.ip_window
+    recent = s.scalar(select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.ip == ip, LoginAttempt.at >= since, LoginAttempt.ok.is_(False))) or 0
+    attempt = LoginAttempt(username=username, ip=ip, at=now, ok=False)
+    s.add(attempt)
+    if recent >= policy.ip_failures:
+        audit.record(s, now, username or "-", "login-throttled", f"user/{username}",
+                     new={"ip": ip})
+        raise AuthError("too many failed logins from this address: wait a few minutes")
+    user = s.scalar(select(User).where(User.username == username))
+    if user is not None and user.locked_until and user.locked_until > now:
+        audit.record(s, now, username, "login-locked", f"user/{username}", new={"ip": ip})
+        raise AuthError(f"account locked after {policy.max_failures} failed logins: try "
+                        f"again after {user.locked_until:%H:%M} UTC")
+    if not password_ok(user, password) or user is None or not user.active:
+        if user is not None:
+            user.failed_logins += 1
+            if user.failed_logins >= policy.max_failures:
+                user.locked_until = now + policy.lockout
+                user.failed_logins = 0
+        audit.record(s, now, username or "-", "login-failed", f"user/{username}",
+                     new={"ip": ip, "locked": bool(user and user.locked_until
+                                                   and user.locked_until > now)})
+        raise AuthError("wrong user name or password")
+    user.failed_logins = 0
+    user.locked_until = None
+    attempt.ok = True
+    token = secrets.token_urlsafe(32)
+    s.add(WebSession(id=_token_id(token), user_id=user.id, csrf=secrets.token_urlsafe(32),
+                     created_at=now, last_seen=now))
+    audit.record(s, now, username, "login", f"user/{username}", new={"ip": ip})
+    return user, token
+
+
+def session_for(s: Session, now: datetime, policy: Policy,
+                token: str | None) -> tuple[WebSession, User] | str:
+    """The live session of a cookie token (touched), or why there is none."""
+    if not token:
+        return "not logged in"
+    ws = s.get(WebSession, _token_id(token))
+    if ws is None or ws.ended_at is not None:
+        return "not logged in"
+    if now - ws.last_seen > policy.idle or now - ws.created_at > policy.lifetime:
+        ws.ended_at = now
+        return "session expired: log in again"
+    user = s.get(User, ws.user_id)
+    if user is None or not user.active:
+        return "not logged in"
+    ws.last_seen = now
+    return ws, user
+
+
+def logout(s: Session, now: datetime, ws: WebSession, user: User) -> None:
+    ws.ended_at = now
+    audit.record(s, now, user.username, "logout", f"user/{user.username}")
+
+
+def reauthenticate(s: Session, now: datetime, policy: Policy, user: User,
+                   password: str) -> bool:
+    """The password again (e-signature). A wrong one counts towards the lockout."""
+    if user.locked_until and user.locked_until > now:
+        return False
+    if password_ok(user, password):
+        user.failed_logins = 0
+        return True
+    user.failed_logins += 1
+    if user.failed_logins >= policy.max_failures:
+        user.locked_until = now + policy.lockout
+        user.failed_logins = 0
+    return False

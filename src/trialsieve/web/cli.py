@@ -1,0 +1,151 @@
+"""`trialsieve serve`, `trialsieve users`, `trialsieve audit`: the workbench's commands."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import secrets
+import sys
+from datetime import date
+from pathlib import Path
+
+DEMO_ROLES = ("coordinator", "investigator", "monitor", "admin")
+
+
+def add_commands(sub, date_type) -> None:
+    """Register the subcommands on the main parser's subparsers."""
+    s = sub.add_parser("serve", help="run the screening workbench (web app)")
+    _db_options(s)
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--as-of", type=date_type, default=None,
+                   help="fixed screening date (default: today, UTC)")
+    s.add_argument("--demo", metavar="PATH", default=None,
+                   help="demo only: import the FHIR files of PATH and create one demo user "
+                   "per role, passwords printed once")
+    s.add_argument("--d0", type=date_type, default=None,
+                   help="with --demo: planned inclusion = D0 of the imported patients")
+    u = sub.add_parser("users", help="manage workbench users")
+    us = u.add_subparsers(dest="users_command", required=True)
+    add = us.add_parser("add", help="add a user (the first one: --role admin)")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=DEMO_ROLES)
+    add.add_argument("--name", default=None, help="full name shown with entries")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password from standard input instead of asking")
+    _db_options(add)
+    _db_options(us.add_parser("list", help="list users"))
+    a = sub.add_parser("audit", help="the workbench's audit trail")
+    as_ = a.add_subparsers(dest="audit_command", required=True)
+    _db_options(as_.add_parser("verify", help="check the hash chain of the audit trail"))
+
+
+def _db_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", default="trialsieve-data",
+                   help="data folder (the SQLite database lives there)")
+    p.add_argument("--database-url", default=os.environ.get("TRIALSIEVE_DATABASE_URL"),
+                   help="e.g. postgresql://user@host/db (default: SQLite under --data)")
+
+
+def _database(args: argparse.Namespace):
+    from trialsieve.web.db import Database, database_url
+
+    db = Database(database_url(args.database_url, args.data))
+    db.migrate()
+    return db
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from trialsieve.web.app import create_app
+
+    db = _database(args)
+    if args.demo:
+        _demo(db, Path(args.demo), args.d0)
+    app = create_app(db, as_of=args.as_of)
+    print(f"trialsieve workbench on http://{args.host}:{args.port}/", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def _demo(db, folder: Path, d0: date | None) -> None:
+    """Demo users (printed once, when created) and the example patients."""
+    from sqlalchemy import select
+
+    from trialsieve.web import auth, store
+    from trialsieve.web.app import utcnow
+    from trialsieve.web.db import User
+
+    with db.write() as s:
+        if s.scalar(select(User).limit(1)) is None:
+            print("Demo users (DEMO ONLY; these passwords are shown this once):")
+            for role in DEMO_ROLES:
+                password = secrets.token_urlsafe(12)
+                auth.add_user(s, utcnow(), "demo-setup", f"demo-{role}", password, role,
+                              f"Demo {role.capitalize()}")
+                print(f"  demo-{role:<13} {password}")
+        else:
+            print("Users exist already: no demo user created.")
+    files = sorted(folder.glob("*.json")) + sorted(folder.glob("*.ndjson"))
+    imported = 0
+    for f in files:
+        try:
+            with db.write() as s:
+                for p in store.import_upload(s, utcnow(), "demo-setup",
+                                             [(f.name, f.read_bytes())]):
+                    p.planned_inclusion = p.planned_d0 = d0
+                    imported += 1
+        except store.ImportError_:
+            continue  # already imported, or not a patient file
+    print(f"Demo: {imported} patient(s) imported from {folder}.")
+
+
+def users(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from trialsieve.web import auth
+    from trialsieve.web.app import utcnow
+    from trialsieve.web.db import User
+
+    db = _database(args)
+    if args.users_command == "list":
+        with db.read() as s:
+            for u in s.scalars(select(User).order_by(User.username)):
+                print(f"{u.username:<24} {u.role:<13} {u.display_name}")
+        return 0
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            print("trialsieve: error: the passwords differ", file=sys.stderr)
+            return 2
+    try:
+        with db.write() as s:
+            auth.add_user(s, utcnow(), f"cli:{getpass.getuser()}", args.username, password,
+                          args.role, args.name)
+    except auth.AuthError as exc:
+        print(f"trialsieve: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"user {args.username} added ({args.role})")
+    return 0
+
+
+def audit(args: argparse.Namespace) -> int:
+    from trialsieve.web import audit as trail
+
+    db = _database(args)
+    with db.read() as s:
+        check = trail.verify(s)
+    if check.ok:
+        print(f"audit trail verified: {check.rows} rows, chain intact")
+        return 0
+    for p in check.problems:
+        print(f"trialsieve: audit: {p}", file=sys.stderr)
+    print(f"audit trail BROKEN: {len(check.problems)} problem(s) in {check.rows} rows")
+    return 1
+
+
+COMMANDS = {"serve": serve, "users": users, "audit": audit}

@@ -1,0 +1,194 @@
+"""Tables of the workbench (SQLAlchemy 2), the engine for a database URL, and migrations.
+
+Times are naive UTC datetimes. Patient data is kept as FHIR resources (JSON text), so
+the engine reads a stored patient exactly as it reads a file.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class WebSession(Base):
+    """A login. The cookie holds a random token; only its SHA-256 is stored."""
+
+    __tablename__ = "sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class LoginAttempt(Base):
+    """Every login attempt, for throttling by client address."""
+
+    __tablename__ = "login_attempts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    ok: Mapped[bool] = mapped_column(Boolean)
+
+
+class PatientRow(Base):
+    """A patient under screening, shown by its screening number (no name needed)."""
+
+    __tablename__ = "patients"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    screening_number: Mapped[str] = mapped_column(String(16), unique=True)
+    fhir_id: Mapped[str] = mapped_column(String(64), unique=True)
+    planned_inclusion: Mapped[date | None] = mapped_column(Date, nullable=True)
+    planned_d0: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class ResourceRow(Base):
+    """One FHIR resource of a patient's record, imported or entered; order = id."""
+
+    __tablename__ = "resources"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    resource_type: Mapped[str] = mapped_column(String(64))
+    resource_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    full_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    content: Mapped[str] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(String(16))  # "import" or "entry"
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class Signature(Base):
+    """An investigator's signed screening, frozen: the database refuses to change it."""
+
+    __tablename__ = "signatures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(128))
+    meaning: Mapped[str] = mapped_column(String(16))  # eligible / not_eligible
+    statement: Mapped[str] = mapped_column(Text)
+    signed_at: Mapped[datetime] = mapped_column(DateTime)
+    as_of: Mapped[date] = mapped_column(Date)
+    inclusion: Mapped[date] = mapped_column(Date)
+    d0: Mapped[date] = mapped_column(Date)
+    policy: Mapped[str] = mapped_column(String(16))
+    verdict: Mapped[str] = mapped_column(String(16))
+    protocol_id: Mapped[str] = mapped_column(String(64))
+    protocol_version: Mapped[str] = mapped_column(String(32))
+    protocol_hash: Mapped[str] = mapped_column(String(64))
+    record_hash: Mapped[str] = mapped_column(String(80))
+    result_json: Mapped[str] = mapped_column(Text)
+
+
+class AuditRow(Base):
+    """Append-only (database triggers), each row chained to the previous by its hash."""
+
+    __tablename__ = "audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[str] = mapped_column(String(32))  # ISO 8601 UTC, as hashed
+    username: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    entity: Mapped[str] = mapped_column(String(200))
+    old: Mapped[str | None] = mapped_column(Text, nullable=True)
+    new: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+def database_url(url: str | None, data_dir: str | Path) -> str:
+    """The URL given (postgresql:// uses psycopg 3), or SQLite under the data folder."""
+    if not url:
+        folder = Path(data_dir).resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{folder / 'trialsieve.db'}"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+class Database:
+    """The engine, and units of work: one transaction each, serialised for writes so that
+    the audit chain never forks (a process lock for SQLite, an advisory lock for
+    PostgreSQL, which may serve several processes)."""
+
+    def __init__(self, url: str) -> None:
+        sqlite = url.startswith("sqlite")
+        self.engine: Engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30} if sqlite else {})
+        self.sqlite = sqlite
+        if sqlite:
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._lock = threading.Lock()
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._sessions() as s:
+            yield s
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        with self._lock, self._sessions() as s, s.begin():
+            if not self.sqlite:
+                s.execute(text("SELECT pg_advisory_xact_lock(7212012)"))
+            yield s
+
+    def migrate(self) -> None:
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.close()

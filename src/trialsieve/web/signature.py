@@ -1,0 +1,88 @@
+"""E-signature of a screening: password again, a stated meaning, the result frozen with the
+protocol hash and the hash of the record it was computed from. A signature row is never
+changed (database triggers); a later change to the record makes it superseded, which is
+computed by comparing hashes, not written into it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from trialsieve.engine import ELIGIBLE, NOT_ELIGIBLE, Dates, ScreeningResult
+from trialsieve.protocols.lumen import LUMEN
+from trialsieve.report import to_json
+from trialsieve.web import audit
+from trialsieve.web.db import PatientRow, Signature, User
+
+MEANINGS = {ELIGIBLE: "eligible", NOT_ELIGIBLE: "not eligible"}
+
+
+class SignError(ValueError):
+    pass
+
+
+def statement(meaning: str, result: ScreeningResult) -> str:
+    return (f"I confirm this patient is {MEANINGS[meaning]} for "
+            f"{result.protocol.id} on {result.dates.as_of}")
+
+
+def sign(s: Session, now: datetime, user: User, patient: PatientRow, meaning: str,
+         result: ScreeningResult, record_hash: str) -> Signature:
+    """The meaning must be the verdict computed now: an investigator confirms the
+    screening, and cannot sign "eligible" over a record that does not back it."""
+    if result.verdict not in MEANINGS:
+        raise SignError("the screening is incomplete: settle the unknown criteria first")
+    if meaning != result.verdict:
+        raise SignError(f"the screening says {MEANINGS[result.verdict]}: that is the only "
+                        "meaning that can be signed")
+    d = result.dates
+    sig = Signature(patient_id=patient.id, username=user.username,
+                    display_name=user.display_name, meaning=meaning,
+                    statement=statement(meaning, result), signed_at=now, as_of=d.as_of,
+                    inclusion=d.inclusion, d0=d.d0, policy=result.policy,
+                    verdict=result.verdict, protocol_id=result.protocol.id,
+                    protocol_version=result.protocol.version,
+                    protocol_hash=result.protocol.hash, record_hash=record_hash,
+                    result_json=json.dumps(to_json(result), ensure_ascii=False))
+    s.add(sig)
+    s.flush()
+    audit.record(s, now, user.username, "sign", f"{patient.screening_number}/signature/"
+                 f"{sig.id}", new={"statement": sig.statement, "record": record_hash,
+                                   "protocol": sig.protocol_hash})
+    return sig
+
+
+def _planned(patient: PatientRow, sig: Signature) -> tuple[date, date] | None:
+    """The planned (inclusion, D0) as the screening resolves them, None if not planned."""
+    if patient.planned_inclusion is None and patient.planned_d0 is None:
+        return None
+    d = Dates.resolve(sig.as_of, patient.planned_inclusion, patient.planned_d0)
+    return d.inclusion, d.d0
+
+
+@dataclass(frozen=True)
+class SignatureView:
+    sig: Signature
+    superseded: str | None  # why, or None while it still stands
+
+
+def signatures(s: Session, patient: PatientRow, record_hash: str) -> list[SignatureView]:
+    out = []
+    for sig in s.scalars(select(Signature).where(Signature.patient_id == patient.id)
+                         .order_by(Signature.id.desc())):
+        why = None
+        if sig.record_hash != record_hash:
+            why = "the record changed after this signature"
+        elif sig.protocol_hash != LUMEN.hash:
+            why = "the protocol encoding changed after this signature"
+        elif _planned(patient, sig) not in (None, (sig.inclusion, sig.d0)):
+            why = "the planned inclusion date or D0 changed after this signature"
+        out.append(SignatureView(sig, why))
+    # A newer signature on the same record supersedes an older one too.
+    standing = [v for v in out if v.superseded is None]
+    return [v if v is standing[0] or v.superseded else
+            SignatureView(v.sig, "signed again later") for v in out] if standing else out

@@ -1,0 +1,170 @@
+"""Patients kept as FHIR resources: import, read back as the engine's record, export.
+
+The record of a stored patient is built by the same reader as a file's
+(`fhir.reader.assemble`), so a patient screens the same on the web and from its export.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from trialsieve.fhir.errors import InputError
+from trialsieve.fhir.reader import Loaded, assemble, group, load
+from trialsieve.record import PatientRecord
+from trialsieve.web import audit
+from trialsieve.web.db import PatientRow, ResourceRow
+
+
+class ImportError_(ValueError):
+    """An upload that cannot be imported, with a message naming file, resource, field."""
+
+
+def _safe_name(filename: str) -> str:
+    name = Path(filename or "upload.json").name
+    suffix = ".ndjson" if name.endswith(".ndjson") else ".json"
+    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(name).stem)[:80]
+    return (stem or "upload") + suffix
+
+
+def parse_upload(files: list[tuple[str, bytes]]) -> tuple[Loaded, str]:
+    """The resources of uploaded files (Bundles, resources, or the NDJSON files of a bulk
+    export), read by the reader as the files of one folder."""
+    names = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for filename, data in files:
+            name = _safe_name(filename)
+            while name in names:  # two files of the same name: keep both
+                name = "_" + name
+            names.append(name)
+            (Path(tmp) / name).write_bytes(data)
+        try:
+            loaded = load(Path(tmp) / names[0] if len(names) == 1 else tmp)
+        except InputError as exc:
+            raise ImportError_(str(exc).replace(tmp + "/", "")) from exc
+        loaded.resources = [(str(Path(f).name), r) for f, r in loaded.resources]
+    skipped = "; ".join(f"{Path(w.file).name}: {w.message}" for w in loaded.warnings)
+    if skipped and not loaded.resources:
+        raise ImportError_(skipped)
+    return loaded, ", ".join(names)
+
+
+def import_upload(s: Session, now: datetime, username: str,
+                  files: list[tuple[str, bytes]]) -> list[PatientRow]:
+    """Each patient in the upload becomes a screening number; nothing is kept on error."""
+    loaded, name = parse_upload(files)
+    by_patient = group(loaded)
+    if not by_patient:
+        raise ImportError_(f"{name}: no patient here (no Patient resource and no "
+                           "resource with a subject)")
+    # Resources of no patient (Medication, Practitioner...) resolve references: each
+    # patient keeps a copy, so that its record reads alone.
+    owned = {id(r) for items in by_patient.values() for _, r in items}
+    shared = [(f, r) for f, r in loaded.resources if id(r) not in owned]
+    rows = []
+    for pid, items in by_patient.items():
+        if s.scalar(select(PatientRow).where(PatientRow.fhir_id == pid)):
+            raise ImportError_(f"{name}: patient {pid} is already imported")
+        assemble(Loaded(items + shared), name)  # reads, or says why not, before keeping
+        rows.append(_add_patient(s, now, username, pid, items + shared))
+    audit.record(s, now, username, "import", f"files/{name}"[:200],
+                 new={"patients": [p.screening_number for p in rows],
+                      "resources": sum(len(by_patient[p.fhir_id]) for p in rows),
+                      "sha256": {f: hashlib.sha256(d).hexdigest() for f, d in files}})
+    return rows
+
+
+def _add_patient(s: Session, now: datetime, username: str, pid: str,
+                 items: list[tuple[str, dict]]) -> PatientRow:
+    n = (s.scalar(select(func.count()).select_from(PatientRow)) or 0) + 1
+    row = PatientRow(screening_number=f"SCR-{n:04d}", fhir_id=pid, created_at=now,
+                     created_by=username)
+    s.add(row)
+    s.flush()
+    for _, res in items:
+        add_resource(s, now, username, row, res, "import")
+    return row
+
+
+def add_resource(s: Session, now: datetime, username: str, patient: PatientRow, res: dict,
+                 origin: str) -> ResourceRow:
+    res = dict(res)
+    full_url = res.pop("_fullUrl", None)
+    row = ResourceRow(patient_id=patient.id, resource_type=res["resourceType"],
+                      resource_id=res.get("id"), full_url=full_url,
+                      content=json.dumps(res, ensure_ascii=False), origin=origin,
+                      created_at=now, created_by=username)
+    s.add(row)
+    s.flush()
+    return row
+
+
+def resources(s: Session, patient: PatientRow) -> list[ResourceRow]:
+    return list(s.scalars(select(ResourceRow).where(ResourceRow.patient_id == patient.id)
+                          .order_by(ResourceRow.id)))
+
+
+def _items(rows: list[ResourceRow], where: str) -> list[tuple[str, dict]]:
+    out = []
+    for r in rows:
+        res = json.loads(r.content)
+        if r.full_url:
+            res["_fullUrl"] = r.full_url
+        out.append((where, res))
+    return out
+
+
+def record_of(patient: PatientRow, rows: list[ResourceRow]) -> PatientRecord:
+    data = assemble(Loaded(_items(rows, patient.screening_number)), patient.screening_number)
+    return next(r for r in data.records if r.patient.id == patient.fhir_id)
+
+
+def bundle(rows: list[ResourceRow]) -> dict:
+    """A collection Bundle of the record, resources in their stored order."""
+    entries = []
+    for r in rows:
+        entry: dict = {"resource": json.loads(r.content)}
+        if r.full_url:
+            entry = {"fullUrl": r.full_url, **entry}
+        entries.append(entry)
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+
+
+def record_hash(rows: list[ResourceRow]) -> str:
+    """What a signature was computed from: any added or changed resource changes it."""
+    blob = json.dumps(bundle(rows), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
+
+
+def patient_by_number(s: Session, number: str) -> PatientRow | None:
+    return s.scalar(select(PatientRow).where(PatientRow.screening_number == number))
+
+
+def find_resource(s: Session, patient: PatientRow, rtype: str, rid: str) -> ResourceRow | None:
+    return s.scalar(select(ResourceRow).where(
+        ResourceRow.patient_id == patient.id, ResourceRow.resource_type == rtype,
+        ResourceRow.resource_id == rid))
+
+
+def withdraw(s: Session, now: datetime, username: str, patient: PatientRow, row: ResourceRow,
+             reason: str) -> None:
+    """Mark an entry entered-in-error (the reader then sets it aside), with the reason;
+    the resource stays, its old and new content in the audit trail."""
+    if not reason.strip():
+        raise ValueError("a reason is needed to withdraw an entry")
+    res = json.loads(row.content)
+    old_status = res.get("status")
+    if old_status == "entered-in-error":
+        raise ValueError("this entry is already withdrawn")
+    res["status"] = "entered-in-error"
+    row.content = json.dumps(res, ensure_ascii=False)
+    audit.record(s, now, username, "withdraw",
+                 f"{patient.screening_number}/{row.resource_type}/{row.resource_id}",
+                 old={"status": old_status}, new={"status": "entered-in-error"},
+                 reason=reason.strip())

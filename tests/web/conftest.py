@@ -1,0 +1,180 @@
+"""Fixtures of the workbench tests: an app on SQLite or on a PostgreSQL 15 that the tests
+start themselves, a settable clock, users of every role, example patients as uploads."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+from fastapi.testclient import TestClient
+
+from trialsieve.web import auth
+from trialsieve.web.app import create_app
+from trialsieve.web.db import Database
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "examples" / "patients"
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+AS_OF = date(2026, 11, 25)
+D0 = date(2026, 12, 1)
+PASSWORD = "correct horse battery staple"
+ROLES = auth.ROLES
+
+
+@pytest.fixture(autouse=True)
+def cheap_argon2(monkeypatch):
+    """Still argon2id, with a small cost: the suite hashes and checks hundreds of passwords
+    (the default cost is for production, about 0.1-0.4 s each on a loaded machine)."""
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
+                                                         parallelism=1))
+
+
+class Clock:
+    """The app's clock, moved by the tests (idle timeout, lockout)."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 25, 9, 0, 0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw: float) -> None:
+        self.now += timedelta(**kw)
+
+
+# -- PostgreSQL 15, started by the tests (as the postgres user when run as root, as CI is)
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _as_postgres(cmd: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    if not (PG_BIN / "initdb").exists():
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL 15 is missing: scripts/system-deps.sh installs it")
+        pytest.skip("PostgreSQL 15 binaries not installed (scripts/system-deps.sh)")
+    # Not under pytest's temporary folder: the postgres user cannot enter root's.
+    base = Path(tempfile.mkdtemp(prefix="trialsieve-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(base, "postgres")
+    port = _free_port()
+    data = base / "data"
+    subprocess.run(_as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust",
+                                 "-U", "app"]), check=True, capture_output=True)
+    subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-o",
+                                 f"-p {port} -k {base} -c listen_addresses=127.0.0.1 "
+                                 "-c fsync=off", "-w", "start", "-l", str(base / "log")]),
+                   check=True, capture_output=True)
+    yield f"postgresql+psycopg://app@127.0.0.1:{port}"
+    subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate",
+                                 "stop"]), capture_output=True)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'trialsieve.db'}"
+    server = request.getfixturevalue("postgres")
+    import psycopg
+
+    name = "t" + uuid.uuid4().hex[:12]
+    with psycopg.connect(server.replace("+psycopg", "") + "/postgres",
+                         autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return f"{server}/{name}"
+
+
+@pytest.fixture
+def db(db_url):
+    database = Database(db_url)
+    database.migrate()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def app(db, clock):
+    return create_app(db, clock=clock, as_of=AS_OF)
+
+
+@pytest.fixture
+def users(db, clock):
+    """One user per role, password PASSWORD; user name = role."""
+    with db.write() as s:
+        for role in ROLES:
+            auth.add_user(s, clock(), "test-setup", role, PASSWORD, role, f"Test {role}")
+
+
+def client(app) -> TestClient:
+    # https: the session cookie is Secure, and a client sends it only over https.
+    return TestClient(app, base_url="https://testserver", follow_redirects=False)
+
+
+def login(app, username: str, password: str = PASSWORD) -> TestClient:
+    c = client(app)
+    r = c.post("/login", data={"username": username, "password": password,
+                               "csrf": csrf_of_login(c)})
+    assert r.status_code == 303, r.text
+    assert "msg=" not in r.headers["location"], r.headers["location"]
+    return c
+
+
+def loc(r) -> str:
+    """Where a response redirects, its message unquoted."""
+    return unquote(r.headers.get("location", ""))
+
+
+def csrf_of_login(c: TestClient) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text).group(1)
+
+
+def csrf(c: TestClient, path: str = "/") -> str:
+    """The CSRF token in the forms of a page (the logout form is on every page)."""
+    return re.search(r'name="csrf" value="([^"]+)"', c.get(path).text).group(1)
+
+
+def example(stem: str, drop: tuple[str, ...] = ()) -> bytes:
+    """An example patient's Bundle, minus the resources whose ids are in `drop`."""
+    bundle = json.loads((EXAMPLES / f"{stem}.json").read_text())
+    bundle["entry"] = [e for e in bundle["entry"] if e["resource"].get("id") not in drop]
+    return json.dumps(bundle).encode()
+
+
+def upload(c: TestClient, data: bytes, name: str = "patient.json"):
+    return c.post("/import", data={"csrf": csrf(c)},
+                  files={"file": (name, data, "application/fhir+json")})
+
+
+def statuses(html: str) -> dict[str, str]:
+    """Criterion id -> status as the screening page shows it."""
+    return dict((m[1], m[0]) for m in re.findall(
+        r'<article class="criterion (met|not_met|unknown)" id="(\w+)"', html))
+
+
+def verdict(html: str) -> str:
+    return re.search(r'<section class="verdict-banner (\w+)"', html).group(1)

@@ -1,0 +1,127 @@
+"""End to end in a real browser: Playwright driving Debian's Chromium (installed by
+scripts/system-deps.sh; never `playwright install`). Log in, import an example, answer an
+unknown criterion, watch the verdict change, sign, see the audit row. Screenshots are kept
+in build/test-output/web/."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import AS_OF, PASSWORD, REPO, _free_port, example
+
+from trialsieve.web import auth
+from trialsieve.web.app import create_app
+from trialsieve.web.db import Database
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+SHOTS = REPO / "build" / "test-output" / "web"
+
+
+@pytest.fixture
+def server(tmp_path):
+    import uvicorn
+
+    db = Database(f"sqlite:///{tmp_path / 'trialsieve.db'}")
+    db.migrate()
+    with db.write() as s:
+        auth.add_user(s, auth_now(), "test-setup", "inv", PASSWORD, "investigator",
+                      "Dr Test Investigator")
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(create_app(db, as_of=AS_OF), host="127.0.0.1",
+                                        port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+    db.dispose()
+
+
+def auth_now():
+    from trialsieve.web.app import utcnow
+
+    return utcnow()
+
+
+@pytest.fixture
+def browser():
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing: scripts/system-deps.sh installs it")
+        pytest.skip("Debian's chromium is not installed (scripts/system-deps.sh)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+def test_screen_answer_sign_and_audit_in_a_browser(server, browser, tmp_path):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    bundle = tmp_path / "01-without-e2-answer.json"
+    bundle.write_bytes(example("01-eligible-woman-cbp", ("ex01-att-recent-major-surgery",)))
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+    page.goto(server + "/login")
+    page.fill("input[name=username]", "inv")
+    page.fill("input[name=password]", PASSWORD)
+    page.screenshot(path=SHOTS / "01-login.png")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert page.url == server + "/"
+
+    page.set_input_files("input[type=file]", str(bundle))
+    with page.expect_navigation():
+        page.click("button:has-text('Import')")
+    assert "/patients/SCR-0001" in page.url
+    banner = page.locator("#verdict .big")
+    assert banner.inner_text() == "INCOMPLETE"
+    assert "EXCL02" in page.locator("section.unknown").inner_text()
+    page.screenshot(path=SHOTS / "02-incomplete.png")
+
+    with page.expect_navigation():
+        page.click("section.unknown >> text=attest: major surgery in the 6 weeks before "
+                   "inclusion")
+    assert page.locator("select[name=question]").input_value() == "recent-major-surgery"
+    assert page.locator("input[name=date]").input_value() == str(AS_OF)
+    page.select_option("select[name=answer]", "no")
+    page.screenshot(path=SHOTS / "03-attestation-form.png")
+    with page.expect_navigation():
+        page.click("button:has-text('Save')")
+    assert banner.inner_text() == "ELIGIBLE"
+    assert page.locator("section.unknown").count() == 0
+    assert page.locator("#EXCL02 .status").inner_text() == "NOT MET"
+    page.screenshot(path=SHOTS / "04-eligible.png")
+
+    page.check("input[name=meaning][value=eligible]")
+    page.fill("#signature input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.click("#signature button:has-text('Sign')")
+    sig = page.locator("#signature")
+    assert "I confirm this patient is eligible for NCT01842165 on 2026-11-25" in sig.inner_text()
+    assert "stands" in sig.inner_text()
+    sig.scroll_into_view_if_needed()
+    page.screenshot(path=SHOTS / "05-signed.png")
+
+    with page.expect_navigation():
+        page.click("nav >> text=Audit trail")
+    rows = page.locator("table.audit tbody tr")
+    first = rows.nth(0).inner_text()  # newest first
+    assert "sign" in first and "SCR-0001/signature" in first and "inv" in first
+    assert "enter-attestation" in rows.nth(1).inner_text()
+    assert "Chain verified" in page.inner_text("main")
+    page.screenshot(path=SHOTS / "06-audit.png")
+    assert errors == []  # no CSP violation, no failed resource

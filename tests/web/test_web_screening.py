@@ -1,0 +1,261 @@
+"""The screening page, data entry, export and e-signature through the web app.
+
+Expected statuses come from examples/patients/README.md and the protocol notes: example
+01 is eligible with all its attestations; without the "recent major surgery" answer, E2
+has no explicit negative, so under the screening policy it is unknown and the verdict
+incomplete. Example 20 is the eligible patient with an eGFR only (I6, I12 unknown)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from conftest import (
+    PASSWORD,
+    csrf,
+    example,
+    loc,
+    login,
+    statuses,
+    upload,
+    verdict,
+)
+
+from trialsieve.cli import main
+from trialsieve.protocols.lumen import LUMEN
+from trialsieve.web import store
+from trialsieve.web.db import ResourceRow, Signature
+
+P = "/patients/SCR-0001"
+NO_E2 = ("ex01-att-recent-major-surgery",)
+
+
+def _investigator_with(app, stem: str, drop: tuple[str, ...] = ()):
+    c = login(app, "investigator")
+    r = upload(c, example(stem, drop))
+    assert loc(r).startswith(P), loc(r)
+    c.post(f"{P}/dates", data={"inclusion": "2026-12-01", "d0": "2026-12-01",
+                               "csrf": csrf(c)})
+    return c
+
+
+def _enter(c, kind: str, **values):
+    return c.post(f"{P}/entry/{kind}", data={**values, "csrf": csrf(c)})
+
+
+def _count(db) -> int:
+    with db.read() as s:
+        return s.query(ResourceRow).count()
+
+
+def test_answer_export_and_cli_screen_agree_with_the_page(app, users, tmp_path, capsys):
+    c = _investigator_with(app, "01-eligible-woman-cbp", NO_E2)
+    page = c.get(P).text
+    assert verdict(page) == "incomplete"
+    assert statuses(page)["EXCL02"] == "unknown"
+    unknown = page.split('class="card unknown"')[1].split("</section>")[0]
+    assert 'href="/patients/SCR-0001/entry/attestation?preset=recent-major-surgery"' in unknown
+    assert "entry/lab" not in unknown  # "the last major surgery" does not name AST
+    r = _enter(c, "attestation", question="recent-major-surgery", answer="no",
+               date="2026-11-24")
+    assert r.status_code == 303
+    page = c.get(P).text
+    assert verdict(page) == "eligible"
+    assert statuses(page)["EXCL02"] == "not_met"
+    exported = c.get(f"{P}/export")
+    assert exported.headers["content-type"].startswith("application/fhir+json")
+    path = tmp_path / "SCR-0001.json"
+    path.write_bytes(exported.content)
+    capsys.readouterr()
+    assert main(["screen", str(path), "--as-of", "2026-11-25", "--d0", "2026-12-01",
+                 "--format", "json"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    assert cli["verdict"] == verdict(page)
+    assert {c["id"]: c["status"] for c in cli["criteria"]} == statuses(page)
+    answer = next(c for c in cli["criteria"] if c["id"] == "EXCL02")["evidence"][0]
+    assert "Test investigator (investigator)" in answer["note"]  # the author is kept
+
+
+def test_the_page_shows_every_criterion_with_text_reading_and_evidence_links(app, users):
+    c = _investigator_with(app, "47-target-lesions-two-qualify-three-fail")
+    page = c.get(P).text
+    for crit in LUMEN.criteria:
+        assert f'id="{crit.id}"' in page
+    assert page.count("Published text:") == len(LUMEN.criteria)
+    assert page.count("Reading applied") == len(LUMEN.criteria)
+    assert re.search(r'href="/patients/SCR-0001/resources/Observation/[^"]+"', page)
+    # I13 lesion table (README: L1 and L2 qualify; L3 Krenning 2, L4 19 mm, L5 irradiated)
+    table = page.split('id="lesions"')[1].split("</table>")[0]
+    rows = {lesion: cls for cls, lesion in re.findall(
+        r'<tr class="(qualifies|)"><td>(L\d)</td>', table)}
+    assert rows == {"L1": "qualifies", "L2": "qualifies", "L3": "", "L4": "", "L5": ""}
+    resource = c.get(f"{P}/resources/Patient/ex47")
+    assert resource.status_code == 200 and "&#34;resourceType&#34;" in resource.text
+
+
+def test_a_lab_result_entered_settles_i6(app, users):
+    c = _investigator_with(app, "20-egfr-only-renal-unknown")
+    assert statuses(c.get(P).text)["INCL06"] == "unknown"
+    _enter(c, "lab", test="gfr_51cr", date="2026-11-20", value="78",
+           unit="mL/min/{1.73_m2}")
+    page = c.get(P).text
+    assert statuses(page)["INCL06"] == "met" and statuses(page)["INCL12"] == "met"
+    assert verdict(page) == "eligible"
+
+
+def test_haemoglobin_in_si_units_at_the_bound(app, users):
+    c = _investigator_with(app, "01-eligible-woman-cbp")
+    _enter(c, "lab", test="hemoglobin", date="2026-11-24", value="89", unit="g/L")
+    assert statuses(c.get(P).text)["INCL07"] == "not_met"  # 8.9 g/dL, the newest
+    _enter(c, "lab", test="hemoglobin", date="2026-11-25", value="90", unit="g/L")
+    assert statuses(c.get(P).text)["INCL07"] == "met"  # 9.0 g/dL passes (>=)
+
+
+def test_bad_values_get_a_message_on_the_form_and_nothing_is_saved(app, db, users):
+    c = _investigator_with(app, "01-eligible-woman-cbp")
+    before = _count(db)
+    cases = [
+        ({"test": "platelets", "date": "2026-11-24", "value": "150", "unit": "mmol/L"},
+         "cannot be converted"),
+        ({"test": "platelets", "date": "2026-11-26", "value": "150", "unit": "10*9/L"},
+         "date in the future"),
+        ({"test": "platelets", "date": "2026-11-24", "value": "-3", "unit": "10*9/L"},
+         "impossible value"),
+        ({"test": "platelets", "date": "2026-11-24", "value": "abc", "unit": "10*9/L"},
+         "not a number"),
+        ({"test": "bilirubin", "date": "2026-11-24", "value": "0.8", "unit": "mg/dL",
+          "ref_high": "1.2", "ref_unit": "kg"}, "cannot be converted"),
+    ]
+    for values, message in cases:
+        r = _enter(c, "lab", **values)
+        assert r.status_code == 422 and message in r.text, (values, r.text[:200])
+        assert f'value="{values["value"]}"' in r.text  # what was typed is kept
+    r = _enter(c, "attestation", question="pregnant", answer="maybe", date="2026-11-24")
+    assert r.status_code == 422 and "choose one of" in r.text
+    assert _count(db) == before
+
+
+def test_a_bad_upload_says_what_is_wrong_and_imports_nothing(app, db, users):
+    c = login(app, "coordinator")
+    r = upload(c, b'{"resourceType": "Bundle", "entry": [', "broken.json")
+    assert "not imported" in loc(r) and "broken.json" in loc(r) and "not valid JSON" in loc(r)
+    r = upload(c, example("01-eligible-woman-cbp"))
+    r = upload(c, example("01-eligible-woman-cbp"))
+    assert "already imported" in loc(r)
+    assert _count(db) == len(json.loads(example("01-eligible-woman-cbp"))["entry"])
+
+
+def test_bulk_ndjson_upload_one_file_per_resource_type(app, users):
+    c = login(app, "coordinator")
+    by_type: dict[str, list[str]] = {}
+    for e in json.loads(example("02-eligible-man"))["entry"]:
+        by_type.setdefault(e["resource"]["resourceType"], []).append(json.dumps(e["resource"]))
+    files = [("file", (f"{t}.ndjson", "\n".join(lines).encode(), "application/fhir+ndjson"))
+             for t, lines in by_type.items()]
+    assert len(files) > 5
+    r = c.post("/import", data={"csrf": csrf(c)}, files=files)
+    assert loc(r).startswith("/patients/SCR-0001"), loc(r)
+    c.post(f"{P}/dates", data={"inclusion": "2026-12-01", "d0": "2026-12-01",
+                               "csrf": csrf(c)})
+    assert verdict(c.get(P).text) == "eligible"
+
+
+def _sign(c, meaning: str, password: str = PASSWORD):
+    return loc(c.post(f"{P}/sign", data={"meaning": meaning, "password": password,
+                                         "csrf": csrf(c)}))
+
+
+def test_signature_frozen_then_superseded_by_a_later_change(app, db, users):
+    c = _investigator_with(app, "01-eligible-woman-cbp")
+    assert "wrong password" in _sign(c, "eligible", "not my password!")
+    assert "only meaning" in _sign(c, "not_eligible")
+    assert _sign(c, "eligible").endswith("signed")
+    page = c.get(P).text
+    assert "I confirm this patient is eligible for NCT01842165 on 2026-11-25" in page
+    assert "stands" in page and "SUPERSEDED" not in page
+    assert 'name="password"' not in page.split('id="signature"')[1].split("</section>")[0]
+    with db.read() as s:
+        sig = s.query(Signature).one()
+        p = store.patient_by_number(s, "SCR-0001")
+        assert sig.record_hash == store.record_hash(store.resources(s, p))
+    frozen = json.loads(sig.result_json)
+    assert sig.protocol_hash == LUMEN.hash == frozen["protocol"]["hash"]
+    assert frozen["verdict"] == "eligible" and frozen["dates"]["d0"] == "2026-12-01"
+    _enter(c, "ecog", score="1", date="2026-11-25")
+    page = c.get(P).text
+    assert "SUPERSEDED: the record changed after this signature" in page
+    with db.read() as s:
+        assert s.query(Signature).one().result_json == sig.result_json  # never edited
+
+
+def test_a_new_planned_d0_supersedes_the_signature(app, users):
+    c = _investigator_with(app, "01-eligible-woman-cbp")
+    _sign(c, "eligible")
+    c.post(f"{P}/dates", data={"inclusion": "2026-12-01", "d0": "2026-12-08",
+                               "csrf": csrf(c)})
+    assert "SUPERSEDED: the planned inclusion date or D0 changed" in c.get(P).text
+
+
+def test_only_the_computed_verdict_can_be_signed(app, users):
+    c = _investigator_with(app, "05-hb-5-5-mmol-per-l-fails")
+    assert "only meaning" in _sign(c, "eligible")
+    assert _sign(c, "not_eligible").endswith("signed")
+    assert "I confirm this patient is not eligible" in c.get(P).text
+
+
+def test_an_incomplete_screening_cannot_be_signed(app, users):
+    c = _investigator_with(app, "01-eligible-woman-cbp", NO_E2)
+    assert "incomplete" in _sign(c, "eligible")
+    assert "Incomplete screenings cannot be signed" in c.get(P).text
+
+
+def test_screening_log_has_no_identifier_and_gives_reasons(app, users):
+    c = _investigator_with(app, "05-hb-5-5-mmol-per-l-fails")
+    upload(c, example("01-eligible-woman-cbp", NO_E2))
+    _sign(c, "not_eligible")
+    m = login(app, "monitor")
+    body = m.get("/log.csv").text.splitlines()
+    assert body[0] == "screening_number,screening_date,outcome,reasons"
+    assert body[1].startswith("SCR-0001,2026-11-25,not eligible (signed 2026-11-25")
+    assert "INCL07" in body[1]
+    assert body[2].startswith("SCR-0002,2026-11-25,\"pending: incomplete") and "EXCL02" in body[2]
+    assert "ex05" not in m.get("/log").text and "ex01" not in "".join(body)
+
+
+def test_a_scan_and_lesion_measurement_entered_show_progression(app, users):
+    # Example 41: MRI target L1 20 -> 24 mm (+20 %, +4 mm: no RECIST PD), I3 unknown.
+    # A new MRI with L1 at 30 mm: +50 % and +10 mm over the nadir of 20 mm, within the
+    # 12 months before inclusion: RECIST progression, so I3 is met (protocol notes, I3 a).
+    c = _investigator_with(app, "41-recist-20-percent-4-mm-no-pd")
+    assert statuses(c.get(P).text)["INCL03"] == "unknown"
+    assert _enter(c, "scan", modality="mri", date="2026-11-24").status_code == 303
+    form = c.get(f"{P}/entry/lesion").text
+    ref = re.search(r'<option value="([^"]+)" >MRI 2026-11-24</option>', form).group(1)
+    r = _enter(c, "lesion", scan=ref, lesion="L1", longest="30", target="yes")
+    assert r.status_code == 303, r.text[:300]
+    page = c.get(P).text
+    assert statuses(page)["INCL03"] == "met"
+    assert "<th>MRI 2026-11-24</th>" in page and "30 mm, target" in page
+    r = _enter(c, "lesion", scan=ref, lesion="L1")
+    assert r.status_code == 422 and "at least one measurement" in r.text
+
+
+def test_symptom_diary_and_tumour_marker_entries(app, db, users, tmp_path):
+    c = _investigator_with(app, "01-eligible-woman-cbp")
+    r = _enter(c, "symptom", symptom="diarrhoea", date="2026-11-20")
+    assert r.status_code == 422 and "episodes per day, the grade, or both" in r.text
+    assert _enter(c, "symptom", symptom="diarrhoea", date="2026-11-20", frequency="6",
+                  grade="2").status_code == 303
+    r = _enter(c, "marker", test="hemoglobin", date="2026-11-20", value="12", unit="g/dL")
+    assert r.status_code == 422  # the marker form takes NET markers only
+    assert _enter(c, "marker", test="chromogranin_a", date="2026-11-20", value="180",
+                  unit="ng/mL").status_code == 303
+    bundle = json.loads(c.get(f"{P}/export").content)
+    entered = [e["resource"] for e in bundle["entry"]
+               if e["resource"]["id"].startswith(("sym-", "lab-"))]
+    assert [r["code"].get("text") or r["code"]["coding"][0]["code"] for r in entered] == [
+        "diarrhoea", "9811-1"]
+    assert entered[0]["category"][0]["coding"][0]["code"] == "net-symptom"
+    assert entered[1]["valueQuantity"] == {"value": 180.0, "unit": "ng/mL",
+                                           "system": "http://unitsofmeasure.org",
+                                           "code": "ng/mL"}
