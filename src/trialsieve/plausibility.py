@@ -25,12 +25,12 @@ class Range:
     def problem(self, value: float) -> str | None:
         """Why `value` (in `unit`) cannot be a real measurement, or None."""
         if not isfinite(value):
-            return f"{value} is not a finite number"
+            return "not a finite number"
         too_low = value <= self.low if self.low_open else value < self.low
         if too_low or value > self.high:
             low = ">" if self.low_open else ">="
-            return (f"{value:g} {self.unit} is outside the possible range "
-                    f"({low} {self.low:g} and <= {self.high:g} {self.unit}: {self.why})")
+            return (f"outside the possible range ({low} {self.low:g} and <= {self.high:g} "
+                    f"{self.unit}: {self.why})")
         return None
 
 

@@ -41,7 +41,7 @@ def regular_file(path: Path, given: str) -> None:
     except OSError as exc:
         raise InputError(given, f"cannot read: {exc.strerror or exc}") from exc
     if not stat.S_ISREG(mode):
-        raise InputError(given, "not a regular file (a pipe, device or socket): not read")
+        raise InputError(given, "not a regular file (a pipe, device or socket)")
 
 
 def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:

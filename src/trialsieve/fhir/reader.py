@@ -48,11 +48,12 @@ class Loaded:
     skipped: list[Warning] = field(default_factory=list)
     strict: bool = False
 
-    def skip(self, file: str, where: str, field: str, message: str) -> None:
-        """Report damaged input and go on (or, strict, stop at the first)."""
+    def skip(self, file: str, where: str, field: str, message: str, what: str) -> None:
+        """Report damaged input (`what`: file, line, entry...) and go on without it; strict,
+        stop at the first."""
         if self.strict:
-            raise InputError(file, message, where, field)
-        w = Warning(file, where, field, message)
+            raise Stopped(file, f"{message} (strict: stopped here)", where, field)
+        w = Warning(file, where, field, f"{message}: {what} skipped")
         self.skipped.append(w)
         self.warnings.append(w)
 
@@ -77,8 +78,10 @@ def load(path: str | Path, strict: bool = False) -> Loaded:
             # A folder may hold other files (a bulk export's log.ndjson): say so, go on.
             loaded.warnings.append(Warning(str(f), "", "resourceType",
                                            f"{exc.message}: file skipped"))
+        except Stopped:
+            raise
         except InputError as exc:
-            loaded.skip(str(f), exc.resource, exc.field, f"{exc.message}: file skipped")
+            loaded.skip(str(f), exc.resource, exc.field, exc.message, "file")
     return loaded
 
 
@@ -86,8 +89,8 @@ def _walk(top: Path, loaded: Loaded) -> list[Path]:
     """The .json and .ndjson files under `top`, in name order; a folder that cannot be
     listed is reported, not passed over in silence."""
     def unreadable(exc: OSError) -> None:
-        loaded.skip(str(exc.filename or top), "", "", f"cannot read folder: "
-                    f"{exc.strerror or exc}: skipped")
+        loaded.skip(str(exc.filename or top), "", "", f"cannot read: {exc.strerror or exc}",
+                    "folder")
 
     found = []
     for folder, dirs, names in os.walk(top, onerror=unreadable):
@@ -98,6 +101,10 @@ def _walk(top: Path, loaded: Loaded) -> list[Path]:
 
 class NotFhir(InputError):
     """Valid JSON that is not a FHIR resource."""
+
+
+class Stopped(InputError):
+    """Damaged input met in strict mode."""
 
 
 def _file(f: Path, loaded: Loaded, alone: bool) -> None:
@@ -122,10 +129,10 @@ def _file(f: Path, loaded: Loaded, alone: bool) -> None:
         res = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(res, dict):
             loaded.skip(str(f), bundle, f"entry[{i}].resource",
-                        "entry without a resource object: entry skipped")
+                        "entry without a resource object", "entry")
         elif not isinstance(res.get("resourceType"), str):
             loaded.skip(str(f), bundle, f"entry[{i}].resource.resourceType",
-                        "no resourceType (or not a string): entry skipped")
+                        "no resourceType (or not a string)", "entry")
         else:
             if isinstance(entry.get("fullUrl"), str):
                 res = {**res, "_fullUrl": entry["fullUrl"]}
@@ -160,7 +167,7 @@ def _ndjson(f: Path, loaded: Loaded, alone: bool) -> None:
     if not good and bad and alone:
         raise InputError(str(f), bad[0][1].message, f"line {bad[0][0]}")
     for n, exc in bad:
-        loaded.skip(str(f), f"line {n}", "", f"{exc.message}: line skipped")
+        loaded.skip(str(f), f"line {n}", "", exc.message, "line")
     for res in good:
         _check(str(f), res, loaded)
 
@@ -195,7 +202,7 @@ def _check(file: str, res: dict, loaded: Loaded) -> None:
                                        f"unknown FHIR R4 resource type {rtype!r}: not read"))
         return
     if res.get("id") is not None and not isinstance(res.get("id"), str):
-        loaded.skip(file, rtype, "id", "id must be a string: resource skipped")
+        loaded.skip(file, rtype, "id", "id must be a string", "resource")
         return
     loaded.resources.append((file, res))
 
