@@ -1,4 +1,7 @@
-"""Generate examples 40-49 from example 02's non-imaging resources."""
+"""Generate examples 40-49 and the imaging examples of 70-89 from example 02's non-imaging
+resources. Run from the project root: `.venv/bin/python examples/build_imaging_patients.py`
+(importing the module builds the bundles in BUILT without writing them; the tests compare
+them with the files)."""
 import copy
 import json
 from pathlib import Path
@@ -8,6 +11,7 @@ P = "https://trialsieve.org/fhir/CodeSystem/trialsieve"
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 BASE = json.loads((EX / "02-eligible-man.json").read_text())
+BUILT: dict[str, dict] = {}  # file stem -> bundle
 IMAGING_IDS = {"ex02-liver-1", "ex02-mri-1", "ex02-size-mri-1", "ex02-mri-2", "ex02-size-mri-2",
                "ex02-pet", "ex02-size-pet", "ex02-att-refractory-disease"}
 
@@ -106,17 +110,24 @@ class B:
         for lz in lesions:
             self.size(sid, when, **lz)
 
-    def symptom(self, k, when, freq, grade):
-        self.entries.append(entry({
-            "resourceType": "Observation", "id": f"{self.pid}-diarrhoea-{k}", "status": "final",
-            "category": [pc("net-symptom")],
-            "code": {"coding": [{"system": "http://snomed.info/sct", "code": "62315008",
-                                 "display": "Diarrhea"}], "text": "diarrhoea"},
-            "subject": self.subj(), "effectiveDateTime": when,
-            "component": [
-                {"code": pc("daily-frequency"),
-                 "valueQuantity": {"value": freq, "unit": "/d", "system": UCUM, "code": "/d"}},
-                {"code": pc("ctcae-grade"), "valueInteger": grade}]}))
+    def symptom(self, k, when, freq, grade=None, until=None):
+        """A diarrhoea recording on `when`, or an episode from `when` to `until` ("" for an
+        episode still ongoing: a period with no end)."""
+        comps = [{"code": pc("daily-frequency"),
+                  "valueQuantity": {"value": freq, "unit": "/d", "system": UCUM, "code": "/d"}}]
+        if grade is not None:
+            comps.append({"code": pc("ctcae-grade"), "valueInteger": grade})
+        res = {"resourceType": "Observation", "id": f"{self.pid}-diarrhoea-{k}",
+               "status": "final", "category": [pc("net-symptom")],
+               "code": {"coding": [{"system": "http://snomed.info/sct", "code": "62315008",
+                                    "display": "Diarrhea"}], "text": "diarrhoea"},
+               "subject": self.subj()}
+        if until is None:
+            res["effectiveDateTime"] = when
+        else:
+            res["effectivePeriod"] = {"start": when, **({"end": until} if until else {})}
+        res["component"] = comps
+        self.entries.append(entry(res))
 
     def cga(self, k, when, value):
         self.entries.append(entry({
@@ -130,9 +141,8 @@ class B:
             "valueQuantity": {"value": value, "unit": "ug/L", "system": UCUM, "code": "ug/L"}}))
 
     def write(self, name):
-        bundle = {"resourceType": "Bundle", "id": f"bundle-{self.pid}", "type": "collection",
-                  "entry": self.entries}
-        (EX / f"{self.n}-{name}.json").write_text(json.dumps(bundle, indent=2) + "\n")
+        BUILT[f"{self.n}-{name}"] = {"resourceType": "Bundle", "id": f"bundle-{self.pid}",
+                                     "type": "collection", "entry": self.entries}
 
 
 def L(lid, organ="liver", **kw):
@@ -231,3 +241,59 @@ b.scan("mri-2", "mri", "2026-11-10", [L("L1", longest=31, target=True)], marrow=
        display="MRI abdomen and spine")
 pet(b, "2026-11-13", [L("L1", transaxial=30, krenning=3, irradiated=False)], marrow=True)
 b.write("marrow-infiltration-pet-and-mri")
+
+# --- 70-89: issue 7, clinical content (the imaging ones) ------------------------------
+
+# 71: a diarrhoea episode of exactly 14 days (6/day over a 4/day baseline, 2026-06-01 to
+# 2026-06-15) is not sustained: clinical progression not met, so (c) is not met although
+# CgA rose twice; MRI and SSTR PET stable: I3 not met.
+b = B(71, "")
+b.scan("mri-1", "mri", "2026-01-15", [L("L1", longest=25, target=True)])
+b.scan("mri-2", "mri", "2026-11-10", [L("L1", longest=26, target=True)])
+pet(b, "2026-01-20", [L("L1", transaxial=25, krenning=3, irradiated=False)], sid="pet-1")
+pet(b, "2026-11-13", [L("L1", transaxial=26, krenning=3, irradiated=False)], sid="pet-2")
+b.symptom(1, "2026-03-02", 4)
+b.symptom(2, "2026-06-01", 6, until="2026-06-15")
+b.symptom(3, "2026-07-01", 4)
+b.cga(1, "2026-05-04", 120)
+b.cga(2, "2026-08-03", 180)
+b.cga(3, "2026-11-02", 260)
+b.write("symptom-episode-exactly-14-days-not-sustained")
+
+# 72: stable MRI and SSTR PET, chromogranin A falling: each arm of I3 decided not met.
+b = B(72, "")
+b.scan("mri-1", "mri", "2026-01-15", [L("L1", longest=25, target=True)])
+b.scan("mri-2", "mri", "2026-11-10", [L("L1", longest=26, target=True)])
+pet(b, "2026-01-20", [L("L1", transaxial=25, krenning=3, irradiated=False)], sid="pet-1")
+pet(b, "2026-11-13", [L("L1", transaxial=26, krenning=3, irradiated=False)], sid="pet-2")
+b.cga(1, "2026-05-04", 260)
+b.cga(2, "2026-08-03", 180)
+b.cga(3, "2026-11-02", 150)
+b.write("stable-scans-falling-markers-no-progression")
+
+# 73: chromogranin A rose twice, nothing else: a marker rise alone is not a progression
+# for I4 (nor for I3: (c) needs the clinical part too); MRI stable.
+b = B(73, "")
+b.scan("mri-1", "mri", "2026-01-15", [L("L1", longest=25, target=True)])
+b.scan("mri-2", "mri", "2026-11-10", [L("L1", longest=26, target=True)])
+pet(b, "2026-11-13", [L("L1", transaxial=26, krenning=3, irradiated=False)])
+b.cga(1, "2026-05-04", 120)
+b.cga(2, "2026-08-03", 180)
+b.cga(3, "2026-11-02", 260)
+b.write("marker-rise-alone-not-refractory")
+
+# 74: L1 flagged target on the first MRI only; PD at 30 mm on 2025-11-01 (before the 12
+# months), the series restarts there with L1 still the target: 31 mm, then 38 mm on
+# 2026-11-10 (+26.7 % and +8 mm over the new nadir of 30 mm): PD within the 12 months.
+b = B(74, "")
+b.scan("mri-1", "mri", "2025-06-02", [L("L1", longest=20, target=True)])
+b.scan("mri-2", "mri", "2025-11-01", [L("L1", longest=30)])
+b.scan("mri-3", "mri", "2026-04-07", [L("L1", longest=31)])
+b.scan("mri-4", "mri", "2026-11-10", [L("L1", longest=38)])
+pet(b, "2026-11-13", [L("L1", transaxial=36, krenning=3, irradiated=False)])
+b.write("recist-restart-keeps-baseline-targets")
+
+
+if __name__ == "__main__":
+    for stem, bundle in BUILT.items():
+        (EX / f"{stem}.json").write_text(json.dumps(bundle, indent=2) + "\n")

@@ -27,6 +27,13 @@ ICDO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3"
 PROJECT = "https://trialsieve.org/fhir/CodeSystem/trialsieve"
 COND_VER = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 COND_CLIN = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+STUDY_CONTEXT = "http://hl7.org/fhir/StructureDefinition/consent-ResearchStudyContext"
+# The trial the consents are given to (I11), in each bundle.
+LUMEN_STUDY = {"resourceType": "ResearchStudy", "id": "lumen", "status": "active",
+               "title": "LuMEn: 177Lu-octreotate treatment outcome prediction",
+               "identifier": [{"system": "https://clinicaltrials.gov", "value": "NCT01842165"},
+                              {"system": "https://www.clinicaltrialsregister.eu",
+                               "value": "2012-003666-41"}]}
 
 
 def before_d0(n: int) -> str:
@@ -171,12 +178,16 @@ def eligible(pid: str, woman: bool) -> Patient:
     else:
         p.attest("partner-childbearing-potential", True)
     p.attest("contraception-agreement", True)
-    # I11
+    # I11: a research consent to this study (the ResearchStudy NCT01842165 in its provision)
+    p.resources.append(LUMEN_STUDY)
     p.add({"resourceType": "Consent", "id": "consent", "status": "active",
            "scope": cc("http://terminology.hl7.org/CodeSystem/consentscope", "research"),
            "category": [cc(LOINC, "59284-0", "Patient Consent")],
            "patient": p.ref, "dateTime": "2026-11-18",
-           "policyRule": cc("http://terminology.hl7.org/CodeSystem/v3-ActCode", "OPTIN")})
+           "policyRule": cc("http://terminology.hl7.org/CodeSystem/v3-ActCode", "OPTIN"),
+           "provision": {"extension": [{"url": STUDY_CONTEXT,
+                                        "valueReference": {"reference":
+                                                           "ResearchStudy/lumen"}}]}})
     # I4 and the explicit negatives the exclusions need under the screening policy.
     p.attest("refractory-disease", True)
     for q in EXCLUSION_NEGATIVES:
@@ -413,6 +424,100 @@ def build() -> dict[str, Patient]:
     p.condition("pregnancy", cc(SNOMED, "77386006", "Pregnant"), "2026-11-22",
                 verification="refuted", clinical=None)
     out["32-refuted-pregnancy"] = p
+    out.update(clinical_content())
+    return out
+
+
+def clinical_content() -> dict[str, Patient]:
+    """Examples 70-89 (issue 7, clinical content): each the eligible man with one change
+    the program once read as more than the record shows. The imaging ones are built by
+    build_imaging_patients.py."""
+    out: dict[str, Patient] = {}
+
+    # I2: the only pathology codes an adenocarcinoma (8140/3): it does not prove a NET.
+    p = man("ex70")
+    p.find("pathology")["valueCodeableConcept"] = cc(ICDO3, "8140/3", "Adenocarcinoma, NOS",
+                                                     "Adenocarcinoma")
+    out["70-pathology-of-adenocarcinoma-does-not-prove-net"] = p
+
+    # I5: "octreotide regular" three times a day is short-acting ("regular" is no "LAR"):
+    # stopped 20 days before D0, more than 48 hours.
+    p = man("ex75")
+    ssa = p.find("ssa")
+    ssa["medicationCodeableConcept"] = cc(ATC, "H01CB02", "octreotide",
+                                          "Octreotide regular 100 microgram/mL injection")
+    ssa["effectivePeriod"]["end"] = before_d0(20)
+    ssa["dosage"] = [{"text": "100 microgram subcutaneous three times a day",
+                      "route": cc(SNOMED, "34206005", "Subcutaneous route"),
+                      "timing": {"repeat": {"frequency": 3, "period": 1, "periodUnit": "d"}}}]
+    out["75-short-acting-octreotide-regular-is-not-lar"] = p
+
+    # I11: the only consent is a privacy consent of 2019, naming no study.
+    p = man("ex76")
+    consent = p.find("consent")
+    consent["scope"] = cc("http://terminology.hl7.org/CodeSystem/consentscope",
+                          "patient-privacy", "Privacy Consent")
+    consent["dateTime"] = "2019-04-02"
+    del consent["provision"]
+    out["76-privacy-consent-is-not-study-consent"] = p
+
+    # I13: a later PET/CT report without lesion measurements; the baseline PET/CT of
+    # 2026-11-13 with the qualifying liver-1 is read.
+    p = man("ex77")
+    p.add({"resourceType": "DiagnosticReport", "id": "pet-2", "status": "final",
+           "code": cc(PROJECT, "sstr-pet", "68Ga-DOTATATE PET/CT"), "subject": p.ref,
+           "effectiveDateTime": "2026-11-20",
+           "conclusion": "Known hepatic lesion, unchanged. No measurements."})
+    out["77-later-pet-without-measurements"] = p
+
+    # I13: no irradiation statement on the lesion, radiotherapy history attested complete,
+    # the only course (2025, thoracic spine) spared the liver: not irradiated.
+    p = man("ex78")
+    size = p.find("size-pet")
+    size["component"] = [c for c in size["component"]
+                         if c["code"]["coding"][0]["code"] != "previously-irradiated"]
+    p.attest("radiotherapy-history-complete", True)
+    p.add({"resourceType": "Procedure", "id": "rt", "status": "completed",
+           "code": cc(SNOMED, "33195004", "External beam radiation therapy procedure"),
+           "subject": p.ref, "performedDateTime": "2025-02-10",
+           "bodySite": [cc(SNOMED, "51185008", "Thoracic spine")],
+           "extension": [{"url": PROJECT + "/marrow-share", "valueDecimal": 0.05}]})
+    out["78-irradiation-read-from-complete-rt-history"] = p
+
+    # E4: marrow infiltration on the PET/CT; the only MRI stating it is from 2023: not a
+    # baseline one, so E4 is unknown (was met).
+    p = man("ex79")
+    p.find("pet")["conclusionCode"] = [cc(PROJECT, "diffuse-marrow-infiltration",
+                                          "Diffuse bone marrow infiltration")]
+    p.add({"resourceType": "DiagnosticReport", "id": "mri-spine-2023", "status": "final",
+           "code": cc(PROJECT, "mri", "MRI spine"), "subject": p.ref,
+           "effectiveDateTime": "2023-05-02",
+           "conclusionCode": [cc(PROJECT, "diffuse-marrow-infiltration")]})
+    out["79-old-mri-does-not-confirm-marrow-infiltration"] = p
+
+    # E6: uncontrolled brain metastases in 2025, controlled since (newer statement).
+    p = man("ex80")
+    p.drop("att-known-brain-metastases")
+    p.condition("brain-mets-2025", cc(SNOMED, "94225005", "Secondary malignant neoplasm of "
+                                      "brain"), "2025-03-01",
+                extension=[{"url": PROJECT + "/controlled", "valueBoolean": False}])
+    p.condition("brain-mets-2026", cc(SNOMED, "94225005", "Secondary malignant neoplasm of "
+                                      "brain"), "2026-10-05",
+                extension=[{"url": PROJECT + "/controlled", "valueBoolean": True}],
+                note=[{"text": "After radiosurgery 2025-05: stable on MRI 2026-10-05."}])
+    out["80-brain-metastases-controlled-after-uncontrolled"] = p
+
+    # I2: a NET G3 (8249/3, WHO grade 3 high, Ki-67 25 %) is well differentiated: a NET.
+    p = man("ex81")
+    path = p.find("pathology")
+    path["valueCodeableConcept"] = cc(ICDO3, "8249/3", "Neuroendocrine tumor, grade 3",
+                                      "Well-differentiated neuroendocrine tumour G3")
+    path["component"] = [
+        {"code": cc(LOINC, "33732-9", "Histology grade [Identifier] in Cancer specimen"),
+         "valueCodeableConcept": cc(SNOMED, "1155707008", "High histologic grade")},
+        {"code": cc(LOINC, "29593-1", "Ki-67 index"),
+         "valueQuantity": {"value": 25, "unit": "%", "system": UCUM, "code": "%"}}]
+    out["81-net-g3-with-grade-and-ki67"] = p
     return out
 
 

@@ -91,7 +91,26 @@ CHANGES: dict[str, tuple[str, dict[str, str]]] = {
     # Records that must not count: an entered-in-error Hb 7.1 g/dL, a refuted pregnancy.
     "31-entered-in-error-low-hb-ignored": ("ex31", {}),
     "32-refuted-pregnancy": ("ex32", {}),
+    # Issue 7, clinical content: nothing more than the record shows.
+    # I2: a pathology of another tumour (adenocarcinoma 8140/3) does not prove the NET.
+    "70-pathology-of-adenocarcinoma-does-not-prove-net": ("ex70", {"INCL02": UNKNOWN}),
+    # I5: "regular" is no "LAR": short-acting tid, stopped 20 days (> 48 h) before D0.
+    "75-short-acting-octreotide-regular-is-not-lar": ("ex75", {}),
+    # I11: a privacy consent of 2019 is no consent to this study.
+    "76-privacy-consent-is-not-study-consent": ("ex76", {"INCL11": UNKNOWN}),
+    # I13: a later PET without measurements; the baseline PET with liver-1 is read.
+    "77-later-pet-without-measurements": ("ex77", {}),
+    # I13: no irradiation flag, RT history attested complete, course on the spine only.
+    "78-irradiation-read-from-complete-rt-history": ("ex78", {}),
+    # E4: PET infiltration; the only MRI stating it is from 2023: not a baseline one.
+    "79-old-mri-does-not-confirm-marrow-infiltration": ("ex79", {}),
+    # E6: uncontrolled in 2025, controlled in 2026-10: the newest statement decides.
+    "80-brain-metastases-controlled-after-uncontrolled": ("ex80", {}),
+    # I2: a NET G3 (8249/3, grade G3, Ki-67 25 %) is a NET.
+    "81-net-g3-with-grade-and-ki67": ("ex81", {}),
 }
+# Where a PENDING criterion (I3, I13, E4) differs from the examples' usual imaging.
+PENDING_CHANGES = {"79-old-mri-does-not-confirm-marrow-infiltration": {"EXCL04": UNKNOWN}}
 EXPECTED = {name: (pid, {**ELIGIBLE, **changes}) for name, (pid, changes) in CHANGES.items()}
 
 
@@ -160,7 +179,7 @@ def test_example_statuses(name):
     assert r.patient_id == pid
     got = {cid: status(r, cid) for cid in expected}
     assert got == expected
-    for cid, when_done in PENDING.items():
+    for cid, when_done in {**PENDING, **PENDING_CHANGES.get(name, {})}.items():
         assert status(r, cid) in (when_done, UNKNOWN), cid
     pending = {cid: status(r, cid) for cid in PENDING}
     assert r.verdict == expected_verdict(expected, pending)
@@ -277,3 +296,37 @@ def test_table_says_what_the_inclusion_date_was_taken_as(capsys):
     assert rc == 0
     out = capsys.readouterr().out
     assert "inclusion 2026-12-01, D0 2026-12-01 (assumed: inclusion = D0)" in out
+
+
+def test_a_later_pet_without_measurements_is_named_and_set_aside():
+    o = screened("77-later-pet-without-measurements").result("INCL13").outcome
+    assert o.status.value == MET
+    reasons = {i.source: i.reason for i in o.ignored}
+    assert "no lesion measurements" in reasons["DiagnosticReport/ex77-pet-2"]
+    assert "DiagnosticReport/ex77-pet" in _ids(o.evidence)
+
+
+def test_grade_and_ki67_are_shown_with_the_pathology():
+    o = screened("81-net-g3-with-grade-and-ki67").result("INCL02").outcome
+    ev = next(e for e in o.evidence if e.source == "Observation/ex81-pathology")
+    assert ev.note == "G3, Ki-67 25 %"
+
+
+def test_privacy_consent_is_listed_with_why_it_does_not_count():
+    o = screened("76-privacy-consent-is-not-study-consent").result("INCL11").outcome
+    assert "not a research consent" in {i.source: i.reason for i in o.ignored}[
+        "Consent/ex76-consent"]
+
+
+def test_the_older_uncontrolled_brain_statement_is_superseded():
+    o = screened("80-brain-metastases-controlled-after-uncontrolled").result("EXCL06").outcome
+    assert "superseded" in {i.source: i.reason for i in o.ignored}[
+        "Condition/ex80-brain-mets-2025"]
+
+
+def test_lesion_not_irradiated_by_the_complete_radiotherapy_history():
+    o = screened("78-irradiation-read-from-complete-rt-history").result("INCL13").outcome
+    assert o.status.value == MET
+    ev = next(e for e in o.evidence if e.what.endswith("irradiation"))
+    assert ev.source == "Observation/ex78-att-radiotherapy-history-complete"
+    assert "no recorded course on this lesion or the liver" in ev.value

@@ -26,7 +26,7 @@ from hostile import (
     status,
 )
 
-from trialsieve.rules.imaging import add_months
+from trialsieve.rules.base import add_months
 
 LOINC = "http://loinc.org"
 PROJECT = "https://trialsieve.org/fhir/CodeSystem/trialsieve"
@@ -245,6 +245,7 @@ def test_9_ssa_period_ending_9999_12_31_is_ongoing(capsys, tmp_path: Path) -> No
         for key in [k for k in ssa if k.startswith("effective")]:
             del ssa[key]
         ssa["effectivePeriod"] = {"start": "2025-01-01", "end": "9999-12-31"}
+        ssa["status"] = "active"
     for command in ("screen", "window"):
         code, out, err = run(capsys, command, str(changed(tmp_path, change)), *DATES[:2],
                              "--format", "json")

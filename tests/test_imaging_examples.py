@@ -48,6 +48,18 @@ EXPECTED = {
     "48-marrow-infiltration-pet-only-no-mri": (M, M, M, U, "incomplete"),
     # marrow infiltration on the PET confirmed on MRI: E4 met.
     "49-marrow-infiltration-pet-and-mri": (M, M, M, M, "not_eligible"),
+    # Issue 7 (clinical content). A diarrhoea episode of exactly 14 days is not sustained:
+    # clinical not met, so (c) not met though CgA rose twice; MRI 25 -> 26 mm and SSTR PET
+    # 25 -> 26 mm decide (a) and (b) not met: I3 not met. No I3 progression: I4 unknown.
+    "71-symptom-episode-exactly-14-days-not-sustained": (N, U, N, N, "not_eligible"),
+    # stable scans, CgA 260 > 180 > 150: every arm not met.
+    "72-stable-scans-falling-markers-no-progression": (N, U, N, N, "not_eligible"),
+    # CgA rose twice, no symptom data: (c) unknown; a marker rise alone is no progression
+    # for I4 either.
+    "73-marker-rise-alone-not-refractory": (U, U, N, N, "not_eligible"),
+    # target flag on the first MRI only; after the PD of 2025-11-01 the series restarts
+    # with L1 still the target: 30 (nadir) -> 31 -> 38 mm: PD on 2026-11-10.
+    "74-recist-restart-keeps-baseline-targets": (M, M, M, N, "eligible"),
 }
 
 
@@ -68,7 +80,37 @@ def test_statuses_and_verdict(stem: str) -> None:
 
 def test_every_example_file_is_listed() -> None:
     on_disk = {p.stem for p in EXAMPLES.glob("4[0-9]-*.json")}
-    assert set(EXPECTED) <= on_disk
+    assert set(EXPECTED) <= on_disk | {p.stem for p in EXAMPLES.glob("7[1-4]-*.json")}
+    readme = (EXAMPLES / "README.md").read_text(encoding="utf-8")
+    assert all(f"`{stem}.json`" in readme for stem in EXPECTED)
+
+
+def test_imaging_example_files_match_their_builder() -> None:
+    import importlib.util
+    import json
+
+    spec = importlib.util.spec_from_file_location(
+        "build_imaging_patients", REPO / "examples" / "build_imaging_patients.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # builds the bundles without writing them
+    for stem, bundle in module.BUILT.items():
+        on_disk = json.loads((EXAMPLES / f"{stem}.json").read_text(encoding="utf-8"))
+        assert on_disk == bundle, f"{stem}.json differs from build_imaging_patients.py"
+
+
+def test_restarted_series_keeps_the_baseline_target() -> None:
+    rec, result = _screen("74-recist-restart-keeps-baseline-targets")
+    assert [p.date for p in progressions(rec, AS_OF) if p.arm == "a"] == [
+        date(2025, 11, 1), date(2026, 11, 10)]
+    assert "2026-11-10" in result.result("INCL03").outcome.summary
+
+
+def test_stable_scans_and_falling_markers_show_each_arm_decided() -> None:
+    _, result = _screen("72-stable-scans-falling-markers-no-progression")
+    i3 = result.result("INCL03").outcome
+    assert i3.missing == ()
+    assert "260, 180, 150" in i3.summary
 
 
 @pytest.mark.parametrize(("stem", "pd_scan", "nadir"), [
@@ -88,7 +130,7 @@ def test_recist_pd_evidence_names_the_scans(stem: str, pd_scan: date, nadir: str
 
 def test_no_pd_at_plus_4_mm_so_arm_a_is_not_met() -> None:
     rec, result = _screen("41-recist-20-percent-4-mm-no-pd")
-    assert [p for p in progressions(rec) if p.arm == "a"] == []
+    assert [p for p in progressions(rec, AS_OF) if p.arm == "a"] == []
     i3 = result.result("INCL03").outcome
     # (a) is decided (not met), so nothing is missing for it; (b) and (c) are unknown
     assert not any("RECIST" in m for m in i3.missing)
@@ -98,7 +140,7 @@ def test_no_pd_at_plus_4_mm_so_arm_a_is_not_met() -> None:
 
 def test_pd_13_months_ago_restarts_the_series() -> None:
     rec, result = _screen("43-recist-pd-13-months-ago-then-stable")
-    assert [p.date for p in progressions(rec) if p.arm == "a"] == [date(2025, 11, 1)]
+    assert [p.date for p in progressions(rec, AS_OF) if p.arm == "a"] == [date(2025, 11, 1)]
     i3 = result.result("INCL03").outcome
     assert not any("RECIST" in m for m in i3.missing)
     assert "2025-11-01" in result.result("INCL04").outcome.summary
@@ -113,7 +155,7 @@ def test_sstr_progression_evidence() -> None:
 
 def test_sstr_exactly_30_percent_is_not_progression() -> None:
     rec, result = _screen("45-sstr-pet-growth-exactly-30-percent")
-    assert [p for p in progressions(rec) if p.arm == "b"] == []
+    assert [p for p in progressions(rec, AS_OF) if p.arm == "b"] == []
     assert not any("SSTR" in m for m in result.result("INCL03").outcome.missing)
 
 

@@ -295,10 +295,12 @@ def test_consent_bound() -> None:
     from trialsieve.rules.patient import ConsentBeforeInclusion
 
     rec = record()
-    rec.consents.append(ConsentRecord("Consent/c1", date(2026, 11, 20), "active"))
-    out = ConsentBeforeInclusion().evaluate(rec, ctx(d0=D0))
+    rec.consents.append(ConsentRecord("Consent/c1", date(2026, 11, 20), "active", True,
+                                      ("NCT01842165",)))
+    rule = ConsentBeforeInclusion(("NCT01842165",))
+    out = rule.evaluate(rec, ctx(d0=D0))
     assert out.status is Tri.MET
     assert [(b.on, b.side, b.date) for b in out.bounds] == [
         ("inclusion", "from", date(2026, 11, 20))]
-    out = ConsentBeforeInclusion().evaluate(rec, ctx(d0=date(2026, 11, 19)))
+    out = rule.evaluate(rec, ctx(d0=date(2026, 11, 19)))
     assert out.status is Tri.UNKNOWN

@@ -220,7 +220,13 @@ SSA_FORM_CODES: dict[Code, str] = {
     (PROJECT, "ssa-long-acting"): "long",
     (PROJECT, "ssa-short-acting"): "short",
 }
-SSA_LONG_PRODUCTS = ("lar", "depot", "autogel", "somatuline", "sandostatin lar", "signifor lar")
+# Whole words of a product name that mean a long-acting form (Sandostatin LAR, Signifor
+# LAR, Somatuline Autogel / Depot, lanreotide depot).
+SSA_LONG_PRODUCTS = frozenset({"lar", "depot", "autogel", "somatuline"})
+# Dosing interval: long-acting forms are given every 2-8 weeks, short-acting ones 2-3
+# times a day; in between the schedule does not tell.
+SSA_LONG_INTERVAL_DAYS = 14
+SSA_SHORT_INTERVAL_DAYS = 1
 ROUTE_INTRAMUSCULAR = {(SNOMED, "78421000"), ("http://standardterms.edqm.eu", "20035000")}
 
 # --- procedures ----------------------------------------------------------------
@@ -258,6 +264,7 @@ ATTESTATIONS: dict[str, str] = {
     "condition uncontrolled by treatment that may interfere with the study",
     "pregnant": "Pregnant",
     "lactating": "Lactating",
+    "radiotherapy-history-complete": "No radiotherapy other than recorded",
 }
 
 # --- imaging (mCODE TumorSize and project codes) -----------------------------------
@@ -286,3 +293,33 @@ LESION_COMPONENTS: dict[str, tuple[str, str]] = {
     "disappeared": ("bool", "disappeared"),
     "nontarget-status": ("code", "nontarget_status"),
 }
+
+# --- pathology: WHO grade and Ki-67 (I2) ---------------------------------------------
+# A pathology result: Observation.code / DiagnosticReport.code. Its morphology is the
+# valueCodeableConcept (Observation) or conclusionCode (DiagnosticReport).
+PATHOLOGY_REPORTS = HISTOLOGY_OBS | {(LOINC, "60567-5"), (LOINC, "11526-1")}
+# mCODE Histologic Grade: LOINC 33732-9, values from mcode-histologic-grade-vs (WHO 2019
+# GEP-NET: G1 low, G2 intermediate, G3 high grade) or the older SNOMED G1-G3 (check).
+HISTOLOGIC_GRADE = (LOINC, "33732-9")
+WHO_GRADES: dict[Code, int] = {
+    (SNOMED, "1155708003"): 1, (SNOMED, "1286893008"): 2, (SNOMED, "1155707008"): 3,
+    (SNOMED, "54102005"): 1, (SNOMED, "1663004"): 2, (SNOMED, "61026006"): 3,
+    (PROJECT, "G1"): 1, (PROJECT, "G2"): 2, (PROJECT, "G3"): 3,
+}  # fmt: skip
+KI67 = (LOINC, "29593-1")  # Ki-67 index, % of tumour cells
+
+# --- consent (I11) -------------------------------------------------------------------
+# A research consent: Consent.scope (consentscope) or Consent.category.
+CONSENT_RESEARCH = {
+    ("http://terminology.hl7.org/CodeSystem/consentscope", "research"),
+    ("http://terminology.hl7.org/CodeSystem/consentcategorycodes", "research"),
+    ("http://terminology.hl7.org/CodeSystem/v3-ActCode", "RESEARCH"),
+}
+# Consent.provision extension naming the ResearchStudy the consent is for (FHIR core
+# extension, valueReference(ResearchStudy)).
+CONSENT_STUDY_EXT = "http://hl7.org/fhir/StructureDefinition/consent-ResearchStudyContext"
+
+# Procedure extension (FHIR core) naming the BodyStructure a procedure targeted: a
+# radiotherapy course on a lesion (I13 "not previously irradiated").
+TARGET_BODY_STRUCTURE_EXT = ("http://hl7.org/fhir/StructureDefinition/"
+                             "procedure-targetBodyStructure")

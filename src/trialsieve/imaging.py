@@ -1,21 +1,27 @@
-"""Record imaging -> the pure calculators' inputs (RECIST scans, SSTR scans), and the
-progression events of I3 that I4 also reads."""
+"""Record imaging, symptoms and NET markers -> the pure calculators' inputs, and what they
+show about progression at any date: the events of I3's arms, and the assessments that let
+I3 decide an arm not met. I4 reads the same events (a progression by I3's definitions)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from trialsieve.clinical.progression import (
+    ClinicalAssessment,
     MarkerValue,
     SymptomObservation,
+    Triple,
+    assess_symptom,
     biochemical_progression,
-    clinical_progression,
+    marker_triples,
 )
-from trialsieve.clinical.recist import LesionMeasurement, Scan, progression_events
+from trialsieve.clinical.recist import LesionMeasurement, Response, Scan, TimePoint, assess
 from trialsieve.clinical.sstr import SstrLesion, SstrScan, sstr_progression
-from trialsieve.record import PatientRecord, Study
+from trialsieve.record import LabResult, PatientRecord, Study, Symptom
+from trialsieve.rules.base import add_months
 
 NET_MARKERS = ("chromogranin_a", "nse", "hiaa_24h")
 
@@ -42,7 +48,8 @@ def sstr_series(studies: list[Study]) -> list[SstrScan]:
 
 @dataclass(frozen=True)
 class Progression:
-    """A dated progression of one kind (a: RECIST, b: SSTR, c1: clinical, c2: biochemical)."""
+    """A dated progression of one kind (a: RECIST, b: SSTR, c1: clinical, c2: biochemical,
+    c: clinical and biochemical together)."""
 
     arm: str
     date: date
@@ -50,24 +57,104 @@ class Progression:
     sources: tuple[str, ...]
 
 
-def progressions(record: PatientRecord) -> list[Progression]:
+@dataclass(frozen=True)
+class MarkerReading:
+    """Three successive results of one NET marker: rose twice (True), not (False), or
+    open (None: a result that cannot be read)."""
+
+    marker: str
+    triple: Triple
+    rose: bool | None
+    problems: tuple[str, ...]  # "Observation/x: why it cannot be read"
+
+
+@dataclass(frozen=True)
+class ProgressionFacts:
+    """What the record shows about progression, at every date."""
+
+    events: tuple[Progression, ...]  # a, b, c1, c2, by date
+    followups: tuple[TimePoint, ...]  # RECIST follow-up time points (series restart at PD)
+    sstr_compared: tuple[SstrScan, ...]  # SSTR scans with an earlier one of their modality
+    symptoms: tuple[ClinicalAssessment, ...]
+    markers: tuple[MarkerReading, ...]
+
+
+def progression_facts(record: PatientRecord, as_of: date) -> ProgressionFacts:
+    """Pure, and the same for every D0 of a window: computed once per record content."""
+    markers = tuple(r for r in record.labs if r.test in NET_MARKERS)
+    return _facts(tuple(record.imaging), tuple(record.symptoms), markers, as_of)
+
+
+def progressions(record: PatientRecord, as_of: date) -> list[Progression]:
+    return list(progression_facts(record, as_of).events)
+
+
+@lru_cache(maxsize=512)
+def _facts(imaging: tuple[Study, ...], symptoms: tuple[Symptom, ...],
+           markers: tuple[LabResult, ...], as_of: date) -> ProgressionFacts:
     found: list[Progression] = []
-    for scans in recist_series(record.imaging).values():
-        found += [Progression("a", e.date, f"RECIST PD on {e.date}: " + "; ".join(e.reasons),
-                              tuple(filter(None, [e.source]))) for e in progression_events(scans)]
-    found += [Progression("b", e.date, e.reason, e.sources)
-              for e in sstr_progression(sstr_series(record.imaging))]
-    by_symptom = defaultdict(list)
-    for s in record.symptoms:
-        if s.date is not None:
-            by_symptom[s.symptom].append(SymptomObservation(s.date, s.frequency, s.grade,
-                                                            s.source))
-    for name, obs in by_symptom.items():
-        found += [Progression("c1", e.confirmed, e.reason, e.sources)
-                  for e in clinical_progression(name, obs)]
+    followups: list[TimePoint] = []
+    for scans in recist_series(list(imaging)).values():
+        for point in assess(scans, restart_after_pd=True):
+            if point.is_baseline:
+                continue
+            followups.append(point)
+            if point.overall is Response.PD:
+                found.append(Progression("a", point.date, f"RECIST PD on {point.date}: "
+                                         + "; ".join(point.reasons),
+                                         tuple(filter(None, [point.source]))))
+    sstr = sstr_series(list(imaging))
+    found += [Progression("b", e.date, e.reason, e.sources) for e in sstr_progression(sstr)]
+    compared = tuple(s for s in sstr if any(e.modality == s.modality and e.date < s.date
+                                            for e in sstr))
+    assessed = _symptoms(symptoms, as_of)
+    for a in assessed:
+        found += [Progression("c1", e.confirmed, e.reason, e.sources) for e in a.events]
+    readings: list[MarkerReading] = []
     for marker in NET_MARKERS:
-        values = [MarkerValue(r.date, r.std_value, r.source) for r in record.labs_of(marker)
-                  if r.date is not None and r.std_value is not None]
+        values, why = _marker_values(marker, markers)
         found += [Progression("c2", e.date, e.reason, e.sources)
                   for e in biochemical_progression(marker, values)]
-    return sorted(found, key=lambda p: p.date)
+        readings += [MarkerReading(marker, triple, rose,
+                                   tuple(f"{v.source}: {why[v.source]}" for v in triple
+                                         if v.source in why))
+                     for triple, rose in marker_triples(values)]
+    return ProgressionFacts(tuple(sorted(found, key=lambda p: p.date)),
+                            tuple(sorted(followups, key=lambda p: p.date)), compared,
+                            tuple(assessed), tuple(readings))
+
+
+def _symptoms(symptoms: tuple[Symptom, ...], as_of: date) -> list[ClinicalAssessment]:
+    by_symptom = defaultdict(list)
+    for s in symptoms:
+        if s.date is not None:
+            # an episode with no end is ongoing on the screening date
+            end = as_of if s.ongoing else s.end
+            by_symptom[s.symptom].append(SymptomObservation(
+                s.date, s.frequency, s.grade, s.source, max(end, s.date) if end else None,
+                s.ongoing))
+    return [assess_symptom(name, obs) for name, obs in by_symptom.items()]
+
+
+def _marker_values(marker: str, labs: tuple[LabResult, ...]
+                   ) -> tuple[list[MarkerValue], dict[str | None, str]]:
+    """The marker's results in date order, those that cannot be read kept as None (with
+    why): they hold their place in the series, so no older result decides in theirs."""
+    dated = [r for r in labs if r.test == marker and r.date is not None]
+    why: dict[str | None, str] = {r.source: r.problem or f"no numeric value ({r.shown()})"
+                                  for r in dated if r.std_value is None}
+    return [MarkerValue(r.date, r.std_value, r.source) for r in dated], why  # type: ignore[arg-type]
+
+
+def i3_progressions(facts: ProgressionFacts, months: int) -> list[Progression]:
+    """Progressions by I3's own definitions at any date: (a), (b), and (c) when a clinical
+    and a biochemical progression lie within `months` of each other (dated at the later)."""
+    out = [p for p in facts.events if p.arm in ("a", "b")]
+    clinical = [p for p in facts.events if p.arm == "c1"]
+    for bio in (p for p in facts.events if p.arm == "c2"):
+        for cli in clinical:
+            first, later = sorted((cli, bio), key=lambda p: p.date)
+            if add_months(later.date, -months) <= first.date:
+                out.append(Progression("c", later.date, f"{cli.text}; {bio.text}",
+                                       cli.sources + bio.sources))
+    return sorted(out, key=lambda p: p.date)

@@ -35,13 +35,24 @@ class Diagnosis:
 
 @dataclass(frozen=True)
 class Histology:
-    """A pathology result: the morphology found on tissue."""
+    """A pathology result: the morphology found on tissue, the WHO grade and Ki-67."""
 
     source: str
     date: date | None
     differentiation: str | None
-    grade: int | None
+    grade: int | None  # WHO grade 1-3
     display: str
+    # True: its morphology code says neuroendocrine neoplasm; False: it codes another
+    # tumour; None: its content is not coded (or not in a code list read here).
+    net: bool | None = None
+    ki67: float | None = None  # Ki-67 index, %
+
+    @property
+    def about(self) -> str:
+        """Grade and Ki-67, as shown next to the pathology."""
+        parts = [f"G{self.grade}" if self.grade else "",
+                 f"Ki-67 {self.ki67:g} %" if self.ki67 is not None else ""]
+        return ", ".join(p for p in parts if p)
 
 
 @dataclass(frozen=True)
@@ -93,6 +104,10 @@ class ProcedureRecord:
     kidneys_in_field: bool | None = None  # radiotherapy only
     marrow_share: float | None = None  # radiotherapy: share of bone marrow, 0-1
     external_beam: bool = False
+    # radiotherapy: the sites treated (bodySite text, lower case) and the lesions targeted
+    # (BodyStructure ids and identifiers), for I13 "not previously irradiated"
+    sites: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,6 +134,8 @@ class ConsentRecord:
     source: str
     date: date | None
     status: str
+    research: bool = False  # scope or category research
+    studies: tuple[str, ...] = ()  # identifiers of the studies it names (NCT..., EudraCT)
 
 
 @dataclass(frozen=True)
@@ -172,13 +189,19 @@ class Study:
 
 @dataclass(frozen=True)
 class Symptom:
-    """A hormone-related symptom recording: daily frequency and/or CTCAE v4.03 grade."""
+    """A hormone-related symptom recording: daily frequency and/or CTCAE v4.03 grade.
+
+    `date` is the day recorded (effectiveDateTime) or the episode's start
+    (effectivePeriod); `end` the episode's end. An episode with a start and no end is
+    `ongoing` (ongoing on the screening date)."""
 
     source: str
     symptom: str
     date: date | None
     frequency: float | None = None
     grade: int | None = None
+    end: date | None = None
+    ongoing: bool = False
 
 
 @dataclass(frozen=True)

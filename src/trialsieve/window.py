@@ -1,11 +1,11 @@
 """The eligibility window: for which D0 dates the patient would be eligible. Pure.
 
-Each criterion's status is piecewise constant in D0 and changes only at the dates its
-rule names in `Outcome.bounds`. So the window is found by screening, not by a second
-copy of the limits: screen at the ends of the horizon, turn every bound into the D0
-at which a new segment starts, screen there too, and repeat until no new segment
-start appears; then each segment has one verdict, and adjacent segments with the same
-verdict merge. The code knows nothing of any protocol.
+The window is found by screening, not by a second copy of the limits: every D0 of the
+horizon is screened with the same engine as `screen --d0`, so the two cannot disagree,
+and adjacent days with the same verdict form one interval. What ends an interval is
+read from the bounds the rules name (`Outcome.bounds`): the bounds that fall on that day
+of the criteria that change there, or the criterion itself when it names none. The
+code knows nothing of any protocol.
 
 D0 runs over [as_of + inclusion_offset, as_of + horizon_days]: inclusion is D0 minus
 the offset and cannot be before the screening date.
@@ -121,54 +121,55 @@ def eligibility_window(protocol: Protocol, record: PatientRecord, as_of: date,
     def at(d0: date) -> ScreeningResult:
         return screen(protocol, record, Dates.resolve(as_of, d0 - off, d0), policy)
 
-    screened: dict[date, ScreeningResult] = {}
-    starts, todo = {first}, [first, last]
-    while todo:
-        d0 = todo.pop()
-        if d0 in screened:
-            continue
-        screened[d0] = at(d0)
-        for _, b in _bounds(screened[d0]):
-            d = breakpoint(b, inclusion_offset)
-            if first < d <= last and d not in starts:
-                starts.add(d)
-                todo.append(d)
-    ordered = sorted(starts)
-    segs = [(s, (ordered[i + 1] - ONE) if i + 1 < len(ordered) else last, screened[s])
-            for i, s in enumerate(ordered)]
-    # merge adjacent segments with the same verdict
-    runs: list[list] = []
-    for s, e, r in segs:
+    # Every D0 of the horizon is screened: a rule that changes without naming a bound
+    # can then never make the window disagree with `screen --d0` (it did for I13).
+    d0s = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    screened = [at(d0) for d0 in d0s]
+    # the days where some criterion changes: the results the next steps read
+    turns = [r for k, r in enumerate(screened)
+             if k == 0 or _statuses(r) != _statuses(screened[k - 1])]
+    runs: list[list] = []  # [start, end, result at start, result the day before start]
+    for k, (d0, r) in enumerate(zip(d0s, screened, strict=True)):
         if runs and runs[-1][2].verdict == r.verdict:
-            runs[-1][1] = e
+            runs[-1][1] = d0
         else:
-            runs.append([s, e, r])
+            runs.append([d0, d0, r, screened[k - 1] if k else None])
     intervals = tuple(
-        Interval(s, e, r.verdict, _binding(runs, k, s, "start", first, last, inclusion_offset),
-                 _binding(runs, k, e + ONE, "end", first, last, inclusion_offset))
-        for k, (s, e, r) in enumerate(runs) if r.verdict != NOT_ELIGIBLE)
-    ref = screened[intervals[0].start] if intervals else screened[first]
+        Interval(s, e, r.verdict, _binding(prev, r, s, inclusion_offset),
+                 _binding(screened[(e - first).days],
+                          runs[k + 1][2] if k + 1 < len(runs) else None, e + ONE,
+                          inclusion_offset))
+        for k, (s, e, r, prev) in enumerate(runs) if r.verdict != NOT_ELIGIBLE)
+    ref = screened[(intervals[0].start - first).days] if intervals else screened[0]
     return Window(as_of, first, last, inclusion_offset, policy, intervals,
-                  next_steps(list(screened.values()), ref, first, last, inclusion_offset),
+                  next_steps(turns, ref, first, last, inclusion_offset),
                   what_if(ref.results), ref)
 
 
-def _binding(runs: list, k: int, at: date, end: str, first: date, last: date,
+def _statuses(r: ScreeningResult) -> tuple[Tri, ...]:
+    return tuple(c.status for c in r.results)
+
+
+def _binding(before: ScreeningResult | None, after: ScreeningResult | None, at: date,
              offset: int) -> tuple[Binding, ...]:
-    """The bounds that start a new segment at `at` and whose criterion changes there."""
-    if end == "start" and at == first:
+    """What makes the verdict change between the day before `at` and `at`: the bounds
+    falling on `at` of the criteria that change there (a criterion that changes without
+    naming a bound is named all the same)."""
+    if before is None:
         why = "screening date" + (" + inclusion offset" if offset else "")
         return (Binding(None, f"first D0 considered ({why})"),)
-    if end == "end" and at > last:
+    if after is None:
         return (Binding(None, "end of the horizon"),)
-    before, after = (runs[k - 1][2], runs[k][2]) if end == "start" else (runs[k][2],
-                                                                          runs[k + 1][2])
-    changed = {c.criterion.id for c, d in zip(before.results, after.results, strict=True)
+    changed = {c.criterion.id: (c.status, d.status)
+               for c, d in zip(before.results, after.results, strict=True)
                if c.status is not d.status}
     found = {(cid, b): None for r in (before, after) for cid, b in _bounds(r)
              if breakpoint(b, offset) == at}
-    shown = [k2 for k2 in found if k2[0] in changed] or list(found)
-    return tuple(Binding(cid, _dated(b), b.source, b) for cid, b in shown)
+    shown = [Binding(cid, _dated(b), b.source, b) for cid, b in found if cid in changed]
+    named = {b.criterion for b in shown}
+    shown += [Binding(cid, f"{cid} turns from {old.value} to {new.value} on D0 {at}")
+              for cid, (old, new) in changed.items() if cid not in named]
+    return tuple(shown) or tuple(Binding(cid, _dated(b), b.source, b) for cid, b in found)
 
 
 def _dated(b: Bound) -> str:

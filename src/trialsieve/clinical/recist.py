@@ -21,6 +21,12 @@ Numbers: diameters arrive as floats, but every threshold is compared with
 (``repr``), so 24.0 mm over a 20.0 mm nadir is exactly +20 % and the boundary
 cases fall on the side the guideline says, never on a rounding error.
 
+Targets: a ``target`` flag holds for its lesion across the series (flags are
+usually recorded on the baseline scan only). When a series restarts after a PD,
+the targets are re-selected on the new baseline scan: the lesions flagged target
+on that scan when any are, otherwise the previous targets still measurable there
+(``rebaseline_targets``).
+
 New lesions: ``new=True`` marks an *unequivocal* new lesion (equivocal
 findings should not be flagged; RECIST dates PD to the first scan once a
 later scan confirms the lesion). A lesion flagged new counts as new only when
@@ -487,12 +493,13 @@ class _Series:
     notes: list[str] = field(default_factory=list)
 
 
-def _start_series(scan: Scan) -> _Series:
-    targets = tuple(lesion.lesion_id for lesion in scan.lesions if lesion.target)
+def _start_series(scan: Scan, previous: _Series | None = None) -> _Series:
+    targets = rebaseline_targets(scan, previous.target_ids) if previous else tuple(
+        lesion.lesion_id for lesion in scan.lesions if lesion.target)
     nontargets = tuple(
         lesion.lesion_id
         for lesion in scan.lesions
-        if not lesion.target and lesion.nontarget_status != "absent"
+        if lesion.lesion_id not in targets and lesion.nontarget_status != "absent"
     )
     total = sum_of_diameters(scan, targets)
     baseline_sum = total.total if targets and total.complete else None
@@ -508,6 +515,26 @@ def _start_series(scan: Scan) -> _Series:
     if targets and baseline_sum is None:
         series.notes.append(f"baseline targets not measured: {', '.join(total.missing)}")
     return series
+
+
+def rebaseline_targets(scan: Scan, previous: tuple[str, ...]) -> tuple[str, ...]:
+    """The targets of a series that restarts at ``scan`` (after a PD).
+
+    A target flag holds for its lesion across a series, so flags are usually recorded on
+    the first baseline only. At a re-baseline the targets are re-selected from the
+    lesions measured on the new baseline scan: by the flags on that scan when it carries
+    any, otherwise the previous targets that are still measurable there (RECIST 1.1:
+    targets are measurable lesions; at most 5, 2 per organ, which the previous set
+    already respects).
+    """
+    flagged = tuple(lesion.lesion_id for lesion in scan.lesions if lesion.target)
+    if flagged:
+        return flagged
+    return tuple(
+        lesion_id for lesion_id in previous
+        if (lesion := scan.lesion(lesion_id)) is not None and not lesion.merged_into
+        and not lesion.disappeared and is_measurable(lesion, scan.slice_thickness_mm).measurable
+    )
 
 
 def _baseline_timepoint(series: _Series) -> TimePoint:
@@ -599,7 +626,8 @@ def assess(scans: list[Scan] | tuple[Scan, ...], restart_after_pd: bool = False)
 
     With ``restart_after_pd`` a PD time point becomes the baseline (targets,
     non-targets and nadir) for the scans after it, as when a new line of
-    therapy starts (LuMEn protocol notes, I3a).
+    therapy starts (LuMEn protocol notes, I3a); its targets are re-selected by
+    ``rebaseline_targets``.
     """
     ordered = sorted(scans, key=lambda scan: scan.date)
     if not ordered:
@@ -609,7 +637,7 @@ def assess(scans: list[Scan] | tuple[Scan, ...], restart_after_pd: bool = False)
     for scan in ordered[1:]:
         point = _follow_up(series, scan)
         if restart_after_pd and point.overall is Response.PD:
-            series = _start_series(scan)
+            series = _start_series(scan, series)
             # The PD scan is also the new baseline: show its target-set problems.
             extra = tuple(f"new baseline: {m}" for m in series.notes + check_target_set(scan))
             point = replace(point, restarts_series=True, notes=point.notes + extra)

@@ -160,8 +160,14 @@ def marrow(res: dict, lookup: Any) -> list:
 
 
 def symptom(res: dict, lookup: Any) -> list:
-    when = effective(res, "effective")[0]
+    """A symptom recording; over an effectivePeriod it is an episode: its end is kept (no
+    end: ongoing), since "sustained more than 14 days" is read from it."""
+    when, end, field = effective(res, "effective")
     values: dict[str, Any] = {}
+    if field.endswith("Period"):
+        if end is not None and when is not None and end < when:
+            raise FieldError(field, f"the episode ends {end} before it starts {when}")
+        values.update(end=end, ongoing=end is None)
     for i, comp in enumerate(get_list(res, "component")):
         field = f"component[{i}]"
         if not isinstance(comp, dict):

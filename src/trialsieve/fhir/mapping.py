@@ -6,6 +6,7 @@ Field type problems raise FieldError, which the reader turns into a warning.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -127,8 +128,9 @@ def observation(res: dict, lookup: Lookup) -> list[Fact]:
         if answer is None:
             raise Skip("pregnancy status unknown")
         return [Finding(_src(res), "pregnant", answer, when, display="pregnancy status")]
-    if codes & C.HISTOLOGY_OBS:
-        return [_histology(res, when)]
+    if codes & C.PATHOLOGY_REPORTS:
+        return [_histology(res, when, codings(res.get("valueCodeableConcept"),
+                                              "valueCodeableConcept"))]
     for system, code in codes:
         if system == C.PROJECT and code in C.ATTESTATIONS:
             return [_attestation(res, code, when)]
@@ -248,15 +250,44 @@ def _ecog(res: dict, when: Any) -> Ecog:
     return Ecog(_src(res), when, score)
 
 
-def _histology(res: dict, when: Any) -> Histology:
-    morph = codings(res.get("valueCodeableConcept"), "valueCodeableConcept")
-    diff = None
-    for system, code in morph:
-        tc = C.tumour_code(system, code)
-        if tc is not None:
-            diff = tc.differentiation
-    return Histology(_src(res), when, diff, None,
-                     concept_text(res.get("valueCodeableConcept")) or "pathology result")
+def _histology(res: dict, when: Any, morph: list[tuple[str, str]]) -> Histology:
+    """What a pathology result proves: a neuroendocrine neoplasm only by its own morphology
+    code; the WHO grade and Ki-67 from its components (mCODE Histologic Grade, LOINC)."""
+    reads = [C.tumour_code(system, code) for system, code in morph]
+    net = True if any(t and t.net for t in reads) else (
+        False if any(s in (C.ICDO3, C.ICD10, C.ICD10CM) for s, _ in morph) else None)
+    diff = next((t.differentiation for t in reads if t and t.differentiation == "poor"),
+                next((t.differentiation for t in reads if t and t.differentiation), None))
+    grade, ki67 = None, None
+    for i, comp in enumerate(get_list(res, "component")):
+        if not isinstance(comp, dict):
+            raise FieldError(f"component[{i}]", "expected an object")
+        codes = set(codings(comp.get("code"), f"component[{i}].code"))
+        if C.HISTOLOGIC_GRADE in codes:
+            value = codings(comp.get("valueCodeableConcept"), f"component[{i}].value")
+            grade = next((C.WHO_GRADES[c] for c in value if c in C.WHO_GRADES), None)
+        elif C.KI67 in codes:
+            q = get_dict(comp, "valueQuantity")
+            ki67 = _number(q, "value", f"component[{i}].valueQuantity")
+            if ki67 is not None and (_str(q, "code", f"component[{i}].valueQuantity")
+                                     or "%") != "%":
+                raise FieldError(f"component[{i}].valueQuantity.code", "Ki-67 is a %")
+    concept = res.get("valueCodeableConcept") or next(iter(get_list(res, "conclusionCode")),
+                                                      None)
+    return Histology(_src(res), when, diff if net else None, grade,
+                     concept_text(concept) or res.get("conclusion") or "pathology result",
+                     net, ki67)
+
+
+def pathology_report(res: dict, lookup: Lookup) -> list[Fact]:
+    """A DiagnosticReport: a pathology report (its coded conclusion) or an imaging study."""
+    if set(codings(res.get("code"), "code")) & C.PATHOLOGY_REPORTS:
+        check_status(res, {"entered-in-error", "cancelled", "registered"})
+        when = effective(res, "effective")[0] or parse_date(res.get("issued"), "issued")
+        morph = [c for i, cc in enumerate(get_list(res, "conclusionCode"))
+                 for c in codings(cc, f"conclusionCode[{i}]")]
+        return [_histology(res, when, morph)]
+    return imaging.study(res, lookup)
 
 
 def _attestation(res: dict, question: str, when: Any) -> Attestation:
@@ -377,26 +408,44 @@ def _drug_class(codes: list[tuple[str, str]]) -> str | None:
 
 
 def _ssa_form(res: dict, med: dict | None, codes: list, name: str) -> str | None:
-    """Long- or short-acting: project code, then product name, route, dosing interval."""
+    """Long- or short-acting: project code, then product name, route, dosing interval.
+
+    The product name is matched by whole words ("LAR", "depot", "Autogel"), never by
+    letters inside a word ("regular" is not "LAR")."""
     for code in codes:
         if code in C.SSA_FORM_CODES:
             return C.SSA_FORM_CODES[code]
-    lowered = name.lower()
-    if any(word in lowered.replace("-", " ").split() or word in lowered
-           for word in C.SSA_LONG_PRODUCTS):
+    words = re.findall(r"[a-z0-9]+", name.lower())
+    if any(w in C.SSA_LONG_PRODUCTS for w in words):
         return "long"
-    for dosage in get_list(res, "dosage") + ([res["dosage"]] if isinstance(
-            res.get("dosage"), dict) else []):
-        if not isinstance(dosage, dict):
-            continue
-        if set(codings(dosage.get("route"), "dosage.route")) & C.ROUTE_INTRAMUSCULAR:
+    dosages = get_list(res, "dosage") + ([res["dosage"]] if isinstance(
+        res.get("dosage"), dict) else [])
+    for dosage in dosages:
+        if isinstance(dosage, dict) and set(codings(dosage.get("route"), "dosage.route")) & (
+                C.ROUTE_INTRAMUSCULAR):
             return "long"
-        repeat = get_dict(get_dict(dosage, "timing"), "repeat")
-        if repeat.get("periodUnit") in ("wk", "mo") and (repeat.get("period") or 0) >= 2:
+    for dosage in dosages:
+        repeat = get_dict(get_dict(dosage, "timing"), "repeat") if isinstance(
+            dosage, dict) else {}
+        every = _interval_days(repeat)
+        if every is not None and every >= C.SSA_LONG_INTERVAL_DAYS:
             return "long"
-        if repeat.get("periodUnit") in ("d", "h"):
+        if every is not None and every <= C.SSA_SHORT_INTERVAL_DAYS:
             return "short"
     return None
+
+
+_UNIT_DAYS = {"s": 1 / 86400, "min": 1 / 1440, "h": 1 / 24, "d": 1, "wk": 7, "mo": 30,
+              "a": 365}
+
+
+def _interval_days(repeat: dict) -> float | None:
+    """Days between doses of a Timing.repeat (period / frequency), None when not given."""
+    period, unit = get_number(repeat, "period"), repeat.get("periodUnit")
+    if period is None or unit not in _UNIT_DAYS:
+        return None
+    frequency = get_number(repeat, "frequency") or 1
+    return period * _UNIT_DAYS[unit] / frequency
 
 
 # --- Procedure --------------------------------------------------------------------
@@ -415,10 +464,16 @@ def procedure(res: dict, lookup: Lookup) -> list[Fact]:
         sites = {c for bs in get_list(res, "bodySite") for c in codings(bs, "bodySite")}
         kidneys = True if sites & C.KIDNEY_SITES else (False if sites else None)
         share = None
+        targets: list[str] = []
         for ext in get_list(res, "extension"):
             if isinstance(ext, dict) and ext.get("url") == C.MARROW_SHARE_EXT:
                 share = get_number(ext, "valueDecimal")
-        return [ProcedureRecord(src, text, "radiotherapy", when, None, kidneys, share, True)]
+            if isinstance(ext, dict) and ext.get("url") == C.TARGET_BODY_STRUCTURE_EXT:
+                targets += _body_structure_ids(ext.get("valueReference"), lookup)
+        named = tuple(concept_text(bs).lower() for bs in get_list(res, "bodySite")
+                      if concept_text(bs))
+        return [ProcedureRecord(src, text, "radiotherapy", when, None, kidneys, share, True,
+                                named, tuple(targets))]
     if both & C.EMBOLISATION:
         return [ProcedureRecord(src, text, "embolisation", when)]
     if both & C.SURGERY:
@@ -427,11 +482,48 @@ def procedure(res: dict, lookup: Lookup) -> list[Fact]:
     raise NotRelevant("not a procedure the criteria read")
 
 
+def _body_structure_ids(ref: Any, lookup: Lookup) -> list[str]:
+    """The id of a referenced BodyStructure and its identifiers (the lesion ids)."""
+    rid = reference_id(ref)
+    if rid is None:
+        raise FieldError("extension.valueReference", "expected a BodyStructure reference")
+    body = lookup(rid) or {}
+    return [rid] + [i["value"] for i in get_list(body, "identifier")
+                    if isinstance(i, dict) and isinstance(i.get("value"), str)]
+
+
 # --- Consent and questionnaires ---------------------------------------------------
 def consent(res: dict, lookup: Lookup) -> list[Fact]:
+    """A Consent: whether it is a research consent (scope or category) and which studies
+    it names: the ResearchStudy of its provision (consent-ResearchStudyContext extension,
+    by the study's identifiers or the reference's own identifier), or a policy URI whose
+    last path segment is a trial identifier (the registry page of the study)."""
     status = check_status(res, {"entered-in-error", "rejected", "inactive", "draft", "proposed"})
     when = parse_date(res.get("dateTime"), "dateTime")
-    return [ConsentRecord(_src(res), when, status)]
+    kinds = set(codings(res.get("scope"), "scope"))
+    for i, cat in enumerate(get_list(res, "category")):
+        kinds |= set(codings(cat, f"category[{i}]"))
+    studies: list[str] = []
+    provision = get_dict(res, "provision")
+    for ext in get_list(provision, "extension"):
+        if isinstance(ext, dict) and ext.get("url") == C.CONSENT_STUDY_EXT:
+            studies += _study_ids(ext.get("valueReference"), lookup)
+    for policy in get_list(res, "policy"):
+        uri = get_str(policy, "uri") if isinstance(policy, dict) else None
+        if uri:
+            studies.append(uri.rstrip("/").rsplit("/", 1)[-1])
+    return [ConsentRecord(_src(res), when, status, bool(kinds & C.CONSENT_RESEARCH),
+                          tuple(dict.fromkeys(studies)))]
+
+
+def _study_ids(ref: Any, lookup: Lookup) -> list[str]:
+    if not isinstance(ref, dict):
+        raise FieldError("provision.extension.valueReference", "expected a Reference")
+    ids = [ref["identifier"].get("value")] if isinstance(ref.get("identifier"), dict) else []
+    study = lookup(reference_id(ref) or "") if ref.get("reference") else None
+    if study:
+        ids += [i.get("value") for i in get_list(study, "identifier") if isinstance(i, dict)]
+    return [i for i in ids if isinstance(i, str)]
 
 
 def questionnaire_response(res: dict, lookup: Lookup) -> list[Fact]:
@@ -461,6 +553,6 @@ MAPPERS: dict[str, Callable[[dict, Lookup], list[Fact]]] = {
     "Procedure": procedure,
     "Consent": consent,
     "QuestionnaireResponse": questionnaire_response,
-    "DiagnosticReport": imaging.study,
+    "DiagnosticReport": pathology_report,
     "ImagingStudy": imaging.study,
 }

@@ -93,11 +93,11 @@ def effective(res: dict, prefix: str) -> tuple[date | None, date | None, str]:
 
 
 def _end(period: dict, field: str) -> date | None:
-    """A period's end. One past the last plausible date (9999-12-31 is a common "no end"
-    sentinel) is held at LATEST: the period has not ended, and no date sum can overflow."""
+    """A period's end; one after the last plausible date (9999-12-31 is the common "no
+    end" sentinel) is no end: the period is ongoing."""
     end = period.get("end")
     if isinstance(end, str) and _DATE.match(end) and int(end[:4]) > LATEST.year:
-        return LATEST
+        return None
     return parse_date(end, field)
 
 

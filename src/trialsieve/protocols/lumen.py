@@ -53,6 +53,7 @@ PUBLISHED = {
     "EXCL09": '9. Women of childbearing potential and men with partners of child-bearing potential\nrefusing an adequate contraception.',
 }
 
+TRIAL_IDS = ("NCT01842165", "2012-003666-41")  # ClinicalTrials.gov, EudraCT
 BASELINE_LABS = ("gfr_51cr", "hemoglobin", "neutrophils", "platelets", "bilirubin", "alt",
                  "ast", "albumin", "pt_percent")
 
@@ -61,19 +62,37 @@ READINGS: dict[str, tuple[str, str, object]] = {
                "given).", AgeAtLeast(18)),
     "INCL02": ("GEP-NET, histology-proven, advanced",
                "A well-differentiated neuroendocrine tumour (WHO G1-G3) of gastro-entero-"
-               "pancreatic origin (ICD-O-3 C16-C21, C25), confirmed by a pathology result, "
-               "metastatic or locally advanced/unresectable. Judgement: a poorly "
-               "differentiated neuroendocrine carcinoma (NEC) is not a NET: not met.", GepNet()),
+               "pancreatic origin (ICD-O-3 C16-C21, C25), confirmed by a pathology result that "
+               "itself codes a neuroendocrine tumour (ICD-O-3 morphology or coded conclusion: "
+               "a pathology of another tumour, or uncoded, does not prove it), metastatic or "
+               "locally advanced/unresectable. The WHO grade and Ki-67 of the pathology are "
+               "shown. Judgement: a poorly differentiated neuroendocrine carcinoma (NEC) is "
+               "not a NET: not met; a well-differentiated NET G3 is a NET.", GepNet()),
     "INCL03": ("progression in last 12 months",
                "(a) RECIST 1.1 PD on CT/MRI, (b) SSTR-imaging progression (new lesion or "
                "transaxial diameter > +30 %, same modality), or (c) clinical and biochemical "
                "progression, within the 12 months before inclusion. Judgement: the 12-month "
-               "window also applies to (c).",
+               "window also applies to (c). Not met only when the record decides each arm "
+               "not met: (a) every follow-up CT/MRI in the 12 months evaluable and none PD "
+               "(after a PD the series restarts; targets flagged at baseline keep their "
+               "flag, re-selected on the new baseline scan by its own flags or as the "
+               "previous targets still measurable); (b) SSTR scans in the 12 months "
+               "compared with an earlier one of the same modality, none progressing; (c) "
+               "either part not met: symptom recordings compared with their baseline show "
+               "no sustained rise (> 14 days = end minus start >= 15 days; an ongoing "
+               "episode runs to the screening date; an unknown baseline grade is unknown, "
+               "not 0), or three successive results of a NET marker did not rise twice (a "
+               "result that cannot be read leaves its triple undecided). No scans, or no "
+               "marker and no symptom: unknown.",
                ProgressionWithin(12)),
     "INCL04": ("refractory to SSA/systemic therapy",
                "Progression during or after an SSA or a standard systemic NET therapy "
                "(everolimus, sunitinib, chemotherapy); not met when the patient never received "
-               "any; otherwise settled by attestation.", Refractory()),
+               "any; otherwise settled by attestation. A progression is one by I3's own "
+               "definitions, at any date: RECIST PD, SSTR progression, or a clinical and a "
+               "biochemical progression together (judgement: within 12 months of each other, "
+               "dated at the later); a symptom or marker rise alone is not one.",
+               Refractory()),
     "INCL05": ("SSA wash-out",
                "Last long-acting (LAR/depot/autogel) SSA >= 28 days before D0; short-acting SSA "
                ">= 48 hours (2 days) before D0. The form comes from the product, route or "
@@ -105,18 +124,28 @@ READINGS: dict[str, tuple[str, str, object]] = {
                "quantitative < 5 IU/L negative, 5-25 IU/L equivocal). Others: met, not "
                "applicable.", ContraceptionAndPregnancyTest()),
     "INCL11": ("written informed consent",
-               "Active research consent dated on or before the inclusion date, or an "
-               "attestation.", ConsentBeforeInclusion()),
+               "Written informed consent to this study: an active research consent (scope or "
+               "category research) naming the trial (its ResearchStudy or the identifier "
+               "NCT01842165 / EudraCT 2012-003666-41), dated on or before the inclusion "
+               "date; or an attestation. A treatment or privacy consent, or a research "
+               "consent naming no study or another one, does not count and is listed with "
+               "why.", ConsentBeforeInclusion(TRIAL_IDS)),
     "INCL12": ("baseline within 28 days of D0",
                "The baseline assessments the other criteria rely on (labs of I6-I8, ECOG, "
                "serum hCG when applicable, the PET/CT and MRI/CT of I13) are dated within the "
-               "28 days before D0. Missing or stale: unknown while D0 is ahead (repeat it), "
-               "not met once D0 has passed.", BaselineWithin(BASELINE_LABS)),
+               "28 days before D0. Missing or stale: unknown (repeat it), also once D0 has "
+               "passed: absence of a record is not evidence of absence.",
+               BaselineWithin(BASELINE_LABS)),
     "INCL13": ("target lesion on 68Ga PET/CT",
                "At least one lesion: Krenning 3-4 with transaxial diameter >= 20 mm on the CT "
                "of the 68Ga PET/CT; RECIST-measurable and progressive on MRI (CT when MRI not "
                "applicable): judgement, +20 % and +5 mm between two scans within 12 months, "
-               "or new; not previously irradiated. Every qualifying lesion is listed.",
+               "or new; not previously irradiated. The PET/CT read is the baseline one (28 "
+               "days before D0, I12): the latest with lesion measurements, said so when a "
+               "later one has none; with none, unknown. Not irradiated: a statement on the "
+               "lesion, or the radiotherapy history attested complete with no recorded course "
+               "on that lesion or its organ (a course with no recorded site leaves it "
+               "unknown); a course on the lesion fails it. Every qualifying lesion is listed.",
                TargetLesion()),
     "EXCL01": ("resectable, curative intent",
                "Tumour board decision or attestation that the tumour is resectable with "
@@ -131,13 +160,17 @@ READINGS: dict[str, tuple[str, str, object]] = {
                EventWithin("anticancer therapy", 84, "recent-anticancer-therapy")),
     "EXCL04": ("diffuse marrow infiltration",
                "Diffuse bone-marrow infiltration on the baseline 68Ga PET/CT confirmed by MRI: "
-               "met only with both; PET-suspected without MRI is unknown.",
+               "met only with both; PET-suspected without MRI is unknown. Both are baseline "
+               "assessments, dated within the 28 days before D0: an older MRI does not "
+               "confirm or exclude.",
                DiffuseMarrowInfiltration()),
     "EXCL05": ("prior EBRT kidneys or >25 % marrow",
                "Any prior external-beam radiotherapy with the kidneys in the field or on more "
                "than 25 % of the bone marrow.", PriorRadiotherapyKidneyOrMarrow()),
     "EXCL06": ("uncontrolled brain metastases",
-               "Known brain metastases not controlled; treated, stable ones do not exclude.",
+               "Known brain metastases not controlled; treated, stable ones do not exclude. "
+               "The newest statement decides (older ones are listed as superseded); "
+               "statements of the same day that disagree: unknown.",
                UncontrolledBrainMetastases()),
     "EXCL07": ("significant uncontrolled condition",
                "Investigator's opinion: attestation only; never assumed, even in pre-screening.",

@@ -6,6 +6,7 @@ A rule is a frozen dataclass with `evaluate(record, ctx) -> Outcome` and
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -189,6 +190,17 @@ def unless_damaged(out: Outcome, damaged: Sequence[Ignored], favourable: Tri) ->
 def days(n: int) -> timedelta:
     return timedelta(days=n)
 
+
+def add_months(d: date, months: int) -> date:
+    """Calendar months: 2026-03-15 - 12 months = 2025-03-15 (29 Feb -> 28 Feb); held at
+    the ends of the calendar (date.min, date.max) instead of leaving it."""
+    y, m = divmod(d.month - 1 + months, 12)
+    year = d.year + y
+    if year < date.min.year:
+        return date.min
+    if year > date.max.year:
+        return date.max
+    return date(year, m + 1, min(d.day, calendar.monthrange(year, m + 1)[1]))
 
 
 def fmt_num(value: float) -> str:

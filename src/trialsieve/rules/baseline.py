@@ -26,8 +26,8 @@ def _assessments(record: PatientRecord, tests: tuple[str, ...]) -> dict[str, lis
 class BaselineWithin:
     """Each required assessment has a result dated within `fresh_days` before D0.
 
-    A stale or absent assessment is unknown while D0 is still ahead (it can be
-    repeated), and not met once D0 has passed.
+    A stale or absent assessment is unknown, before D0 and after it alike: absence of
+    a record is not evidence of absence (the criterion that needs it is unknown too).
     """
 
     tests: tuple[str, ...]
@@ -52,14 +52,13 @@ class BaselineWithin:
     def _one(self, name: str, items: list, lo, ctx: Context) -> Outcome:
         dated = [i for i in items if i.date is not None and i.date <= ctx.d0]
         miss = f"{name} dated from {lo} to {ctx.d0}"
-        unsettled = Tri.UNKNOWN if ctx.d0 >= ctx.as_of else Tri.NOT_MET
         if not dated:
-            return outcome(unsettled, f"{name}: none", missing=[miss])
+            return outcome(Tri.UNKNOWN, f"{name}: none", missing=[miss])
         last = max(dated, key=lambda i: i.date)
         bound = Bound("d0", "until", shift(last.date, self.fresh_days),
                       f"{name} of {last.date} is valid for D0 up to this date", last.source)
         ev = Evidence(last.source, last.date, name)
         if last.date < lo:
-            return outcome(unsettled, f"{name} of {last.date} too old", missing=[miss],
+            return outcome(Tri.UNKNOWN, f"{name} of {last.date} too old", missing=[miss],
                            bounds=[bound])
         return outcome(Tri.MET, f"{name} of {last.date}", evidence=[ev], bounds=[bound])

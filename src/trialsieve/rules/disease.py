@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from trialsieve.codes import NET_SYSTEMIC
-from trialsieve.imaging import progressions
+from trialsieve.imaging import i3_progressions, progression_facts
 from trialsieve.logic import Tri, all_of
-from trialsieve.record import PatientRecord
+from trialsieve.record import Ignored, PatientRecord
 from trialsieve.rules.attest import answer_evidence, latest_answer
 from trialsieve.rules.base import Context, Evidence, Outcome, absent, outcome, yes_no
 
@@ -27,16 +27,25 @@ class GepNet:
                        ", ".join(filter(None, [d.site, d.differentiation and
                                                f"{d.differentiation} differentiated"])))
               for d in nets]
-        ev += [Evidence(h.source, h.date, "histology", h.display) for h in record.histology]
-        if not nets and not record.histology:
+        # "Histology-proven": the pathology itself says neuroendocrine (its morphology
+        # code or coded conclusion); one of another tumour, or uncoded, proves nothing.
+        proof = [h for h in record.histology if h.net]
+        ignored = [Ignored(h.source, "pathology of another tumour (" + h.display + ")"
+                           if h.net is False else "pathology content not coded: does not "
+                           "show a neuroendocrine tumour") for h in record.histology
+                   if not h.net]
+        ev += [Evidence(h.source, h.date, "histology", h.display, h.about or None)
+               for h in proof]
+        if not nets and not proof:
             return outcome(Tri.UNKNOWN, "no neuroendocrine tumour diagnosis on record",
+                           ignored=ignored,
                            missing=["a diagnosis of GEP-NET with its pathology report"])
-        diffs = {d.differentiation for d in nets} | {h.differentiation for h in record.histology}
+        diffs = {d.differentiation for d in nets} | {h.differentiation for h in proof}
         checks = {
             "well differentiated (not NEC)": Tri.NOT_MET if "poor" in diffs
             else Tri.MET if "well" in diffs else Tri.UNKNOWN,
             "GEP primary": _any_known([d.gep for d in nets]),
-            "histology-proven": Tri.MET if record.histology else Tri.UNKNOWN,
+            "histology-proven": Tri.MET if proof else Tri.UNKNOWN,
             "advanced": _any_known([d.advanced for d in nets], absent_is=None),
         }
         status = all_of(checks.values())
@@ -44,11 +53,12 @@ class GepNet:
         unknown = [k for k, v in checks.items() if v is Tri.UNKNOWN]
         settle = {"well differentiated (not NEC)": "the tumour's differentiation (WHO grade)",
                   "GEP primary": "the primary site (ICD-O-3 topography)",
-                  "histology-proven": "the pathology report (histology) of the tumour",
+                  "histology-proven": "a pathology result coding a neuroendocrine tumour "
+                                      "(ICD-O-3 morphology or coded conclusion)",
                   "advanced": "the stage: metastatic or locally advanced/unresectable"}
         summary = ("not: " + ", ".join(failed)) if failed else (
             "unknown: " + ", ".join(unknown) if unknown else "histology-proven advanced GEP-NET")
-        return outcome(status, summary, evidence=ev,
+        return outcome(status, summary, evidence=ev, ignored=ignored,
                        missing=[settle[k] for k in unknown] if not failed else [])
 
 
@@ -65,8 +75,9 @@ class Refractory:
     """Progression during or after an SSA or a standard systemic NET therapy."""
 
     def describe(self) -> str:
-        return ("progression (I3) during or after an SSA, everolimus, sunitinib or "
-                "chemotherapy; or attested")
+        return ("progression by I3's definitions (RECIST PD, SSTR progression, or clinical "
+                "and biochemical progression together), at any date, during or after an SSA, "
+                "everolimus, sunitinib or chemotherapy; or attested")
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         a, older = latest_answer(record, "refractory-disease")
@@ -80,8 +91,9 @@ class Refractory:
             return outcome(Tri.NOT_MET, "never received an SSA or systemic NET therapy",
                            evidence=[answer_evidence(never)])
         ev = [Evidence(e.source, e.start, e.drug, e.drug_class) for e in therapies]
-        # The same progression events I3 reads, at any date: refractoriness is history.
-        for p in reversed(progressions(record)):
+        # A progression by I3's own definitions ((a), (b), or (c) with both parts; a
+        # symptom or marker rise alone is not one), at any date: refractoriness is history.
+        for p in reversed(i3_progressions(progression_facts(record, ctx.as_of), 12)):
             before = [e for e in therapies if e.start is not None and e.start <= p.date]
             if before:
                 return outcome(Tri.MET, f"progression on {p.date} during or after "
@@ -105,25 +117,39 @@ class UncontrolledBrainMetastases:
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         found = sorted(record.findings_of("brain_metastases"),
                        key=lambda f: (f.date is not None, f.date))
-        ev = [Evidence(f.source, f.date, "brain metastases", "present" if f.present else
-                       "refuted", {True: "controlled", False: "uncontrolled"}.get(
-                           f.controlled)) for f in found]  # type: ignore[arg-type]
-        present = [f for f in found if f.present]
+        ev = {f.source: Evidence(f.source, f.date, "brain metastases", "present" if f.present
+                                 else "refuted", {True: "controlled", False: "uncontrolled"}
+                                 .get(f.controlled))  # type: ignore[arg-type]
+              for f in found}
+        # The newest statement decides: an older "uncontrolled" says nothing of today.
+        newest = [f for f in found if f.date == found[-1].date] if found else []
+        older = [Ignored(f.source, f"superseded by the statement of {found[-1].date}")
+                 for f in found if f not in newest]
+        shown = [ev[f.source] for f in newest]
+        states = {(f.present, f.controlled) for f in newest}
+        if len(states) > 1:
+            return outcome(Tri.UNKNOWN, f"brain metastases statements of {found[-1].date} "
+                           "disagree", evidence=shown, ignored=older,
+                           missing=["whether brain metastases are present and controlled"])
+        present = [f for f in newest if f.present]
         if present:
-            ctl = [f.controlled for f in present]
-            if False in ctl:
-                return outcome(Tri.MET, "uncontrolled brain metastases", evidence=ev)
-            if all(c is True for c in ctl):
-                return outcome(Tri.NOT_MET, "brain metastases controlled", evidence=ev)
+            if present[0].controlled is False:
+                return outcome(Tri.MET, "uncontrolled brain metastases", evidence=shown,
+                               ignored=older)
+            if present[0].controlled is True:
+                return outcome(Tri.NOT_MET, "brain metastases controlled", evidence=shown,
+                               ignored=older)
             a, _ = latest_answer(record, "brain-metastases-controlled")
             if a is not None:
                 return outcome(Tri.of(not a.answer), "brain metastases " + (
                     "controlled (attested)" if a.answer else "uncontrolled (attested)"),
-                    evidence=[*ev, answer_evidence(a)])
-            return outcome(Tri.UNKNOWN, "brain metastases, control not stated", evidence=ev,
+                    evidence=[*shown, answer_evidence(a)], ignored=older)
+            return outcome(Tri.UNKNOWN, "brain metastases, control not stated",
+                           evidence=shown, ignored=older,
                            missing=["whether the brain metastases are treated and stable"])
         if found:
-            return outcome(Tri.NOT_MET, "brain metastases refuted", evidence=ev)
+            return outcome(Tri.NOT_MET, "brain metastases refuted", evidence=shown,
+                           ignored=older)
         a, _ = latest_answer(record, "known-brain-metastases")
         if a is not None and not a.answer:
             return outcome(Tri.NOT_MET, "no known brain metastases (attested)",

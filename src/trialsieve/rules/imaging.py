@@ -3,27 +3,30 @@ diffuse marrow infiltration (E4)."""
 
 from __future__ import annotations
 
-import calendar
+import re
 from dataclasses import dataclass
 from datetime import date
 
-from trialsieve.clinical.recist import is_measurable, lesion_progression
-from trialsieve.imaging import Progression, progressions, recist_series
+from trialsieve.clinical.recist import Response, is_measurable, lesion_progression
+from trialsieve.imaging import (
+    Progression,
+    ProgressionFacts,
+    progression_facts,
+    recist_series,
+)
 from trialsieve.logic import Tri, all_of, any_of
-from trialsieve.record import PatientRecord, Study
-from trialsieve.rules.base import Bound, Context, Evidence, Outcome, absent, outcome
-
-
-def add_months(d: date, months: int) -> date:
-    """Calendar months: 2026-03-15 - 12 months = 2025-03-15 (29 Feb -> 28 Feb); held at
-    the ends of the calendar (date.min, date.max) instead of leaving it."""
-    y, m = divmod(d.month - 1 + months, 12)
-    year = d.year + y
-    if year < date.min.year:
-        return date.min
-    if year > date.max.year:
-        return date.max
-    return date(year, m + 1, min(d.day, calendar.monthrange(year, m + 1)[1]))
+from trialsieve.record import Ignored, PatientRecord, Study
+from trialsieve.rules.attest import latest_answer
+from trialsieve.rules.base import (
+    Bound,
+    Context,
+    Evidence,
+    Outcome,
+    absent,
+    add_months,
+    days,
+    outcome,
+)
 
 
 def _until(d: date, months: int, what: str, source: str | None) -> Bound:
@@ -34,7 +37,16 @@ def _until(d: date, months: int, what: str, source: str | None) -> Bound:
 @dataclass(frozen=True)
 class ProgressionWithin:
     """I3: (a) RECIST PD on CT/MRI, (b) SSTR progression, or (c) clinical and biochemical
-    progression, each dated within `months` before inclusion."""
+    progression, each dated within `months` before inclusion.
+
+    An arm is not met only when the record decides it: (a) follow-up CT/MRI within the
+    months, each evaluable and none PD; (b) SSTR scans within the months compared with an
+    earlier scan of the same modality, none showing progression; (c) when either part is
+    not met: symptom recordings within the months compared with their baseline showing no
+    sustained rise (none left open), or three successive results of a NET marker within
+    the months that did not rise twice (none left open by a result that cannot be read).
+    No scans, no symptom and no marker at all: unknown.
+    """
 
     months: int = 12
 
@@ -43,112 +55,210 @@ class ProgressionWithin:
                 f"progression dated within {self.months} months before inclusion")
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
+        facts = progression_facts(record, ctx.as_of)
         start = add_months(ctx.inclusion, -self.months)
-        events = [p for p in progressions(record) if start <= p.date <= ctx.inclusion]
+
+        def within(d: date) -> bool:
+            return start <= d <= ctx.inclusion
+
+        events = [p for p in facts.events if within(p.date)]
         arms = {
-            "a": self._arm(record, ctx, events, "a", "RECIST PD on CT/MRI", ("CT", "MRI")),
-            "b": self._arm(record, ctx, events, "b", "SSTR-imaging progression",
-                           ("SSTR_PET", "SSTR_SPECT")),
-            "c": self._clinical(record, ctx, events),
+            "a": self._recist(facts, events, within, start),
+            "b": self._sstr(facts, events, within, start),
+            "c": all_of_parts("clinical and biochemical progression", [
+                self._clinical(facts, events, within), self._biochemical(facts, events,
+                                                                         within)]),
         }
         status = any_of(o.status for o in arms.values())
         shown = [o for o in arms.values() if o.status is status] or list(arms.values())
         bounds = tuple(b for o in arms.values() for b in o.bounds)
         return Outcome(status, "; ".join(o.summary for o in shown),
-                       tuple(e for o in shown for e in o.evidence), (),
+                       tuple(e for o in shown for e in o.evidence),
+                       tuple(i for o in shown for i in o.ignored),
                        () if status is Tri.MET else tuple(m for o in arms.values()
                                                          for m in o.missing),
                        (), bounds)
 
-    def _arm(self, record: PatientRecord, ctx: Context, events: list[Progression], arm: str,
-             label: str, modalities: tuple[str, ...]) -> Outcome:
+    def _met(self, events: list[Progression], arm: str, label: str) -> Outcome | None:
         hits = [p for p in events if p.arm == arm]
-        bounds = [_until(p.date, self.months, label, p.sources[0] if p.sources else None)
-                  for p in hits]
-        if hits:
-            last = hits[-1]
-            return outcome(Tri.MET, f"{label}: {last.text}", bounds=bounds, evidence=[
-                Evidence(p.sources[0] if p.sources else "", p.date, label, p.text)
-                for p in hits])
-        scans = [s for s in record.imaging if s.modality in modalities and s.lesions
-                 and s.date is not None and s.date <= ctx.inclusion]
-        settle = (f"{label}: two {'/'.join(modalities)} studies with lesion measurements, "
-                  f"the later dated on or after {add_months(ctx.inclusion, -self.months)}")
-        same = max((sum(1 for s in scans if s.modality == m) for m in modalities), default=0)
-        recent = [s for s in scans if s.date >= add_months(ctx.inclusion, -self.months)]
-        if same >= 2 and recent:
-            last = max(recent, key=lambda s: s.date)
-            return outcome(Tri.NOT_MET, f"no {label} in {len(scans)} studies up to {last.date}",
-                           evidence=[Evidence(s.source, s.date, s.modality) for s in scans],
-                           bounds=[_until(last.date, self.months, "study", last.source)])
-        return outcome(Tri.UNKNOWN, f"{label}: not enough imaging", missing=[settle])
+        if not hits:
+            return None
+        # the record dated at the event: the later scan (a, b), the last recording or
+        # the third marker result (c)
+        at = -1 if arm.startswith("c") else 0
+        return outcome(Tri.MET, f"{label}: {hits[-1].text}", evidence=[
+            Evidence(p.sources[at] if p.sources else "", p.date, label, p.text) for p in hits],
+            bounds=[_until(p.date, self.months, label, p.sources[at] if p.sources else None)
+                    for p in hits])
 
-    def _clinical(self, record: PatientRecord, ctx: Context, events: list[Progression]) -> Outcome:
-        parts = []
-        for arm, label, settle in (
-            ("c1", "clinical progression", "a symptom diary (frequency or CTCAE grade) "
-             "showing a rise sustained more than 14 days"),
-            ("c2", "biochemical progression", "three successive NET marker results "
-             "(chromogranin A, NSE, 5-HIAA)"),
-        ):
-            hits = [p for p in events if p.arm == arm]
-            if hits:
-                parts.append(outcome(Tri.MET, f"{label}: {hits[-1].text}", evidence=[
-                    Evidence(p.sources[-1] if p.sources else "", p.date, label, p.text)
-                    for p in hits], bounds=[_until(p.date, self.months, label, None)
-                                            for p in hits]))
-            else:
-                parts.append(outcome(Tri.UNKNOWN, f"no {label} on record",
-                                     missing=[f"{settle} within {self.months} months"]))
-        status = all_of(p.status for p in parts)
-        return Outcome(status, " and ".join(p.summary for p in parts),
-                       tuple(e for p in parts for e in p.evidence), (),
-                       tuple(m for p in parts for m in p.missing), (),
-                       tuple(b for p in parts for b in p.bounds))
+    def _recist(self, facts: ProgressionFacts, events: list[Progression], within,
+                start: date) -> Outcome:
+        label = "RECIST PD on CT/MRI"
+        met = self._met(events, "a", label)
+        if met:
+            return met
+        points = [p for p in facts.followups if within(p.date)]
+        open_ = [p for p in points if p.overall in (Response.NE, Response.NA)]
+        if not points or open_:
+            why = (f"follow-up {', '.join(f'{p.source} ({p.date})' for p in open_)} not "
+                   "evaluable" if open_ else "no follow-up CT/MRI within the months")
+            return outcome(Tri.UNKNOWN, f"{label}: {why}", missing=[
+                f"{label}: a follow-up CT/MRI with every target measured, dated on or "
+                f"after {start}"])
+        last = points[-1]
+        return outcome(Tri.NOT_MET, f"no {label}: follow-up(s) "
+                       + ", ".join(f"{p.date} {p.overall.value}" for p in points),
+                       evidence=[Evidence(p.source or "", p.date, label, p.overall.value)
+                                 for p in points],
+                       bounds=[_until(last.date, self.months, "follow-up CT/MRI",
+                                      last.source)])
+
+    def _sstr(self, facts: ProgressionFacts, events: list[Progression], within,
+              start: date) -> Outcome:
+        label = "SSTR-imaging progression"
+        met = self._met(events, "b", label)
+        if met:
+            return met
+        scans = [s for s in facts.sstr_compared if within(s.date)]
+        unmeasured = [f"lesion {lz.lesion_id} on {s.source or s.date}" for s in scans
+                      for lz in s.lesions if not lz.new and lz.transaxial_diameter_mm is None]
+        if not scans or unmeasured:
+            return outcome(Tri.UNKNOWN, f"{label}: " + (
+                "not measured: " + ", ".join(unmeasured) if unmeasured else
+                "no SSTR scan within the months compared with an earlier one"), missing=[
+                f"{label}: two SSTR PET/CT (or SPECT/CT) studies with lesion measurements, "
+                f"the later dated on or after {start}"])
+        last = scans[-1]
+        return outcome(Tri.NOT_MET, f"no {label} on " + ", ".join(
+            f"{s.modality} {s.date}" for s in scans), evidence=[
+            Evidence(s.source or "", s.date, label, "no new lesion, no growth > 30 %")
+            for s in scans], bounds=[_until(last.date, self.months, "SSTR study",
+                                            last.source)])
+
+    def _clinical(self, facts: ProgressionFacts, events: list[Progression],
+                  within) -> Outcome:
+        label = "clinical progression"
+        met = self._met(events, "c1", label)
+        if met:
+            return met
+        settle = (f"a symptom diary (frequency or CTCAE grade) within {self.months} months "
+                  "showing whether a rise was sustained more than 14 days")
+        open_ = [(o, why) for a in facts.symptoms for o, why in a.undecided
+                 if within(o.date) or within(o.last)]
+        compared = [o for a in facts.symptoms for o in a.compared
+                    if within(o.date) or within(o.last)]
+        if open_:
+            return outcome(Tri.UNKNOWN, f"{label}: undecided: " + ", ".join(
+                f"{o.source} ({why})" for o, why in open_), missing=[settle])
+        if not compared:
+            return outcome(Tri.UNKNOWN, f"no symptom recording within {self.months} months",
+                           missing=[settle])
+        return outcome(Tri.NOT_MET, f"no sustained symptom rise in {len(compared)} "
+                       "recording(s)", evidence=[
+                           Evidence(o.source or "", o.date, "symptom recording",
+                                    "not a sustained rise") for o in compared])
+
+    def _biochemical(self, facts: ProgressionFacts, events: list[Progression],
+                     within) -> Outcome:
+        label = "biochemical progression"
+        met = self._met(events, "c2", label)
+        if met:
+            return met
+        settle = (f"three successive NET marker results (chromogranin A, NSE, 5-HIAA) "
+                  f"within {self.months} months")
+        triples = [m for m in facts.markers if within(m.triple[2].date)]
+        open_ = [m for m in triples if m.rose is None]
+        if open_:
+            problems = [p for m in open_ for p in m.problems]
+            return outcome(Tri.UNKNOWN, f"{label}: cannot be read: " + "; ".join(
+                dict.fromkeys(problems)), missing=[settle], ignored=[
+                Ignored(p.split(": ", 1)[0], p.split(": ", 1)[1]) for p in problems])
+        if not triples:
+            return outcome(Tri.UNKNOWN, f"fewer than three results of any NET marker "
+                           f"within {self.months} months", missing=[settle])
+        shown = dict.fromkeys(v for m in triples for v in m.triple)
+        return outcome(Tri.NOT_MET, "no NET marker rose at two successive measurements: "
+                       + "; ".join(f"{m.marker} " + ", ".join(f"{v.value:g}" for v in
+                                                              m.triple)  # type: ignore[str-format]
+                                   for m in triples),
+                       evidence=[Evidence(v.source or "", v.date, "NET marker",
+                                          f"{v.value:g}") for v in shown])
 
 
-def baseline_pet(record: PatientRecord, ctx: Context) -> Study | None:
-    pets = [s for s in record.imaging if s.modality == "SSTR_PET" and s.date is not None
-            and s.date <= ctx.d0]
-    return max(pets, key=lambda s: s.date) if pets else None
+def all_of_parts(label: str, parts: list[Outcome]) -> Outcome:
+    """Both parts needed: met when both are, not met when either is not."""
+    status = all_of(p.status for p in parts)
+    deciding = [p for p in parts if p.status is status] or parts
+    return Outcome(status, f"{label}: " + " and ".join(p.summary for p in deciding),
+                   tuple(e for p in deciding for e in p.evidence),
+                   tuple(i for p in parts for i in p.ignored),
+                   () if status is Tri.NOT_MET else tuple(m for p in parts for m in p.missing),
+                   (), tuple(b for p in parts for b in p.bounds))
 
 
 @dataclass(frozen=True)
 class TargetLesion:
     """I13, lesion by lesion: Krenning 3-4 and >= 20 mm on the PET/CT; RECIST-measurable and
-    progressive on MRI (CT when there is no MRI) within `months`; not irradiated."""
+    progressive on MRI (CT when there is no MRI) within `months`; not irradiated.
+
+    The PET/CT read is "the 68Ga-octreotate PET/CT" of the baseline (I12: within
+    `fresh_days` before D0): the latest such PET that carries lesion measurements (a later
+    one without measurements is named and set aside). Not irradiated: a statement on the
+    lesion, or the radiotherapy history declared complete (attestation
+    `radiotherapy-history-complete`) with no recorded external-beam course on that lesion
+    (targetBodyStructure) or on its organ (bodySite); a course whose site is not recorded
+    leaves it unknown.
+    """
 
     min_transaxial_mm: float = 20
     months: int = 12
+    fresh_days: int = 28
 
     def describe(self) -> str:
         return (f"a lesion with Krenning 3-4 and transaxial >= {self.min_transaxial_mm:g} mm on "
-                f"the 68Ga PET/CT, RECIST-measurable and progressive on MRI/CT (+20 % and +5 mm,"
-                f" or new, within {self.months} months), not irradiated")
+                f"the baseline 68Ga PET/CT, RECIST-measurable and progressive on MRI/CT (+20 % "
+                f"and +5 mm, or new, within {self.months} months), not irradiated")
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
-        pet = baseline_pet(record, ctx)
+        lo = ctx.d0 - days(self.fresh_days)
+        pets = sorted((s for s in record.imaging if s.modality == "SSTR_PET"
+                       and s.date is not None and lo <= s.date <= ctx.d0),
+                      key=lambda s: s.date)  # type: ignore[arg-type,return-value]
+        measured = [s for s in pets if s.lesions]
+        pet = measured[-1] if measured else None
+        later = [Ignored(s.source, f"68Ga PET/CT of {s.date} has no lesion measurements: "
+                         f"the PET/CT of {pet.date} is read") for s in pets
+                 if pet is not None and not s.lesions and s.date >= pet.date]  # type: ignore[operator]
         if pet is None:
-            return outcome(Tri.UNKNOWN, "no 68Ga PET/CT", missing=["a baseline 68Ga PET/CT "
-                                                                  "with lesion measurements"])
+            return outcome(Tri.UNKNOWN, "no baseline 68Ga PET/CT with lesion measurements",
+                           ignored=[Ignored(s.source, "no lesion measurements") for s in pets],
+                           missing=[f"a baseline 68Ga PET/CT with lesion measurements dated "
+                                    f"from {lo} to {ctx.d0}"])
         series = recist_series([s for s in record.imaging if s.date and s.date <= ctx.inclusion])
         scans = series.get("MRI") or series.get("CT") or []
         recent = [s for s in scans if s.date >= add_months(ctx.inclusion, -self.months)]
-        verdicts = [self._lesion(lz, pet, record, scans, recent) for lz in pet.lesions]
+        history = _rt_history(record)
+        verdicts = [self._lesion(lz, pet, record, scans, recent, history) for lz in pet.lesions]
         qualifying = [v for v in verdicts if v.status is Tri.MET]
         status = any_of(v.status for v in verdicts) if verdicts else Tri.NOT_MET
         shown = qualifying if qualifying else verdicts
-        summary = (f"{len(qualifying)} qualifying lesion(s): " + ", ".join(
+        read = (f" (read on the 68Ga PET/CT of {pet.date}: the one of "
+                + ", ".join(str(s.date) for s in pets if s.date >= pet.date and not s.lesions)  # type: ignore[operator]
+                + " has no lesion measurements)") if later else ""
+        summary = ((f"{len(qualifying)} qualifying lesion(s): " + ", ".join(
             v.summary for v in qualifying)) if qualifying else (
-            "; ".join(v.summary for v in verdicts) or f"no lesion on the PET/CT of {pet.date}")
-        return Outcome(status, summary,
+            "; ".join(v.summary for v in verdicts) or f"no lesion on the PET/CT of {pet.date}"))
+        valid = Bound("d0", "until", pet.date + days(self.fresh_days),  # type: ignore[operator]
+                      f"68Ga PET/CT of {pet.date} is a baseline one for D0 up to this date",
+                      pet.source)
+        return Outcome(status, summary + read,
                        (Evidence(pet.source, pet.date, "68Ga PET/CT"),)
-                       + tuple(e for v in shown for e in v.evidence), (),
+                       + tuple(e for v in shown for e in v.evidence), tuple(later),
                        () if qualifying else tuple(m for v in verdicts for m in v.missing), (),
-                       tuple(b for v in qualifying for b in v.bounds))
+                       (valid,) + tuple(b for v in shown for b in v.bounds))
 
     def _lesion(self, lz, pet: Study, record: PatientRecord, scans: list,
-                recent: list) -> Outcome:
+                recent: list, history: tuple) -> Outcome:
         name = f"lesion {lz.lesion_id}"
         ev = [Evidence(lz.source, pet.date, name, f"Krenning {lz.krenning}, transaxial "
                        f"{lz.transaxial_mm} mm")]
@@ -169,55 +279,113 @@ class TargetLesion:
         if prog is not None:
             ev.append(Evidence(prog.later_scan.source or "", prog.later_scan.date,
                                f"{name} progressive", prog.reason))
-        # A measurement that does not say (None) neither confirms nor denies irradiation.
-        irradiated = [x.irradiated for s in record.imaging for x in s.lesions
-                      if x.lesion_id == lz.lesion_id and x.irradiated is not None]
+        not_irradiated, why = _not_irradiated(lz, record, history)
+        if why:
+            ev.append(Evidence(why[0], why[1], f"{name}: irradiation", why[2]))
         checks += [
             ("RECIST-measurable on MRI/CT", measurable),
             ("progressive within 12 months", True if prog else (False if len(recent) >= 2 and
                                                                  on_scan else None)),
-            ("not previously irradiated", False if True in irradiated else (
-                True if irradiated and all(i is False for i in irradiated) else None)),
+            ("not previously irradiated", not_irradiated),
         ]
         for label, ok in checks:
             if ok is False:
-                return outcome(Tri.NOT_MET, f"{name} fails: {label}", evidence=ev)
+                # not progressive between the scans of the months: once the earliest of
+                # them leaves the months, the lesion is undecided
+                first = [_until(recent[0].date, self.months, f"{name}: earliest scan",
+                                recent[0].source)] if label.startswith("progressive") else []
+                return outcome(Tri.NOT_MET, f"{name} fails: {label}", evidence=ev,
+                               bounds=first)
         unknown = [label for label, ok in checks if ok is None]
         if unknown:
             return outcome(Tri.UNKNOWN, f"{name}: unknown {', '.join(unknown)}", evidence=ev,
                            missing=[f"{name}: {u}" for u in unknown])
-        # Growth needs both scans within the months: the earlier one leaves first.
-        ref = prog.earlier_scan or prog.later_scan
-        bound = _until(ref.date, self.months, f"{name} reference scan", ref.source)
-        return outcome(Tri.MET, name, evidence=ev, bounds=[bound])
+        # the growth needs both scans within the months: the earlier one leaves first
+        ref = prog.earlier_scan or prog.later_scan  # type: ignore[union-attr]
+        return outcome(Tri.MET, name, evidence=ev, bounds=[
+            _until(ref.date, self.months, f"{name} reference scan", ref.source)])
+
+
+def _rt_history(record: PatientRecord) -> tuple:
+    """The latest answer to "no radiotherapy other than recorded", and the courses."""
+    a, _ = latest_answer(record, "radiotherapy-history-complete")
+    courses = tuple(p for p in record.procedures if p.kind == "radiotherapy")
+    return a, courses
+
+
+def _not_irradiated(lz, record: PatientRecord, history: tuple
+                    ) -> tuple[bool | None, tuple[str, date | None, str] | None]:
+    """Whether the lesion was spared (True), irradiated (False) or unknown, and why."""
+    answer, courses = history
+    on_lesion = [p for p in courses if lz.lesion_id in p.targets]
+    if on_lesion:  # a recorded course on the lesion outweighs any statement
+        p = on_lesion[0]
+        return False, (p.source, p.date, f"{p.display} targeted this lesion")
+    # A measurement that does not say (None) neither confirms nor denies irradiation.
+    stated = [x.irradiated for s in record.imaging for x in s.lesions
+              if x.lesion_id == lz.lesion_id and x.irradiated is not None]
+    if True in stated:
+        return False, None
+    if stated:
+        return True, None
+    if answer is None or not answer.answer:
+        return None, None
+    organ = set(re.findall(r"[a-z]+", lz.organ.lower())) - {"unknown", "structure", "of"}
+    doubt = [p for p in courses if not p.sites and not p.targets] + [
+        p for p in courses if organ and any(organ & set(re.findall(r"[a-z]+", site))
+                                            for site in p.sites)]
+    if doubt or not organ:
+        return None, None
+    return True, (answer.source, answer.date, "radiotherapy history declared complete; "
+                  f"no recorded course on this lesion or the {lz.organ}")
 
 
 @dataclass(frozen=True)
 class DiffuseMarrowInfiltration:
-    """E4: on the baseline 68Ga PET/CT and confirmed by MRI; PET alone is unknown."""
+    """E4: on the baseline 68Ga PET/CT and confirmed by MRI; PET alone is unknown. Both are
+    baseline assessments: dated within `fresh_days` before D0 (I12)."""
+
+    fresh_days: int = 28
 
     def describe(self) -> str:
-        return "diffuse marrow infiltration on the baseline 68Ga PET/CT confirmed by MRI"
+        return (f"diffuse marrow infiltration on the baseline 68Ga PET/CT confirmed by a "
+                f"baseline MRI (both within {self.fresh_days} days before D0)")
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
-        pet = baseline_pet(record, ctx)
-        if pet is None or pet.marrow_infiltration is None:
-            return absent(ctx, "no statement on marrow infiltration on a 68Ga PET/CT",
-                          "the 68Ga PET/CT report's statement on diffuse marrow infiltration")
+        lo = ctx.d0 - days(self.fresh_days)
+
+        def baseline(modality: str) -> Study | None:
+            found = [s for s in record.imaging if s.modality == modality and s.date is not None
+                     and lo <= s.date <= ctx.d0 and s.marrow_infiltration is not None]
+            return max(found, key=lambda s: s.date) if found else None  # type: ignore[arg-type,return-value]
+
+        pet = baseline("SSTR_PET")
+        if pet is None:
+            return absent(ctx, "no statement on marrow infiltration on a baseline 68Ga "
+                          "PET/CT", "the baseline 68Ga PET/CT report's statement on diffuse "
+                          f"marrow infiltration, dated from {lo} to {ctx.d0}")
+        valid = Bound("d0", "until", pet.date + days(self.fresh_days),  # type: ignore[operator]
+                      f"68Ga PET/CT of {pet.date} is a baseline one for D0 up to this date",
+                      pet.source)
         ev = [Evidence(pet.source, pet.date, "68Ga PET/CT: diffuse marrow infiltration",
                        "yes" if pet.marrow_infiltration else "no")]
         if not pet.marrow_infiltration:
             return outcome(Tri.NOT_MET, "no diffuse marrow infiltration on the PET/CT",
-                           evidence=ev)
-        mris = [s for s in record.imaging if s.modality == "MRI"
-                and s.marrow_infiltration is not None]
-        if not mris:
-            return outcome(Tri.UNKNOWN, "marrow infiltration suspected on PET/CT, MRI not done",
-                           evidence=ev, missing=["an MRI confirming or excluding diffuse "
-                                                 "marrow infiltration"])
-        mri = max(mris, key=lambda s: s.date or date.min)
+                           evidence=ev, bounds=[valid])
+        mri = baseline("MRI")
+        older = [Ignored(s.source, f"MRI of {s.date}: not a baseline one (from {lo} to "
+                         f"{ctx.d0})") for s in record.imaging if s.modality == "MRI"
+                 and s.marrow_infiltration is not None and s is not mri]
+        if mri is None:
+            return outcome(Tri.UNKNOWN, "marrow infiltration suspected on PET/CT, no baseline "
+                           "MRI", evidence=ev, ignored=older,
+                           missing=[f"an MRI confirming or excluding diffuse marrow "
+                                    f"infiltration, dated from {lo} to {ctx.d0}"])
         ev.append(Evidence(mri.source, mri.date, "MRI: diffuse marrow infiltration",
                            "yes" if mri.marrow_infiltration else "no"))
         return outcome(Tri.of(bool(mri.marrow_infiltration)), "marrow infiltration on PET/CT "
                        + ("confirmed" if mri.marrow_infiltration else "not confirmed")
-                       + " by MRI", evidence=ev)
+                       + " by MRI", evidence=ev, ignored=older, bounds=[valid, Bound(
+                           "d0", "until", mri.date + days(self.fresh_days),  # type: ignore[operator]
+                           f"MRI of {mri.date} is a baseline one for D0 up to this date",
+                           mri.source)])

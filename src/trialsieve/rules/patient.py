@@ -7,7 +7,7 @@ from datetime import date
 
 from trialsieve.dates import shift
 from trialsieve.logic import Tri
-from trialsieve.record import Ignored, PatientRecord
+from trialsieve.record import ConsentRecord, Ignored, PatientRecord
 from trialsieve.rules.attest import answer_evidence, latest_answer
 from trialsieve.rules.base import Bound, Context, Evidence, Outcome, outcome
 
@@ -74,24 +74,46 @@ class EcogAtMost:
 
 @dataclass(frozen=True)
 class ConsentBeforeInclusion:
-    """Written informed consent, active, dated on or before the inclusion date."""
+    """Written informed consent to this study: an active research consent naming the study
+    (one of `study_ids`), dated on or before the inclusion date; or an attestation."""
+
+    study_ids: tuple[str, ...] = ()
 
     def describe(self) -> str:
-        return "research consent (active) dated on or before inclusion, or attested"
+        return (f"research consent (active) naming the study ({' / '.join(self.study_ids)}) "
+                "dated on or before inclusion, or attested")
+
+    def _why_not(self, c: ConsentRecord, ctx: Context) -> str | None:
+        if not c.research:
+            return "not a research consent (scope/category research)"
+        if not set(c.studies) & set(self.study_ids):
+            named = f" (names {', '.join(c.studies)})" if c.studies else ""
+            return f"does not name this study{named}"
+        if c.date is None:
+            return "consent without a date"
+        if c.date > ctx.inclusion:
+            return f"dated {c.date}, after the inclusion date {ctx.inclusion}"
+        return None
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
-        ok = [c for c in record.consents if c.date is not None and c.date <= ctx.inclusion]
+        why = {c.source: self._why_not(c, ctx) for c in record.consents}
+        late = [Ignored(c.source, why[c.source] or "") for c in record.consents
+                if why[c.source]]
+        ok = [c for c in record.consents if why[c.source] is None]
         if ok:
             c = max(ok, key=lambda c: c.date)  # type: ignore[arg-type,return-value]
-            return outcome(Tri.MET, f"written consent dated {c.date}",
-                           evidence=[Evidence(c.source, c.date, "research consent", c.status)],
+            return outcome(Tri.MET, f"written consent to this study dated {c.date}",
+                           evidence=[Evidence(c.source, c.date, "research consent", c.status,
+                                              "names " + ", ".join(c.studies))],
+                           ignored=late,
                            bounds=[Bound("inclusion", "from", c.date,  # type: ignore[arg-type]
                                          "consent date", c.source)])
         a, older = latest_answer(record, "informed-consent")
         if a is not None:
             return outcome(Tri.of(a.answer), "consent attested" if a.answer else
                            "consent not obtained (attested)", evidence=[answer_evidence(a)],
-                           ignored=older)
-        late = [Ignored(c.source, "consent dated after inclusion") for c in record.consents]
-        return outcome(Tri.UNKNOWN, "no written informed consent on record", ignored=late,
-                       missing=[f"signed informed consent dated on or before {ctx.inclusion}"])
+                           ignored=[*older, *late])
+        return outcome(Tri.UNKNOWN, "no written informed consent to this study on record",
+                       ignored=late, missing=[
+                           f"signed informed consent to this study ({self.study_ids[0]}) "
+                           f"dated on or before {ctx.inclusion}"])

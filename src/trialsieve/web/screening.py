@@ -33,7 +33,8 @@ SETTLED_BY: dict[str, tuple[tuple[str, str], ...]] = {
                ("attestation", "contraception-agreement"), ("lab", "hcg_serum")),
     "INCL11": (("attestation", "informed-consent"),),
     "INCL12": (),  # the baseline items it names (below)
-    "INCL13": (("scan", ""), ("lesion", "")),
+    "INCL13": (("scan", ""), ("lesion", ""),
+               ("attestation", "radiotherapy-history-complete")),
     "EXCL01": (("attestation", "resectable-curative-intent"),),
     "EXCL02": (("attestation", "recent-major-surgery"),),
     "EXCL03": (("attestation", "recent-anticancer-therapy"),),
