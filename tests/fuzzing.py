@@ -358,8 +358,12 @@ _OPTIONS = {
 def _argv(rnd: random.Random, tmp: Path) -> list[str]:
     """Command lines from a grammar of the real ones, with hostile option values."""
     command = rnd.choice(["screen", "window", "recist", "criteria", "nope", "", "--help"])
-    paths = [str(EXAMPLES[1]), str(REPO / "examples" / "patients"), str(RECIST_CSV),
-             str(tmp / "missing.json"), str(tmp), "/dev/null", "-", ""]
+    few = tmp / "few"  # a folder of two patients (all the examples take a minute to window)
+    few.mkdir(exist_ok=True)
+    for example in EXAMPLES[:2]:
+        (few / example.name).write_bytes(example.read_bytes())
+    paths = [str(EXAMPLES[1]), str(few), str(RECIST_CSV), str(tmp / "missing.json"),
+             str(tmp), "/dev/null", "-", ""]
     argv = [command] + ([rnd.choice(paths)] if command not in ("criteria", "--help") else [])
     for opt in rnd.sample(sorted(_OPTIONS), rnd.randint(0, 4)):
         value = rnd.choice(_OPTIONS[opt])
