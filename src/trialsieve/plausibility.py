@@ -24,7 +24,7 @@ class Range:
 
     def problem(self, value: float) -> str | None:
         """Why `value` (in `unit`) cannot be a real measurement, or None."""
-        if not isfinite(value):
+        if isinstance(value, float) and not isfinite(value):  # an int of any size is finite
             return "not a finite number"
         too_low = value <= self.low if self.low_open else value < self.low
         if too_low or value > self.high:

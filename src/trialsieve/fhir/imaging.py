@@ -96,7 +96,8 @@ def _measure(value: float | None, kind: str, field: str) -> float | None:
     """`value`, if it is a possible measurement of that kind (plausibility.MEASURES)."""
     why = None if value is None else MEASURES[kind].problem(value)
     if why:
-        raise FieldError(field, f"{value:g}: {why}")
+        shown = f"{value:g}" if isinstance(value, float) else str(value)[:20]
+        raise FieldError(field, f"{shown}: {why}")
     return value
 
 
