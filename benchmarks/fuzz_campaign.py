@@ -74,7 +74,7 @@ def main() -> int:
     rows: dict[str, Counter] = defaultdict(Counter)
     problems: list[str] = []
     slowest: dict[str, float] = defaultdict(float)
-    with multiprocessing.Pool(args.workers, maxtasksperchild=2000) as pool:
+    with multiprocessing.Pool(args.workers) as pool:
         for done, (cat, seed, code, tb, timeout, met, secs, problem) in enumerate(
                 pool.imap_unordered(_one, todo, chunksize=20), 1):
             row = rows[cat]
@@ -89,6 +89,8 @@ def main() -> int:
             if done % 5000 == 0:
                 print(f"... {done}/{len(todo)} in {time.perf_counter() - began:.0f} s",
                       file=sys.stderr, flush=True)
+            if done % 20000 == 0:  # so far, should the run be cut short
+                print(_table(rows, slowest), file=sys.stderr, flush=True)
     print(_table(rows, slowest))
     print(f"\n{len(todo)} inputs in {time.perf_counter() - began:.0f} s on {args.workers} "
           f"workers; time limit {args.limit:g} s per run")
