@@ -12,7 +12,7 @@ from __future__ import annotations
 import textwrap
 import time
 
-from trialsieve.report import _wrap
+from trialsieve.report import _wrap  # the criteria table; the screen table wraps alike
 
 
 def _seconds(fn, text: str) -> float:

@@ -51,7 +51,7 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
 def screen_doc(capsys, path: Path, *extra: str, expect: int = 0) -> tuple[dict, str]:
     code, out, err = run(capsys, "screen", str(path), *DATES, "--format", "json", *extra)
     assert code == expect, err
-    return json.loads(out), err
+    return json.loads(out)["results"][0], err
 
 
 def status(doc: dict, cid: str) -> str:

@@ -24,7 +24,7 @@ def cli(capsys, *args: str) -> tuple[int, str, str]:
 def screen_json(capsys, name: str) -> tuple[dict, str]:
     code, out, err = cli(capsys, str(BAD / name), *AS_OF, "--format", "json")
     assert code == 0, err
-    return json.loads(out), err
+    return json.loads(out)["results"][0], err
 
 
 def warning(doc: dict, resource: str) -> dict:
@@ -41,7 +41,7 @@ def criterion(doc: dict, cid: str) -> dict:
 def test_valid_input_screens(capsys) -> None:
     code, out, err = cli(capsys, str(BAD / "valid.json"), *AS_OF)
     assert code == 0 and err == ""
-    assert "Patient p1:" in out
+    assert "Patient/p1" in out
 
 
 def test_truncated_json(capsys) -> None:
@@ -174,7 +174,7 @@ def test_folder_with_a_file_that_is_not_fhir(capsys) -> None:
     folder = BAD / "folder_with_log"
     code, out, err = cli(capsys, str(folder), *AS_OF, "--format", "json")
     assert code == 0
-    assert json.loads(out)["patient"] == "p1"
+    assert [r["patient"] for r in json.loads(out)["results"]] == ["p1"]
     log = str(folder / "log.ndjson")
     assert f"warning: {log}: resourceType:" in err
     assert err.count(log) == 1  # named once, not repeated in the message

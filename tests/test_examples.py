@@ -276,7 +276,7 @@ def test_cli_screens_the_folder_as_a_list(capsys):
     rc = main(["screen", str(EXAMPLES), "--as-of", "2026-11-25", "--d0", "2026-12-01",
                "--format", "json"])
     assert rc == 0
-    out = json.loads(capsys.readouterr().out)
+    out = json.loads(capsys.readouterr().out)["results"]
     assert isinstance(out, list) and len(out) == len(list(EXAMPLES.glob("*.json")))
     by_patient = {doc["patient"]: doc for doc in out}
     for _, (pid, expected) in EXPECTED.items():
@@ -295,7 +295,7 @@ def test_table_says_what_the_inclusion_date_was_taken_as(capsys):
                "--d0", "2026-12-01"])
     assert rc == 0
     out = capsys.readouterr().out
-    assert "inclusion 2026-12-01, D0 2026-12-01 (assumed: inclusion = D0)" in out
+    assert "inclusion 2026-12-01 (not given: taken as D0)" in out
 
 
 def test_a_later_pet_without_measurements_is_named_and_set_aside():

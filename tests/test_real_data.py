@@ -96,8 +96,7 @@ def test_folder_through_the_cli(path: Path, capsys) -> None:
     assert main(["screen", str(path), "--as-of", "2026-11-25", "--format", "json"]) == 0
     out, err = capsys.readouterr()
     assert "Traceback" not in err
-    docs = json.loads(out)
-    docs = docs if isinstance(docs, list) else [docs]
+    docs = json.loads(out)["results"]
     assert docs and {d["verdict"] for d in docs} <= {"not_eligible", "incomplete"}
 
 

@@ -28,6 +28,14 @@ def validator() -> Draft202012Validator:
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
+def test_schema_file_and_output_have_one_version(validator) -> None:
+    from trialsieve.output.json_result import SCHEMA_VERSION
+
+    assert validator.schema["properties"]["schema"]["const"] == SCHEMA_VERSION
+    assert validator.schema["$defs"]["document"]["properties"]["schema"]["const"] == \
+        SCHEMA_VERSION
+
+
 def valid(validator: Draft202012Validator, doc: dict) -> None:
     errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.path))
     assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
@@ -53,7 +61,56 @@ def test_built_records_validate(validator) -> None:
 def test_cli_output_validates(validator, capsys, name: str) -> None:
     code = main(["screen", str(BAD / name), "--as-of", "2026-11-25", "--format", "json"])
     assert code == 0
-    valid(validator, json.loads(capsys.readouterr().out))
+    doc = json.loads(capsys.readouterr().out)
+    document_validator(validator).validate(doc)
+    for result in doc["results"]:
+        valid(validator, result)
+
+
+def document_validator(validator: Draft202012Validator) -> Draft202012Validator:
+    """The one object `screen --format json` prints ($defs/document)."""
+    from referencing import Registry, Resource
+
+    schema = validator.schema
+    registry = Registry().with_resource(schema["$id"], Resource.from_contents(schema))
+    return Draft202012Validator(schema["$defs"]["document"], registry=registry)
+
+
+def test_json_has_one_shape_for_one_patient_or_many(validator, capsys, tmp_path) -> None:
+    # The top level is the same object for one patient and for a folder: a script reads
+    # doc["results"] either way; ndjson gives the same results one per line.
+    examples = REPO / "examples" / "patients"
+    for name in ("02-eligible-man", "22-lanreotide-20-days-before-d0", "28-neuroendocrine-"
+                 "carcinoma"):
+        (tmp_path / f"{name}.json").write_text((examples / f"{name}.json").read_text())
+    for path in (examples / "02-eligible-man.json", BAD / "folder_with_log", tmp_path):
+        paths = [str(path)]
+        assert main(["screen", *paths, "--as-of", "2026-11-25", "--format", "json"]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        assert set(doc) == {"schema", "generator", "warnings", "results"}
+        document_validator(validator).validate(doc)
+        assert main(["screen", *paths, "--as-of", "2026-11-25", "--format", "ndjson"]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert [json.loads(line) for line in lines] == doc["results"]
+        assert len(lines) == (3 if path == tmp_path else 1)
+
+
+def test_numbers_are_numbers_with_their_ucum_unit(validator) -> None:
+    # examples/patients/README.md: the eligible man's 51Cr-EDTA GFR is 78 mL/min/1.73 m2,
+    # bilirubin 0.7 mg/dL with ULN 1.2; the woman's serum hCG is coded negative.
+    man = read(REPO / "examples" / "patients" / "02-eligible-man.json").records[0]
+    doc = to_json(screen(LUMEN, man, Dates.resolve(AS_OF, d0=date(2026, 12, 1))))
+    ev = {e["what"]: e for c in doc["criteria"] if c["id"] in ("INCL06", "INCL08")
+          for e in c["evidence"]}
+    assert ev["GFR by 51Cr-EDTA"]["quantity"] == {"value": 78, "unit": "mL/min/{1.73_m2}",
+                                                  "comparator": None}
+    assert ev["total bilirubin"]["quantity"]["value"] == 0.7
+    assert ev["total bilirubin"]["uln"] == {"value": 1.2, "unit": "mg/dL", "comparator": None}
+    woman = read(REPO / "examples" / "patients" / "01-eligible-woman-cbp.json").records[0]
+    doc = to_json(screen(LUMEN, woman, Dates.resolve(AS_OF, d0=date(2026, 12, 1))))
+    hcg = next(e for c in doc["criteria"] for e in c["evidence"] if e["what"] == "serum hCG")
+    assert hcg["code"]["display"].startswith("negative")
+    assert "negative" in hcg["value"]
 
 
 def test_example_patients_validate(validator) -> None:

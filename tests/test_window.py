@@ -475,14 +475,14 @@ def test_cli_window_and_screen_json_match_the_schema(capsys):
     text = capsys.readouterr().out
     assert "INCL05" in text and all(len(line) <= 80 for line in text.splitlines())
     assert main(["screen", str(EXAMPLE), "--as-of", "2026-11-25", "--format", "json"]) == 0
-    doc = json.loads(capsys.readouterr().out)
+    doc = json.loads(capsys.readouterr().out)["results"][0]
     assert doc["window"]["intervals"][0]["start"] == "2026-12-09"
     schema_path = REPO / "docs" / "screening-result.schema.json"
     if schema_path.exists():
         jsonschema.validate(doc, json.loads(schema_path.read_text()))
     assert main(["screen", str(EXAMPLE), "--as-of", "2026-11-25", "--d0", "2026-12-09",
                  "--format", "json"]) == 0
-    assert "window" not in json.loads(capsys.readouterr().out)
+    assert "window" not in json.loads(capsys.readouterr().out)["results"][0]
     assert main(["window", str(EXAMPLE), "--as-of", "2026-11-25", "--format", "json",
                  "--inclusion-offset", "3"]) == 0
     assert json.loads(capsys.readouterr().out)["inclusion_offset_days"] == 3

@@ -51,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
                                 "screening from FHIR R4 records (LuMEn, NCT01842165).",
                                 epilog=EXIT_STATUS,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action=_Version, nargs=0, help="print the version and exit")
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("screen", help="screen the patient(s) in a FHIR file or folder",
                        epilog=EXIT_STATUS, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -59,7 +60,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--inclusion", type=_date, default=None, help="inclusion date")
     s.add_argument("--d0", type=_date, default=None, help="first injection date (D0)")
     s.add_argument("--policy", choices=["screening", "pre-screening"], default="screening")
-    s.add_argument("--format", choices=["table", "json"], default="table")
+    s.add_argument("--format", choices=["table", "json", "ndjson"], default="table",
+                   help="json: one object with every result; ndjson: one result per line")
+    s.add_argument("--verbose", action="store_true", help="list every record behind each "
+                   "criterion")
     _strict(s)
     w = sub.add_parser("window", help="the D0 dates on which the patient would be eligible, "
                        "with next steps and what-if", epilog=EXIT_STATUS,
@@ -72,6 +76,23 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--policy", choices=["screening", "pre-screening"], default="screening")
     w.add_argument("--format", choices=["table", "json"], default="table")
     _strict(w)
+    rp = sub.add_parser("report", help="the eligibility checklist for the trial master file "
+                        "(HTML or PDF), from FHIR input or a saved JSON result")
+    rp.add_argument("path")
+    rp.add_argument("--format", choices=["html", "pdf"], default="pdf")
+    rp.add_argument("--out", default=None, help="output file (one patient) or folder "
+                    "(default: checklist-<screening number>.<format> here)")
+    ex = sub.add_parser("export", help="CDISC SDTM TI/IE (CSV, XPT), the screening log "
+                        "(CSV, XLSX) and FHIR ResearchSubjects, from FHIR input or saved "
+                        "JSON results")
+    ex.add_argument("path")
+    ex.add_argument("--out", default=".", help="folder to write the files to")
+    for q in (rp, ex):
+        q.add_argument("--as-of", type=_date, default=None, help="screening date, FHIR input "
+                       "(default today)")
+        q.add_argument("--inclusion", type=_date, default=None)
+        q.add_argument("--d0", type=_date, default=None)
+        q.add_argument("--policy", choices=["screening", "pre-screening"], default="screening")
     c = sub.add_parser("criteria", help="list the protocol's criteria and their readings")
     c.add_argument("--format", choices=["table", "json"], default="table")
     r = sub.add_parser("recist", help="RECIST 1.1 time-point table from FHIR or a CSV of "
@@ -86,6 +107,20 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _version() -> str:
+    from importlib.metadata import version
+
+    return version("trialsieve")
+
+
+class _Version(argparse.Action):
+    """--version, looked up only when asked (importlib.metadata costs ~50 ms a command)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(f"trialsieve {_version()}")
+        parser.exit()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -98,9 +133,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _screen(args: argparse.Namespace) -> int:
-    from trialsieve.engine import Dates, screen
+    from trialsieve.engine import Dates
     from trialsieve.fhir.reader import read
-    from trialsieve.report import table, to_json
+    from trialsieve.output.load import screened
 
     as_of = args.as_of or date.today()
     try:
@@ -111,28 +146,25 @@ def _screen(args: argparse.Namespace) -> int:
     data = read(args.path, args.strict)
     for w in data.warnings:
         print(f"trialsieve: warning: {w}", file=sys.stderr)
-    results = [screen(LUMEN, rec, dates, args.policy) for rec in data.records]
-    for r in results:  # also in the report; stderr so that a pipeline sees them
+    # A person reading the table always sees the window; JSON has it when no date is given.
+    window = args.format == "table" or (args.d0 is None and args.inclusion is None)
+    pairs = screened(LUMEN, data.records, dates, args.policy, window)
+    for r, _ in pairs:  # also in the report; stderr so that a pipeline sees them
         for w in r.warnings:
             print(f"trialsieve: warning: {w}", file=sys.stderr)
-    windows = [None] * len(results)
-    if args.d0 is None and args.inclusion is None:  # no date given: show the window
-        from trialsieve.window import eligibility_window
+    if args.format in ("json", "ndjson"):
+        from trialsieve.output.json_result import document, to_json
 
-        windows = [eligibility_window(LUMEN, rec, as_of, policy=args.policy)
-                   for rec in data.records]
-    if args.format == "json":
-        from trialsieve.window_report import window_to_json
-
-        docs = [to_json(r) | ({"window": window_to_json(w)} if w else {})
-                for r, w in zip(results, windows, strict=True)]
-        out = docs[0] if len(docs) == 1 else docs
-        print(json.dumps(out, indent=2, ensure_ascii=False))
+        docs = [to_json(r, w) for r, w in pairs]
+        if args.format == "ndjson":
+            print("\n".join(json.dumps(d, ensure_ascii=False) for d in docs))
+        else:
+            print(json.dumps(document(docs, data.warnings), indent=2, ensure_ascii=False))
     else:
-        from trialsieve.window_report import window_table
+        from trialsieve.output.terminal import Style, render
 
-        print("\n\n".join(table(r) + ("\n" + window_table(w) if w else "")
-                           for r, w in zip(results, windows, strict=True)))
+        style = Style.of(sys.stdout)
+        print("\n\n".join(render(r, w, style=style, verbose=args.verbose) for r, w in pairs))
     return _status(data)
 
 
@@ -214,7 +246,71 @@ def _recist(args: argparse.Namespace) -> int:
     return _status(data) if data else 0
 
 
-COMMANDS = {"screen": _screen, "criteria": _criteria, "recist": _recist, "window": _window}
+def _results(args: argparse.Namespace) -> list[dict]:
+    from trialsieve.output.load import results
+
+    try:
+        docs, warnings = results(args.path, LUMEN, args.as_of or date.today(), args.inclusion,
+                                 args.d0, args.policy)
+    except ValueError as exc:  # inclusion after D0
+        raise InputError(args.path, str(exc)) from exc
+    for w in warnings:
+        print(f"trialsieve: warning: {w}", file=sys.stderr)
+    return docs
+
+
+def _report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from trialsieve.output.checklist import checklist_html, checklist_pdf
+    from trialsieve.output.identifiers import screening_number
+
+    docs = _results(args)
+    out = Path(args.out) if args.out else Path(".")
+    by = f"trialsieve {_version()}"
+    for doc in docs:
+        target = out if args.out and len(docs) == 1 and not out.is_dir() else \
+            out / f"checklist-{screening_number(doc)}.{args.format}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if args.format == "pdf":
+            target.write_bytes(checklist_pdf(doc, by))
+        else:
+            target.write_text(checklist_html(doc, by), encoding="utf-8")
+        print(target)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from trialsieve.output import research_subject, screening_log, sdtm
+
+    docs = _results(args)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    ti, ie = sdtm.ti(LUMEN), sdtm.ie(docs, LUMEN)
+    problems = sdtm.check(ti) + sdtm.check(ie, {r["IETESTCD"] for r in ti.rows})
+    if problems:  # a file that breaks the SDTMIG is not written
+        for problem in problems:
+            print(f"trialsieve: error: SDTM: {problem}", file=sys.stderr)
+        return 2
+    written = []
+    for ds in (ti, ie):
+        for suffix, write in ((".csv", sdtm.write_csv), (".xpt", sdtm.write_xpt)):
+            written.append(out / f"{ds.name.lower()}{suffix}")
+            write(ds, written[-1])
+    written += [out / "screening-log.csv", out / "screening-log.xlsx"]
+    screening_log.write_csv(docs, written[-2])
+    screening_log.write_xlsx(docs, written[-1])
+    written.append(out / "research-subjects.json")
+    written[-1].write_text(json.dumps(research_subject.bundle(docs, LUMEN), indent=2,
+                                      ensure_ascii=False), encoding="utf-8")
+    print("\n".join(str(p) for p in written))
+    return 0
+
+
+COMMANDS = {"screen": _screen, "report": _report, "export": _export, "criteria": _criteria,
+            "recist": _recist, "window": _window}
 
 
 def _web(args: argparse.Namespace) -> int:

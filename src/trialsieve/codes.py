@@ -85,6 +85,26 @@ PREGNANCY_ANSWERS: dict[str, bool | None] = {
 # An hCG qualitative result: positive / negative (SNOMED) or a LOINC answer.
 HCG_NEGATIVE = {(SNOMED, "260385009"), (LOINC, "LA6577-6"), (PROJECT, "negative")}
 HCG_POSITIVE = {(SNOMED, "10828004"), (LOINC, "LA6576-8"), (PROJECT, "positive")}
+# What a coded result says, for people: a report shows "negative", never "260385009".
+CODED_VALUE_DISPLAY: dict[Code, str] = {
+    (SNOMED, "260385009"): "negative", (SNOMED, "10828004"): "positive",
+    (LOINC, "LA6577-6"): "negative", (LOINC, "LA6576-8"): "positive",
+    (SNOMED, "260373001"): "detected", (SNOMED, "260415000"): "not detected",
+}  # fmt: skip
+SYSTEM_NAMES = {SNOMED: "SNOMED CT", LOINC: "LOINC", ATC: "ATC", RXNORM: "RxNorm",
+                ICD10: "ICD-10", ICD10CM: "ICD-10-CM", ICDO3: "ICD-O-3", UCUM: "UCUM"}
+
+
+def coded_display(code: Code) -> str:
+    """'negative (SNOMED CT 260385009)'; a project code or free text shows as itself."""
+    system, value = code
+    if system == PROJECT:
+        return value
+    name = CODED_VALUE_DISPLAY.get(code)
+    where = f"{SYSTEM_NAMES.get(system, system)} {value}"
+    return f"{name} ({where})" if name else where
+
+
 HISTOLOGY_OBS = {(LOINC, "59847-4"), (LOINC, "31205-8"), (LOINC, "22637-3")}
 
 # --- conditions (SNOMED, ICD-10) ------------------------------------------------

@@ -7,7 +7,7 @@ from datetime import date
 
 from trialsieve.logic import Tri
 from trialsieve.protocol import EXCLUSION, INCLUSION, Criterion, Protocol
-from trialsieve.record import Ignored, PatientRecord, Warning
+from trialsieve.record import Ignored, Patient, PatientRecord, Warning
 from trialsieve.rules.base import PRE_SCREENING, SCREENING, Context, Outcome
 
 ELIGIBLE = "eligible"
@@ -58,6 +58,8 @@ class ScreeningResult:
     warnings: tuple[Warning, ...]
     ignored: tuple[Ignored, ...]  # records not read at all (status, date after as-of)
     counts: dict
+    patient: Patient | None = None  # demographics and the site's identifier (MRN)
+    file: str = ""  # the input file the record came from
 
     def result(self, criterion_id: str) -> CriterionResult:
         return next(r for r in self.results if r.criterion.id == criterion_id)
@@ -106,7 +108,7 @@ def screen(protocol: Protocol, record: PatientRecord, dates: Dates,
                                     for i in later)]
     return ScreeningResult(protocol, record.patient.id, dates, policy, verdict(results),
                            results, tuple(warnings), tuple(record.ignored + later),
-                           _counts(record.counts, view, later))
+                           _counts(record.counts, view, later), record.patient, record.file)
 
 
 def _counts(counts: dict, view: PatientRecord, later: list[Ignored]) -> dict:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from trialsieve.codes import coded_display
+
 
 @dataclass(frozen=True)
 class Patient:
@@ -16,6 +18,11 @@ class Patient:
     birth_date: date | None
     sex: str | None  # FHIR administrative gender: female, male, other, unknown
     source: str
+    # The site's identifier (the medical record number when one is typed MR), so that a
+    # report names the patient as the site knows them, not by a FHIR id.
+    identifier: str | None = None
+    identifier_system: str | None = None
+    identifier_is_mrn: bool = False  # typed MR (HL7 v2-0203)
 
 
 @dataclass(frozen=True)
@@ -76,7 +83,7 @@ class LabResult:
 
     def shown(self) -> str:
         if self.value is None:
-            return ", ".join(c for _, c in self.coded_value) or "no value"
+            return ", ".join(coded_display(c) for c in self.coded_value) or "no value"
         return f"{self.comparator or ''}{self.value:g} {self.unit}".strip()
 
 

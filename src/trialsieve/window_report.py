@@ -6,8 +6,8 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from trialsieve.report import chop_long_words
 from trialsieve.window import Binding, Window
+from trialsieve.wrap import chop_long_words
 
 WIDTH = 80
 

@@ -69,7 +69,7 @@ def test_answer_export_and_cli_screen_agree_with_the_page(app, users, tmp_path, 
     capsys.readouterr()
     assert main(["screen", str(path), "--as-of", "2026-11-25", "--d0", "2026-12-01",
                  "--format", "json"]) == 0
-    cli = json.loads(capsys.readouterr().out)
+    cli = json.loads(capsys.readouterr().out)["results"][0]  # one object, results inside
     assert cli["verdict"] == verdict(page)
     assert {c["id"]: c["status"] for c in cli["criteria"]} == statuses(page)
     answer = next(c for c in cli["criteria"] if c["id"] == "EXCL02")["evidence"][0]

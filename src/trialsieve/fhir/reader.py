@@ -19,7 +19,7 @@ from trialsieve.fhir.imaging import MarrowFinding
 from trialsieve.fhir.limits import MAX_LINE_BYTES, parse_json, read_bytes, regular_file
 from trialsieve.fhir.mapping import MAPPERS, IgnoredFact, SkipFact, fact_kind
 from trialsieve.fhir.resource_types import R4_RESOURCE_TYPES
-from trialsieve.fhir.values import get_str, parse_date, reference_id
+from trialsieve.fhir.values import get_dict, get_list, get_str, parse_date, reference_id
 from trialsieve.record import (
     Damaged,
     Diagnosis,
@@ -272,7 +272,10 @@ def assemble(loaded: Loaded, where: str) -> Input:
 def _record(pid: str, items: list[tuple[str, dict]], lookup) -> PatientRecord:
     files = sorted({f for f, _ in items})
     patient_res = next((r for _, r in items if r["resourceType"] == "Patient"), None)
-    rec = PatientRecord(patient=Patient(pid, None, None, f"Patient/{pid}"), file=files[0])
+    # The file that holds the Patient resource names the record (a bulk export spreads
+    # one patient over a file per resource type).
+    home = next((f for f, r in items if r["resourceType"] == "Patient"), files[0])
+    rec = PatientRecord(patient=Patient(pid, None, None, f"Patient/{pid}"), file=home)
     counts: dict[str, dict[str, int]] = defaultdict(lambda: {"read": 0, "used": 0,
                                                              "ignored": 0})
     pending: list = []
@@ -319,8 +322,25 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup) -> PatientRecord:
 
 def _patient(res: dict) -> Patient:
     gender = get_str(res, "gender")
+    system, value, mrn = _identifier(res)
     return Patient(res.get("id", "?"), parse_date(res.get("birthDate"), "birthDate"), gender,
-                   f"Patient/{res.get('id', '?')}")
+                   f"Patient/{res.get('id', '?')}", value, system, mrn)
+
+
+def _identifier(res: dict) -> tuple[str | None, str | None, bool]:
+    """The medical record number (identifier typed MR), else the first usable identifier."""
+    found = [i for i in get_list(res, "identifier")
+             if isinstance(i, dict) and isinstance(i.get("value"), str) and i["value"]]
+
+    def is_mrn(i: dict) -> bool:
+        codings = get_dict(i, "type").get("coding") or []
+        return any(isinstance(c, dict) and c.get("code") == "MR" for c in codings)
+
+    best = next((i for i in found if is_mrn(i)), found[0] if found else None)
+    if best is None:
+        return None, None, False
+    system = best.get("system")
+    return (system if isinstance(system, str) else None), best["value"], is_mrn(best)
 
 
 _FHIR_NAMES = {"birth_date": "birthDate", "sex": "gender"}

@@ -36,8 +36,20 @@ class Evidence:
     source: str
     date: date | None
     what: str
-    value: str | None = None
+    value: str | None = None  # as a person reads it
     note: str | None = None
+    # The value as data, for JSON and exports: a number with its UCUM unit as recorded,
+    # the upper limit of normal reported with it, and a coded value (system, code).
+    quantity: Quantity | None = None
+    uln: Quantity | None = None
+    code: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Quantity:
+    value: float
+    unit: str  # UCUM
+    comparator: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +125,9 @@ class AllOf:
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         parts = [r.evaluate(record, ctx) for r in self.rules]
         status = all_of(p.status for p in parts)
-        return _merge(status, "; ".join(p.summary for p in parts), parts)
+        # A criterion not met names what fails, not the parts that are met.
+        deciding = [p for p in parts if p.status is Tri.NOT_MET] or parts
+        return _merge(status, "; ".join(p.summary for p in deciding), parts)
 
     def describe(self) -> str:
         return "all of: " + "; ".join(r.describe() for r in self.rules)

@@ -57,7 +57,7 @@ class BaselineWithin:
         last = max(dated, key=lambda i: i.date)
         bound = Bound("d0", "until", shift(last.date, self.fresh_days),
                       f"{name} of {last.date} is valid for D0 up to this date", last.source)
-        ev = Evidence(last.source, last.date, name)
+        ev = Evidence(last.source, last.date, name, f"{(ctx.d0 - last.date).days} days before D0")
         if last.date < lo:
             return outcome(Tri.UNKNOWN, f"{name} of {last.date} too old", missing=[miss],
                            bounds=[bound])

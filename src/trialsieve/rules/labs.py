@@ -14,6 +14,7 @@ from trialsieve.rules.base import (
     Context,
     Evidence,
     Outcome,
+    Quantity,
     fmt_num,
     outcome,
     unless_damaged,
@@ -179,9 +180,19 @@ def _evidence(r: LabResult) -> Evidence:
         note = f"= {r.std_value:.4g} {unit}"
     if r.ref_high is not None:
         note = (note + "; " if note else "") + f"ULN {r.ref_high:g} {r.ref_unit or r.unit}"
-    return Evidence(r.source, r.date, LAB_TESTS[r.test].label, r.shown(), note)
+    return Evidence(r.source, r.date, LAB_TESTS[r.test].label, r.shown(), note,
+                    **lab_values(r))
 
 
 def _context_evidence(r: LabResult) -> Evidence:
     return Evidence(r.source, r.date, LAB_TESTS[r.test].label, r.shown(),
-                    "context only: does not satisfy this criterion")
+                    "context only: does not satisfy this criterion", **lab_values(r))
+
+
+def lab_values(r: LabResult) -> dict:
+    """A lab result's value as data (Evidence.quantity / uln / code)."""
+    return {
+        "quantity": Quantity(r.value, r.unit, r.comparator) if r.value is not None else None,
+        "uln": Quantity(r.ref_high, r.ref_unit or r.unit) if r.ref_high is not None else None,
+        "code": r.coded_value[0] if r.coded_value else None,
+    }

@@ -9,7 +9,7 @@ from trialsieve.dates import shift
 from trialsieve.logic import Tri
 from trialsieve.record import ConsentRecord, Ignored, PatientRecord
 from trialsieve.rules.attest import answer_evidence, latest_answer
-from trialsieve.rules.base import Bound, Context, Evidence, Outcome, outcome
+from trialsieve.rules.base import Bound, Context, Evidence, Outcome, Quantity, outcome
 
 
 def birthday(born: date, years: int) -> date:
@@ -33,7 +33,8 @@ class AgeAtLeast:
         turns = birthday(p.birth_date, self.years)
         age = ctx.inclusion.year - p.birth_date.year - (
             (ctx.inclusion.month, ctx.inclusion.day) < (p.birth_date.month, p.birth_date.day))
-        ev = Evidence(p.source, p.birth_date, "birth date", f"age {age} at inclusion")
+        ev = Evidence(p.source, p.birth_date, "birth date", f"age {age} at inclusion",
+                      quantity=Quantity(age, "a"))
         bound = Bound("inclusion", "from", turns, f"{self.years}th birthday", p.source)
         return outcome(Tri.of(ctx.inclusion >= turns), f"age {age} on {ctx.inclusion}",
                        evidence=[ev], bounds=[bound])
@@ -58,7 +59,8 @@ class EcogAtMost:
                       f"ECOG of {last.date} is valid for D0 up to this date", last.source)
         ignored = [Ignored(e.source, f"older than the ECOG of {last.date}")
                    for e in dated if e is not last]
-        ev = Evidence(last.source, last.date, "ECOG performance status", str(last.score))
+        ev = Evidence(last.source, last.date, "ECOG performance status", str(last.score),
+                      quantity=Quantity(last.score, "{score}"))
         if last.date < lo:  # type: ignore[operator]
             return outcome(Tri.UNKNOWN, f"ECOG of {last.date} is older than "
                            f"{self.fresh_days} days before D0", missing=[settle],

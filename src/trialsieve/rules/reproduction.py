@@ -10,6 +10,7 @@ from trialsieve.logic import Tri, all_of, any_of
 from trialsieve.record import Ignored, LabResult, PatientRecord
 from trialsieve.rules.attest import answer_evidence, latest_answer
 from trialsieve.rules.base import Bound, Context, Evidence, Outcome, absent, days, outcome, yes_no
+from trialsieve.rules.labs import lab_values
 
 # Quantitative serum hCG below 5 IU/L is negative; 5-25 IU/L is equivocal (judgement:
 # the usual laboratory cut-offs), so it neither confirms nor rules out pregnancy.
@@ -79,7 +80,7 @@ class SerumPregnancyTest:
         bound = Bound("inclusion", "until", last.date + days(self.fresh_days),  # type: ignore[operator]
                       f"serum hCG of {last.date} is valid for inclusion up to this date",
                       last.source)
-        ev = Evidence(last.source, last.date, "serum hCG", last.shown())
+        ev = Evidence(last.source, last.date, "serum hCG", last.shown(), **lab_values(last))
         if last.date < lo:  # type: ignore[operator]
             return outcome(Tri.UNKNOWN, f"serum hCG of {last.date} is too old",
                            ignored=[*urine, Ignored(last.source, "older than "
@@ -158,7 +159,8 @@ class PregnantOrLactating:
         facts = [(f.date, f.present, Evidence(f.source, f.date, "pregnancy status",
                                               "pregnant" if f.present else "not pregnant"))
                  for f in record.findings_of("pregnant") if f.date and f.date >= lo]
-        facts += [(r.date, hcg_reading(r), Evidence(r.source, r.date, "serum hCG", r.shown()))
+        facts += [(r.date, hcg_reading(r),
+                   Evidence(r.source, r.date, "serum hCG", r.shown(), **lab_values(r)))
                   for r in record.labs_of("hcg_serum") if r.date and r.date >= lo]
         known = [f for f in facts if f[1] is not None]
         a, _ = latest_answer(record, "pregnant")

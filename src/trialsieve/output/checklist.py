@@ -1,0 +1,59 @@
+"""The eligibility checklist for the trial master file, as HTML and as PDF (WeasyPrint).
+
+It renders the versioned result document (json_result.to_json), so that a result kept
+at screening time can be filed later unchanged, and the web workbench can render the
+same page: `checklist_html(doc)` is the pure part, `checklist_pdf(doc)` adds WeasyPrint.
+
+Two optional keys of the document are read when present: `screening_number` (the
+site's own number) and `signature` ({"by", "at", "meaning"}: a recorded e-signature,
+shown in place of the blank signature block). The workbench can file a signed
+screening as
+`checklist_pdf(json.loads(sig.result_json) | {"screening_number": number,
+"signature": {"by": sig.display_name, "at": ..., "meaning": sig.statement}})`.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from trialsieve.output.identifiers import screening_number
+from trialsieve.output.units_display import readable
+
+VERDICT = {"eligible": "ELIGIBLE", "not_eligible": "NOT ELIGIBLE", "incomplete": "INCOMPLETE"}
+
+
+@cache
+def _env() -> Environment:
+    env = Environment(loader=PackageLoader("trialsieve.output", "templates"),
+                      autoescape=select_autoescape(["html", "j2"]), trim_blocks=True,
+                      lstrip_blocks=True)
+    env.filters["readable"] = readable
+    return env
+
+
+def lesions(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The I13 evidence on lesions (every qualifying lesion is listed, per the notes)."""
+    i13 = next((c for c in doc["criteria"] if c["id"] == "INCL13"), None)
+    if i13 is None:
+        return []
+    return [e for e in i13["evidence"] if e["what"].startswith("lesion")]
+
+
+def checklist_html(doc: dict[str, Any], generated: str = "") -> str:
+    """The checklist page for one screening result document."""
+    return _env().get_template("checklist.html.j2").render(
+        doc=doc, verdict=VERDICT.get(doc["verdict"], doc["verdict"]),
+        screening_number=screening_number(doc), lesions=lesions(doc),
+        window=doc.get("window"), guidance=doc.get("guidance"),
+        signature=doc.get("signature"), generated=generated)
+
+
+def checklist_pdf(doc: dict[str, Any], generated: str = "") -> bytes:
+    from weasyprint import HTML  # about 1 s to import: only when a PDF is asked for
+
+    pdf = HTML(string=checklist_html(doc, generated)).write_pdf()
+    assert pdf is not None
+    return bytes(pdf)

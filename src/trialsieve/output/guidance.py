@@ -1,0 +1,218 @@
+"""What a coordinator acts on, read from one screening result: the criteria that block,
+what settles each unknown one, the D0 dates that work, and the next steps. Pure.
+
+Shared by every rendering (terminal, JSON, checklist, web): `guidance(result, window)`.
+
+Next steps are kept to what can change the verdict:
+- a criterion that blocks and that no date or new result can change (a NEC histology,
+  attested uncontrolled brain metastases: no bound on it) means the patient cannot
+  become eligible on this record: no next steps at all;
+- a wait (a bound "from") gives the earliest D0 or inclusion;
+- a failing result that a newer one would replace (a bound "until") is to be repeated;
+- an unknown criterion lists what settles it, each item once even when several
+  criteria wait for it (the serum hCG of I10 and I12);
+- the freshness limits that end the current window are said once, grouped by date;
+  nothing else asks for a new scan or test.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from trialsieve.engine import ELIGIBLE, NOT_ELIGIBLE, CriterionResult, ScreeningResult
+from trialsieve.logic import Tri
+from trialsieve.protocol import EXCLUSION
+from trialsieve.rules.base import Bound
+from trialsieve.window import Window
+
+
+@dataclass(frozen=True)
+class Blocking:
+    criterion: str
+    short: str
+    reason: str
+    changeable: bool  # a wait or a new result could change it
+
+
+@dataclass(frozen=True)
+class Needed:
+    """One item that settles one or more unknown criteria."""
+
+    item: str
+    criteria: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: str  # wait / repeat / obtain / expiry
+    text: str
+    criteria: tuple[str, ...]
+    date: date | None = None
+
+
+@dataclass(frozen=True)
+class WindowSummary:
+    eligible: tuple[tuple[date, date], ...]  # D0 intervals with the verdict eligible
+    incomplete: tuple[tuple[date, date], ...]  # ... eligible once the unknowns are settled
+    last: date  # the end of the horizon looked at
+
+    @property
+    def earliest(self) -> date | None:
+        return self.eligible[0][0] if self.eligible else None
+
+
+@dataclass(frozen=True)
+class Guidance:
+    verdict: str
+    blocking: tuple[Blocking, ...]
+    needed: tuple[Needed, ...]
+    steps: tuple[Step, ...]
+    window: WindowSummary | None
+    final: bool  # not eligible, and nothing on this record can change that
+
+
+def status_word(c: CriterionResult) -> str:
+    """Inclusions read met / not met; exclusions read as the condition: present / absent."""
+    if c.criterion.category == EXCLUSION:
+        return {Tri.MET: "present", Tri.NOT_MET: "absent"}.get(c.status, "unknown")
+    return {Tri.MET: "met", Tri.NOT_MET: "not met"}.get(c.status, "unknown")
+
+
+def is_blocking(c: CriterionResult) -> bool:
+    bad = Tri.MET if c.criterion.category == EXCLUSION else Tri.NOT_MET
+    return c.status is bad
+
+
+def blocking(r: ScreeningResult) -> tuple[Blocking, ...]:
+    return tuple(Blocking(c.criterion.id, c.criterion.short, c.outcome.summary,
+                          bool(c.outcome.bounds))
+                 for c in r.results if is_blocking(c))
+
+
+def item_key(missing: str) -> str:
+    """What a missing item asks for, without articles, glosses and dates: 'a serum hCG
+    (pregnancy test) dated from X to Y' and 'serum hCG dated from X to Y' are one item."""
+    text = re.split(r" (?:result )?dated ", missing)[0]
+    text = re.sub(r"\([^)]*\)", "", text)
+    text = re.sub(r"^(?:an?|the) ", "", text.strip(), flags=re.I)
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def settles(c: CriterionResult) -> tuple[str, ...]:
+    """What would settle one unknown criterion (its missing items, each once)."""
+    return tuple(dict.fromkeys(c.outcome.missing))
+
+
+def needed(r: ScreeningResult) -> tuple[Needed, ...]:
+    """Every missing item of the unknown criteria, once, with the criteria it settles."""
+    found: dict[str, tuple[str, list[str]]] = {}
+    for c in r.results:
+        if c.status is not Tri.UNKNOWN:
+            continue
+        for m in settles(c):
+            text, cids = found.setdefault(item_key(m), (m, []))
+            if c.criterion.id not in cids:
+                cids.append(c.criterion.id)
+    return tuple(Needed(text, tuple(cids)) for text, cids in found.values())
+
+
+def _d0_of(b: Bound, offset: int) -> date:
+    """The D0 a bound speaks of (inclusion = D0 - offset)."""
+    return b.date + timedelta(days=offset) if b.on == "inclusion" else b.date
+
+
+def _bounds(c: CriterionResult, side: str) -> list[Bound]:
+    return [b for b in c.outcome.bounds if b.side == side]
+
+
+def _when(b: Bound, offset: int) -> str:
+    if b.on == "inclusion":
+        return f"inclusion on or after {b.date}" + (
+            f" (D0 on or after {_d0_of(b, offset)})" if offset else "")
+    return f"D0 on or after {b.date}"
+
+
+def _offset(r: ScreeningResult) -> int:
+    return (r.dates.d0 - r.dates.inclusion).days
+
+
+def next_steps(r: ScreeningResult) -> tuple[Step, ...]:
+    """The actions that can change the verdict, in the order a coordinator takes them."""
+    blocks = [c for c in r.results if is_blocking(c)]
+    if any(not c.outcome.bounds for c in blocks) or (r.verdict == NOT_ELIGIBLE and not blocks):
+        return ()  # cannot become eligible on this record (or not by its criteria)
+    off = _offset(r)
+    steps: list[Step] = []
+    for c in blocks:
+        waits = _bounds(c, "from")
+        if waits:
+            b = max(waits, key=lambda x: _d0_of(x, off))
+            why = b.reason.replace("this date", str(b.date))
+            steps.append(Step("wait", f"{_when(b, off)} ({why})", (c.criterion.id,),
+                              _d0_of(b, off)))
+        else:
+            steps.append(Step("repeat", f"a newer result or scan, the latest decides: "
+                              f"{c.outcome.summary}",
+                              (c.criterion.id,), r.dates.as_of))
+    steps += [Step("obtain", f"obtain {n.item}", n.criteria, r.dates.as_of) for n in needed(r)]
+    if not blocks:
+        steps += expiries(r)
+    return tuple(steps)
+
+
+def expiries(r: ScreeningResult) -> tuple[Step, ...]:
+    """When the records the result rests on stop being fresh enough: D0 must come before
+    the first of these dates, or those records be repeated. Each record once (one
+    haemoglobin result bounds I7 and I12), grouped by date; only the dates within the
+    28 days after the first one, since past those the baseline is to be repeated anyway."""
+    off = _offset(r)
+    by_date: dict[date, dict[str, tuple[str, list[str]]]] = {}
+    for c in r.results:
+        for b in _bounds(c, "until"):
+            last = _d0_of(b, off)
+            if last < r.dates.d0:
+                continue  # already past: the criterion says so itself
+            _, cids = by_date.setdefault(last, {}).setdefault(b.source or b.reason,
+                                                              (_record_name(b), []))
+            cids.append(c.criterion.id)
+    if not by_date:
+        return ()
+    dates = sorted(by_date)
+    first = dates[0]
+
+    def ids(*days: date) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(cid for d in days for _, cids in by_date[d].values()
+                                   for cid in cids))
+
+    names = ", ".join(name for name, _ in by_date[first].values())
+    steps = [Step("expiry", f"D0 no later than {first}: after it the {names} "
+                  f"{'is' if len(by_date[first]) == 1 else 'are'} too old", ids(first), first)]
+    later = [d for d in dates[1:] if d <= first + timedelta(days=28)]
+    if later:
+        shown = "; ".join(f"{d} " + ", ".join(re.sub(r" of \d{4}-\d{2}-\d{2}$", "", n)
+                                              for n, _ in by_date[d].values()) for d in later)
+        steps.append(Step("expiry", f"for a later D0 also repeat, by the date they expire: {shown}",
+                          ids(*later), later[0]))
+    return tuple(steps)
+
+
+def _record_name(b: Bound) -> str:
+    """'GFR by 51Cr-EDTA of 2026-11-20' from 'GFR by 51Cr-EDTA of 2026-11-20 is valid...'."""
+    return re.split(r" (?:is valid|is within)", b.reason)[0]
+
+
+def window_summary(w: Window) -> WindowSummary:
+    def spans(marking: str) -> tuple[tuple[date, date], ...]:
+        return tuple((i.start, i.end) for i in w.intervals if i.marking == marking)
+
+    return WindowSummary(spans(ELIGIBLE), spans("incomplete"), w.last)
+
+
+def guidance(r: ScreeningResult, w: Window | None = None) -> Guidance:
+    blocks = blocking(r)
+    final = r.verdict == NOT_ELIGIBLE and (any(not b.changeable for b in blocks)
+                                           or not blocks)
+    return Guidance(r.verdict, blocks, needed(r), next_steps(r),
+                    window_summary(w) if w else None, final)

@@ -1,0 +1,64 @@
+"""The results the commands render: FHIR input screened now (with the D0 window), or,
+for `report` and `export`, result documents kept from `screen --format json|ndjson`
+(filed as they were decided)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from trialsieve.engine import Dates, ScreeningResult, screen
+from trialsieve.fhir.errors import InputError
+from trialsieve.output.json_result import SCHEMA_VERSION, to_json
+from trialsieve.protocol import Protocol
+from trialsieve.record import PatientRecord, Warning
+from trialsieve.window import Window, eligibility_window
+
+
+def _documents(path: Path) -> list[dict[str, Any]] | None:
+    """The result documents in a .json/.ndjson file, or None when it holds FHIR."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        docs = ([json.loads(line) for line in text.splitlines() if line.strip()]
+                if path.suffix == ".ndjson" else [json.loads(text)])
+    except (OSError, ValueError):
+        return None  # the FHIR reader says what is wrong with it
+    found: list[dict[str, Any]] = []
+    for doc in docs:
+        if not isinstance(doc, dict) or "schema" not in doc:
+            return None
+        if doc["schema"] != SCHEMA_VERSION:
+            raise InputError(str(path), f"result schema {doc['schema']!r}, expected "
+                             f"{SCHEMA_VERSION!r}: screen it again", "", "schema")
+        found += doc["results"] if "results" in doc else [doc]
+    return found
+
+
+def results(path: str, protocol: Protocol, as_of: date, inclusion: date | None,
+            d0: date | None, policy: str) -> tuple[list[dict[str, Any]], list[Warning]]:
+    p = Path(path)
+    files = sorted(f for f in p.rglob("*") if f.suffix in (".json", ".ndjson")) \
+        if p.is_dir() else [p]
+    kept = [_documents(f) for f in files] if p.exists() else [None]
+    if files and all(k is not None for k in kept):
+        return [d for k in kept for d in k or []], []
+    from trialsieve.fhir.reader import read
+
+    data = read(path)
+    pairs = screened(protocol, data.records, Dates.resolve(as_of, inclusion, d0), policy)
+    return [to_json(r, w) for r, w in pairs], data.warnings
+
+
+def screened(protocol: Protocol, records: list[PatientRecord], dates: Dates, policy: str,
+             with_window: bool = True) -> list[tuple[ScreeningResult, Window | None]]:
+    """Each record screened at the dates, with its D0 window from the screening date
+    (keeping the inclusion-to-D0 gap of the dates), which says from when it would work.
+    The window screens every D0 of the horizon (about 180 screenings a patient), so a
+    population run in JSON with its dates given goes without it."""
+    offset = (dates.d0 - dates.inclusion).days
+    return [(screen(protocol, rec, dates, policy),
+             eligibility_window(protocol, rec, dates.as_of, max(180, offset), offset, policy)
+             if with_window else None)
+            for rec in records]

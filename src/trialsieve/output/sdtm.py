@@ -1,0 +1,148 @@
+"""CDISC SDTM Trial Inclusion/Exclusion Criteria (TI) and Inclusion/Exclusion Criteria
+Not Met (IE), as CSV and SAS XPORT version 5 (pyreadstat), from result documents.
+
+TI: one row per criterion of the protocol. IE: one row per criterion not met by a
+screened subject (an inclusion not met: IEORRES "N"; an exclusion met: "Y"); criteria
+still unknown are not "not met" and have no IE row. IEDTC is the screening date.
+USUBJID/SUBJID: see identifiers.py (no direct identifier).
+
+`check()` applies the SDTMIG 3.4 rules that can be checked without the define.xml:
+variable names (<= 8, letters/digits/underscore, starting with a letter), labels
+(<= 40), character values (<= 200 ASCII characters for XPORT v5), required variables
+present and never empty, DOMAIN, controlled terms of IECAT and IEORRES/IESTRESC (NY),
+IESEQ unique within USUBJID, IETESTCD in TI.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from trialsieve.output.identifiers import screening_number, usubjid
+from trialsieve.protocol import Protocol
+
+IETEST_MAX = 200
+_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,7}$")
+IECAT = {"inclusion": "INCLUSION", "exclusion": "EXCLUSION"}
+
+TI_VARS = {"STUDYID": "Study Identifier", "DOMAIN": "Domain Abbreviation",
+           "IETESTCD": "Incl/Excl Criterion Short Name", "IETEST": "Inclusion/Exclusion Criterion",
+           "IECAT": "Inclusion/Exclusion Category", "TIVERS": "Protocol Criteria Versions"}
+IE_VARS = {"STUDYID": "Study Identifier", "DOMAIN": "Domain Abbreviation",
+           "USUBJID": "Unique Subject Identifier", "SUBJID": "Subject Identifier for the Study",
+           "IESEQ": "Sequence Number", "IETESTCD": "Inclusion/Exclusion Criterion Short Name",
+           "IETEST": "Inclusion/Exclusion Criterion", "IECAT": "Inclusion/Exclusion Category",
+           "IEORRES": "I/E Criterion Original Result",
+           "IESTRESC": "I/E Criterion Result in Std Format", "IEDTC": "Date/Time of Collection"}
+REQUIRED = {"TI": ("STUDYID", "DOMAIN", "IETESTCD", "IETEST", "IECAT"),
+            "IE": ("STUDYID", "DOMAIN", "USUBJID", "IESEQ", "IETESTCD", "IETEST", "IECAT",
+                   "IEORRES", "IESTRESC")}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str  # TI, IE
+    labels: dict[str, str]  # variable -> label, in column order
+    rows: list[dict[str, Any]]
+
+
+def ietest(published: str) -> str:
+    """The published text on one line without its list number, shortened at a word to
+    200 characters when longer (SDTMIG: IETEST <= 200; the full text is in the
+    protocol and on the eligibility checklist)."""
+    text = re.sub(r"\s+", " ", re.sub(r"^\s*\d+\.\s*", "", published)).strip()
+    text = text.replace("µ", "u").replace("·", ".")  # XPORT v5 holds ASCII only
+    text = text.encode("ascii", "replace").decode()
+    return textwrap.shorten(text, IETEST_MAX, placeholder=" ...")
+
+
+def ti(protocol: Protocol) -> Dataset:
+    rows = [{"STUDYID": protocol.id, "DOMAIN": "TI", "IETESTCD": c.id,
+             "IETEST": ietest(c.text), "IECAT": IECAT[c.category], "TIVERS": protocol.version}
+            for c in protocol.criteria]
+    return Dataset("TI", TI_VARS, rows)
+
+
+def ie(docs: Sequence[dict[str, Any]], protocol: Protocol) -> Dataset:
+    texts = {c.id: ietest(c.text) for c in protocol.criteria}
+    rows = []
+    for doc in docs:
+        seq = 0
+        for c in doc["criteria"]:
+            failed = ((c["category"] == "inclusion" and c["status"] == "not_met")
+                      or (c["category"] == "exclusion" and c["status"] == "met"))
+            if not failed:
+                continue
+            seq += 1
+            answer = "N" if c["category"] == "inclusion" else "Y"
+            rows.append({"STUDYID": doc["protocol"]["id"], "DOMAIN": "IE",
+                         "USUBJID": usubjid(doc), "SUBJID": screening_number(doc),
+                         "IESEQ": seq, "IETESTCD": c["id"],
+                         "IETEST": texts.get(c["id"], ietest(c["text"])),
+                         "IECAT": IECAT[c["category"]], "IEORRES": answer, "IESTRESC": answer,
+                         "IEDTC": doc["dates"]["as_of"]})
+    return Dataset("IE", IE_VARS, rows)
+
+
+def check(ds: Dataset, ti_codes: set[str] | None = None) -> list[str]:
+    """SDTMIG problems in a dataset; empty when none."""
+    problems = []
+    for var, label in ds.labels.items():
+        if not _NAME.match(var):
+            problems.append(f"{ds.name}.{var}: variable name not SDTM (<= 8, A-Z0-9_)")
+        if len(label) > 40:
+            problems.append(f"{ds.name}.{var}: label longer than 40 characters")
+    seen: set[tuple[str, int]] = set()
+    for n, row in enumerate(ds.rows, 1):
+        where = f"{ds.name} row {n}"
+        if set(row) != set(ds.labels):
+            problems.append(f"{where}: variables {sorted(set(row) ^ set(ds.labels))}")
+        for var in REQUIRED[ds.name]:
+            if row.get(var) in (None, ""):
+                problems.append(f"{where}: required {var} is empty")
+        for var, value in row.items():
+            if isinstance(value, str) and (len(value) > 200 or not value.isascii()):
+                problems.append(f"{where}: {var} not <= 200 ASCII characters")
+        if row.get("DOMAIN") != ds.name:
+            problems.append(f"{where}: DOMAIN {row.get('DOMAIN')!r} is not {ds.name}")
+        if row.get("IECAT") not in IECAT.values():
+            problems.append(f"{where}: IECAT {row.get('IECAT')!r} not INCLUSION/EXCLUSION")
+        if not _NAME.match(str(row.get("IETESTCD", ""))):
+            problems.append(f"{where}: IETESTCD {row.get('IETESTCD')!r} not a valid name")
+        if ds.name == "IE":
+            expected = "N" if row.get("IECAT") == "INCLUSION" else "Y"
+            for var in ("IEORRES", "IESTRESC"):
+                if row.get(var) != expected:
+                    problems.append(f"{where}: {var} must be {expected} for {row.get('IECAT')}")
+            key = (str(row.get("USUBJID")), int(row.get("IESEQ") or 0))
+            if key in seen:
+                problems.append(f"{where}: IESEQ {key[1]} repeated for {key[0]}")
+            seen.add(key)
+            if ti_codes is not None and row.get("IETESTCD") not in ti_codes:
+                problems.append(f"{where}: IETESTCD {row.get('IETESTCD')} not in TI")
+    return problems
+
+
+def write_csv(ds: Dataset, path: Path) -> None:
+    with path.open("w", newline="", encoding="ascii") as f:
+        w = csv.DictWriter(f, fieldnames=list(ds.labels))
+        w.writeheader()
+        w.writerows(ds.rows)
+
+
+def write_xpt(ds: Dataset, path: Path) -> None:
+    import pandas as pd
+    import pyreadstat
+
+    frame = pd.DataFrame(ds.rows, columns=list(ds.labels))
+    if "IESEQ" in frame:
+        frame["IESEQ"] = frame["IESEQ"].astype(float)  # XPORT numbers are doubles
+    pyreadstat.write_xport(frame, str(path), file_label=f"{ds.name} domain",
+                           column_labels=list[str | None](ds.labels.values()),
+                           table_name=ds.name,
+                           file_format_version=5)

@@ -1,0 +1,175 @@
+"""A screening result as text a coordinator reads in ten seconds, every line <= 80 columns.
+
+First block: who, the verdict, what blocks (with the reason), what is unknown (with what
+settles it), the D0 window and the next steps. Then one row per criterion, exclusions
+read as present / absent / unknown. Evidence is never cut silently: at most
+`EVIDENCE_SHOWN` records for a criterion that needs attention, then "+N more" (all with
+`verbose`); for the others only the count, which `verbose` opens.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from dataclasses import dataclass
+from typing import TextIO
+
+from trialsieve.engine import ELIGIBLE, INCOMPLETE, CriterionResult, ScreeningResult
+from trialsieve.logic import Tri
+from trialsieve.output.guidance import Guidance, guidance, is_blocking, status_word
+from trialsieve.output.units_display import readable
+from trialsieve.rules.base import Evidence
+from trialsieve.window import Window
+from trialsieve.wrap import chop_long_words
+
+WIDTH = 80
+EVIDENCE_SHOWN = 3
+COLOURS = {"red": "31", "green": "32", "yellow": "33", "bold": "1", "dim": "2"}
+VERDICT_COLOUR = {ELIGIBLE: "green", INCOMPLETE: "yellow"}
+
+
+@dataclass(frozen=True)
+class Style:
+    """How the terminal can show text: colour (a TTY without NO_COLOR) and Unicode."""
+
+    colour: bool = False
+    ascii_only: bool = False
+
+    @staticmethod
+    def of(stream: TextIO) -> Style:
+        tty = hasattr(stream, "isatty") and stream.isatty()
+        encoding = (getattr(stream, "encoding", None) or "ascii").lower().replace("-", "")
+        return Style(colour=tty and "NO_COLOR" not in os.environ and
+                     os.environ.get("TERM") != "dumb",
+                     ascii_only=encoding not in ("utf8", "utf16", "utf32"))
+
+    def paint(self, text: str, colour: str) -> str:
+        return f"\033[{COLOURS[colour]}m{text}\033[0m" if self.colour else text
+
+    def text(self, text: str) -> str:
+        return readable(text, self.ascii_only)
+
+
+def _wrap(text: str, indent: str, hang: str = "  ") -> list[str]:
+    text = chop_long_words(text, WIDTH - len(indent) - len(hang))  # linear on a 1 MB id
+    return textwrap.wrap(text, WIDTH, initial_indent=indent,
+                         subsequent_indent=" " * len(indent) + hang,
+                         break_on_hyphens=False) or [indent.rstrip()]
+
+
+def _verdict_word(verdict: str) -> str:
+    return verdict.upper().replace("_", " ")
+
+
+def _who(r: ScreeningResult) -> str:
+    p = r.patient
+    ident = (f"{'MRN' if p.identifier_is_mrn else 'identifier'} {p.identifier}"
+             if p and p.identifier else "(no identifier on record)")
+    return f"Patient {ident}, Patient/{r.patient_id}, file {r.file or 'unknown'}"
+
+
+def headline(r: ScreeningResult, g: Guidance, style: Style) -> list[str]:
+    d = r.dates
+    given = ("dates not given: inclusion and D0 taken as the screening date"
+             if len(d.assumed) == 2 else f"inclusion {d.inclusion}"
+             + (" (not given: taken as D0)" if "inclusion" in d.assumed else "")
+             + (" (D0 not given: taken as the inclusion date)" if d.assumed == ("d0",)
+                else ""))
+    lines = [*_wrap(_who(r), ""),
+             style.paint(_verdict_word(r.verdict), VERDICT_COLOUR.get(r.verdict, "red"))
+             + f" at D0 {d.d0}; protocol {r.protocol.id} v{r.protocol.version}",
+             *_wrap(f"As of {d.as_of}, {given}; policy {r.policy}", "")]
+    if g.blocking:
+        lines.append("Blocking:")
+        for b in g.blocking:
+            lines += _wrap(style.text(f"{b.criterion} {b.short}: {b.reason}"), "  ")
+    if g.needed:
+        lines.append("Unknown, and what settles it:")
+        for n in g.needed:
+            lines += _wrap(style.text(f"{', '.join(n.criteria)}: {n.item}"), "  ")
+    if g.window is not None:
+        lines += _wrap(_window_text(g), "")
+    if g.final:
+        fixed = ", ".join(b.criterion for b in g.blocking if not b.changeable)
+        lines.append("Next steps: none, this record cannot become eligible"
+                     + (f" ({fixed})." if fixed else "."))
+    elif [s for s in g.steps if s.kind != "obtain"]:
+        lines.append("Next steps" + (" (besides settling the unknowns):" if g.needed else ":"))
+        for s in g.steps:
+            if s.kind == "obtain":
+                continue  # said above
+            lines += _wrap(style.text(f"{', '.join(s.criteria)}: {s.text}"), "  - ")
+    return lines
+
+
+def _window_text(g: Guidance) -> str:
+    w = g.window
+    assert w is not None
+    if w.eligible:
+        spans = "; ".join(f"{a} to {b}" for a, b in w.eligible)
+        return f"Eligible for D0 {spans} (earliest D0 {w.earliest})."
+    if w.incomplete and g.verdict == INCOMPLETE:
+        a, b = w.incomplete[0]
+        return (f"No D0 up to {w.last} is eligible on this record; D0 {a} to {b} once the "
+                "unknowns are settled.")
+    return f"No D0 up to {w.last} is eligible on this record."
+
+
+def _evidence_line(e: Evidence, style: Style) -> str:
+    value = f": {e.value}" if e.value else ""
+    note = f" ({e.note})" if e.note else ""
+    return style.text(f"{e.date or 'undated'} {e.what}{value}{note} [{e.source}]")
+
+
+def criterion_rows(c: CriterionResult, style: Style, verbose: bool) -> list[str]:
+    """One criterion: a row, its summary (two lines at most unless it needs attention or
+    `verbose`, cut visibly), then evidence, records set aside and assumptions."""
+    o = c.outcome
+    attention = is_blocking(c) or c.status is Tri.UNKNOWN
+    colour = "yellow" if c.status is Tri.UNKNOWN else "red" if attention else None
+    word = f"{status_word(c):<8}"
+    pad = " " * (7 + 8 + 1)
+    limit = len(o.evidence) if verbose else (EVIDENCE_SHOWN if attention else 0)
+    hidden = len(o.evidence) - limit
+    count = f" [{hidden}]" if hidden and not limit else ""
+    text = style.text(f"{c.criterion.short}: {o.summary}") + count
+    text = chop_long_words(text, WIDTH - len(pad) - 2)  # linear on a 1 MB id
+    body = textwrap.wrap(text, WIDTH - len(pad), break_on_hyphens=False)
+    body = body[:1] + textwrap.wrap(" ".join(body[1:]), WIDTH - len(pad) - 2,
+                                    break_on_hyphens=False)
+    if not (attention or verbose) and len(body) > 2:
+        cut = " ... (--verbose)" + count
+        body = [body[0], textwrap.shorten(" ".join(body[1:]), WIDTH - len(pad) - 2,
+                                          placeholder=cut)]
+    lines = [f"{c.criterion.id:<7}{style.paint(word, colour) if colour else word} {body[0]}"]
+    lines += [pad + "  " + x for x in body[1:]]
+    for e in o.evidence[:limit]:
+        lines += _wrap(_evidence_line(e, style), pad + "- ")
+    if hidden and limit:
+        lines.append(f"{pad}+{hidden} more {'record' if hidden == 1 else 'records'} "
+                     "(--verbose)")
+    if attention or verbose:
+        for i in o.ignored:
+            lines += _wrap(style.text(f"set aside: {i.source}: {i.reason}"), pad + "x ")
+        for a in o.assumptions:
+            lines += _wrap(style.text(f"assumed: {a}"), pad + "~ ")
+    return lines
+
+
+def render(r: ScreeningResult, window: Window | None = None, *, style: Style | None = None,
+           verbose: bool = False) -> str:
+    style = style or Style()
+    g = guidance(r, window)
+    lines = headline(r, g, style)
+    lines += ["-" * WIDTH, f"{'ID':<7}{'STATUS':<8} CRITERION: summary [records behind it: "
+              "--verbose]"]
+    for c in r.results:
+        lines += criterion_rows(c, style, verbose)
+    if r.warnings:
+        lines += ["-" * WIDTH, "Warnings:"]
+        lines += [x for w in r.warnings for x in _wrap(style.text(str(w)), "  ! ")]
+    used = sum(v["used"] for v in r.counts.values())
+    read = sum(v["read"] for v in r.counts.values())
+    lines += ["-" * WIDTH, f"Resources: {read} read, {used} used, {read - used} not used "
+              f"({len(r.ignored)} set aside with a reason)"]
+    return "\n".join(lines)

@@ -1,0 +1,222 @@
+"""What the site files: eligibility checklist (PDF/HTML), SDTM TI/IE, screening log,
+FHIR ResearchSubjects. Expected outcomes are those of examples/patients/README.md
+(screening date 2026-11-25, D0 2026-12-01)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from builders import REPO
+
+from trialsieve.cli import main
+from trialsieve.output import sdtm
+from trialsieve.output.identifiers import screening_number
+from trialsieve.output.load import results
+from trialsieve.protocols.lumen import LUMEN
+
+EXAMPLES = REPO / "examples" / "patients"
+DATES = ["--as-of", "2026-11-25", "--d0", "2026-12-01"]
+
+
+def docs_of(*names: str) -> dict[str, dict]:
+    from datetime import date
+
+    out = {}
+    for name in names:
+        docs, _ = results(str(EXAMPLES / f"{name}.json"), LUMEN, date(2026, 11, 25), None,
+                          date(2026, 12, 1), "screening")
+        out[name] = docs[0]
+    return out
+
+
+@pytest.fixture(scope="module")
+def pdf(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "checklist.pdf"
+    assert main(["report", str(EXAMPLES / "22-lanreotide-20-days-before-d0.json"), *DATES,
+                 "--format", "pdf", "--out", str(out)]) == 0
+    return out
+
+
+def test_checklist_pdf_renders_and_says_what_the_tmf_needs(pdf: Path, tmp_path) -> None:
+    subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(tmp_path / "page")],
+                   check=True)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert pages and all(p.stat().st_size > 5000 for p in pages)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    number = screening_number(docs_of("22-lanreotide-20-days-before-d0")
+                              ["22-lanreotide-20-days-before-d0"])
+    for expected in ("Eligibility checklist", "NCT01842165", LUMEN.version, LUMEN.hash,
+                     number, "Patient/ex22", "22-lanreotide-20-days-before-d0.json",
+                     "2026-11-25", "2026-12-01", "NOT ELIGIBLE",
+                     "Long-acting SSAs should be discontinued",  # published text of I5
+                     "Reading applied", "I13 target lesions", "ex22-liver-1",
+                     "Investigator", "Signature", "page 1 of"):
+        assert expected in text, expected
+    # README: last LAR 20 days before D0; eligible from D0 2026-12-09
+    assert "2026-12-09" in text and "mL/min/1.73 m²" in text
+
+
+def test_checklist_from_a_saved_result_is_the_same_decision(tmp_path, capsys) -> None:
+    saved = tmp_path / "result.json"
+    assert main(["screen", str(EXAMPLES / "02-eligible-man.json"), *DATES,
+                 "--format", "json"]) == 0
+    saved.write_text(capsys.readouterr().out)
+    out = tmp_path / "c.html"
+    # a later date on the command line does not change a saved decision
+    assert main(["report", str(saved), "--as-of", "2027-06-01", "--format", "html",
+                 "--out", str(out)]) == 0
+    html = out.read_text()
+    assert "Verdict: ELIGIBLE" in html and "2026-11-25" in html and "2027-06-01" not in html
+
+
+def test_ti_has_every_criterion_and_meets_the_sdtmig() -> None:
+    ti = sdtm.ti(LUMEN)
+    assert [r["IETESTCD"] for r in ti.rows] == [f"INCL{i:02}" for i in range(1, 14)] + \
+        [f"EXCL{i:02}" for i in range(1, 10)]
+    assert all(len(r["IETEST"]) <= 200 for r in ti.rows)
+    assert ti.rows[0]["IETEST"] == "Age above or equal to 18 years."
+    assert sdtm.check(ti) == []
+
+
+EXPECTED_IE = {  # README: the criteria each patient fails, "N" inclusion / "Y" exclusion
+    "02-eligible-man": [],
+    "05-hb-5-5-mmol-per-l-fails": [("INCL07", "N")],
+    "17-prothrombin-70-percent-fails-strict": [("INCL08", "N")],
+    "22-lanreotide-20-days-before-d0": [("INCL05", "N")],
+    "24-major-surgery-5-weeks-before": [("EXCL02", "Y")],
+    "28-neuroendocrine-carcinoma": [("INCL02", "N")],
+    "30-brain-metastases-uncontrolled": [("EXCL06", "Y")],
+    "21-urine-pregnancy-test-only": [],  # unknown is not "not met"
+}
+
+
+def test_ie_rows_are_the_criteria_not_met(tmp_path) -> None:
+    docs = docs_of(*EXPECTED_IE)
+    ie = sdtm.ie(list(docs.values()), LUMEN)
+    assert sdtm.check(ie, {r["IETESTCD"] for r in sdtm.ti(LUMEN).rows}) == []
+    for name, expected in EXPECTED_IE.items():
+        sub = screening_number(docs[name])
+        rows = [r for r in ie.rows if r["SUBJID"] == sub]
+        assert [(r["IETESTCD"], r["IEORRES"]) for r in rows] == expected, name
+        assert all(r["IESTRESC"] == r["IEORRES"] and r["IEDTC"] == "2026-11-25" and
+                   r["USUBJID"] == f"NCT01842165-{sub}" for r in rows)
+
+
+def test_sdtm_check_catches_what_the_sdtmig_forbids() -> None:
+    ie = sdtm.ie(list(docs_of("05-hb-5-5-mmol-per-l-fails").values()), LUMEN)
+    bad = sdtm.Dataset("IE", {**ie.labels, "TOOLONGNAME": "x" * 41},
+                       [{**ie.rows[0], "IEORRES": "Y", "IETEST": "x" * 201,
+                         "TOOLONGNAME": ""}, {**ie.rows[0], "IECAT": "OTHER"}])
+    problems = "\n".join(sdtm.check(bad, {"INCL01"}))
+    for expected in ("TOOLONGNAME: variable name", "label longer than 40",
+                     "IEORRES must be N", "IETEST not <= 200", "IECAT 'OTHER'",
+                     "IESEQ 1 repeated", "not in TI"):
+        assert expected in problems, expected
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("export")
+    folder = out / "in"
+    folder.mkdir()
+    for name in ("02-eligible-man", "21-urine-pregnancy-test-only",
+                 "22-lanreotide-20-days-before-d0"):
+        bundle = json.loads((EXAMPLES / f"{name}.json").read_text())
+        for e in bundle["entry"]:
+            if e["resource"]["resourceType"] == "Patient":
+                e["resource"]["identifier"] = [{"system": "https://site01/mrn",
+                                                "value": f"MRN-{name[:2]}"}]
+        (folder / f"{name}.json").write_text(json.dumps(bundle))
+    assert main(["export", str(folder), *DATES, "--out", str(out / "files")]) == 0
+    return out / "files"
+
+
+def test_xpt_v5_reads_back_as_written(exported: Path) -> None:
+    import pyreadstat
+
+    for name in ("ti", "ie"):
+        frame, meta = pyreadstat.read_xport(str(exported / f"{name}.xpt"))
+        with (exported / f"{name}.csv").open() as f:
+            rows = list(csv.DictReader(f))
+        assert list(frame.columns) == list(rows[0]) and len(frame) == len(rows)
+        assert all(len(c) <= 8 for c in frame.columns)
+        assert all(len(label) <= 40 for label in meta.column_labels)
+        assert meta.table_name == name.upper()
+        head = (exported / f"{name}.xpt").read_bytes()[:80]
+        assert head.startswith(b"HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!")  # v5
+        assert b"LIBV8" not in head
+    frame, _ = pyreadstat.read_xport(str(exported / "ie.xpt"))
+    assert list(frame["IETESTCD"]) == ["INCL05"]
+
+
+def test_screening_log_has_no_direct_identifier(exported: Path) -> None:
+    from openpyxl import load_workbook
+
+    text = (exported / "screening-log.csv").read_text()
+    sheet = load_workbook(exported / "screening-log.xlsx").active
+    cells = " ".join(str(c.value) for row in sheet.iter_rows() for c in row)
+    for content in (text, cells):
+        for identifying in ("MRN-", "ex02", "ex21", "ex22", "1959-02-03", ".json"):
+            assert identifying not in content
+    rows = list(csv.DictReader(text.splitlines()))
+    assert sorted(r["outcome"] for r in rows) == ["eligible", "incomplete: pending data",
+                                                  "not eligible"]
+    lanreotide = next(r for r in rows if r["outcome"] == "not eligible")
+    assert lanreotide["criteria_not_met"].startswith("INCL05")
+    assert lanreotide["earliest_eligible_d0"] == "2026-12-09"
+
+
+def test_research_subjects_bundle_is_valid_r4(exported: Path) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+
+    doc = json.loads((exported / "research-subjects.json").read_text())
+    Bundle.model_validate(doc)
+    kinds = [e["resource"]["resourceType"] for e in doc["entry"]]
+    assert kinds[:2] == ["ResearchStudy", "Group"] and kinds.count("ResearchSubject") == 3
+    group = doc["entry"][1]["resource"]
+    assert [c["exclude"] for c in group["characteristic"]] == [False] * 13 + [True] * 9
+    status = {e["resource"]["individual"]["reference"]: e["resource"]["status"]
+              for e in doc["entry"] if e["resource"]["resourceType"] == "ResearchSubject"}
+    assert status == {"Patient/ex02": "eligible", "Patient/ex21": "candidate",
+                      "Patient/ex22": "ineligible"}
+
+
+def test_version_and_python_m(capsys) -> None:
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "trialsieve", "--version"],
+                         capture_output=True, text=True, check=True)
+    assert run.stdout.startswith("trialsieve ")
+
+
+@pytest.mark.parametrize("command", ["report", "export"])
+def test_bad_input_is_named_not_a_traceback(command, tmp_path, capsys) -> None:
+    missing = tmp_path / "nowhere.json"
+    assert main([command, str(missing), "--out", str(tmp_path / "o")]) == 2
+    assert str(missing) in capsys.readouterr().err
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"schema": "1", "patient": "p1", "criteria": []}))
+    assert main([command, str(old), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert str(old) in err and "schema" in err and "Traceback" not in err
+    assert main([command, str(EXAMPLES / "02-eligible-man.json"), "--inclusion", "2026-12-02",
+                 "--d0", "2026-12-01", "--out", str(tmp_path / "o")]) == 2
+    assert "after D0" in capsys.readouterr().err
+
+
+def test_checklist_shows_a_recorded_signature_and_the_sites_number() -> None:
+    from trialsieve.output.checklist import checklist_html
+
+    doc = docs_of("02-eligible-man")["02-eligible-man"]
+    blank = checklist_html(doc)
+    assert "Investigator (name)" in blank and "Signed electronically" not in blank
+    signed = checklist_html(doc | {"screening_number": "SCR-0007", "signature": {
+        "by": "Dr A. Investigator", "at": "2026-11-26T10:00:00Z",
+        "meaning": "I confirm this patient is eligible for NCT01842165 on 2026-11-25"}})
+    assert "Signed electronically by Dr A. Investigator on 2026-11-26T10:00:00Z" in signed
+    assert "Investigator (name)" not in signed and "SCR-0007" in signed
