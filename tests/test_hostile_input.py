@@ -636,3 +636,40 @@ def test_censored_value_against_a_limit(value, comparator, op, limit, expected) 
     from trialsieve.rules.labs import _compare
 
     assert _compare(value, comparator, op, limit).name == expected
+
+
+# --- found by the fuzz campaign in code merged during this work -----------------------
+def _markers(values):
+    def change(doc: dict) -> None:
+        for i, value in enumerate(values):
+            doc["entry"].append({"fullUrl": f"urn:uuid:cgb-{i}", "resource": {
+                "resourceType": "Observation", "id": f"cgb-{i}", "status": "final",
+                "code": {"coding": [{"system": LOINC, "code": "9811-1"}]},
+                "subject": {"reference": "Patient/ex02"},
+                "effectiveDateTime": f"2026-0{i + 6}-01",
+                "valueQuantity": {"value": value, "unit": "ug/L", "code": "ug/L"}}})
+    return change
+
+
+def test_falling_markers_with_an_unreadable_one(capsys, tmp_path: Path) -> None:
+    doc, _ = screen_doc(capsys, changed(tmp_path, _markers([300, "bad", 100])))
+    assert status(doc, "INCL03") in ("met", "unknown", "not_met")
+
+
+def test_brain_metastases_controlled_not_a_boolean(capsys, tmp_path: Path) -> None:
+    def change(doc: dict) -> None:
+        doc["entry"].append({"fullUrl": "urn:uuid:bm", "resource": {
+            "resourceType": "Condition", "id": "bm", "subject": {"reference": "Patient/ex02"},
+            "code": {"coding": [{"system": "http://snomed.info/sct", "code": "94225005"}]},
+            "extension": [{"url": PROJECT + "/controlled", "valueBoolean": []}]}})
+    doc, _ = screen_doc(capsys, changed(tmp_path, change))
+    _warned(doc, "Condition/bm", "extension.valueBoolean")
+    assert status(doc, "EXCL06") != "not_met"
+
+
+@pytest.mark.parametrize("kind", [5, 2.5, {"coding": 7}, []])
+def test_patient_identifier_type_not_a_concept(capsys, tmp_path, kind) -> None:
+    def change(doc: dict) -> None:
+        resource(doc, "ex02")["identifier"] = [{"type": kind, "value": "MRN-1"}]
+    doc, _ = screen_doc(capsys, changed(tmp_path, change))
+    assert doc["verdict"] == "eligible"

@@ -345,7 +345,11 @@ def condition(res: dict, lookup: Lookup) -> list[Fact]:
 def _controlled(res: dict) -> bool | None:
     for ext in get_list(res, "extension"):
         if isinstance(ext, dict) and ext.get("url") == C.PROJECT + "/controlled":
-            return ext.get("valueBoolean")
+            value = ext.get("valueBoolean")
+            if not isinstance(value, bool):
+                raise FieldError("extension.valueBoolean", f"expected true/false, found "
+                                 f"{type(value).__name__}")
+            return value
     clinical = {c for _, c in codings(res.get("clinicalStatus"), "clinicalStatus")}
     if clinical & {"remission", "inactive", "resolved"}:
         return True  # judgement: treated brain metastases in remission are controlled

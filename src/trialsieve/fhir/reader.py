@@ -19,7 +19,7 @@ from trialsieve.fhir.imaging import MarrowFinding
 from trialsieve.fhir.limits import MAX_LINE_BYTES, parse_json, read_bytes, regular_file
 from trialsieve.fhir.mapping import MAPPERS, IgnoredFact, SkipFact, fact_kind
 from trialsieve.fhir.resource_types import R4_RESOURCE_TYPES
-from trialsieve.fhir.values import get_dict, get_list, get_str, parse_date, reference_id
+from trialsieve.fhir.values import get_list, get_str, parse_date, reference_id
 from trialsieve.record import (
     Damaged,
     Diagnosis,
@@ -333,8 +333,10 @@ def _identifier(res: dict) -> tuple[str | None, str | None, bool]:
              if isinstance(i, dict) and isinstance(i.get("value"), str) and i["value"]]
 
     def is_mrn(i: dict) -> bool:
-        codings = get_dict(i, "type").get("coding") or []
-        return any(isinstance(c, dict) and c.get("code") == "MR" for c in codings)
+        kind = i.get("type")
+        codings = kind.get("coding") if isinstance(kind, dict) else None
+        return isinstance(codings, list) and any(isinstance(c, dict) and c.get("code") == "MR"
+                                                 for c in codings)
 
     best = next((i for i in found if is_mrn(i)), found[0] if found else None)
     if best is None:
