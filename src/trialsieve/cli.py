@@ -104,6 +104,9 @@ def _parser() -> argparse.ArgumentParser:
     from trialsieve.web.cli import add_commands  # serve, users, audit: the workbench
 
     add_commands(sub, _date)
+    from trialsieve.population.cli import add_commands as add_population
+
+    COMMANDS.update(add_population(sub, _date))  # prescreen, synth
     return p
 
 

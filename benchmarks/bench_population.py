@@ -1,0 +1,221 @@
+"""Population pre-screening throughput and memory, next to floors measured on the same files.
+
+    .venv/bin/python benchmarks/bench_population.py [--sizes 10000 100000]
+        [--synthea-copies 40] [--engines duckdb1 duckdb2 spark] [--big-engines duckdb2]
+        [--work /tmp/trialsieve-bench] [--keep]
+
+Datasets: the `trialsieve synth` generator at each size (seed 1), and the shared Synthea
+OpenMRS bundles (../shared/data/synthea-openmrs-bundles) replicated with fresh ids into
+bulk NDJSON (--synthea-copies copies of each patient; 0 to leave it out). For each:
+
+- floor "orjson 1 core": read every NDJSON line and parse it with orjson, one process;
+- floor "duckdb scan 2 thr": a DuckDB projected scan (type, id, subject, code, value,
+  unit, dates, status) of every file, grouped by patient, on two threads;
+- `trialsieve prescreen` with DuckDB --jobs 1 and --jobs 2, and --engine spark local[2]
+  (--engines; sizes above 10^4 run only --big-engines, to keep the run short).
+
+Each job runs as its own command; peak RSS is the largest sum of the RSS of the
+command's whole process tree, sampled every 0.2 s. Ratios: prescreen time / DuckDB scan
+time (target <= 3) and patients/s (target >= 1,000 on Synthea-shaped data); the sha256 of
+each engine's results.ndjson, which must agree (one line, one patient, same bytes). Run it once
+on a quiet machine; numbers are per run, not averaged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import orjson
+
+REPO = Path(__file__).resolve().parent.parent
+BUNDLES = REPO.parent / "shared" / "data" / "synthea-openmrs-bundles"
+NO_PATIENT = ("hospitalInformation", "practitionerInformation")
+BIN = Path(sys.executable).parent
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of a process and all its descendants (from /proc)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total
+
+
+def measure(cmd: list[str]) -> tuple[float, int, str]:
+    """(seconds, peak tree RSS bytes, stdout) of one command."""
+    peak = [0]
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], tree_rss(proc.pid))
+            done.wait(0.2)
+
+    t = threading.Thread(target=sample)
+    t.start()
+    out, err = proc.communicate()
+    elapsed = time.monotonic() - t0
+    done.set()
+    t.join()
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{err[-2000:]}")
+    return elapsed, peak[0], out
+
+
+# --- the floors, each run as its own process ------------------------------------------------
+ORJSON_FLOOR = """
+import glob, sys, orjson
+n = 0
+for f in sorted(glob.glob(sys.argv[1] + '/*.ndjson')):
+    with open(f, 'rb') as fh:
+        for line in fh:
+            if line.strip():
+                orjson.loads(line); n += 1
+print(n)
+"""
+DUCKDB_FLOOR = """
+import glob, sys, duckdb
+con = duckdb.connect(); con.execute("SET threads = 2")
+cols = {"resourceType": "VARCHAR", "id": "VARCHAR", "status": "VARCHAR",
+        "subject": "STRUCT(reference VARCHAR)", "patient": "STRUCT(reference VARCHAR)",
+        "code": "JSON", "valueQuantity": "STRUCT(value DOUBLE, unit VARCHAR, code VARCHAR)",
+        "effectiveDateTime": "VARCHAR", "onsetDateTime": "VARCHAR", "authoredOn": "VARCHAR"}
+files = sorted(glob.glob(sys.argv[1] + '/*.ndjson'))
+files = [f for f in files if not f.endswith('log.ndjson')]
+q = f'''SELECT count(*), count(DISTINCT coalesce(subject.reference, patient.reference, id))
+        FROM read_json({files!r}, format='newline_delimited', records=true,
+                       columns={cols!r}, ignore_errors=true)'''
+print(con.execute(q).fetchall())
+"""
+
+
+def floors(folder: Path) -> dict[str, tuple[float, int]]:
+    out = {}
+    for name, code in (("orjson parse, 1 core", ORJSON_FLOOR),
+                       ("duckdb scan, 2 threads", DUCKDB_FLOOR)):
+        s, rss, _ = measure([sys.executable, "-c", code, str(folder)])
+        out[name] = (s, rss)
+    return out
+
+
+def prescreen(folder: Path, out: Path, engine: str) -> tuple[float, int]:
+    args = {"duckdb1": ["--jobs", "1"], "duckdb2": ["--jobs", "2"],
+            "spark": ["--engine", "spark", "--jobs", "2"]}[engine]
+    s, rss, _ = measure([str(BIN / "trialsieve"), "prescreen", str(folder), "--out",
+                         str(out / engine), "--as-of", "2026-11-25", *args])
+    return s, rss
+
+
+# --- datasets ------------------------------------------------------------------------------
+def synth(folder: Path, n: int) -> None:
+    if not folder.exists():
+        subprocess.run([str(BIN / "trialsieve"), "synth", "--patients", str(n), "--seed", "1",
+                        "--out", str(folder)], check=True, stdout=subprocess.DEVNULL)
+
+
+UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def replicate_synthea(folder: Path, copies: int) -> int:
+    """Each Synthea patient bundle `copies` times with fresh ids, as bulk NDJSON."""
+    bundles = [b for b in sorted(BUNDLES.glob("*.json")) if not b.name.startswith(NO_PATIENT)]
+    if folder.exists():
+        return len(bundles) * copies
+    folder.mkdir(parents=True)
+    files: dict[str, object] = {}
+    for k in range(copies):
+        for b in bundles:
+            text = b.read_bytes()
+            fresh = {u: str(uuid.uuid5(uuid.NAMESPACE_OID, f"{k}:{u.decode()}")).encode()
+                     for u in set(UUID.findall(text))}
+            doc = orjson.loads(UUID.sub(lambda m, f=fresh: f[m.group(0)], text))
+            for entry in doc.get("entry", []):
+                res = entry["resource"]
+                rtype = res["resourceType"]
+                if rtype not in files:
+                    files[rtype] = open(folder / f"{rtype}.ndjson", "wb")  # noqa: SIM115
+                files[rtype].write(orjson.dumps(res) + b"\n")
+    for f in files.values():
+        f.close()
+    return len(bundles) * copies
+
+
+# --- the run -------------------------------------------------------------------------------
+def bench(name: str, folder: Path, patients: int, engines: list[str], work: Path) -> list:
+    size = sum(os.path.getsize(f) for f in glob.glob(str(folder / "*.ndjson")))
+    print(f"\n{name}: {patients} patients, {size / 1e6:.0f} MB NDJSON", flush=True)
+    rows = []
+    fl = floors(folder)
+    for label, (s, rss) in fl.items():
+        rows.append((label, s, rss))
+        print(f"  {label:<28} {s:8.1f} s {patients / s:9.0f} patients/s "
+              f"{rss / 2**20:8.0f} MB", flush=True)
+    scan = fl["duckdb scan, 2 threads"][0]
+    parse = fl["orjson parse, 1 core"][0]
+    digests = {}
+    for engine in engines:
+        s, rss = prescreen(folder, work / "out" / name, engine)
+        rows.append((engine, s, rss))
+        results = work / "out" / name / engine / "results.ndjson"
+        digests[engine] = hashlib.sha256(results.read_bytes()).hexdigest()[:12]
+        print(f"  prescreen {engine:<18} {s:8.1f} s {patients / s:9.0f} patients/s "
+              f"{rss / 2**20:8.0f} MB   x{s / scan:.1f} the scan, x{s / parse:.1f} the parse"
+              f"   results {digests[engine]}", flush=True)
+    if len(set(digests.values())) > 1:
+        print("  ! the engines' results.ndjson differ", flush=True)
+    shutil.rmtree(work / "out" / name, ignore_errors=True)
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
+    ap.add_argument("--synthea-copies", type=int, default=40)
+    ap.add_argument("--engines", nargs="*", default=["duckdb1", "duckdb2", "spark"])
+    ap.add_argument("--big-engines", nargs="*", default=["duckdb2"])
+    ap.add_argument("--work", type=Path, default=Path("/tmp/trialsieve-bench"))
+    ap.add_argument("--keep", action="store_true", help="keep the generated data")
+    a = ap.parse_args()
+    a.work.mkdir(parents=True, exist_ok=True)
+    try:
+        if a.synthea_copies and BUNDLES.exists():
+            folder = a.work / f"synthea-x{a.synthea_copies}"
+            n = replicate_synthea(folder, a.synthea_copies)
+            bench(f"synthea-x{a.synthea_copies}", folder, n, a.engines, a.work)
+        for n in a.sizes:
+            folder = a.work / f"synth-{n}"
+            synth(folder, n)
+            bench(f"synth-{n}", folder, n, a.engines if n <= 10_000 else a.big_engines,
+                  a.work)
+            if not a.keep:
+                shutil.rmtree(folder)
+    finally:
+        if not a.keep:
+            shutil.rmtree(a.work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""One patient of a population: the same reader, engine and window as `trialsieve screen`.
+
+Nothing here decides a criterion: the group's resources become a PatientRecord through
+`fhir.reader._record`, are screened by `engine.screen` with the LuMEn protocol and the
+eligibility window is `window.eligibility_window`, exactly as the one-patient command
+does when no D0 is given; the JSON document is the one `screen --format json` prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+
+import orjson
+
+from trialsieve.engine import ELIGIBLE, INCOMPLETE, Dates, ScreeningResult, screen
+from trialsieve.fhir.reader import _record
+from trialsieve.output.json_result import to_json
+from trialsieve.population.source import Group, Row
+from trialsieve.protocols.lumen import LUMEN
+from trialsieve.window import eligibility_window
+
+CRITERIA = tuple(c.id for c in LUMEN.criteria)
+
+
+@dataclass(frozen=True)
+class Screened:
+    """What the outputs need of one patient (small: the full document is kept as text)."""
+
+    pid: str
+    verdict: str
+    statuses: tuple[str, ...]  # per criterion, protocol order
+    earliest_d0: str | None
+    latest_d0: str | None
+    missing: tuple[str, ...]
+    document: bytes  # one line of results.ndjson
+
+    @property
+    def unknowns(self) -> int:
+        return self.statuses.count("unknown")
+
+
+def items(rows: list[Row], files: list[str]) -> list[tuple[str, dict]]:
+    """(file, resource) pairs as the reader holds them; a type no rule reads stays a stub
+    (its type and id are all `_record` looks at, to count it)."""
+    out = []
+    for r in rows:
+        if isinstance(r.text, dict):
+            res = r.text
+        elif r.text is not None:
+            res = orjson.loads(r.text)
+        else:
+            res = {"resourceType": r.rtype, "id": r.rid} if r.rid is not None else {
+                "resourceType": r.rtype}
+        out.append((files[r.file], res))
+    return out
+
+
+def _at_screening_date(ref: ScreeningResult, as_of: date) -> ScreeningResult | None:
+    """The window's own screening at inclusion = D0 = as_of, when that is its reference:
+    the rules read the dates only, not whether they were given, so it is `screen` with
+    no dates given, save for the `assumed` note (proven equal by the differential test)."""
+    d = ref.dates
+    if (d.as_of, d.inclusion, d.d0) != (as_of, as_of, as_of):
+        return None
+    return replace(ref, dates=Dates.resolve(as_of))
+
+
+def evaluate(group: Group, files: list[str], shared: dict[str, dict], as_of: date,
+             policy: str, with_window: bool = False) -> Screened:
+    """The patient screened at inclusion = D0 = the screening date. Its document is what
+    `screen PATH --as-of AS_OF --d0 AS_OF --format ndjson` prints; with the window
+    (about 180 screenings, one per D0 of the horizon) what `screen PATH --as-of AS_OF
+    --format ndjson` prints."""
+    pid, pairs = group.pid, items(group.rows, files)
+    own = {res["id"]: res for row, (_, res) in zip(group.rows, pairs, strict=True)
+           if row.text is not None and isinstance(res.get("id"), str)}  # parsed, not stubs
+    lookup = {**shared, **(group.lookup or {}), **own}
+    record = _record(pid, pairs, lookup.get)
+    if not with_window:
+        result = screen(LUMEN, record, Dates.resolve(as_of, None, as_of), policy)
+        doc = to_json(result)
+        spans = []
+    else:
+        window = eligibility_window(LUMEN, record, as_of, policy=policy)
+        result = _at_screening_date(window.reference, as_of) or screen(
+            LUMEN, record, Dates.resolve(as_of), policy)
+        doc = to_json(result, window)
+        # D0 range of the best marking the window reaches: eligible if it ever is, else
+        # "eligible once the missing items are settled"
+        best = ELIGIBLE if any(i.marking == ELIGIBLE for i in window.intervals) else INCOMPLETE
+        spans = [i for i in window.intervals if i.marking == best]
+    return Screened(
+        pid, result.verdict, tuple(c.status.value for c in result.results),
+        spans[0].start.isoformat() if spans else None,
+        spans[-1].end.isoformat() if spans else None,
+        tuple(doc["missing"]), orjson.dumps(doc))

@@ -1,0 +1,187 @@
+"""What a population run writes: the attrition funnel (CSV and chart), one row per
+patient, the candidates ranked, the per-patient JSON, streamed as patients come."""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from trialsieve.engine import ELIGIBLE, INCOMPLETE, NOT_ELIGIBLE
+from trialsieve.population.evaluate import CRITERIA, Screened
+from trialsieve.protocols.lumen import LUMEN
+
+_FAILING = {"inclusion": "not_met", "exclusion": "met"}
+_RANK = {ELIGIBLE: 0, INCOMPLETE: 1}
+
+
+@dataclass
+class Step:
+    """One criterion, applied to the patients that no earlier criterion removed."""
+
+    criterion: str
+    category: str
+    short: str
+    entering: int = 0
+    met: int = 0
+    not_met: int = 0
+    unknown: int = 0
+    removed: int = 0
+    remaining_with_unknown: int = 0  # still in, with an unknown at this step or before
+
+    @property
+    def remaining(self) -> int:
+        return self.entering - self.removed
+
+
+@dataclass
+class Funnel:
+    """CONSORT-style attrition in protocol order; the unknown bucket is counted, not hidden:
+    a patient with an unknown stays in (it may yet be met) and is shown as such."""
+
+    steps: list[Step] = field(default_factory=lambda: [
+        Step(c.id, c.category, c.short) for c in LUMEN.criteria])
+    total: int = 0
+    verdicts: dict[str, int] = field(default_factory=lambda: {
+        ELIGIBLE: 0, INCOMPLETE: 0, NOT_ELIGIBLE: 0})
+
+    def add(self, s: Screened) -> None:
+        self.total += 1
+        self.verdicts[s.verdict] = self.verdicts.get(s.verdict, 0) + 1
+        unsure = False
+        for step, status in zip(self.steps, s.statuses, strict=True):
+            step.entering += 1
+            setattr(step, status, getattr(step, status) + 1)
+            if status == _FAILING[step.category]:
+                step.removed += 1
+                return
+            unsure = unsure or status == "unknown"
+            step.remaining_with_unknown += unsure
+
+    def rows(self) -> list[dict]:
+        return [{"step": i, "criterion": s.criterion, "category": s.category,
+                 "label": s.short, "entering": s.entering, "met": s.met,
+                 "not_met": s.not_met, "unknown": s.unknown, "removed": s.removed,
+                 "remaining": s.remaining,
+                 "remaining_all_known": s.remaining - s.remaining_with_unknown,
+                 "remaining_with_unknown": s.remaining_with_unknown}
+                for i, s in enumerate(self.steps, 1)]
+
+
+class Candidates:
+    """The eligible and incomplete patients, ranked at the end: eligible first, then the
+    fewest unknowns, then the earliest D0. Kept in a DuckDB table on disk, which sorts
+    out of core, so memory stays bounded however many candidates there are."""
+
+    COLUMNS = ("verdict_rank INTEGER, unknown INTEGER, earliest VARCHAR, patient VARCHAR, "
+               "verdict VARCHAR, earliest_d0 VARCHAR, latest_d0 VARCHAR, missing VARCHAR")
+    BATCH = 5000
+
+    def __init__(self) -> None:
+        import duckdb
+
+        self._tmp = tempfile.TemporaryDirectory(prefix="trialsieve-candidates-")
+        self._con = duckdb.connect(str(Path(self._tmp.name) / "candidates.duckdb"))
+        self._con.execute(f"SET memory_limit = '256MB'; SET temp_directory = "
+                          f"'{self._tmp.name}'; SET enable_progress_bar = false; "
+                          f"CREATE TABLE c ({self.COLUMNS})")
+        self._rows: list[tuple] = []
+
+    def add(self, s: Screened) -> None:
+        self._rows.append((_RANK[s.verdict], s.unknowns, s.earliest_d0 or "9999", s.pid,
+                           s.verdict, s.earliest_d0, s.latest_d0, "; ".join(s.missing)))
+        if len(self._rows) >= self.BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._rows:
+            import pyarrow as pa
+
+            names = [c.split()[0] for c in self.COLUMNS.split(", ")]
+            batch = pa.table(dict(zip(names, zip(*self._rows, strict=True), strict=True)))
+            self._con.register("batch", batch)
+            self._con.execute("INSERT INTO c SELECT * FROM batch")
+            self._con.unregister("batch")
+            self._rows = []
+
+    def write(self, path: Path) -> None:
+        self._flush()
+        target = str(path).replace("'", "''")
+        self._con.execute(f"""
+            COPY (SELECT row_number() OVER (ORDER BY verdict_rank, unknown, earliest, patient)
+                         AS rank, patient, verdict, unknown, earliest_d0, latest_d0, missing
+                  FROM c ORDER BY rank) TO '{target}' (HEADER, DELIMITER ',')""")
+        self._con.close()
+        self._tmp.cleanup()
+
+
+class Writer:
+    """Opens the output files once and appends one patient at a time."""
+
+    def __init__(self, out: Path) -> None:
+        out.mkdir(parents=True, exist_ok=True)
+        self.out = out
+        self.funnel = Funnel()
+        self.candidates = Candidates()
+        self._results = open(out / "results.ndjson", "wb")  # noqa: SIM115
+        self._patients_file = open(out / "patients.csv", "w", newline="", encoding="utf-8")  # noqa: SIM115
+        self._patients = csv.writer(self._patients_file, lineterminator="\n")
+        self._patients.writerow(["patient", "verdict", "earliest_d0", "latest_d0", "unknown",
+                                 *CRITERIA, "missing"])
+
+    def add(self, s: Screened) -> None:
+        self.funnel.add(s)
+        self._results.write(s.document + b"\n")
+        self._patients.writerow([s.pid, s.verdict, s.earliest_d0 or "", s.latest_d0 or "",
+                                 s.unknowns, *s.statuses, "; ".join(s.missing)])
+        if s.verdict in _RANK:
+            self.candidates.add(s)
+
+    def close(self) -> None:
+        self._results.close()
+        self._patients_file.close()
+        self.candidates.write(self.out / "candidates.csv")
+        rows = self.funnel.rows()
+        with open(self.out / "funnel.csv", "w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+            w.writeheader()
+            w.writerows(rows)
+        chart(self.funnel, self.out)
+
+
+def chart(funnel: Funnel, out: Path) -> None:
+    """Patients remaining after each criterion: all known / with an unknown; removed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = funnel.rows()
+    labels = [f"{r['criterion']} {r['label']}" for r in rows]
+    known = [r["remaining_all_known"] for r in rows]
+    unsure = [r["remaining_with_unknown"] for r in rows]
+    removed = [r["removed"] for r in rows]
+    fig, ax = plt.subplots(figsize=(11, 0.38 * len(rows) + 2.2))
+    y = list(range(len(rows)))[::-1]
+    ax.barh(y, known, color="#1b7837", label="remaining, every criterion so far known")
+    ax.barh(y, unsure, left=known, color="#f4a582", hatch="//", edgecolor="#b2182b",
+            label="remaining, with an unknown so far")
+    ax.barh(y, removed, left=[k + u for k, u in zip(known, unsure, strict=True)],
+            color="#bababa", label="removed by this criterion")
+    for yi, k, u, r in zip(y, known, unsure, removed, strict=True):
+        ax.text(k + u + r, yi, f"  {k + u} left ({u} with an unknown), {r} removed",
+                va="center", fontsize=7.5)
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_xlim(0, max(funnel.total, 1) * 1.45)
+    ax.set_xlabel("patients")
+    v = funnel.verdicts
+    ax.set_title(f"LuMEn attrition funnel: {funnel.total} patients -> "
+                 f"{v[ELIGIBLE]} eligible, {v[INCOMPLETE]} incomplete, "
+                 f"{v[NOT_ELIGIBLE]} not eligible", fontsize=10)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.5 / len(rows) * 4), ncol=3,
+              fontsize=8, frameon=False)
+    fig.tight_layout()
+    for ext in ("png", "svg"):
+        fig.savefig(out / f"funnel.{ext}", dpi=110)
+    plt.close(fig)

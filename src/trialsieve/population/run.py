@@ -1,0 +1,203 @@
+"""Pre-screen a population: stream patient groups from an engine into the per-patient
+evaluator, write the outputs as they come, and account for everything skipped.
+
+Memory stays bounded: groups come sorted by patient from disk (DuckDB) or from Spark's
+partitions, at most a few batches are in flight, and only small per-patient keys are
+kept (for the ranked candidates list).
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import itertools
+import json
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from multiprocessing import get_context
+from pathlib import Path
+
+from trialsieve.population.evaluate import Screened, evaluate
+from trialsieve.population.outputs import Writer
+from trialsieve.population.source import Group, Problem, Source, bundle_groups, discover
+from trialsieve.protocols.lumen import LUMEN
+
+BATCH = 64  # patients per task sent to a worker process
+OUTPUTS = ["funnel.csv", "funnel.png", "funnel.svg", "patients.csv", "candidates.csv",
+           "results.ndjson", "run.json"]
+
+
+class Strict(Exception):
+    """--strict: the first problem stops the run."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(f"{problem.file}" + (f": line {problem.line}" if problem.line else "")
+                         + (f": {problem.resource}" if problem.resource else "")
+                         + f": {problem.reason}")
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Settings:
+    as_of: date
+    policy: str
+    engine: str = "duckdb"
+    jobs: int = 1
+    strict: bool = False
+    master: str | None = None  # Spark master URL (default local[jobs])
+    window: bool = False  # each patient's D0 window: ~180 screenings a patient
+
+
+# --- evaluation, in this process or in workers ----------------------------------------
+_WORKER: dict = {}
+
+
+def _init_worker(files: list[str], shared: dict, as_of: date, policy: str,
+                 window: bool) -> None:
+    """A worker process: its modules, protocol and lookups are never garbage, so the
+    cyclic collector need not scan them again for every patient."""
+    gc.freeze()
+    _WORKER.update(files=files, shared=shared, as_of=as_of, policy=policy, window=window)
+
+
+def _evaluate_batch(groups: list[Group]) -> list[Screened | Problem]:
+    w = _WORKER
+    return [_one(g, w["files"], w["shared"], w["as_of"], w["policy"], w["window"])
+            for g in groups]
+
+
+def _one(g: Group, files: list[str], shared: dict, as_of: date, policy: str,
+         window: bool = False) -> Screened | Problem:
+    try:
+        return evaluate(g, files, shared, as_of, policy, window)
+    except Exception as exc:  # noqa: BLE001 - one patient's bad data must not stop the run
+        f = files[g.rows[0].file] if g.rows else ""
+        return Problem(f, None, f"patient not screened: {type(exc).__name__}: {exc}",
+                       f"Patient/{g.pid}")
+
+
+def _batches(groups: Iterable[Group], size: int) -> Iterator[list[Group]]:
+    batch: list[Group] = []
+    for g in groups:
+        batch.append(g)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _screen_groups(groups: Iterable[Group], src: Source, s: Settings
+                   ) -> Iterator[Screened | Problem]:
+    """In input order; with jobs > 1 across worker processes, a bounded number of batches
+    in flight. The source (DuckDB) reads ahead on its own threads meanwhile."""
+    if s.jobs <= 1:
+        for g in groups:
+            yield _one(g, src.files, src.shared, s.as_of, s.policy, s.window)
+        return
+    batches = _batches(groups, BATCH)
+    first = next(batches, None)  # runs the scan: the shared lookups are known after it
+    if first is None:
+        return
+    pending: list[Future] = []
+    # spawn, not fork: the parent runs DuckDB threads, which a fork would copy mid-flight.
+    with ProcessPoolExecutor(s.jobs, mp_context=get_context("spawn"), initializer=_init_worker,
+                             initargs=(src.files, src.shared, s.as_of, s.policy,
+                                       s.window)) as pool:
+        for batch in itertools.chain([first], batches):
+            pending.append(pool.submit(_evaluate_batch, batch))
+            while len(pending) > 2 * s.jobs:
+                yield from pending.pop(0).result()
+        for f in pending:
+            yield from f.result()
+
+
+# --- the run ---------------------------------------------------------------------------
+def _sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def groups_for(src: Source, s: Settings) -> Iterator[Group]:
+    from trialsieve.population.source import duckdb_groups
+
+    yield from duckdb_groups(src, s.jobs)
+    yield from bundle_groups(src)
+
+
+def prescreen(path: str | Path, out: str | Path, s: Settings,
+              progress: Callable[[int, float], None] | None = None) -> dict:
+    """Screen every patient under `path`; write the outputs into `out`; return run.json."""
+    t0 = time.monotonic()
+    gc.freeze()  # what is loaded so far is never garbage: spare the collector rescanning it
+    try:
+        return _prescreen(path, out, s, progress, t0)
+    finally:
+        gc.unfreeze()
+
+
+def _prescreen(path: str | Path, out: str | Path, s: Settings,
+               progress: Callable[[int, float], None] | None, t0: float) -> dict:
+    src = discover(path)
+    out = Path(out)
+    writer = Writer(out)
+    if s.engine == "spark":
+        from trialsieve.population.spark_job import spark_screen
+
+        stream: Iterable[Screened | Problem] = spark_screen(src, s)
+    else:
+        stream = _screen_groups(groups_for(src, s), src, s)
+    checked = 0
+    skipped_patients: list[Problem] = []
+    try:
+        for item in stream:  # the engines list bad lines and files before any patient
+            if s.strict and src.problems:
+                raise Strict(src.problems[0])
+            if isinstance(item, Problem):
+                if s.strict:
+                    raise Strict(item)
+                skipped_patients.append(item)
+                continue
+            writer.add(item)
+            checked += 1
+            if progress and checked % 200 == 0:
+                progress(checked, time.monotonic() - t0)
+        if s.strict and src.problems:
+            raise Strict(src.problems[0])
+    finally:
+        writer.close()
+    elapsed = time.monotonic() - t0
+    run = {
+        "protocol": {"id": LUMEN.id, "version": LUMEN.version, "hash": LUMEN.hash},
+        "policy": s.policy,
+        "dates": {"as_of": s.as_of.isoformat(), "inclusion": s.as_of.isoformat(),
+                  "d0": s.as_of.isoformat(), "window": s.window},
+        "engine": {"name": s.engine, "jobs": s.jobs,
+                   **({"master": s.master or f"local[{s.jobs}]"} if s.engine == "spark"
+                      else {})},
+        "inputs": [{"file": f, "bytes": Path(f).stat().st_size, "sha256": _sha256(f)}
+                   for f in src.files],
+        "counts": {"patients": checked, "verdicts": writer.funnel.verdicts,
+                   "patients_skipped": len(skipped_patients),
+                   "lines_or_files_skipped": len(src.problems),
+                   "resources_about_no_patient": src.unattached},
+        "skipped": [p.to_json() for p in src.problems + skipped_patients],
+        "timings": {"seconds": round(elapsed, 3),
+                    "patients_per_second": round(checked / elapsed, 1) if elapsed else None},
+        "outputs": OUTPUTS,
+    }
+    (out / "run.json").write_text(json.dumps(run, indent=2, ensure_ascii=False) + "\n",
+                                  encoding="utf-8")
+    return run
+
+
+def stderr_progress(done: int, seconds: float) -> None:
+    sys.stderr.write(f"\rscreened {done} patients, {done / max(seconds, 1e-9):.0f}/s")
+    sys.stderr.flush()

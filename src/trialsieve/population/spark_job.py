@@ -1,0 +1,180 @@
+"""The population run on Spark (`--engine spark`): local[N] here, a cluster URL there.
+
+Spark reads the same NDJSON files, pulls type, id and patient from each line with the
+same rules as the DuckDB scan (source.py), groups by patient and runs the same
+per-patient evaluator (evaluate.evaluate: reader, engine.screen, window) inside
+`applyInPandas`; the driver streams the results back in patient order into the same
+writers. Bundles (`.json`) and the line-by-line account of bad lines are read on the
+driver with the same code as the DuckDB path.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from functools import reduce
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import orjson
+
+from trialsieve.fhir.resource_types import R4_RESOURCE_TYPES
+from trialsieve.population.evaluate import Screened
+from trialsieve.population.source import (
+    PARSED,
+    SHARED_PARSED,
+    SUBJECTS,
+    Group,
+    Problem,
+    Row,
+    Source,
+    bundle_groups,
+    line_problem,
+)
+
+if TYPE_CHECKING:
+    from trialsieve.population.run import Settings
+
+SCHEMA = "pid string, kind string, payload string"
+
+
+def session(master: str, partitions: int):
+    """A Spark session; the workers must run this interpreter (it has trialsieve)."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    from pyspark.sql import SparkSession
+
+    return (SparkSession.builder.master(master).appName("trialsieve-prescreen")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", str(partitions))
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.ui.showConsoleProgress", "false")
+            .getOrCreate())
+
+
+def _reference(col):
+    from pyspark.sql import functions as F
+
+    r = F.get_json_object(col, "$.reference")
+    return (F.when(r.startswith("urn:uuid:"), F.substring(r, 10, 1 << 30))
+            .otherwise(F.element_at(F.split(F.regexp_replace(r, "/+$", ""), "/"), -1)))
+
+
+def _resources(spark, src: Source):
+    """One row per NDJSON line: file index, order, type, id, patient, text (read types)."""
+    from pyspark.sql import functions as F
+
+    frames = [spark.read.text(f).withColumn("fi", F.lit(i)) for i, f in enumerate(src.ndjson)]
+    df = reduce(lambda a, b: a.unionByName(b), frames).withColumn(
+        "mid", F.monotonically_increasing_id())  # increasing in file, then line, order
+    j = df.select("fi", "mid", "value", F.json_tuple("value", "resourceType", "id",
+                                                     *SUBJECTS))
+    subject = F.coalesce(*(_reference(F.col(f"c{i + 2}")) for i in range(len(SUBJECTS))))
+    return j.select(
+        "fi", "mid", F.col("c0").alias("rtype"), F.col("c1").alias("rid"),
+        F.when(F.col("c0") == "Patient", F.col("c1")).otherwise(subject).alias("pid"),
+        F.when(F.col("c0").isin(*sorted(PARSED | SHARED_PARSED)), F.col("value"))
+        .alias("text"),
+        (F.trim("value") == "").alias("blank"))
+
+
+def _screen_pandas(files: list[str], shared: dict, as_of, policy: str, window: bool):
+    def run(pdf):
+        import pandas as pd
+
+        from trialsieve.population.run import _one
+
+        pdf = pdf.sort_values(["fi", "mid"])
+        rows = [Row(int(fi), rtype, rid, text) for fi, rtype, rid, text in zip(
+            pdf["fi"], pdf["rtype"], pdf["rid"].where(pdf["rid"].notna(), None),
+            pdf["text"].where(pdf["text"].notna(), None), strict=True)]
+        pid = pdf["pid"].iloc[0]
+        out = _one(Group(pid, rows), files, shared, as_of, policy, window)
+        if isinstance(out, Problem):
+            return pd.DataFrame({"pid": [pid], "kind": ["problem"],
+                                 "payload": [orjson.dumps(out.to_json()).decode()]})
+        fields = {k: getattr(out, k) for k in Screened.__dataclass_fields__}
+        fields["document"] = out.document.decode()
+        return pd.DataFrame({"pid": [pid], "kind": ["ok"],
+                             "payload": [orjson.dumps(fields).decode()]})
+
+    return run
+
+
+def _decode(kind: str, payload: str) -> Screened | Problem:
+    d = orjson.loads(payload)
+    if kind == "problem":
+        return Problem(d["file"], d["line"], d["reason"], d["resource"])
+    return Screened(d["pid"], d["verdict"], tuple(d["statuses"]), d["earliest_d0"],
+                    d["latest_d0"], tuple(d["missing"]), d["document"].encode())
+
+
+def spark_screen(src: Source, s: Settings) -> Iterator[Screened | Problem]:
+    from pyspark.sql import SparkSession
+    from pyspark.sql import functions as F
+
+    from trialsieve.population.run import _one
+
+    owned = SparkSession.getActiveSession() is None
+    spark = session(s.master or f"local[{s.jobs}]", max(2, 4 * s.jobs))
+    try:
+        if src.ndjson:
+            from pyspark import StorageLevel
+
+            res = _resources(spark, src).persist(StorageLevel.MEMORY_AND_DISK)  # read once
+            known = F.col("rtype").isin(*sorted(R4_RESOURCE_TYPES))
+            _side(res, known, src)
+            # Range partitions by patient: each applyInPandas output partition holds a
+            # range of ids, sorted within, so the driver reads them back in patient order
+            # without a global sort of the results.
+            good = res.filter(known & F.col("pid").isNotNull())
+            screened = (good.select("pid", "fi", "mid", "rtype", "rid", "text")
+                        .repartitionByRange(max(2, 4 * s.jobs), "pid")
+                        .groupBy("pid")
+                        .applyInPandas(_screen_pandas(src.files, src.shared, s.as_of,
+                                                      s.policy, s.window), SCHEMA)
+                        .sortWithinPartitions("pid"))
+            for r in screened.toLocalIterator():
+                yield _decode(r.kind, r.payload)
+            res.unpersist()
+
+        for g in bundle_groups(src):
+            yield _one(g, src.files, src.shared, s.as_of, s.policy, s.window)
+    finally:
+        if owned:
+            spark.stop()
+
+
+def _side(res, known, src: Source) -> None:
+    """One pass for what is not a patient's: files with bad lines, shared Medication,
+    resources about no patient."""
+    from pyspark.sql import functions as F
+
+    kind = (F.when(~F.col("blank") & (F.col("rtype").isNull() | ~known), "bad")
+            .when(known & F.col("pid").isNull(), "shared"))
+    side = (res.select("fi", kind.alias("kind"), "rid", "text").filter(F.col("kind").isNotNull())
+            .groupBy("fi", "kind")
+            .agg(F.count("*").alias("n"),
+                 F.collect_list(F.when(F.col("text").isNotNull(),
+                                       F.struct("rid", "text"))).alias("parsed"))
+            .collect())
+    for r in sorted(side, key=lambda r: (r.fi, r.kind)):
+        if r.kind == "bad":  # say which line and why, as the DuckDB path does
+            src.problems += locate(src.ndjson[r.fi])
+        else:
+            src.unattached += r.n
+            src.shared.update({p.rid: orjson.loads(p.text) for p in r.parsed})
+
+
+def locate(file: str) -> list[Problem]:
+    """Every bad line of one NDJSON file, numbered as an editor numbers them."""
+    out = []
+    with open(Path(file), "rb") as f:
+        for n, line in enumerate(f, 1):
+            why = line_problem(line)
+            if why:
+                out.append(Problem(file, n, *why))
+    return out

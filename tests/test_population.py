@@ -1,0 +1,292 @@
+"""`trialsieve prescreen` on populations: the DuckDB path gives, patient by patient, exactly
+what `trialsieve screen --format json` gives; the funnel, the ranked candidates and the
+account of bad data are checked on a population whose answers are worked out by hand.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import pytest
+
+from trialsieve.cli import main
+from trialsieve.population.synth import generate
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples" / "patients"
+SYNTHEA = REPO.parent / "shared" / "data" / "synthea-bulk-ndjson"
+AS_OF = "2026-11-25"
+
+
+def run_cli(*argv: str) -> tuple[int, str]:
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        code = main(list(argv))
+    return code, buf.getvalue()
+
+
+def screen_json(path: Path, policy: str = "pre-screening", window: bool = False
+                ) -> dict[str, dict]:
+    """`trialsieve screen --format ndjson`: with the window when no date is given, else
+    at inclusion = D0 = the screening date (as prescreen without --window)."""
+    dates = [] if window else ["--d0", AS_OF]
+    code, out = run_cli("screen", str(path), "--as-of", AS_OF, "--policy", policy, *dates,
+                        "--format", "ndjson")
+    assert code == 0
+    docs = [json.loads(line) for line in out.splitlines() if line.strip()]
+    return {d["patient"]: d for d in docs}
+
+
+def prescreen(path: Path, out: Path, *more: str) -> tuple[int, dict]:
+    code, _ = run_cli("prescreen", str(path), "--out", str(out), "--as-of", AS_OF, *more)
+    return code, json.loads((out / "run.json").read_text())
+
+
+def results(out: Path) -> dict[str, dict]:
+    lines = (out / "results.ndjson").read_text().splitlines()
+    docs = [json.loads(line) for line in lines]
+    assert len(docs) == len({d["patient"] for d in docs}), "a patient screened twice"
+    return {d["patient"]: d for d in docs}
+
+
+@pytest.fixture(scope="module")
+def population(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("population")
+    generate(240, seed=7, out=folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def screened(population, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("out")
+    code, run = prescreen(population, out)
+    assert code == 0, run["skipped"]
+    return out
+
+
+# --- differential: the population path against the one-patient command ----------------
+def test_duckdb_gives_what_screen_gives_for_every_generated_patient(population, screened):
+    expected = screen_json(population)
+    got = results(screened)
+    assert len(got) == 240
+    assert got.keys() == expected.keys()
+    for pid, doc in expected.items():
+        assert got[pid] == doc, pid
+    # the population holds what the generator promises: NET patients, faults, boundaries
+    verdicts = {d["verdict"] for d in got.values()}
+    assert len(verdicts) >= 2
+    assert any(d["criteria"][1]["status"] == "met" for d in got.values())  # a GEP-NET
+    assert any("cannot be converted" in w["message"] for d in got.values()
+               for w in d["warnings"])  # a result without its unit
+
+
+def test_two_jobs_write_the_same_results_as_one(population, screened, tmp_path):
+    code, run = prescreen(population, tmp_path, "--jobs", "2")
+    assert code == 0
+    assert run["engine"] == {"name": "duckdb", "jobs": 2}
+    for name in ("results.ndjson", "patients.csv", "candidates.csv", "funnel.csv"):
+        assert (tmp_path / name).read_bytes() == (screened / name).read_bytes(), name
+
+
+def test_folder_of_bundles_gives_what_screen_gives_window_included(tmp_path):
+    expected = screen_json(EXAMPLES, "screening", window=True)
+    code, run = prescreen(EXAMPLES, tmp_path, "--policy", "screening", "--window")
+    assert code == 0, run["skipped"]
+    got = results(tmp_path)
+    assert got == expected
+
+
+@pytest.mark.skipif(not SYNTHEA.exists(), reason="shared Synthea data not beside the repo")
+def test_real_synthea_export_gives_what_screen_gives(tmp_path):
+    folder = SYNTHEA / "10-patients"
+    code, run = prescreen(folder, tmp_path)
+    got = results(tmp_path)
+    assert got == screen_json(folder)
+    # log.ndjson is the export's log, not FHIR: each of its lines is reported, not dropped
+    assert code == 1
+    assert {s["file"] for s in run["skipped"]} == {str(folder / "log.ndjson")}
+    assert all(s["line"] and "not FHIR" in s["reason"] for s in run["skipped"])
+
+
+# --- a population worked out by hand --------------------------------------------------
+def _ndjson(folder: Path, resources: list[dict]) -> None:
+    by_type: dict[str, list[str]] = {}
+    for r in resources:
+        by_type.setdefault(r["resourceType"], []).append(json.dumps(r))
+    for rtype, lines in by_type.items():
+        (folder / f"{rtype}.ndjson").write_text("\n".join(lines) + "\n")
+
+
+def _hand_population(folder: Path) -> None:
+    """ex01 (eligible under pre-screening, D0 2026-11-25 to 2026-12-10: its MRI of
+    2026-11-12 is 28 days old on 2026-12-10), a 10-year-old (I1 not met: removed at the
+    first step), an adult with nothing on record (no candidate for certain)."""
+    bundle = json.loads((EXAMPLES / "01-eligible-woman-cbp.json").read_text())
+    _ndjson(folder, [e["resource"] for e in bundle["entry"]] + [
+        {"resourceType": "Patient", "id": "child", "gender": "male", "birthDate": "2016-01-01"},
+        {"resourceType": "Patient", "id": "adult", "gender": "female",
+         "birthDate": "1960-01-01"},
+    ])
+
+
+def _csv(path: Path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_funnel_candidates_and_patients_on_a_population_worked_by_hand(tmp_path):
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    _hand_population(src)
+    code, run = prescreen(src, out, "--window")
+    assert code == 0
+    assert run["counts"]["patients"] == 3
+    assert run["counts"]["verdicts"]["eligible"] == 1
+    assert run["counts"]["verdicts"]["not_eligible"] >= 1  # the child
+    funnel = _csv(out / "funnel.csv")
+    assert [f["criterion"] for f in funnel][:2] == ["INCL01", "INCL02"]
+    first = funnel[0]
+    assert (first["entering"], first["met"], first["not_met"], first["removed"],
+            first["remaining"]) == ("3", "2", "1", "1", "2")
+    last = funnel[-1]
+    assert int(last["remaining_all_known"]) == 1  # ex01, every criterion decided
+    cands = _csv(out / "candidates.csv")
+    assert cands[0]["patient"] == "ex01"
+    assert (cands[0]["rank"], cands[0]["verdict"], cands[0]["unknown"],
+            cands[0]["earliest_d0"], cands[0]["latest_d0"]) == (
+        "1", "eligible", "0", "2026-11-25", "2026-12-10")
+    assert "child" not in {c["patient"] for c in cands}
+    patients = {p["patient"]: p for p in _csv(out / "patients.csv")}
+    assert patients["child"]["INCL01"] == "not_met"
+    assert patients["child"]["verdict"] == "not_eligible"
+    assert patients["ex01"]["verdict"] == "eligible"
+    assert list(patients["ex01"])[:5] == ["patient", "verdict", "earliest_d0", "latest_d0",
+                                           "unknown"]
+    for name in ("funnel.png", "funnel.svg"):
+        assert (out / name).stat().st_size > 1000
+    assert (out / "funnel.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_funnel_counts_agree_with_the_per_patient_rows(screened):
+    """CONSORT order: a patient leaves at the first criterion that fails it."""
+    rows = _csv(screened / "patients.csv")
+    funnel = _csv(screened / "funnel.csv")
+    inside = rows
+    for step in funnel:
+        cid = step["criterion"]
+        failing = "not_met" if step["category"] == "inclusion" else "met"
+        assert int(step["entering"]) == len(inside)
+        assert int(step["unknown"]) == sum(r[cid] == "unknown" for r in inside)
+        inside = [r for r in inside if r[cid] != failing]
+        assert int(step["remaining"]) == len(inside)
+    assert int(funnel[-1]["remaining"]) == sum(r["verdict"] != "not_eligible" for r in rows)
+
+
+def test_run_json_names_inputs_protocol_policy_dates_and_engine(population, screened):
+    run = json.loads((screened / "run.json").read_text())
+    assert run["protocol"]["id"] == "NCT01842165"
+    assert run["policy"] == "pre-screening"
+    assert run["dates"]["as_of"] == AS_OF
+    files = {Path(i["file"]).name: i for i in run["inputs"]}
+    assert files["Observation.ndjson"]["bytes"] == (population / "Observation.ndjson").stat(
+        ).st_size
+    assert len(files["Patient.ndjson"]["sha256"]) == 64
+    assert run["counts"]["patients"] == 240
+    assert run["skipped"] == []
+
+
+# --- bad data: reported with file and line, the run goes on ---------------------------------
+def _break(population: Path, tmp: Path) -> Path:
+    folder = tmp / "broken"
+    folder.mkdir()
+    for f in population.iterdir():
+        (folder / f.name).write_bytes(f.read_bytes())
+    obs = folder / "Observation.ndjson"
+    lines = obs.read_text().splitlines()
+    lines.insert(4, '{"resourceType": "Observation", "id": "cut-short", "status": ')
+    lines.insert(9, '{"resourceType": "Obsevation", "id": "typo"}')
+    obs.write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def test_a_malformed_line_is_reported_with_file_and_line_and_the_run_goes_on(
+        population, tmp_path):
+    folder = _break(population, tmp_path)
+    code, said = run_cli("prescreen", str(folder), "--out", str(tmp_path / "out"), "--as-of",
+                         AS_OF)
+    run = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert code == 1  # screened, but something was skipped
+    obs = str(folder / "Observation.ndjson")
+    assert run["skipped"] == [
+        {"file": obs, "line": 5, "resource": None, "reason": "not valid JSON"},
+        {"file": obs, "line": 10, "resource": "Obsevation/typo",
+         "reason": "unknown FHIR R4 resource type Obsevation: not read"},
+    ]
+    assert run["counts"]["patients"] == 240
+    assert "2 skipped (bad lines, files or patients): see run.json" in said
+
+
+def test_strict_stops_at_the_first_bad_line(population, tmp_path, capsys):
+    folder = _break(population, tmp_path)
+    code, _ = run_cli("prescreen", str(folder), "--out", str(tmp_path / "out"), "--as-of",
+                      AS_OF, "--strict")
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "Observation.ndjson: line 5: not valid JSON" in err
+    assert "Traceback" not in err
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(population, tmp_path, capsys):
+    prescreen(population, tmp_path)
+    assert capsys.readouterr().err == ""
+
+
+def test_missing_folder_is_a_clear_error(tmp_path, capsys):
+    code, _ = run_cli("prescreen", str(tmp_path / "nope"), "--out", str(tmp_path / "o"))
+    assert code == 2
+    assert "no such file or folder" in capsys.readouterr().err
+
+
+# --- the generator --------------------------------------------------------------------------
+def test_synth_is_deterministic_for_a_seed(tmp_path):
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    for folder, seed in ((a, 3), (b, 3), (c, 4)):
+        assert run_cli("synth", "--patients", "50", "--seed", str(seed), "--out",
+                       str(folder))[0] == 0
+    names = sorted(p.name for p in a.iterdir())
+    assert names == sorted(p.name for p in b.iterdir())
+    assert all((a / n).read_bytes() == (b / n).read_bytes() for n in names)
+    assert (a / "Patient.ndjson").read_bytes() != (c / "Patient.ndjson").read_bytes()
+
+
+def test_synth_writes_mostly_non_net_patients_with_realistic_faults(population):
+    conditions = (population / "Condition.ndjson").read_text()
+    patients = (population / "Patient.ndjson").read_text().splitlines()
+    net = {json.loads(line)["subject"]["reference"] for line in conditions.splitlines()
+           if "C7A" in line or "C25.4" in line}
+    assert 0 < len(net) < 0.15 * len(patients)
+    observations = (population / "Observation.ndjson").read_text()
+    assert "entered-in-error" in observations
+    assert "urn:oid:1.2.250.1.999.1" in observations  # a local lab code
+    assert '"g/L"' in observations and '"mmol/L"' in observations
+    assert '"reference":"urn:uuid:' in observations  # some exports reference patients so
+
+
+def test_types_no_rule_reads_are_counted_not_parsed(population):
+    from trialsieve.population.source import discover, duckdb_groups
+
+    src = discover(population)
+    kept: dict[str, set[bool]] = {}
+    for g in duckdb_groups(src, 1):
+        for r in g.rows:
+            kept.setdefault(r.rtype, set()).add(r.text is not None)
+    for rtype in ("Claim", "ExplanationOfBenefit", "DocumentReference", "Encounter",
+                  "Immunization"):
+        assert kept[rtype] == {False}, rtype
+    for rtype in ("Patient", "Observation", "Condition", "BodyStructure"):
+        assert kept[rtype] == {True}, rtype
+    assert set(src.shared) == {"metformin"}  # Medication, looked up by MedicationRequest

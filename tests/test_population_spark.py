@@ -1,0 +1,51 @@
+"""`prescreen --engine spark` on local[2]: the same outputs as the DuckDB path.
+
+One Spark session for the module (it takes 8-14 s to start) and a small population.
+Spark needs Java 17, which scripts/system-deps.sh installs (the README's test command
+runs it): no skip, so that CI cannot pass without having run it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from trialsieve.output.json_result import SCHEMA_VERSION
+from trialsieve.population.run import Settings, prescreen
+from trialsieve.population.synth import generate
+
+AS_OF = date(2026, 11, 25)
+
+
+@pytest.fixture(scope="module")
+def spark():
+    from trialsieve.population.spark_job import session
+
+    s = session("local[2]", 4)
+    yield s
+    s.stop()
+
+
+def test_spark_writes_what_duckdb_writes(spark, tmp_path):
+    folder = tmp_path / "population"
+    generate(60, seed=11, out=folder)
+    obs = folder / "Observation.ndjson"
+    with obs.open("a") as f:  # a bad line: both engines must say where and why
+        f.write('{"resourceType": "Observation", "id": "cut"\n')
+    bad_line = len(obs.read_text().splitlines())
+    runs = {}
+    for engine in ("duckdb", "spark"):
+        runs[engine] = prescreen(folder, tmp_path / engine,
+                                 Settings(AS_OF, "pre-screening", engine, 2))
+    for name in ("results.ndjson", "patients.csv", "candidates.csv", "funnel.csv"):
+        assert (tmp_path / "spark" / name).read_bytes() == (
+            tmp_path / "duckdb" / name).read_bytes(), name
+    assert runs["spark"]["engine"] == {"name": "spark", "jobs": 2, "master": "local[2]"}
+    for key in ("counts", "skipped", "inputs"):
+        assert runs["spark"][key] == runs["duckdb"][key], key
+    assert runs["spark"]["skipped"] == [{"file": str(obs), "line": bad_line, "resource": None,
+                                         "reason": "not valid JSON"}]
+    lines = (tmp_path / "spark" / "results.ndjson").read_text().splitlines()
+    assert len(lines) == 60 and all(json.loads(x)["schema"] == SCHEMA_VERSION for x in lines)
