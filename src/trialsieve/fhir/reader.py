@@ -139,6 +139,15 @@ def _file(f: Path, loaded: Loaded, alone: bool) -> None:
             _check(str(f), res, loaded)
 
 
+def _resources(f: Path) -> Iterator[dict]:
+    """The resources of one file, for population.source: the first damaged entry or line
+    raises InputError."""
+    loaded = Loaded(strict=True)
+    regular_file(f, str(f))
+    _file(f, loaded, alone=True)
+    yield from (res for _, res in loaded.resources)
+
+
 def _ndjson(f: Path, loaded: Loaded, alone: bool) -> None:
     """One resource per line. Lines end at "\n" only: U+2028 and the like are valid inside
     a JSON string. A bad line is reported with its number and skipped; the others are kept.
