@@ -121,10 +121,12 @@ def test_wrong_type_in_a_field(capsys) -> None:
     assert w["file"] == str(BAD / "wrong_type.json")
     assert w["field"] == "valueQuantity.value"
     assert "expected a number" in w["message"] and "'12.5'" in w["message"]
-    assert doc["resources"]["Observation"] == {"read": 2, "used": 1, "ignored": 1}
-    assert "Observation/hb-bad" in {i["resource"] for i in doc["ignored"]}
-    # the other haemoglobin still decides
-    assert "12.5 g/dL on 2026-11-19 meets" in criterion(doc, "INCL07")["summary"]
+    # The newest Hb (2026-11-20) cannot be read: it is kept and named, and the older one
+    # (2026-11-19) does not decide in its place (issue 8: damage never turns into met).
+    inc7 = criterion(doc, "INCL07")
+    assert inc7["status"] == "unknown"
+    assert "Observation/hb-bad" in {i["resource"] for i in inc7["ignored"]}
+    assert "12.5 g/dL on 2026-11-19 meets" not in inc7["summary"]
 
 
 def test_wrong_type_in_a_reference_range(capsys) -> None:
@@ -174,6 +176,6 @@ def test_folder_with_a_file_that_is_not_fhir(capsys) -> None:
     assert code == 0
     assert [r["patient"] for r in json.loads(out)["results"]] == ["p1"]
     log = str(folder / "log.ndjson")
-    assert f"warning: {log}: : resourceType:" in err
+    assert f"warning: {log}: resourceType:" in err
     assert err.count(log) == 1  # named once, not repeated in the message
     assert "file skipped" in err

@@ -1,4 +1,4 @@
-"""The command line: a thin shell around the engine. Exit 0 when screened, 2 on bad input."""
+"""The command line: a thin shell around the engine. Exit status: see EXIT_STATUS."""
 
 from __future__ import annotations
 
@@ -7,24 +7,55 @@ import json
 import sys
 from datetime import date
 
+from trialsieve.dates import EARLIEST, LATEST, in_range
 from trialsieve.fhir import concept_map
 from trialsieve.fhir.errors import InputError
 from trialsieve.protocols.lumen import LUMEN
 
+EXIT_STATUS = """exit status:
+  0  every input read and screened (whatever the verdicts)
+  1  screened, but damaged input was skipped (a file, an NDJSON line, a Bundle entry
+     or a folder that could not be read): each one is named on stderr
+  2  bad usage, nothing could be screened, or (with --strict) damaged input"""
+MAX_HORIZON_DAYS = 3660  # ten years: a D0 further away is not a screening question
+
 
 def _date(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        d = date.fromisoformat(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+    if not in_range(d):
+        raise argparse.ArgumentTypeError(f"{text}: a date between {EARLIEST} and {LATEST} "
+                                         "is needed")
+    return d
+
+
+def _days(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a whole number of days: {text!r}") from exc
+    if not 0 <= n <= MAX_HORIZON_DAYS:
+        raise argparse.ArgumentTypeError(f"{text}: between 0 and {MAX_HORIZON_DAYS} days "
+                                         "is needed")
+    return n
+
+
+def _strict(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--strict", action="store_true", help="stop at the first damaged file, "
+                   "line or entry (exit 2) instead of skipping it (exit 1)")
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="trialsieve", description="Clinical-trial eligibility "
-                                "screening from FHIR R4 records (LuMEn, NCT01842165).")
+                                "screening from FHIR R4 records (LuMEn, NCT01842165).",
+                                epilog=EXIT_STATUS,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action=_Version, nargs=0, help="print the version and exit")
     sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("screen", help="screen the patient(s) in a FHIR file or folder")
+    s = sub.add_parser("screen", help="screen the patient(s) in a FHIR file or folder",
+                       epilog=EXIT_STATUS, formatter_class=argparse.RawDescriptionHelpFormatter)
     s.add_argument("path")
     s.add_argument("--as-of", type=_date, default=None, help="screening date (default today)")
     s.add_argument("--inclusion", type=_date, default=None, help="inclusion date")
@@ -35,16 +66,19 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--verbose", action="store_true", help="list every record behind each "
                    "criterion")
     concept_map.add_argument(s)
+    _strict(s)
     w = sub.add_parser("window", help="the D0 dates on which the patient would be eligible, "
-                       "with next steps and what-if")
+                       "with next steps and what-if", epilog=EXIT_STATUS,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     w.add_argument("path")
     w.add_argument("--as-of", type=_date, default=None, help="screening date (default today)")
-    w.add_argument("--horizon", type=int, default=180, help="days after the screening date")
-    w.add_argument("--inclusion-offset", type=int, default=0,
+    w.add_argument("--horizon", type=_days, default=180, help="days after the screening date")
+    w.add_argument("--inclusion-offset", type=_days, default=0,
                    help="days from inclusion to D0 (inclusion = D0 - offset)")
     w.add_argument("--policy", choices=["screening", "pre-screening"], default="screening")
     w.add_argument("--format", choices=["table", "json"], default="table")
     concept_map.add_argument(w)
+    _strict(w)
     rp = sub.add_parser("report", help="the eligibility checklist for the trial master file "
                         "(HTML or PDF), from FHIR input or a saved JSON result")
     rp.add_argument("path")
@@ -66,10 +100,12 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("criteria", help="list the protocol's criteria and their readings")
     c.add_argument("--format", choices=["table", "json"], default="table")
     r = sub.add_parser("recist", help="RECIST 1.1 time-point table from FHIR or a CSV of "
-                       "measurements")
+                       "measurements", epilog=EXIT_STATUS,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     r.add_argument("path")
     r.add_argument("--format", choices=["table", "json"], default="table")
     concept_map.add_argument(r)
+    _strict(r)
     from trialsieve.web.cli import add_commands  # serve, users, audit: the workbench
 
     add_commands(sub, _date)
@@ -115,7 +151,7 @@ def _screen(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"trialsieve: error: {exc}", file=sys.stderr)
         return 2
-    data = read(args.path, concept_map.from_args(args))
+    data = read(args.path, concept_map.from_args(args), args.strict)
     for w in data.warnings:
         print(f"trialsieve: warning: {w}", file=sys.stderr)
     # A person reading the table always sees the window; JSON has it when no date is given.
@@ -137,7 +173,15 @@ def _screen(args: argparse.Namespace) -> int:
 
         style = Style.of(sys.stdout)
         print("\n\n".join(render(r, w, style=style, verbose=args.verbose) for r, w in pairs))
-    return 0
+    return _status(data)
+
+
+def _status(data) -> int:
+    """0, or 1 when damaged input was skipped (each named above, counted last)."""
+    if data.skipped:
+        print(f"trialsieve: {len(data.skipped)} damaged input(s) skipped (named above): "
+              "the results do not cover them; exit status 1", file=sys.stderr)
+    return 1 if data.skipped else 0
 
 
 def _window(args: argparse.Namespace) -> int:
@@ -149,8 +193,8 @@ def _window(args: argparse.Namespace) -> int:
     if args.horizon < 0 or args.inclusion_offset < 0 or args.inclusion_offset > args.horizon:
         print("trialsieve: error: need 0 <= inclusion offset <= horizon", file=sys.stderr)
         return 2
-    data = read(args.path, concept_map.from_args(args))
-    for warning in data.warnings:
+    data = read(args.path, concept_map.from_args(args), args.strict)
+    for warning in [*data.warnings, *(w for rec in data.records for w in rec.warnings)]:
         print(f"trialsieve: warning: {warning}", file=sys.stderr)
     wins = [(rec.patient.id, eligibility_window(LUMEN, rec, as_of, args.horizon,
                                                 args.inclusion_offset, args.policy))
@@ -161,7 +205,7 @@ def _window(args: argparse.Namespace) -> int:
     else:
         print("\n\n".join(f"Patient {pid}, policy {w.policy}\n{window_table(w)}"
                            for pid, w in wins))
-    return 0
+    return _status(data)
 
 
 def _criteria(args: argparse.Namespace) -> int:
@@ -179,6 +223,7 @@ def _recist(args: argparse.Namespace) -> int:
     from trialsieve.clinical.recist_csv import MeasurementError, read_measurements_csv
 
     mapping = concept_map.from_args(args)  # validated even when the input is a CSV
+    data = None
     if args.path.endswith(".csv"):
         try:
             series = {"measurements": read_measurements_csv(args.path)}
@@ -189,8 +234,10 @@ def _recist(args: argparse.Namespace) -> int:
         from trialsieve.fhir.reader import read
         from trialsieve.imaging import recist_series
 
-        series = {f"{rec.patient.id} {modality}": scans
-                  for rec in read(args.path, mapping).records
+        data = read(args.path, mapping, args.strict)
+        for w in [*data.warnings, *(w for rec in data.records for w in rec.warnings)]:
+            print(f"trialsieve: warning: {w}", file=sys.stderr)
+        series = {f"{rec.patient.id} {modality}": scans for rec in data.records
                   for modality, scans in recist_series(rec.imaging).items()}
     if not any(series.values()):
         print(f"trialsieve: error: {args.path}: no CT or MRI lesion measurements",
@@ -205,7 +252,7 @@ def _recist(args: argparse.Namespace) -> int:
         print(json.dumps({k: timepoints_to_json(v) for k, v in assessed.items()}, indent=2))
     else:
         print("\n\n".join(f"{name}\n{format_table(points)}" for name, points in assessed.items()))
-    return 0
+    return _status(data) if data else 0
 
 
 def _results(args: argparse.Namespace) -> list[dict]:

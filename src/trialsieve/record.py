@@ -263,6 +263,15 @@ class Ignored:
 
 
 @dataclass(frozen=True)
+class Damaged(Ignored):
+    """A record set aside because a field could not be read, with the kind of fact it
+    would have stated ("imaging", "symptom", a lab test key): a criterion reading that
+    kind of fact cannot be met on the rest (the missing record might have changed it)."""
+
+    about: str = ""
+
+
+@dataclass(frozen=True)
 class Warning:
     """A problem in the input that left the rest of the record usable."""
 
@@ -272,7 +281,7 @@ class Warning:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.source}: {self.field}: {self.message}"
+        return ": ".join(x for x in (self.file, self.source, self.field, self.message) if x)
 
 
 @dataclass

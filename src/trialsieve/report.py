@@ -10,6 +10,7 @@ import textwrap
 
 from trialsieve.output.json_result import to_json
 from trialsieve.protocol import Protocol
+from trialsieve.wrap import chop_long_words
 
 __all__ = ["criteria_table", "to_json"]
 
@@ -17,7 +18,8 @@ WIDTH = 80
 
 
 def _wrap(text: str, indent: str) -> list[str]:
-    return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ")
+    return textwrap.wrap(chop_long_words(text, WIDTH - len(indent) - 2), WIDTH,
+                         initial_indent=indent, subsequent_indent=indent + "  ")
 
 
 def criteria_table(p: Protocol) -> str:

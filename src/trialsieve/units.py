@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 from functools import cache
+from math import isfinite
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,10 @@ from trialsieve import unit_spellings
 
 class UnitError(ValueError):
     """A unit that cannot be parsed or converted to the unit a rule needs."""
+
+
+# Real UCUM codes are short ("mL/min/{1.73_m2}"); the parser is slow on long ones.
+MAX_UNIT_LENGTH = 64
 
 
 @cache
@@ -102,28 +107,40 @@ def _compute(source: str, target: str, molar_mass: float | None) -> float:
     # UCUM annotations ({1.73_m2}, {INR}) carry meaning pint drops: they must agree.
     if _annotations(source) != _annotations(target):
         raise UnitError(f"unit {source!r} cannot be converted to {target!r}")
+    # Arbitrary units ([IU]) compare with nothing else (UCUM), and a percentage (of normal
+    # activity, of cells) cannot be derived from a ratio, a count or a unitless number.
+    if _arbitrary(source) != _arbitrary(target) or (target == "%") != (source == "%"):
+        raise UnitError(f"unit {source!r} cannot be converted to {target!r}")
     ureg = _registry()
     try:
         src = ureg.from_ucum(_strip(source))
         dst = ureg.from_ucum(_strip(target))
     except Exception as exc:  # ucumvert raises lark and pint errors alike
         raise UnitError(f"unit {source!r} is not a valid UCUM unit") from exc
-    try:
-        return float((src).to(dst).magnitude)
-    except Exception:
-        pass
+    candidates = [lambda: src]
     if molar_mass:
         g_per_mol = ureg.from_ucum("g/mol") * molar_mass
-        for candidate in (src * g_per_mol, src / g_per_mol):
-            try:
-                return float(candidate.to(dst).magnitude)
-            except Exception:
-                continue
+        candidates += [lambda: src * g_per_mol, lambda: src / g_per_mol]
+    for candidate in candidates:
+        try:  # pint raises dimensionality, offset-unit and overflow errors alike
+            factor = float(candidate().to(dst).magnitude)
+        except Exception:
+            continue
+        if isfinite(factor) and factor != 0:
+            return factor
     raise UnitError(f"unit {source!r} cannot be converted to {target!r}")
+
+
+def _arbitrary(code: str) -> frozenset[str]:
+    return frozenset(t for t in ("[IU]", "[iU]", "[arb'U]") if t in code)
 
 
 def convert(value: float, source: str, target: str, molar_mass: float | None = None) -> float:
     """Convert `value` from UCUM `source` to UCUM `target`; raise UnitError when impossible."""
+    if not isinstance(source, str) or not source.strip():
+        raise UnitError(f"no unit (found {source!r})")
+    if len(source) > MAX_UNIT_LENGTH:
+        raise UnitError(f"unit too long ({len(source)} characters, at most {MAX_UNIT_LENGTH})")
     if source == target:
         return value
     source = unit_spellings.ucum(source, target)  # spellings labs write (unit_spellings.py)
@@ -132,6 +149,8 @@ def convert(value: float, source: str, target: str, molar_mass: float | None = N
 
 
 def is_unit_parseable(code: str) -> bool:
+    if len(code) > MAX_UNIT_LENGTH:
+        return False
     try:
         _registry().from_ucum(_strip(code))
     except Exception:

@@ -7,6 +7,7 @@ import textwrap
 from typing import Any
 
 from trialsieve.window import Binding, Window
+from trialsieve.wrap import chop_long_words
 
 WIDTH = 80
 
@@ -37,7 +38,8 @@ def window_to_json(w: Window) -> dict[str, Any]:
 
 
 def _wrap(text: str, indent: str) -> list[str]:
-    return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ")
+    return textwrap.wrap(chop_long_words(text, WIDTH - len(indent) - 2), WIDTH,
+                         initial_indent=indent, subsequent_indent=indent + "  ")
 
 
 def _by(bs: tuple[Binding, ...]) -> str:

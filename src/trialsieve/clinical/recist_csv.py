@@ -52,12 +52,17 @@ Example::
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from datetime import date
 from math import isfinite
 from pathlib import Path
 
 from trialsieve.clinical.recist import NONTARGET_STATUSES, LesionMeasurement, Scan
+from trialsieve.fhir.errors import InputError
+from trialsieve.fhir.limits import read_bytes
+
+MAX_CSV_BYTES = 64 * 1024 * 1024
 
 REQUIRED_COLUMNS = (
     "date",
@@ -133,13 +138,31 @@ class _Row:
 def read_measurements_csv(path: str | Path) -> list[Scan]:
     """Scans (in date order) from a CSV in the format of this module's docstring."""
     name = str(path)
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
+    text = _text(Path(path))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
         _check_header(name, reader.fieldnames)
         rows = [_Row(name, reader.line_num, values) for values in reader]
+    except csv.Error as exc:  # a field over csv.field_size_limit(), a NUL byte...
+        # line_num counts the lines read before the record that failed
+        raise MeasurementError(name, reader.line_num + 1, None, str(exc)) from None
     if not rows:
         raise MeasurementError(name, 1, None, "no measurement rows after the header")
     return _group_scans(rows)
+
+
+def _text(path: Path) -> str:
+    """The file as text: a regular file, within the size limit, UTF-8."""
+    try:
+        data = read_bytes(path, MAX_CSV_BYTES)
+    except InputError as exc:
+        raise MeasurementError(str(path), 1, None, exc.message) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise MeasurementError(str(path), line, None, f"not UTF-8 (byte {data[exc.start]:#04x} "
+                               f"at offset {exc.start})") from None
 
 
 def _check_header(path: str, fieldnames: list[str] | None) -> None:
@@ -193,6 +216,15 @@ def _lesion(row: _Row) -> LesionMeasurement:
     if status not in NONTARGET_STATUSES:
         allowed = "present, absent, unequivocal_progression or empty"
         raise row.error("nontarget_status", f"expected {allowed}, got {status!r}")
+    try:
+        return _measurement(row, lesion_id, status)
+    except ValueError as exc:  # the calculator's own checks (merged into itself, ...)
+        if isinstance(exc, MeasurementError):
+            raise
+        raise row.error("merged_into" if "merged" in str(exc) else None, str(exc)) from None
+
+
+def _measurement(row: _Row, lesion_id: str, status: str | None) -> LesionMeasurement:
     return LesionMeasurement(
         lesion_id=lesion_id,
         organ=row.text("organ"),

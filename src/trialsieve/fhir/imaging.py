@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from trialsieve import codes as C
+from trialsieve.clinical.recist import NONTARGET_STATUSES
 from trialsieve.fhir.errors import FieldError, NotRelevant
 from trialsieve.fhir.values import (
     check_status,
@@ -16,9 +17,11 @@ from trialsieve.fhir.values import (
     get_dict,
     get_list,
     get_number,
+    get_str,
     parse_date,
     reference_id,
 )
+from trialsieve.plausibility import MEASURES
 from trialsieve.record import Lesion, Study, Symptom
 from trialsieve.units import UnitError, convert
 
@@ -52,7 +55,8 @@ def study(res: dict, lookup: Any) -> list:
     thickness = None
     for ext in get_list(res, "extension"):
         if isinstance(ext, dict) and ext.get("url") == C.SLICE_THICKNESS_EXT:
-            thickness = get_number(ext, "valueDecimal")
+            thickness = _measure(get_number(ext, "valueDecimal"), "slice_thickness_mm",
+                                 "extension.valueDecimal")
     marrow = None
     conclusion = {c for cc in get_list(res, "conclusionCode")
                   for c in codings(cc, "conclusionCode")}
@@ -78,19 +82,36 @@ def _mm(q: Any, field: str) -> float:
     if value is None:
         raise FieldError(field + ".value", "missing")
     try:
-        return convert(value, q.get("code") or q.get("unit") or "mm", "mm")
+        unit = get_str(q, "code") or get_str(q, "unit") or "mm"
+    except FieldError as exc:
+        raise FieldError(f"{field}.{exc.field}", str(exc)) from exc
+    try:
+        mm = convert(value, unit, "mm")
     except UnitError as exc:
         raise FieldError(field + ".code", str(exc)) from exc
+    return _measure(mm, "diameter_mm", field + ".value")  # type: ignore[return-value]
+
+
+def _measure(value: float | None, kind: str, field: str) -> float | None:
+    """`value`, if it is a possible measurement of that kind (plausibility.MEASURES)."""
+    why = None if value is None else MEASURES[kind].problem(value)
+    if why:
+        shown = f"{value:g}" if isinstance(value, float) else str(value)[:20]
+        raise FieldError(field, f"{shown}: {why}")
+    return value
 
 
 def tumour_size(res: dict, lookup: Any) -> list:
     """mCODE TumorSize: the lesion is the focus BodyStructure, identified by its identifier."""
     focus = get_list(res, "focus")
-    body = lookup(reference_id(focus[0]) or "") if focus else None
-    if not body:
+    ref = reference_id(focus[0]) if focus else None
+    body = lookup(ref) if ref else None
+    if not body or body.get("resourceType") != "BodyStructure":
         raise FieldError("focus", "TumorSize must focus on a Tumor BodyStructure in the input")
     ids = [i.get("value") for i in get_list(body, "identifier") if isinstance(i, dict)]
-    lesion_id = next((i for i in ids if isinstance(i, str)), None) or body.get("id")
+    lesion_id = next((i for i in ids if isinstance(i, str) and i), None) or body.get("id")
+    if not isinstance(lesion_id, str) or not lesion_id:
+        raise FieldError("focus", "the lesion (BodyStructure) has no identifier or id")
     values: dict[str, Any] = {"organ": concept_text(body.get("location")) or "unknown"}
     for i, comp in enumerate(get_list(res, "component")):
         _component(comp, f"component[{i}]", values)
@@ -108,6 +129,11 @@ def _component(comp: Any, field: str, values: dict) -> None:
         elif system == C.PROJECT and code in C.LESION_COMPONENTS:
             kind, name = C.LESION_COMPONENTS[code]
             values[name] = _typed(comp, kind, field)
+            if name == "krenning":
+                _measure(values[name], "krenning", field + ".valueInteger")
+            if name == "nontarget_status" and values[name] not in NONTARGET_STATUSES:
+                raise FieldError(field + ".valueCodeableConcept",
+                                 f"not a non-target status: {values[name]!r}")
 
 
 def _typed(comp: dict, kind: str, field: str) -> Any:
@@ -144,9 +170,15 @@ def symptom(res: dict, lookup: Any) -> list:
             raise FieldError(field, f"the episode ends {end} before it starts {when}")
         values.update(end=end, ongoing=end is None)
     for i, comp in enumerate(get_list(res, "component")):
-        for system, code in codings(get_dict(comp, "code"), f"component[{i}].code"):
+        field = f"component[{i}]"
+        if not isinstance(comp, dict):
+            raise FieldError(field, f"expected an object, found {type(comp).__name__}")
+        for system, code in codings(get_dict(comp, "code"), f"{field}.code"):
             if (system, code) == (C.PROJECT, "daily-frequency"):
-                values["frequency"] = get_number(get_dict(comp, "valueQuantity"), "value")
+                q = get_dict(comp, "valueQuantity")
+                values["frequency"] = _measure(get_number(q, "value"), "daily_frequency",
+                                               f"{field}.valueQuantity.value")
             elif (system, code) == (C.PROJECT, "ctcae-grade"):
-                values["grade"] = _typed(comp, "int", f"component[{i}]")
+                values["grade"] = _measure(_typed(comp, "int", field), "ctcae_grade",
+                                           f"{field}.valueInteger")
     return [Symptom(_src(res), concept_text(res.get("code")) or "symptom", when, **values)]

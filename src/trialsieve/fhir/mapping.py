@@ -29,6 +29,7 @@ from trialsieve.fhir.values import (
     parse_date_span,
     reference_id,
 )
+from trialsieve.plausibility import LABS
 from trialsieve.record import (
     Attestation,
     ConsentRecord,
@@ -67,6 +68,39 @@ class SkipFact(Skip):
     def __init__(self, reason: str, about: str) -> None:
         super().__init__(reason)
         self.about = about
+
+
+def fact_kind(res: dict) -> str:
+    """The kind of fact a resource would state, for one that cannot be read: a lab test
+    key, "imaging", "symptom", "ecog", "pregnancy", "histology", "attestation",
+    "medication", or its resource type (protocols.lumen.READS says who reads which)."""
+    rtype = res.get("resourceType", "")
+    kinds = {"DiagnosticReport": "imaging", "ImagingStudy": "imaging",
+             "MedicationStatement": "medication", "MedicationAdministration": "medication",
+             "MedicationRequest": "medication", "QuestionnaireResponse": "attestation"}
+    if rtype != "Observation":
+        return kinds.get(rtype, rtype)
+    try:
+        codes = set(codings(res.get("code"), "code"))
+        categories = {c for cat in get_list(res, "category") for c in codings(cat, "category")}
+    except FieldError:
+        return rtype
+    if codes & {C.TUMOR_SIZE, C.MARROW_INFILTRATION}:
+        return "imaging"
+    if C.NET_SYMPTOM in categories:
+        return "symptom"
+    lab = next((C.LAB_BY_CODE[c].key for c in codes if c in C.LAB_BY_CODE), None)
+    if lab:
+        return lab
+    if C.ECOG in codes:
+        return "ecog"
+    if C.PREGNANCY_STATUS in codes:
+        return "pregnancy"
+    if codes & C.HISTOLOGY_OBS:
+        return "histology"
+    if any(s == C.PROJECT and c in C.ATTESTATIONS for s, c in codes):
+        return "attestation"
+    return rtype
 
 
 def observation(res: dict, lookup: Lookup) -> list[Fact]:
@@ -112,22 +146,12 @@ def observation(res: dict, lookup: Lookup) -> list[Fact]:
 def _lab(res: dict, test: C.LabTest, when: Any) -> LabResult:
     src = _src(res)
     if "valueQuantity" in res:
-        q = get_dict(res, "valueQuantity")
-        value = _number(q, "value", "valueQuantity")
-        unit = _str(q, "code", "valueQuantity") or _str(q, "unit", "valueQuantity") or ""
-        comparator = _str(q, "comparator", "valueQuantity")
-        if value is None:
-            return LabResult(src, test.key, when, None, unit, comparator,
-                             problem="valueQuantity.value: missing")
-        high, ref_unit = _ref_high(res)
-        std, problem = _convert(value, unit, test, "valueQuantity.code")
-        std_high = None
-        if high is not None:
-            std_high, ref_problem = _convert(high, ref_unit or unit, test,
-                                             "referenceRange.high.code")
-            problem = problem or ref_problem
-        return LabResult(src, test.key, when, value, unit, comparator, high, ref_unit, (),
-                         std, std_high, problem)
+        try:
+            return _quantity(res, src, test, when)
+        except FieldError as exc:
+            # Kept as unreadable: when it is the newest, an older result never decides.
+            return LabResult(src, test.key, when, None, "",
+                             problem=f"{exc.field}: {exc} (for {test.label})")
     coded = tuple(codings(res.get("valueCodeableConcept"), "valueCodeableConcept"))
     coded += tuple(codings(res.get("interpretation", [{}])[0] if isinstance(
         res.get("interpretation"), list) and res["interpretation"] else None, "interpretation"))
@@ -139,6 +163,50 @@ def _lab(res: dict, test: C.LabTest, when: Any) -> LabResult:
         why = concept_text(res.get("dataAbsentReason")) or "empty"
         return LabResult(src, test.key, when, None, "", problem=f"value: no value ({why})")
     return LabResult(src, test.key, when, None, "", coded_value=coded)
+
+
+COMPARATORS = ("<", "<=", ">=", ">")  # FHIR Quantity.comparator; anything else is damage
+
+
+def _quantity(res: dict, src: str, test: C.LabTest, when: Any) -> LabResult:
+    """A numeric result, converted to the test's unit and checked against what is possible
+    (plausibility.LABS); FieldError names the field that cannot be read."""
+    q = get_dict(res, "valueQuantity")
+    value = _number(q, "value", "valueQuantity")
+    unit = _str(q, "code", "valueQuantity") or _str(q, "unit", "valueQuantity") or ""
+    comparator = _str(q, "comparator", "valueQuantity")
+    if value is None:
+        raise FieldError("valueQuantity.value", "missing")
+    if comparator is not None and comparator not in COMPARATORS:
+        raise FieldError("valueQuantity.comparator", f"{comparator!r} is not one of "
+                         f"{', '.join(COMPARATORS)}")
+    std = _plausible(value, unit, test, "valueQuantity")
+    high, ref_unit = _ref_high(res)
+    std_high = None
+    if high is not None:
+        std_high = _plausible(high, ref_unit or unit, test, "referenceRange.high")
+        if std_high == 0:
+            raise FieldError("referenceRange.high.value", "an upper limit of normal of 0")
+    return LabResult(src, test.key, when, value, unit, comparator, high, ref_unit, (), std,
+                     std_high)
+
+
+def _plausible(value: float, unit: str, test: C.LabTest, path: str) -> float:
+    """`value` in the test's unit, if it is a value a patient can have."""
+    if not unit:
+        raise FieldError(f"{path}.code", "no unit")
+    try:
+        std = convert(value, unit, test.unit, test.molar_mass)
+    except UnitError as exc:
+        raise FieldError(f"{path}.code", str(exc)) from exc
+    why = LABS[test.key].problem(std)
+    if why:
+        raise FieldError(f"{path}.value", f"{_shown(value, unit)}: {why}")
+    return std
+
+
+def _shown(value: float, unit: str) -> str:
+    return f"{value:g} {unit[:40]}"
 
 
 def _number(obj: dict, key: str, path: str) -> float | None:
@@ -157,15 +225,6 @@ def _str(obj: dict, key: str, path: str) -> str | None:
         raise FieldError(f"{path}.{exc.field}", str(exc)) from exc
 
 
-def _convert(value: float, unit: str, test: C.LabTest, field: str) -> tuple[float | None,
-                                                                           str | None]:
-    """The value in the test's standard unit, or None and why it cannot be converted."""
-    try:
-        return convert(value, unit, test.unit, test.molar_mass), None
-    except UnitError as exc:
-        return None, f"{field}: {exc} (for {test.label})"
-
-
 def _ref_high(res: dict) -> tuple[float | None, str | None]:
     for rr in get_list(res, "referenceRange"):
         if isinstance(rr, dict) and isinstance(rr.get("high"), dict):
@@ -177,8 +236,9 @@ def _ref_high(res: dict) -> tuple[float | None, str | None]:
 
 
 def _answer_code(res: dict, table: dict) -> Any:
-    for _, code in codings(res.get("valueCodeableConcept"), "valueCodeableConcept"):
-        if code in table:
+    """The answer of a LOINC answer list (LA codes): only with the LOINC system."""
+    for system, code in codings(res.get("valueCodeableConcept"), "valueCodeableConcept"):
+        if system == C.LOINC and code in table:
             return table[code]
     return None
 
@@ -314,7 +374,11 @@ def _abated(res: dict) -> date | None:
 def _controlled(res: dict) -> bool | None:
     for ext in get_list(res, "extension"):
         if isinstance(ext, dict) and ext.get("url") == C.PROJECT + "/controlled":
-            return ext.get("valueBoolean")
+            value = ext.get("valueBoolean")
+            if not isinstance(value, bool):
+                raise FieldError("extension.valueBoolean", f"expected true/false, found "
+                                 f"{type(value).__name__}")
+            return value
     clinical = {c for _, c in codings(res.get("clinicalStatus"), "clinicalStatus")}
     if clinical & {"remission", "inactive", "resolved"}:
         return True  # judgement: treated brain metastases in remission are controlled

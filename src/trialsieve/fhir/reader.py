@@ -8,20 +8,27 @@ and say exactly which file, resource and field was wrong.
 
 from __future__ import annotations
 
-import json
+import os
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from trialsieve.fhir import concept_map
 from trialsieve.fhir.concept_map import ConceptMapping
 from trialsieve.fhir.errors import FieldError, InputError, NotRelevant, Skip
 from trialsieve.fhir.imaging import MarrowFinding
-from trialsieve.fhir.mapping import MAPPERS, IgnoredFact, SkipFact
+from trialsieve.fhir.limits import MAX_LINE_BYTES, parse_json, read_bytes, regular_file
+from trialsieve.fhir.mapping import MAPPERS, IgnoredFact, SkipFact, fact_kind
 from trialsieve.fhir.resource_types import R4_RESOURCE_TYPES
-from trialsieve.fhir.values import get_dict, get_list, get_str, parse_date_span, reference_id
+from trialsieve.fhir.values import (
+    get_list,
+    get_str,
+    parse_date_span,
+    reference_id,
+)
 from trialsieve.record import (
+    Damaged,
     Death,
     Diagnosis,
     Ignored,
@@ -44,68 +51,161 @@ class Loaded:
 
     resources: list[tuple[str, dict]] = field(default_factory=list)
     warnings: list[Warning] = field(default_factory=list)
+    # Damaged input that was skipped (a file, an NDJSON line, a Bundle entry): the results
+    # do not cover it, so the command says so in its exit status.
+    skipped: list[Warning] = field(default_factory=list)
+    strict: bool = False
+
+    def skip(self, file: str, where: str, field: str, message: str, what: str) -> None:
+        """Report damaged input (`what`: file, line, entry...) and go on without it; strict,
+        stop at the first."""
+        if self.strict:
+            raise Stopped(file, f"{message} (strict: stopped here)", where, field)
+        w = Warning(file, where, field, f"{message}: {what} skipped")
+        self.skipped.append(w)
+        self.warnings.append(w)
 
 
-def load(path: str | Path) -> Loaded:
+def load(path: str | Path, strict: bool = False) -> Loaded:
     p = Path(path)
-    if not p.exists():
+    if not p.exists() and not p.is_symlink():
         raise InputError(str(p), "no such file or folder")
-    loaded = Loaded()
-    files = sorted(f for f in p.rglob("*") if f.suffix in (".json", ".ndjson")) if p.is_dir() \
-        else [p]
-    if not files:
+    loaded = Loaded(strict=strict)
+    if not p.is_dir():
+        regular_file(p, str(p))
+        _file(p, loaded, alone=True)
+        return loaded
+    files = _walk(p, loaded)
+    if not files and not loaded.skipped:
         raise InputError(str(p), "no .json or .ndjson file in this folder")
     for f in files:
         try:
-            for res in _resources(f):
-                _check(str(f), res, loaded)
+            regular_file(f, str(f))
+            _file(f, loaded, alone=False)
         except NotFhir as exc:
-            if not p.is_dir():
-                raise
             # A folder may hold other files (a bulk export's log.ndjson): say so, go on.
             loaded.warnings.append(Warning(str(f), "", "resourceType",
                                            f"{exc.message}: file skipped"))
+        except Stopped:
+            raise
+        except InputError as exc:
+            loaded.skip(str(f), exc.resource, exc.field, exc.message, "file")
     return loaded
+
+
+def _walk(top: Path, loaded: Loaded) -> list[Path]:
+    """The .json and .ndjson files under `top`, in name order; a folder that cannot be
+    listed is reported, not passed over in silence."""
+    def unreadable(exc: OSError) -> None:
+        loaded.skip(str(exc.filename or top), "", "", f"cannot read: {exc.strerror or exc}",
+                    "folder")
+
+    found = []
+    for folder, dirs, names in os.walk(top, onerror=unreadable):
+        dirs.sort()
+        found += [Path(folder, n) for n in names if Path(n).suffix in (".json", ".ndjson")]
+    return sorted(found)
 
 
 class NotFhir(InputError):
     """Valid JSON that is not a FHIR resource."""
 
 
-def _resources(f: Path) -> Iterator[dict]:
-    try:
-        text = f.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(str(f), f"cannot read: {exc}") from exc
+class Stopped(InputError):
+    """Damaged input met in strict mode."""
+
+
+def _file(f: Path, loaded: Loaded, alone: bool) -> None:
     if f.suffix == ".ndjson":
-        for n, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                yield _parse(str(f), line, f"line {n}")
+        _ndjson(f, loaded, alone)
         return
+    try:
+        text = read_bytes(f).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(str(f), f"cannot read: not UTF-8 ({exc.reason} at byte "
+                         f"{exc.start})") from exc
     doc = _parse(str(f), text, "")
-    if doc.get("resourceType") == "Bundle":
-        entries = doc.get("entry") or []
-        if not isinstance(entries, list):
-            raise InputError(str(f), f"expected a list, found {type(entries).__name__}",
-                             f"Bundle/{doc.get('id', '?')}", "entry")
-        for i, entry in enumerate(entries):
-            res = entry.get("resource") if isinstance(entry, dict) else None
-            if not isinstance(res, dict):
-                raise InputError(str(f), "entry without a resource object",
-                                 f"Bundle/{doc.get('id', '?')}", f"entry[{i}].resource")
+    if doc.get("resourceType") != "Bundle":
+        _check(str(f), doc, loaded)
+        return
+    bundle = f"Bundle/{doc.get('id', '?')}"
+    entries = doc.get("entry") or []
+    if not isinstance(entries, list):
+        raise InputError(str(f), f"expected a list, found {type(entries).__name__}",
+                         bundle, "entry")
+    for i, entry in enumerate(entries):
+        res = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(res, dict):
+            loaded.skip(str(f), bundle, f"entry[{i}].resource",
+                        "entry without a resource object", "entry")
+        elif not isinstance(res.get("resourceType"), str):
+            loaded.skip(str(f), bundle, f"entry[{i}].resource.resourceType",
+                        "no resourceType (or not a string)", "entry")
+        else:
             if isinstance(entry.get("fullUrl"), str):
                 res = {**res, "_fullUrl": entry["fullUrl"]}
-            yield res
-    else:
-        yield doc
+            _check(str(f), res, loaded)
+
+
+def _resources(f: Path) -> Iterator[dict]:
+    """The resources of one file, for population.source: the first damaged entry or line
+    raises InputError."""
+    loaded = Loaded(strict=True)
+    regular_file(f, str(f))
+    _file(f, loaded, alone=True)
+    yield from (res for _, res in loaded.resources)
+
+
+def _ndjson(f: Path, loaded: Loaded, alone: bool) -> None:
+    """One resource per line. Lines end at "\n" only: U+2028 and the like are valid inside
+    a JSON string. A bad line is reported with its number and skipped; the others are kept.
+    A file of which no line is FHIR is not FHIR (a bulk export's log)."""
+    good: list[dict] = []
+    bad: list[tuple[int, InputError]] = []
+    try:
+        with open(f, "rb") as fh:
+            for n, raw in enumerate(_lines(fh), 1):
+                if raw is None:
+                    bad.append((n, InputError(str(f), f"line longer than "
+                                              f"{MAX_LINE_BYTES // 2**20} MiB")))
+                    continue
+                if not raw.strip():
+                    continue
+                try:
+                    good.append(_parse(str(f), raw.decode("utf-8"), f"line {n}"))
+                except UnicodeDecodeError as exc:
+                    bad.append((n, InputError(str(f), f"not UTF-8 ({exc.reason})")))
+                except InputError as exc:
+                    bad.append((n, exc))
+    except OSError as exc:
+        raise InputError(str(f), f"cannot read: {exc.strerror or exc}") from exc
+    if not good and bad and all(isinstance(e, NotFhir) for _, e in bad):
+        raise bad[0][1]
+    if not good and bad and alone:
+        raise InputError(str(f), bad[0][1].message, f"line {bad[0][0]}")
+    for n, exc in bad:
+        loaded.skip(str(f), f"line {n}", "", exc.message, "line")
+    for res in good:
+        _check(str(f), res, loaded)
+
+
+def _lines(fh) -> Iterator[bytes | None]:
+    """The lines of a binary file split at b"\n", each at most MAX_LINE_BYTES (None for a
+    longer line, whose rest is passed over without being kept)."""
+    while True:
+        line = fh.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):
+                line = fh.readline(MAX_LINE_BYTES)
+            yield None
+        else:
+            yield line
 
 
 def _parse(file: str, text: str, where: str) -> dict:
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        loc = where or f"line {exc.lineno} column {exc.colno}"
-        raise InputError(file, f"not valid JSON ({exc.msg} at {loc})") from exc
+    doc = parse_json(file, text, where)
     if not isinstance(doc, dict) or not isinstance(doc.get("resourceType"), str):
         raise NotFhir(file, "JSON but not FHIR: no resourceType" + (f" ({where})"
                                                                      if where else ""))
@@ -119,7 +219,8 @@ def _check(file: str, res: dict, loaded: Loaded) -> None:
                                        f"unknown FHIR R4 resource type {rtype!r}: not read"))
         return
     if res.get("id") is not None and not isinstance(res.get("id"), str):
-        raise InputError(file, "id must be a string", rtype, "id")
+        loaded.skip(file, rtype, "id", "id must be a string", "resource")
+        return
     loaded.resources.append((file, res))
 
 
@@ -138,6 +239,7 @@ def _patient_of(res: dict, urls: dict[str, str]) -> str | None:
 class Input:
     records: list[PatientRecord]
     warnings: list[Warning]  # about the input as a whole (files skipped, ...)
+    skipped: list[Warning] = field(default_factory=list)  # damaged input not read
 
 
 def records(path: str | Path, mapping: ConceptMapping = concept_map.EMPTY
@@ -145,10 +247,14 @@ def records(path: str | Path, mapping: ConceptMapping = concept_map.EMPTY
     return read(path, mapping).records
 
 
-def read(path: str | Path, mapping: ConceptMapping = concept_map.EMPTY) -> Input:
+def read(path: str | Path, mapping: ConceptMapping = concept_map.EMPTY,
+         strict: bool = False) -> Input:
     """Every patient in the input, in the order their resources first appear; a site's
-    codes are read through `mapping` (fhir/concept_map.py)."""
-    return assemble(load(path), str(path), mapping)
+    codes are read through `mapping` (fhir/concept_map.py).
+
+    Damaged parts (a file, an NDJSON line, a Bundle entry) are skipped and listed in
+    `skipped`; with `strict` the first one stops the reading (InputError)."""
+    return assemble(load(path, strict), str(path), mapping)
 
 
 def group(loaded: Loaded) -> dict[str, list[tuple[str, dict]]]:
@@ -170,6 +276,9 @@ def assemble(loaded: Loaded, where: str,
     lookup.update({r["_fullUrl"]: r for _, r in loaded.resources if "_fullUrl" in r})
     by_patient = group(loaded)
     if not by_patient:
+        if loaded.skipped:  # nothing readable: the first reason is the message
+            w = loaded.skipped[0]
+            raise InputError(w.file, f"{w.message}; nothing else to read", w.source, w.field)
         raise InputError(where, "no patient in this input (no Patient resource and no "
                          "resource with a subject)")
     out = []
@@ -178,7 +287,7 @@ def assemble(loaded: Loaded, where: str,
         rec.warnings[:0] = [w for w in loaded.warnings if w.file in {f for f, _ in items}]
         out.append(rec)
     used = {w for r in out for w in r.warnings}
-    return Input(out, [w for w in loaded.warnings if w not in used])
+    return Input(out, [w for w in loaded.warnings if w not in used], loaded.skipped)
 
 
 def _mapped(mapping: ConceptMapping, res: dict | None) -> dict | None:
@@ -197,6 +306,7 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup,
                                                              "ignored": 0})
     pending: list = []
     uses = concept_map.Uses()
+    patients: list[Patient] = []
     if patient_res is None:
         rec.warnings.append(Warning(files[0], f"Patient/{pid}", "subject",
                                     "referenced patient has no Patient resource here: "
@@ -210,7 +320,7 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup,
         uses.saw(mapping, res)
         try:
             if rtype == "Patient":
-                rec.patient = _patient(res)
+                patients.append(_patient(res))
                 counts[rtype]["used"] += 1
                 continue
             if rtype not in MAPPERS:
@@ -227,13 +337,15 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup,
         except FieldError as exc:
             counts[rtype]["ignored"] += 1
             rec.warnings.append(Warning(file, src, exc.field, f"{exc}: resource not used"))
-            rec.ignored.append(Ignored(src, f"{exc.field}: {exc}"))
+            rec.ignored.append(Damaged(src, f"{exc.field}: {exc}", fact_kind(res)))
             continue
         counts[rtype]["used"] += 1
         uses.used(applied, src)
         for fact in facts:
             _add(rec, fact, pending)
     rec.warnings += uses.warnings(files[0])
+    if patients:
+        rec.patient = _one_patient(patients, rec)
     _attach(rec, pending)
     _finish(rec)
     rec.counts = dict(counts)
@@ -266,14 +378,38 @@ def _identifier(res: dict) -> tuple[str | None, str | None, bool]:
              if isinstance(i, dict) and isinstance(i.get("value"), str) and i["value"]]
 
     def is_mrn(i: dict) -> bool:
-        codings = get_dict(i, "type").get("coding") or []
-        return any(isinstance(c, dict) and c.get("code") == "MR" for c in codings)
+        kind = i.get("type")
+        codings = kind.get("coding") if isinstance(kind, dict) else None
+        return isinstance(codings, list) and any(isinstance(c, dict) and c.get("code") == "MR"
+                                                 for c in codings)
 
     best = next((i for i in found if is_mrn(i)), found[0] if found else None)
     if best is None:
         return None, None, False
     system = best.get("system")
     return (system if isinstance(system, str) else None), best["value"], is_mrn(best)
+
+
+_FHIR_NAMES = {"birth_date": "birthDate", "sex": "gender"}
+
+
+def _one_patient(patients: list[Patient], rec: PatientRecord) -> Patient:
+    """Several Patient resources with one id: a fact they disagree on is unknown (never the
+    last one read), with a warning naming both values."""
+    merged = patients[0]
+    for f in fields(Patient):
+        values = list(dict.fromkeys(getattr(p, f.name) for p in patients
+                                    if getattr(p, f.name) is not None))
+        if f.name in ("id", "source") or len(values) < 2:
+            if values and getattr(merged, f.name) is None:
+                merged = replace(merged, **{f.name: values[0]})
+            continue
+        shown = ", ".join(str(v) for v in values)
+        rec.warnings.append(Warning(rec.file, merged.source, _FHIR_NAMES.get(f.name, f.name),
+                                    f"Patient resources with this id disagree ({shown}): "
+                                    "taken as unknown"))
+        merged = replace(merged, **{f.name: None})
+    return merged
 
 
 _LISTS = {"Diagnosis": "diagnoses", "Histology": "histology", "LabResult": "labs",
@@ -298,6 +434,14 @@ def _attach(rec: PatientRecord, pending: list) -> None:
             rec.warnings.append(Warning(rec.file, fact.source, "derivedFrom",
                                         f"study {fact.study} not found: measurement not used"))
             rec.ignored.append(Ignored(fact.source, f"its study {fact.study} is not in the input"))
+        elif isinstance(fact, Lesion) and any(lz.lesion_id == fact.lesion_id
+                                              for lz in study.lesions):
+            first = next(lz.source for lz in study.lesions if lz.lesion_id == fact.lesion_id)
+            rec.warnings.append(Warning(rec.file, fact.source, "focus",
+                                        f"lesion {fact.lesion_id} is already measured on "
+                                        f"{fact.study} by {first}: measurement not used"))
+            rec.ignored.append(Damaged(fact.source, f"lesion {fact.lesion_id} measured twice "
+                                       f"on {fact.study}", "imaging"))
         elif isinstance(fact, Lesion):
             studies[fact.study] = replace(study, lesions=study.lesions + (fact,))
         else:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date
+from math import isfinite
 from typing import Any
 
+from trialsieve.dates import EARLIEST, LATEST, in_range
 from trialsieve.fhir.errors import FieldError, Skip
 
 _DATE = re.compile(r"^(\d{4})(-(\d{2})(-(\d{2}))?)?")
@@ -38,8 +40,19 @@ def get_number(obj: dict, field: str) -> float | None:
     if v is None:
         return None
     if isinstance(v, bool) or not isinstance(v, int | float):
-        raise FieldError(field, f"expected a number, found {v!r}")
-    return float(v)
+        raise FieldError(field, f"expected a number, found {_short(v)}")
+    try:
+        number = float(v)
+    except OverflowError:
+        raise FieldError(field, f"a number of {len(str(v))} digits is not finite") from None
+    if not isfinite(number):
+        raise FieldError(field, f"{number} is not a finite number")
+    return number
+
+
+def _short(v: Any) -> str:
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def parse_date(value: Any, field: str) -> date | None:
@@ -58,9 +71,12 @@ def parse_date(value: Any, field: str) -> date | None:
     if m.group(5) is None:
         raise FieldError(field, f"partial date {value!r}: the day is needed")
     try:
-        return date(int(m.group(1)), int(m.group(3)), int(m.group(5)))
+        d = date(int(m.group(1)), int(m.group(3)), int(m.group(5)))
     except ValueError as exc:
         raise FieldError(field, f"not a valid date: {value!r}") from exc
+    if not in_range(d):
+        raise FieldError(field, f"date {d} is outside {EARLIEST} to {LATEST}")
+    return d
 
 
 Span = tuple[date, date]  # the first and last day a (possibly partial) date may be
@@ -115,9 +131,17 @@ def effective(res: dict, prefix: str) -> tuple[date | None, date | None, str]:
     f = prefix + "Period"
     if f in res:
         period = get_dict(res, f)
-        return (parse_date(period.get("start"), f + ".start"),
-                parse_date(period.get("end"), f + ".end"), f)
+        return parse_date(period.get("start"), f + ".start"), _end(period, f + ".end"), f
     return None, None, prefix + "[x]"
+
+
+def _end(period: dict, field: str) -> date | None:
+    """A period's end; one after the last plausible date (9999-12-31 is the common "no
+    end" sentinel) is no end: the period is ongoing."""
+    end = period.get("end")
+    if isinstance(end, str) and _DATE.match(end) and int(end[:4]) > LATEST.year:
+        return None
+    return parse_date(end, field)
 
 
 def codings(concept: Any, field: str) -> list[tuple[str, str]]:
@@ -127,9 +151,15 @@ def codings(concept: Any, field: str) -> list[tuple[str, str]]:
     if not isinstance(concept, dict):
         raise FieldError(field, f"expected a CodeableConcept, found {type(concept).__name__}")
     out = []
-    for c in get_list(concept, "coding"):
+    coding = concept.get("coding", [])
+    if not isinstance(coding, list):
+        raise FieldError(field + ".coding", f"expected a list, found {type(coding).__name__}")
+    for i, c in enumerate(coding):
         if not isinstance(c, dict):
             raise FieldError(field + ".coding", "expected a Coding object")
+        if c.get("system") is not None and not isinstance(c["system"], str):
+            raise FieldError(f"{field}.coding[{i}].system",
+                             f"expected a string, found {type(c['system']).__name__}")
         if isinstance(c.get("code"), str):
             out.append((c.get("system") or "", c["code"]))
     return out

@@ -20,6 +20,7 @@ from trialsieve.output.guidance import Guidance, guidance, is_blocking, status_w
 from trialsieve.output.units_display import readable
 from trialsieve.rules.base import Evidence
 from trialsieve.window import Window
+from trialsieve.wrap import chop_long_words
 
 WIDTH = 80
 EVIDENCE_SHOWN = 3
@@ -50,6 +51,7 @@ class Style:
 
 
 def _wrap(text: str, indent: str, hang: str = "  ") -> list[str]:
+    text = chop_long_words(text, WIDTH - len(indent) - len(hang))  # linear on a 1 MB id
     return textwrap.wrap(text, WIDTH, initial_indent=indent,
                          subsequent_indent=" " * len(indent) + hang,
                          break_on_hyphens=False) or [indent.rstrip()]
@@ -133,6 +135,7 @@ def criterion_rows(c: CriterionResult, style: Style, verbose: bool) -> list[str]
     hidden = len(o.evidence) - limit
     count = f" [{hidden}]" if hidden and not limit else ""
     text = style.text(f"{c.criterion.short}: {o.summary}") + count
+    text = chop_long_words(text, WIDTH - len(pad) - 2)  # linear on a 1 MB id
     body = textwrap.wrap(text, WIDTH - len(pad), break_on_hyphens=False)
     body = body[:1] + textwrap.wrap(" ".join(body[1:]), WIDTH - len(pad) - 2,
                                     break_on_hyphens=False)

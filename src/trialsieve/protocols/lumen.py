@@ -9,7 +9,7 @@ from __future__ import annotations
 from trialsieve.logic import Tri
 from trialsieve.protocol import EXCLUSION, INCLUSION, Criterion, Protocol
 from trialsieve.rules.attest import Attested
-from trialsieve.rules.base import AllOf
+from trialsieve.rules.base import AllOf, Undamaged
 from trialsieve.rules.baseline import BaselineWithin
 from trialsieve.rules.disease import (
     GepNet,
@@ -228,9 +228,42 @@ READINGS: dict[str, tuple[str, str, object]] = {
 }
 
 
+# The kinds of record each criterion reads (record.Damaged.about, from
+# fhir.mapping.fact_kind). When one of them could not be read (set aside with a warning),
+# the criterion cannot come out in the patient's favour: the lost record might have
+# changed it. Lab criteria handle their own results (rules.labs: the newest decides).
+MEDICINES = ("medication", "Procedure", "attestation")
+READS: dict[str, tuple[str, ...]] = {
+    "INCL02": ("Condition", "histology"),
+    "INCL03": ("imaging", "symptom", "chromogranin_a", "nse", "hiaa_24h"),
+    "INCL04": MEDICINES,
+    "INCL05": ("medication",),
+    "INCL09": ("ecog",),
+    "INCL10": ("hcg_serum", "pregnancy", "Condition", "attestation"),
+    "INCL11": ("Consent", "attestation"),
+    "INCL12": ("imaging", "ecog"),
+    "INCL13": ("imaging",),
+    "EXCL01": ("attestation",),
+    "EXCL02": ("Procedure", "attestation"),
+    "EXCL03": MEDICINES,
+    "EXCL04": ("imaging",),
+    "EXCL05": ("Procedure", "attestation"),
+    "EXCL06": ("Condition", "attestation"),
+    "EXCL07": ("attestation",),
+    "EXCL08": ("hcg_serum", "pregnancy", "Condition", "attestation"),
+    "EXCL09": ("attestation",),
+}
+DAMAGE_READING = (" A record of a kind this criterion reads that cannot be read (set aside "
+                  "with a warning) makes it unknown: never {} on the rest.")
+
+
 def _criterion(cid: str) -> Criterion:
     short, reading, rule = READINGS[cid]
     category = INCLUSION if cid.startswith("INCL") else EXCLUSION
+    if cid in READS:
+        favourable = Tri.MET if category == INCLUSION else Tri.NOT_MET
+        rule = Undamaged(rule, READS[cid], favourable)  # type: ignore[arg-type]
+        reading += DAMAGE_READING.format("met" if category == INCLUSION else "not met")
     return Criterion(cid, category, PUBLISHED[cid], reading, rule, short)  # type: ignore[arg-type]
 
 

@@ -6,13 +6,14 @@ A rule is a frozen dataclass with `evaluate(record, ctx) -> Outcome` and
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Protocol
 
 from trialsieve.logic import Tri, all_of, any_of
-from trialsieve.record import Ignored, PatientRecord
+from trialsieve.record import Damaged, Ignored, PatientRecord
 
 SCREENING = "screening"
 PRE_SCREENING = "pre-screening"
@@ -167,19 +168,53 @@ class NotImplemented:
         return f"not implemented: {self.what}"
 
 
+@dataclass(frozen=True)
+class Undamaged:
+    """`rule`, except that it cannot come out `favourable` (met for an inclusion, not met
+    for an exclusion) while a record of a kind it reads was set aside as damaged: the
+    missing record might have changed it. Then it is unknown and names the record.
+    `reads`: kinds of fact (record.Damaged.about: "imaging", "symptom", lab test keys)."""
+
+    rule: Rule
+    reads: tuple[str, ...]
+    favourable: Tri = Tri.MET
+
+    def describe(self) -> str:
+        return self.rule.describe()
+
+    def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
+        out = self.rule.evaluate(record, ctx)
+        damaged = [i for i in record.ignored if isinstance(i, Damaged) and i.about in self.reads]
+        damaged += [Ignored(r.source, f"cannot be read: {r.problem}") for r in record.labs
+                    if r.test in self.reads and r.problem]
+        return unless_damaged(out, damaged, self.favourable)
+
+
+def unless_damaged(out: Outcome, damaged: Sequence[Ignored], favourable: Tri) -> Outcome:
+    """`out`, or unknown naming the damaged records when it was `favourable`."""
+    if out.status is not favourable or not damaged:
+        return out
+    names = ", ".join(dict.fromkeys(d.source for d in damaged))
+    return replace(out, status=Tri.UNKNOWN,
+                   summary=f"{out.summary}; but {names} could not be read",
+                   ignored=out.ignored + tuple(d for d in damaged if d not in out.ignored),
+                   missing=out.missing + (f"a correction of {names}",))
+
+
 def days(n: int) -> timedelta:
     return timedelta(days=n)
 
 
 def add_months(d: date, months: int) -> date:
-    """Calendar months: 2026-03-15 - 12 months = 2025-03-15 (29 Feb -> 28 Feb)."""
+    """Calendar months: 2026-03-15 - 12 months = 2025-03-15 (29 Feb -> 28 Feb); held at
+    the ends of the calendar (date.min, date.max) instead of leaving it."""
     y, m = divmod(d.month - 1 + months, 12)
-    day = d.day
-    while True:
-        try:
-            return date(d.year + y, m + 1, day)
-        except ValueError:
-            day -= 1
+    year = d.year + y
+    if year < date.min.year:
+        return date.min
+    if year > date.max.year:
+        return date.max
+    return date(year, m + 1, min(d.day, calendar.monthrange(year, m + 1)[1]))
 
 
 def fmt_num(value: float) -> str:

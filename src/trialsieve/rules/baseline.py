@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from trialsieve.codes import LAB_TESTS
+from trialsieve.dates import shift
 from trialsieve.logic import Tri, all_of
 from trialsieve.record import PatientRecord
-from trialsieve.rules.base import Bound, Context, Evidence, Outcome, days, outcome
+from trialsieve.rules.base import Bound, Context, Evidence, Outcome, outcome
 from trialsieve.rules.reproduction import childbearing_potential
 
 
@@ -37,7 +38,7 @@ class BaselineWithin:
         return f"{names}, ECOG, serum hCG (if applicable) within {self.fresh_days} days before D0"
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
-        lo = ctx.d0 - days(self.fresh_days)
+        lo = shift(ctx.d0, -self.fresh_days)
         parts = [self._one(name, items, lo, ctx)
                  for name, items in _assessments(record, self.tests).items()]
         status = all_of(p.status for p in parts)
@@ -54,7 +55,7 @@ class BaselineWithin:
         if not dated:
             return outcome(Tri.UNKNOWN, f"{name}: none", missing=[miss])
         last = max(dated, key=lambda i: i.date)
-        bound = Bound("d0", "until", last.date + days(self.fresh_days),
+        bound = Bound("d0", "until", shift(last.date, self.fresh_days),
                       f"{name} of {last.date} is valid for D0 up to this date", last.source)
         ev = Evidence(last.source, last.date, name, f"{(ctx.d0 - last.date).days} days before D0")
         if last.date < lo:

@@ -178,11 +178,12 @@ class ProgressionWithin:
                            f"within {self.months} months", missing=[settle])
         shown = dict.fromkeys(v for m in triples for v in m.triple)
         return outcome(Tri.NOT_MET, "no NET marker rose at two successive measurements: "
-                       + "; ".join(f"{m.marker} " + ", ".join(f"{v.value:g}" for v in
-                                                              m.triple)  # type: ignore[str-format]
-                                   for m in triples),
+                       + "; ".join(f"{m.marker} " + ", ".join(
+                           "unreadable" if v.value is None else f"{v.value:g}"
+                           for v in m.triple) for m in triples),
                        evidence=[Evidence(v.source or "", v.date, "NET marker",
-                                          f"{v.value:g}") for v in shown])
+                                          "unreadable" if v.value is None else f"{v.value:g}")
+                                 for v in shown])
 
 
 def all_of_parts(label: str, parts: list[Outcome]) -> Outcome:

@@ -6,17 +6,18 @@ import operator
 from dataclasses import dataclass, replace
 
 from trialsieve.codes import LAB_TESTS
+from trialsieve.dates import shift
 from trialsieve.logic import Tri
-from trialsieve.record import Ignored, LabResult, PatientRecord
+from trialsieve.record import Damaged, Ignored, LabResult, PatientRecord
 from trialsieve.rules.base import (
     Bound,
     Context,
     Evidence,
     Outcome,
     Quantity,
-    days,
     fmt_num,
     outcome,
+    unless_damaged,
 )
 
 OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
@@ -31,7 +32,7 @@ def fresh_results(
     """
     dated = [r for r in record.labs_of(test) if r.date is not None and r.date <= ctx.d0]
     last = max(dated, key=lambda r: r.date, default=None)  # type: ignore[arg-type,return-value]
-    lo = ctx.d0 - days(fresh_days)
+    lo = shift(ctx.d0, -fresh_days)
     return [r for r in dated if r.date >= lo], last  # type: ignore[operator]
 
 
@@ -41,14 +42,22 @@ def _same_day_conflict(results: list[LabResult], last: LabResult) -> list[LabRes
 
 
 def _compare(value: float, comparator: str | None, op: str, limit: float) -> Tri:
-    """Compare a result that may be censored (<5, >=200) against a limit."""
-    lo = hi = value
-    if comparator in ("<", "<="):
-        lo = float("-inf")
-    elif comparator in (">", ">="):
-        hi = float("inf")
-    ends = {OPS[op](lo, limit), OPS[op](hi, limit)}
-    return Tri.of(ends.pop()) if len(ends) == 1 else Tri.UNKNOWN
+    """Compare a result that may be censored ("< 9" means some value below 9) against a
+    limit: met when every value it may stand for meets it, not met when none does."""
+    if comparator is None:
+        return Tri.of(OPS[op](value, limit))
+    below = comparator in ("<", "<=")  # the result is a bound: the value is on this side
+    strict = comparator in ("<", ">")
+    # Values that meet `op limit` lie above the limit for >=, > and below it for <=, <.
+    wants_above = op in (">=", ">")
+    if below == wants_above:
+        # e.g. "< 9" against ">= 9": none meets when the bound does not pass the limit.
+        none = OPS[op](value, limit) is False or (strict and value == limit)
+        return Tri.NOT_MET if none else Tri.UNKNOWN
+    # e.g. "> 200" against ">= 100": all meet when the bound itself meets the limit
+    # (a strict bound equal to a strict limit meets it too: "> 70" is "> 70").
+    every = OPS[op](value, limit) or (strict and value == limit)
+    return Tri.MET if every else Tri.UNKNOWN
 
 
 @dataclass(frozen=True)
@@ -84,19 +93,22 @@ class LabThreshold:
         # Results of this test set aside by the reader (entered-in-error, cancelled): listed
         # here with their reason, so the user sees why they did not count.
         void = tuple(i for i in record.ignored if getattr(i, "about", None) == self.test)
-        return replace(out, ignored=out.ignored + void) if void else out
+        out = replace(out, ignored=out.ignored + void) if void else out
+        # A result of this test that could not be read at all (its date, its code) might
+        # be the newest: the rule is not met on the others.
+        return unless_damaged(out, [i for i in void if isinstance(i, Damaged)], Tri.MET)
 
     def _evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         fresh, last = fresh_results(record, self.test, ctx, self.fresh_days)
         ctx_ev = [_context_evidence(r) for t in self.context for r in record.labs_of(t)]
-        settle = (f"{self.label} result dated from {ctx.d0 - days(self.fresh_days)} "
+        settle = (f"{self.label} result dated from {shift(ctx.d0, -self.fresh_days)} "
                   f"to {ctx.d0}")
         if not fresh:
             return self._stale(last, settle, ctx_ev)
         pick = max(fresh, key=lambda r: r.date)  # type: ignore[arg-type,return-value]
         ignored = [Ignored(r.source, f"older than the {self.label} of {pick.date}")
                    for r in fresh if r.date != pick.date]
-        bound = Bound("d0", "until", pick.date + days(self.fresh_days),  # type: ignore[operator]
+        bound = Bound("d0", "until", shift(pick.date, self.fresh_days),  # type: ignore[operator]
                       f"{self.label} of {pick.date} is valid for D0 up to this date",
                       pick.source)
         unreadable = [r for r in fresh if r.date == pick.date and r.problem]
@@ -136,7 +148,7 @@ class LabThreshold:
                              f"{self.fresh_days} days before D0")],
             missing=[settle],
             evidence=ctx_ev,
-            bounds=[Bound("d0", "until", last.date + days(self.fresh_days),  # type: ignore[operator]
+            bounds=[Bound("d0", "until", shift(last.date, self.fresh_days),  # type: ignore[operator]
                           f"{self.label} of {last.date} is valid for D0 up to this date",
                           last.source)],
         )

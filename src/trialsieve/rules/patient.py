@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from trialsieve.dates import shift
 from trialsieve.logic import Tri
 from trialsieve.record import ConsentRecord, Ignored, PatientRecord
 from trialsieve.rules.attest import answer_evidence, latest_answer
-from trialsieve.rules.base import Bound, Context, Evidence, Outcome, Quantity, days, outcome
+from trialsieve.rules.base import Bound, Context, Evidence, Outcome, Quantity, outcome
 
 
 def birthday(born: date, years: int) -> date:
@@ -69,13 +70,13 @@ class EcogAtMost:
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         dated = [e for e in record.ecog if e.date is not None and e.date <= ctx.d0]
-        lo = ctx.d0 - days(self.fresh_days)
+        lo = shift(ctx.d0, -self.fresh_days)
         settle = f"an ECOG performance status assessed from {lo} to {ctx.d0}"
         if not dated:
             return outcome(Tri.UNKNOWN, "no ECOG performance status", missing=[settle])
         # the newest; of several that day, an unreadable one first (it must not be hidden)
         last = max(dated, key=lambda e: (e.date, e.score is None))  # type: ignore[arg-type,return-value]
-        bound = Bound("d0", "until", last.date + days(self.fresh_days),  # type: ignore[operator]
+        bound = Bound("d0", "until", shift(last.date, self.fresh_days),  # type: ignore[operator]
                       f"ECOG of {last.date} is valid for D0 up to this date", last.source)
         ignored = [Ignored(e.source, f"older than the ECOG of {last.date}")
                    for e in dated if e is not last]
