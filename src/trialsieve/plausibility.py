@@ -59,9 +59,19 @@ LABS: dict[str, Range] = {
     "hcg_urine": _lab("[IU]/L", 0, 1e7, "as serum hCG", low_open=False),
     "chromogranin_a": _lab("ug/L", 0, 1e7, "NET can raise CgA to 10^5 ug/L", low_open=False),
     "nse": _lab("ug/L", 0, 1e6, "small-cell tumours raise NSE to 10^4 ug/L", low_open=False),
-    "hiaa_24h": _lab("mg/(24.h)", 0, 1e5, "carcinoid syndrome reaches about 10^3 mg/24 h",
+    "hiaa_24h": _lab("mg/d", 0, 1e5, "carcinoid syndrome reaches about 10^3 mg/24 h",
                      low_open=False),
     "ki67": _lab("%", 0, 100, "a share of cells", low_open=False),
+    "creatinine": _lab("mg/dL", 0, 100, "end-stage renal failure stays below about 30 "
+                       "mg/dL"),
+    "chromogranin_a_molar": _lab("nmol/L", 0, 1e6, "as CgA by mass (about 49 kDa)",
+                                 low_open=False),
+    "hiaa_urine": _lab("mg/L", 0, 1e4, "as 5-HIAA per 24 h, in a 24 h urine volume",
+                       low_open=False),
+    "hiaa_creatinine": _lab("mg/g", 0, 1e5, "as 5-HIAA per 24 h, per gram of creatinine",
+                            low_open=False),
+    "hiaa_plasma": _lab("ng/mL", 0, 1e6, "carcinoid syndrome raises plasma 5-HIAA to "
+                        "about 10^3 ng/mL", low_open=False),
 }
 
 # Measurements read from imaging and symptom records (units as the record keeps them).
