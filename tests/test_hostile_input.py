@@ -251,6 +251,7 @@ def test_9_ssa_period_ending_9999_12_31_is_ongoing(capsys, tmp_path: Path) -> No
         code, out, err = run(capsys, command, str(changed(tmp_path, change)), *DATES[:2],
                              "--format", "json")
         assert code == 0, err
+        assert "effectivePeriod.end" not in err  # read as "no end", not as damage
     doc, _ = screen_doc(capsys, changed(tmp_path, change))
     assert status(doc, "INCL05") != "met"  # "no end" is ongoing: not washed out
 

@@ -116,8 +116,8 @@ def effective_spans(res: dict, prefix: str) -> tuple[Span | None, Span | None, s
     f = prefix + "Period"
     if f in res:
         period = get_dict(res, f)
-        return (parse_date_span(period.get("start"), f + ".start"),
-                parse_date_span(period.get("end"), f + ".end"), f)
+        end = None if _no_end(period) else parse_date_span(period.get("end"), f + ".end")
+        return parse_date_span(period.get("start"), f + ".start"), end, f
     return None, None, prefix + "[x]"
 
 
@@ -138,10 +138,13 @@ def effective(res: dict, prefix: str) -> tuple[date | None, date | None, str]:
 def _end(period: dict, field: str) -> date | None:
     """A period's end; one after the last plausible date (9999-12-31 is the common "no
     end" sentinel) is no end: the period is ongoing."""
+    return None if _no_end(period) else parse_date(period.get("end"), field)
+
+
+def _no_end(period: dict) -> bool:
+    """An end after the last plausible date (9999-12-31, the common "no end" sentinel)."""
     end = period.get("end")
-    if isinstance(end, str) and _DATE.match(end) and int(end[:4]) > LATEST.year:
-        return None
-    return parse_date(end, field)
+    return isinstance(end, str) and bool(_DATE.match(end)) and int(end[:4]) > LATEST.year
 
 
 def codings(concept: Any, field: str) -> list[tuple[str, str]]:
