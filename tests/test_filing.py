@@ -51,12 +51,14 @@ def test_checklist_pdf_renders_and_says_what_the_tmf_needs(pdf: Path, tmp_path) 
     number = screening_number(docs_of("22-lanreotide-20-days-before-d0")
                               ["22-lanreotide-20-days-before-d0"])
     for expected in ("Eligibility checklist", "NCT01842165", LUMEN.version, LUMEN.hash,
-                     number, "Patient/ex22", "22-lanreotide-20-days-before-d0.json",
+                     number, "Patient/ex22",
                      "2026-11-25", "2026-12-01", "NOT ELIGIBLE",
                      "Long-acting SSAs should be discontinued",  # published text of I5
                      "Reading applied", "I13 target lesions", "ex22-liver-1",
                      "Investigator", "Signature", "page 1 of"):
         assert expected in text, expected
+    # the source file's path may wrap in its table cell, wherever the clone lies
+    assert "22-lanreotide-20-days-before-d0.json" in "".join(text.split())
     # README: last LAR 20 days before D0; eligible from D0 2026-12-09
     assert "2026-12-09" in text and "mL/min/1.73 m²" in text
 
