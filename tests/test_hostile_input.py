@@ -512,6 +512,26 @@ def test_two_patients_with_the_same_id_that_disagree(capsys, tmp_path, field, ot
     assert status(doc, fact) == "unknown"
 
 
+@pytest.mark.parametrize("first, second, verdict, deceased", [
+    # Both say the patient died before the screening date (2026-11-25): dead either way.
+    ("2026-01-10", "2026-02-20", "not_eligible", "deceased on 2026-01-10 to 2026-02-20"),
+    # One date is after the screening date: alive or dead that day cannot be told.
+    ("2026-10-02", "2026-12-20", "incomplete", "possibly deceased (2026-10-02 to 2026-12-20)"),
+])
+def test_two_patients_with_the_same_id_that_disagree_on_the_death_date(
+        capsys, tmp_path, first, second, verdict, deceased) -> None:
+    """Each resource says the patient died: disagreeing on the day never makes them alive."""
+    def change(doc: dict) -> None:
+        man = resource(doc, "ex02")
+        man["deceasedDateTime"] = first
+        doc["entry"].append({"fullUrl": "urn:uuid:twin",
+                             "resource": dict(man, deceasedDateTime=second)})
+    doc, _ = screen_doc(capsys, changed(tmp_path, change))
+    w = _warned(doc, "Patient/ex02", "deceased")
+    assert first in w["message"] and second in w["message"]
+    assert (doc["verdict"], doc["deceased"]) == (verdict, deceased)
+
+
 def test_two_patients_with_the_same_id_that_agree(capsys, tmp_path: Path) -> None:
     def change(doc: dict) -> None:
         doc["entry"].append({"fullUrl": "urn:uuid:twin", "resource": resource(doc, "ex02")})

@@ -118,9 +118,13 @@ def visible_record(record: PatientRecord, as_of: date) -> tuple[PatientRecord, l
                 kept.append(item)
         return kept
 
-    fields = ("diagnoses", "histology", "labs", "exposures", "procedures", "findings", "ecog",
-              "consents", "attestations", "imaging", "symptoms")
-    view = replace(record, **{f: keep(getattr(record, f)) for f in fields})
+    view = replace(
+        record, diagnoses=keep(record.diagnoses), histology=keep(record.histology),
+        labs=keep(record.labs), exposures=keep(record.exposures),
+        procedures=keep(record.procedures), findings=keep(record.findings),
+        ecog=keep(record.ecog), consents=keep(record.consents),
+        attestations=keep(record.attestations), imaging=keep(record.imaging),
+        symptoms=keep(record.symptoms))
     return view, later
 
 

@@ -4,6 +4,7 @@ I3 decide an arm not met. I4 reads the same events (a progression by I3's defini
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -51,7 +52,7 @@ class Progression:
     c: clinical and biochemical together)."""
 
     arm: str
-    date: date
+    date: dt.date
     text: str
     sources: tuple[str, ...]
 

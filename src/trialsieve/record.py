@@ -6,18 +6,34 @@ result can cite it. Dates are `datetime.date`; a fact whose date is unknown has 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol
 
 from trialsieve.codes import coded_display
+
+
+class Dated(Protocol):
+    """A fact with a date, None when unknown."""
+
+    @property
+    def date(self) -> dt.date | None: ...
+
+
+def day(fact: Dated) -> date:
+    """The date of a fact that a filter on `date is not None` kept."""
+    if fact.date is None:
+        raise ValueError(f"{fact!r} has no date: only dated facts are kept here")
+    return fact.date
 
 
 @dataclass(frozen=True)
 class Death:
     """A recorded death: the day, or the interval of days of a partial date."""
 
-    date: date | None  # first possible day; None: deceased, date not recorded
-    latest: date | None = None  # last possible day of a partial date (None: `date`)
+    date: dt.date | None  # first possible day; None: deceased, date not recorded
+    latest: dt.date | None = None  # last possible day of a partial date (None: `date`)
 
 
 @dataclass(frozen=True)
@@ -64,7 +80,7 @@ class Diagnosis:
 
     source: str
     display: str
-    date: date | None
+    date: dt.date | None
     net: bool  # a neuroendocrine neoplasm by its codes
     site: str | None  # primary organ
     gep: bool | None  # gastro-entero-pancreatic origin
@@ -78,7 +94,7 @@ class Histology:
     """A pathology result: the morphology found on tissue, the WHO grade and Ki-67."""
 
     source: str
-    date: date | None
+    date: dt.date | None
     differentiation: str | None
     grade: int | None  # WHO grade 1-3
     display: str
@@ -99,7 +115,7 @@ class Histology:
 class LabResult:
     source: str
     test: str  # key of codes.LAB_TESTS
-    date: date | None
+    date: dt.date | None
     value: float | None  # in `unit`, as recorded
     unit: str  # UCUM code as recorded
     comparator: str | None = None  # <, <=, >=, >
@@ -141,13 +157,13 @@ class ProcedureRecord:
     source: str
     display: str
     kind: str  # surgery, radiotherapy, radionuclide, embolisation, other
-    date: date | None  # last day performed (first possible day of a partial date)
+    date: dt.date | None  # last day performed (first possible day of a partial date)
     major: bool | None = None  # surgery only
     kidneys_in_field: bool | None = None  # radiotherapy only
     marrow_share: float | None = None  # radiotherapy: share of bone marrow, 0-1
     external_beam: bool = False
-    start: date | None = None  # first day of a course
-    date_latest: date | None = None  # `date` was a partial date: its last possible day
+    start: dt.date | None = None  # first day of a course
+    date_latest: dt.date | None = None  # `date` was a partial date: its last possible day
     ongoing: bool = False  # in progress at the screening date (date: planned end, if any)
     # radiotherapy: the sites treated (bodySite text, lower case) and the lesions targeted
     # (BodyStructure ids and identifiers), for I13 "not previously irradiated"
@@ -162,13 +178,13 @@ class Finding:
     source: str
     fact: str  # pregnant, lactating, brain_metastases, childbearing_potential, ...
     present: bool
-    date: date | None
+    date: dt.date | None
     controlled: bool | None = None  # brain metastases only
     display: str = ""
     status: str | None = None  # Condition.clinicalStatus code, when from a Condition
-    abated: date | None = None  # Condition.abatement (last possible day)
+    abated: dt.date | None = None  # Condition.abatement (last possible day)
 
-    def present_on(self, day: date) -> bool:
+    def present_on(self, day: dt.date) -> bool:
         """An explicit "present" that still holds on `day` (condition status)."""
         return self.present and condition_present(self.status, self.abated, day)
 
@@ -176,7 +192,7 @@ class Finding:
 @dataclass(frozen=True)
 class Ecog:
     source: str
-    date: date | None
+    date: dt.date | None
     score: int | None
     problem: str | None = None  # why the score cannot be read (kept, as for LabResult)
 
@@ -184,7 +200,7 @@ class Ecog:
 @dataclass(frozen=True)
 class ConsentRecord:
     source: str
-    date: date | None
+    date: dt.date | None
     status: str
     research: bool = False  # scope or category research
     studies: tuple[str, ...] = ()  # identifiers of the studies it names (NCT..., EudraCT)
@@ -198,7 +214,7 @@ class Attestation:
     question: str  # key of codes.ATTESTATIONS
     answer: bool
     by: str | None
-    date: date | None
+    date: dt.date | None
 
 
 @dataclass(frozen=True)
@@ -227,7 +243,7 @@ class Study:
     """An imaging study: CT, MRI, SSTR PET/CT (68Ga/64Cu) or SSTR SPECT/CT."""
 
     source: str
-    date: date | None
+    date: dt.date | None
     modality: str  # CT, MRI, SSTR_PET, SSTR_SPECT
     slice_thickness_mm: float | None = None
     lesions: tuple[Lesion, ...] = ()
@@ -249,10 +265,10 @@ class Symptom:
 
     source: str
     symptom: str
-    date: date | None
+    date: dt.date | None
     frequency: float | None = None
     grade: int | None = None
-    end: date | None = None
+    end: dt.date | None = None
     ongoing: bool = False
 
 

@@ -13,6 +13,7 @@ the offset and cannot be before the screening date.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -61,7 +62,7 @@ class Interval:
 
 @dataclass(frozen=True)
 class Step:
-    date: date  # when it matters (ordering key)
+    date: dt.date  # when it matters (ordering key)
     criterion: str
     action: str
     source: str | None = None

@@ -15,10 +15,12 @@ Both return every event found; the caller applies the 12-month window.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
 from math import isfinite
+from typing import Literal
 
 # "More than 14 days": end - start of the raised episode >= 15 days.
 SUSTAINED_DAYS = 15
@@ -46,11 +48,11 @@ class SymptomObservation:
     date as its ``end`` with ``ongoing`` set.
     """
 
-    date: date
+    date: dt.date
     frequency_per_day: float | None = None
     grade: int | None = None
     source: str | None = None
-    end: date | None = None
+    end: dt.date | None = None
     ongoing: bool = False
 
     def __post_init__(self) -> None:
@@ -63,7 +65,7 @@ class SymptomObservation:
             raise ValueError(f"episode ends {self.end} before it starts {self.date}")
 
     @property
-    def last(self) -> date:
+    def last(self) -> dt.date:
         """The last day the recording covers."""
         return self.end or self.date
 
@@ -93,7 +95,7 @@ class ClinicalAssessment:
 
 @dataclass(frozen=True)
 class _Baseline:
-    date: date
+    date: dt.date
     frequency: Fraction | None
     frequency_index: int | None  # the observation that gave the frequency baseline
     grade: int | None
@@ -114,7 +116,7 @@ def _baseline(observations: list[SymptomObservation]) -> _Baseline:
     )
 
 
-def _rise(base: _Baseline, index: int, obs: SymptomObservation) -> str | bool | None:
+def _rise(base: _Baseline, index: int, obs: SymptomObservation) -> str | Literal[False] | None:
     """Why ``obs`` is raised (text), False when it is not, None when it cannot be told.
 
     Each measure the recording holds is compared with that measure's baseline; the
@@ -223,7 +225,7 @@ class MarkerValue:
     """One measurement of a marker, in the unit common to the series (None: the result
     cannot be read; it still takes its place in the series)."""
 
-    date: date
+    date: dt.date
     value: float | None
     source: str | None = None
 
@@ -235,8 +237,8 @@ class MarkerValue:
 @dataclass(frozen=True)
 class BiochemicalProgressionEvent:
     marker: str
-    date: date  # date of the third measurement
-    dates: tuple[date, date, date]
+    date: dt.date  # date of the third measurement
+    dates: tuple[dt.date, dt.date, dt.date]
     values: tuple[float, float, float]
     reason: str
     sources: tuple[str, ...] = ()

@@ -35,6 +35,7 @@ its id is absent from the baseline scan of the series.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
@@ -129,7 +130,7 @@ class LesionMeasurement:
 class Scan:
     """One imaging time point (CT or MRI for RECIST)."""
 
-    date: date
+    date: dt.date
     modality: str
     lesions: tuple[LesionMeasurement, ...]
     slice_thickness_mm: float | None = None
@@ -245,11 +246,11 @@ def check_target_set(scan: Scan) -> list[str]:
     by_organ: dict[str, list[str]] = {}
     for lesion in targets:
         by_organ.setdefault(organ_group(lesion), []).append(lesion.lesion_id)
-    for organ, ids in by_organ.items():
-        if len(ids) > _MAX_TARGETS_PER_ORGAN:
+    for organ, organ_ids in by_organ.items():
+        if len(organ_ids) > _MAX_TARGETS_PER_ORGAN:
             note = " (all lymph nodes count as one organ)" if organ == NODE_ORGAN else ""
             messages.append(
-                f"{len(ids)} target lesions in {organ} ({', '.join(ids)}); at most "
+                f"{len(organ_ids)} target lesions in {organ} ({', '.join(organ_ids)}); at most "
                 f"{_MAX_TARGETS_PER_ORGAN} per organ{note}"
             )
     for lesion in targets:
@@ -457,13 +458,13 @@ class TimePoint:
     ``restart_after_pd`` this PD scan is the baseline of the scans after it.
     """
 
-    date: date
+    date: dt.date
     is_baseline: bool
-    baseline_date: date
+    baseline_date: dt.date
     sum_mm: float | None
     baseline_sum_mm: float | None
     nadir_mm: float | None
-    nadir_date: date | None
+    nadir_date: dt.date | None
     change_from_baseline_mm: float | None
     change_from_baseline_pct: float | None
     change_from_nadir_mm: float | None
@@ -649,12 +650,12 @@ def assess(scans: list[Scan] | tuple[Scan, ...], restart_after_pd: bool = False)
 class ProgressionEvent:
     """A RECIST PD time point, dated at the first scan that shows it."""
 
-    date: date
-    baseline_date: date
+    date: dt.date
+    baseline_date: dt.date
     reasons: tuple[str, ...]
     sum_mm: float | None
     nadir_mm: float | None
-    nadir_date: date | None
+    nadir_date: dt.date | None
     source: str | None
 
 

@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from math import isfinite
@@ -165,7 +166,7 @@ def _text(path: Path) -> str:
                                f"at offset {exc.start})") from None
 
 
-def _check_header(path: str, fieldnames: list[str] | None) -> None:
+def _check_header(path: str, fieldnames: Sequence[str] | None) -> None:
     if not fieldnames:
         raise MeasurementError(path, 1, None, "empty file: expected a header row")
     present = {name.strip() for name in fieldnames}

@@ -16,8 +16,8 @@ liver, 2 about equal to or slightly less than liver, 3 greater than liver,
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
-from datetime import date
 from fractions import Fraction
 from math import isfinite
 
@@ -73,7 +73,7 @@ class SstrLesion:
 
 @dataclass(frozen=True)
 class SstrScan:
-    date: date
+    date: dt.date
     modality: str
     lesions: tuple[SstrLesion, ...]
     source: str | None = None
@@ -90,11 +90,11 @@ class SstrScan:
 class SstrProgressionEvent:
     """Progression of one lesion at ``date``, against ``earlier_date`` (same modality)."""
 
-    date: date
+    date: dt.date
     modality: str
     lesion_id: str
     kind: str  # "new" or "growth"
-    earlier_date: date
+    earlier_date: dt.date
     earlier_mm: float | None
     later_mm: float | None
     change_pct: float | None
@@ -170,7 +170,7 @@ def _event(
     if before is not None and now is not None:
         pct = float((_exact(now) - before) * 100 / before)
     earlier_lesion = reference.lesion(lesion.lesion_id)
-    sources = (later.source, lesion.source, reference.source)
+    sources: tuple[str | None, ...] = (later.source, lesion.source, reference.source)
     if earlier_lesion is not None:
         sources += (earlier_lesion.source,)
     return SstrProgressionEvent(

@@ -135,7 +135,8 @@ def _read_element(file: str, name: str, at: str, src: Code, system: str, element
                              f"as the target (use {', '.join(sorted(ACCEPTED))}, or unmatched)",
                              name, tat + ".equivalence")
         if equivalence in NO_TARGET:
-            _no_clash(file, name, at, src, targets.get(src) and targets[src].origin)
+            mapped = targets.get(src)
+            _no_clash(file, name, at, src, mapped.origin if mapped else None)
             unmatched[src] = origin
             continue
         code = _text(file, name, target, tat, "code")

@@ -6,11 +6,12 @@ Field type problems raise FieldError, which the reader turns into a warning.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 
 from trialsieve import codes as C
 from trialsieve.fhir import imaging
@@ -137,9 +138,9 @@ def observation(res: dict, lookup: Lookup) -> list[Fact]:
     if codes & C.PATHOLOGY_REPORTS:
         return [_histology(res, when, codings(res.get("valueCodeableConcept"),
                                               "valueCodeableConcept"))]
-    for system, code in codes:
-        if system == C.PROJECT and code in C.ATTESTATIONS:
-            return [_attestation(res, code, when)]
+    for system, question in codes:
+        if system == C.PROJECT and question in C.ATTESTATIONS:
+            return [_attestation(res, question, when)]
     raise NotRelevant("not an observation the criteria read")
 
 
@@ -322,6 +323,13 @@ def _who(ref: Any) -> str | None:
 
 
 # --- Condition --------------------------------------------------------------------
+class _ConditionStatus(TypedDict):
+    """Condition.clinicalStatus and abatement: a Finding's status fields."""
+
+    status: str | None
+    abated: dt.date | None
+
+
 def condition(res: dict, lookup: Lookup) -> list[Fact]:
     verification = codings(res.get("verificationStatus"), "verificationStatus")
     ver = {c for _, c in verification}
@@ -333,7 +341,7 @@ def condition(res: dict, lookup: Lookup) -> list[Fact]:
     src, text = _src(res), concept_text(res.get("code"))
     facts: list[Fact] = []
     code_set = set(codes)
-    status = {"status": _clinical_status(res), "abated": _abated(res)}
+    status = _ConditionStatus(status=_clinical_status(res), abated=_abated(res))
     for fact, table in (("pregnant", C.PREGNANT), ("lactating", C.LACTATING),
                         ("brain_metastases", C.BRAIN_METASTASIS)):
         if code_set & table:
@@ -495,6 +503,15 @@ def _interval_days(repeat: dict) -> float | None:
 
 
 # --- Procedure --------------------------------------------------------------------
+class _Performed(TypedDict):
+    """When a procedure was performed: ProcedureRecord's date fields."""
+
+    date: dt.date | None
+    start: dt.date | None
+    date_latest: dt.date | None
+    ongoing: bool
+
+
 def procedure(res: dict, lookup: Lookup) -> list[Fact]:
     status = check_status(res, VOID_STATUS | {"preparation", "unknown"})
     codes = set(codings(res.get("code"), "code"))
@@ -505,8 +522,10 @@ def procedure(res: dict, lookup: Lookup) -> list[Fact]:
     # In progress: ongoing at the screening date, its end (if any) a planned one; the
     # engine places it in time by its start, not by that planned end.
     ongoing = status == "in-progress"
-    when = dict(date=last[0] if last else None, start=start_span[0] if start_span else None,
-                date_latest=last[1] if last and last[1] != last[0] else None, ongoing=ongoing)
+    when = _Performed(date=last[0] if last else None,
+                      start=start_span[0] if start_span else None,
+                      date_latest=last[1] if last and last[1] != last[0] else None,
+                      ongoing=ongoing)
     text = concept_text(res.get("code")) or "procedure"
     src = _src(res)
     if both & C.RADIONUCLIDE_THERAPY:

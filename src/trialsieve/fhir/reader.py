@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 from trialsieve.fhir import concept_map
 from trialsieve.fhir.concept_map import ConceptMapping
@@ -183,8 +184,8 @@ def _ndjson(f: Path, loaded: Loaded, alone: bool) -> None:
         raise bad[0][1]
     if not good and bad and alone:
         raise InputError(str(f), bad[0][1].message, f"line {bad[0][0]}")
-    for n, exc in bad:
-        loaded.skip(str(f), f"line {n}", "", exc.message, "line")
+    for n, problem in bad:
+        loaded.skip(str(f), f"line {n}", "", problem.message, "line")
     for res in good:
         _check(str(f), res, loaded)
 
@@ -390,26 +391,55 @@ def _identifier(res: dict) -> tuple[str | None, str | None, bool]:
     return (system if isinstance(system, str) else None), best["value"], is_mrn(best)
 
 
-_FHIR_NAMES = {"birth_date": "birthDate", "sex": "gender"}
+_FHIR_NAMES = {"birth_date": "birthDate", "sex": "gender", "deceased": "deceased[x]"}
 
 
 def _one_patient(patients: list[Patient], rec: PatientRecord) -> Patient:
     """Several Patient resources with one id: a fact they disagree on is unknown (never the
-    last one read), with a warning naming both values."""
+    last one read), with a warning naming both values. Deaths on different days are a
+    death on an unknown day between them: never "alive" (None would say so)."""
     merged = patients[0]
     for f in fields(Patient):
         values = list(dict.fromkeys(getattr(p, f.name) for p in patients
                                     if getattr(p, f.name) is not None))
+        change: dict[str, Any] = {}  # Patient fields, by name
         if f.name in ("id", "source") or len(values) < 2:
             if values and getattr(merged, f.name) is None:
-                merged = replace(merged, **{f.name: values[0]})
-            continue
-        shown = ", ".join(str(v) for v in values)
-        rec.warnings.append(Warning(rec.file, merged.source, _FHIR_NAMES.get(f.name, f.name),
-                                    f"Patient resources with this id disagree ({shown}): "
-                                    "taken as unknown"))
-        merged = replace(merged, **{f.name: None})
+                change[f.name] = values[0]
+        else:
+            shown = ", ".join(_shown(v) for v in values)
+            taken = "taken as unknown"
+            change[f.name] = None
+            if f.name == "deceased":
+                change[f.name] = _any_of_deaths(values)
+                taken = f"taken as {_shown(change[f.name])}"
+            elif f.name == "identifier_is_mrn":
+                change[f.name] = False  # not known to be the medical record number
+            rec.warnings.append(Warning(rec.file, merged.source,
+                                        _FHIR_NAMES.get(f.name, f.name),
+                                        f"Patient resources with this id disagree ({shown}): "
+                                        f"{taken}"))
+        merged = replace(merged, **change)
     return merged
+
+
+def _any_of_deaths(deaths: list[Death]) -> Death:
+    """A death on one of the days `deaths` give: from the first possible day of any to the
+    last possible day of any (no day recorded in one of them: no day known)."""
+    spans = [(d.date, d.latest or d.date) for d in deaths if d.date is not None]
+    if len(spans) < len(deaths):
+        return Death(None)
+    return Death(min(first for first, _ in spans), max(last for _, last in spans))
+
+
+def _shown(value: object) -> str:
+    if not isinstance(value, Death):
+        return str(value)
+    if value.date is None:
+        return "deceased, date not recorded"
+    if value.latest in (None, value.date):
+        return f"deceased on {value.date}"
+    return f"deceased between {value.date} and {value.latest}"
 
 
 _LISTS = {"Diagnosis": "diagnoses", "Histology": "histology", "LabResult": "labs",

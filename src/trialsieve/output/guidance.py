@@ -17,6 +17,7 @@ Next steps are kept to what can change the verdict:
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -49,7 +50,7 @@ class Step:
     kind: str  # wait / repeat / obtain / expiry
     text: str
     criteria: tuple[str, ...]
-    date: date | None = None
+    date: dt.date | None = None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ that `fhir.reader._record` builds exactly the record `trialsieve screen` builds.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,7 +93,7 @@ def discover(path: str | Path) -> Source:
                   [str(f) for f in files if f.suffix == ".json"])
 
 
-def _sql_list(items: object) -> str:  # a SQL list (or IN list) of string literals
+def _sql_list(items: Iterable[object]) -> str:  # a SQL list (or IN list) of string literals
     return "[" + ", ".join("'" + str(x).replace("'", "''") + "'" for x in items) + "]"
 
 
@@ -175,16 +175,17 @@ def duckdb_groups(src: Source, jobs: int, batch_rows: int = 20_000,
                                      ).fetchall()[0][0]
         reader = con.sql(f"SELECT pid, fi, rtype, rid, text FROM res WHERE {good} "
                          "AND pid IS NOT NULL ORDER BY pid, rowid").to_arrow_reader(batch_rows)
-        pid, rows = None, []
+        pid: str | None = None
+        rows: list[Row] = []
         for batch in reader:
             for p, fi, rtype, rid, text in zip(*(c.to_pylist() for c in batch.columns),
                                                strict=True):
                 if p != pid:
-                    if rows:
+                    if rows and pid is not None:
                         yield Group(pid, rows)
                     pid, rows = p, []
                 rows.append(Row(fi, rtype, rid, text))
-        if rows:
+        if rows and pid is not None:
             yield Group(pid, rows)
         con.close()
 

@@ -7,6 +7,7 @@ A rule is a frozen dataclass with `evaluate(record, ctx) -> Outcome` and
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -34,7 +35,7 @@ class Evidence:
     """A record a result rests on: which resource, when, what it says."""
 
     source: str
-    date: date | None
+    date: dt.date | None
     what: str
     value: str | None = None  # as a person reads it
     note: str | None = None
@@ -62,7 +63,7 @@ class Bound:
 
     on: str  # "d0" or "inclusion"
     side: str  # "from" or "until"
-    date: date
+    date: dt.date
     reason: str
     source: str | None = None
 
@@ -184,7 +185,8 @@ class Undamaged:
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         out = self.rule.evaluate(record, ctx)
-        damaged = [i for i in record.ignored if isinstance(i, Damaged) and i.about in self.reads]
+        damaged: list[Ignored] = [i for i in record.ignored
+                                  if isinstance(i, Damaged) and i.about in self.reads]
         damaged += [Ignored(r.source, f"cannot be read: {r.problem}") for r in record.labs
                     if r.test in self.reads and r.problem]
         return unless_damaged(out, damaged, self.favourable)

@@ -15,7 +15,7 @@ from trialsieve.imaging import (
     recist_series,
 )
 from trialsieve.logic import Tri, all_of, any_of
-from trialsieve.record import Ignored, PatientRecord, Study
+from trialsieve.record import Ignored, PatientRecord, Study, day
 from trialsieve.rules.attest import latest_answer
 from trialsieve.rules.base import (
     Bound,
@@ -224,12 +224,12 @@ class TargetLesion:
         lo = ctx.d0 - days(self.fresh_days)
         pets = sorted((s for s in record.imaging if s.modality == "SSTR_PET"
                        and s.date is not None and lo <= s.date <= ctx.d0),
-                      key=lambda s: s.date)  # type: ignore[arg-type,return-value]
+                      key=day)
         measured = [s for s in pets if s.lesions]
         pet = measured[-1] if measured else None
         later = [Ignored(s.source, f"68Ga PET/CT of {s.date} has no lesion measurements: "
                          f"the PET/CT of {pet.date} is read") for s in pets
-                 if pet is not None and not s.lesions and s.date >= pet.date]  # type: ignore[operator]
+                 if pet is not None and not s.lesions and day(s) >= day(pet)]
         if pet is None:
             return outcome(Tri.UNKNOWN, "no baseline 68Ga PET/CT with lesion measurements",
                            ignored=[Ignored(s.source, "no lesion measurements") for s in pets],
@@ -244,12 +244,12 @@ class TargetLesion:
         status = any_of(v.status for v in verdicts) if verdicts else Tri.NOT_MET
         shown = qualifying if qualifying else verdicts
         read = (f" (read on the 68Ga PET/CT of {pet.date}: the one of "
-                + ", ".join(str(s.date) for s in pets if s.date >= pet.date and not s.lesions)  # type: ignore[operator]
+                + ", ".join(str(s.date) for s in pets if day(s) >= day(pet) and not s.lesions)
                 + " has no lesion measurements)") if later else ""
         summary = ((f"{len(qualifying)} qualifying lesion(s): " + ", ".join(
             v.summary for v in qualifying)) if qualifying else (
             "; ".join(v.summary for v in verdicts) or f"no lesion on the PET/CT of {pet.date}"))
-        valid = Bound("d0", "until", pet.date + days(self.fresh_days),  # type: ignore[operator]
+        valid = Bound("d0", "until", day(pet) + days(self.fresh_days),
                       f"68Ga PET/CT of {pet.date} is a baseline one for D0 up to this date",
                       pet.source)
         return Outcome(status, summary + read,
@@ -302,7 +302,8 @@ class TargetLesion:
             return outcome(Tri.UNKNOWN, f"{name}: unknown {', '.join(unknown)}", evidence=ev,
                            missing=[f"{name}: {u}" for u in unknown])
         # the growth needs both scans within the months: the earlier one leaves first
-        ref = prog.earlier_scan or prog.later_scan  # type: ignore[union-attr]
+        assert prog is not None  # every check held, "progressive" too
+        ref = prog.earlier_scan or prog.later_scan
         return outcome(Tri.MET, name, evidence=ev, bounds=[
             _until(ref.date, self.months, f"{name} reference scan", ref.source)])
 
@@ -358,14 +359,14 @@ class DiffuseMarrowInfiltration:
         def baseline(modality: str) -> Study | None:
             found = [s for s in record.imaging if s.modality == modality and s.date is not None
                      and lo <= s.date <= ctx.d0 and s.marrow_infiltration is not None]
-            return max(found, key=lambda s: s.date) if found else None  # type: ignore[arg-type,return-value]
+            return max(found, key=day) if found else None
 
         pet = baseline("SSTR_PET")
         if pet is None:
             return absent(ctx, "no statement on marrow infiltration on a baseline 68Ga "
                           "PET/CT", "the baseline 68Ga PET/CT report's statement on diffuse "
                           f"marrow infiltration, dated from {lo} to {ctx.d0}")
-        valid = Bound("d0", "until", pet.date + days(self.fresh_days),  # type: ignore[operator]
+        valid = Bound("d0", "until", day(pet) + days(self.fresh_days),
                       f"68Ga PET/CT of {pet.date} is a baseline one for D0 up to this date",
                       pet.source)
         ev = [Evidence(pet.source, pet.date, "68Ga PET/CT: diffuse marrow infiltration",
@@ -387,6 +388,6 @@ class DiffuseMarrowInfiltration:
         return outcome(Tri.of(bool(mri.marrow_infiltration)), "marrow infiltration on PET/CT "
                        + ("confirmed" if mri.marrow_infiltration else "not confirmed")
                        + " by MRI", evidence=ev, ignored=older, bounds=[valid, Bound(
-                           "d0", "until", mri.date + days(self.fresh_days),  # type: ignore[operator]
+                           "d0", "until", day(mri) + days(self.fresh_days),
                            f"MRI of {mri.date} is a baseline one for D0 up to this date",
                            mri.source)])

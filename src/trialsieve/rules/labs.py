@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from trialsieve.codes import LAB_TESTS
 from trialsieve.dates import shift
 from trialsieve.logic import Tri
-from trialsieve.record import Damaged, Ignored, LabResult, PatientRecord
+from trialsieve.record import Damaged, Ignored, LabResult, PatientRecord, day
 from trialsieve.rules.base import (
     Bound,
     Context,
@@ -31,9 +31,9 @@ def fresh_results(
     A result exactly `fresh_days` before D0 is fresh (a limit holds at its bound).
     """
     dated = [r for r in record.labs_of(test) if r.date is not None and r.date <= ctx.d0]
-    last = max(dated, key=lambda r: r.date, default=None)  # type: ignore[arg-type,return-value]
+    last = max(dated, key=day, default=None)
     lo = shift(ctx.d0, -fresh_days)
-    return [r for r in dated if r.date >= lo], last  # type: ignore[operator]
+    return [r for r in dated if day(r) >= lo], last
 
 
 def _same_day_conflict(results: list[LabResult], last: LabResult) -> list[LabResult]:
@@ -105,10 +105,10 @@ class LabThreshold:
                   f"to {ctx.d0}")
         if not fresh:
             return self._stale(last, settle, ctx_ev)
-        pick = max(fresh, key=lambda r: r.date)  # type: ignore[arg-type,return-value]
+        pick = max(fresh, key=day)
         ignored = [Ignored(r.source, f"older than the {self.label} of {pick.date}")
                    for r in fresh if r.date != pick.date]
-        bound = Bound("d0", "until", shift(pick.date, self.fresh_days),  # type: ignore[operator]
+        bound = Bound("d0", "until", shift(day(pick), self.fresh_days),
                       f"{self.label} of {pick.date} is valid for D0 up to this date",
                       pick.source)
         unreadable = [r for r in fresh if r.date == pick.date and r.problem]
@@ -148,7 +148,7 @@ class LabThreshold:
                              f"{self.fresh_days} days before D0")],
             missing=[settle],
             evidence=ctx_ev,
-            bounds=[Bound("d0", "until", shift(last.date, self.fresh_days),  # type: ignore[operator]
+            bounds=[Bound("d0", "until", shift(day(last), self.fresh_days),
                           f"{self.label} of {last.date} is valid for D0 up to this date",
                           last.source)],
         )

@@ -7,7 +7,7 @@ from datetime import date
 
 from trialsieve.dates import shift
 from trialsieve.logic import Tri
-from trialsieve.record import ConsentRecord, Ignored, PatientRecord
+from trialsieve.record import ConsentRecord, Ignored, PatientRecord, day
 from trialsieve.rules.attest import answer_evidence, latest_answer
 from trialsieve.rules.base import Bound, Context, Evidence, Outcome, Quantity, outcome
 
@@ -75,14 +75,12 @@ class EcogAtMost:
         if not dated:
             return outcome(Tri.UNKNOWN, "no ECOG performance status", missing=[settle])
         # the newest; of several that day, an unreadable one first (it must not be hidden)
-        last = max(dated, key=lambda e: (e.date, e.score is None))  # type: ignore[arg-type,return-value]
-        bound = Bound("d0", "until", shift(last.date, self.fresh_days),  # type: ignore[operator]
+        last = max(dated, key=lambda e: (day(e), e.score is None))
+        bound = Bound("d0", "until", shift(day(last), self.fresh_days),
                       f"ECOG of {last.date} is valid for D0 up to this date", last.source)
         ignored = [Ignored(e.source, f"older than the ECOG of {last.date}")
                    for e in dated if e is not last]
-        ev = Evidence(last.source, last.date, "ECOG performance status", str(last.score),
-                      quantity=Quantity(last.score, "{score}"))
-        if last.date < lo:  # type: ignore[operator]
+        if day(last) < lo:
             return outcome(Tri.UNKNOWN, f"ECOG of {last.date} is older than "
                            f"{self.fresh_days} days before D0", missing=[settle],
                            ignored=[*ignored, Ignored(last.source, "too old")], bounds=[bound])
@@ -92,7 +90,10 @@ class EcogAtMost:
                                                       "value cannot be read")],
                            missing=[f"a readable ECOG in place of {last.source} "
                                     f"({last.problem})"], bounds=[bound])
-        same_day = {e.score for e in dated if e.date == last.date}
+        # an unreadable score that day would be `last` (read above): these are all numbers
+        same_day = {e.score for e in dated if e.date == last.date and e.score is not None}
+        ev = Evidence(last.source, last.date, "ECOG performance status", str(last.score),
+                      quantity=Quantity(last.score, "{score}"))
         if len(same_day) > 1:
             return outcome(Tri.UNKNOWN, f"ECOG scores of {last.date} disagree: "
                            f"{sorted(same_day)}", evidence=[ev], bounds=[bound],
@@ -130,12 +131,12 @@ class ConsentBeforeInclusion:
                 if why[c.source]]
         ok = [c for c in record.consents if why[c.source] is None]
         if ok:
-            c = max(ok, key=lambda c: c.date)  # type: ignore[arg-type,return-value]
+            c = max(ok, key=day)
             return outcome(Tri.MET, f"written consent to this study dated {c.date}",
                            evidence=[Evidence(c.source, c.date, "research consent", c.status,
                                               "names " + ", ".join(c.studies))],
                            ignored=late,
-                           bounds=[Bound("inclusion", "from", c.date,  # type: ignore[arg-type]
+                           bounds=[Bound("inclusion", "from", day(c),
                                          "consent date", c.source)])
         a, older = latest_answer(record, "informed-consent")
         if a is not None:

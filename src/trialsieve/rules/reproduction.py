@@ -8,7 +8,7 @@ from datetime import date
 
 from trialsieve.codes import HCG_NEGATIVE, HCG_POSITIVE
 from trialsieve.logic import Tri, all_of, any_of
-from trialsieve.record import Ignored, LabResult, PatientRecord, condition_present
+from trialsieve.record import Ignored, LabResult, PatientRecord, condition_present, day
 from trialsieve.rules.attest import (
     absent_unless_stale_yes,
     answer_evidence,
@@ -86,12 +86,12 @@ class SerumPregnancyTest:
         if not dated:
             return outcome(Tri.UNKNOWN, "no serum pregnancy test", ignored=urine,
                            missing=[settle])
-        last = max(dated, key=lambda r: r.date)  # type: ignore[arg-type,return-value]
-        bound = Bound("inclusion", "until", last.date + days(self.fresh_days),  # type: ignore[operator]
+        last = max(dated, key=day)
+        bound = Bound("inclusion", "until", day(last) + days(self.fresh_days),
                       f"serum hCG of {last.date} is valid for inclusion up to this date",
                       last.source)
         ev = Evidence(last.source, last.date, "serum hCG", last.shown(), **lab_values(last))
-        if last.date < lo:  # type: ignore[operator]
+        if day(last) < lo:
             return outcome(Tri.UNKNOWN, f"serum hCG of {last.date} is too old",
                            ignored=[*urine, Ignored(last.source, "older than "
                                                     f"{self.fresh_days} days")],
@@ -179,7 +179,7 @@ class PregnantOrLactating:
             (r, hcg_reading(r), "urine hCG") for r in record.labs_of("hcg_urine")]
         negatives = [r for r, reading, _ in tests
                      if reading is False and r.test == "hcg_serum" and r.date is not None]
-        last_neg = max(negatives, key=lambda r: r.date, default=None)  # type: ignore[arg-type,return-value]
+        last_neg = max(negatives, key=day, default=None)
         neg_day = last_neg.date if last_neg else None
         positives = [(r.date, Evidence(r.source, r.date, what, r.shown(), **lab_values(r)))
                      for r, reading, what in tests if reading is True]
@@ -200,7 +200,7 @@ class PregnantOrLactating:
         unread = [r for r, reading, _ in tests if reading is None and r.test == "hcg_serum"
                   and r.date is not None and (neg_day is None or r.date > neg_day)]
         if unread:  # the newest serum test cannot be read: the older one does not decide
-            r = max(unread, key=lambda r: r.date)  # type: ignore[arg-type,return-value]
+            r = max(unread, key=day)
             return outcome(Tri.UNKNOWN, f"the newest serum hCG ({r.date}, {r.shown()}) is "
                            "equivocal or cannot be read",
                            evidence=[Evidence(r.source, r.date, "serum hCG", r.shown(),
@@ -217,17 +217,17 @@ class PregnantOrLactating:
                    for f in record.findings_of("pregnant")
                    if not f.present and f.date is not None and f.date >= lo
                    and condition_present(f.status, f.abated, ctx.as_of)]
-        if last_neg is not None and neg_day >= lo:  # type: ignore[operator]
-            denials.append((neg_day, Evidence(last_neg.source, neg_day, "serum hCG",
-                                              last_neg.shown(), **lab_values(last_neg))))
-        if a is not None and not a.answer:
-            denials.append((a.date, answer_evidence(a)))
+        if last_neg is not None and day(last_neg) >= lo:
+            denials.append((day(last_neg), Evidence(last_neg.source, neg_day, "serum hCG",
+                                                    last_neg.shown(), **lab_values(last_neg))))
+        if a is not None and not a.answer:  # a question covering 28 days: a is dated
+            denials.append((day(a), answer_evidence(a)))
         if not denials:
             out = absent_unless_stale_yes(record, "pregnant", ctx,
                                           "no current pregnancy status", f"a pregnancy status "
                                           f"or serum hCG dated on or after {lo}")
             return replace(out, ignored=tuple(stale))
-        _, ev = max(denials, key=lambda d: d[0])  # type: ignore[arg-type,return-value]
+        _, ev = max(denials, key=lambda d: d[0])
         return outcome(Tri.NOT_MET, "not pregnant", evidence=[ev], ignored=stale)
 
     def _lactating(self, record: PatientRecord, ctx: Context) -> Outcome:
@@ -243,12 +243,12 @@ class PregnantOrLactating:
         a, stale = latest_answer(record, "lactating", ctx)
         ignored += stale
         if a is not None:
-            facts.append((a.date, a.answer, answer_evidence(a)))
+            facts.append((day(a), a.answer, answer_evidence(a)))  # covers 28 days: dated
         if not facts:
             out = absent_unless_stale_yes(record, "lactating", ctx, "no current lactation "
                                           "status", settle_text("lactating", ctx))
             return replace(out, ignored=tuple(ignored))
-        _, value, ev = max(facts, key=lambda f: f[0])  # type: ignore[arg-type,return-value]
+        _, value, ev = max(facts, key=lambda f: f[0])
         return outcome(Tri.of(value), "lactating" if value else "not lactating", evidence=[ev],
                        ignored=ignored)
 

@@ -150,11 +150,12 @@ class EventWithin:
         if e.last is None and not e.ongoing:
             return outcome(Tri.UNKNOWN, f"{e.label}: date unknown", evidence=[ev],
                            missing=[f"the date of {e.label} ({e.source})"])
-        if not e.ongoing and ctx.inclusion < e.last <= ctx.as_of:  # type: ignore[operator]
+        # from here, one that is not ongoing has a date (e.last)
+        if not e.ongoing and e.last is not None and ctx.inclusion < e.last <= ctx.as_of:
             # recorded after a past inclusion date
             return outcome(Tri.NOT_MET, f"{e.label} after inclusion",
                            ignored=[Ignored(e.source, "dated after the inclusion date")],
-                           bounds=[Bound("inclusion", "until", e.last - days(1),  # type: ignore[operator]
+                           bounds=[Bound("inclusion", "until", e.last - days(1),
                                          f"before {e.label} of {e.last}", e.source)])
         latest = e.latest or ctx.as_of  # ongoing with no start: given up to the screening date
         ends = latest + days(self.within_days)
@@ -163,8 +164,8 @@ class EventWithin:
         when = e.last if not e.last_latest else f"{e.last} to {e.last_latest}"
         bounds = [Bound("inclusion", "from", ends,
                         f"{self.within_days} days after {e.label} of {when}", e.source)]
-        if e.last_latest and not e.ongoing:  # from here it may no longer exclude
-            bounds.insert(0, Bound("inclusion", "from", e.last + days(self.within_days),  # type: ignore[operator]
+        if e.last_latest and not e.ongoing and e.last is not None:  # may no longer exclude
+            bounds.insert(0, Bound("inclusion", "from", e.last + days(self.within_days),
                                    f"{self.within_days} days after the first possible day "
                                    f"of {e.label}", e.source))
         if ctx.inclusion >= ends:
@@ -175,7 +176,8 @@ class EventWithin:
         if e.counts is None:
             return outcome(Tri.UNKNOWN, f"{e.label} on {when}", evidence=[ev],
                            missing=[e.doubt], bounds=bounds)
-        if not e.ongoing and ctx.inclusion >= e.last + days(self.within_days):  # type: ignore[operator]
+        if (not e.ongoing and e.last is not None
+                and ctx.inclusion >= e.last + days(self.within_days)):
             return outcome(Tri.UNKNOWN, f"{e.label}: last day between {e.last} and "
                            f"{e.last_latest}, inside or outside the {self.within_days} days",
                            evidence=[ev], bounds=bounds,

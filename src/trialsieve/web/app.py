@@ -213,7 +213,8 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
     def logout(p: Annotated[Posted, Depends(posted("logout"))]):
         with db.write() as s:
             ws = s.get(WebSession, p.who.session.id)
-            auth.logout(s, clock(), ws, p.who.user)
+            if ws is not None:  # None: ended meanwhile (another tab), nothing left to end
+                auth.logout(s, clock(), ws, p.who.user)
         response = back("/login", "logged out")
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
@@ -322,13 +323,15 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
         rows = store.resources(s, p)
         scans = tuple((st.source, f"{st.modality.replace('_', ' ')} {st.date}", st.date)
                       for st in store.record_of(p, rows).imaging)
-        lesions = {}
+        lesions: dict[str, str] = {}  # lesion identifier -> BodyStructure id
         for r in rows:
             if r.resource_type == "BodyStructure":
                 body = json.loads(r.content)
+                body_id = body.get("id")
                 for ident in body.get("identifier") or []:
-                    if isinstance(ident, dict) and isinstance(ident.get("value"), str):
-                        lesions.setdefault(ident["value"], body.get("id"))
+                    if (isinstance(body_id, str) and isinstance(ident, dict)
+                            and isinstance(ident.get("value"), str)):
+                        lesions.setdefault(ident["value"], body_id)
         return entry.EntryContext(p.fhir_id, who.author, today(), clock(), scans, lesions)
 
     def _form_page(request: Request, who: Who, p: PatientRow, kind: entry.EntryKind,
@@ -397,6 +400,8 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
         with db.write() as s:
             pt = _patient(s, number)
             user = s.get(User, p.who.user.id)
+            if user is None:  # removed since this request was authenticated
+                raise Refused(403, "this account no longer exists")
             if not auth.reauthenticate(s, clock(), policy, user, p.get("password")):
                 audit.record(s, clock(), user.username, "sign-refused",
                              f"{number}/signature", new={"why": "wrong password"})

@@ -80,11 +80,18 @@ def _date(values: dict[str, str], name: str, ctx: EntryContext) -> date:
 
 
 def _number(values: dict[str, str], name: str, lo: float | None = None,
-            hi: float | None = None, required: bool = True) -> float | None:
+            hi: float | None = None) -> float:
+    v = _optional_number(values, name, lo, hi)
+    if v is None:
+        raise EntryError(name, "a value is needed")
+    return v
+
+
+def _optional_number(values: dict[str, str], name: str, lo: float | None = None,
+                     hi: float | None = None) -> float | None:
+    """The number typed in field `name`, None when it is left blank."""
     raw = values.get(name, "").strip().replace(",", ".")
     if not raw:
-        if required:
-            raise EntryError(name, "a value is needed")
         return None
     try:
         v = float(raw)
@@ -98,8 +105,15 @@ def _number(values: dict[str, str], name: str, lo: float | None = None,
     return v
 
 
-def _int(values: dict[str, str], name: str, lo: int, hi: int, required: bool = True):
-    v = _number(values, name, lo, hi, required)
+def _int(values: dict[str, str], name: str, lo: int, hi: int) -> int:
+    v = _optional_int(values, name, lo, hi)
+    if v is None:
+        raise EntryError(name, "a value is needed")
+    return v
+
+
+def _optional_int(values: dict[str, str], name: str, lo: int, hi: int) -> int | None:
+    v = _optional_number(values, name, lo, hi)
     if v is not None and v != int(v):
         raise EntryError(name, f"a whole number is needed, not {v:g}")
     return None if v is None else int(v)
@@ -191,7 +205,7 @@ def build_lab(values: dict[str, str], ctx: EntryContext,
     if comparator:
         q = {"comparator": comparator, **q}
     rest: dict = {"valueQuantity": q}
-    high = _number(values, "ref_high", 0, required=False)
+    high = _optional_number(values, "ref_high", 0)
     if high is not None:
         ref_unit = values.get("ref_unit", "").strip() or unit
         _convertible("ref_unit", ref_unit, key)
@@ -232,11 +246,11 @@ def build_symptom(values: dict[str, str], ctx: EntryContext) -> list[dict]:
     if not name:
         raise EntryError("symptom", "name the symptom")
     on = _date(values, "date", ctx)
-    freq = _number(values, "frequency", 0, 200, required=False)
-    grade = _int(values, "grade", 0, 5, required=False)
+    freq = _optional_number(values, "frequency", 0, 200)
+    grade = _optional_int(values, "grade", 0, 5)
     if freq is None and grade is None:
         raise EntryError("frequency", "give the episodes per day, the grade, or both")
-    comps = []
+    comps: list[dict] = []
     if freq is not None:
         comps.append({"code": {"coding": [{"system": PROJECT, "code": "daily-frequency"}]},
                       "valueQuantity": _quantity(freq, "/d")})
@@ -298,22 +312,22 @@ def build_lesion(values: dict[str, str], ctx: EntryContext) -> list[dict]:
     lesion = values.get("lesion", "").strip()
     if not lesion or len(lesion) > 64:
         raise EntryError("lesion", "a lesion identifier (at most 64 characters) is needed")
-    comps = []
+    comps: list[dict] = []
     for name, code in (("longest", (LOINC, "33728-7")), ("short_axis", (LOINC, "33729-5")),
                        ("transaxial", (PROJECT, "transaxial-diameter"))):
-        v = _number(values, name, 0, 1000, required=False)
+        v = _optional_number(values, name, 0, 1000)
         if v is not None:
             comps.append({"code": {"coding": [{"system": code[0], "code": code[1]}]},
                           "valueQuantity": _quantity(v, "mm")})
-    krenning = _int(values, "krenning", 0, 4, required=False)
+    krenning = _optional_int(values, "krenning", 0, 4)
     if krenning is not None:
         comps.append({"code": {"coding": [{"system": PROJECT, "code": "krenning-grade"}]},
                       "valueInteger": krenning})
-    for name, code in (("target", "target"), ("nodal", "nodal"),
-                       ("irradiated", "previously-irradiated")):
+    for name, flag_code in (("target", "target"), ("nodal", "nodal"),
+                            ("irradiated", "previously-irradiated")):
         flag = _choice(values, name, YES_NO_UNKNOWN) if values.get(name) else ""
         if flag:
-            comps.append({"code": {"coding": [{"system": PROJECT, "code": code}]},
+            comps.append({"code": {"coding": [{"system": PROJECT, "code": flag_code}]},
                           "valueBoolean": flag == "yes"})
     if not comps:
         raise EntryError("longest", "give at least one measurement, grade or flag")

@@ -9,7 +9,10 @@ from trialsieve.web.db import Base
 config = context.config
 connection = config.attributes.get("connection")
 if connection is None:
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise SystemExit("alembic: no database: set sqlalchemy.url in the alembic config")
+    engine = create_engine(url)
     with engine.begin() as connection:
         context.configure(connection=connection, target_metadata=Base.metadata)
         with context.begin_transaction():
