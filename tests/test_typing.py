@@ -1,8 +1,8 @@
-"""mypy on the typed part of src/ (run by the README test command through pytest).
+"""mypy on the whole of src/trialsieve (run by the README test command through pytest).
 
-The gate covers the modules listed in TYPED. mypy on the whole of src/ found 33 errors
-in 10 modules (rules, clinical, engine, fhir/mapping) that other changes are editing at
-the same time; they are to be fixed there and the gate widened to "src", not skipped.
+The configuration is pyproject.toml's [tool.mypy]: untyped functions are checked too, an
+unneeded `# type: ignore` is an error, and only the libraries that ship no type
+information are read as Any (listed there by name).
 """
 
 from __future__ import annotations
@@ -12,11 +12,9 @@ import sys
 
 from builders import REPO
 
-TYPED = ["src/trialsieve/output", "src/trialsieve/cli.py", "src/trialsieve/__main__.py",
-         "src/trialsieve/report.py", "src/trialsieve/units.py", "src/trialsieve/codes.py"]
 
-
-def test_mypy_is_clean_on_the_typed_modules() -> None:
-    run = subprocess.run([sys.executable, "-m", "mypy", *TYPED], cwd=REPO,
+def test_mypy_is_clean_on_the_whole_package() -> None:
+    run = subprocess.run([sys.executable, "-m", "mypy", "src/trialsieve"], cwd=REPO,
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout + run.stderr
+    assert "Success: no issues found" in run.stdout

@@ -22,7 +22,7 @@ from trialsieve.clinical.progression import (
 from trialsieve.clinical.recist import LesionMeasurement, Response, Scan, TimePoint, assess
 from trialsieve.clinical.sstr import SstrLesion, SstrScan, sstr_progression
 from trialsieve.codes import NET_MARKERS
-from trialsieve.record import LabResult, PatientRecord, Study, Symptom
+from trialsieve.record import LabResult, PatientRecord, Study, Symptom, day
 from trialsieve.rules.base import add_months
 
 
@@ -143,7 +143,7 @@ def _marker_values(marker: str, labs: tuple[LabResult, ...]
     dated = [r for r in labs if r.test == marker and r.date is not None]
     why: dict[str | None, str] = {r.source: r.problem or f"no numeric value ({r.shown()})"
                                   for r in dated if r.std_value is None}
-    return [MarkerValue(r.date, r.std_value, r.source) for r in dated], why  # type: ignore[arg-type]
+    return [MarkerValue(day(r), r.std_value, r.source) for r in dated], why
 
 
 def i3_progressions(facts: ProgressionFacts, months: int) -> list[Progression]:

@@ -105,13 +105,15 @@ class _Baseline:
 def _baseline(observations: list[SymptomObservation]) -> _Baseline:
     # Each measure's baseline is its first recorded value. A grade never recorded is
     # unknown, not grade 0: a later grade has nothing to be compared with.
-    fi = next((i for i, o in enumerate(observations) if o.frequency_per_day is not None), None)
-    gi = next((i for i, o in enumerate(observations) if o.grade is not None), None)
+    fi, frequency = next(((i, o.frequency_per_day) for i, o in enumerate(observations)
+                          if o.frequency_per_day is not None), (None, None))
+    gi, grade = next(((i, o.grade) for i, o in enumerate(observations) if o.grade is not None),
+                     (None, None))
     return _Baseline(
         observations[0].date,
-        None if fi is None else _exact(observations[fi].frequency_per_day),  # type: ignore[arg-type]
+        None if frequency is None else _exact(frequency),
         fi,
-        None if gi is None else observations[gi].grade,
+        grade,
         gi,
     )
 
@@ -276,12 +278,16 @@ def marker_triples(values: list[MarkerValue] | tuple[MarkerValue, ...]
 def _biochemical_event(
     marker: str, triple: tuple[MarkerValue, MarkerValue, MarkerValue]
 ) -> BiochemicalProgressionEvent:
-    steps = " < ".join(f"{_fmt(item.value or 0)} ({item.date})" for item in triple)
+    first, second, third = (item.value for item in triple)
+    if first is None or second is None or third is None:
+        raise ValueError(f"{marker}: a rise needs three values that can be read")
+    steps = " < ".join(f"{_fmt(value)} ({item.date})"
+                       for value, item in zip((first, second, third), triple, strict=True))
     return BiochemicalProgressionEvent(
         marker=marker,
         date=triple[2].date,
         dates=(triple[0].date, triple[1].date, triple[2].date),
-        values=tuple(item.value or 0.0 for item in triple),  # type: ignore[arg-type]
+        values=(first, second, third),
         reason=f"{marker} rose at two successive measurements: {steps}",
         sources=tuple(item.source for item in triple if item.source),
     )

@@ -4,7 +4,7 @@ TumorSize focused on a Tumor BodyStructure), marrow findings and NET symptoms.""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from trialsieve import codes as C
 from trialsieve.clinical.recist import NONTARGET_STATUSES
@@ -89,10 +89,14 @@ def _mm(q: Any, field: str) -> float:
         mm = convert(value, unit, "mm")
     except UnitError as exc:
         raise FieldError(field + ".code", str(exc)) from exc
-    return _measure(mm, "diameter_mm", field + ".value")  # type: ignore[return-value]
+    return _measure(mm, "diameter_mm", field + ".value")
 
 
-def _measure(value: float | None, kind: str, field: str) -> float | None:
+# a number, or None when the field is not given
+_Number = TypeVar("_Number", bound=float | None)
+
+
+def _measure(value: _Number, kind: str, field: str) -> _Number:
     """`value`, if it is a possible measurement of that kind (plausibility.MEASURES)."""
     why = None if value is None else MEASURES[kind].problem(value)
     if why:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from trialsieve.logic import Tri
 from trialsieve.protocol import EXCLUSION, INCLUSION, Criterion, Protocol
 from trialsieve.rules.attest import Attested
-from trialsieve.rules.base import AllOf, Undamaged
+from trialsieve.rules.base import AllOf, Rule, Undamaged
 from trialsieve.rules.baseline import BaselineWithin
 from trialsieve.rules.disease import (
     GepNet,
@@ -57,7 +57,7 @@ TRIAL_IDS = ("NCT01842165", "2012-003666-41")  # ClinicalTrials.gov, EudraCT
 BASELINE_LABS = ("gfr_51cr", "hemoglobin", "neutrophils", "platelets", "bilirubin", "alt",
                  "ast", "albumin", "pt_percent")
 
-READINGS: dict[str, tuple[str, str, object]] = {
+READINGS: dict[str, tuple[str, str, Rule]] = {
     "INCL01": ("age >= 18", "Age >= 18 years on the inclusion date (D0 when inclusion is not "
                "given). A partial birth date (1968-05) is an interval of days: decided only "
                "when every day of it gives the same answer.", AgeAtLeast(18)),
@@ -262,9 +262,9 @@ def _criterion(cid: str) -> Criterion:
     category = INCLUSION if cid.startswith("INCL") else EXCLUSION
     if cid in READS:
         favourable = Tri.MET if category == INCLUSION else Tri.NOT_MET
-        rule = Undamaged(rule, READS[cid], favourable)  # type: ignore[arg-type]
+        rule = Undamaged(rule, READS[cid], favourable)
         reading += DAMAGE_READING.format("met" if category == INCLUSION else "not met")
-    return Criterion(cid, category, PUBLISHED[cid], reading, rule, short)  # type: ignore[arg-type]
+    return Criterion(cid, category, PUBLISHED[cid], reading, rule, short)
 
 
 LUMEN = Protocol(

@@ -224,4 +224,4 @@ def fmt_num(value: float) -> str:
 
 
 def yes_no(value: bool | None) -> str:
-    return {True: "yes", False: "no"}.get(value, "unknown")  # type: ignore[arg-type]
+    return "unknown" if value is None else "yes" if value else "no"

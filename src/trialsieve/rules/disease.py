@@ -138,8 +138,8 @@ class UncontrolledBrainMetastases:
         found = sorted(record.findings_of("brain_metastases"),
                        key=lambda f: (f.date is not None, f.date))
         ev = {f.source: Evidence(f.source, f.date, "brain metastases", "present" if f.present
-                                 else "refuted", {True: "controlled", False: "uncontrolled"}
-                                 .get(f.controlled))  # type: ignore[arg-type]
+                                 else "refuted", None if f.controlled is None
+                                 else "controlled" if f.controlled else "uncontrolled")
               for f in found}
         # The newest statement decides: an older "uncontrolled" says nothing of today.
         newest = [f for f in found if f.date == found[-1].date] if found else []
