@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 import orjson
 
@@ -31,11 +32,13 @@ from trialsieve.fhir.resource_types import R4_RESOURCE_TYPES
 # a MedicationStatement, the ResearchStudy a Consent names).
 PARSED = frozenset(MAPPERS) | {"Patient", "BodyStructure"}
 SHARED_PARSED = frozenset({"Medication", "ResearchStudy"})
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 SUBJECTS = ("subject", "patient", "beneficiary", "individual")  # = reader.SUBJECT_FIELDS
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):  # a tuple: made hundreds of times a patient
     """One resource of a patient: its file (index into Source.files), type, id, and the
     JSON text when its type is read (None: counted only)."""
 
@@ -149,18 +152,26 @@ def load_duckdb(con, src: Source) -> list[int]:
     return starts
 
 
-def duckdb_groups(src: Source, jobs: int, batch_rows: int = 20_000,
-                  memory_limit: str = "512MB") -> Iterator[Group]:
-    """Every patient of the NDJSON files, ordered by patient id, streamed in batches."""
+def duckdb_batches(src: Source, jobs: int, batch_rows: int = 8192,
+                   memory_limit: str = "512MB") -> Iterator[pa.Table]:
+    """Every patient of the NDJSON files, ordered by patient id, as Arrow tables of about
+    `batch_rows` rows (pid, fi, rtype, rid, text) that never split a patient: a worker
+    process turns one into Groups (`groups_of`) itself, so this process only cuts."""
     if not src.ndjson:
         return
     import duckdb
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     with tempfile.TemporaryDirectory(prefix="trialsieve-") as tmp:
-        con = duckdb.connect(str(Path(tmp) / "population.duckdb"))
+        # In memory, spilling to `tmp` past the memory limit: a database file would write
+        # (and compress) every row once more, which doubled the scan.
+        con = duckdb.connect(":memory:")
         con.execute(f"SET threads = {max(1, jobs)}; SET memory_limit = '{memory_limit}'; "
                     f"SET temp_directory = '{tmp}'; SET preserve_insertion_order = true; "
-                    "SET enable_progress_bar = false")
+                    # input order is the record's order and gives line numbers: an IN list
+                    # made into a hash join would scramble a file's rows across threads
+                    "SET disabled_optimizers = 'in_clause'; SET enable_progress_bar = false")
         starts = load_duckdb(con, src)
         for fi, rowid, reason, rtype, rid in con.execute(
                 "SELECT fi, rowid, reason, rtype, rid FROM res WHERE reason IS NOT NULL "
@@ -175,18 +186,38 @@ def duckdb_groups(src: Source, jobs: int, batch_rows: int = 20_000,
                                      ).fetchall()[0][0]
         reader = con.sql(f"SELECT pid, fi, rtype, rid, text FROM res WHERE {good} "
                          "AND pid IS NOT NULL ORDER BY pid, rowid").to_arrow_reader(batch_rows)
-        pid, rows = None, []
+        carry = None
         for batch in reader:
-            for p, fi, rtype, rid, text in zip(*(c.to_pylist() for c in batch.columns),
-                                               strict=True):
-                if p != pid:
-                    if rows:
-                        yield Group(pid, rows)
-                    pid, rows = p, []
-                rows.append(Row(fi, rtype, rid, text))
-        if rows:
-            yield Group(pid, rows)
+            table = pa.Table.from_batches([batch])
+            if carry is not None:
+                table = pa.concat_tables([carry, table])
+            # rows come sorted by patient: the last patient may go on in the next batch
+            cut = pc.index(table["pid"], table["pid"][-1]).as_py()
+            if cut:
+                yield table.slice(0, cut)
+            carry = table.slice(cut)
+        if carry is not None and carry.num_rows:
+            yield carry
         con.close()
+
+
+def groups_of(table: pa.Table) -> Iterator[Group]:
+    """The patients of one `duckdb_batches` table, rows in input order."""
+    pid, rows = None, []
+    for p, fi, rtype, rid, text in zip(*(c.to_pylist() for c in table.columns), strict=True):
+        if p != pid:
+            if rows:
+                yield Group(pid, rows)
+            pid, rows = p, []
+        rows.append(Row(fi, rtype, rid, text))
+    if rows:
+        yield Group(pid, rows)
+
+
+def duckdb_groups(src: Source, jobs: int) -> Iterator[Group]:
+    """Every patient of the NDJSON files, ordered by patient id, streamed."""
+    for table in duckdb_batches(src, jobs):
+        yield from groups_of(table)
 
 
 def bundle_groups(src: Source) -> Iterator[Group]:
