@@ -15,7 +15,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from multiprocessing import get_context
@@ -163,6 +163,9 @@ def prescreen(path: str | Path, out: str | Path, s: Settings,
 def _prescreen(path: str | Path, out: str | Path, s: Settings,
                progress: Callable[[int, float], None] | None, t0: float) -> dict:
     src = discover(path)
+    # hashed on a thread of its own (hashlib lets go of the GIL) while the run goes on
+    hashing = ThreadPoolExecutor(1)
+    digests = [hashing.submit(_sha256, f) for f in src.files]
     out = Path(out)
     writer = Writer(out)
     if s.engine == "spark":
@@ -188,6 +191,9 @@ def _prescreen(path: str | Path, out: str | Path, s: Settings,
                 progress(checked, time.monotonic() - t0)
         if s.strict and src.problems:
             raise Strict(src.problems[0])
+    except BaseException:
+        hashing.shutdown(wait=False, cancel_futures=True)  # a stopped run waits for no hash
+        raise
     finally:
         writer.close()
     elapsed = time.monotonic() - t0
@@ -199,8 +205,8 @@ def _prescreen(path: str | Path, out: str | Path, s: Settings,
         "engine": {"name": s.engine, "jobs": s.jobs,
                    **({"master": s.master or f"local[{s.jobs}]"} if s.engine == "spark"
                       else {})},
-        "inputs": [{"file": f, "bytes": Path(f).stat().st_size, "sha256": _sha256(f)}
-                   for f in src.files],
+        "inputs": [{"file": f, "bytes": Path(f).stat().st_size, "sha256": d.result()}
+                   for f, d in zip(src.files, digests, strict=True)],  # waits for them
         "counts": {"patients": checked, "verdicts": writer.funnel.verdicts,
                    "patients_skipped": len(skipped_patients),
                    "lines_or_files_skipped": len(src.problems),
