@@ -195,9 +195,16 @@ def test_run_json_names_inputs_protocol_policy_dates_and_engine(population, scre
     files = {Path(i["file"]).name: i for i in run["inputs"]}
     assert files["Observation.ndjson"]["bytes"] == (population / "Observation.ndjson").stat(
         ).st_size
-    assert len(files["Patient.ndjson"]["sha256"]) == 64
+    import hashlib
+
+    assert files["Patient.ndjson"]["sha256"] == hashlib.sha256(
+        (population / "Patient.ndjson").read_bytes()).hexdigest()
     assert run["counts"]["patients"] == 240
     assert run["skipped"] == []
+    t = run["timings"]  # where the time went, in three phases that add up
+    assert t["scan_seconds"] > 0 and t["screening_seconds"] > 0
+    assert t["scan_seconds"] + t["screening_seconds"] + t["outputs_seconds"] == \
+        pytest.approx(t["seconds"], abs=0.005)
 
 
 # --- bad data: reported with file and line, the run goes on ---------------------------------

@@ -15,6 +15,7 @@ that `fhir.reader._record` builds exactly the record `trialsieve screen` builds.
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +78,7 @@ class Source:
     problems: list[Problem] = field(default_factory=list)
     unattached: int = 0  # resources about no one patient (directories, Medication)
     shared: dict[str, dict] = field(default_factory=dict)  # id -> Medication
+    scanned: float | None = None  # time.monotonic() when the NDJSON scan was done
 
     @property
     def files(self) -> list[str]:
@@ -250,6 +252,7 @@ def duckdb_batches(src: Source, jobs: int, batch_rows: int = 8192,
             src.shared[rid] = orjson.loads(text)
         src.unattached = con.execute(f"SELECT count(*) FROM res WHERE {good} AND pid IS NULL"
                                      ).fetchall()[0][0]
+        src.scanned = time.monotonic()
         reader = con.sql(f"SELECT pid, fi, rtype, rid, text FROM res WHERE {good} "
                          "AND pid IS NOT NULL ORDER BY pid, rowid").to_arrow_reader(batch_rows)
         carry = None
