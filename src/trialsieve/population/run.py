@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from multiprocessing import get_context
 from pathlib import Path
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, TypeAlias
 
 from trialsieve.population.evaluate import Screened, evaluate
 from trialsieve.population.outputs import Writer
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 BATCH = 64  # bundle patients per task sent to a worker process
-Batch = Union["pa.Table", list[Group]]  # whole patients: a scanned table, or bundles' groups
+Batch: TypeAlias = "pa.Table | list[Group]"  # whole patients: a scanned table, or bundles' groups
 OUTPUTS = ["funnel.csv", "funnel.png", "funnel.svg", "patients.csv", "candidates.csv",
            "results.ndjson", "run.json"]
 

@@ -272,12 +272,12 @@ def duckdb_batches(src: Source, jobs: int, batch_rows: int = 8192,
 
 def groups_of(table: pa.Table) -> Iterator[Group]:
     """The patients of one `duckdb_batches` table, rows in input order."""
-    pid, rows = None, []
+    pid, rows = "", list[Row]()
     for p, fi, rtype, rid, text in zip(*(c.to_pylist() for c in table.columns), strict=True):
-        if p != pid:
-            if rows:
-                yield Group(pid, rows)
-            pid, rows = p, []
+        if p != pid and rows:
+            yield Group(pid, rows)
+            rows = []
+        pid = p
         rows.append(Row(fi, rtype, rid, text))
     if rows:
         yield Group(pid, rows)
