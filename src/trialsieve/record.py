@@ -2,6 +2,8 @@
 
 Every fact keeps `source`, the resource it came from ("Observation/hb-1"), so that a
 result can cite it. Dates are `datetime.date`; a fact whose date is unknown has None.
+(In a class with a field named `date`, annotations say `dt.date`: there the bare name
+is the field, which the type checker rejects as a type.)
 """
 
 from __future__ import annotations
