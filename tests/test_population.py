@@ -6,39 +6,18 @@ account of bad data are checked on a population whose answers are worked out by 
 from __future__ import annotations
 
 import csv
-import io
+import hashlib
 import json
-from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
+from populations import AS_OF, run_cli, screen_json, site_population
 
-from trialsieve.cli import main
 from trialsieve.population.synth import generate
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples" / "patients"
 SYNTHEA = REPO.parent / "shared" / "data" / "synthea-bulk-ndjson"
-AS_OF = "2026-11-25"
-
-
-def run_cli(*argv: str) -> tuple[int, str]:
-    buf = io.StringIO()
-    with redirect_stdout(buf):
-        code = main(list(argv))
-    return code, buf.getvalue()
-
-
-def screen_json(path: Path, policy: str = "pre-screening", window: bool = False
-                ) -> dict[str, dict]:
-    """`trialsieve screen --format ndjson`: with the window when no date is given, else
-    at inclusion = D0 = the screening date (as prescreen without --window)."""
-    dates = [] if window else ["--d0", AS_OF]
-    code, out = run_cli("screen", str(path), "--as-of", AS_OF, "--policy", policy, *dates,
-                        "--format", "ndjson")
-    assert code == 0
-    docs = [json.loads(line) for line in out.splitlines() if line.strip()]
-    return {d["patient"]: d for d in docs}
 
 
 def prescreen(path: Path, out: Path, *more: str) -> tuple[int, dict]:
@@ -98,6 +77,46 @@ def test_folder_of_bundles_gives_what_screen_gives_window_included(tmp_path):
     assert code == 0, run["skipped"]
     got = results(tmp_path)
     assert got == expected
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> tuple[Path, Path, dict[str, dict]]:
+    """A generated population with the site's own codes, its ConceptMap, and what
+    `screen --concept-map` prints for it."""
+    folder = tmp_path_factory.mktemp("site") / "population"
+    cmap = site_population(folder, 240, seed=7)
+    return folder, cmap, screen_json(folder, "pre-screening", False, "--concept-map", str(cmap))
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_concept_map_reads_as_screen_reads_it(site, tmp_path, jobs):
+    folder, cmap, expected = site
+    code, run = prescreen(folder, tmp_path, "--jobs", jobs, "--concept-map", str(cmap))
+    assert code == 0, run["skipped"]
+    got = results(tmp_path)
+    assert got.keys() == expected.keys()
+    for pid, doc in expected.items():
+        assert got[pid] == doc, pid
+    assert run["concept_maps"] == [{"file": str(cmap), "bytes": cmap.stat().st_size,
+                                    "sha256": hashlib.sha256(cmap.read_bytes()).hexdigest()}]
+    # the map is what changed these results: without it, the local codes are not read
+    plain = screen_json(folder)
+    mapped = {pid for pid, doc in expected.items() if doc != plain[pid]}
+    assert "site-ssa" in mapped  # a Medication looked up by reference: lanreotide
+    assert len(mapped) >= 2  # and a neutrophil count under the lab's local code
+    washout = next(c for c in got["site-ssa"]["criteria"] if c["id"] == "INCL05")
+    assert washout["status"] == "not_met"  # stopped 10 days before, 28 needed
+
+
+def test_a_bad_concept_map_stops_prescreen_before_any_patient(population, tmp_path, capsys):
+    cmap = tmp_path / "map.json"
+    cmap.write_text('{"resourceType": "ConceptMap", "id": "x", "group": []}')
+    code, _ = run_cli("prescreen", str(population), "--out", str(tmp_path / "out"),
+                      "--concept-map", str(cmap))
+    assert code == 2
+    err = capsys.readouterr().err
+    assert str(cmap) in err and "group" in err and "Traceback" not in err
+    assert not (tmp_path / "out" / "results.ndjson").exists()
 
 
 @pytest.mark.skipif(not SYNTHEA.exists(), reason="shared Synthea data not beside the repo")

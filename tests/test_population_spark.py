@@ -11,6 +11,7 @@ import json
 from datetime import date
 
 import pytest
+from populations import screen_json, site_population
 
 from trialsieve.output.json_result import SCHEMA_VERSION
 from trialsieve.population.run import Settings, prescreen
@@ -49,3 +50,14 @@ def test_spark_writes_what_duckdb_writes(spark, tmp_path):
                                          "reason": "not valid JSON"}]
     lines = (tmp_path / "spark" / "results.ndjson").read_text().splitlines()
     assert len(lines) == 60 and all(json.loads(x)["schema"] == SCHEMA_VERSION for x in lines)
+
+
+def test_spark_reads_a_concept_map_as_screen_reads_it(spark, tmp_path):
+    folder = tmp_path / "population"
+    cmap = site_population(folder, 120, seed=7)
+    run = prescreen(folder, tmp_path / "out", Settings(AS_OF, "pre-screening", "spark", 2,
+                                                       concept_maps=(str(cmap),)))
+    got = [json.loads(x) for x in (tmp_path / "out" / "results.ndjson").read_text().splitlines()]
+    assert {d["patient"]: d for d in got} == screen_json(folder, "pre-screening", False,
+                                                         "--concept-map", str(cmap))
+    assert len(got) == 121 and run["concept_maps"][0]["file"] == str(cmap)

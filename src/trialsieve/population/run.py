@@ -21,6 +21,8 @@ from datetime import date
 from multiprocessing import get_context
 from pathlib import Path
 
+from trialsieve.fhir import concept_map
+from trialsieve.fhir.concept_map import EMPTY, ConceptMapping
 from trialsieve.population.evaluate import Screened, evaluate
 from trialsieve.population.outputs import Writer
 from trialsieve.population.source import Group, Problem, Source, bundle_groups, discover
@@ -50,6 +52,7 @@ class Settings:
     strict: bool = False
     master: str | None = None  # Spark master URL (default local[jobs])
     window: bool = False  # each patient's D0 window: ~180 screenings a patient
+    concept_maps: tuple[str, ...] = ()  # --concept-map files: the site's own codes
 
 
 # --- evaluation, in this process or in workers ----------------------------------------
@@ -57,23 +60,24 @@ _WORKER: dict = {}
 
 
 def _init_worker(files: list[str], shared: dict, as_of: date, policy: str,
-                 window: bool) -> None:
+                 window: bool, mapping: ConceptMapping) -> None:
     """A worker process: its modules, protocol and lookups are never garbage, so the
     cyclic collector need not scan them again for every patient."""
     gc.freeze()
-    _WORKER.update(files=files, shared=shared, as_of=as_of, policy=policy, window=window)
+    _WORKER.update(files=files, shared=shared, as_of=as_of, policy=policy, window=window,
+                   mapping=mapping)
 
 
 def _evaluate_batch(groups: list[Group]) -> list[Screened | Problem]:
     w = _WORKER
-    return [_one(g, w["files"], w["shared"], w["as_of"], w["policy"], w["window"])
-            for g in groups]
+    return [_one(g, w["files"], w["shared"], w["as_of"], w["policy"], w["window"],
+                 w["mapping"]) for g in groups]
 
 
 def _one(g: Group, files: list[str], shared: dict, as_of: date, policy: str,
-         window: bool = False) -> Screened | Problem:
+         window: bool = False, mapping: ConceptMapping = EMPTY) -> Screened | Problem:
     try:
-        return evaluate(g, files, shared, as_of, policy, window)
+        return evaluate(g, files, shared, as_of, policy, window, mapping)
     except Exception as exc:  # noqa: BLE001 - one patient's bad data must not stop the run
         f = files[g.rows[0].file] if g.rows else ""
         return Problem(f, None, f"patient not screened: {type(exc).__name__}: {exc}",
@@ -91,13 +95,13 @@ def _batches(groups: Iterable[Group], size: int) -> Iterator[list[Group]]:
         yield batch
 
 
-def _screen_groups(groups: Iterable[Group], src: Source, s: Settings
-                   ) -> Iterator[Screened | Problem]:
+def _screen_groups(groups: Iterable[Group], src: Source, s: Settings,
+                   mapping: ConceptMapping = EMPTY) -> Iterator[Screened | Problem]:
     """In input order; with jobs > 1 across worker processes, a bounded number of batches
     in flight. The source (DuckDB) reads ahead on its own threads meanwhile."""
     if s.jobs <= 1:
         for g in groups:
-            yield _one(g, src.files, src.shared, s.as_of, s.policy, s.window)
+            yield _one(g, src.files, src.shared, s.as_of, s.policy, s.window, mapping)
         return
     batches = _batches(groups, BATCH)
     first = next(batches, None)  # runs the scan: the shared lookups are known after it
@@ -107,7 +111,7 @@ def _screen_groups(groups: Iterable[Group], src: Source, s: Settings
     # spawn, not fork: the parent runs DuckDB threads, which a fork would copy mid-flight.
     with ProcessPoolExecutor(s.jobs, mp_context=get_context("spawn"), initializer=_init_worker,
                              initargs=(src.files, src.shared, s.as_of, s.policy,
-                                       s.window)) as pool:
+                                       s.window, mapping)) as pool:
         for batch in itertools.chain([first], batches):
             pending.append(pool.submit(_evaluate_batch, batch))
             while len(pending) > 2 * s.jobs:
@@ -123,6 +127,10 @@ def _sha256(path: str) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def _described(files: Iterable[str]) -> list[dict]:
+    return [{"file": f, "bytes": Path(f).stat().st_size, "sha256": _sha256(f)} for f in files]
 
 
 def groups_for(src: Source, s: Settings) -> Iterator[Group]:
@@ -146,14 +154,15 @@ def prescreen(path: str | Path, out: str | Path, s: Settings,
 def _prescreen(path: str | Path, out: str | Path, s: Settings,
                progress: Callable[[int, float], None] | None, t0: float) -> dict:
     src = discover(path)
+    mapping = concept_map.load(s.concept_maps)  # a bad map stops the run before any output
     out = Path(out)
     writer = Writer(out)
     if s.engine == "spark":
         from trialsieve.population.spark_job import spark_screen
 
-        stream: Iterable[Screened | Problem] = spark_screen(src, s)
+        stream: Iterable[Screened | Problem] = spark_screen(src, s, mapping)
     else:
-        stream = _screen_groups(groups_for(src, s), src, s)
+        stream = _screen_groups(groups_for(src, s), src, s, mapping)
     checked = 0
     skipped_patients: list[Problem] = []
     try:
@@ -182,8 +191,8 @@ def _prescreen(path: str | Path, out: str | Path, s: Settings,
         "engine": {"name": s.engine, "jobs": s.jobs,
                    **({"master": s.master or f"local[{s.jobs}]"} if s.engine == "spark"
                       else {})},
-        "inputs": [{"file": f, "bytes": Path(f).stat().st_size, "sha256": _sha256(f)}
-                   for f in src.files],
+        "inputs": _described(src.files),
+        "concept_maps": _described(s.concept_maps),
         "counts": {"patients": checked, "verdicts": writer.funnel.verdicts,
                    "patients_skipped": len(skipped_patients),
                    "lines_or_files_skipped": len(src.problems),

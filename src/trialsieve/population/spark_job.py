@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
+from trialsieve.fhir.concept_map import ConceptMapping
 from trialsieve.fhir.resource_types import R4_RESOURCE_TYPES
 from trialsieve.population.evaluate import Screened
 from trialsieve.population.source import (
@@ -81,7 +82,8 @@ def _resources(spark, src: Source):
         (F.trim("value") == "").alias("blank"))
 
 
-def _screen_pandas(files: list[str], shared: dict, as_of, policy: str, window: bool):
+def _screen_pandas(files: list[str], shared: dict, as_of, policy: str, window: bool,
+                   mapping: ConceptMapping):
     def run(pdf):
         import pandas as pd
 
@@ -92,7 +94,7 @@ def _screen_pandas(files: list[str], shared: dict, as_of, policy: str, window: b
             pdf["fi"], pdf["rtype"], pdf["rid"].where(pdf["rid"].notna(), None),
             pdf["text"].where(pdf["text"].notna(), None), strict=True)]
         pid = pdf["pid"].iloc[0]
-        out = _one(Group(pid, rows), files, shared, as_of, policy, window)
+        out = _one(Group(pid, rows), files, shared, as_of, policy, window, mapping)
         if isinstance(out, Problem):
             return pd.DataFrame({"pid": [pid], "kind": ["problem"],
                                  "payload": [orjson.dumps(out.to_json()).decode()]})
@@ -112,7 +114,8 @@ def _decode(kind: str, payload: str) -> Screened | Problem:
                     d["latest_d0"], tuple(d["missing"]), d["document"].encode())
 
 
-def spark_screen(src: Source, s: Settings) -> Iterator[Screened | Problem]:
+def spark_screen(src: Source, s: Settings, mapping: ConceptMapping
+                 ) -> Iterator[Screened | Problem]:
     from pyspark.sql import SparkSession
     from pyspark.sql import functions as F
 
@@ -135,14 +138,14 @@ def spark_screen(src: Source, s: Settings) -> Iterator[Screened | Problem]:
                         .repartitionByRange(max(2, 4 * s.jobs), "pid")
                         .groupBy("pid")
                         .applyInPandas(_screen_pandas(src.files, src.shared, s.as_of,
-                                                      s.policy, s.window), SCHEMA)
+                                                      s.policy, s.window, mapping), SCHEMA)
                         .sortWithinPartitions("pid"))
             for r in screened.toLocalIterator():
                 yield _decode(r.kind, r.payload)
             res.unpersist()
 
         for g in bundle_groups(src):
-            yield _one(g, src.files, src.shared, s.as_of, s.policy, s.window)
+            yield _one(g, src.files, src.shared, s.as_of, s.policy, s.window, mapping)
     finally:
         if owned:
             spark.stop()
