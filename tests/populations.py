@@ -23,13 +23,14 @@ def run_cli(*argv: str) -> tuple[int, str]:
 
 
 def screen_json(path: Path, policy: str = "pre-screening", window: bool = False,
-                *more: str) -> dict[str, dict]:
+                *more: str, status: int = 0) -> dict[str, dict]:
     """`trialsieve screen --format ndjson`: with the window when no date is given, else
-    at inclusion = D0 = the screening date (as prescreen without --window)."""
+    at inclusion = D0 = the screening date (as prescreen without --window); `status`, its
+    expected exit status."""
     dates = [] if window else ["--d0", AS_OF]
     code, out = run_cli("screen", str(path), "--as-of", AS_OF, "--policy", policy, *dates,
                         "--format", "ndjson", *more)
-    assert code == 0
+    assert code == status
     docs = [json.loads(line) for line in out.splitlines() if line.strip()]
     return {d["patient"]: d for d in docs}
 

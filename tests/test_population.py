@@ -259,6 +259,68 @@ def test_strict_stops_at_the_first_bad_line(population, tmp_path, capsys):
     assert "Traceback" not in err
 
 
+PATIENT = '{"resourceType": "Patient", "id": "a", "gender": "male", "birthDate": "1960-01-01"}'
+OBS = '{"resourceType": "Observation", "id": "%s", "status": "final", "subject": ' \
+      '{"reference": "Patient/a"}%s}'
+
+
+def test_a_line_not_utf8_or_too_long_is_reported_as_screen_reports_it(tmp_path, monkeypatch):
+    """Lines DuckDB's scan refuses are skipped with their number, as `screen` skips them,
+    and the other lines of the file are read."""
+    from trialsieve.fhir import limits, reader
+
+    monkeypatch.setattr(limits, "MAX_LINE_BYTES", 4 << 20)
+    monkeypatch.setattr(reader, "MAX_LINE_BYTES", 4 << 20)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "Patient.ndjson").write_text(PATIENT + "\n")
+    long_note = ', "note": [{"text": "%s"}]' % ("x" * (3 << 20))  # DuckDB's limit: 2 MB
+    (folder / "Observation.ndjson").write_bytes(b"\n".join([
+        (OBS % ("o1", "")).encode(),
+        (OBS % ("o2-\xff", "")).encode("latin-1"),  # not UTF-8
+        (OBS % ("o3", long_note)).encode(),  # long, but within the reader's limit
+        (OBS % ("o4", ', "note": [{"text": "%s"}]' % ("y" * (5 << 20)))).encode(),  # over
+        b'{"resourceType": "Observation", "id": "cut"',
+        (OBS % ("o6", "")).encode()]) + b"\n")
+    code, run = prescreen(folder, tmp_path / "out")
+    obs = str(folder / "Observation.ndjson")
+    assert code == 1
+    assert run["skipped"] == [
+        {"file": obs, "line": 2, "resource": None,
+         "reason": "not UTF-8 (invalid start byte)"},
+        {"file": obs, "line": 4, "resource": None, "reason": "line longer than 4 MiB"},
+        {"file": obs, "line": 5, "resource": None, "reason": "not valid JSON"}]
+    [doc] = results(tmp_path / "out").values()
+    assert doc["resources"]["Observation"]["read"] == 3  # o1, o3, o6
+    expected = screen_json(folder, status=1)["a"]
+    # by design, the skipped lines are in run.json, not in each patient's warnings
+    assert [w["resource"] for w in expected.pop("warnings")] == ["line 2", "line 4", "line 5"]
+    assert doc.pop("warnings") == []
+    assert doc == expected
+
+
+def test_a_folder_named_like_an_ndjson_file_is_not_read_as_one(tmp_path):
+    folder = tmp_path / "in"
+    (folder / "archive.ndjson").mkdir(parents=True)
+    (folder / "Patient.ndjson").write_text(PATIENT + "\n")
+    code, run = prescreen(folder, tmp_path / "out")
+    assert (code, run["counts"]["patients"], run["skipped"]) == (0, 1, [])
+
+
+@pytest.mark.parametrize("lines", [["not json"], ['{"resourceType": "Medication", "id": "m"}']])
+def test_no_patient_screened_is_exit_2_as_for_screen(tmp_path, capsys, lines):
+    """Nothing readable, or no patient in the input: `screen` exits 2, so does prescreen
+    (its run.json still says what was skipped)."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "Resources.ndjson").write_text("\n".join(lines) + "\n")
+    code, run = prescreen(folder, tmp_path / "out")
+    assert code == 2
+    assert run["counts"]["patients"] == 0
+    assert "no patient" in capsys.readouterr().err
+    assert run_cli("screen", str(folder))[0] == 2
+
+
 def test_no_progress_bar_when_stderr_is_not_a_terminal(population, tmp_path, capsys):
     prescreen(population, tmp_path)
     assert capsys.readouterr().err == ""

@@ -1,8 +1,8 @@
 """`trialsieve prescreen` and `trialsieve synth`: subcommands registered by trialsieve.cli.
 
-Exit status of prescreen: 0 when every line and patient was read; 1 when the run went
-to the end but skipped something (listed in run.json, "skipped"); 2 on bad input or
-usage, and at the first problem with --strict.
+Exit status of prescreen, as for `screen`: 0 when every line and patient was read; 1 when
+the run went to the end but skipped something (listed in run.json, "skipped"); 2 on bad
+usage, when no patient could be screened, and at the first problem with --strict.
 """
 
 from __future__ import annotations
@@ -65,6 +65,11 @@ def prescreen(args: argparse.Namespace) -> int:
     if skipped:
         print(f"{skipped} skipped (bad lines, files or patients): see run.json")
     print(f"outputs in {args.out}: {' '.join(OUTPUTS)}")
+    if not c["patients"]:  # as `screen`: nothing could be screened
+        print(f"trialsieve: error: {args.path}: no patient could be screened (no Patient "
+              "resource and no resource with a subject was read): see run.json",
+              file=sys.stderr)
+        return 2
     return 1 if skipped else 0
 
 

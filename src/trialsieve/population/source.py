@@ -85,8 +85,8 @@ def discover(path: str | Path) -> Source:
     p = Path(path)
     if not p.exists():
         raise InputError(str(p), "no such file or folder")
-    files = sorted(f for f in p.rglob("*") if f.suffix in (".json", ".ndjson")) if p.is_dir() \
-        else [p]
+    files = sorted(f for f in p.rglob("*") if f.suffix in (".json", ".ndjson")
+                   and not f.is_dir()) if p.is_dir() else [p]
     if not files:
         raise InputError(str(p), "no .json or .ndjson file in this folder")
     return Source(p, [str(f) for f in files if f.suffix == ".ndjson"],
@@ -108,24 +108,81 @@ def _string(x: str) -> str:
     return f"CASE WHEN left({x}, 1) = '\"' THEN {x} ->> '$' END"
 
 
-def load_duckdb(con, src: Source) -> list[int]:
+def load_duckdb(con, src: Source, tmp: str) -> list[int]:
     """Scan every NDJSON line once into table `res`, in input order (rowid); return the
     first rowid of each file, so that a line's number is rowid - start + 1.
 
     One INSERT per file: a parallel scan of several files interleaves them, while one
-    file's lines keep their order. Each stage computes a value once for the next."""
-    paths = ["$.resourceType", "$.id"] + [f"$.{f}.reference" for f in SUBJECTS]
-    refs = [f"r{i}" for i in range(len(SUBJECTS))]
+    file's lines keep their order. Each stage computes a value once for the next. A file
+    the scan refuses (a line not UTF-8, or over DuckDB's line size) is scanned again
+    from a copy in which each such line reads as its reason (`_scannable`)."""
+    import duckdb
+
     starts, total = [], 0
     for i, f in enumerate(src.ndjson):
         into = "CREATE TABLE res AS" if i == 0 else "INSERT INTO res"
-        con.execute(f"""
+        try:
+            con.execute(_scan(into, i, f))
+        except duckdb.Error:  # rare: what the reader skips line by line, found in Python
+            copy, longest = _scannable(f, str(Path(tmp) / f"{i}.ndjson"), src)
+            con.execute(_scan(into, i, copy, copy_line_size=max(longest + 1, 2 << 20)))
+        starts.append(total)
+        total = con.execute("SELECT count(*) FROM res").fetchall()[0][0]
+    return starts
+
+
+UNREADABLE = "\x02"  # starts a line of a `_scannable` copy that stands for an unread line
+
+
+def _scannable(f: str, copy: str, src: Source) -> tuple[str, int]:
+    """A copy of NDJSON file `f`, line for line, in which a line that is not UTF-8 or is
+    longer than the reader's limit is replaced by UNREADABLE + the reader's reason; and its
+    longest line. A file that cannot be read is reported whole and scanned as empty."""
+    from trialsieve.fhir.limits import MAX_LINE_BYTES
+    from trialsieve.fhir.reader import _lines
+
+    longest = 0
+    with open(copy, "wb") as out:
+        try:
+            with open(f, "rb") as fh:
+                for raw in _lines(fh):
+                    why = (f"line longer than {MAX_LINE_BYTES // 2**20} MiB" if raw is None
+                           else _not_utf8(raw) or ("not valid JSON"
+                                                   if raw.startswith(UNREADABLE.encode())
+                                                   else None))
+                    line = (UNREADABLE + why).encode() + b"\n" if why else raw
+                    longest = max(longest, len(line))
+                    out.write(line)
+        except OSError as exc:
+            out.truncate(0)
+            src.problems.append(Problem(f, None, f"cannot read: {exc.strerror or exc}: "
+                                        "file skipped"))
+    return copy, longest
+
+
+def _not_utf8(raw: bytes) -> str | None:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8 ({exc.reason})"
+    return None
+
+
+def _scan(into: str, i: int, path: str, copy_line_size: int | None = None) -> str:
+    """The scan of file `i`; of a `_scannable` copy when its line size is given."""
+    paths = ["$.resourceType", "$.id"] + [f"$.{s}.reference" for s in SUBJECTS]
+    refs = [f"r{k}" for k in range(len(SUBJECTS))]
+    size, unread = "", ""
+    if copy_line_size:
+        size = f", max_line_size={copy_line_size}, buffer_size={2 * copy_line_size}"
+        unread = f"WHEN starts_with(line, '{UNREADABLE}') THEN line[2:]"
+    return f"""
         {into}
         WITH parsed AS (  -- try: NULL for a line that is not JSON (one parse per line)
             SELECT line, try(json_extract(line, {_sql_list(paths)})) AS x
-            FROM read_csv({_sql_list([f])}, columns={{'line': 'VARCHAR'}},
+            FROM read_csv({_sql_list([path])}, columns={{'line': 'VARCHAR'}},
                           header=false, delim='\x01', quote='', escape='', auto_detect=false,
-                          strict_mode=false)),
+                          strict_mode=false{size})),
         fields AS (
             SELECT line, x IS NOT NULL AS ok, {_string("x[1]")} AS rtype, x[2] ->> '$' AS rid,
                    x[2] IS NULL OR left(x[2], 1) = '"' AS id_ok,
@@ -137,16 +194,14 @@ def load_duckdb(con, src: Source) -> list[int]:
                CASE WHEN rtype IN {_sql_list(sorted(PARSED | SHARED_PARSED))}
                     THEN line END AS text,
                CASE WHEN NOT ok AND (line IS NULL OR trim(line) = '') THEN NULL
+                    {unread}
                     WHEN NOT ok THEN 'not valid JSON'
                     WHEN rtype IS NULL THEN 'JSON but not FHIR: no resourceType'
                     WHEN rtype NOT IN {_sql_list(sorted(R4_RESOURCE_TYPES))}
                         THEN 'unknown FHIR R4 resource type ' || rtype || ': not read'
                     WHEN NOT id_ok THEN 'id must be a string'
                END AS reason
-        FROM fields""")
-        starts.append(total)
-        total = con.execute("SELECT count(*) FROM res").fetchall()[0][0]
-    return starts
+        FROM fields"""
 
 
 def duckdb_groups(src: Source, jobs: int, batch_rows: int = 20_000,
@@ -161,7 +216,7 @@ def duckdb_groups(src: Source, jobs: int, batch_rows: int = 20_000,
         con.execute(f"SET threads = {max(1, jobs)}; SET memory_limit = '{memory_limit}'; "
                     f"SET temp_directory = '{tmp}'; SET preserve_insertion_order = true; "
                     "SET enable_progress_bar = false")
-        starts = load_duckdb(con, src)
+        starts = load_duckdb(con, src, tmp)
         for fi, rowid, reason, rtype, rid in con.execute(
                 "SELECT fi, rowid, reason, rtype, rid FROM res WHERE reason IS NOT NULL "
                 "ORDER BY rowid").fetchall():
