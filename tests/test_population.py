@@ -321,6 +321,36 @@ def test_no_patient_screened_is_exit_2_as_for_screen(tmp_path, capsys, lines):
     assert run_cli("screen", str(folder))[0] == 2
 
 
+def test_a_run_that_stops_part_way_is_exit_2_without_run_json(population, tmp_path,
+                                                               monkeypatch, capsys):
+    """An engine failing mid-run (Spark's driver out of memory: "TaskResultLost") used to
+    end in a traceback with exit status 1, which says "finished, something skipped": a
+    benchmark took the truncated results.ndjson for a finished run. No run.json (not even
+    an earlier run's) is left to vouch for the partial outputs."""
+    from trialsieve.population import run
+
+    real = run._screen_groups
+
+    def failing(*args, **kwargs):
+        for n, item in enumerate(real(*args, **kwargs)):
+            if n == 5:
+                raise RuntimeError("Job aborted: TaskResultLost (result lost from block "
+                                   "manager)\n\tat org.apache.spark.scheduler...")
+            yield item
+
+    monkeypatch.setattr(run, "_screen_groups", failing)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "run.json").write_text("{}")  # an earlier run's
+    code, _ = run_cli("prescreen", str(population), "--out", str(out), "--as-of", AS_OF)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "stopped after 5 patients: RuntimeError: Job aborted: TaskResultLost (result " \
+           "lost from block manager)" in err
+    assert "Traceback" not in err and "org.apache" not in err
+    assert not (out / "run.json").exists()
+
+
 def test_no_progress_bar_when_stderr_is_not_a_terminal(population, tmp_path, capsys):
     prescreen(population, tmp_path)
     assert capsys.readouterr().err == ""

@@ -1,6 +1,9 @@
 """`prescreen --engine spark` on local[2]: the same outputs as the DuckDB path.
 
-One Spark session for the module (it takes 8-14 s to start) and a small population.
+One Spark session for the module (it takes 8-14 s to start) and small populations. The
+driver may take at most 1 MB of results from one partition (spark.driver.maxResultSize):
+a run whose partitions grow with the population fails here, as it ran out of driver
+memory at 10^4 patients with the default 1 GB.
 Spark needs Java 17, which scripts/system-deps.sh installs (the README's test command
 runs it): no skip, so that CI cannot pass without having run it.
 """
@@ -24,7 +27,7 @@ AS_OF = date(2026, 11, 25)
 def spark():
     from trialsieve.population.spark_job import session
 
-    s = session("local[2]", 4)
+    s = session("local[2]", 4, {"spark.driver.maxResultSize": "1m"})
     yield s
     s.stop()
 
@@ -61,3 +64,19 @@ def test_spark_reads_a_concept_map_as_screen_reads_it(spark, tmp_path):
     assert {d["patient"]: d for d in got} == screen_json(folder, "pre-screening", False,
                                                          "--concept-map", str(cmap))
     assert len(got) == 121 and run["concept_maps"][0]["file"] == str(cmap)
+
+
+def test_partitions_grow_with_the_population(spark, tmp_path, monkeypatch):
+    """At most PATIENTS_PER_PARTITION patients' results reach the driver at once (one
+    patient's document is about 30 KB): 400 patients in the 8 partitions that 2 jobs
+    gave would be over 1 MB each, the 27 of 15 patients each are not."""
+    from trialsieve.population import spark_job
+
+    monkeypatch.setattr(spark_job, "PATIENTS_PER_PARTITION", 15)
+    folder = tmp_path / "population"
+    generate(400, seed=5, out=folder)
+    for engine in ("spark", "duckdb"):
+        run = prescreen(folder, tmp_path / engine, Settings(AS_OF, "pre-screening", engine, 2))
+        assert run["counts"]["patients"] == 400
+    assert (tmp_path / "spark" / "results.ndjson").read_bytes() == (
+        tmp_path / "duckdb" / "results.ndjson").read_bytes()

@@ -40,7 +40,7 @@ def add_commands(sub: Any, as_date: Callable[[str], date]) -> dict[str, Callable
 
 
 def prescreen(args: argparse.Namespace) -> int:
-    from trialsieve.population.run import OUTPUTS, Settings, Strict, stderr_progress
+    from trialsieve.population.run import OUTPUTS, Incomplete, Settings, Strict, stderr_progress
     from trialsieve.population.run import prescreen as run
 
     if args.jobs < 1:
@@ -53,6 +53,10 @@ def prescreen(args: argparse.Namespace) -> int:
         result = run(args.path, args.out, settings, stderr_progress if tty else None)
     except Strict as exc:
         print(f"trialsieve: error: {exc} (--strict: stopped)", file=sys.stderr)
+        return 2
+    except Incomplete as exc:
+        print(f"trialsieve: error: {exc}; the outputs in {args.out} are incomplete",
+              file=sys.stderr)
         return 2
     if tty:
         sys.stderr.write("\n")

@@ -43,6 +43,16 @@ class Strict(Exception):
         self.problem = problem
 
 
+class Incomplete(Exception):
+    """The run stopped part-way (an engine failed): the outputs hold only the patients
+    screened before, and no run.json vouches for them."""
+
+    def __init__(self, screened: int, cause: Exception) -> None:
+        first = (str(cause).strip().splitlines() or [""])[0][:300]
+        super().__init__(f"the run stopped after {screened} patients: "
+                         f"{type(cause).__name__}: {first}")
+
+
 @dataclass(frozen=True)
 class Settings:
     as_of: date
@@ -157,6 +167,7 @@ def _prescreen(path: str | Path, out: str | Path, s: Settings,
     mapping = concept_map.load(s.concept_maps)  # a bad map stops the run before any output
     out = Path(out)
     writer = Writer(out)
+    (out / "run.json").unlink(missing_ok=True)  # written last: only a finished run has one
     if s.engine == "spark":
         from trialsieve.population.spark_job import spark_screen
 
@@ -180,6 +191,10 @@ def _prescreen(path: str | Path, out: str | Path, s: Settings,
                 progress(checked, time.monotonic() - t0)
         if s.strict and src.problems:
             raise Strict(src.problems[0])
+    except Strict:
+        raise
+    except Exception as exc:  # noqa: BLE001 - an engine failure: say so, not "finished"
+        raise Incomplete(checked, exc) from exc
     finally:
         writer.close()
     elapsed = time.monotonic() - t0

@@ -282,6 +282,8 @@ def line_problem(line: bytes) -> tuple[str, str | None] | None:
     """Why one NDJSON line cannot be read (the reasons the DuckDB scan gives), or None."""
     if not line.strip():
         return None
+    if why := _not_utf8(line):
+        return why, None
     try:
         res = orjson.loads(line)
     except orjson.JSONDecodeError:

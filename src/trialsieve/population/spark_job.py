@@ -38,9 +38,13 @@ if TYPE_CHECKING:
     from trialsieve.population.run import Settings
 
 SCHEMA = "pid string, kind string, payload string"
+# The driver takes the results back one partition at a time, about 30 KB a patient: a
+# partition count fixed by --jobs alone made partitions grow with the population, until
+# the driver's heap (1 GB by default) ran out at 10^4 patients.
+PATIENTS_PER_PARTITION = 500
 
 
-def session(master: str, partitions: int):
+def session(master: str, partitions: int, conf: dict[str, str] | None = None):
     """A Spark session; the workers must run this interpreter (it has trialsieve)."""
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
@@ -53,6 +57,7 @@ def session(master: str, partitions: int):
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .config("spark.driver.bindAddress", "127.0.0.1")
             .config("spark.ui.showConsoleProgress", "false")
+            .config(map=conf or {})
             .getOrCreate())
 
 
@@ -134,8 +139,10 @@ def spark_screen(src: Source, s: Settings, mapping: ConceptMapping
             # range of ids, sorted within, so the driver reads them back in patient order
             # without a global sort of the results.
             good = res.filter(known & F.col("pid").isNotNull())
+            patients = good.select("pid").distinct().count()
+            parts = max(2, 4 * s.jobs, -(-patients // PATIENTS_PER_PARTITION))
             screened = (good.select("pid", "fi", "mid", "rtype", "rid", "text")
-                        .repartitionByRange(max(2, 4 * s.jobs), "pid")
+                        .repartitionByRange(parts, "pid")
                         .groupBy("pid")
                         .applyInPandas(_screen_pandas(src.files, src.shared, s.as_of,
                                                       s.policy, s.window, mapping), SCHEMA)
