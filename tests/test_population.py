@@ -329,7 +329,7 @@ def test_a_run_that_stops_part_way_is_exit_2_without_run_json(population, tmp_pa
     an earlier run's) is left to vouch for the partial outputs."""
     from trialsieve.population import run
 
-    real = run._screen_groups
+    real = run._screen_batches
 
     def failing(*args, **kwargs):
         for n, item in enumerate(real(*args, **kwargs)):
@@ -338,7 +338,7 @@ def test_a_run_that_stops_part_way_is_exit_2_without_run_json(population, tmp_pa
                                    "manager)\n\tat org.apache.spark.scheduler...")
             yield item
 
-    monkeypatch.setattr(run, "_screen_groups", failing)
+    monkeypatch.setattr(run, "_screen_batches", failing)
     out = tmp_path / "out"
     out.mkdir()
     (out / "run.json").write_text("{}")  # an earlier run's
@@ -401,3 +401,27 @@ def test_types_no_rule_reads_are_counted_not_parsed(population):
     for rtype in ("Patient", "Observation", "Condition", "BodyStructure"):
         assert kept[rtype] == {True}, rtype
     assert set(src.shared) == {"metformin"}  # Medication, looked up by MedicationRequest
+
+
+def test_a_large_file_keeps_its_line_order_when_scanned_on_two_threads(tmp_path):
+    """The record is built in input order and bad lines are named by number: a parallel
+    scan must not reorder a file's lines (DuckDB made the type lists into hash joins,
+    which did, on files of a few MB with lines of uneven length)."""
+    from random import Random
+
+    from trialsieve.population.source import discover, duckdb_groups
+
+    rnd, bad = Random(1), 12_345
+    with open(tmp_path / "Observation.ndjson", "w") as f:
+        for i in range(1, 20_001):
+            f.write("{not json\n" if i == bad else json.dumps(
+                {"resourceType": "Observation", "id": f"o{i}", "status": "final",
+                 "subject": {"reference": f"Patient/p{i % 3}"},
+                 "note": [{"text": "x" * rnd.randint(10, 1500)}]}) + "\n")
+    (tmp_path / "Patient.ndjson").write_text("".join(
+        json.dumps({"resourceType": "Patient", "id": f"p{i}"}) + "\n" for i in range(3)))
+    src = discover(tmp_path)
+    for g in duckdb_groups(src, 2):
+        lines = [int(r.rid[1:]) for r in g.rows if r.rtype == "Observation"]
+        assert lines == sorted(lines), g.pid
+    assert [(Path(p.file).name, p.line) for p in src.problems] == [("Observation.ndjson", bad)]

@@ -20,15 +20,28 @@ from dataclasses import dataclass
 from datetime import date
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TYPE_CHECKING, Union
 
 from trialsieve.fhir import concept_map
 from trialsieve.fhir.concept_map import EMPTY, ConceptMapping
 from trialsieve.population.evaluate import Screened, evaluate
 from trialsieve.population.outputs import Writer
-from trialsieve.population.source import Group, Problem, Source, bundle_groups, discover
+from trialsieve.population.source import (
+    Group,
+    Problem,
+    Source,
+    bundle_groups,
+    discover,
+    duckdb_batches,
+    groups_of,
+)
 from trialsieve.protocols.lumen import LUMEN
 
-BATCH = 64  # patients per task sent to a worker process
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+BATCH = 64  # bundle patients per task sent to a worker process
+Batch = Union["pa.Table", list[Group]]  # whole patients: a scanned table, or bundles' groups
 OUTPUTS = ["funnel.csv", "funnel.png", "funnel.svg", "patients.csv", "candidates.csv",
            "results.ndjson", "run.json"]
 
@@ -78,10 +91,10 @@ def _init_worker(files: list[str], shared: dict, as_of: date, policy: str,
                    mapping=mapping)
 
 
-def _evaluate_batch(groups: list[Group]) -> list[Screened | Problem]:
+def _evaluate_batch(batch: Batch) -> list[Screened | Problem]:
     w = _WORKER
     return [_one(g, w["files"], w["shared"], w["as_of"], w["policy"], w["window"],
-                 w["mapping"]) for g in groups]
+                 w["mapping"]) for g in _groups(batch)]
 
 
 def _one(g: Group, files: list[str], shared: dict, as_of: date, policy: str,
@@ -94,26 +107,37 @@ def _one(g: Group, files: list[str], shared: dict, as_of: date, policy: str,
                        f"Patient/{g.pid}")
 
 
-def _batches(groups: Iterable[Group], size: int) -> Iterator[list[Group]]:
+def _groups(batch: Batch) -> Iterable[Group]:
+    return groups_of(batch) if not isinstance(batch, list) else batch
+
+
+def _bundle_batches(src: Source) -> Iterator[Batch]:
     batch: list[Group] = []
-    for g in groups:
+    for g in bundle_groups(src):
         batch.append(g)
-        if len(batch) == size:
+        if len(batch) == BATCH:
             yield batch
             batch = []
     if batch:
         yield batch
 
 
-def _screen_groups(groups: Iterable[Group], src: Source, s: Settings,
-                   mapping: ConceptMapping = EMPTY) -> Iterator[Screened | Problem]:
+def batches_for(src: Source, s: Settings) -> Iterator[Batch]:
+    """Whole patients a batch: Arrow tables from the DuckDB scan, then bundles' Groups."""
+    yield from duckdb_batches(src, s.jobs)
+    yield from _bundle_batches(src)
+
+
+def _screen_batches(batches: Iterable[Batch], src: Source, s: Settings,
+                    mapping: ConceptMapping = EMPTY) -> Iterator[Screened | Problem]:
     """In input order; with jobs > 1 across worker processes, a bounded number of batches
-    in flight. The source (DuckDB) reads ahead on its own threads meanwhile."""
+    in flight. This process only cuts batches and writes: the workers build the groups."""
     if s.jobs <= 1:
-        for g in groups:
-            yield _one(g, src.files, src.shared, s.as_of, s.policy, s.window, mapping)
+        for batch in batches:
+            for g in _groups(batch):
+                yield _one(g, src.files, src.shared, s.as_of, s.policy, s.window, mapping)
         return
-    batches = _batches(groups, BATCH)
+    batches = iter(batches)
     first = next(batches, None)  # runs the scan: the shared lookups are known after it
     if first is None:
         return
@@ -143,13 +167,6 @@ def _described(files: Iterable[str]) -> list[dict]:
     return [{"file": f, "bytes": Path(f).stat().st_size, "sha256": _sha256(f)} for f in files]
 
 
-def groups_for(src: Source, s: Settings) -> Iterator[Group]:
-    from trialsieve.population.source import duckdb_groups
-
-    yield from duckdb_groups(src, s.jobs)
-    yield from bundle_groups(src)
-
-
 def prescreen(path: str | Path, out: str | Path, s: Settings,
               progress: Callable[[int, float], None] | None = None) -> dict:
     """Screen every patient under `path`; write the outputs into `out`; return run.json."""
@@ -173,7 +190,7 @@ def _prescreen(path: str | Path, out: str | Path, s: Settings,
 
         stream: Iterable[Screened | Problem] = spark_screen(src, s, mapping)
     else:
-        stream = _screen_groups(groups_for(src, s), src, s, mapping)
+        stream = _screen_batches(batches_for(src, s), src, s, mapping)
     checked = 0
     skipped_patients: list[Problem] = []
     try:
