@@ -299,6 +299,21 @@ def test_a_line_not_utf8_or_too_long_is_reported_as_screen_reports_it(tmp_path, 
     assert doc == expected
 
 
+def test_a_malformed_bundle_file_is_reported_and_the_others_are_screened(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    good = EXAMPLES / "01-eligible-woman-cbp.json"
+    (folder / good.name).write_bytes(good.read_bytes())
+    (folder / "02-cut.json").write_bytes(good.read_bytes()[:500])
+    code, run = prescreen(folder, tmp_path / "out")
+    assert code == 1
+    [skipped] = run["skipped"]
+    assert skipped["file"] == str(folder / "02-cut.json") and skipped["line"] is None
+    assert skipped["reason"].startswith("not valid JSON")
+    assert skipped["reason"].endswith("file skipped")
+    assert list(results(tmp_path / "out")) == ["ex01"]
+
+
 def test_a_folder_named_like_an_ndjson_file_is_not_read_as_one(tmp_path):
     folder = tmp_path / "in"
     (folder / "archive.ndjson").mkdir(parents=True)

@@ -2,8 +2,8 @@
 
 One Spark session for the module (it takes 8-14 s to start) and small populations. The
 driver may take at most 1 MB of results from one partition (spark.driver.maxResultSize):
-a run whose partitions grow with the population fails here, as it ran out of driver
-memory at 10^4 patients with the default 1 GB.
+a run that takes its results back through the driver's JVM in partitions that grow with
+the population fails here, as it ran out of driver heap at 10^4 patients (1 GB).
 Spark needs Java 17, which scripts/system-deps.sh installs (the README's test command
 runs it): no skip, so that CI cannot pass without having run it.
 """
@@ -67,9 +67,9 @@ def test_spark_reads_a_concept_map_as_screen_reads_it(spark, tmp_path):
 
 
 def test_partitions_grow_with_the_population(spark, tmp_path, monkeypatch):
-    """At most PATIENTS_PER_PARTITION patients' results reach the driver at once (one
-    patient's document is about 30 KB): 400 patients in the 8 partitions that 2 jobs
-    gave would be over 1 MB each, the 27 of 15 patients each are not."""
+    """400 patients (about 30 KB of results each) in the 8 partitions that 2 jobs gave,
+    taken back through toLocalIterator, were over 1 MB each; the results now come back
+    through files, in 27 partitions of at most 15 patients."""
     from trialsieve.population import spark_job
 
     monkeypatch.setattr(spark_job, "PATIENTS_PER_PARTITION", 15)

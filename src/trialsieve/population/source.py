@@ -341,17 +341,15 @@ def duckdb_groups(src: Source, jobs: int) -> Iterator[Group]:
 
 def bundle_groups(src: Source) -> Iterator[Group]:
     """Patients of each bundle file, one file at a time, with the reader's own code."""
-    from trialsieve.fhir.reader import NotFhir, _patient_of, _resources
+    from trialsieve.fhir.reader import _patient_of, _resources
 
     for f in src.bundles:
         fi = src.files.index(f)
         try:
             resources = list(_resources(Path(f)))
-        except NotFhir as exc:
-            src.problems.append(Problem(f, None, f"{exc.message}: file skipped"))
-            continue
-        except InputError as exc:
-            src.problems.append(Problem(f, None, f"{exc}: file skipped"))
+        except InputError as exc:  # the file is the Problem's own field: not repeated
+            where = ": ".join(x for x in (exc.resource, exc.field) if x)
+            src.problems.append(Problem(f, None, f"{exc.message}: file skipped", where or None))
             continue
         urls = {r["_fullUrl"]: r["id"] for r in resources
                 if r["resourceType"] == "Patient" and "_fullUrl" in r and "id" in r}

@@ -41,7 +41,7 @@ SCHEMA = "pid string, kind string, payload string"
 # The driver takes the results back one partition at a time, about 30 KB a patient: a
 # partition count fixed by --jobs alone made partitions grow with the population, until
 # the driver's heap (1 GB by default) ran out at 10^4 patients.
-PATIENTS_PER_PARTITION = 500
+PATIENTS_PER_PARTITION = 200
 
 
 def session(master: str, partitions: int, conf: dict[str, str] | None = None):
@@ -132,7 +132,9 @@ def spark_screen(src: Source, s: Settings, mapping: ConceptMapping
         if src.ndjson:
             from pyspark import StorageLevel
 
-            res = _resources(spark, src).persist(StorageLevel.MEMORY_AND_DISK)  # read once
+            # read once; on disk, not in the heap that takes the results back (in local
+            # mode the driver's: with the text cached there, 2x10^4 patients ran it out)
+            res = _resources(spark, src).persist(StorageLevel.DISK_ONLY)
             known = F.col("rtype").isin(*sorted(R4_RESOURCE_TYPES))
             _side(res, known, src)
             # Range partitions by patient: each applyInPandas output partition holds a
@@ -147,8 +149,7 @@ def spark_screen(src: Source, s: Settings, mapping: ConceptMapping
                         .applyInPandas(_screen_pandas(src.files, src.shared, s.as_of,
                                                       s.policy, s.window, mapping), SCHEMA)
                         .sortWithinPartitions("pid"))
-            for r in screened.toLocalIterator():
-                yield _decode(r.kind, r.payload)
+            yield from _written_back(screened)
             res.unpersist()
 
         for g in bundle_groups(src):
@@ -156,6 +157,24 @@ def spark_screen(src: Source, s: Settings, mapping: ConceptMapping
     finally:
         if owned:
             spark.stop()
+
+
+def _written_back(screened) -> Iterator[Screened | Problem]:
+    """The results, written by the executors one Parquet file a partition and read back
+    here one file at a time, in partition (= patient) order. Not through toLocalIterator:
+    the driver's JVM kept about 25 KB of every patient it served, and ran out of heap
+    after some 15,000 patients. With a cluster, TMPDIR must be a folder that the driver
+    and the executors share."""
+    import tempfile
+
+    import pyarrow.parquet as pq
+
+    with tempfile.TemporaryDirectory(prefix="trialsieve-spark-") as tmp:
+        screened.write.parquet(str(Path(tmp) / "results"))
+        for part in sorted((Path(tmp) / "results").glob("part-*.parquet")):
+            table = pq.read_table(part, columns=["kind", "payload"])
+            for kind, payload in zip(*(c.to_pylist() for c in table.columns), strict=True):
+                yield _decode(kind, payload)
 
 
 def _side(res, known, src: Source) -> None:
