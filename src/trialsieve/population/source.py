@@ -15,6 +15,7 @@ that `fhir.reader._record` builds exactly the record `trialsieve screen` builds.
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +78,7 @@ class Source:
     problems: list[Problem] = field(default_factory=list)
     unattached: int = 0  # resources about no one patient (directories, Medication)
     shared: dict[str, dict] = field(default_factory=dict)  # id -> Medication
+    scanned: float | None = None  # time.monotonic() when the NDJSON scan was done
 
     @property
     def files(self) -> list[str]:
@@ -303,6 +305,7 @@ def duckdb_batches(src: Source, jobs: int, batch_rows: int = 8192,
             src.shared[rid] = orjson.loads(text)
         src.unattached = con.execute(f"SELECT count(*) FROM res WHERE {good} AND pid IS NULL"
                                      ).fetchall()[0][0]
+        src.scanned = time.monotonic()
         reader = con.sql(f"SELECT pid, fi, rtype, rid, text FROM res WHERE {good} "
                          "AND pid IS NOT NULL ORDER BY pid, rowid").to_arrow_reader(batch_rows)
         carry = None
@@ -322,12 +325,12 @@ def duckdb_batches(src: Source, jobs: int, batch_rows: int = 8192,
 
 def groups_of(table: pa.Table) -> Iterator[Group]:
     """The patients of one `duckdb_batches` table, rows in input order."""
-    pid, rows = None, []
+    pid, rows = "", list[Row]()
     for p, fi, rtype, rid, text in zip(*(c.to_pylist() for c in table.columns), strict=True):
-        if p != pid:
-            if rows:
-                yield Group(pid, rows)
-            pid, rows = p, []
+        if p != pid and rows:
+            yield Group(pid, rows)
+            rows = []
+        pid = p
         rows.append(Row(fi, rtype, rid, text))
     if rows:
         yield Group(pid, rows)
