@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -154,3 +157,108 @@ def test_patient_named_by_mrn_and_source_file(capsys, with_mrn: Path) -> None:
     assert doc["identifier"] == {"system": "https://site01/mrn", "value": "MRN-4711",
                                  "mrn": True}
     assert doc["source_file"] == str(with_mrn)
+
+
+def block_of(text: str, cid: str) -> str:
+    """The rows of one criterion in the table."""
+    return text.split(f"\n{cid} ")[1].split("\nINCL")[0].split("\nEXCL")[0]
+
+
+def test_a_short_evidence_list_is_shown_whole_without_a_negative_count(capsys) -> None:
+    # README: NEC of the pancreas; I2 rests on the Condition and the pathology report only
+    # (two records): both listed, no "+N more" (it said "+-1 more records").
+    i2 = block_of(table(capsys, "28-neuroendocrine-carcinoma"), "INCL02")
+    assert "Condition/ex28-nec" in i2 and "Observation/ex28-pathology" in i2
+    assert "more record" not in i2 and "+-" not in i2
+
+
+def without(name: str, tmp_path: Path, *ids: str, filename: str = "patient.json") -> Path:
+    """An example with some of its resources taken out."""
+    bundle = json.loads((EXAMPLES / f"{name}.json").read_text())
+    bundle["entry"] = [e for e in bundle["entry"] if e["resource"]["id"] not in ids]
+    path = tmp_path / filename
+    path.write_text(json.dumps(bundle, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_unknown_criteria_without_records_show_no_record_count(capsys, tmp_path) -> None:
+    # 02 without its ECOG: I9 and I12 are unknown and rest on no ECOG record.
+    path = without("02-eligible-man", tmp_path, "ex02-ecog")
+    assert main(["screen", str(path), *DATES]) == 0
+    out = capsys.readouterr().out
+    assert "more record" not in block_of(out, "INCL09")
+    assert "+-" not in out
+
+
+def test_ecog_missing_for_i9_and_i12_is_asked_once(capsys, tmp_path) -> None:
+    # I9 asks for "an ECOG performance status assessed from ...", I12 for "ECOG
+    # performance status dated from ...": one assessment settles both.
+    path = without("02-eligible-man", tmp_path, "ex02-ecog")
+    assert main(["screen", str(path), *DATES]) == 0
+    head = first_block(capsys.readouterr().out)
+    unknown = head.split("Unknown, and what settles it:")[1]
+    assert unknown.count("ECOG") == 1 and "INCL09, INCL12: " in unknown
+
+
+@pytest.mark.parametrize("name, cid, asked, not_asked", [
+    # a failing lab is repeated; no scan asked (README: Hb 5.5 mmol/L = 8.86 g/dL)
+    ("05-hb-5-5-mmol-per-l-fails", "INCL07", "a newer result", "scan"),
+    ("19-gfr-51cr-49-fails", "INCL06", "a newer result", "scan"),
+    # an attested recent major surgery: a newer attestation, not a result or a scan
+    ("53-recent-major-surgery-attested-yes", "EXCL02", "a newer attestation", "scan"),
+    # I13 fails on the lesion read: a new scan is what can change it
+    ("41-recist-20-percent-4-mm-no-pd", "INCL13", "a newer scan", "result"),
+])
+def test_a_next_step_asks_for_what_the_criterion_reads(capsys, name, cid, asked,
+                                                       not_asked) -> None:
+    steps = first_block(table(capsys, name)).split("Next steps")[1]
+    step = [s for s in steps.split("\n  - ") if s.startswith(cid)][0]
+    assert asked in step and not_asked not in step, step
+
+
+def test_expiry_of_an_answer_reads_as_a_sentence(capsys) -> None:
+    # 02: the EXCL02 answer of 2026-11-24 covers the 42 days before inclusion: stale for
+    # an inclusion after 2027-01-05. The step names it as an attestation, once.
+    steps = first_block(table(capsys, "02-eligible-man")).split("Next steps")[1]
+    text = " ".join(steps.split())
+    assert "2027-01-05 recent major surgery attestation" in text
+    assert "stale after" not in text and "up to this date" not in text
+
+
+def test_a_progression_arm_without_scans_says_which_months(capsys, tmp_path) -> None:
+    # 02 without its follow-up MRI: no CT/MRI within the 12 months of I3.
+    path = without("02-eligible-man", tmp_path, "ex02-mri-2")
+    assert main(["screen", str(path), *DATES, "--verbose"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "within the months" not in out and "CT/MRI within 12 months" in out
+
+
+def run_ascii(*args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LC_")}
+    env |= {"LANG": "C", "LC_ALL": "C", "PYTHONIOENCODING": "ascii", "COLUMNS": "80"}
+    return subprocess.run([sys.executable, "-m", "trialsieve", *args], env=env,
+                          capture_output=True)
+
+
+def test_a_terminal_that_is_not_utf8_gets_every_format_without_a_traceback(tmp_path) -> None:
+    # A file name and a record text with letters outside ASCII, and the published texts
+    # (the middle dot of I7): every output still prints, in ASCII.
+    path = without("02-eligible-man", tmp_path, filename="pätient é.json")
+    bundle = json.loads(path.read_text(encoding="utf-8"))
+    for e in bundle["entry"]:
+        if e["resource"]["id"] == "ex02-consent":
+            e["resource"].setdefault("text", {"status": "generated", "div": "<div>Bé</div>"})
+    for fmt in ("table", "json", "ndjson"):
+        run = run_ascii("screen", str(path), *DATES, "--format", fmt)
+        assert run.returncode == 0 and b"Traceback" not in run.stderr, run.stderr[-300:]
+        run.stdout.decode("ascii")
+        if fmt == "table":
+            assert b"ELIGIBLE at D0 2026-12-01" in run.stdout and b"mL/min/1.73 m2" in run.stdout
+            assert b"patiente.json" in b"".join(run.stdout.split())  # the path may wrap
+        else:  # JSON stays lossless: non-ASCII letters as \u escapes
+            doc = json.loads(run.stdout.splitlines()[0] if fmt == "ndjson" else run.stdout)
+            first = doc if fmt == "ndjson" else doc["results"][0]
+            assert first["source_file"] == str(path)
+    for command in (["window", str(path), "--as-of", "2026-11-25"], ["criteria"]):
+        run = run_ascii(*command)
+        assert run.returncode == 0 and b"Traceback" not in run.stderr, run.stderr[-300:]

@@ -129,8 +129,22 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+def _unicode_out() -> bool:
+    """Whether stdout takes any character; if not, text falls back to ASCII spellings
+    (x10^3/uL, >=) instead of failing, and JSON escapes what it cannot print."""
+    encoding = (getattr(sys.stdout, "encoding", None) or "ascii").lower().replace("-", "")
+    if encoding.startswith(("utf", "ucs")):
+        return True
+    import trialsieve.output.units_display  # noqa: F401  (the "trialsieve-ascii" handler)
+
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="trialsieve-ascii")
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    args.unicode = _unicode_out()
     try:
         return COMMANDS[args.command](args)
     except InputError as exc:
@@ -165,9 +179,10 @@ def _screen(args: argparse.Namespace) -> int:
 
         docs = [to_json(r, w) for r, w in pairs]
         if args.format == "ndjson":
-            print("\n".join(json.dumps(d, ensure_ascii=False) for d in docs))
+            print("\n".join(json.dumps(d, ensure_ascii=not args.unicode) for d in docs))
         else:
-            print(json.dumps(document(docs, data.warnings), indent=2, ensure_ascii=False))
+            print(json.dumps(document(docs, data.warnings), indent=2,
+                             ensure_ascii=not args.unicode))
     else:
         from trialsieve.output.terminal import Style, render
 
@@ -201,7 +216,8 @@ def _window(args: argparse.Namespace) -> int:
             for rec in data.records]
     if args.format == "json":
         docs = [{"patient": pid, **window_to_json(w)} for pid, w in wins]
-        print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, ensure_ascii=False))
+        print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2,
+                         ensure_ascii=not args.unicode))
     else:
         print("\n\n".join(f"Patient {pid}, policy {w.policy}\n{window_table(w)}"
                            for pid, w in wins))
@@ -212,7 +228,7 @@ def _criteria(args: argparse.Namespace) -> int:
     from trialsieve.report import criteria_table
 
     if args.format == "json":
-        print(json.dumps(LUMEN.to_dict(), indent=2, ensure_ascii=False))
+        print(json.dumps(LUMEN.to_dict(), indent=2, ensure_ascii=not args.unicode))
     else:
         print(criteria_table(LUMEN))
     return 0

@@ -93,8 +93,9 @@ def blocking(r: ScreeningResult) -> tuple[Blocking, ...]:
 
 def item_key(missing: str) -> str:
     """What a missing item asks for, without articles, glosses and dates: 'a serum hCG
-    (pregnancy test) dated from X to Y' and 'serum hCG dated from X to Y' are one item."""
-    text = re.split(r" (?:result )?dated ", missing)[0]
+    (pregnancy test) dated from X to Y' and 'serum hCG dated from X to Y' are one item, as
+    are 'an ECOG performance status assessed from X' and 'ECOG performance status dated'."""
+    text = re.split(r" (?:result )?(?:dated|assessed) ", missing)[0]
     text = re.sub(r"\([^)]*\)", "", text)
     text = re.sub(r"^(?:an?|the) ", "", text.strip(), flags=re.I)
     return re.sub(r"\s+", " ", text).strip().lower()
@@ -153,13 +154,25 @@ def next_steps(r: ScreeningResult) -> tuple[Step, ...]:
             steps.append(Step("wait", f"{_when(b, off)} ({why})", (c.criterion.id,),
                               _d0_of(b, off)))
         else:
-            steps.append(Step("repeat", f"a newer result or scan, the latest decides: "
-                              f"{c.outcome.summary}",
+            steps.append(Step("repeat", f"{_newer(c)}, the latest decides: {c.outcome.summary}",
                               (c.criterion.id,), r.dates.as_of))
     steps += [Step("obtain", f"obtain {n.item}", n.criteria, r.dates.as_of) for n in needed(r)]
     if not blocks:
         steps += expiries(r)
     return tuple(steps)
+
+
+SCANS = ("DiagnosticReport/", "ImagingStudy/")
+
+
+def _newer(c: CriterionResult) -> str:
+    """What would replace the records a failing criterion rests on: a newer result, scan
+    or attestation, named after those records (never a scan for a lab value)."""
+    sources = {b.source for b in _bounds(c, "until") if b.source}
+    records = [e for e in c.outcome.evidence if e.source in sources] or c.outcome.evidence
+    kinds = dict.fromkeys("attestation" if e.what.startswith("attestation") else
+                          "scan" if e.source.startswith(SCANS) else "result" for e in records)
+    return "a newer " + " or ".join(kinds or ["record"])
 
 
 def expiries(r: ScreeningResult) -> tuple[Step, ...]:

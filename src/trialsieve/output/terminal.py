@@ -17,7 +17,7 @@ from typing import TextIO
 from trialsieve.engine import ELIGIBLE, INCOMPLETE, CriterionResult, ScreeningResult
 from trialsieve.logic import Tri
 from trialsieve.output.guidance import Guidance, guidance, is_blocking, status_word
-from trialsieve.output.units_display import readable
+from trialsieve.output.units_display import ascii_text, readable
 from trialsieve.rules.base import Evidence
 from trialsieve.window import Window
 from trialsieve.wrap import chop_long_words
@@ -48,6 +48,10 @@ class Style:
 
     def text(self, text: str) -> str:
         return readable(text, self.ascii_only)
+
+    def encode(self, text: str) -> str:
+        """The finished text, in ASCII when the terminal cannot show the rest."""
+        return ascii_text(text) if self.ascii_only else text
 
 
 def _wrap(text: str, indent: str, hang: str = "  ") -> list[str]:
@@ -131,7 +135,8 @@ def criterion_rows(c: CriterionResult, style: Style, verbose: bool) -> list[str]
     colour = "yellow" if c.status is Tri.UNKNOWN else "red" if attention else None
     word = f"{status_word(c):<8}"
     pad = " " * (7 + 8 + 1)
-    limit = len(o.evidence) if verbose else (EVIDENCE_SHOWN if attention else 0)
+    limit = len(o.evidence) if verbose else min(len(o.evidence),
+                                                EVIDENCE_SHOWN if attention else 0)
     hidden = len(o.evidence) - limit
     count = f" [{hidden}]" if hidden and not limit else ""
     text = style.text(f"{c.criterion.short}: {o.summary}") + count
@@ -174,4 +179,4 @@ def render(r: ScreeningResult, window: Window | None = None, *, style: Style | N
     read = sum(v["read"] for v in r.counts.values())
     lines += ["-" * WIDTH, f"Resources: {read} read, {used} used, {read - used} not used "
               f"({len(r.ignored)} set aside with a reason)"]
-    return "\n".join(lines)
+    return style.encode("\n".join(lines))

@@ -101,7 +101,7 @@ class ProgressionWithin:
         open_ = [p for p in points if p.overall in (Response.NE, Response.NA)]
         if not points or open_:
             why = (f"follow-up {', '.join(f'{p.source} ({p.date})' for p in open_)} not "
-                   "evaluable" if open_ else "no follow-up CT/MRI within the months")
+                   "evaluable" if open_ else f"no follow-up CT/MRI within {self.months} months")
             return outcome(Tri.UNKNOWN, f"{label}: {why}", missing=[
                 f"{label}: a follow-up CT/MRI with every target measured, dated on or "
                 f"after {start}"])
@@ -125,7 +125,8 @@ class ProgressionWithin:
         if not scans or unmeasured:
             return outcome(Tri.UNKNOWN, f"{label}: " + (
                 "not measured: " + ", ".join(unmeasured) if unmeasured else
-                "no SSTR scan within the months compared with an earlier one"), missing=[
+                f"no SSTR scan within {self.months} months compared with an earlier one"),
+                missing=[
                 f"{label}: two SSTR PET/CT (or SPECT/CT) studies with lesion measurements, "
                 f"the later dated on or after {start}"])
         last = scans[-1]
