@@ -27,7 +27,7 @@ def docs_of(*names: str) -> dict[str, dict]:
 
     out = {}
     for name in names:
-        docs, _ = results(str(EXAMPLES / f"{name}.json"), LUMEN, date(2026, 11, 25), None,
+        docs, _, _ = results(str(EXAMPLES / f"{name}.json"), LUMEN, date(2026, 11, 25), None,
                           date(2026, 12, 1), "screening")
         out[name] = docs[0]
     return out
@@ -222,3 +222,43 @@ def test_checklist_shows_a_recorded_signature_and_the_sites_number() -> None:
         "meaning": "I confirm this patient is eligible for NCT01842165 on 2026-11-25"}})
     assert "Signed electronically by Dr A. Investigator on 2026-11-26T10:00:00Z" in signed
     assert "Investigator (name)" not in signed and "SCR-0007" in signed
+
+
+@pytest.fixture
+def damaged_folder(tmp_path: Path) -> Path:
+    """One readable patient and one file that is not JSON."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "02.json").write_text((EXAMPLES / "02-eligible-man.json").read_text())
+    (folder / "broken.json").write_text("{not json")
+    return folder
+
+
+@pytest.mark.parametrize("command", ["report", "export"])
+def test_damaged_input_follows_the_exit_status_table(command, damaged_folder, tmp_path,
+                                                     capsys) -> None:
+    # README: 1 when damaged input was skipped (named on stderr), the rest filed;
+    # 2 with --strict, at the first damaged file.
+    out = tmp_path / "out"
+    extra = ["--format", "html"] if command == "report" else []
+    assert main([command, str(damaged_folder), *DATES, *extra, "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "broken.json" in err and "skipped" in err
+    filed = [p.name for p in out.iterdir()]
+    assert (len(filed) == 1 and filed[0].startswith("checklist-")) if command == "report" \
+        else "ie.csv" in filed
+    strict = tmp_path / "strict"
+    assert main([command, str(damaged_folder), *DATES, *extra, "--strict",
+                 "--out", str(strict)]) == 2
+    assert "broken.json" in capsys.readouterr().err and not strict.exists()
+
+
+@pytest.mark.parametrize("command", ["report", "export"])
+def test_an_output_folder_that_is_a_file_is_named_not_a_traceback(command, tmp_path,
+                                                                   capsys) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("x")
+    assert main([command, str(EXAMPLES / "02-eligible-man.json"), *DATES,
+                 "--out", str(taken / "sub")]) == 2
+    err = capsys.readouterr().err
+    assert str(taken) in err and "Traceback" not in err

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from datetime import date
+from pathlib import Path
 
 from trialsieve.dates import EARLIEST, LATEST, in_range
 from trialsieve.fhir import concept_map
@@ -80,17 +81,21 @@ def _parser() -> argparse.ArgumentParser:
     concept_map.add_argument(w)
     _strict(w)
     rp = sub.add_parser("report", help="the eligibility checklist for the trial master file "
-                        "(HTML or PDF), from FHIR input or a saved JSON result")
+                        "(HTML or PDF), from FHIR input or a saved JSON result",
+                        epilog=EXIT_STATUS, formatter_class=argparse.RawDescriptionHelpFormatter)
     rp.add_argument("path")
     rp.add_argument("--format", choices=["html", "pdf"], default="pdf")
-    rp.add_argument("--out", default=None, help="output file (one patient) or folder "
-                    "(default: checklist-<screening number>.<format> here)")
+    rp.add_argument("--out", default=None, help="output file (one patient: a name ending "
+                    "in .pdf or .html) or folder, made if need be (default: here); each "
+                    "checklist in a folder is checklist-<screening number>.<format>")
     ex = sub.add_parser("export", help="CDISC SDTM TI/IE (CSV, XPT), the screening log "
                         "(CSV, XLSX) and FHIR ResearchSubjects, from FHIR input or saved "
-                        "JSON results")
+                        "JSON results", epilog=EXIT_STATUS,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
     ex.add_argument("path")
     ex.add_argument("--out", default=".", help="folder to write the files to")
     for q in (rp, ex):
+        _strict(q)
         q.add_argument("--as-of", type=_date, default=None, help="screening date, FHIR input "
                        "(default today)")
         q.add_argument("--inclusion", type=_date, default=None)
@@ -271,54 +276,73 @@ def _recist(args: argparse.Namespace) -> int:
     return _status(data) if data else 0
 
 
-def _results(args: argparse.Namespace) -> list[dict]:
+def _results(args: argparse.Namespace) -> tuple[list[dict], int]:
+    """The result documents to file, and how many damaged inputs were skipped."""
     from trialsieve.output.load import results
 
     try:
-        docs, warnings = results(args.path, LUMEN, args.as_of or date.today(), args.inclusion,
-                                 args.d0, args.policy, concept_map.from_args(args))
+        docs, warnings, skipped = results(args.path, LUMEN, args.as_of or date.today(),
+                                          args.inclusion, args.d0, args.policy,
+                                          concept_map.from_args(args), args.strict)
     except ValueError as exc:  # inclusion after D0
         raise InputError(args.path, str(exc)) from exc
     for w in warnings:
         print(f"trialsieve: warning: {w}", file=sys.stderr)
-    return docs
+    return docs, skipped
+
+
+def _skipped(count: int) -> int:
+    """Exit status 0, or 1 when damaged input was skipped (as `screen`)."""
+    if count:
+        print(f"trialsieve: {count} damaged input(s) skipped (named above): the files "
+              "written do not cover them; exit status 1", file=sys.stderr)
+    return 1 if count else 0
+
+
+def _folder(path: Path) -> Path:
+    """An output folder, made if need be; a clear error when a file is in the way."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise InputError(str(path), "cannot be an output folder: a file of that name is "
+                         "in the way") from exc
+    except OSError as exc:
+        raise InputError(str(path), f"cannot make the output folder: {exc.strerror}") from exc
+    return path
 
 
 def _report(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from trialsieve.output.checklist import checklist_html, checklist_pdf
     from trialsieve.output.identifiers import screening_number
 
-    docs = _results(args)
+    docs, skipped = _results(args)
     out = Path(args.out) if args.out else Path(".")
+    one_file = out.suffix.lower() in (".pdf", ".html", ".htm")  # else a folder
+    if one_file and len(docs) > 1:
+        raise InputError(str(out), f"{len(docs)} patients: --out must be a folder")
     by = f"trialsieve {_version()}"
     for doc in docs:
-        target = out if args.out and len(docs) == 1 and not out.is_dir() else \
-            out / f"checklist-{screening_number(doc)}.{args.format}"
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target = out if one_file else out / f"checklist-{screening_number(doc)}.{args.format}"
+        _folder(target.parent)
         if args.format == "pdf":
             target.write_bytes(checklist_pdf(doc, by))
         else:
             target.write_text(checklist_html(doc, by), encoding="utf-8")
         print(target)
-    return 0
+    return _skipped(skipped)
 
 
 def _export(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from trialsieve.output import research_subject, screening_log, sdtm
 
-    docs = _results(args)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    docs, skipped = _results(args)
     ti, ie = sdtm.ti(LUMEN), sdtm.ie(docs, LUMEN)
     problems = sdtm.check(ti) + sdtm.check(ie, {r["IETESTCD"] for r in ti.rows})
     if problems:  # a file that breaks the SDTMIG is not written
         for problem in problems:
             print(f"trialsieve: error: SDTM: {problem}", file=sys.stderr)
         return 2
+    out = _folder(Path(args.out))
     written = []
     for ds in (ti, ie):
         for suffix, write in ((".csv", sdtm.write_csv), (".xpt", sdtm.write_xpt)):
@@ -331,7 +355,7 @@ def _export(args: argparse.Namespace) -> int:
     written[-1].write_text(json.dumps(research_subject.bundle(docs, LUMEN), indent=2,
                                       ensure_ascii=False), encoding="utf-8")
     print("\n".join(str(p) for p in written))
-    return 0
+    return _skipped(skipped)
 
 
 COMMANDS = {"screen": _screen, "report": _report, "export": _export, "criteria": _criteria,
