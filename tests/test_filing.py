@@ -262,3 +262,19 @@ def test_an_output_folder_that_is_a_file_is_named_not_a_traceback(command, tmp_p
                  "--out", str(taken / "sub")]) == 2
     err = capsys.readouterr().err
     assert str(taken) in err and "Traceback" not in err
+
+
+def test_ti_gives_the_sponsor_the_thresholds_with_their_signs() -> None:
+    # protocol-notes "The lost symbols": the published "=" of I6-I9 is >= or <=; an
+    # IETEST saying "GFR = 50" or "1.5.103/uL" tells the sponsor another criterion.
+    text = {r["IETESTCD"]: r["IETEST"] for r in sdtm.ti(LUMEN).rows}
+    assert "GFR >= 50 mL/min/1.73m2" in text["INCL06"]
+    assert ("hemoglobin >= 9 g/dL; neutrophil >= 1.5x10^3/uL; platelet count >= "
+            "100x10^3/uL") in text["INCL07"]
+    assert "total bilirubin <= 2 x ULN and transaminases <= 5 x ULN" in text["INCL08"]
+    assert "serum albumin > 3 g/dL" in text["INCL08"]  # strict bounds stay strict
+    assert text["INCL09"] == "ECOG Performance Status <= 1."
+    import re
+
+    assert not any(re.search(r" = ?\d|\d\.10\d", t) for t in text.values()), text
+    assert all(len(t) <= 200 and t.isascii() for t in text.values())

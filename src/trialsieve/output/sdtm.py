@@ -63,13 +63,13 @@ def ietest(published: str) -> str:
 
 def ti(protocol: Protocol) -> Dataset:
     rows = [{"STUDYID": protocol.id, "DOMAIN": "TI", "IETESTCD": c.id,
-             "IETEST": ietest(c.text), "IECAT": IECAT[c.category], "TIVERS": protocol.version}
+             "IETEST": ietest(c.restored or c.text), "IECAT": IECAT[c.category], "TIVERS": protocol.version}
             for c in protocol.criteria]
     return Dataset("TI", TI_VARS, rows)
 
 
 def ie(docs: Sequence[dict[str, Any]], protocol: Protocol) -> Dataset:
-    texts = {c.id: ietest(c.text) for c in protocol.criteria}
+    texts = {c.id: ietest(c.restored or c.text) for c in protocol.criteria}
     rows = []
     for doc in docs:
         seq = 0
