@@ -63,7 +63,8 @@ def ietest(published: str) -> str:
 
 def ti(protocol: Protocol) -> Dataset:
     rows = [{"STUDYID": protocol.id, "DOMAIN": "TI", "IETESTCD": c.id,
-             "IETEST": ietest(c.restored or c.text), "IECAT": IECAT[c.category], "TIVERS": protocol.version}
+             "IETEST": ietest(c.restored or c.text), "IECAT": IECAT[c.category],
+             "TIVERS": protocol.version}
             for c in protocol.criteria]
     return Dataset("TI", TI_VARS, rows)
 
