@@ -113,11 +113,12 @@ def test_sdtm_check_catches_what_the_sdtmig_forbids() -> None:
     ie = sdtm.ie(list(docs_of("05-hb-5-5-mmol-per-l-fails").values()), LUMEN)
     bad = sdtm.Dataset("IE", {**ie.labels, "TOOLONGNAME": "x" * 41},
                        [{**ie.rows[0], "IEORRES": "Y", "IETEST": "x" * 201,
-                         "TOOLONGNAME": ""}, {**ie.rows[0], "IECAT": "OTHER"}])
+                         "TOOLONGNAME": ""}, {**ie.rows[0], "IECAT": "OTHER"},
+                        {**ie.rows[0], "IESEQ": 2, "IEDTC": "25/11/2026"}])
     problems = "\n".join(sdtm.check(bad, {"INCL01"}))
     for expected in ("TOOLONGNAME: variable name", "label longer than 40",
                      "IEORRES must be N", "IETEST not <= 200", "IECAT 'OTHER'",
-                     "IESEQ 1 repeated", "not in TI"):
+                     "IESEQ 1 repeated", "not in TI", "IEDTC '25/11/2026' not ISO 8601"):
         assert expected in problems, expected
 
 

@@ -90,6 +90,10 @@ def ie(docs: Sequence[dict[str, Any]], protocol: Protocol) -> Dataset:
     return Dataset("IE", IE_VARS, rows)
 
 
+# SDTMIG --DTC: ISO 8601 date, optionally with a time (partial dates end early).
+_ISO8601 = re.compile(r"^\d{4}(-\d{2}(-\d{2}(T\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?)?)?)?$")
+
+
 def check(ds: Dataset, ti_codes: set[str] | None = None) -> list[str]:
     """SDTMIG problems in a dataset; empty when none."""
     problems = []
@@ -124,6 +128,8 @@ def check(ds: Dataset, ti_codes: set[str] | None = None) -> list[str]:
             if key in seen:
                 problems.append(f"{where}: IESEQ {key[1]} repeated for {key[0]}")
             seen.add(key)
+            if row.get("IEDTC") and not _ISO8601.match(str(row["IEDTC"])):
+                problems.append(f"{where}: IEDTC {row['IEDTC']!r} not ISO 8601")
             if ti_codes is not None and row.get("IETESTCD") not in ti_codes:
                 problems.append(f"{where}: IETESTCD {row.get('IETESTCD')} not in TI")
     return problems
