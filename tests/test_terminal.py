@@ -262,3 +262,24 @@ def test_a_terminal_that_is_not_utf8_gets_every_format_without_a_traceback(tmp_p
     for command in (["window", str(path), "--as-of", "2026-11-25"], ["criteria"]):
         run = run_ascii(*command)
         assert run.returncode == 0 and b"Traceback" not in run.stderr, run.stderr[-300:]
+
+
+@pytest.mark.parametrize("name, cause", [
+    ("56-deceased-before-screening", "deceased on 2026-10-02"),  # README: died before
+    ("28-neuroendocrine-carcinoma", "INCL02"),  # README: a NEC is never a NET
+])
+def test_nothing_is_asked_for_a_patient_who_cannot_become_eligible(capsys, tmp_path, name,
+                                                                   cause) -> None:
+    # The same record without its ECOG: I9 and I12 are unknown, but no ECOG can make
+    # the patient eligible, so none is asked for; the unknown criteria are still named.
+    stem = name.split("-")[0]
+    path = without(name, tmp_path, f"ex{stem}-ecog")
+    assert main(["screen", str(path), *DATES]) == 0
+    out = capsys.readouterr().out
+    head = first_block(out)
+    assert "NOT ELIGIBLE" in head and cause in head and "Next steps: none" in head
+    assert "ECOG" not in head and "what settles it" not in head
+    assert "INCL09" in head and "INCL12" in head  # named, not asked for
+    assert main(["screen", str(path), *DATES, "--format", "json"]) == 0
+    guidance = json.loads(capsys.readouterr().out)["results"][0]["guidance"]
+    assert guidance["final"] and guidance["needed"] == [] and guidance["next_steps"] == []

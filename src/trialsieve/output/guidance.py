@@ -10,7 +10,8 @@ Next steps are kept to what can change the verdict:
 - a wait (a bound "from") gives the earliest D0 or inclusion;
 - a failing result that a newer one would replace (a bound "until") is to be repeated;
 - an unknown criterion lists what settles it, each item once even when several
-  criteria wait for it (the serum hCG of I10 and I12);
+  criteria wait for it (the serum hCG of I10 and I12), unless the patient cannot
+  become eligible (a death, a NEC): then nothing is worth obtaining;
 - the freshness limits that end the current window are said once, grouped by date;
   nothing else asks for a new scan or test.
 """
@@ -227,5 +228,6 @@ def guidance(r: ScreeningResult, w: Window | None = None) -> Guidance:
     blocks = blocking(r)
     final = r.verdict == NOT_ELIGIBLE and (any(not b.changeable for b in blocks)
                                            or not blocks)
-    return Guidance(r.verdict, blocks, needed(r), next_steps(r),
+    # Nothing settles an unknown into eligibility when the record cannot become eligible.
+    return Guidance(r.verdict, blocks, () if final else needed(r), next_steps(r),
                     window_summary(w) if w else None, final)

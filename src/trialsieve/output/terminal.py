@@ -89,6 +89,9 @@ def headline(r: ScreeningResult, g: Guidance, style: Style) -> list[str]:
         lines.append("Blocking:")
         for b in g.blocking:
             lines += _wrap(style.text(f"{b.criterion} {b.short}: {b.reason}"), "  ")
+    unknown = [c.criterion.id for c in r.results if c.status is Tri.UNKNOWN]
+    if g.final and unknown:
+        lines += _wrap(f"Unknown, not worth settling: {', '.join(unknown)}", "")
     if g.needed:
         lines.append("Unknown, and what settles it:")
         for n in g.needed:
