@@ -1,9 +1,10 @@
 """README.md: every command has a short example, and each example runs as written.
 
 The examples are the indented lines of README.md that start with `trialsieve ` and hold no
-placeholder (`[`, `PATH`). They run in order in one empty folder (the repository's
-`examples` linked into it), as a new user would after `pip install`; `serve` runs a server
-and is only checked for presence. Expected results come from the README's own words.
+placeholder (`[`, `PATH`). Each runs in an empty folder (the repository's `examples`
+linked into it), after the examples whose output it reads, as a new user would after
+`pip install`; `serve` runs a server and is only checked for presence. Expected results
+come from the README's own words.
 """
 
 from __future__ import annotations
@@ -43,13 +44,6 @@ def test_recist_csv_columns_are_documented() -> None:
         assert f"`{column}`" in section, column
 
 
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory) -> Path:
-    where = tmp_path_factory.mktemp("new-user")
-    (where / "examples").symlink_to(REPO / "examples")
-    return where
-
-
 def run(folder: Path, example: str) -> subprocess.CompletedProcess:
     args = shlex.split(example)[1:]
     return subprocess.run([sys.executable, "-m", "trialsieve", *args], cwd=folder,
@@ -74,14 +68,29 @@ SAYS = {
 }
 
 
-def test_every_example_runs_as_written(folder: Path) -> None:
+# An example that reads what an earlier one wrote runs after it, in the same folder.
+NEEDS = {"prescreen": "synth", "users list": "users add", "audit verify": "users add"}
+
+
+def _before(example: str) -> list[str]:
+    need = next((v for k, v in NEEDS.items() if example.startswith(f"trialsieve {k}")), None)
+    return [e for e in EXAMPLES if need and e.startswith(f"trialsieve {need}")]
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_every_example_runs_as_written(example: str, tmp_path: Path) -> None:
+    (tmp_path / "examples").symlink_to(REPO / "examples")
+    for earlier in _before(example):
+        assert run(tmp_path, earlier).returncode == 0, earlier
+    done = run(tmp_path, example)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, \
+        (example, done.stderr[-500:])
+    said = next(v for k, v in SAYS.items() if example[len("trialsieve "):].startswith(k))
+    assert said in done.stdout, (example, done.stdout[-500:])
+
+
+def test_the_readme_has_examples_to_run() -> None:
     assert len(EXAMPLES) >= 10
-    for example in EXAMPLES:  # in order: prescreen reads what synth wrote
-        done = run(folder, example)
-        assert done.returncode == 0 and "Traceback" not in done.stderr, \
-            (example, done.stderr[-500:])
-        said = next(v for k, v in SAYS.items() if example[len("trialsieve "):].startswith(k))
-        assert said in done.stdout, (example, done.stdout[-500:])
 
 
 def test_users_add_without_a_password_says_so(tmp_path) -> None:
