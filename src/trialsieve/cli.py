@@ -220,9 +220,11 @@ def _window(args: argparse.Namespace) -> int:
                                                 args.inclusion_offset, args.policy))
             for rec in data.records]
     if args.format == "json":
-        docs = [{"patient": pid, **window_to_json(w)} for pid, w in wins]
-        print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2,
-                         ensure_ascii=not args.unicode))
+        from trialsieve.output.json_result import warning_to_json
+
+        doc = {"warnings": [warning_to_json(w) for w in data.warnings],
+               "windows": [{"patient": pid, **window_to_json(w)} for pid, w in wins]}
+        print(json.dumps(doc, indent=2, ensure_ascii=not args.unicode))
     else:
         print("\n\n".join(f"Patient {pid}, policy {w.policy}\n{window_table(w)}"
                            for pid, w in wins))
