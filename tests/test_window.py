@@ -498,8 +498,8 @@ def test_window_json_has_one_shape_for_one_patient_or_many(capsys, tmp_path):
     for path in (EXAMPLE, other):
         (folder / path.name).write_text(path.read_text())
     shapes = []
-    for given in (EXAMPLE, folder):
-        assert main(["window", str(given), "--as-of", "2026-11-25", "--horizon", "30",
+    for source in (EXAMPLE, folder):
+        assert main(["window", str(source), "--as-of", "2026-11-25", "--horizon", "30",
                      "--format", "json"]) == 0
         doc = json.loads(capsys.readouterr().out)
         shapes.append((sorted(doc), [w["patient"] for w in doc["windows"]]))
