@@ -279,3 +279,23 @@ def test_ti_gives_the_sponsor_the_thresholds_with_their_signs() -> None:
 
     assert not any(re.search(r" = ?\d|\d\.10\d", t) for t in text.values()), text
     assert all(len(t) <= 200 and t.isascii() for t in text.values())
+
+
+def test_the_lesion_table_shows_the_lesions_that_do_not_qualify_and_why() -> None:
+    # README 47: L1 (K3, 36 mm) and L2 (K4, 29 mm) qualify; L3 Krenning 2, L4 transaxial
+    # 19 mm, L5 previously irradiated do not. The TMF table shows all five.
+    import re
+    from html import unescape
+
+    from trialsieve.output.checklist import checklist_html
+
+    html = checklist_html(docs_of("47-target-lesions-two-qualify-three-fail")
+                          ["47-target-lesions-two-qualify-three-fail"])
+    table = re.sub(r"<[^>]+>", " ", html.split("I13 target lesions")[1].split("<h2>")[0])
+    table = " ".join(unescape(table).split())
+    for lesion, why in (("L3", "Krenning grade 3-4"), ("L4", "transaxial >= 20 mm"),
+                        ("L5", "not previously irradiated")):
+        assert re.search(rf"lesion {lesion} does not qualify [^|]*{re.escape(why)}", table), \
+            (lesion, table[:600])
+    assert "lesion L1 Krenning 3, transaxial 36.0 mm" in table
+    assert "lesion L1 does not qualify" not in table and "lesion L2 does not" not in table

@@ -253,9 +253,13 @@ class TargetLesion:
         valid = Bound("d0", "until", pet.date + days(self.fresh_days),  # type: ignore[operator]
                       f"68Ga PET/CT of {pet.date} is a baseline one for D0 up to this date",
                       pet.source)
+        # With a qualifying lesion the others are not needed, but are said with why
+        # (the lesion table of the eligibility checklist lists every lesion).
+        others = [Ignored(v.evidence[0].source, f"{v.summary} ({v.evidence[0].value})")
+                  for v in verdicts if qualifying and v.status is not Tri.MET and v.evidence]
         return Outcome(status, summary + read,
                        (Evidence(pet.source, pet.date, "68Ga PET/CT"),)
-                       + tuple(e for v in shown for e in v.evidence), tuple(later),
+                       + tuple(e for v in shown for e in v.evidence), tuple(later + others),
                        () if qualifying else tuple(m for v in verdicts for m in v.missing), (),
                        (valid,) + tuple(b for v in shown for b in v.bounds))
 
