@@ -42,11 +42,12 @@ def lesions(doc: dict[str, Any]) -> list[dict[str, Any]]:
     if i13 is None:
         return []
     rows = [e for e in i13["evidence"] if e["what"].startswith("lesion")]
+    pet = next((e["date"] for e in i13["evidence"] if e["what"] == "68Ga PET/CT"), None)
     for i in i13["ignored"]:
         name, sep, why = i["reason"].partition(" fails: ")
         if name.startswith("lesion ") and sep:
-            rows.append({"date": None, "what": f"{name} does not qualify", "value": why,
-                         "resource": i["resource"]})
+            rows.append({"date": pet, "what": f"{name} does not qualify",
+                         "value": f"fails: {why}", "resource": i["resource"]})
     return rows
 
 
