@@ -15,8 +15,10 @@ bulk NDJSON (--synthea-copies copies of each patient; 0 to leave it out). For ea
   (--engines; sizes above 10^4 run only --big-engines, to keep the run short).
 
 Each job runs as its own command; peak RSS is the largest sum of the RSS of the
-command's whole process tree, sampled every 0.2 s. Ratios: prescreen time / DuckDB scan
-time (target <= 3) and patients/s (target >= 1,000 on Synthea-shaped data); the sha256 of
+command's whole process tree, sampled every 0.2 s; CPU is the user + system seconds of
+that tree (what other work on a shared machine distorts least). Ratios: prescreen time /
+DuckDB scan time, wall and CPU (target <= 3) and patients/s (target >= 1,000 on
+Synthea-shaped data); the sha256 of
 each engine's results.ndjson, which must agree (one line, one patient, same bytes). Run it once
 on a quiet machine; numbers are per run, not averaged.
 """
@@ -28,6 +30,7 @@ import glob
 import hashlib
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -35,6 +38,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import NamedTuple
 
 import orjson
 
@@ -62,9 +66,23 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-def measure(cmd: list[str]) -> tuple[float, int, str]:
-    """(seconds, peak tree RSS bytes, stdout) of one command."""
+class Run(NamedTuple):
+    seconds: float  # wall clock
+    cpu: float  # user + system seconds of the whole process tree (threads included)
+    rss: int  # peak tree RSS, bytes
+    out: str
+
+
+def _cpu() -> float:
+    u = resource.getrusage(resource.RUSAGE_CHILDREN)  # every waited-for descendant
+    return u.ru_utime + u.ru_stime
+
+
+def measure(cmd: list[str]) -> Run:
+    """Wall and CPU seconds, peak tree RSS and stdout of one command. CPU seconds are
+    what a shared, noisy machine distorts least: compare those when others run too."""
     peak = [0]
+    cpu0 = _cpu()
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     done = threading.Event()
@@ -82,7 +100,7 @@ def measure(cmd: list[str]) -> tuple[float, int, str]:
     t.join()
     if proc.returncode not in (0, 1):
         raise SystemExit(f"failed: {' '.join(cmd)}\n{err[-2000:]}")
-    return elapsed, peak[0], out
+    return Run(elapsed, _cpu() - cpu0, peak[0], out)
 
 
 # --- the floors, each run as its own process ------------------------------------------------
@@ -112,21 +130,17 @@ print(con.execute(q).fetchall())
 """
 
 
-def floors(folder: Path) -> dict[str, tuple[float, int]]:
-    out = {}
-    for name, code in (("orjson parse, 1 core", ORJSON_FLOOR),
-                       ("duckdb scan, 2 threads", DUCKDB_FLOOR)):
-        s, rss, _ = measure([sys.executable, "-c", code, str(folder)])
-        out[name] = (s, rss)
-    return out
+def floors(folder: Path) -> dict[str, Run]:
+    return {name: measure([sys.executable, "-c", code, str(folder)])
+            for name, code in (("orjson parse, 1 core", ORJSON_FLOOR),
+                               ("duckdb scan, 2 threads", DUCKDB_FLOOR))}
 
 
-def prescreen(folder: Path, out: Path, engine: str) -> tuple[float, int]:
+def prescreen(folder: Path, out: Path, engine: str) -> Run:
     args = {"duckdb1": ["--jobs", "1"], "duckdb2": ["--jobs", "2"],
             "spark": ["--engine", "spark", "--jobs", "2"]}[engine]
-    s, rss, _ = measure([str(BIN / "trialsieve"), "prescreen", str(folder), "--out",
-                         str(out / engine), "--as-of", "2026-11-25", *args])
-    return s, rss
+    return measure([str(BIN / "trialsieve"), "prescreen", str(folder), "--out",
+                    str(out / engine), "--as-of", "2026-11-25", *args])
 
 
 # --- datasets ------------------------------------------------------------------------------
@@ -169,21 +183,22 @@ def bench(name: str, folder: Path, patients: int, engines: list[str], work: Path
     print(f"\n{name}: {patients} patients, {size / 1e6:.0f} MB NDJSON", flush=True)
     rows = []
     fl = floors(folder)
-    for label, (s, rss) in fl.items():
-        rows.append((label, s, rss))
-        print(f"  {label:<28} {s:8.1f} s {patients / s:9.0f} patients/s "
-              f"{rss / 2**20:8.0f} MB", flush=True)
-    scan = fl["duckdb scan, 2 threads"][0]
-    parse = fl["orjson parse, 1 core"][0]
+    scan = fl["duckdb scan, 2 threads"]
+
+    def show(label: str, r: Run, more: str = "") -> None:
+        rows.append((label, r))
+        print(f"  {label:<28} {r.seconds:7.1f} s {patients / r.seconds:7.0f} patients/s "
+              f"{r.rss / 2**20:6.0f} MB  cpu {r.cpu:7.1f} s  x{r.seconds / scan.seconds:.1f} "
+              f"the scan (cpu x{r.cpu / scan.cpu:.1f}){more}", flush=True)
+
+    for label, r in fl.items():
+        show(label, r)
     digests = {}
     for engine in engines:
-        s, rss = prescreen(folder, work / "out" / name, engine)
-        rows.append((engine, s, rss))
+        r = prescreen(folder, work / "out" / name, engine)
         results = work / "out" / name / engine / "results.ndjson"
         digests[engine] = hashlib.sha256(results.read_bytes()).hexdigest()[:12]
-        print(f"  prescreen {engine:<18} {s:8.1f} s {patients / s:9.0f} patients/s "
-              f"{rss / 2**20:8.0f} MB   x{s / scan:.1f} the scan, x{s / parse:.1f} the parse"
-              f"   results {digests[engine]}", flush=True)
+        show(f"prescreen {engine}", r, f"  results {digests[engine]}")
     if len(set(digests.values())) > 1:
         print("  ! the engines' results.ndjson differ", flush=True)
     shutil.rmtree(work / "out" / name, ignore_errors=True)

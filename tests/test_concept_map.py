@@ -190,3 +190,26 @@ def test_openmrs_labs_are_read_with_the_shipped_map_and_not_without() -> None:
 def test_the_shipped_map_is_valid_and_declares_every_openmrs_code_of_the_shared_data() -> None:
     m = concept_map.load([OPENMRS_MAP])
     assert len(m.targets) == 5 and len(m.unmatched) == 21
+
+
+def test_in_a_bulk_export_code_warnings_name_the_observation_file(tmp_path: Path) -> None:
+    """A bulk export spreads a patient over one file per type: the warning about a code
+    must point at the file that holds the Observation, not at the first file read."""
+    (tmp_path / "Claim.ndjson").write_text(json.dumps(
+        {"resourceType": "Claim", "id": "c1", "patient": {"reference": "Patient/p1"}}) + "\n")
+    (tmp_path / "Patient.ndjson").write_text(json.dumps(
+        {"resourceType": "Patient", "id": "p1", "birthDate": "1960-01-01"}) + "\n")
+    obs = [{"resourceType": "Observation", "id": oid, "status": "final",
+            "subject": {"reference": "Patient/p1"}, "effectiveDateTime": "2026-11-01",
+            "code": {"coding": [{"system": sys, "code": code}]},
+            "valueQuantity": {"value": 12.0, "unit": "g/dL", "code": "g/dL",
+                              "system": "http://unitsofmeasure.org"}}
+           for oid, sys, code in (("o1", C.LOINC, "21AAAA"), ("o2", LOCAL, "HGB"))]
+    (tmp_path / "Observation.ndjson").write_text("".join(json.dumps(o) + "\n" for o in obs))
+    good = _write(tmp_path / "..", _map(_el("HGB", "718-7")), "bulk-map.json")
+    [rec] = read(tmp_path, concept_map.load([good])).records
+    [odd] = [w for w in rec.warnings if "not LOINC codes" in w.message]
+    [mapped] = [w for w in rec.warnings if "read as 718-7" in w.message]
+    assert (odd.file, odd.source) == (str(tmp_path / "Observation.ndjson"), "Observation/o1")
+    assert (mapped.file, mapped.source) == (str(tmp_path / "Observation.ndjson"),
+                                              "Observation/o2")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -194,9 +195,16 @@ def test_run_json_names_inputs_protocol_policy_dates_and_engine(population, scre
     files = {Path(i["file"]).name: i for i in run["inputs"]}
     assert files["Observation.ndjson"]["bytes"] == (population / "Observation.ndjson").stat(
         ).st_size
-    assert len(files["Patient.ndjson"]["sha256"]) == 64
+    import hashlib
+
+    assert files["Patient.ndjson"]["sha256"] == hashlib.sha256(
+        (population / "Patient.ndjson").read_bytes()).hexdigest()
     assert run["counts"]["patients"] == 240
     assert run["skipped"] == []
+    t = run["timings"]  # where the time went, in three phases that add up
+    assert t["scan_seconds"] > 0 and t["screening_seconds"] > 0
+    assert t["scan_seconds"] + t["screening_seconds"] + t["outputs_seconds"] == \
+        pytest.approx(t["seconds"], abs=0.005)
 
 
 # --- bad data: reported with file and line, the run goes on ---------------------------------
@@ -290,3 +298,89 @@ def test_types_no_rule_reads_are_counted_not_parsed(population):
     for rtype in ("Patient", "Observation", "Condition", "BodyStructure"):
         assert kept[rtype] == {True}, rtype
     assert set(src.shared) == {"metformin"}  # Medication, looked up by MedicationRequest
+
+
+def test_a_large_file_keeps_its_line_order_when_scanned_on_two_threads(tmp_path):
+    """The record is built in input order and bad lines are named by number: a parallel
+    scan must not reorder a file's lines (DuckDB made the type lists into hash joins,
+    which did, on files of a few MB with lines of uneven length)."""
+    from random import Random
+
+    from trialsieve.population.source import discover, duckdb_groups
+
+    rnd, bad = Random(1), 12_345
+    with open(tmp_path / "Observation.ndjson", "w") as f:
+        for i in range(1, 20_001):
+            f.write("{not json\n" if i == bad else json.dumps(
+                {"resourceType": "Observation", "id": f"o{i}", "status": "final",
+                 "subject": {"reference": f"Patient/p{i % 3}"},
+                 "note": [{"text": "x" * rnd.randint(10, 1500)}]}) + "\n")
+    (tmp_path / "Patient.ndjson").write_text("".join(
+        json.dumps({"resourceType": "Patient", "id": f"p{i}"}) + "\n" for i in range(3)))
+    src = discover(tmp_path)
+    for g in duckdb_groups(src, 2):
+        lines = [int(r.rid[1:]) for r in g.rows if r.rtype == "Observation"]
+        assert lines == sorted(lines), g.pid
+    assert [(Path(p.file).name, p.line) for p in src.problems] == [("Observation.ndjson", bad)]
+
+
+@pytest.fixture(scope="module")
+def small_population(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("small")
+    generate(30, seed=3, out=folder)
+    return folder
+
+
+ODD_LINES = {  # lines put third in Claim.ndjson -> the line run.json names, and why
+    "blank": ("", None),
+    "no resourceType": ("{}", (3, "JSON but not FHIR: no resourceType")),
+    "numeric id": ('{"resourceType": "Claim", "id": 7}', (3, "id must be a string")),
+    "patient as a bare string": ('{"resourceType": "Claim", "id": "c", "patient": "P"}', None),
+    "cut short": ("{cut short", (3, "not valid JSON")),
+    "a blank line, then a misspelt type": ('\n{"resourceType": "Claimm", "id": "m"}',
+                                           (4, "unknown FHIR R4 resource type Claimm: not read")),
+    "a resource a rule reads": ("OBSERVATION", None),
+}
+
+
+@pytest.mark.parametrize("case", ODD_LINES)
+def test_odd_lines_in_a_file_of_a_type_no_rule_reads_are_read_as_screen_reads_them(
+        small_population, tmp_path, case):
+    """Claim.ndjson is read through DuckDB's JSON projection only when every line is a
+    resource of a type no rule reads: each odd line here must send it line by line, so
+    that nothing is dropped, misread or unnamed."""
+    folder = tmp_path / "population"
+    shutil.copytree(small_population, folder)
+    claims = (folder / "Claim.ndjson").read_text().splitlines()
+    text, reason = ODD_LINES[case]
+    if text == "OBSERVATION":  # a haemoglobin of 7.5 g/dL for the first Claim's patient
+        pid = json.loads(claims[0])["patient"]["reference"].split("/")[-1]
+        text = json.dumps({
+            "resourceType": "Observation", "id": "hb-in-claims", "status": "final",
+            "subject": {"reference": f"Patient/{pid}"}, "effectiveDateTime": "2026-11-20",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "718-7"}]},
+            "valueQuantity": {"value": 7.5, "unit": "g/dL", "code": "g/dL",
+                              "system": "http://unitsofmeasure.org"}})
+    claims.insert(2, text)
+    (folder / "Claim.ndjson").write_text("\n".join(claims) + "\n")
+    code, _ = run_cli("prescreen", str(folder), "--out", str(tmp_path / "out"), "--as-of",
+                      AS_OF)
+    run = json.loads((tmp_path / "out" / "run.json").read_text())
+    f = str(folder / "Claim.ndjson")
+    assert [(p["file"], p["line"], p["reason"]) for p in run["skipped"]] == (
+        [(f, *reason)] if reason else [])
+    assert code == (1 if reason else 0)
+    # `screen` repeats a line it could give to no patient under every patient;
+    # `prescreen` names it once, in run.json: apart from that, the same documents
+    _, out = run_cli("screen", str(folder), "--as-of", AS_OF, "--policy", "pre-screening",
+                     "--d0", AS_OF, "--format", "ndjson")
+    expected = {d["patient"]: d for d in map(json.loads, out.splitlines())}
+    got = results(tmp_path / "out")
+    assert got.keys() == expected.keys()
+    for p, doc in expected.items():
+        unplaced = [w for w in doc["warnings"] if w["file"] == f]
+        assert len(unplaced) == (1 if reason else 0)
+        assert got[p] == {**doc, "warnings": [w for w in doc["warnings"] if w["file"] != f]}
+    if case == "a resource a rule reads":
+        assert any(e["resource"] == "Observation/hb-in-claims"
+                   for d in got.values() for c in d["criteria"] for e in c["evidence"])

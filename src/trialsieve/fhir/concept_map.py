@@ -221,34 +221,38 @@ LOINC_SHAPE = re.compile(r"^(\d{1,7}-\d|L[APG]\d{1,8}-\d)$")  # a code, an answe
 @dataclass
 class Uses:
     """What one patient's resources owed to the map, and the LOINC-system codes that are
-    not LOINC codes and that no map declares (an OpenMRS export writes its concept ids so)."""
+    not LOINC codes and that no map declares (an OpenMRS export writes its concept ids so).
+    Each warning names the file of the first resource it cites (a bulk export spreads a
+    patient over one file per type)."""
 
-    mapped: dict[tuple[Code, Target], list[str]] = field(default_factory=dict)
+    mapped: dict[tuple[Code, Target], list[tuple[str, str]]] = field(default_factory=dict)
     not_loinc: dict[str, int] = field(default_factory=dict)
-    first: str = ""  # the first resource with such a code
+    first: tuple[str, str] = ("", "")  # file and resource of the first such code
 
-    def saw(self, mapping: ConceptMapping, res: dict) -> None:
+    def saw(self, mapping: ConceptMapping, res: dict, file: str) -> None:
         concept = res.get("code") if res.get("resourceType") == "Observation" else None
         for c in concept.get("coding") or [] if isinstance(concept, dict) else []:
             if (isinstance(c, dict) and c.get("system") == C.LOINC
                     and isinstance(c.get("code"), str) and not LOINC_SHAPE.match(c["code"])
                     and not mapping.known((C.LOINC, c["code"]))):
                 self.not_loinc[c["code"]] = self.not_loinc.get(c["code"], 0) + 1
-                self.first = self.first or f"Observation/{res.get('id', '?')}"
+                if not self.first[0]:
+                    self.first = (file, f"Observation/{res.get('id', '?')}")
 
-    def used(self, applied: Iterable[tuple[Code, Target]], source: str) -> None:
+    def used(self, applied: Iterable[tuple[Code, Target]], source: str, file: str) -> None:
         for m in applied:
-            self.mapped.setdefault(m, []).append(source)
+            self.mapped.setdefault(m, []).append((file, source))
 
-    def warnings(self, file: str) -> list[Warning]:
-        out = [Warning(file, sources[0], "code", f"{src[0]}|{src[1]} read as {t.code}"
-                       f"{' ' + t.display if t.display else ''} (concept map {t.origin})"
-                       + (f"; also {', '.join(sources[1:])}" if len(sources) > 1 else ""))
+    def warnings(self) -> list[Warning]:
+        out = [Warning(sources[0][0], sources[0][1], "code", f"{src[0]}|{src[1]} read as "
+                       f"{t.code}{' ' + t.display if t.display else ''} (concept map "
+                       f"{t.origin})" + (f"; also {', '.join(s for _, s in sources[1:])}"
+                                         if len(sources) > 1 else ""))
                for (src, t), sources in self.mapped.items()]
         if self.not_loinc:
             shown = ", ".join(f"{c} ({n})" for c, n in sorted(self.not_loinc.items())[:5])
             more = len(self.not_loinc) - 5
-            out.append(Warning(file, self.first, "code", f"{sum(self.not_loinc.values())} "
+            out.append(Warning(*self.first, "code", f"{sum(self.not_loinc.values())} "
                                f"observations carry codes under {C.LOINC} that are not LOINC "
                                f"codes: {shown}{f' and {more} more' if more > 0 else ''}; "
                                "they are not read. A --concept-map can say what they mean."))

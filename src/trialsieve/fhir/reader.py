@@ -317,7 +317,8 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup,
         src = f"{rtype}/{res.get('id', '?')}"
         # only the types a criterion reads: a map changes nothing in the others
         res, applied = concept_map.apply(mapping, res) if rtype in MAPPERS else (res, ())
-        uses.saw(mapping, res)
+        if rtype == "Observation":  # the only type whose codes it looks at
+            uses.saw(mapping, res, file)
         try:
             if rtype == "Patient":
                 patients.append(_patient(res))
@@ -340,10 +341,10 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup,
             rec.ignored.append(Damaged(src, f"{exc.field}: {exc}", fact_kind(res)))
             continue
         counts[rtype]["used"] += 1
-        uses.used(applied, src)
+        uses.used(applied, src, file)
         for fact in facts:
             _add(rec, fact, pending)
-    rec.warnings += uses.warnings(files[0])
+    rec.warnings += uses.warnings()
     if patients:
         rec.patient = _one_patient(patients, rec)
     _attach(rec, pending)

@@ -18,6 +18,7 @@ Next steps are kept to what can change the verdict:
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -92,6 +93,7 @@ def blocking(r: ScreeningResult) -> tuple[Blocking, ...]:
                  for c in r.results if is_blocking(c))
 
 
+@functools.lru_cache(maxsize=4096)  # the same few items recur for every patient of a run
 def item_key(missing: str) -> str:
     """What a missing item asks for, without articles, glosses and dates: 'a serum hCG
     (pregnancy test) dated from X to Y' and 'serum hCG dated from X to Y' are one item, as

@@ -15,18 +15,31 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 
 from trialsieve.population.evaluate import Screened, evaluate
 from trialsieve.population.outputs import Writer
-from trialsieve.population.source import Group, Problem, Source, bundle_groups, discover
+from trialsieve.population.source import (
+    Group,
+    Problem,
+    Source,
+    bundle_groups,
+    discover,
+    duckdb_batches,
+    groups_of,
+)
 from trialsieve.protocols.lumen import LUMEN
 
-BATCH = 64  # patients per task sent to a worker process
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+BATCH = 64  # bundle patients per task sent to a worker process
+Batch: TypeAlias = "pa.Table | list[Group]"  # whole patients: a scanned table, or bundles' groups
 OUTPUTS = ["funnel.csv", "funnel.png", "funnel.svg", "patients.csv", "candidates.csv",
            "results.ndjson", "run.json"]
 
@@ -64,10 +77,10 @@ def _init_worker(files: list[str], shared: dict, as_of: date, policy: str,
     _WORKER.update(files=files, shared=shared, as_of=as_of, policy=policy, window=window)
 
 
-def _evaluate_batch(groups: list[Group]) -> list[Screened | Problem]:
+def _evaluate_batch(batch: Batch) -> list[Screened | Problem]:
     w = _WORKER
     return [_one(g, w["files"], w["shared"], w["as_of"], w["policy"], w["window"])
-            for g in groups]
+            for g in _groups(batch)]
 
 
 def _one(g: Group, files: list[str], shared: dict, as_of: date, policy: str,
@@ -80,26 +93,37 @@ def _one(g: Group, files: list[str], shared: dict, as_of: date, policy: str,
                        f"Patient/{g.pid}")
 
 
-def _batches(groups: Iterable[Group], size: int) -> Iterator[list[Group]]:
+def _groups(batch: Batch) -> Iterable[Group]:
+    return groups_of(batch) if not isinstance(batch, list) else batch
+
+
+def _bundle_batches(src: Source) -> Iterator[Batch]:
     batch: list[Group] = []
-    for g in groups:
+    for g in bundle_groups(src):
         batch.append(g)
-        if len(batch) == size:
+        if len(batch) == BATCH:
             yield batch
             batch = []
     if batch:
         yield batch
 
 
-def _screen_groups(groups: Iterable[Group], src: Source, s: Settings
-                   ) -> Iterator[Screened | Problem]:
+def batches_for(src: Source, s: Settings) -> Iterator[Batch]:
+    """Whole patients a batch: Arrow tables from the DuckDB scan, then bundles' Groups."""
+    yield from duckdb_batches(src, s.jobs)
+    yield from _bundle_batches(src)
+
+
+def _screen_batches(batches: Iterable[Batch], src: Source, s: Settings
+                    ) -> Iterator[Screened | Problem]:
     """In input order; with jobs > 1 across worker processes, a bounded number of batches
-    in flight. The source (DuckDB) reads ahead on its own threads meanwhile."""
+    in flight. This process only cuts batches and writes: the workers build the groups."""
     if s.jobs <= 1:
-        for g in groups:
-            yield _one(g, src.files, src.shared, s.as_of, s.policy, s.window)
+        for batch in batches:
+            for g in _groups(batch):
+                yield _one(g, src.files, src.shared, s.as_of, s.policy, s.window)
         return
-    batches = _batches(groups, BATCH)
+    batches = iter(batches)
     first = next(batches, None)  # runs the scan: the shared lookups are known after it
     if first is None:
         return
@@ -125,13 +149,6 @@ def _sha256(path: str) -> str:
     return h.hexdigest()
 
 
-def groups_for(src: Source, s: Settings) -> Iterator[Group]:
-    from trialsieve.population.source import duckdb_groups
-
-    yield from duckdb_groups(src, s.jobs)
-    yield from bundle_groups(src)
-
-
 def prescreen(path: str | Path, out: str | Path, s: Settings,
               progress: Callable[[int, float], None] | None = None) -> dict:
     """Screen every patient under `path`; write the outputs into `out`; return run.json."""
@@ -146,6 +163,9 @@ def prescreen(path: str | Path, out: str | Path, s: Settings,
 def _prescreen(path: str | Path, out: str | Path, s: Settings,
                progress: Callable[[int, float], None] | None, t0: float) -> dict:
     src = discover(path)
+    # hashed on a thread of its own (hashlib lets go of the GIL) while the run goes on
+    hashing = ThreadPoolExecutor(1)
+    digests = [hashing.submit(_sha256, f) for f in src.files]
     out = Path(out)
     writer = Writer(out)
     if s.engine == "spark":
@@ -153,7 +173,7 @@ def _prescreen(path: str | Path, out: str | Path, s: Settings,
 
         stream: Iterable[Screened | Problem] = spark_screen(src, s)
     else:
-        stream = _screen_groups(groups_for(src, s), src, s)
+        stream = _screen_batches(batches_for(src, s), src, s)
     checked = 0
     skipped_patients: list[Problem] = []
     try:
@@ -171,7 +191,11 @@ def _prescreen(path: str | Path, out: str | Path, s: Settings,
                 progress(checked, time.monotonic() - t0)
         if s.strict and src.problems:
             raise Strict(src.problems[0])
+    except BaseException:
+        hashing.shutdown(wait=False, cancel_futures=True)  # a stopped run waits for no hash
+        raise
     finally:
+        screened = time.monotonic()
         writer.close()
     elapsed = time.monotonic() - t0
     run = {
@@ -182,15 +206,20 @@ def _prescreen(path: str | Path, out: str | Path, s: Settings,
         "engine": {"name": s.engine, "jobs": s.jobs,
                    **({"master": s.master or f"local[{s.jobs}]"} if s.engine == "spark"
                       else {})},
-        "inputs": [{"file": f, "bytes": Path(f).stat().st_size, "sha256": _sha256(f)}
-                   for f in src.files],
+        "inputs": [{"file": f, "bytes": Path(f).stat().st_size, "sha256": d.result()}
+                   for f, d in zip(src.files, digests, strict=True)],  # waits for them
         "counts": {"patients": checked, "verdicts": writer.funnel.verdicts,
                    "patients_skipped": len(skipped_patients),
                    "lines_or_files_skipped": len(src.problems),
                    "resources_about_no_patient": src.unattached},
         "skipped": [p.to_json() for p in src.problems + skipped_patients],
         "timings": {"seconds": round(elapsed, 3),
-                    "patients_per_second": round(checked / elapsed, 1) if elapsed else None},
+                    "patients_per_second": round(checked / elapsed, 1) if elapsed else None,
+                    # where the time went: the DuckDB scan (Spark reads as it screens),
+                    # then sorting by patient and screening, then writing the outputs
+                    "scan_seconds": round(src.scanned - t0, 3) if src.scanned else None,
+                    "screening_seconds": round(screened - (src.scanned or t0), 3),
+                    "outputs_seconds": round(t0 + elapsed - screened, 3)},
         "outputs": OUTPUTS,
     }
     (out / "run.json").write_text(json.dumps(run, indent=2, ensure_ascii=False) + "\n",

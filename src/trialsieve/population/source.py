@@ -15,9 +15,11 @@ that `fhir.reader._record` builds exactly the record `trialsieve screen` builds.
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 import orjson
 
@@ -31,11 +33,13 @@ from trialsieve.fhir.resource_types import R4_RESOURCE_TYPES
 # a MedicationStatement, the ResearchStudy a Consent names).
 PARSED = frozenset(MAPPERS) | {"Patient", "BodyStructure"}
 SHARED_PARSED = frozenset({"Medication", "ResearchStudy"})
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 SUBJECTS = ("subject", "patient", "beneficiary", "individual")  # = reader.SUBJECT_FIELDS
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):  # a tuple: made hundreds of times a patient
     """One resource of a patient: its file (index into Source.files), type, id, and the
     JSON text when its type is read (None: counted only)."""
 
@@ -74,6 +78,7 @@ class Source:
     problems: list[Problem] = field(default_factory=list)
     unattached: int = 0  # resources about no one patient (directories, Medication)
     shared: dict[str, dict] = field(default_factory=dict)  # id -> Medication
+    scanned: float | None = None  # time.monotonic() when the NDJSON scan was done
 
     @property
     def files(self) -> list[str]:
@@ -108,34 +113,37 @@ def _string(x: str) -> str:
     return f"CASE WHEN left({x}, 1) = '\"' THEN {x} ->> '$' END"
 
 
-def load_duckdb(con, src: Source) -> list[int]:
-    """Scan every NDJSON line once into table `res`, in input order (rowid); return the
-    first rowid of each file, so that a line's number is rowid - start + 1.
+def _lines(path: str) -> int:
+    """How many lines the file holds (a last line without its newline counts)."""
+    n, last = 0, b"\n"
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 24):
+            n, last = n + chunk.count(b"\n"), chunk[-1:]
+    return n + (last != b"\n")
 
-    One INSERT per file: a parallel scan of several files interleaves them, while one
-    file's lines keep their order. Each stage computes a value once for the next."""
-    paths = ["$.resourceType", "$.id"] + [f"$.{f}.reference" for f in SUBJECTS]
-    refs = [f"r{i}" for i in range(len(SUBJECTS))]
-    starts, total = [], 0
-    for i, f in enumerate(src.ndjson):
-        into = "CREATE TABLE res AS" if i == 0 else "INSERT INTO res"
-        con.execute(f"""
-        {into}
-        WITH parsed AS (  -- try: NULL for a line that is not JSON (one parse per line)
-            SELECT line, try(json_extract(line, {_sql_list(paths)})) AS x
-            FROM read_csv({_sql_list([f])}, columns={{'line': 'VARCHAR'}},
-                          header=false, delim='\x01', quote='', escape='', auto_detect=false,
-                          strict_mode=false)),
-        fields AS (
-            SELECT line, x IS NOT NULL AS ok, {_string("x[1]")} AS rtype, x[2] ->> '$' AS rid,
-                   x[2] IS NULL OR left(x[2], 1) = '"' AS id_ok,
-                   {", ".join(f"{_string(f'x[{k + 3}]')} AS {r}" for k, r in enumerate(refs))}
-            FROM parsed)
+
+def _first_type(path: str) -> object:
+    """The resourceType of the file's first line (None when it cannot be read so)."""
+    with open(path, "rb") as f:
+        line = f.readline(1 << 20)
+    try:
+        res = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    return res.get("resourceType") if isinstance(res, dict) else None
+
+
+REFS = [f"r{i}" for i in range(len(SUBJECTS))]
+READ_TYPES = _sql_list(sorted(PARSED | SHARED_PARSED))
+
+
+def _rows(i: int, fields: str) -> str:
+    """SQL: the `res` rows of file `i` from `fields` (line, ok, rtype, rid, id_ok, r0..)."""
+    return f"""
         SELECT {i} AS fi, NOT ok AND (line IS NULL OR trim(line) = '') AS blank, rtype, rid,
                CASE WHEN rtype = 'Patient' THEN rid
-                    ELSE coalesce({", ".join(_reference(r) for r in refs)}) END AS pid,
-               CASE WHEN rtype IN {_sql_list(sorted(PARSED | SHARED_PARSED))}
-                    THEN line END AS text,
+                    ELSE coalesce({", ".join(_reference(r) for r in REFS)}) END AS pid,
+               CASE WHEN rtype IN {READ_TYPES} THEN line END AS text,
                CASE WHEN NOT ok AND (line IS NULL OR trim(line) = '') THEN NULL
                     WHEN NOT ok THEN 'not valid JSON'
                     WHEN rtype IS NULL THEN 'JSON but not FHIR: no resourceType'
@@ -143,24 +151,95 @@ def load_duckdb(con, src: Source) -> list[int]:
                         THEN 'unknown FHIR R4 resource type ' || rtype || ': not read'
                     WHEN NOT id_ok THEN 'id must be a string'
                END AS reason
-        FROM fields""")
+        FROM {fields}"""
+
+
+def _line_by_line(into: str, i: int, f: str) -> str:
+    """SQL: every line of file `i` kept as text, parsed once (try: NULL when not JSON)."""
+    paths = ["$.resourceType", "$.id"] + [f"$.{s}.reference" for s in SUBJECTS]
+    return f"""
+        {into}
+        WITH parsed AS (
+            SELECT line, try(json_extract(line, {_sql_list(paths)})) AS x
+            FROM read_csv({_sql_list([f])}, columns={{'line': 'VARCHAR'}},
+                          header=false, delim='\x01', quote='', escape='', auto_detect=false,
+                          strict_mode=false)),
+        fields AS (
+            SELECT line, x IS NOT NULL AS ok, {_string("x[1]")} AS rtype, x[2] ->> '$' AS rid,
+                   x[2] IS NULL OR left(x[2], 1) = '"' AS id_ok,
+                   {", ".join(f"{_string(f'x[{k + 3}]')} AS {r}" for k, r in enumerate(REFS))}
+            FROM parsed)
+        {_rows(i, "fields")}"""
+
+
+def _projected(con, into: str, i: int, f: str) -> bool:
+    """A file of a type no rule reads (a bulk export writes one type a file: Claim,
+    Encounter...) needs no text: DuckDB's JSON reader projects the few fields, at about
+    half the cost of keeping each line. Taken only when it read every line as a resource
+    of such a type (a bad, blank or odd line sends the file line by line); True then."""
+    columns = {"resourceType": "JSON", "id": "JSON"} | {
+        s: "STRUCT(reference JSON)" for s in SUBJECTS}
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE projected AS
+        SELECT resourceType, id, {", ".join(f"{s}.reference AS {r}"
+                                           for s, r in zip(SUBJECTS, REFS, strict=True))}
+        FROM read_json({_sql_list([f])}, format='newline_delimited', records=true,
+                       columns={columns!r}, ignore_errors=true)""")
+    rows, typed, read = con.execute(
+        f"SELECT count(*), count(resourceType), count(*) FILTER "
+        f"(WHERE resourceType ->> '$' IN {READ_TYPES}) FROM projected").fetchall()[0]
+    if rows != _lines(f) or typed != rows or read:
+        return False
+    con.execute(f"""
+        {into}
+        WITH fields AS (
+            SELECT NULL::VARCHAR AS line, true AS ok, {_string("resourceType")} AS rtype,
+                   id ->> '$' AS rid, id IS NULL OR left(id, 1) = '"' AS id_ok,
+                   {", ".join(f"{_string(r)} AS {r}" for r in REFS)}
+            FROM projected)
+        {_rows(i, "fields")}""")
+    return True
+
+
+def load_duckdb(con, src: Source) -> list[int]:
+    """Scan every NDJSON line once into table `res`, in input order (rowid); return the
+    first rowid of each file, so that a line's number is rowid - start + 1.
+
+    One INSERT per file: a parallel scan of several files interleaves them, while one
+    file's lines keep their order. Each stage computes a value once for the next."""
+    # Input order is the record's order and gives line numbers: an IN list made into a
+    # hash join would scramble a file's rows across threads.
+    con.execute("SET preserve_insertion_order = true; SET disabled_optimizers = 'in_clause'")
+    starts, total = [], 0
+    for i, f in enumerate(src.ndjson):
+        into = "CREATE TABLE res AS" if i == 0 else "INSERT INTO res"
+        first = _first_type(f)
+        if not (isinstance(first, str) and first not in PARSED | SHARED_PARSED
+                and _projected(con, into, i, f)):
+            con.execute(_line_by_line(into, i, f))
         starts.append(total)
         total = con.execute("SELECT count(*) FROM res").fetchall()[0][0]
+    con.execute("DROP TABLE IF EXISTS projected")
     return starts
 
 
-def duckdb_groups(src: Source, jobs: int, batch_rows: int = 20_000,
-                  memory_limit: str = "512MB") -> Iterator[Group]:
-    """Every patient of the NDJSON files, ordered by patient id, streamed in batches."""
+def duckdb_batches(src: Source, jobs: int, batch_rows: int = 8192,
+                   memory_limit: str = "512MB") -> Iterator[pa.Table]:
+    """Every patient of the NDJSON files, ordered by patient id, as Arrow tables of about
+    `batch_rows` rows (pid, fi, rtype, rid, text) that never split a patient: a worker
+    process turns one into Groups (`groups_of`) itself, so this process only cuts."""
     if not src.ndjson:
         return
     import duckdb
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     with tempfile.TemporaryDirectory(prefix="trialsieve-") as tmp:
-        con = duckdb.connect(str(Path(tmp) / "population.duckdb"))
+        # In memory, spilling to `tmp` past the memory limit: a database file would write
+        # (and compress) every row once more, which doubled the scan.
+        con = duckdb.connect(":memory:")
         con.execute(f"SET threads = {max(1, jobs)}; SET memory_limit = '{memory_limit}'; "
-                    f"SET temp_directory = '{tmp}'; SET preserve_insertion_order = true; "
-                    "SET enable_progress_bar = false")
+                    f"SET temp_directory = '{tmp}'; SET enable_progress_bar = false")
         starts = load_duckdb(con, src)
         for fi, rowid, reason, rtype, rid in con.execute(
                 "SELECT fi, rowid, reason, rtype, rid FROM res WHERE reason IS NOT NULL "
@@ -173,20 +252,41 @@ def duckdb_groups(src: Source, jobs: int, batch_rows: int = 20_000,
             src.shared[rid] = orjson.loads(text)
         src.unattached = con.execute(f"SELECT count(*) FROM res WHERE {good} AND pid IS NULL"
                                      ).fetchall()[0][0]
+        src.scanned = time.monotonic()
         reader = con.sql(f"SELECT pid, fi, rtype, rid, text FROM res WHERE {good} "
                          "AND pid IS NOT NULL ORDER BY pid, rowid").to_arrow_reader(batch_rows)
-        pid, rows = None, []
+        carry = None
         for batch in reader:
-            for p, fi, rtype, rid, text in zip(*(c.to_pylist() for c in batch.columns),
-                                               strict=True):
-                if p != pid:
-                    if rows:
-                        yield Group(pid, rows)
-                    pid, rows = p, []
-                rows.append(Row(fi, rtype, rid, text))
-        if rows:
-            yield Group(pid, rows)
+            table = pa.Table.from_batches([batch])
+            if carry is not None:
+                table = pa.concat_tables([carry, table])
+            # rows come sorted by patient: the last patient may go on in the next batch
+            cut = pc.index(table["pid"], table["pid"][-1]).as_py()
+            if cut:
+                yield table.slice(0, cut)
+            carry = table.slice(cut)
+        if carry is not None and carry.num_rows:
+            yield carry
         con.close()
+
+
+def groups_of(table: pa.Table) -> Iterator[Group]:
+    """The patients of one `duckdb_batches` table, rows in input order."""
+    pid, rows = "", list[Row]()
+    for p, fi, rtype, rid, text in zip(*(c.to_pylist() for c in table.columns), strict=True):
+        if p != pid and rows:
+            yield Group(pid, rows)
+            rows = []
+        pid = p
+        rows.append(Row(fi, rtype, rid, text))
+    if rows:
+        yield Group(pid, rows)
+
+
+def duckdb_groups(src: Source, jobs: int) -> Iterator[Group]:
+    """Every patient of the NDJSON files, ordered by patient id, streamed."""
+    for table in duckdb_batches(src, jobs):
+        yield from groups_of(table)
 
 
 def bundle_groups(src: Source) -> Iterator[Group]:
