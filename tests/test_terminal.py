@@ -283,3 +283,18 @@ def test_nothing_is_asked_for_a_patient_who_cannot_become_eligible(capsys, tmp_p
     assert main(["screen", str(path), *DATES, "--format", "json"]) == 0
     guidance = json.loads(capsys.readouterr().out)["results"][0]["guidance"]
     assert guidance["final"] and guidance["needed"] == [] and guidance["next_steps"] == []
+
+
+@pytest.mark.parametrize("name, verdict_line", [
+    # README: Hb 5.5 mmol/L fails I7; urine hCG only leaves I10 and I12 unknown; 02 is
+    # eligible; 56 died before screening.
+    ("05-hb-5-5-mmol-per-l-fails", "NOT ELIGIBLE at D0 2026-12-01: blocked by INCL07"),
+    ("21-urine-pregnancy-test-only", "INCOMPLETE at D0 2026-12-01: unknown INCL10, INCL12"),
+    ("02-eligible-man", "ELIGIBLE at D0 2026-12-01: every criterion holds"),
+    ("56-deceased-before-screening", "NOT ELIGIBLE at D0 2026-12-01: deceased"),
+])
+def test_the_verdict_line_names_the_criteria_that_decide_it(capsys, name,
+                                                            verdict_line) -> None:
+    lines = table(capsys, name).splitlines()
+    verdict = next(ln for ln in lines if "at D0 2026-12-01" in ln)
+    assert verdict == verdict_line

@@ -79,10 +79,13 @@ def headline(r: ScreeningResult, g: Guidance, style: Style) -> list[str]:
              + (" (not given: taken as D0)" if "inclusion" in d.assumed else "")
              + (" (D0 not given: taken as the inclusion date)" if d.assumed == ("d0",)
                 else ""))
-    lines = [*_wrap(_who(r), ""),
-             style.paint(_verdict_word(r.verdict), VERDICT_COLOUR.get(r.verdict, "red"))
-             + f" at D0 {d.d0}; protocol {r.protocol.id} v{r.protocol.version}",
-             *_wrap(f"As of {d.as_of}, {given}; policy {r.policy}", "")]
+    verdict = _wrap(f"{_verdict_word(r.verdict)} at D0 {d.d0}: {_why(r, g)}", "")
+    word = _verdict_word(r.verdict)
+    verdict[0] = style.paint(word, VERDICT_COLOUR.get(r.verdict, "red")) + \
+        verdict[0][len(word):]
+    lines = [*_wrap(_who(r), ""), *verdict,
+             *_wrap(f"As of {d.as_of}, {given}; policy {r.policy}; protocol "
+                    f"{r.protocol.id} v{r.protocol.version}", "")]
     if r.deceased:  # a death decides whatever the criteria say (notes)
         lines += _wrap(f"{r.deceased}: not a candidate, whatever the criteria say", "")
     if g.blocking:
@@ -109,6 +112,16 @@ def headline(r: ScreeningResult, g: Guidance, style: Style) -> list[str]:
                 continue  # said above
             lines += _wrap(style.text(f"{', '.join(s.criteria)}: {s.text}"), "  - ")
     return lines
+
+
+def _why(r: ScreeningResult, g: Guidance) -> str:
+    """The criteria that decide the verdict, for the verdict line."""
+    if r.deceased:
+        return "deceased"
+    if g.blocking:
+        return "blocked by " + ", ".join(b.criterion for b in g.blocking)
+    unknown = [c.criterion.id for c in r.results if c.status is Tri.UNKNOWN]
+    return "unknown " + ", ".join(unknown) if unknown else "every criterion holds"
 
 
 def _window_text(g: Guidance) -> str:
