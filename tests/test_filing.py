@@ -299,3 +299,14 @@ def test_the_lesion_table_shows_the_lesions_that_do_not_qualify_and_why() -> Non
             (lesion, table[:600])
     assert "lesion L1 Krenning 3, transaxial 36.0 mm" in table
     assert "lesion L1 does not qualify" not in table and "lesion L2 does not" not in table
+
+
+@pytest.mark.parametrize("command", ["report", "export"])
+def test_an_empty_results_file_files_nothing_and_says_so(command, tmp_path, capsys) -> None:
+    # README exit status 2: nothing could be screened (an empty saved result file, as
+    # left by a failed `screen --format ndjson > results.ndjson`).
+    empty = tmp_path / "results.ndjson"
+    empty.write_text("")
+    out = tmp_path / "out"
+    assert main([command, str(empty), "--out", str(out)]) == 2
+    assert str(empty) in capsys.readouterr().err and not out.exists()

@@ -290,6 +290,9 @@ def _results(args: argparse.Namespace) -> tuple[list[dict], int]:
         raise InputError(args.path, str(exc)) from exc
     for w in warnings:
         print(f"trialsieve: warning: {w}", file=sys.stderr)
+    if not docs:
+        raise InputError(args.path, "no patient and no screening result in it: nothing to "
+                         "file")
     return docs, skipped
 
 
