@@ -298,3 +298,15 @@ def test_the_verdict_line_names_the_criteria_that_decide_it(capsys, name,
     lines = table(capsys, name).splitlines()
     verdict = next(ln for ln in lines if "at D0 2026-12-01" in ln)
     assert verdict == verdict_line
+
+
+def test_a_wait_past_the_baseline_says_when_new_results_could_make_it(capsys) -> None:
+    # README 63: a liver radiotherapy course ends 2026-12-10; E3 holds 84 days after,
+    # from inclusion 2027-03-04, when the baseline of November is too old (I12 unknown):
+    # the window says so rather than only "no D0 is eligible".
+    head = first_block(table(capsys, "63-radiotherapy-course-in-progress"))
+    window = " ".join(head.split("No D0 up to")[1].split("Next steps")[0].split())
+    assert "D0 2027-03-04 to 2027-05-24" in window and "new results" in window
+    # a NEC never: nothing "could be"
+    head = first_block(table(capsys, "28-neuroendocrine-carcinoma"))
+    assert "could be" not in head and "once" not in head

@@ -134,6 +134,10 @@ def _window_text(g: Guidance) -> str:
         a, b = w.incomplete[0]
         return (f"No D0 up to {w.last} is eligible on this record; D0 {a} to {b} once the "
                 "unknowns are settled.")
+    if w.incomplete and not g.final:  # what blocks ends, but the baseline is too old by then
+        a, b = w.incomplete[0]
+        return (f"No D0 up to {w.last} is eligible on this record; D0 {a} to {b} could be, "
+                "with new results.")
     return f"No D0 up to {w.last} is eligible on this record."
 
 
