@@ -310,3 +310,9 @@ def test_a_wait_past_the_baseline_says_when_new_results_could_make_it(capsys) ->
     # a NEC never: nothing "could be"
     head = first_block(table(capsys, "28-neuroendocrine-carcinoma"))
     assert "could be" not in head and "once" not in head
+
+
+def test_the_window_names_the_patient_by_mrn_and_source_file(capsys, with_mrn: Path) -> None:
+    assert main(["window", str(with_mrn), "--as-of", "2026-11-25", "--horizon", "30"]) == 0
+    head = " ".join(capsys.readouterr().out.split("\n\n")[0].split()[:12])
+    assert "MRN MRN-4711" in head and "Patient/ex02" in head and "patient.json" in head

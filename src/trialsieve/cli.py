@@ -216,18 +216,22 @@ def _window(args: argparse.Namespace) -> int:
     data = read(args.path, concept_map.from_args(args), args.strict)
     for warning in [*data.warnings, *(w for rec in data.records for w in rec.warnings)]:
         print(f"trialsieve: warning: {warning}", file=sys.stderr)
-    wins = [(rec.patient.id, eligibility_window(LUMEN, rec, as_of, args.horizon,
-                                                args.inclusion_offset, args.policy))
+    wins = [(rec, eligibility_window(LUMEN, rec, as_of, args.horizon,
+                                     args.inclusion_offset, args.policy))
             for rec in data.records]
     if args.format == "json":
         from trialsieve.output.json_result import warning_to_json
 
         doc = {"warnings": [warning_to_json(w) for w in data.warnings],
-               "windows": [{"patient": pid, **window_to_json(w)} for pid, w in wins]}
+               "windows": [{"patient": rec.patient.id, **window_to_json(w)}
+                           for rec, w in wins]}
         print(json.dumps(doc, indent=2, ensure_ascii=not args.unicode))
     else:
-        print("\n\n".join(f"Patient {pid}, policy {w.policy}\n{window_table(w)}"
-                           for pid, w in wins))
+        from trialsieve.output.terminal import who_lines
+
+        print("\n\n".join("\n".join(who_lines(rec.patient, rec.patient.id, rec.file,
+                                                f"; policy {w.policy}"))
+                           + f"\n{window_table(w)}" for rec, w in wins))
     return _status(data)
 
 

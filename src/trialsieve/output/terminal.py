@@ -18,6 +18,7 @@ from trialsieve.engine import ELIGIBLE, INCOMPLETE, CriterionResult, ScreeningRe
 from trialsieve.logic import Tri
 from trialsieve.output.guidance import Guidance, guidance, is_blocking, status_word
 from trialsieve.output.units_display import ascii_text, readable
+from trialsieve.record import Patient
 from trialsieve.rules.base import Evidence
 from trialsieve.window import Window
 from trialsieve.wrap import chop_long_words
@@ -65,11 +66,16 @@ def _verdict_word(verdict: str) -> str:
     return verdict.upper().replace("_", " ")
 
 
-def _who(r: ScreeningResult) -> str:
-    p = r.patient
+def who(p: Patient | None, patient_id: str, file: str) -> str:
+    """The patient as staff find them: identifier (MRN), FHIR id, source file."""
     ident = (f"{'MRN' if p.identifier_is_mrn else 'identifier'} {p.identifier}"
              if p and p.identifier else "(no identifier on record)")
-    return f"Patient {ident}, Patient/{r.patient_id}, file {r.file or 'unknown'}"
+    return f"Patient {ident}, Patient/{patient_id}, file {file or 'unknown'}"
+
+
+def who_lines(p: Patient | None, patient_id: str, file: str, tail: str = "") -> list[str]:
+    """`who` wrapped at 80 columns, with what follows it on the line."""
+    return _wrap(who(p, patient_id, file) + tail, "")
 
 
 def headline(r: ScreeningResult, g: Guidance, style: Style) -> list[str]:
@@ -83,7 +89,7 @@ def headline(r: ScreeningResult, g: Guidance, style: Style) -> list[str]:
     word = _verdict_word(r.verdict)
     verdict[0] = style.paint(word, VERDICT_COLOUR.get(r.verdict, "red")) + \
         verdict[0][len(word):]
-    lines = [*_wrap(_who(r), ""), *verdict,
+    lines = [*who_lines(r.patient, r.patient_id, r.file), *verdict,
              *_wrap(f"As of {d.as_of}, {given}; policy {r.policy}; protocol "
                     f"{r.protocol.id} v{r.protocol.version}", "")]
     if r.deceased:  # a death decides whatever the criteria say (notes)
