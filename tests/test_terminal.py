@@ -316,3 +316,18 @@ def test_the_window_names_the_patient_by_mrn_and_source_file(capsys, with_mrn: P
     assert main(["window", str(with_mrn), "--as-of", "2026-11-25", "--horizon", "30"]) == 0
     head = " ".join(capsys.readouterr().out.split("\n\n")[0].split()[:12])
     assert "MRN MRN-4711" in head and "Patient/ex02" in head and "patient.json" in head
+
+
+def test_recist_names_the_patient_by_mrn_and_source_file(capsys, tmp_path) -> None:
+    bundle = json.loads((EXAMPLES / "40-recist-pd-20-percent-5-mm-at-bound.json").read_text())
+    for e in bundle["entry"]:
+        if e["resource"]["resourceType"] == "Patient":
+            e["resource"]["identifier"] = [{"type": {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}]},
+                "value": "MRN-40"}]
+    path = tmp_path / "recist.json"
+    path.write_text(json.dumps(bundle))
+    assert main(["recist", str(path)]) == 0
+    head = " ".join(capsys.readouterr().out.split("\ndate")[0].split())
+    assert "MRN MRN-40" in head and "Patient/ex40" in head and "recist.json" in head
+    assert "MRI" in head  # README 40: the MRI series

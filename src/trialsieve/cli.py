@@ -251,6 +251,7 @@ def _recist(args: argparse.Namespace) -> int:
 
     mapping = concept_map.from_args(args)  # validated even when the input is a CSV
     data = None
+    titles: dict[str, str] = {}  # series name -> the patient as staff find them
     if args.path.endswith(".csv"):
         try:
             series = {"measurements": read_measurements_csv(args.path)}
@@ -264,8 +265,14 @@ def _recist(args: argparse.Namespace) -> int:
         data = read(args.path, mapping, args.strict)
         for w in [*data.warnings, *(w for rec in data.records for w in rec.warnings)]:
             print(f"trialsieve: warning: {w}", file=sys.stderr)
-        series = {f"{rec.patient.id} {modality}": scans for rec in data.records
-                  for modality, scans in recist_series(rec.imaging).items()}
+        from trialsieve.output.terminal import who_lines
+
+        series = {}
+        for rec in data.records:
+            for modality, scans in recist_series(rec.imaging).items():
+                series[f"{rec.patient.id} {modality}"] = scans
+                titles[f"{rec.patient.id} {modality}"] = "\n".join(who_lines(
+                    rec.patient, rec.patient.id, rec.file, f"; {modality}"))
     if not any(series.values()):
         print(f"trialsieve: error: {args.path}: no CT or MRI lesion measurements",
               file=sys.stderr)
@@ -278,7 +285,8 @@ def _recist(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps({k: timepoints_to_json(v) for k, v in assessed.items()}, indent=2))
     else:
-        print("\n\n".join(f"{name}\n{format_table(points)}" for name, points in assessed.items()))
+        print("\n\n".join(f"{titles.get(name, name)}\n{format_table(points)}"
+                           for name, points in assessed.items()))
     return _status(data) if data else 0
 
 
