@@ -27,7 +27,7 @@ def docs_of(*names: str) -> dict[str, dict]:
 
     out = {}
     for name in names:
-        docs, _ = results(str(EXAMPLES / f"{name}.json"), LUMEN, date(2026, 11, 25), None,
+        docs, _, _ = results(str(EXAMPLES / f"{name}.json"), LUMEN, date(2026, 11, 25), None,
                           date(2026, 12, 1), "screening")
         out[name] = docs[0]
     return out
@@ -113,11 +113,12 @@ def test_sdtm_check_catches_what_the_sdtmig_forbids() -> None:
     ie = sdtm.ie(list(docs_of("05-hb-5-5-mmol-per-l-fails").values()), LUMEN)
     bad = sdtm.Dataset("IE", {**ie.labels, "TOOLONGNAME": "x" * 41},
                        [{**ie.rows[0], "IEORRES": "Y", "IETEST": "x" * 201,
-                         "TOOLONGNAME": ""}, {**ie.rows[0], "IECAT": "OTHER"}])
+                         "TOOLONGNAME": ""}, {**ie.rows[0], "IECAT": "OTHER"},
+                        {**ie.rows[0], "IESEQ": 2, "IEDTC": "25/11/2026"}])
     problems = "\n".join(sdtm.check(bad, {"INCL01"}))
     for expected in ("TOOLONGNAME: variable name", "label longer than 40",
                      "IEORRES must be N", "IETEST not <= 200", "IECAT 'OTHER'",
-                     "IESEQ 1 repeated", "not in TI"):
+                     "IESEQ 1 repeated", "not in TI", "IEDTC '25/11/2026' not ISO 8601"):
         assert expected in problems, expected
 
 
@@ -222,3 +223,90 @@ def test_checklist_shows_a_recorded_signature_and_the_sites_number() -> None:
         "meaning": "I confirm this patient is eligible for NCT01842165 on 2026-11-25"}})
     assert "Signed electronically by Dr A. Investigator on 2026-11-26T10:00:00Z" in signed
     assert "Investigator (name)" not in signed and "SCR-0007" in signed
+
+
+@pytest.fixture
+def damaged_folder(tmp_path: Path) -> Path:
+    """One readable patient and one file that is not JSON."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "02.json").write_text((EXAMPLES / "02-eligible-man.json").read_text())
+    (folder / "broken.json").write_text("{not json")
+    return folder
+
+
+@pytest.mark.parametrize("command", ["report", "export"])
+def test_damaged_input_follows_the_exit_status_table(command, damaged_folder, tmp_path,
+                                                     capsys) -> None:
+    # README: 1 when damaged input was skipped (named on stderr), the rest filed;
+    # 2 with --strict, at the first damaged file.
+    out = tmp_path / "out"
+    extra = ["--format", "html"] if command == "report" else []
+    assert main([command, str(damaged_folder), *DATES, *extra, "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "broken.json" in err and "skipped" in err
+    filed = [p.name for p in out.iterdir()]
+    assert (len(filed) == 1 and filed[0].startswith("checklist-")) if command == "report" \
+        else "ie.csv" in filed
+    strict = tmp_path / "strict"
+    assert main([command, str(damaged_folder), *DATES, *extra, "--strict",
+                 "--out", str(strict)]) == 2
+    assert "broken.json" in capsys.readouterr().err and not strict.exists()
+
+
+@pytest.mark.parametrize("command", ["report", "export"])
+def test_an_output_folder_that_is_a_file_is_named_not_a_traceback(command, tmp_path,
+                                                                   capsys) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("x")
+    assert main([command, str(EXAMPLES / "02-eligible-man.json"), *DATES,
+                 "--out", str(taken / "sub")]) == 2
+    err = capsys.readouterr().err
+    assert str(taken) in err and "Traceback" not in err
+
+
+def test_ti_gives_the_sponsor_the_thresholds_with_their_signs() -> None:
+    # protocol-notes "The lost symbols": the published "=" of I6-I9 is >= or <=; an
+    # IETEST saying "GFR = 50" or "1.5.103/uL" tells the sponsor another criterion.
+    text = {r["IETESTCD"]: r["IETEST"] for r in sdtm.ti(LUMEN).rows}
+    assert "GFR >= 50 mL/min/1.73m2" in text["INCL06"]
+    assert ("hemoglobin >= 9 g/dL; neutrophil >= 1.5x10^3/uL; platelet count >= "
+            "100x10^3/uL") in text["INCL07"]
+    assert "total bilirubin <= 2 x ULN and transaminases <= 5 x ULN" in text["INCL08"]
+    assert "serum albumin > 3 g/dL" in text["INCL08"]  # strict bounds stay strict
+    assert text["INCL09"] == "ECOG Performance Status <= 1."
+    import re
+
+    assert not any(re.search(r" = ?\d|\d\.10\d", t) for t in text.values()), text
+    assert all(len(t) <= 200 and t.isascii() for t in text.values())
+
+
+def test_the_lesion_table_shows_the_lesions_that_do_not_qualify_and_why() -> None:
+    # README 47: L1 (K3, 36 mm) and L2 (K4, 29 mm) qualify; L3 Krenning 2, L4 transaxial
+    # 19 mm, L5 previously irradiated do not. The TMF table shows all five.
+    import re
+    from html import unescape
+
+    from trialsieve.output.checklist import checklist_html
+
+    html = checklist_html(docs_of("47-target-lesions-two-qualify-three-fail")
+                          ["47-target-lesions-two-qualify-three-fail"])
+    table = re.sub(r"<[^>]+>", " ", html.split("I13 target lesions")[1].split("<h2>")[0])
+    table = " ".join(unescape(table).split())
+    for lesion, why in (("L3", "Krenning grade 3-4"), ("L4", "transaxial >= 20 mm"),
+                        ("L5", "not previously irradiated")):
+        assert re.search(rf"lesion {lesion} does not qualify [^|]*{re.escape(why)}", table), \
+            (lesion, table[:600])
+    assert "lesion L1 Krenning 3, transaxial 36.0 mm" in table
+    assert "lesion L1 does not qualify" not in table and "lesion L2 does not" not in table
+
+
+@pytest.mark.parametrize("command", ["report", "export"])
+def test_an_empty_results_file_files_nothing_and_says_so(command, tmp_path, capsys) -> None:
+    # README exit status 2: nothing could be screened (an empty saved result file, as
+    # left by a failed `screen --format ndjson > results.ndjson`).
+    empty = tmp_path / "results.ndjson"
+    empty.write_text("")
+    out = tmp_path / "out"
+    assert main([command, str(empty), "--out", str(out)]) == 2
+    assert str(empty) in capsys.readouterr().err and not out.exists()

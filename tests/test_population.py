@@ -6,40 +6,19 @@ account of bad data are checked on a population whose answers are worked out by 
 from __future__ import annotations
 
 import csv
-import io
+import hashlib
 import json
 import shutil
-from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
+from populations import AS_OF, run_cli, screen_json, site_population
 
-from trialsieve.cli import main
 from trialsieve.population.synth import generate
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples" / "patients"
 SYNTHEA = REPO.parent / "shared" / "data" / "synthea-bulk-ndjson"
-AS_OF = "2026-11-25"
-
-
-def run_cli(*argv: str) -> tuple[int, str]:
-    buf = io.StringIO()
-    with redirect_stdout(buf):
-        code = main(list(argv))
-    return code, buf.getvalue()
-
-
-def screen_json(path: Path, policy: str = "pre-screening", window: bool = False
-                ) -> dict[str, dict]:
-    """`trialsieve screen --format ndjson`: with the window when no date is given, else
-    at inclusion = D0 = the screening date (as prescreen without --window)."""
-    dates = [] if window else ["--d0", AS_OF]
-    code, out = run_cli("screen", str(path), "--as-of", AS_OF, "--policy", policy, *dates,
-                        "--format", "ndjson")
-    assert code == 0
-    docs = [json.loads(line) for line in out.splitlines() if line.strip()]
-    return {d["patient"]: d for d in docs}
 
 
 def prescreen(path: Path, out: Path, *more: str) -> tuple[int, dict]:
@@ -99,6 +78,46 @@ def test_folder_of_bundles_gives_what_screen_gives_window_included(tmp_path):
     assert code == 0, run["skipped"]
     got = results(tmp_path)
     assert got == expected
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> tuple[Path, Path, dict[str, dict]]:
+    """A generated population with the site's own codes, its ConceptMap, and what
+    `screen --concept-map` prints for it."""
+    folder = tmp_path_factory.mktemp("site") / "population"
+    cmap = site_population(folder, 240, seed=7)
+    return folder, cmap, screen_json(folder, "pre-screening", False, "--concept-map", str(cmap))
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_concept_map_reads_as_screen_reads_it(site, tmp_path, jobs):
+    folder, cmap, expected = site
+    code, run = prescreen(folder, tmp_path, "--jobs", jobs, "--concept-map", str(cmap))
+    assert code == 0, run["skipped"]
+    got = results(tmp_path)
+    assert got.keys() == expected.keys()
+    for pid, doc in expected.items():
+        assert got[pid] == doc, pid
+    assert run["concept_maps"] == [{"file": str(cmap), "bytes": cmap.stat().st_size,
+                                    "sha256": hashlib.sha256(cmap.read_bytes()).hexdigest()}]
+    # the map is what changed these results: without it, the local codes are not read
+    plain = screen_json(folder)
+    mapped = {pid for pid, doc in expected.items() if doc != plain[pid]}
+    assert "site-ssa" in mapped  # a Medication looked up by reference: lanreotide
+    assert len(mapped) >= 2  # and a neutrophil count under the lab's local code
+    washout = next(c for c in got["site-ssa"]["criteria"] if c["id"] == "INCL05")
+    assert washout["status"] == "not_met"  # stopped 10 days before, 28 needed
+
+
+def test_a_bad_concept_map_stops_prescreen_before_any_patient(population, tmp_path, capsys):
+    cmap = tmp_path / "map.json"
+    cmap.write_text('{"resourceType": "ConceptMap", "id": "x", "group": []}')
+    code, _ = run_cli("prescreen", str(population), "--out", str(tmp_path / "out"),
+                      "--concept-map", str(cmap))
+    assert code == 2
+    err = capsys.readouterr().err
+    assert str(cmap) in err and "group" in err and "Traceback" not in err
+    assert not (tmp_path / "out" / "results.ndjson").exists()
 
 
 @pytest.mark.skipif(not SYNTHEA.exists(), reason="shared Synthea data not beside the repo")
@@ -246,6 +265,113 @@ def test_strict_stops_at_the_first_bad_line(population, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "Observation.ndjson: line 5: not valid JSON" in err
     assert "Traceback" not in err
+
+
+PATIENT = '{"resourceType": "Patient", "id": "a", "gender": "male", "birthDate": "1960-01-01"}'
+OBS = '{"resourceType": "Observation", "id": "%s", "status": "final", "subject": ' \
+      '{"reference": "Patient/a"}%s}'
+
+
+def test_a_line_not_utf8_or_too_long_is_reported_as_screen_reports_it(tmp_path, monkeypatch):
+    """Lines DuckDB's scan refuses are skipped with their number, as `screen` skips them,
+    and the other lines of the file are read."""
+    from trialsieve.fhir import limits, reader
+
+    monkeypatch.setattr(limits, "MAX_LINE_BYTES", 4 << 20)
+    monkeypatch.setattr(reader, "MAX_LINE_BYTES", 4 << 20)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "Patient.ndjson").write_text(PATIENT + "\n")
+    long_note = ', "note": [{"text": "%s"}]' % ("x" * (3 << 20))  # DuckDB's limit: 2 MB
+    (folder / "Observation.ndjson").write_bytes(b"\n".join([
+        (OBS % ("o1", "")).encode(),
+        (OBS % ("o2-\xff", "")).encode("latin-1"),  # not UTF-8
+        (OBS % ("o3", long_note)).encode(),  # long, but within the reader's limit
+        (OBS % ("o4", ', "note": [{"text": "%s"}]' % ("y" * (5 << 20)))).encode(),  # over
+        b'{"resourceType": "Observation", "id": "cut"',
+        (OBS % ("o6", "")).encode()]) + b"\n")
+    code, run = prescreen(folder, tmp_path / "out")
+    obs = str(folder / "Observation.ndjson")
+    assert code == 1
+    assert run["skipped"] == [
+        {"file": obs, "line": 2, "resource": None,
+         "reason": "not UTF-8 (invalid start byte)"},
+        {"file": obs, "line": 4, "resource": None, "reason": "line longer than 4 MiB"},
+        {"file": obs, "line": 5, "resource": None, "reason": "not valid JSON"}]
+    [doc] = results(tmp_path / "out").values()
+    assert doc["resources"]["Observation"]["read"] == 3  # o1, o3, o6
+    expected = screen_json(folder, status=1)["a"]
+    # by design, the skipped lines are in run.json, not in each patient's warnings
+    assert [w["resource"] for w in expected.pop("warnings")] == ["line 2", "line 4", "line 5"]
+    assert doc.pop("warnings") == []
+    assert doc == expected
+
+
+def test_a_malformed_bundle_file_is_reported_and_the_others_are_screened(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    good = EXAMPLES / "01-eligible-woman-cbp.json"
+    (folder / good.name).write_bytes(good.read_bytes())
+    (folder / "02-cut.json").write_bytes(good.read_bytes()[:500])
+    code, run = prescreen(folder, tmp_path / "out")
+    assert code == 1
+    [skipped] = run["skipped"]
+    assert skipped["file"] == str(folder / "02-cut.json") and skipped["line"] is None
+    assert skipped["reason"].startswith("not valid JSON")
+    assert skipped["reason"].endswith("file skipped")
+    assert list(results(tmp_path / "out")) == ["ex01"]
+
+
+def test_a_folder_named_like_an_ndjson_file_is_not_read_as_one(tmp_path):
+    folder = tmp_path / "in"
+    (folder / "archive.ndjson").mkdir(parents=True)
+    (folder / "Patient.ndjson").write_text(PATIENT + "\n")
+    code, run = prescreen(folder, tmp_path / "out")
+    assert (code, run["counts"]["patients"], run["skipped"]) == (0, 1, [])
+
+
+@pytest.mark.parametrize("lines", [["not json"], ['{"resourceType": "Medication", "id": "m"}']])
+def test_no_patient_screened_is_exit_2_as_for_screen(tmp_path, capsys, lines):
+    """Nothing readable, or no patient in the input: `screen` exits 2, so does prescreen
+    (its run.json still says what was skipped)."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "Resources.ndjson").write_text("\n".join(lines) + "\n")
+    code, run = prescreen(folder, tmp_path / "out")
+    assert code == 2
+    assert run["counts"]["patients"] == 0
+    assert "no patient" in capsys.readouterr().err
+    assert run_cli("screen", str(folder))[0] == 2
+
+
+def test_a_run_that_stops_part_way_is_exit_2_without_run_json(population, tmp_path,
+                                                               monkeypatch, capsys):
+    """An engine failing mid-run (Spark's driver out of memory: "TaskResultLost") used to
+    end in a traceback with exit status 1, which says "finished, something skipped": a
+    benchmark took the truncated results.ndjson for a finished run. No run.json (not even
+    an earlier run's) is left to vouch for the partial outputs."""
+    from trialsieve.population import run
+
+    real = run._screen_batches
+
+    def failing(*args, **kwargs):
+        for n, item in enumerate(real(*args, **kwargs)):
+            if n == 5:
+                raise RuntimeError("Job aborted: TaskResultLost (result lost from block "
+                                   "manager)\n\tat org.apache.spark.scheduler...")
+            yield item
+
+    monkeypatch.setattr(run, "_screen_batches", failing)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "run.json").write_text("{}")  # an earlier run's
+    code, _ = run_cli("prescreen", str(population), "--out", str(out), "--as-of", AS_OF)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "stopped after 5 patients: RuntimeError: Job aborted: TaskResultLost (result " \
+           "lost from block manager)" in err
+    assert "Traceback" not in err and "org.apache" not in err
+    assert not (out / "run.json").exists()
 
 
 def test_no_progress_bar_when_stderr_is_not_a_terminal(population, tmp_path, capsys):

@@ -1,6 +1,9 @@
 """`prescreen --engine spark` on local[2]: the same outputs as the DuckDB path.
 
-One Spark session for the module (it takes 8-14 s to start) and a small population.
+One Spark session for the module (it takes 8-14 s to start) and small populations. The
+driver may take at most 1 MB of results from one partition (spark.driver.maxResultSize):
+a run that takes its results back through the driver's JVM in partitions that grow with
+the population fails here, as it ran out of driver heap at 10^4 patients (1 GB).
 Spark needs Java 17, which scripts/system-deps.sh installs (the README's test command
 runs it): no skip, so that CI cannot pass without having run it.
 """
@@ -11,6 +14,7 @@ import json
 from datetime import date
 
 import pytest
+from populations import screen_json, site_population
 
 from trialsieve.output.json_result import SCHEMA_VERSION
 from trialsieve.population.run import Settings, prescreen
@@ -23,7 +27,7 @@ AS_OF = date(2026, 11, 25)
 def spark():
     from trialsieve.population.spark_job import session
 
-    s = session("local[2]", 4)
+    s = session("local[2]", 4, {"spark.driver.maxResultSize": "1m"})
     yield s
     s.stop()
 
@@ -49,3 +53,30 @@ def test_spark_writes_what_duckdb_writes(spark, tmp_path):
                                          "reason": "not valid JSON"}]
     lines = (tmp_path / "spark" / "results.ndjson").read_text().splitlines()
     assert len(lines) == 60 and all(json.loads(x)["schema"] == SCHEMA_VERSION for x in lines)
+
+
+def test_spark_reads_a_concept_map_as_screen_reads_it(spark, tmp_path):
+    folder = tmp_path / "population"
+    cmap = site_population(folder, 120, seed=7)
+    run = prescreen(folder, tmp_path / "out", Settings(AS_OF, "pre-screening", "spark", 2,
+                                                       concept_maps=(str(cmap),)))
+    got = [json.loads(x) for x in (tmp_path / "out" / "results.ndjson").read_text().splitlines()]
+    assert {d["patient"]: d for d in got} == screen_json(folder, "pre-screening", False,
+                                                         "--concept-map", str(cmap))
+    assert len(got) == 121 and run["concept_maps"][0]["file"] == str(cmap)
+
+
+def test_partitions_grow_with_the_population(spark, tmp_path, monkeypatch):
+    """400 patients (about 30 KB of results each) in the 8 partitions that 2 jobs gave,
+    taken back through toLocalIterator, were over 1 MB each; the results now come back
+    through files, in 27 partitions of at most 15 patients."""
+    from trialsieve.population import spark_job
+
+    monkeypatch.setattr(spark_job, "PATIENTS_PER_PARTITION", 15)
+    folder = tmp_path / "population"
+    generate(400, seed=5, out=folder)
+    for engine in ("spark", "duckdb"):
+        run = prescreen(folder, tmp_path / engine, Settings(AS_OF, "pre-screening", engine, 2))
+        assert run["counts"]["patients"] == 400
+    assert (tmp_path / "spark" / "results.ndjson").read_bytes() == (
+        tmp_path / "duckdb" / "results.ndjson").read_bytes()

@@ -254,7 +254,7 @@ def test_recist_cli_fhir_example(capsys) -> None:
     path = REPO / "examples" / "patients" / "40-recist-pd-20-percent-5-mm-at-bound.json"
     assert main(["recist", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "ex40 MRI" in out
+    assert "Patient/ex40" in out and "; MRI" in " ".join(out.split())
     assert "2026-01-15" in out and "2026-11-10" in out
     assert "PD" in out
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -154,3 +157,177 @@ def test_patient_named_by_mrn_and_source_file(capsys, with_mrn: Path) -> None:
     assert doc["identifier"] == {"system": "https://site01/mrn", "value": "MRN-4711",
                                  "mrn": True}
     assert doc["source_file"] == str(with_mrn)
+
+
+def block_of(text: str, cid: str) -> str:
+    """The rows of one criterion in the table."""
+    return text.split(f"\n{cid} ")[1].split("\nINCL")[0].split("\nEXCL")[0]
+
+
+def test_a_short_evidence_list_is_shown_whole_without_a_negative_count(capsys) -> None:
+    # README: NEC of the pancreas; I2 rests on the Condition and the pathology report only
+    # (two records): both listed, no "+N more" (it said "+-1 more records").
+    i2 = block_of(table(capsys, "28-neuroendocrine-carcinoma"), "INCL02")
+    assert "Condition/ex28-nec" in i2 and "Observation/ex28-pathology" in i2
+    assert "more record" not in i2 and "+-" not in i2
+
+
+def without(name: str, tmp_path: Path, *ids: str, filename: str = "patient.json") -> Path:
+    """An example with some of its resources taken out."""
+    bundle = json.loads((EXAMPLES / f"{name}.json").read_text())
+    bundle["entry"] = [e for e in bundle["entry"] if e["resource"]["id"] not in ids]
+    path = tmp_path / filename
+    path.write_text(json.dumps(bundle, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_unknown_criteria_without_records_show_no_record_count(capsys, tmp_path) -> None:
+    # 02 without its ECOG: I9 and I12 are unknown and rest on no ECOG record.
+    path = without("02-eligible-man", tmp_path, "ex02-ecog")
+    assert main(["screen", str(path), *DATES]) == 0
+    out = capsys.readouterr().out
+    assert "more record" not in block_of(out, "INCL09")
+    assert "+-" not in out
+
+
+def test_ecog_missing_for_i9_and_i12_is_asked_once(capsys, tmp_path) -> None:
+    # I9 asks for "an ECOG performance status assessed from ...", I12 for "ECOG
+    # performance status dated from ...": one assessment settles both.
+    path = without("02-eligible-man", tmp_path, "ex02-ecog")
+    assert main(["screen", str(path), *DATES]) == 0
+    head = first_block(capsys.readouterr().out)
+    unknown = head.split("Unknown, and what settles it:")[1]
+    assert unknown.count("ECOG") == 1 and "INCL09, INCL12: " in unknown
+
+
+@pytest.mark.parametrize("name, cid, asked, not_asked", [
+    # a failing lab is repeated; no scan asked (README: Hb 5.5 mmol/L = 8.86 g/dL)
+    ("05-hb-5-5-mmol-per-l-fails", "INCL07", "a newer result", "scan"),
+    ("19-gfr-51cr-49-fails", "INCL06", "a newer result", "scan"),
+    # an attested recent major surgery: a newer attestation, not a result or a scan
+    ("53-recent-major-surgery-attested-yes", "EXCL02", "a newer attestation", "scan"),
+    # I13 fails on the lesion read: a new scan is what can change it
+    ("41-recist-20-percent-4-mm-no-pd", "INCL13", "a newer scan", "result"),
+])
+def test_a_next_step_asks_for_what_the_criterion_reads(capsys, name, cid, asked,
+                                                       not_asked) -> None:
+    steps = first_block(table(capsys, name)).split("Next steps")[1]
+    step = [s for s in steps.split("\n  - ") if s.startswith(cid)][0]
+    assert asked in step and not_asked not in step, step
+
+
+def test_expiry_of_an_answer_reads_as_a_sentence(capsys) -> None:
+    # 02: the EXCL02 answer of 2026-11-24 covers the 42 days before inclusion: stale for
+    # an inclusion after 2027-01-05. The step names it as an attestation, once.
+    steps = first_block(table(capsys, "02-eligible-man")).split("Next steps")[1]
+    text = " ".join(steps.split())
+    assert "2027-01-05 recent major surgery attestation" in text
+    assert "stale after" not in text and "up to this date" not in text
+
+
+def test_a_progression_arm_without_scans_says_which_months(capsys, tmp_path) -> None:
+    # 02 without its follow-up MRI: no CT/MRI within the 12 months of I3.
+    path = without("02-eligible-man", tmp_path, "ex02-mri-2")
+    assert main(["screen", str(path), *DATES, "--verbose"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "within the months" not in out and "CT/MRI within 12 months" in out
+
+
+def run_ascii(*args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LC_")}
+    env |= {"LANG": "C", "LC_ALL": "C", "PYTHONIOENCODING": "ascii", "COLUMNS": "80"}
+    return subprocess.run([sys.executable, "-m", "trialsieve", *args], env=env,
+                          capture_output=True)
+
+
+def test_a_terminal_that_is_not_utf8_gets_every_format_without_a_traceback(tmp_path) -> None:
+    # A file name and a record text with letters outside ASCII, and the published texts
+    # (the middle dot of I7): every output still prints, in ASCII.
+    path = without("02-eligible-man", tmp_path, filename="pätient é.json")
+    bundle = json.loads(path.read_text(encoding="utf-8"))
+    for e in bundle["entry"]:
+        if e["resource"]["id"] == "ex02-consent":
+            e["resource"].setdefault("text", {"status": "generated", "div": "<div>Bé</div>"})
+    for fmt in ("table", "json", "ndjson"):
+        run = run_ascii("screen", str(path), *DATES, "--format", fmt)
+        assert run.returncode == 0 and b"Traceback" not in run.stderr, run.stderr[-300:]
+        run.stdout.decode("ascii")
+        if fmt == "table":
+            assert b"ELIGIBLE at D0 2026-12-01" in run.stdout and b"mL/min/1.73 m2" in run.stdout
+            assert b"patiente.json" in b"".join(run.stdout.split())  # the path may wrap
+        else:  # JSON stays lossless: non-ASCII letters as \u escapes
+            doc = json.loads(run.stdout.splitlines()[0] if fmt == "ndjson" else run.stdout)
+            first = doc if fmt == "ndjson" else doc["results"][0]
+            assert first["source_file"] == str(path)
+    for command in (["window", str(path), "--as-of", "2026-11-25"], ["criteria"]):
+        run = run_ascii(*command)
+        assert run.returncode == 0 and b"Traceback" not in run.stderr, run.stderr[-300:]
+
+
+@pytest.mark.parametrize("name, cause", [
+    ("56-deceased-before-screening", "deceased on 2026-10-02"),  # README: died before
+    ("28-neuroendocrine-carcinoma", "INCL02"),  # README: a NEC is never a NET
+])
+def test_nothing_is_asked_for_a_patient_who_cannot_become_eligible(capsys, tmp_path, name,
+                                                                   cause) -> None:
+    # The same record without its ECOG: I9 and I12 are unknown, but no ECOG can make
+    # the patient eligible, so none is asked for; the unknown criteria are still named.
+    stem = name.split("-")[0]
+    path = without(name, tmp_path, f"ex{stem}-ecog")
+    assert main(["screen", str(path), *DATES]) == 0
+    out = capsys.readouterr().out
+    head = first_block(out)
+    assert "NOT ELIGIBLE" in head and cause in head and "Next steps: none" in head
+    assert "ECOG" not in head and "what settles it" not in head
+    assert "INCL09" in head and "INCL12" in head  # named, not asked for
+    assert main(["screen", str(path), *DATES, "--format", "json"]) == 0
+    guidance = json.loads(capsys.readouterr().out)["results"][0]["guidance"]
+    assert guidance["final"] and guidance["needed"] == [] and guidance["next_steps"] == []
+
+
+@pytest.mark.parametrize("name, verdict_line", [
+    # README: Hb 5.5 mmol/L fails I7; urine hCG only leaves I10 and I12 unknown; 02 is
+    # eligible; 56 died before screening.
+    ("05-hb-5-5-mmol-per-l-fails", "NOT ELIGIBLE at D0 2026-12-01: blocked by INCL07"),
+    ("21-urine-pregnancy-test-only", "INCOMPLETE at D0 2026-12-01: unknown INCL10, INCL12"),
+    ("02-eligible-man", "ELIGIBLE at D0 2026-12-01: every criterion holds"),
+    ("56-deceased-before-screening", "NOT ELIGIBLE at D0 2026-12-01: deceased"),
+])
+def test_the_verdict_line_names_the_criteria_that_decide_it(capsys, name,
+                                                            verdict_line) -> None:
+    lines = table(capsys, name).splitlines()
+    verdict = next(ln for ln in lines if "at D0 2026-12-01" in ln)
+    assert verdict == verdict_line
+
+
+def test_a_wait_past_the_baseline_says_when_new_results_could_make_it(capsys) -> None:
+    # README 63: a liver radiotherapy course ends 2026-12-10; E3 holds 84 days after,
+    # from inclusion 2027-03-04, when the baseline of November is too old (I12 unknown):
+    # the window says so rather than only "no D0 is eligible".
+    head = first_block(table(capsys, "63-radiotherapy-course-in-progress"))
+    window = " ".join(head.split("No D0 up to")[1].split("Next steps")[0].split())
+    assert "D0 2027-03-04 to 2027-05-24" in window and "new results" in window
+    # a NEC never: nothing "could be"
+    head = first_block(table(capsys, "28-neuroendocrine-carcinoma"))
+    assert "could be" not in head and "once" not in head
+
+
+def test_the_window_names_the_patient_by_mrn_and_source_file(capsys, with_mrn: Path) -> None:
+    assert main(["window", str(with_mrn), "--as-of", "2026-11-25", "--horizon", "30"]) == 0
+    head = " ".join(capsys.readouterr().out.split("\n\n")[0].split()[:12])
+    assert "MRN MRN-4711" in head and "Patient/ex02" in head and "patient.json" in head
+
+
+def test_recist_names_the_patient_by_mrn_and_source_file(capsys, tmp_path) -> None:
+    bundle = json.loads((EXAMPLES / "40-recist-pd-20-percent-5-mm-at-bound.json").read_text())
+    for e in bundle["entry"]:
+        if e["resource"]["resourceType"] == "Patient":
+            e["resource"]["identifier"] = [{"type": {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}]},
+                "value": "MRN-40"}]
+    path = tmp_path / "recist.json"
+    path.write_text(json.dumps(bundle))
+    assert main(["recist", str(path)]) == 0
+    head = " ".join(capsys.readouterr().out.split("\ndate")[0].split())
+    assert "MRN MRN-40" in head and "Patient/ex40" in head and "recist.json" in head
+    assert "MRI" in head  # README 40: the MRI series

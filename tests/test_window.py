@@ -485,4 +485,23 @@ def test_cli_window_and_screen_json_match_the_schema(capsys):
     assert "window" not in json.loads(capsys.readouterr().out)["results"][0]
     assert main(["window", str(EXAMPLE), "--as-of", "2026-11-25", "--format", "json",
                  "--inclusion-offset", "3"]) == 0
-    assert json.loads(capsys.readouterr().out)["inclusion_offset_days"] == 3
+    assert json.loads(capsys.readouterr().out)["windows"][0]["inclusion_offset_days"] == 3
+
+
+def test_window_json_has_one_shape_for_one_patient_or_many(capsys, tmp_path):
+    # As `screen`: an object with a list, whatever the number of patients in the input.
+    from trialsieve.cli import main
+
+    other = REPO / "examples" / "patients" / "02-eligible-man.json"
+    folder = tmp_path / "two"
+    folder.mkdir()
+    for path in (EXAMPLE, other):
+        (folder / path.name).write_text(path.read_text())
+    shapes = []
+    for source in (EXAMPLE, folder):
+        assert main(["window", str(source), "--as-of", "2026-11-25", "--horizon", "30",
+                     "--format", "json"]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        shapes.append((sorted(doc), [w["patient"] for w in doc["windows"]]))
+    assert shapes == [(["warnings", "windows"], ["ex22"]),
+                      (["warnings", "windows"], ["ex02", "ex22"])]

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from datetime import date
+from pathlib import Path
 
 from trialsieve.dates import EARLIEST, LATEST, in_range
 from trialsieve.fhir import concept_map
@@ -80,17 +81,21 @@ def _parser() -> argparse.ArgumentParser:
     concept_map.add_argument(w)
     _strict(w)
     rp = sub.add_parser("report", help="the eligibility checklist for the trial master file "
-                        "(HTML or PDF), from FHIR input or a saved JSON result")
+                        "(HTML or PDF), from FHIR input or a saved JSON result",
+                        epilog=EXIT_STATUS, formatter_class=argparse.RawDescriptionHelpFormatter)
     rp.add_argument("path")
     rp.add_argument("--format", choices=["html", "pdf"], default="pdf")
-    rp.add_argument("--out", default=None, help="output file (one patient) or folder "
-                    "(default: checklist-<screening number>.<format> here)")
+    rp.add_argument("--out", default=None, help="output file (one patient: a name ending "
+                    "in .pdf or .html) or folder, made if need be (default: here); each "
+                    "checklist in a folder is checklist-<screening number>.<format>")
     ex = sub.add_parser("export", help="CDISC SDTM TI/IE (CSV, XPT), the screening log "
                         "(CSV, XLSX) and FHIR ResearchSubjects, from FHIR input or saved "
-                        "JSON results")
+                        "JSON results", epilog=EXIT_STATUS,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
     ex.add_argument("path")
     ex.add_argument("--out", default=".", help="folder to write the files to")
     for q in (rp, ex):
+        _strict(q)
         q.add_argument("--as-of", type=_date, default=None, help="screening date, FHIR input "
                        "(default today)")
         q.add_argument("--inclusion", type=_date, default=None)
@@ -129,8 +134,22 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+def _unicode_out() -> bool:
+    """Whether stdout takes any character; if not, text falls back to ASCII spellings
+    (x10^3/uL, >=) instead of failing, and JSON escapes what it cannot print."""
+    encoding = (getattr(sys.stdout, "encoding", None) or "ascii").lower().replace("-", "")
+    if encoding.startswith(("utf", "ucs")):
+        return True
+    import trialsieve.output.units_display  # noqa: F401  (the "trialsieve-ascii" handler)
+
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="trialsieve-ascii")
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    args.unicode = _unicode_out()
     try:
         return COMMANDS[args.command](args)
     except InputError as exc:
@@ -165,9 +184,10 @@ def _screen(args: argparse.Namespace) -> int:
 
         docs = [to_json(r, w) for r, w in pairs]
         if args.format == "ndjson":
-            print("\n".join(json.dumps(d, ensure_ascii=False) for d in docs))
+            print("\n".join(json.dumps(d, ensure_ascii=not args.unicode) for d in docs))
         else:
-            print(json.dumps(document(docs, data.warnings), indent=2, ensure_ascii=False))
+            print(json.dumps(document(docs, data.warnings), indent=2,
+                             ensure_ascii=not args.unicode))
     else:
         from trialsieve.output.terminal import Style, render
 
@@ -196,15 +216,22 @@ def _window(args: argparse.Namespace) -> int:
     data = read(args.path, concept_map.from_args(args), args.strict)
     for warning in [*data.warnings, *(w for rec in data.records for w in rec.warnings)]:
         print(f"trialsieve: warning: {warning}", file=sys.stderr)
-    wins = [(rec.patient.id, eligibility_window(LUMEN, rec, as_of, args.horizon,
-                                                args.inclusion_offset, args.policy))
+    wins = [(rec, eligibility_window(LUMEN, rec, as_of, args.horizon,
+                                     args.inclusion_offset, args.policy))
             for rec in data.records]
     if args.format == "json":
-        docs = [{"patient": pid, **window_to_json(w)} for pid, w in wins]
-        print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, ensure_ascii=False))
+        from trialsieve.output.json_result import warning_to_json
+
+        doc = {"warnings": [warning_to_json(w) for w in data.warnings],
+               "windows": [{"patient": rec.patient.id, **window_to_json(w)}
+                           for rec, w in wins]}
+        print(json.dumps(doc, indent=2, ensure_ascii=not args.unicode))
     else:
-        print("\n\n".join(f"Patient {pid}, policy {w.policy}\n{window_table(w)}"
-                           for pid, w in wins))
+        from trialsieve.output.terminal import who_lines
+
+        print("\n\n".join("\n".join(who_lines(rec.patient, rec.patient.id, rec.file,
+                                                f"; policy {w.policy}"))
+                           + f"\n{window_table(w)}" for rec, w in wins))
     return _status(data)
 
 
@@ -212,7 +239,7 @@ def _criteria(args: argparse.Namespace) -> int:
     from trialsieve.report import criteria_table
 
     if args.format == "json":
-        print(json.dumps(LUMEN.to_dict(), indent=2, ensure_ascii=False))
+        print(json.dumps(LUMEN.to_dict(), indent=2, ensure_ascii=not args.unicode))
     else:
         print(criteria_table(LUMEN))
     return 0
@@ -224,6 +251,7 @@ def _recist(args: argparse.Namespace) -> int:
 
     mapping = concept_map.from_args(args)  # validated even when the input is a CSV
     data = None
+    titles: dict[str, str] = {}  # series name -> the patient as staff find them
     if args.path.endswith(".csv"):
         try:
             series = {"measurements": read_measurements_csv(args.path)}
@@ -237,8 +265,14 @@ def _recist(args: argparse.Namespace) -> int:
         data = read(args.path, mapping, args.strict)
         for w in [*data.warnings, *(w for rec in data.records for w in rec.warnings)]:
             print(f"trialsieve: warning: {w}", file=sys.stderr)
-        series = {f"{rec.patient.id} {modality}": scans for rec in data.records
-                  for modality, scans in recist_series(rec.imaging).items()}
+        from trialsieve.output.terminal import who_lines
+
+        series = {}
+        for rec in data.records:
+            for modality, scans in recist_series(rec.imaging).items():
+                series[f"{rec.patient.id} {modality}"] = scans
+                titles[f"{rec.patient.id} {modality}"] = "\n".join(who_lines(
+                    rec.patient, rec.patient.id, rec.file, f"; {modality}"))
     if not any(series.values()):
         print(f"trialsieve: error: {args.path}: no CT or MRI lesion measurements",
               file=sys.stderr)
@@ -251,58 +285,81 @@ def _recist(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps({k: timepoints_to_json(v) for k, v in assessed.items()}, indent=2))
     else:
-        print("\n\n".join(f"{name}\n{format_table(points)}" for name, points in assessed.items()))
+        print("\n\n".join(f"{titles.get(name, name)}\n{format_table(points)}"
+                           for name, points in assessed.items()))
     return _status(data) if data else 0
 
 
-def _results(args: argparse.Namespace) -> list[dict]:
+def _results(args: argparse.Namespace) -> tuple[list[dict], int]:
+    """The result documents to file, and how many damaged inputs were skipped."""
     from trialsieve.output.load import results
 
     try:
-        docs, warnings = results(args.path, LUMEN, args.as_of or date.today(), args.inclusion,
-                                 args.d0, args.policy, concept_map.from_args(args))
+        docs, warnings, skipped = results(args.path, LUMEN, args.as_of or date.today(),
+                                          args.inclusion, args.d0, args.policy,
+                                          concept_map.from_args(args), args.strict)
     except ValueError as exc:  # inclusion after D0
         raise InputError(args.path, str(exc)) from exc
     for w in warnings:
         print(f"trialsieve: warning: {w}", file=sys.stderr)
-    return docs
+    if not docs:
+        raise InputError(args.path, "no patient and no screening result in it: nothing to "
+                         "file")
+    return docs, skipped
+
+
+def _skipped(count: int) -> int:
+    """Exit status 0, or 1 when damaged input was skipped (as `screen`)."""
+    if count:
+        print(f"trialsieve: {count} damaged input(s) skipped (named above): the files "
+              "written do not cover them; exit status 1", file=sys.stderr)
+    return 1 if count else 0
+
+
+def _folder(path: Path) -> Path:
+    """An output folder, made if need be; a clear error when a file is in the way."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise InputError(str(path), "cannot be an output folder: a file of that name is "
+                         "in the way") from exc
+    except OSError as exc:
+        raise InputError(str(path), f"cannot make the output folder: {exc.strerror}") from exc
+    return path
 
 
 def _report(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from trialsieve.output.checklist import checklist_html, checklist_pdf
     from trialsieve.output.identifiers import screening_number
 
-    docs = _results(args)
+    docs, skipped = _results(args)
     out = Path(args.out) if args.out else Path(".")
+    one_file = out.suffix.lower() in (".pdf", ".html", ".htm")  # else a folder
+    if one_file and len(docs) > 1:
+        raise InputError(str(out), f"{len(docs)} patients: --out must be a folder")
     by = f"trialsieve {_version()}"
     for doc in docs:
-        target = out if args.out and len(docs) == 1 and not out.is_dir() else \
-            out / f"checklist-{screening_number(doc)}.{args.format}"
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target = out if one_file else out / f"checklist-{screening_number(doc)}.{args.format}"
+        _folder(target.parent)
         if args.format == "pdf":
             target.write_bytes(checklist_pdf(doc, by))
         else:
             target.write_text(checklist_html(doc, by), encoding="utf-8")
         print(target)
-    return 0
+    return _skipped(skipped)
 
 
 def _export(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from trialsieve.output import research_subject, screening_log, sdtm
 
-    docs = _results(args)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    docs, skipped = _results(args)
     ti, ie = sdtm.ti(LUMEN), sdtm.ie(docs, LUMEN)
     problems = sdtm.check(ti) + sdtm.check(ie, {r["IETESTCD"] for r in ti.rows})
     if problems:  # a file that breaks the SDTMIG is not written
         for problem in problems:
             print(f"trialsieve: error: SDTM: {problem}", file=sys.stderr)
         return 2
+    out = _folder(Path(args.out))
     written = []
     for ds in (ti, ie):
         for suffix, write in ((".csv", sdtm.write_csv), (".xpt", sdtm.write_xpt)):
@@ -315,7 +372,7 @@ def _export(args: argparse.Namespace) -> int:
     written[-1].write_text(json.dumps(research_subject.bundle(docs, LUMEN), indent=2,
                                       ensure_ascii=False), encoding="utf-8")
     print("\n".join(str(p) for p in written))
-    return 0
+    return _skipped(skipped)
 
 
 COMMANDS = {"screen": _screen, "report": _report, "export": _export, "criteria": _criteria,

@@ -23,6 +23,9 @@ class Criterion:
     reading: str  # how it is read (protocol notes), judgements included
     rule: Rule
     short: str = ""  # a label for tables
+    # The published text with the signs the publication lost put back (">=" for "="),
+    # for CDISC IETEST, where a sponsor reads it without the reading; "" = text is whole.
+    restored: str = ""
 
     def __post_init__(self) -> None:
         if not _IETESTCD.match(self.id):
@@ -59,6 +62,7 @@ class Protocol:
     @cached_property
     def hash(self) -> str:
         """Content hash over ids, texts, readings and rules: changes when any of them does."""
-        content = [(c.id, c.category, c.text, c.reading, repr(c.rule)) for c in self.criteria]
+        content = [(c.id, c.category, c.text, c.reading, repr(c.rule))
+                   + ((c.restored,) if c.restored else ()) for c in self.criteria]
         blob = json.dumps([self.id, self.version, content], ensure_ascii=False)
         return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()[:16]

@@ -268,3 +268,30 @@ def test_a_deceased_patient_is_shown_not_eligible_with_the_reason(app, users):
     assert verdict(page) == "not_eligible"
     assert "deceased on 2026-10-02" in page
     assert statuses(page)["INCL01"] == "met"  # the criteria are still shown
+
+
+def test_a_signed_screening_files_as_a_checklist_with_its_e_signature(app, db, users,
+                                                                      tmp_path, capsys):
+    # The TMF checklist of a signed screening shows the recorded e-signature (who, when,
+    # the statement) and the site's screening number, from the frozen result; `trialsieve
+    # report` renders the same from the downloaded signed result.
+    c = _investigator_with(app, "01-eligible-woman-cbp")
+    assert _sign(c, "eligible").endswith("signed")
+    with db.read() as s:
+        sig = s.query(Signature).one()
+    base = f"{P}/signatures/{sig.id}/checklist"
+    assert f'href="{base}.pdf"' in c.get(P).text  # linked from the signature
+    html = c.get(f"{base}.html")
+    assert html.status_code == 200 and "SCR-0001" in html.text
+    assert (f"Signed electronically by {sig.display_name} ({sig.username}) on "
+            f"{sig.signed_at:%Y-%m-%d %H:%M:%S} UTC") in html.text
+    assert "I confirm this patient is eligible for NCT01842165 on 2026-11-25" in html.text
+    assert "Investigator (name)" not in html.text  # no blank block under a signature
+    pdf = c.get(f"{base}.pdf")
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content[:5] == b"%PDF-"
+    saved = tmp_path / "signed.json"
+    saved.write_bytes(c.get(f"{base}.json").content)
+    out = tmp_path / "checklist.html"
+    assert main(["report", str(saved), "--format", "html", "--out", str(out)]) == 0
+    assert f"Signed electronically by {sig.display_name}" in out.read_text()
+    assert c.get(f"{P}/signatures/999/checklist.pdf").status_code == 404

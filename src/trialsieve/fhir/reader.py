@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -284,11 +284,18 @@ def assemble(loaded: Loaded, where: str,
                          "resource with a subject)")
     out = []
     for pid, items in by_patient.items():
-        rec = _record(pid, items, lambda ref: _mapped(mapping, lookup.get(ref)), mapping)
+        rec = _record(pid, items, mapped_lookup(mapping, lookup), mapping)
         rec.warnings[:0] = [w for w in loaded.warnings if w.file in {f for f, _ in items}]
         out.append(rec)
     used = {w for r in out for w in r.warnings}
     return Input(out, [w for w in loaded.warnings if w not in used], loaded.skipped)
+
+
+def mapped_lookup(mapping: ConceptMapping, lookup: dict[str, dict]
+                  ) -> Callable[[str], dict | None]:
+    """Resources looked up by reference (a Medication, a BodyStructure), read through the
+    map as the patient's own resources are."""
+    return lambda ref: _mapped(mapping, lookup.get(ref))
 
 
 def _mapped(mapping: ConceptMapping, res: dict | None) -> dict | None:

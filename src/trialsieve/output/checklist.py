@@ -35,11 +35,20 @@ def _env() -> Environment:
 
 
 def lesions(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """The I13 evidence on lesions (every qualifying lesion is listed, per the notes)."""
+    """The I13 lesion rows: the evidence on lesions (every qualifying lesion, or the
+    lesions read when none qualifies), then the lesions set aside as not qualifying,
+    with why ("lesion L3 fails: Krenning grade 3-4 (Krenning 2, ...)")."""
     i13 = next((c for c in doc["criteria"] if c["id"] == "INCL13"), None)
     if i13 is None:
         return []
-    return [e for e in i13["evidence"] if e["what"].startswith("lesion")]
+    rows = [e for e in i13["evidence"] if e["what"].startswith("lesion")]
+    pet = next((e["date"] for e in i13["evidence"] if e["what"] == "68Ga PET/CT"), None)
+    for i in i13["ignored"]:
+        name, sep, why = i["reason"].partition(" fails: ")
+        if name.startswith("lesion ") and sep:
+            rows.append({"date": pet, "what": f"{name} does not qualify",
+                         "value": f"fails: {why}", "resource": i["resource"]})
+    return rows
 
 
 def checklist_html(doc: dict[str, Any], generated: str = "") -> str:

@@ -10,7 +10,8 @@ Next steps are kept to what can change the verdict:
 - a wait (a bound "from") gives the earliest D0 or inclusion;
 - a failing result that a newer one would replace (a bound "until") is to be repeated;
 - an unknown criterion lists what settles it, each item once even when several
-  criteria wait for it (the serum hCG of I10 and I12);
+  criteria wait for it (the serum hCG of I10 and I12), unless the patient cannot
+  become eligible (a death, a NEC): then nothing is worth obtaining;
 - the freshness limits that end the current window are said once, grouped by date;
   nothing else asks for a new scan or test.
 """
@@ -96,8 +97,9 @@ def blocking(r: ScreeningResult) -> tuple[Blocking, ...]:
 @functools.lru_cache(maxsize=4096)  # the same few items recur for every patient of a run
 def item_key(missing: str) -> str:
     """What a missing item asks for, without articles, glosses and dates: 'a serum hCG
-    (pregnancy test) dated from X to Y' and 'serum hCG dated from X to Y' are one item."""
-    text = re.split(r" (?:result )?dated ", missing)[0]
+    (pregnancy test) dated from X to Y' and 'serum hCG dated from X to Y' are one item, as
+    are 'an ECOG performance status assessed from X' and 'ECOG performance status dated'."""
+    text = re.split(r" (?:result )?(?:dated|assessed) ", missing)[0]
     text = re.sub(r"\([^)]*\)", "", text)
     text = re.sub(r"^(?:an?|the) ", "", text.strip(), flags=re.I)
     return re.sub(r"\s+", " ", text).strip().lower()
@@ -156,13 +158,25 @@ def next_steps(r: ScreeningResult) -> tuple[Step, ...]:
             steps.append(Step("wait", f"{_when(b, off)} ({why})", (c.criterion.id,),
                               _d0_of(b, off)))
         else:
-            steps.append(Step("repeat", f"a newer result or scan, the latest decides: "
-                              f"{c.outcome.summary}",
+            steps.append(Step("repeat", f"{_newer(c)}, the latest decides: {c.outcome.summary}",
                               (c.criterion.id,), r.dates.as_of))
     steps += [Step("obtain", f"obtain {n.item}", n.criteria, r.dates.as_of) for n in needed(r)]
     if not blocks:
         steps += expiries(r)
     return tuple(steps)
+
+
+SCANS = ("DiagnosticReport/", "ImagingStudy/")
+
+
+def _newer(c: CriterionResult) -> str:
+    """What would replace the records a failing criterion rests on: a newer result, scan
+    or attestation, named after those records (never a scan for a lab value)."""
+    sources = {b.source for b in _bounds(c, "until") if b.source}
+    records = [e for e in c.outcome.evidence if e.source in sources] or c.outcome.evidence
+    kinds = dict.fromkeys("attestation" if e.what.startswith("attestation") else
+                          "scan" if e.source.startswith(SCANS) else "result" for e in records)
+    return "a newer " + " or ".join(kinds or ["record"])
 
 
 def expiries(r: ScreeningResult) -> tuple[Step, ...]:
@@ -217,5 +231,6 @@ def guidance(r: ScreeningResult, w: Window | None = None) -> Guidance:
     blocks = blocking(r)
     final = r.verdict == NOT_ELIGIBLE and (any(not b.changeable for b in blocks)
                                            or not blocks)
-    return Guidance(r.verdict, blocks, needed(r), next_steps(r),
+    # Nothing settles an unknown into eligibility when the record cannot become eligible.
+    return Guidance(r.verdict, blocks, () if final else needed(r), next_steps(r),
                     window_summary(w) if w else None, final)

@@ -54,7 +54,7 @@ def _outcome(o: Outcome) -> dict[str, Any]:
     }
 
 
-def _warning(w: Warning) -> dict[str, str]:
+def warning_to_json(w: Warning) -> dict[str, str]:
     return {"file": w.file, "resource": w.source, "field": w.field, "message": w.message}
 
 
@@ -93,7 +93,7 @@ def to_json(r: ScreeningResult, window: Window | None = None) -> dict[str, Any]:
         ],
         "missing": sorted({m for c in r.results for m in c.outcome.missing}),
         "guidance": _guidance(r, window),
-        "warnings": [_warning(w) for w in r.warnings],
+        "warnings": [warning_to_json(w) for w in r.warnings],
         "ignored": [{"resource": i.source, "reason": i.reason} for i in r.ignored],
         "resources": r.counts,
     }
@@ -107,4 +107,4 @@ def document(results: Sequence[dict[str, Any]], warnings: Sequence[Warning] = ()
     from importlib.metadata import version
 
     return {"schema": SCHEMA_VERSION, "generator": f"trialsieve {version('trialsieve')}",
-            "warnings": [_warning(w) for w in warnings], "results": list(results)}
+            "warnings": [warning_to_json(w) for w in warnings], "results": list(results)}

@@ -39,19 +39,22 @@ def _documents(path: Path) -> list[dict[str, Any]] | None:
 
 
 def results(path: str, protocol: Protocol, as_of: date, inclusion: date | None,
-            d0: date | None, policy: str, mapping: ConceptMapping = concept_map.EMPTY
-            ) -> tuple[list[dict[str, Any]], list[Warning]]:
+            d0: date | None, policy: str, mapping: ConceptMapping = concept_map.EMPTY,
+            strict: bool = False) -> tuple[list[dict[str, Any]], list[Warning], int]:
+    """The result documents, the warnings on the input, and how many damaged inputs
+    (files, lines, entries) were skipped: each is among the warnings (the exit status of
+    `screen`). `strict`: stop at the first (InputError)."""
     p = Path(path)
     files = sorted(f for f in p.rglob("*") if f.suffix in (".json", ".ndjson")) \
         if p.is_dir() else [p]
     kept = [_documents(f) for f in files] if p.exists() else [None]
     if files and all(k is not None for k in kept):
-        return [d for k in kept for d in k or []], []
+        return [d for k in kept for d in k or []], [], 0
     from trialsieve.fhir.reader import read
 
-    data = read(path, mapping)
+    data = read(path, mapping, strict)
     pairs = screened(protocol, data.records, Dates.resolve(as_of, inclusion, d0), policy)
-    return [to_json(r, w) for r, w in pairs], data.warnings
+    return [to_json(r, w) for r, w in pairs], data.warnings, len(data.skipped)
 
 
 def screened(protocol: Protocol, records: list[PatientRecord], dates: Dates, policy: str,

@@ -63,13 +63,14 @@ def ietest(published: str) -> str:
 
 def ti(protocol: Protocol) -> Dataset:
     rows = [{"STUDYID": protocol.id, "DOMAIN": "TI", "IETESTCD": c.id,
-             "IETEST": ietest(c.text), "IECAT": IECAT[c.category], "TIVERS": protocol.version}
+             "IETEST": ietest(c.restored or c.text), "IECAT": IECAT[c.category],
+             "TIVERS": protocol.version}
             for c in protocol.criteria]
     return Dataset("TI", TI_VARS, rows)
 
 
 def ie(docs: Sequence[dict[str, Any]], protocol: Protocol) -> Dataset:
-    texts = {c.id: ietest(c.text) for c in protocol.criteria}
+    texts = {c.id: ietest(c.restored or c.text) for c in protocol.criteria}
     rows = []
     for doc in docs:
         seq = 0
@@ -87,6 +88,10 @@ def ie(docs: Sequence[dict[str, Any]], protocol: Protocol) -> Dataset:
                          "IECAT": IECAT[c["category"]], "IEORRES": answer, "IESTRESC": answer,
                          "IEDTC": doc["dates"]["as_of"]})
     return Dataset("IE", IE_VARS, rows)
+
+
+# SDTMIG --DTC: ISO 8601 date, optionally with a time (partial dates end early).
+_ISO8601 = re.compile(r"^\d{4}(-\d{2}(-\d{2}(T\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?)?)?)?$")
 
 
 def check(ds: Dataset, ti_codes: set[str] | None = None) -> list[str]:
@@ -123,6 +128,8 @@ def check(ds: Dataset, ti_codes: set[str] | None = None) -> list[str]:
             if key in seen:
                 problems.append(f"{where}: IESEQ {key[1]} repeated for {key[0]}")
             seen.add(key)
+            if row.get("IEDTC") and not _ISO8601.match(str(row["IEDTC"])):
+                problems.append(f"{where}: IEDTC {row['IEDTC']!r} not ISO 8601")
             if ti_codes is not None and row.get("IETESTCD") not in ti_codes:
                 problems.append(f"{where}: IETESTCD {row.get('IETESTCD')} not in TI")
     return problems

@@ -17,7 +17,8 @@ from typing import TextIO
 from trialsieve.engine import ELIGIBLE, INCOMPLETE, CriterionResult, ScreeningResult
 from trialsieve.logic import Tri
 from trialsieve.output.guidance import Guidance, guidance, is_blocking, status_word
-from trialsieve.output.units_display import readable
+from trialsieve.output.units_display import ascii_text, readable
+from trialsieve.record import Patient
 from trialsieve.rules.base import Evidence
 from trialsieve.window import Window
 from trialsieve.wrap import chop_long_words
@@ -49,6 +50,10 @@ class Style:
     def text(self, text: str) -> str:
         return readable(text, self.ascii_only)
 
+    def encode(self, text: str) -> str:
+        """The finished text, in ASCII when the terminal cannot show the rest."""
+        return ascii_text(text) if self.ascii_only else text
+
 
 def _wrap(text: str, indent: str, hang: str = "  ") -> list[str]:
     text = chop_long_words(text, WIDTH - len(indent) - len(hang))  # linear on a 1 MB id
@@ -61,11 +66,16 @@ def _verdict_word(verdict: str) -> str:
     return verdict.upper().replace("_", " ")
 
 
-def _who(r: ScreeningResult) -> str:
-    p = r.patient
+def who(p: Patient | None, patient_id: str, file: str) -> str:
+    """The patient as staff find them: identifier (MRN), FHIR id, source file."""
     ident = (f"{'MRN' if p.identifier_is_mrn else 'identifier'} {p.identifier}"
              if p and p.identifier else "(no identifier on record)")
-    return f"Patient {ident}, Patient/{r.patient_id}, file {r.file or 'unknown'}"
+    return f"Patient {ident}, Patient/{patient_id}, file {file or 'unknown'}"
+
+
+def who_lines(p: Patient | None, patient_id: str, file: str, tail: str = "") -> list[str]:
+    """`who` wrapped at 80 columns, with what follows it on the line."""
+    return _wrap(who(p, patient_id, file) + tail, "")
 
 
 def headline(r: ScreeningResult, g: Guidance, style: Style) -> list[str]:
@@ -75,16 +85,22 @@ def headline(r: ScreeningResult, g: Guidance, style: Style) -> list[str]:
              + (" (not given: taken as D0)" if "inclusion" in d.assumed else "")
              + (" (D0 not given: taken as the inclusion date)" if d.assumed == ("d0",)
                 else ""))
-    lines = [*_wrap(_who(r), ""),
-             style.paint(_verdict_word(r.verdict), VERDICT_COLOUR.get(r.verdict, "red"))
-             + f" at D0 {d.d0}; protocol {r.protocol.id} v{r.protocol.version}",
-             *_wrap(f"As of {d.as_of}, {given}; policy {r.policy}", "")]
+    verdict = _wrap(f"{_verdict_word(r.verdict)} at D0 {d.d0}: {_why(r, g)}", "")
+    word = _verdict_word(r.verdict)
+    verdict[0] = style.paint(word, VERDICT_COLOUR.get(r.verdict, "red")) + \
+        verdict[0][len(word):]
+    lines = [*who_lines(r.patient, r.patient_id, r.file), *verdict,
+             *_wrap(f"As of {d.as_of}, {given}; policy {r.policy}; protocol "
+                    f"{r.protocol.id} v{r.protocol.version}", "")]
     if r.deceased:  # a death decides whatever the criteria say (notes)
         lines += _wrap(f"{r.deceased}: not a candidate, whatever the criteria say", "")
     if g.blocking:
         lines.append("Blocking:")
         for b in g.blocking:
             lines += _wrap(style.text(f"{b.criterion} {b.short}: {b.reason}"), "  ")
+    unknown = [c.criterion.id for c in r.results if c.status is Tri.UNKNOWN]
+    if g.final and unknown:
+        lines += _wrap(f"Unknown, not worth settling: {', '.join(unknown)}", "")
     if g.needed:
         lines.append("Unknown, and what settles it:")
         for n in g.needed:
@@ -104,6 +120,16 @@ def headline(r: ScreeningResult, g: Guidance, style: Style) -> list[str]:
     return lines
 
 
+def _why(r: ScreeningResult, g: Guidance) -> str:
+    """The criteria that decide the verdict, for the verdict line."""
+    if r.deceased:
+        return "deceased"
+    if g.blocking:
+        return "blocked by " + ", ".join(b.criterion for b in g.blocking)
+    unknown = [c.criterion.id for c in r.results if c.status is Tri.UNKNOWN]
+    return "unknown " + ", ".join(unknown) if unknown else "every criterion holds"
+
+
 def _window_text(g: Guidance) -> str:
     w = g.window
     assert w is not None
@@ -114,6 +140,10 @@ def _window_text(g: Guidance) -> str:
         a, b = w.incomplete[0]
         return (f"No D0 up to {w.last} is eligible on this record; D0 {a} to {b} once the "
                 "unknowns are settled.")
+    if w.incomplete and not g.final:  # what blocks ends, but the baseline is too old by then
+        a, b = w.incomplete[0]
+        return (f"No D0 up to {w.last} is eligible on this record; D0 {a} to {b} could be, "
+                "with new results.")
     return f"No D0 up to {w.last} is eligible on this record."
 
 
@@ -131,7 +161,8 @@ def criterion_rows(c: CriterionResult, style: Style, verbose: bool) -> list[str]
     colour = "yellow" if c.status is Tri.UNKNOWN else "red" if attention else None
     word = f"{status_word(c):<8}"
     pad = " " * (7 + 8 + 1)
-    limit = len(o.evidence) if verbose else (EVIDENCE_SHOWN if attention else 0)
+    limit = len(o.evidence) if verbose else min(len(o.evidence),
+                                                EVIDENCE_SHOWN if attention else 0)
     hidden = len(o.evidence) - limit
     count = f" [{hidden}]" if hidden and not limit else ""
     text = style.text(f"{c.criterion.short}: {o.summary}") + count
@@ -174,4 +205,4 @@ def render(r: ScreeningResult, window: Window | None = None, *, style: Style | N
     read = sum(v["read"] for v in r.counts.values())
     lines += ["-" * WIDTH, f"Resources: {read} read, {used} used, {read - used} not used "
               f"({len(r.ignored)} set aside with a reason)"]
-    return "\n".join(lines)
+    return style.encode("\n".join(lines))

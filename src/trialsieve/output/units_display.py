@@ -5,7 +5,9 @@ UCUM stays in JSON and exports; only text for people is rewritten.
 
 from __future__ import annotations
 
+import codecs
 import re
+import unicodedata
 from functools import cache
 
 # UCUM code -> (Unicode, ASCII). Longest codes are matched first.
@@ -42,3 +44,30 @@ def readable(text: str, ascii_only: bool = False) -> str:
     """Every UCUM code in a sentence rewritten readably ("78 mL/min/{1.73_m2}" ->
     "78 mL/min/1.73 m²")."""
     return _pattern().sub(lambda m: readable_unit(m.group(1), ascii_only), text)
+
+
+# Signs with a conventional ASCII spelling; other letters lose their accents (NFKD), and
+# what is left becomes "?". Superscript runs become "^digits" (x10³ -> x10^3).
+ASCII_SIGNS = {"×": "x", "µ": "u", "μ": "u", "≥": ">=", "≤": "<=", "≠": "!=", "–": "-",
+               "—": "-", "−": "-", "·": ".", "’": "'", "‘": "'", "“": '"', "”": '"',
+               "…": "...", "°": " deg", "•": "*", "±": "+/-", "→": "->"}
+SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+
+
+def ascii_text(text: str) -> str:
+    """Text for a terminal that is not UTF-8, without losing what a sign means."""
+    text = re.sub("[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+", lambda m: "^" + m.group().translate(SUPERSCRIPTS),
+                  text)
+    text = "".join(ASCII_SIGNS.get(ch, ch) for ch in text)
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", text)
+                   if not unicodedata.combining(ch))
+    return text.encode("ascii", "replace").decode("ascii")
+
+
+def _ascii_fallback(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    return ascii_text(exc.object[exc.start:exc.end]), exc.end
+
+
+codecs.register_error("trialsieve-ascii", _ascii_fallback)

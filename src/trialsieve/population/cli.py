@@ -1,8 +1,8 @@
 """`trialsieve prescreen` and `trialsieve synth`: subcommands registered by trialsieve.cli.
 
-Exit status of prescreen: 0 when every line and patient was read; 1 when the run went
-to the end but skipped something (listed in run.json, "skipped"); 2 on bad input or
-usage, and at the first problem with --strict.
+Exit status of prescreen, as for `screen`: 0 when every line and patient was read; 1 when
+the run went to the end but skipped something (listed in run.json, "skipped"); 2 on bad
+usage, when no patient could be screened, and at the first problem with --strict.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import sys
 from collections.abc import Callable
 from datetime import date
 from typing import Any
+
+from trialsieve.fhir import concept_map
 
 
 def add_commands(sub: Any, as_date: Callable[[str], date]) -> dict[str, Callable]:
@@ -27,6 +29,7 @@ def add_commands(sub: Any, as_date: Callable[[str], date]) -> dict[str, Callable
     p.add_argument("--strict", action="store_true", help="stop at the first bad line or file")
     p.add_argument("--window", action="store_true", help="each patient's D0 window (earliest "
                    "and latest D0): about 180 screenings a patient")
+    concept_map.add_argument(p)
     s = sub.add_parser("synth", help="write a synthetic population as bulk NDJSON")
     s.add_argument("--patients", type=int, required=True)
     s.add_argument("--seed", type=int, default=1)
@@ -37,19 +40,23 @@ def add_commands(sub: Any, as_date: Callable[[str], date]) -> dict[str, Callable
 
 
 def prescreen(args: argparse.Namespace) -> int:
-    from trialsieve.population.run import OUTPUTS, Settings, Strict, stderr_progress
+    from trialsieve.population.run import OUTPUTS, Incomplete, Settings, Strict, stderr_progress
     from trialsieve.population.run import prescreen as run
 
     if args.jobs < 1:
         print("trialsieve: error: --jobs must be at least 1", file=sys.stderr)
         return 2
     settings = Settings(args.as_of or date.today(), args.policy, args.engine, args.jobs,
-                        args.strict, args.master, args.window)
+                        args.strict, args.master, args.window, tuple(args.concept_map))
     tty = sys.stderr.isatty()
     try:
         result = run(args.path, args.out, settings, stderr_progress if tty else None)
     except Strict as exc:
         print(f"trialsieve: error: {exc} (--strict: stopped)", file=sys.stderr)
+        return 2
+    except Incomplete as exc:
+        print(f"trialsieve: error: {exc}; the outputs in {args.out} are incomplete",
+              file=sys.stderr)
         return 2
     if tty:
         sys.stderr.write("\n")
@@ -62,6 +69,11 @@ def prescreen(args: argparse.Namespace) -> int:
     if skipped:
         print(f"{skipped} skipped (bad lines, files or patients): see run.json")
     print(f"outputs in {args.out}: {' '.join(OUTPUTS)}")
+    if not c["patients"]:  # as `screen`: nothing could be screened
+        print(f"trialsieve: error: {args.path}: no patient could be screened (no Patient "
+              "resource and no resource with a subject was read): see run.json",
+              file=sys.stderr)
+        return 2
     return 1 if skipped else 0
 
 

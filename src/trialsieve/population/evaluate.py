@@ -14,7 +14,8 @@ from datetime import date
 import orjson
 
 from trialsieve.engine import ELIGIBLE, INCOMPLETE, Dates, ScreeningResult, screen
-from trialsieve.fhir.reader import _record
+from trialsieve.fhir.concept_map import EMPTY, ConceptMapping
+from trialsieve.fhir.reader import _record, mapped_lookup
 from trialsieve.output.json_result import to_json
 from trialsieve.population.source import Group, Row
 from trialsieve.protocols.lumen import LUMEN
@@ -67,16 +68,17 @@ def _at_screening_date(ref: ScreeningResult, as_of: date) -> ScreeningResult | N
 
 
 def evaluate(group: Group, files: list[str], shared: dict[str, dict], as_of: date,
-             policy: str, with_window: bool = False) -> Screened:
+             policy: str, with_window: bool = False,
+             mapping: ConceptMapping = EMPTY) -> Screened:
     """The patient screened at inclusion = D0 = the screening date. Its document is what
     `screen PATH --as-of AS_OF --d0 AS_OF --format ndjson` prints; with the window
     (about 180 screenings, one per D0 of the horizon) what `screen PATH --as-of AS_OF
-    --format ndjson` prints."""
+    --format ndjson` prints; the site's codes read through `mapping` (--concept-map)."""
     pid, pairs = group.pid, items(group.rows, files)
     own = {res["id"]: res for row, (_, res) in zip(group.rows, pairs, strict=True)
            if row.text is not None and isinstance(res.get("id"), str)}  # parsed, not stubs
     lookup = {**shared, **(group.lookup or {}), **own}
-    record = _record(pid, pairs, lookup.get)
+    record = _record(pid, pairs, mapped_lookup(mapping, lookup), mapping)
     if not with_window:
         result = screen(LUMEN, record, Dates.resolve(as_of, None, as_of), policy)
         doc = to_json(result)

@@ -22,6 +22,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
+from trialsieve.fhir import concept_map
+from trialsieve.fhir.concept_map import EMPTY, ConceptMapping
 from trialsieve.population.evaluate import Screened, evaluate
 from trialsieve.population.outputs import Writer
 from trialsieve.population.source import (
@@ -54,6 +56,16 @@ class Strict(Exception):
         self.problem = problem
 
 
+class Incomplete(Exception):
+    """The run stopped part-way (an engine failed): the outputs hold only the patients
+    screened before, and no run.json vouches for them."""
+
+    def __init__(self, screened: int, cause: Exception) -> None:
+        first = (str(cause).strip().splitlines() or [""])[0][:300]
+        super().__init__(f"the run stopped after {screened} patients: "
+                         f"{type(cause).__name__}: {first}")
+
+
 @dataclass(frozen=True)
 class Settings:
     as_of: date
@@ -63,6 +75,7 @@ class Settings:
     strict: bool = False
     master: str | None = None  # Spark master URL (default local[jobs])
     window: bool = False  # each patient's D0 window: ~180 screenings a patient
+    concept_maps: tuple[str, ...] = ()  # --concept-map files: the site's own codes
 
 
 # --- evaluation, in this process or in workers ----------------------------------------
@@ -70,23 +83,24 @@ _WORKER: dict = {}
 
 
 def _init_worker(files: list[str], shared: dict, as_of: date, policy: str,
-                 window: bool) -> None:
+                 window: bool, mapping: ConceptMapping) -> None:
     """A worker process: its modules, protocol and lookups are never garbage, so the
     cyclic collector need not scan them again for every patient."""
     gc.freeze()
-    _WORKER.update(files=files, shared=shared, as_of=as_of, policy=policy, window=window)
+    _WORKER.update(files=files, shared=shared, as_of=as_of, policy=policy, window=window,
+                   mapping=mapping)
 
 
 def _evaluate_batch(batch: Batch) -> list[Screened | Problem]:
     w = _WORKER
-    return [_one(g, w["files"], w["shared"], w["as_of"], w["policy"], w["window"])
-            for g in _groups(batch)]
+    return [_one(g, w["files"], w["shared"], w["as_of"], w["policy"], w["window"],
+                 w["mapping"]) for g in _groups(batch)]
 
 
 def _one(g: Group, files: list[str], shared: dict, as_of: date, policy: str,
-         window: bool = False) -> Screened | Problem:
+         window: bool = False, mapping: ConceptMapping = EMPTY) -> Screened | Problem:
     try:
-        return evaluate(g, files, shared, as_of, policy, window)
+        return evaluate(g, files, shared, as_of, policy, window, mapping)
     except Exception as exc:  # noqa: BLE001 - one patient's bad data must not stop the run
         f = files[g.rows[0].file] if g.rows else ""
         return Problem(f, None, f"patient not screened: {type(exc).__name__}: {exc}",
@@ -114,14 +128,14 @@ def batches_for(src: Source, s: Settings) -> Iterator[Batch]:
     yield from _bundle_batches(src)
 
 
-def _screen_batches(batches: Iterable[Batch], src: Source, s: Settings
-                    ) -> Iterator[Screened | Problem]:
+def _screen_batches(batches: Iterable[Batch], src: Source, s: Settings,
+                    mapping: ConceptMapping = EMPTY) -> Iterator[Screened | Problem]:
     """In input order; with jobs > 1 across worker processes, a bounded number of batches
     in flight. This process only cuts batches and writes: the workers build the groups."""
     if s.jobs <= 1:
         for batch in batches:
             for g in _groups(batch):
-                yield _one(g, src.files, src.shared, s.as_of, s.policy, s.window)
+                yield _one(g, src.files, src.shared, s.as_of, s.policy, s.window, mapping)
         return
     batches = iter(batches)
     first = next(batches, None)  # runs the scan: the shared lookups are known after it
@@ -131,7 +145,7 @@ def _screen_batches(batches: Iterable[Batch], src: Source, s: Settings
     # spawn, not fork: the parent runs DuckDB threads, which a fork would copy mid-flight.
     with ProcessPoolExecutor(s.jobs, mp_context=get_context("spawn"), initializer=_init_worker,
                              initargs=(src.files, src.shared, s.as_of, s.policy,
-                                       s.window)) as pool:
+                                       s.window, mapping)) as pool:
         for batch in itertools.chain([first], batches):
             pending.append(pool.submit(_evaluate_batch, batch))
             while len(pending) > 2 * s.jobs:
@@ -163,17 +177,19 @@ def prescreen(path: str | Path, out: str | Path, s: Settings,
 def _prescreen(path: str | Path, out: str | Path, s: Settings,
                progress: Callable[[int, float], None] | None, t0: float) -> dict:
     src = discover(path)
+    mapping = concept_map.load(s.concept_maps)  # a bad map stops the run before any output
     # hashed on a thread of its own (hashlib lets go of the GIL) while the run goes on
     hashing = ThreadPoolExecutor(1)
     digests = [hashing.submit(_sha256, f) for f in src.files]
     out = Path(out)
     writer = Writer(out)
+    (out / "run.json").unlink(missing_ok=True)  # written last: only a finished run has one
     if s.engine == "spark":
         from trialsieve.population.spark_job import spark_screen
 
-        stream: Iterable[Screened | Problem] = spark_screen(src, s)
+        stream: Iterable[Screened | Problem] = spark_screen(src, s, mapping)
     else:
-        stream = _screen_batches(batches_for(src, s), src, s)
+        stream = _screen_batches(batches_for(src, s), src, s, mapping)
     checked = 0
     skipped_patients: list[Problem] = []
     try:
@@ -191,8 +207,10 @@ def _prescreen(path: str | Path, out: str | Path, s: Settings,
                 progress(checked, time.monotonic() - t0)
         if s.strict and src.problems:
             raise Strict(src.problems[0])
-    except BaseException:
+    except BaseException as exc:
         hashing.shutdown(wait=False, cancel_futures=True)  # a stopped run waits for no hash
+        if isinstance(exc, Exception) and not isinstance(exc, Strict):
+            raise Incomplete(checked, exc) from exc  # an engine failure: not "finished"
         raise
     finally:
         screened = time.monotonic()
@@ -208,6 +226,8 @@ def _prescreen(path: str | Path, out: str | Path, s: Settings,
                       else {})},
         "inputs": [{"file": f, "bytes": Path(f).stat().st_size, "sha256": d.result()}
                    for f, d in zip(src.files, digests, strict=True)],  # waits for them
+        "concept_maps": [{"file": f, "bytes": Path(f).stat().st_size, "sha256": _sha256(f)}
+                         for f in s.concept_maps],
         "counts": {"patients": checked, "verdicts": writer.funnel.verdicts,
                    "patients_skipped": len(skipped_patients),
                    "lines_or_files_skipped": len(src.problems),

@@ -90,8 +90,8 @@ def discover(path: str | Path) -> Source:
     p = Path(path)
     if not p.exists():
         raise InputError(str(p), "no such file or folder")
-    files = sorted(f for f in p.rglob("*") if f.suffix in (".json", ".ndjson")) if p.is_dir() \
-        else [p]
+    files = sorted(f for f in p.rglob("*") if f.suffix in (".json", ".ndjson")
+                   and not f.is_dir()) if p.is_dir() else [p]
     if not files:
         raise InputError(str(p), "no .json or .ndjson file in this folder")
     return Source(p, [str(f) for f in files if f.suffix == ".ndjson"],
@@ -137,14 +137,16 @@ REFS = [f"r{i}" for i in range(len(SUBJECTS))]
 READ_TYPES = _sql_list(sorted(PARSED | SHARED_PARSED))
 
 
-def _rows(i: int, fields: str) -> str:
-    """SQL: the `res` rows of file `i` from `fields` (line, ok, rtype, rid, id_ok, r0..)."""
+def _rows(i: int, fields: str, unread: str = "") -> str:
+    """SQL: the `res` rows of file `i` from `fields` (line, ok, rtype, rid, id_ok, r0..);
+    `unread`, the reason clause of a `_scannable` copy's lines."""
     return f"""
         SELECT {i} AS fi, NOT ok AND (line IS NULL OR trim(line) = '') AS blank, rtype, rid,
                CASE WHEN rtype = 'Patient' THEN rid
                     ELSE coalesce({", ".join(_reference(r) for r in REFS)}) END AS pid,
                CASE WHEN rtype IN {READ_TYPES} THEN line END AS text,
                CASE WHEN NOT ok AND (line IS NULL OR trim(line) = '') THEN NULL
+                    {unread}
                     WHEN NOT ok THEN 'not valid JSON'
                     WHEN rtype IS NULL THEN 'JSON but not FHIR: no resourceType'
                     WHEN rtype NOT IN {_sql_list(sorted(R4_RESOURCE_TYPES))}
@@ -154,22 +156,27 @@ def _rows(i: int, fields: str) -> str:
         FROM {fields}"""
 
 
-def _line_by_line(into: str, i: int, f: str) -> str:
-    """SQL: every line of file `i` kept as text, parsed once (try: NULL when not JSON)."""
+def _line_by_line(into: str, i: int, f: str, copy_line_size: int | None = None) -> str:
+    """SQL: every line of file `i` kept as text, parsed once (try: NULL when not JSON); of
+    a `_scannable` copy when its longest line is given."""
     paths = ["$.resourceType", "$.id"] + [f"$.{s}.reference" for s in SUBJECTS]
+    size, unread = "", ""
+    if copy_line_size:
+        size = f", max_line_size={copy_line_size}, buffer_size={2 * copy_line_size}"
+        unread = f"WHEN starts_with(line, '{UNREADABLE}') THEN line[2:]"
     return f"""
         {into}
         WITH parsed AS (
             SELECT line, try(json_extract(line, {_sql_list(paths)})) AS x
             FROM read_csv({_sql_list([f])}, columns={{'line': 'VARCHAR'}},
                           header=false, delim='\x01', quote='', escape='', auto_detect=false,
-                          strict_mode=false)),
+                          strict_mode=false{size})),
         fields AS (
             SELECT line, x IS NOT NULL AS ok, {_string("x[1]")} AS rtype, x[2] ->> '$' AS rid,
                    x[2] IS NULL OR left(x[2], 1) = '"' AS id_ok,
                    {", ".join(f"{_string(f'x[{k + 3}]')} AS {r}" for k, r in enumerate(REFS))}
             FROM parsed)
-        {_rows(i, "fields")}"""
+        {_rows(i, "fields", unread)}"""
 
 
 def _projected(con, into: str, i: int, f: str) -> bool:
@@ -201,26 +208,73 @@ def _projected(con, into: str, i: int, f: str) -> bool:
     return True
 
 
-def load_duckdb(con, src: Source) -> list[int]:
+def load_duckdb(con, src: Source, tmp: str) -> list[int]:
     """Scan every NDJSON line once into table `res`, in input order (rowid); return the
     first rowid of each file, so that a line's number is rowid - start + 1.
 
     One INSERT per file: a parallel scan of several files interleaves them, while one
-    file's lines keep their order. Each stage computes a value once for the next."""
+    file's lines keep their order. Each stage computes a value once for the next. A file
+    the scan refuses (a line not UTF-8, or over DuckDB's line size) is scanned again
+    from a copy in which each such line reads as its reason (`_scannable`)."""
+    import duckdb
+
     # Input order is the record's order and gives line numbers: an IN list made into a
     # hash join would scramble a file's rows across threads.
     con.execute("SET preserve_insertion_order = true; SET disabled_optimizers = 'in_clause'")
     starts, total = [], 0
     for i, f in enumerate(src.ndjson):
         into = "CREATE TABLE res AS" if i == 0 else "INSERT INTO res"
-        first = _first_type(f)
-        if not (isinstance(first, str) and first not in PARSED | SHARED_PARSED
-                and _projected(con, into, i, f)):
-            con.execute(_line_by_line(into, i, f))
+        try:
+            first = _first_type(f)
+            done = (isinstance(first, str) and first not in PARSED | SHARED_PARSED
+                    and _projected(con, into, i, f))
+            if not done:
+                con.execute(_line_by_line(into, i, f))
+        except (duckdb.Error, OSError):  # rare: what the reader skips line by line, in Python
+            copy, longest = _scannable(f, str(Path(tmp) / f"{i}.ndjson"), src)
+            con.execute(_line_by_line(into, i, copy, copy_line_size=max(longest + 1, 2 << 20)))
         starts.append(total)
         total = con.execute("SELECT count(*) FROM res").fetchall()[0][0]
     con.execute("DROP TABLE IF EXISTS projected")
     return starts
+
+
+UNREADABLE = "\x02"  # starts a line of a `_scannable` copy that stands for an unread line
+
+
+def _scannable(f: str, copy: str, src: Source) -> tuple[str, int]:
+    """A copy of NDJSON file `f`, line for line, in which a line that is not UTF-8 or is
+    longer than the reader's limit is replaced by UNREADABLE + the reader's reason; and its
+    longest line. A file that cannot be read is reported whole and scanned as empty."""
+    from trialsieve.fhir.limits import MAX_LINE_BYTES
+    from trialsieve.fhir.reader import _lines as reader_lines
+
+    longest = 0
+    with open(copy, "wb") as out:
+        try:
+            with open(f, "rb") as fh:
+                for raw in reader_lines(fh):
+                    why = (f"line longer than {MAX_LINE_BYTES // 2**20} MiB" if raw is None
+                           else _not_utf8(raw) or ("not valid JSON"
+                                                   if raw.startswith(UNREADABLE.encode())
+                                                   else None))
+                    line = (raw if raw is not None and not why
+                            else f"{UNREADABLE}{why}".encode() + b"\n")
+                    longest = max(longest, len(line))
+                    out.write(line)
+        except OSError as exc:
+            out.truncate(0)
+            src.problems.append(Problem(f, None, f"cannot read: {exc.strerror or exc}: "
+                                        "file skipped"))
+    return copy, longest
+
+
+def _not_utf8(raw: bytes) -> str | None:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8 ({exc.reason})"
+    return None
 
 
 def duckdb_batches(src: Source, jobs: int, batch_rows: int = 8192,
@@ -240,7 +294,7 @@ def duckdb_batches(src: Source, jobs: int, batch_rows: int = 8192,
         con = duckdb.connect(":memory:")
         con.execute(f"SET threads = {max(1, jobs)}; SET memory_limit = '{memory_limit}'; "
                     f"SET temp_directory = '{tmp}'; SET enable_progress_bar = false")
-        starts = load_duckdb(con, src)
+        starts = load_duckdb(con, src, tmp)
         for fi, rowid, reason, rtype, rid in con.execute(
                 "SELECT fi, rowid, reason, rtype, rid FROM res WHERE reason IS NOT NULL "
                 "ORDER BY rowid").fetchall():
@@ -291,17 +345,15 @@ def duckdb_groups(src: Source, jobs: int) -> Iterator[Group]:
 
 def bundle_groups(src: Source) -> Iterator[Group]:
     """Patients of each bundle file, one file at a time, with the reader's own code."""
-    from trialsieve.fhir.reader import NotFhir, _patient_of, _resources
+    from trialsieve.fhir.reader import _patient_of, _resources
 
     for f in src.bundles:
         fi = src.files.index(f)
         try:
             resources = list(_resources(Path(f)))
-        except NotFhir as exc:
-            src.problems.append(Problem(f, None, f"{exc.message}: file skipped"))
-            continue
-        except InputError as exc:
-            src.problems.append(Problem(f, None, f"{exc}: file skipped"))
+        except InputError as exc:  # the file is the Problem's own field: not repeated
+            where = ": ".join(x for x in (exc.resource, exc.field) if x)
+            src.problems.append(Problem(f, None, f"{exc.message}: file skipped", where or None))
             continue
         urls = {r["_fullUrl"]: r["id"] for r in resources
                 if r["resourceType"] == "Patient" and "_fullUrl" in r and "id" in r}
@@ -327,6 +379,8 @@ def line_problem(line: bytes) -> tuple[str, str | None] | None:
     """Why one NDJSON line cannot be read (the reasons the DuckDB scan gives), or None."""
     if not line.strip():
         return None
+    if why := _not_utf8(line):
+        return why, None
     try:
         res = orjson.loads(line)
     except orjson.JSONDecodeError:

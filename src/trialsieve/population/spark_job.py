@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
+from trialsieve.fhir.concept_map import ConceptMapping
 from trialsieve.fhir.resource_types import R4_RESOURCE_TYPES
 from trialsieve.population.evaluate import Screened
 from trialsieve.population.source import (
@@ -37,9 +38,13 @@ if TYPE_CHECKING:
     from trialsieve.population.run import Settings
 
 SCHEMA = "pid string, kind string, payload string"
+# The driver takes the results back one partition at a time, about 30 KB a patient: a
+# partition count fixed by --jobs alone made partitions grow with the population, until
+# the driver's heap (1 GB by default) ran out at 10^4 patients.
+PATIENTS_PER_PARTITION = 200
 
 
-def session(master: str, partitions: int):
+def session(master: str, partitions: int, conf: dict[str, str] | None = None):
     """A Spark session; the workers must run this interpreter (it has trialsieve)."""
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
@@ -52,6 +57,7 @@ def session(master: str, partitions: int):
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .config("spark.driver.bindAddress", "127.0.0.1")
             .config("spark.ui.showConsoleProgress", "false")
+            .config(map={**(conf or {})})  # a copy typed as Spark's settings
             .getOrCreate())
 
 
@@ -81,7 +87,8 @@ def _resources(spark, src: Source):
         (F.trim("value") == "").alias("blank"))
 
 
-def _screen_pandas(files: list[str], shared: dict, as_of, policy: str, window: bool):
+def _screen_pandas(files: list[str], shared: dict, as_of, policy: str, window: bool,
+                   mapping: ConceptMapping):
     def run(pdf):
         import pandas as pd
 
@@ -92,7 +99,7 @@ def _screen_pandas(files: list[str], shared: dict, as_of, policy: str, window: b
             pdf["fi"], pdf["rtype"], pdf["rid"].where(pdf["rid"].notna(), None),
             pdf["text"].where(pdf["text"].notna(), None), strict=True)]
         pid = pdf["pid"].iloc[0]
-        out = _one(Group(pid, rows), files, shared, as_of, policy, window)
+        out = _one(Group(pid, rows), files, shared, as_of, policy, window, mapping)
         if isinstance(out, Problem):
             return pd.DataFrame({"pid": [pid], "kind": ["problem"],
                                  "payload": [orjson.dumps(out.to_json()).decode()]})
@@ -112,7 +119,8 @@ def _decode(kind: str, payload: str) -> Screened | Problem:
                     d["latest_d0"], tuple(d["missing"]), d["document"].encode())
 
 
-def spark_screen(src: Source, s: Settings) -> Iterator[Screened | Problem]:
+def spark_screen(src: Source, s: Settings, mapping: ConceptMapping
+                 ) -> Iterator[Screened | Problem]:
     from pyspark.sql import SparkSession
     from pyspark.sql import functions as F
 
@@ -124,28 +132,49 @@ def spark_screen(src: Source, s: Settings) -> Iterator[Screened | Problem]:
         if src.ndjson:
             from pyspark import StorageLevel
 
-            res = _resources(spark, src).persist(StorageLevel.MEMORY_AND_DISK)  # read once
+            # read once; on disk, not in the heap that takes the results back (in local
+            # mode the driver's: with the text cached there, 2x10^4 patients ran it out)
+            res = _resources(spark, src).persist(StorageLevel.DISK_ONLY)
             known = F.col("rtype").isin(*sorted(R4_RESOURCE_TYPES))
             _side(res, known, src)
             # Range partitions by patient: each applyInPandas output partition holds a
             # range of ids, sorted within, so the driver reads them back in patient order
             # without a global sort of the results.
             good = res.filter(known & F.col("pid").isNotNull())
+            patients = good.select("pid").distinct().count()
+            parts = max(2, 4 * s.jobs, -(-patients // PATIENTS_PER_PARTITION))
             screened = (good.select("pid", "fi", "mid", "rtype", "rid", "text")
-                        .repartitionByRange(max(2, 4 * s.jobs), "pid")
+                        .repartitionByRange(parts, "pid")
                         .groupBy("pid")
                         .applyInPandas(_screen_pandas(src.files, src.shared, s.as_of,
-                                                      s.policy, s.window), SCHEMA)
+                                                      s.policy, s.window, mapping), SCHEMA)
                         .sortWithinPartitions("pid"))
-            for r in screened.toLocalIterator():
-                yield _decode(r.kind, r.payload)
+            yield from _written_back(screened)
             res.unpersist()
 
         for g in bundle_groups(src):
-            yield _one(g, src.files, src.shared, s.as_of, s.policy, s.window)
+            yield _one(g, src.files, src.shared, s.as_of, s.policy, s.window, mapping)
     finally:
         if owned:
             spark.stop()
+
+
+def _written_back(screened) -> Iterator[Screened | Problem]:
+    """The results, written by the executors one Parquet file a partition and read back
+    here one file at a time, in partition (= patient) order. Not through toLocalIterator:
+    the driver's JVM kept about 25 KB of every patient it served, and ran out of heap
+    after some 15,000 patients. With a cluster, TMPDIR must be a folder that the driver
+    and the executors share."""
+    import tempfile
+
+    import pyarrow.parquet as pq
+
+    with tempfile.TemporaryDirectory(prefix="trialsieve-spark-") as tmp:
+        screened.write.parquet(str(Path(tmp) / "results"))
+        for part in sorted((Path(tmp) / "results").glob("part-*.parquet")):
+            table = pq.read_table(part, columns=["kind", "payload"])
+            for kind, payload in zip(*(c.to_pylist() for c in table.columns), strict=True):
+                yield _decode(kind, payload)
 
 
 def _side(res, known, src: Source) -> None:

@@ -253,6 +253,18 @@ READS: dict[str, tuple[str, ...]] = {
     "EXCL08": ("hcg_serum", "pregnancy", "Condition", "attestation"),
     "EXCL09": ("attestation",),
 }
+# The published texts whose "greater/less than or equal" signs were lost (protocol notes,
+# "The lost symbols"), with them put back: what the sponsor's SDTM TI/IE carries.
+RESTORED = {
+    "INCL06": "6. Adequate renal function with GFR >= 50 mL/min/1.73m2 (evaluated by 51Cr-EDTA "
+              "test).",
+    "INCL07": "7. Adequate bone marrow function with hemoglobin >= 9 g/dL; neutrophil >= "
+              "1.5x10^3/uL; platelet count >= 100x10^3/uL.",
+    "INCL08": "8. Adequate liver function with total bilirubin <= 2 x ULN and transaminases <= "
+              "5 x ULN, serum albumin > 3 g/dL with normal prothrombin time (> 70%).",
+    "INCL09": "9. ECOG Performance Status <= 1.",
+    "INCL13": PUBLISHED["INCL13"].replace("diameter =20mm", "diameter >= 20mm"),
+}
 DAMAGE_READING = (" A record of a kind this criterion reads that cannot be read (set aside "
                   "with a warning) makes it unknown: never {} on the rest.")
 
@@ -264,7 +276,8 @@ def _criterion(cid: str) -> Criterion:
         favourable = Tri.MET if category == INCLUSION else Tri.NOT_MET
         rule = Undamaged(rule, READS[cid], favourable)
         reading += DAMAGE_READING.format("met" if category == INCLUSION else "not met")
-    return Criterion(cid, category, PUBLISHED[cid], reading, rule, short)
+    return Criterion(cid, category, PUBLISHED[cid], reading, rule, short,
+                     RESTORED.get(cid, ""))
 
 
 LUMEN = Protocol(

@@ -71,8 +71,9 @@ def answer_bound(a: Attestation) -> list[Bound]:
     if q.covers_days is None or q.about != "inclusion" or a.date is None:
         return []
     return [Bound("inclusion", "until", a.date + days(q.covers_days),
-                  f"answer of {a.date} covers the {q.covers_days} days before inclusion "
-                  "up to this date, stale after", a.source)]
+                  f"{a.question.replace('-', ' ')} attestation of {a.date} is valid for "
+                  f"inclusion up to this date (it covers the {q.covers_days} days before "
+                  "inclusion)", a.source)]
 
 
 def answer_evidence(a: Attestation) -> Evidence:

@@ -101,7 +101,7 @@ class ProgressionWithin:
         open_ = [p for p in points if p.overall in (Response.NE, Response.NA)]
         if not points or open_:
             why = (f"follow-up {', '.join(f'{p.source} ({p.date})' for p in open_)} not "
-                   "evaluable" if open_ else "no follow-up CT/MRI within the months")
+                   "evaluable" if open_ else f"no follow-up CT/MRI within {self.months} months")
             return outcome(Tri.UNKNOWN, f"{label}: {why}", missing=[
                 f"{label}: a follow-up CT/MRI with every target measured, dated on or "
                 f"after {start}"])
@@ -125,7 +125,8 @@ class ProgressionWithin:
         if not scans or unmeasured:
             return outcome(Tri.UNKNOWN, f"{label}: " + (
                 "not measured: " + ", ".join(unmeasured) if unmeasured else
-                "no SSTR scan within the months compared with an earlier one"), missing=[
+                f"no SSTR scan within {self.months} months compared with an earlier one"),
+                missing=[
                 f"{label}: two SSTR PET/CT (or SPECT/CT) studies with lesion measurements, "
                 f"the later dated on or after {start}"])
         last = scans[-1]
@@ -252,9 +253,13 @@ class TargetLesion:
         valid = Bound("d0", "until", day(pet) + days(self.fresh_days),
                       f"68Ga PET/CT of {pet.date} is a baseline one for D0 up to this date",
                       pet.source)
+        # With a qualifying lesion the others are not needed, but are said with why
+        # (the lesion table of the eligibility checklist lists every lesion).
+        others = [Ignored(v.evidence[0].source, f"{v.summary} ({v.evidence[0].value})")
+                  for v in verdicts if qualifying and v.status is not Tri.MET and v.evidence]
         return Outcome(status, summary + read,
                        (Evidence(pet.source, pet.date, "68Ga PET/CT"),)
-                       + tuple(e for v in shown for e in v.evidence), tuple(later),
+                       + tuple(e for v in shown for e in v.evidence), tuple(later + others),
                        () if qualifying else tuple(m for v in verdicts for m in v.missing), (),
                        (valid,) + tuple(b for v in shown for b in v.bounds))
 

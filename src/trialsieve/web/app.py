@@ -301,6 +301,30 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
         return Response(body, media_type="application/fhir+json", headers={
             "Content-Disposition": f'attachment; filename="{number}.json"'})
 
+    @app.get("/patients/{number}/signatures/{sig_id}/checklist.{fmt}")
+    def signed_checklist(number: str, sig_id: int, fmt: str,
+                         who: Annotated[Who, Depends(allowed("export"))]):
+        """The eligibility checklist of a signed screening, for the trial master file; the
+        JSON is what `trialsieve report` renders to the same checklist."""
+        from trialsieve.output.checklist import checklist_html, checklist_pdf
+
+        if fmt not in ("pdf", "html", "json"):
+            raise Refused(404, "no such format")
+        with db.read() as s:
+            p = _patient(s, number)
+            view = next((v for v in signature.signatures(
+                s, p, store.record_hash(store.resources(s, p))) if v.sig.id == sig_id), None)
+            if view is None:
+                raise Refused(404, "no such signature")
+            doc = signature.filed(p, view)
+        name = f"checklist-{number}-signature-{sig_id}.{fmt}"
+        body, kind = ((checklist_pdf(doc), "application/pdf") if fmt == "pdf" else
+                      (checklist_html(doc), "text/html") if fmt == "html" else
+                      (json.dumps(doc, indent=1, ensure_ascii=False), "application/json"))
+        return Response(body, media_type=kind, headers={
+            "Content-Disposition": f'{"inline" if fmt == "html" else "attachment"}; '
+                                   f'filename="{name}"'})
+
     @app.get("/patients/{number}/resources/{rtype}/{rid}", response_class=HTMLResponse)
     def resource(request: Request, number: str, rtype: str, rid: str,
                  who: Annotated[Who, Depends(allowed("read"))]):

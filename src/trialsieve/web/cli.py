@@ -118,8 +118,14 @@ def users(args: argparse.Namespace) -> int:
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
-        password = getpass.getpass("Password: ")
-        if getpass.getpass("Again: ") != password:
+        try:
+            password = getpass.getpass("Password: ")
+            again = getpass.getpass("Again: ")
+        except EOFError:  # no terminal and nothing on stdin (a script)
+            print("trialsieve: error: no password typed: type it at the prompt, or give "
+                  "it on one line of stdin with --password-stdin", file=sys.stderr)
+            return 2
+        if again != password:
             print("trialsieve: error: the passwords differ", file=sys.stderr)
             return 2
     try:

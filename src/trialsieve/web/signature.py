@@ -86,3 +86,15 @@ def signatures(s: Session, patient: PatientRow, record_hash: str) -> list[Signat
     standing = [v for v in out if v.superseded is None]
     return [v if v is standing[0] or v.superseded else
             SignatureView(v.sig, "signed again later") for v in out] if standing else out
+
+
+def filed(patient: PatientRow, view: SignatureView) -> dict:
+    """The signed result as the checklist renders it (output.checklist): the result frozen
+    at signing, the site's screening number and the recorded e-signature."""
+    sig = view.sig
+    return json.loads(sig.result_json) | {
+        "screening_number": patient.screening_number,
+        "signature": {"by": f"{sig.display_name} ({sig.username})",
+                      "at": f"{sig.signed_at:%Y-%m-%d %H:%M:%S} UTC",
+                      "meaning": sig.statement, "superseded": view.superseded,
+                      "record_hash": sig.record_hash}}

@@ -1,0 +1,72 @@
+"""Populations for the `prescreen` tests, and what `trialsieve screen` prints for them."""
+
+from __future__ import annotations
+
+import io
+import json
+from contextlib import redirect_stdout
+from pathlib import Path
+
+from trialsieve import codes as C
+from trialsieve.cli import main
+from trialsieve.population.synth import LOCAL, generate
+
+AS_OF = "2026-11-25"
+SITE_DRUGS = "urn:oid:1.2.250.1.999.2"  # a hospital pharmacy's own product codes
+
+
+def run_cli(*argv: str) -> tuple[int, str]:
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        code = main(list(argv))
+    return code, buf.getvalue()
+
+
+def screen_json(path: Path, policy: str = "pre-screening", window: bool = False,
+                *more: str, status: int = 0) -> dict[str, dict]:
+    """`trialsieve screen --format ndjson`: with the window when no date is given, else
+    at inclusion = D0 = the screening date (as prescreen without --window); `status`, its
+    expected exit status."""
+    dates = [] if window else ["--d0", AS_OF]
+    code, out = run_cli("screen", str(path), "--as-of", AS_OF, "--policy", policy, *dates,
+                        "--format", "ndjson", *more)
+    assert code == status
+    docs = [json.loads(line) for line in out.splitlines() if line.strip()]
+    return {d["patient"]: d for d in docs}
+
+
+def site_population(folder: Path, patients: int, seed: int) -> Path:
+    """A generated population, whose neutrophil counts under the lab's local code (the
+    generator's "local-code" fault) are read through a ConceptMap, plus one patient on
+    lanreotide stopped 10 days ago whose Medication (shared, looked up by reference)
+    carries the pharmacy's own code only. Returns the map (written beside `folder`: a
+    .json inside it would be read as patient data)."""
+    generate(patients, seed, folder)
+    assert f'"system":"{LOCAL}","code":"NEUT"' in (folder / "Observation.ndjson").read_text()
+    extra = {
+        "Medication": {"resourceType": "Medication", "id": "lan-site", "code": {
+            "coding": [{"system": SITE_DRUGS, "code": "LAN120"}],
+            "text": "Lanreotide autogel 120 mg"}},
+        "Patient": {"resourceType": "Patient", "id": "site-ssa", "gender": "male",
+                    "birthDate": "1960-03-01"},
+        "MedicationStatement": {"resourceType": "MedicationStatement", "id": "site-ssa-1",
+                                "status": "completed", "subject": {
+                                    "reference": "Patient/site-ssa"},
+                                "medicationReference": {"reference": "Medication/lan-site"},
+                                "effectivePeriod": {"start": "2025-01-10",
+                                                    "end": "2026-11-15"}},
+    }
+    for rtype, res in extra.items():
+        with open(folder / f"{rtype}.ndjson", "a", encoding="utf-8") as f:
+            f.write(json.dumps(res) + "\n")
+    cmap = folder.parent / f"{folder.name}-concept-map.json"
+    cmap.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": _map("site-lab", LOCAL, C.LOINC, "NEUT", "751-8")},
+        {"resource": _map("site-pharmacy", SITE_DRUGS, C.ATC, "LAN120", "H01CB03")}]}))
+    return cmap
+
+
+def _map(cid: str, source: str, target: str, code: str, to: str) -> dict:
+    return {"resourceType": "ConceptMap", "id": cid, "status": "active", "group": [
+        {"source": source, "target": target, "element": [
+            {"code": code, "target": [{"code": to, "equivalence": "equivalent"}]}]}]}
