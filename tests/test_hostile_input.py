@@ -94,6 +94,17 @@ def test_3_coding_system_not_a_string(capsys, tmp_path: Path) -> None:
     assert status(doc, "INCL09") == "unknown"
 
 
+@pytest.mark.parametrize("coding", [5, 2.5, "718-7", {"code": "718-7"}])
+def test_3_coding_not_a_list(capsys, tmp_path: Path, coding) -> None:
+    """Found by the fuzzing campaign: the look for non-LOINC codes iterated any coding."""
+    def change(doc: dict) -> None:
+        resource(doc, "ex02-hb")["code"]["coding"] = coding
+    doc, _ = screen_doc(capsys, changed(tmp_path, change))
+    w = _warned(doc, "ex02-hb", "code.coding")
+    assert "list" in w["message"]
+    assert status(doc, "INCL07") == "unknown"
+
+
 def test_4_integer_past_float_range_is_an_unreadable_value(capsys, tmp_path: Path) -> None:
     path = tmp_path / "big.json"
     path.write_text(json.dumps(bundle()).replace('"value": 12.4', '"value": 1' + "0" * 400, 1))

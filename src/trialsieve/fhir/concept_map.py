@@ -232,7 +232,9 @@ class Uses:
 
     def saw(self, mapping: ConceptMapping, res: dict, file: str) -> None:
         concept = res.get("code") if res.get("resourceType") == "Observation" else None
-        for c in concept.get("coding") or [] if isinstance(concept, dict) else []:
+        coding = concept.get("coding") if isinstance(concept, dict) else None
+        # a coding that is not a list is the mapper's to report (values.codings)
+        for c in coding if isinstance(coding, list) else []:
             if (isinstance(c, dict) and c.get("system") == C.LOINC
                     and isinstance(c.get("code"), str) and not LOINC_SHAPE.match(c["code"])
                     and not mapping.known((C.LOINC, c["code"]))):
