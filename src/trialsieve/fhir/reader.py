@@ -325,8 +325,7 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup,
         src = f"{rtype}/{res.get('id', '?')}"
         # only the types a criterion reads: a map changes nothing in the others
         res, applied = concept_map.apply(mapping, res) if rtype in MAPPERS else (res, ())
-        if rtype == "Observation":  # the only type whose codes it looks at
-            uses.saw(mapping, res, file)
+        uses.saw(mapping, res, file)
         try:
             if rtype == "Patient":
                 patients.append(_patient(res))
