@@ -113,15 +113,6 @@ def _string(x: str) -> str:
     return f"CASE WHEN left({x}, 1) = '\"' THEN {x} ->> '$' END"
 
 
-def _lines(path: str) -> int:
-    """How many lines the file holds (a last line without its newline counts)."""
-    n, last = 0, b"\n"
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 24):
-            n, last = n + chunk.count(b"\n"), chunk[-1:]
-    return n + (last != b"\n")
-
-
 def _first_type(path: str) -> object:
     """The resourceType of the file's first line (None when it cannot be read so)."""
     with open(path, "rb") as f:
@@ -134,29 +125,49 @@ def _first_type(path: str) -> object:
 
 
 REFS = [f"r{i}" for i in range(len(SUBJECTS))]
-READ_TYPES = _sql_list(sorted(PARSED | SHARED_PARSED))
+READ = frozenset(PARSED | SHARED_PARSED)
+# bytes.strip()'s whitespace: a line of these alone is blank to the reader
+WHITESPACE = " \t\n\r\x0b\x0c"
+RES = ("CREATE TABLE res (fi INTEGER, blank BOOLEAN, rtype VARCHAR, rid VARCHAR, pid VARCHAR, "
+       "text VARCHAR, reason VARCHAR)")
 
 
-def _rows(i: int, fields: str, unread: str = "") -> str:
+def _in(col: str, types: frozenset[str], first: object) -> str:
+    """SQL: `col` IN `types`. A file's lines are mostly of its first line's type: that one
+    is answered by one comparison, the list (over a hundred R4 types, scanned in order
+    since IN lists must not become joins) only for the other rows."""
+    whole = f"{col} IN {_sql_list(sorted(types))}"
+    if not isinstance(first, str):
+        return whole
+    return f"CASE WHEN {col} = {_sql_list([first])[1:-1]} THEN {first in types} ELSE {whole} END"
+
+
+def _pid() -> str:
+    """SQL: the line's patient (reader._patient_of) from `rtype`, `rid` and r0.. (the
+    subject fields' references when strings, else NULL)."""
+    return (f"CASE WHEN rtype = 'Patient' THEN rid "
+            f"ELSE coalesce({', '.join(_reference(r) for r in REFS)}) END")
+
+
+def _rows(i: int, fields: str, first: object, unread: str = "") -> str:
     """SQL: the `res` rows of file `i` from `fields` (line, ok, rtype, rid, id_ok, r0..);
     `unread`, the reason clause of a `_scannable` copy's lines."""
+    blank = f"CASE WHEN ok THEN false ELSE line IS NULL OR trim(line, '{WHITESPACE}') = '' END"
     return f"""
-        SELECT {i} AS fi, NOT ok AND (line IS NULL OR trim(line) = '') AS blank, rtype, rid,
-               CASE WHEN rtype = 'Patient' THEN rid
-                    ELSE coalesce({", ".join(_reference(r) for r in REFS)}) END AS pid,
-               CASE WHEN rtype IN {READ_TYPES} THEN line END AS text,
-               CASE WHEN NOT ok AND (line IS NULL OR trim(line) = '') THEN NULL
+        SELECT {i} AS fi, {blank} AS blank, rtype, rid, {_pid()} AS pid,
+               CASE WHEN {_in("rtype", READ, first)} THEN line END AS text,
+               CASE WHEN {blank} THEN NULL
                     {unread}
                     WHEN NOT ok THEN 'not valid JSON'
                     WHEN rtype IS NULL THEN 'JSON but not FHIR: no resourceType'
-                    WHEN rtype NOT IN {_sql_list(sorted(R4_RESOURCE_TYPES))}
+                    WHEN NOT {_in("rtype", R4_RESOURCE_TYPES, first)}
                         THEN 'unknown FHIR R4 resource type ' || rtype || ': not read'
                     WHEN NOT id_ok THEN 'id must be a string'
                END AS reason
         FROM {fields}"""
 
 
-def _line_by_line(into: str, i: int, f: str, copy_line_size: int | None = None) -> str:
+def _line_by_line(i: int, f: str, first: object, copy_line_size: int | None = None) -> str:
     """SQL: every line of file `i` kept as text, parsed once (try: NULL when not JSON); of
     a `_scannable` copy when its longest line is given."""
     paths = ["$.resourceType", "$.id"] + [f"$.{s}.reference" for s in SUBJECTS]
@@ -165,7 +176,7 @@ def _line_by_line(into: str, i: int, f: str, copy_line_size: int | None = None) 
         size = f", max_line_size={copy_line_size}, buffer_size={2 * copy_line_size}"
         unread = f"WHEN starts_with(line, '{UNREADABLE}') THEN line[2:]"
     return f"""
-        {into}
+        INSERT INTO res
         WITH parsed AS (
             SELECT line, try(json_extract(line, {_sql_list(paths)})) AS x
             FROM read_csv({_sql_list([f])}, columns={{'line': 'VARCHAR'}},
@@ -176,36 +187,49 @@ def _line_by_line(into: str, i: int, f: str, copy_line_size: int | None = None) 
                    x[2] IS NULL OR left(x[2], 1) = '"' AS id_ok,
                    {", ".join(f"{_string(f'x[{k + 3}]')} AS {r}" for k, r in enumerate(REFS))}
             FROM parsed)
-        {_rows(i, "fields", unread)}"""
+        {_rows(i, "fields", first, unread)}"""
 
 
-def _projected(con, into: str, i: int, f: str) -> bool:
+class _Odd(Exception):
+    """A line the projection cannot stand for: the file goes line by line."""
+
+
+def _projected(con, i: int, f: str, first: str) -> None:
     """A file of a type no rule reads (a bulk export writes one type a file: Claim,
-    Encounter...) needs no text: DuckDB's JSON reader projects the few fields, at about
-    half the cost of keeping each line. Taken only when it read every line as a resource
-    of such a type (a bad, blank or odd line sends the file line by line); True then."""
-    columns = {"resourceType": "JSON", "id": "JSON"} | {
+    Encounter...) needs no text: DuckDB's JSON reader projects the few fields, at a
+    fraction of the cost of keeping each line, straight into `res`. It stands for the
+    file only when every line is a resource of a type no rule reads that the reader takes
+    as it is: a line not one JSON object (bad, cut, two on a line, one over two lines, an
+    array...) fails the read, and any other odd line (no or an unknown resourceType, a
+    type a rule reads, an id not a string) fails the statement through error(); the
+    statement leaves nothing in `res` then (_Odd). Blank lines, which the reader skips,
+    leave no row: the file has no line whose number is needed."""
+    import duckdb
+
+    columns = {"resourceType": "VARCHAR", "id": "JSON"} | {
         s: "STRUCT(reference JSON)" for s in SUBJECTS}
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE projected AS
-        SELECT resourceType, id, {", ".join(f"{s}.reference AS {r}"
-                                           for s, r in zip(SUBJECTS, REFS, strict=True))}
-        FROM read_json({_sql_list([f])}, format='newline_delimited', records=true,
-                       columns={columns!r}, ignore_errors=true)""")
-    rows, typed, read = con.execute(
-        f"SELECT count(*), count(resourceType), count(*) FILTER "
-        f"(WHERE resourceType ->> '$' IN {READ_TYPES}) FROM projected").fetchall()[0]
-    if rows != _lines(f) or typed != rows or read:
-        return False
-    con.execute(f"""
-        {into}
-        WITH fields AS (
-            SELECT NULL::VARCHAR AS line, true AS ok, {_string("resourceType")} AS rtype,
-                   id ->> '$' AS rid, id IS NULL OR left(id, 1) = '"' AS id_ok,
-                   {", ".join(f"{_string(r)} AS {r}" for r in REFS)}
-            FROM projected)
-        {_rows(i, "fields")}""")
-    return True
+    # a resourceType read as VARCHAR that is not a JSON string (5, {...}) names no type
+    odd = (f"rtype IS NULL OR NOT {_in('rtype', R4_RESOURCE_TYPES, first)} "
+           f"OR {_in('rtype', READ, first)} OR NOT id_ok")
+    try:
+        con.execute(f"""
+            INSERT INTO res
+            WITH fields AS (
+                SELECT resourceType AS rtype, id ->> '$' AS rid,
+                       id IS NULL OR left(id, 1) = '"' AS id_ok,
+                       {", ".join(f"{_string(f'{s}.reference')} AS {r}"
+                                  for s, r in zip(SUBJECTS, REFS, strict=True))}
+                FROM read_json({_sql_list([f])}, format='newline_delimited', records=true,
+                               columns={columns!r}, ignore_errors=false))
+            SELECT {i} AS fi, false AS blank, rtype, rid, {_pid()} AS pid,
+                   NULL AS text, NULL AS reason
+            FROM fields
+            WHERE CASE WHEN {odd} THEN error('{ODD}') ELSE true END""")
+    except duckdb.Error as exc:
+        raise _Odd from exc
+
+
+ODD = "a line the projection cannot stand for"
 
 
 def load_duckdb(con, src: Source, tmp: str) -> list[int]:
@@ -221,21 +245,24 @@ def load_duckdb(con, src: Source, tmp: str) -> list[int]:
     # Input order is the record's order and gives line numbers: an IN list made into a
     # hash join would scramble a file's rows across threads.
     con.execute("SET preserve_insertion_order = true; SET disabled_optimizers = 'in_clause'")
+    con.execute(RES)
     starts, total = [], 0
     for i, f in enumerate(src.ndjson):
-        into = "CREATE TABLE res AS" if i == 0 else "INSERT INTO res"
+        first = None
         try:
             first = _first_type(f)
-            done = (isinstance(first, str) and first not in PARSED | SHARED_PARSED
-                    and _projected(con, into, i, f))
-            if not done:
-                con.execute(_line_by_line(into, i, f))
+            if isinstance(first, str) and first in R4_RESOURCE_TYPES and first not in READ:
+                try:
+                    _projected(con, i, f, first)
+                except _Odd:
+                    con.execute(_line_by_line(i, f, first))
+            else:
+                con.execute(_line_by_line(i, f, first))
         except (duckdb.Error, OSError):  # rare: what the reader skips line by line, in Python
             copy, longest = _scannable(f, str(Path(tmp) / f"{i}.ndjson"), src)
-            con.execute(_line_by_line(into, i, copy, copy_line_size=max(longest + 1, 2 << 20)))
+            con.execute(_line_by_line(i, copy, first, max(longest + 1, 2 << 20)))
         starts.append(total)
         total = con.execute("SELECT count(*) FROM res").fetchall()[0][0]
-    con.execute("DROP TABLE IF EXISTS projected")
     return starts
 
 
