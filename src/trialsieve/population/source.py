@@ -14,6 +14,10 @@ that `fhir.reader._record` builds exactly the record `trialsieve screen` builds.
 
 from __future__ import annotations
 
+import json
+import mmap
+import os
+import re
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -181,7 +185,7 @@ def _line_by_line(i: int, f: str, first: object, copy_line_size: int | None = No
             SELECT line, try(json_extract(line, {_sql_list(paths)})) AS x
             FROM read_csv({_sql_list([f])}, columns={{'line': 'VARCHAR'}},
                           header=false, delim='\x01', quote='', escape='', auto_detect=false,
-                          strict_mode=false{size})),
+                          strict_mode=false, new_line='\\r\\n'{size})),
         fields AS (
             SELECT line, x IS NOT NULL AS ok, {_string("x[1]")} AS rtype, x[2] ->> '$' AS rid,
                    x[2] IS NULL OR left(x[2], 1) = '"' AS id_ok,
@@ -190,25 +194,23 @@ def _line_by_line(i: int, f: str, first: object, copy_line_size: int | None = No
         {_rows(i, "fields", first, unread)}"""
 
 
-class _Odd(Exception):
-    """A line the projection cannot stand for: the file goes line by line."""
-
-
-def _projected(con, i: int, f: str, first: str) -> None:
+def _projected(con, i: int, f: str, first: object) -> bool:
     """A file of a type no rule reads (a bulk export writes one type a file: Claim,
-    Encounter...) needs no text: DuckDB's JSON reader projects the few fields, at a
-    fraction of the cost of keeping each line, straight into `res`. It stands for the
-    file only when every line is a resource of a type no rule reads that the reader takes
-    as it is: a line not one JSON object (bad, cut, two on a line, one over two lines, an
-    array...) fails the read, and any other odd line (no or an unknown resourceType, a
-    type a rule reads, an id not a string) fails the statement through error(); the
-    statement leaves nothing in `res` then (_Odd). Blank lines, which the reader skips,
-    leave no row: the file has no line whose number is needed."""
+    Encounter...) needs no text: DuckDB's JSON reader projects the few fields straight
+    into `res`, at a fraction of the cost of keeping each line. True when that stands for
+    the file: every line a resource of a type no rule reads, taken as the reader takes it.
+    A line that is not one JSON object (bad, cut, two on a line, one over two lines, an
+    array...) fails the read; any other odd line (no or an unknown resourceType, a type a
+    rule reads, an id not a string) fails the statement through error(); a failed
+    statement leaves nothing in `res`, and the file goes line by line. Blank lines, which
+    the reader skips, leave no row: no line of such a file is named by its number."""
     import duckdb
 
+    if not isinstance(first, str) or first not in R4_RESOURCE_TYPES or first in READ:
+        return False
     columns = {"resourceType": "VARCHAR", "id": "JSON"} | {
         s: "STRUCT(reference JSON)" for s in SUBJECTS}
-    # a resourceType read as VARCHAR that is not a JSON string (5, {...}) names no type
+    # a resourceType that is not a JSON string (5, {...}) reads as a VARCHAR naming no type
     odd = (f"rtype IS NULL OR NOT {_in('rtype', R4_RESOURCE_TYPES, first)} "
            f"OR {_in('rtype', READ, first)} OR NOT id_ok")
     try:
@@ -224,12 +226,24 @@ def _projected(con, i: int, f: str, first: str) -> None:
             SELECT {i} AS fi, false AS blank, rtype, rid, {_pid()} AS pid,
                    NULL AS text, NULL AS reason
             FROM fields
-            WHERE CASE WHEN {odd} THEN error('{ODD}') ELSE true END""")
-    except duckdb.Error as exc:
-        raise _Odd from exc
+            WHERE CASE WHEN {odd} THEN error('a line to read line by line') ELSE true END""")
+    except duckdb.Error:
+        return False
+    return True
 
 
-ODD = "a line the projection cannot stand for"
+LONE_CR = re.compile(rb"\r(?!\n)")
+
+
+def _lone_cr(path: str) -> bool:
+    """Whether the file holds a carriage return not followed by a newline: DuckDB's CSV
+    reader, which splits the lines of a file read line by line, ends a line there too,
+    the reader at "\n" only."""
+    with open(path, "rb") as f:
+        if not os.fstat(f.fileno()).st_size:
+            return False
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            return mm.find(b"\r") >= 0 and LONE_CR.search(mm) is not None
 
 
 def load_duckdb(con, src: Source, tmp: str) -> list[int]:
@@ -238,8 +252,9 @@ def load_duckdb(con, src: Source, tmp: str) -> list[int]:
 
     One INSERT per file: a parallel scan of several files interleaves them, while one
     file's lines keep their order. Each stage computes a value once for the next. A file
-    the scan refuses (a line not UTF-8, or over DuckDB's line size) is scanned again
-    from a copy in which each such line reads as its reason (`_scannable`)."""
+    the scan refuses (a line not UTF-8, or over DuckDB's line size) or would split
+    otherwise than the reader (a lone carriage return) is scanned from a copy in which
+    each such line reads as the reader reads it (`_scannable`)."""
     import duckdb
 
     # Input order is the record's order and gives line numbers: an IN list made into a
@@ -251,11 +266,10 @@ def load_duckdb(con, src: Source, tmp: str) -> list[int]:
         first = None
         try:
             first = _first_type(f)
-            if isinstance(first, str) and first in R4_RESOURCE_TYPES and first not in READ:
-                try:
-                    _projected(con, i, f, first)
-                except _Odd:
-                    con.execute(_line_by_line(i, f, first))
+            if _projected(con, i, f, first):
+                pass
+            elif _lone_cr(f):
+                raise OSError("a lone carriage return")
             else:
                 con.execute(_line_by_line(i, f, first))
         except (duckdb.Error, OSError):  # rare: what the reader skips line by line, in Python
@@ -285,6 +299,8 @@ def _scannable(f: str, copy: str, src: Source) -> tuple[str, int]:
                            else _not_utf8(raw) or ("not valid JSON"
                                                    if raw.startswith(UNREADABLE.encode())
                                                    else None))
+                    if not why and raw is not None and LONE_CR.search(raw):
+                        raw, why = _without_lone_cr(raw)
                     line = (raw if raw is not None and not why
                             else f"{UNREADABLE}{why}".encode() + b"\n")
                     longest = max(longest, len(line))
@@ -294,6 +310,18 @@ def _scannable(f: str, copy: str, src: Source) -> tuple[str, int]:
             src.problems.append(Problem(f, None, f"cannot read: {exc.strerror or exc}: "
                                         "file skipped"))
     return copy, longest
+
+
+def _without_lone_cr(raw: bytes) -> tuple[bytes, str | None]:
+    """A line holding a lone carriage return, as DuckDB can split it (at "\n" only): to
+    the reader the CR is whitespace, of a blank line or between JSON tokens, where a space
+    reads the same, or it makes the line invalid JSON (a control character in a string)."""
+    if raw.strip():
+        try:
+            json.loads(raw.decode("utf-8"))
+        except ValueError:
+            return raw, "not valid JSON"
+    return LONE_CR.sub(b" ", raw), None
 
 
 def _not_utf8(raw: bytes) -> str | None:
