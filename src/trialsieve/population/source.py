@@ -102,8 +102,12 @@ def discover(path: str | Path) -> Source:
                   [str(f) for f in files if f.suffix == ".json"])
 
 
+def _literal(x: object) -> str:  # a SQL string literal
+    return "'" + str(x).replace("'", "''") + "'"
+
+
 def _sql_list(items: Iterable[object]) -> str:  # a SQL list (or IN list) of string literals
-    return "[" + ", ".join("'" + str(x).replace("'", "''") + "'" for x in items) + "]"
+    return "[" + ", ".join(map(_literal, items)) + "]"
 
 
 def _reference(r: str) -> str:
@@ -143,7 +147,7 @@ def _in(col: str, types: frozenset[str], first: object) -> str:
     whole = f"{col} IN {_sql_list(sorted(types))}"
     if not isinstance(first, str):
         return whole
-    return f"CASE WHEN {col} = {_sql_list([first])[1:-1]} THEN {first in types} ELSE {whole} END"
+    return f"CASE WHEN {col} = {_literal(first)} THEN {first in types} ELSE {whole} END"
 
 
 def _pid() -> str:
@@ -263,16 +267,14 @@ def load_duckdb(con, src: Source, tmp: str) -> list[int]:
     con.execute(RES)
     starts, total = [], 0
     for i, f in enumerate(src.ndjson):
-        first = None
+        first, scanned = None, False
         try:
             first = _first_type(f)
-            if _projected(con, i, f, first):
-                pass
-            elif _lone_cr(f):
-                raise OSError("a lone carriage return")
-            else:
-                con.execute(_line_by_line(i, f, first))
-        except (duckdb.Error, OSError):  # rare: what the reader skips line by line, in Python
+            scanned = _projected(con, i, f, first) or (
+                not _lone_cr(f) and con.execute(_line_by_line(i, f, first)) is not None)
+        except (duckdb.Error, OSError):  # a line not UTF-8 or over DuckDB's size; unreadable
+            pass
+        if not scanned:  # rare: what the reader reads otherwise, line by line in Python
             copy, longest = _scannable(f, str(Path(tmp) / f"{i}.ndjson"), src)
             con.execute(_line_by_line(i, copy, first, max(longest + 1, 2 << 20)))
         starts.append(total)
@@ -285,7 +287,8 @@ UNREADABLE = "\x02"  # starts a line of a `_scannable` copy that stands for an u
 
 def _scannable(f: str, copy: str, src: Source) -> tuple[str, int]:
     """A copy of NDJSON file `f`, line for line, in which a line that is not UTF-8 or is
-    longer than the reader's limit is replaced by UNREADABLE + the reader's reason; and its
+    longer than the reader's limit is replaced by UNREADABLE + the reader's reason, and a
+    line with a lone carriage return is made one DuckDB reads as the reader does; and its
     longest line. A file that cannot be read is reported whole and scanned as empty."""
     from trialsieve.fhir.limits import MAX_LINE_BYTES
     from trialsieve.fhir.reader import _lines as reader_lines
@@ -313,13 +316,13 @@ def _scannable(f: str, copy: str, src: Source) -> tuple[str, int]:
 
 
 def _without_lone_cr(raw: bytes) -> tuple[bytes, str | None]:
-    """A line holding a lone carriage return, as DuckDB can split it (at "\n" only): to
-    the reader the CR is whitespace, of a blank line or between JSON tokens, where a space
-    reads the same, or it makes the line invalid JSON (a control character in a string)."""
+    """A line holding a lone carriage return, made one that DuckDB ends at "\n" only:
+    to the reader the CR is whitespace (of a blank line, or between JSON tokens: a space
+    reads the same) or makes the line invalid JSON (a control character in a string)."""
     if raw.strip():
         try:
             json.loads(raw.decode("utf-8"))
-        except ValueError:
+        except (ValueError, RecursionError):
             return raw, "not valid JSON"
     return LONE_CR.sub(b" ", raw), None
 
