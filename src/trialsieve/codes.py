@@ -188,6 +188,11 @@ def tumour_code(system: str, code: str) -> TumourCode | None:
     return None
 
 
+# Every ICD-10 code _icd10_net reads as a NET starts so (dots removed): the population
+# triage looks for them (population/triage.py).
+NET_ICD10_PREFIXES = ("C7A", "C7B", "C254")
+
+
 def _icd10_net(code: str) -> TumourCode | None:
     c = code.replace(".", "")
     if c.startswith(("C7A01", "C7A02")):

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trialsieve.engine import ELIGIBLE, INCOMPLETE, NOT_ELIGIBLE
-from trialsieve.population.evaluate import CRITERIA, Screened
+from trialsieve.population.evaluate import CRITERIA, NOT_EVALUATED, Screened
 from trialsieve.protocols.lumen import LUMEN
 
 _FAILING = {"inclusion": "not_met", "exclusion": "met"}
@@ -124,6 +124,7 @@ class Writer:
         self.out = out
         self.funnel = Funnel()
         self.candidates = Candidates()
+        self.set_aside = 0  # patients the triage set aside
         self._results = open(out / "results.ndjson", "wb")  # noqa: SIM115
         self._patients_file = open(out / "patients.csv", "w", newline="", encoding="utf-8")  # noqa: SIM115
         self._patients = csv.writer(self._patients_file, lineterminator="\n")
@@ -132,6 +133,7 @@ class Writer:
 
     def add(self, s: Screened) -> None:
         self.funnel.add(s)
+        self.set_aside += s.statuses[-1] == NOT_EVALUATED
         self._results.write(s.document + b"\n")
         self._patients.writerow([s.pid, s.verdict, s.earliest_d0 or "", s.latest_d0 or "",
                                  s.unknowns, *s.statuses, "; ".join(s.missing)])
