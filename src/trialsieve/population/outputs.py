@@ -154,17 +154,17 @@ class Writer:
 
 def chart(funnel: Funnel, out: Path) -> None:
     """Patients remaining after each criterion: all known / with an unknown; removed."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # a Figure of its own, without pyplot: no GUI backend, no global state, and the
+    # import (a third of the chart's time) is not paid
+    from matplotlib.figure import Figure
 
     rows = funnel.rows()
     labels = [f"{r['criterion']} {r['label']}" for r in rows]
     known = [r["remaining_all_known"] for r in rows]
     unsure = [r["remaining_with_unknown"] for r in rows]
     removed = [r["removed"] for r in rows]
-    fig, ax = plt.subplots(figsize=(11, 0.38 * len(rows) + 2.2))
+    fig = Figure(figsize=(11, 0.38 * len(rows) + 2.2))
+    ax = fig.subplots()
     y = list(range(len(rows)))[::-1]
     ax.barh(y, known, color="#1b7837", label="remaining, every criterion so far known")
     ax.barh(y, unsure, left=known, color="#f4a582", hatch="//", edgecolor="#b2182b",
@@ -186,4 +186,3 @@ def chart(funnel: Funnel, out: Path) -> None:
     fig.tight_layout()
     for ext in ("png", "svg"):
         fig.savefig(out / f"funnel.{ext}", dpi=110)
-    plt.close(fig)
