@@ -452,6 +452,44 @@ def test_missing_folder_is_a_clear_error(tmp_path, capsys):
     assert "no such file or folder" in capsys.readouterr().err
 
 
+def test_a_patient_set_aside_leaves_duckdb_as_its_patient_and_counts(population):
+    """The push-down's point: of a patient set aside, only the Patient resource's text
+    leaves the scan; its other resources come as one count a type and file, adding up to
+    every line of theirs."""
+    from trialsieve.fhir.concept_map import EMPTY
+    from trialsieve.population.source import discover, duckdb_groups
+    from trialsieve.population.triage import pattern
+
+    triaged = {g.pid: g for g in duckdb_groups(discover(population), 2, pattern(EMPTY))}
+    plain = {g.pid: g for g in duckdb_groups(discover(population), 2)}
+    assert triaged.keys() == plain.keys()
+    aside = [g for g in triaged.values() if g.aside]
+    assert len(aside) > 200
+    for g in aside:
+        assert all((r.text is not None) == (r.rtype == "Patient") for r in g.rows)
+        totals: dict[str, int] = {}
+        for r in g.rows:
+            totals[r.rtype] = totals.get(r.rtype, 0) + r.n
+        whole: dict[str, int] = {}
+        for r in plain[g.pid].rows:
+            whole[r.rtype] = whole.get(r.rtype, 0) + 1
+        assert totals == whole, g.pid
+    for g in triaged.values():
+        if not g.aside:
+            assert g.rows == plain[g.pid].rows
+
+
+def test_the_summary_says_how_many_were_set_aside(population, tmp_path):
+    code, said = run_cli("prescreen", str(population), "--out", str(tmp_path), "--as-of",
+                         AS_OF)
+    run = json.loads((tmp_path / "run.json").read_text())
+    n = run["counts"]["set_aside"]
+    assert code == 0 and n > 200
+    assert f"{n} of the not eligible set aside in bulk" in said
+    assert "set aside" not in run_cli("prescreen", str(population), "--out",
+                                      str(tmp_path / "full"), "--as-of", AS_OF, "--full")[1]
+
+
 # --- the generator --------------------------------------------------------------------------
 def test_synth_is_deterministic_for_a_seed(tmp_path):
     a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"

@@ -69,6 +69,9 @@ def prescreen(args: argparse.Namespace) -> int:
     print(f"{c['patients']} patients pre-screened ({settings.policy}, as of "
           f"{settings.as_of}) in {result['timings']['seconds']} s: {v['eligible']} eligible, "
           f"{v['incomplete']} incomplete, {v['not_eligible']} not eligible")
+    if c["set_aside"]:
+        print(f"{c['set_aside']} of the not eligible set aside in bulk: no code of a "
+              "neuroendocrine neoplasm on record (--full evaluates every criterion)")
     if skipped:
         print(f"{skipped} skipped (bad lines, files or patients): see run.json")
     print(f"outputs in {args.out}: {' '.join(OUTPUTS)}")

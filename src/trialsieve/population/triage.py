@@ -36,6 +36,7 @@ from trialsieve import codes as C
 from trialsieve.engine import Dates, ScreeningResult, screen
 from trialsieve.fhir.concept_map import ConceptMapping
 from trialsieve.protocols.lumen import LUMEN
+from trialsieve.record import PatientRecord
 
 LAST_EVALUATED = "INCL02"  # the criterion whose pre-screening reading sets the patient aside
 REASON = ("set aside in bulk (pre-screening): no code of a neuroendocrine neoplasm and no "
@@ -87,12 +88,8 @@ def might_be_net(texts: Iterable[str | bytes], p: str) -> bool:
                for t in texts)
 
 
-def set_aside(result: ScreeningResult) -> ScreeningResult:
-    return replace(result, set_aside=REASON)
-
-
-def screen_set_aside(record, as_of: date, policy: str) -> ScreeningResult:
+def screen_set_aside(record: PatientRecord, as_of: date, policy: str) -> ScreeningResult:
     """The set-aside patient's result: the criteria up to LAST_EVALUATED, screened by the
     engine on `record` (its Patient resource), at inclusion = D0 = as_of."""
-    return set_aside(screen(LUMEN, record, Dates.resolve(as_of, None, as_of), policy,
-                            until=LAST_EVALUATED))
+    return replace(screen(LUMEN, record, Dates.resolve(as_of, None, as_of), policy,
+                          until=LAST_EVALUATED), set_aside=REASON)
