@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from contextlib import redirect_stdout
@@ -70,3 +71,51 @@ def _map(cid: str, source: str, target: str, code: str, to: str) -> dict:
     return {"resourceType": "ConceptMap", "id": cid, "status": "active", "group": [
         {"source": source, "target": target, "element": [
             {"code": code, "target": [{"code": to, "equivalence": "equivalent"}]}]}]}
+
+
+NO_NET = "no neuroendocrine neoplasm on record: read as no GEP-NET (pre-screening)"
+SHOWN = ("patient", "identifier", "source_file", "verdict", "deceased", "protocol", "dates",
+         "policy")
+
+
+def _docs(out: Path) -> list[dict]:
+    return [json.loads(x) for x in (out / "results.ndjson").read_text().splitlines()]
+
+
+def _rows(out: Path) -> list[dict]:
+    with open(out / "patients.csv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def assert_triage_agrees(triaged: Path, full: Path) -> tuple[int, int]:
+    """`prescreen` (with the triage) against `prescreen --full` on the same input: the same
+    funnel and candidates; a patient evaluated in full has the same document and row; a
+    patient set aside has the verdict, INCL01 and INCL02 of its full evaluation, which
+    found no neuroendocrine neoplasm (the notes' pre-screening assumption), and every one
+    of its resources counted. Returns (patients set aside, patients evaluated)."""
+    for name in ("funnel.csv", "candidates.csv"):
+        assert (triaged / name).read_bytes() == (full / name).read_bytes(), name
+    docs, fulls = _docs(triaged), _docs(full)
+    assert [d["patient"] for d in docs] == [d["patient"] for d in fulls]
+    aside = 0
+    for d, f, r, fr in zip(docs, fulls, _rows(triaged), _rows(full), strict=True):
+        if "set_aside" not in d:
+            assert (d, r) == (f, fr), d["patient"]
+            continue
+        aside += 1
+        assert f["criteria"][1]["id"] == "INCL02"
+        assert f["criteria"][1]["assumptions"] == [NO_NET], d["patient"]
+        assert {k: d[k] for k in SHOWN} == {k: f[k] for k in SHOWN}
+        assert d["criteria"] == f["criteria"][:2]
+        assert d["set_aside"]["not_evaluated"] == [c["id"] for c in f["criteria"][2:]]
+        assert {t: c["read"] for t, c in d["resources"].items()} == {
+            t: c["read"] for t, c in f["resources"].items()}
+        decided = ("patient", "verdict", "earliest_d0", "latest_d0", "INCL01", "INCL02")
+        assert {k: r[k] for k in decided} == {k: fr[k] for k in decided}
+        assert {r[c["id"]] for c in f["criteria"][2:]} == {"not_evaluated"}
+    return aside, len(docs) - aside
+
+
+def no_net_in_full(full: Path) -> int:
+    """Patients whose full evaluation found no neuroendocrine neoplasm on record."""
+    return sum(d["criteria"][1]["assumptions"] == [NO_NET] for d in _docs(full))

@@ -13,7 +13,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from populations import AS_OF, run_cli, screen_json, site_population
+from populations import (
+    AS_OF,
+    assert_triage_agrees,
+    no_net_in_full,
+    run_cli,
+    screen_json,
+    site_population,
+)
 
 from trialsieve.population.synth import generate
 
@@ -49,10 +56,19 @@ def screened(population, tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(scope="module")
+def screened_full(population, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("full")
+    code, run = prescreen(population, out, "--full")
+    assert code == 0, run["skipped"]
+    assert run["triage"] is False and run["counts"]["set_aside"] == 0
+    return out
+
+
 # --- differential: the population path against the one-patient command ----------------
-def test_duckdb_gives_what_screen_gives_for_every_generated_patient(population, screened):
+def test_duckdb_gives_what_screen_gives_for_every_generated_patient(population, screened_full):
     expected = screen_json(population)
-    got = results(screened)
+    got = results(screened_full)
     assert len(got) == 240
     assert got.keys() == expected.keys()
     for pid, doc in expected.items():
@@ -63,6 +79,18 @@ def test_duckdb_gives_what_screen_gives_for_every_generated_patient(population, 
     assert any(d["criteria"][1]["status"] == "met" for d in got.values())  # a GEP-NET
     assert any("no unit" in w["message"] for d in got.values()
                for w in d["warnings"])  # a result without its unit
+
+
+def test_the_triage_sets_aside_exactly_the_patients_with_no_net_on_record(screened,
+                                                                        screened_full):
+    """The push-down: what the bulk look sets aside, the full evaluation finds no
+    neuroendocrine neoplasm in (never a NET patient set aside), and on this population it
+    sets aside every such patient (a look so wide that it set aside no one would fail)."""
+    aside, evaluated = assert_triage_agrees(screened, screened_full)
+    assert aside == no_net_in_full(screened_full)
+    assert aside > 200 and evaluated >= 5  # 4 % of the 240 have a GEP-NET or a NEC
+    run = json.loads((screened / "run.json").read_text())
+    assert run["triage"] is True and run["counts"]["set_aside"] == aside
 
 
 def test_two_jobs_write_the_same_results_as_one(population, screened, tmp_path):
@@ -81,6 +109,32 @@ def test_folder_of_bundles_gives_what_screen_gives_window_included(tmp_path):
     assert got == expected
 
 
+def test_bundles_are_triaged_as_the_scan_triages_and_agree_with_the_full_evaluation(
+        tmp_path):
+    """Bundles are looked at in Python (the same look as the scan's SQL): the examples
+    (NETs, NECs, MiNEN, damaged records) and a bundle of patients with no neuroendocrine
+    neoplasm, one of them with a narrative holding escaped quotes and an accent."""
+    folder = tmp_path / "in"
+    shutil.copytree(EXAMPLES, folder, ignore=shutil.ignore_patterns("*.md"))
+    adult = {"resourceType": "Patient", "id": "adult", "gender": "female",
+             "birthDate": "1960-01-01", "name": [{"family": "Dupr\u00e9"}],
+             "text": {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">'
+                                                   'Dupr\u00e9</div>'}}
+    hb = {"resourceType": "Observation", "id": "hb", "status": "final",
+          "subject": {"reference": "Patient/adult"}, "effectiveDateTime": "2026-11-20",
+          "code": {"coding": [{"system": "http://loinc.org", "code": "718-7"}]},
+          "valueQuantity": {"value": 12.1, "unit": "g/dL", "code": "g/dL"}}
+    child = {"resourceType": "Patient", "id": "child", "birthDate": "2016-01-01"}
+    (folder / "no-net.json").write_text(json.dumps({"resourceType": "Bundle", "type": "collection",
+                                                    "entry": [{"resource": r} for r in
+                                                              (adult, hb, child)]}))
+    for how in ("triage", "full"):
+        code, _ = prescreen(folder, tmp_path / how, *(["--full"] if how == "full" else []))
+        assert code == 0
+    aside, evaluated = assert_triage_agrees(tmp_path / "triage", tmp_path / "full")
+    assert aside == no_net_in_full(tmp_path / "full") == 2 and evaluated >= 50
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> tuple[Path, Path, dict[str, dict]]:
     """A generated population with the site's own codes, its ConceptMap, and what
@@ -93,7 +147,8 @@ def site(tmp_path_factory) -> tuple[Path, Path, dict[str, dict]]:
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_concept_map_reads_as_screen_reads_it(site, tmp_path, jobs):
     folder, cmap, expected = site
-    code, run = prescreen(folder, tmp_path, "--jobs", jobs, "--concept-map", str(cmap))
+    code, run = prescreen(folder, tmp_path, "--jobs", jobs, "--concept-map", str(cmap),
+                          "--full")
     assert code == 0, run["skipped"]
     got = results(tmp_path)
     assert got.keys() == expected.keys()
@@ -110,6 +165,16 @@ def test_a_concept_map_reads_as_screen_reads_it(site, tmp_path, jobs):
     assert washout["status"] == "not_met"  # stopped 10 days before, 28 needed
 
 
+def test_with_a_concept_map_the_triage_agrees_with_the_full_evaluation(site, tmp_path):
+    folder, cmap, _ = site
+    for how in ("triage", "full"):
+        code, _ = prescreen(folder, tmp_path / how, "--concept-map", str(cmap),
+                            *(["--full"] if how == "full" else []))
+        assert code == 0
+    aside, evaluated = assert_triage_agrees(tmp_path / "triage", tmp_path / "full")
+    assert aside > 200 and evaluated >= 5
+
+
 def test_a_bad_concept_map_stops_prescreen_before_any_patient(population, tmp_path, capsys):
     cmap = tmp_path / "map.json"
     cmap.write_text('{"resourceType": "ConceptMap", "id": "x", "group": []}')
@@ -124,9 +189,11 @@ def test_a_bad_concept_map_stops_prescreen_before_any_patient(population, tmp_pa
 @pytest.mark.skipif(not SYNTHEA.exists(), reason="shared Synthea data not beside the repo")
 def test_real_synthea_export_gives_what_screen_gives(tmp_path):
     folder = SYNTHEA / "10-patients"
-    code, run = prescreen(folder, tmp_path)
+    code, run = prescreen(folder, tmp_path, "--full")
     got = results(tmp_path)
     assert got == screen_json(folder)
+    _, triaged = prescreen(folder, tmp_path / "triage")
+    assert assert_triage_agrees(tmp_path / "triage", tmp_path) == (len(got), 0)
     # log.ndjson is the export's log, not FHIR: each of its lines is reported, not dropped
     assert code == 1
     assert {s["file"] for s in run["skipped"]} == {str(folder / "log.ndjson")}
@@ -291,7 +358,7 @@ def test_a_line_not_utf8_or_too_long_is_reported_as_screen_reports_it(tmp_path, 
         (OBS % ("o4", ', "note": [{"text": "%s"}]' % ("y" * (5 << 20)))).encode(),  # over
         b'{"resourceType": "Observation", "id": "cut"',
         (OBS % ("o6", "")).encode()]) + b"\n")
-    code, run = prescreen(folder, tmp_path / "out")
+    code, run = prescreen(folder, tmp_path / "out", "--full")
     obs = str(folder / "Observation.ndjson")
     assert code == 1
     assert run["skipped"] == [
@@ -384,6 +451,44 @@ def test_missing_folder_is_a_clear_error(tmp_path, capsys):
     code, _ = run_cli("prescreen", str(tmp_path / "nope"), "--out", str(tmp_path / "o"))
     assert code == 2
     assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_a_patient_set_aside_leaves_duckdb_as_its_patient_and_counts(population):
+    """The push-down's point: of a patient set aside, only the Patient resource's text
+    leaves the scan; its other resources come as one count a type and file, adding up to
+    every line of theirs."""
+    from trialsieve.fhir.concept_map import EMPTY
+    from trialsieve.population.source import discover, duckdb_groups
+    from trialsieve.population.triage import pattern
+
+    triaged = {g.pid: g for g in duckdb_groups(discover(population), 2, pattern(EMPTY))}
+    plain = {g.pid: g for g in duckdb_groups(discover(population), 2)}
+    assert triaged.keys() == plain.keys()
+    aside = [g for g in triaged.values() if g.aside]
+    assert len(aside) > 200
+    for g in aside:
+        assert all((r.text is not None) == (r.rtype == "Patient") for r in g.rows)
+        totals: dict[str, int] = {}
+        for r in g.rows:
+            totals[r.rtype] = totals.get(r.rtype, 0) + r.n
+        whole: dict[str, int] = {}
+        for r in plain[g.pid].rows:
+            whole[r.rtype] = whole.get(r.rtype, 0) + 1
+        assert totals == whole, g.pid
+    for g in triaged.values():
+        if not g.aside:
+            assert g.rows == plain[g.pid].rows
+
+
+def test_the_summary_says_how_many_were_set_aside(population, tmp_path):
+    code, said = run_cli("prescreen", str(population), "--out", str(tmp_path), "--as-of",
+                         AS_OF)
+    run = json.loads((tmp_path / "run.json").read_text())
+    n = run["counts"]["set_aside"]
+    assert code == 0 and n > 200
+    assert f"{n} of the not eligible set aside in bulk" in said
+    assert "set aside" not in run_cli("prescreen", str(population), "--out",
+                                      str(tmp_path / "full"), "--as-of", AS_OF, "--full")[1]
 
 
 # --- the generator --------------------------------------------------------------------------
@@ -492,7 +597,7 @@ ODD_LINES = {  # lines put third in Claim.ndjson -> the lines run.json names, an
 def _same_as_screen(folder: Path, out: Path, skipped: list[tuple[str, int, str]]) -> dict:
     """prescreen `folder` into `out`: it names `skipped` (file, line, reason) and, apart
     from that, gives `screen`'s documents; the documents."""
-    code, _ = run_cli("prescreen", str(folder), "--out", str(out), "--as-of", AS_OF)
+    code, _ = run_cli("prescreen", str(folder), "--out", str(out), "--as-of", AS_OF, "--full")
     run = json.loads((out / "run.json").read_text())
     assert [(p["file"], p["line"], p["reason"]) for p in run["skipped"]] == skipped
     assert code == (1 if skipped else 0)
@@ -553,7 +658,7 @@ def test_odd_lines_in_a_file_of_a_type_no_rule_reads_are_read_as_screen_reads_th
 def results_without(population: Path, tmp_path: Path, pid: str) -> dict:
     """The patient's document from the population as generated (no line added)."""
     out = tmp_path / "plain"
-    prescreen(population, out)
+    prescreen(population, out, "--full")
     return results(out)[pid]
 
 

@@ -59,7 +59,7 @@ def test_spark_reads_a_concept_map_as_screen_reads_it(spark, tmp_path):
     folder = tmp_path / "population"
     cmap = site_population(folder, 120, seed=7)
     run = prescreen(folder, tmp_path / "out", Settings(AS_OF, "pre-screening", "spark", 2,
-                                                       concept_maps=(str(cmap),)))
+                                                       concept_maps=(str(cmap),), full=True))
     got = [json.loads(x) for x in (tmp_path / "out" / "results.ndjson").read_text().splitlines()]
     assert {d["patient"]: d for d in got} == screen_json(folder, "pre-screening", False,
                                                          "--concept-map", str(cmap))
@@ -76,7 +76,8 @@ def test_partitions_grow_with_the_population(spark, tmp_path, monkeypatch):
     folder = tmp_path / "population"
     generate(400, seed=5, out=folder)
     for engine in ("spark", "duckdb"):
-        run = prescreen(folder, tmp_path / engine, Settings(AS_OF, "pre-screening", engine, 2))
+        run = prescreen(folder, tmp_path / engine,
+                        Settings(AS_OF, "pre-screening", engine, 2, full=True))
         assert run["counts"]["patients"] == 400
     assert (tmp_path / "spark" / "results.ndjson").read_bytes() == (
         tmp_path / "duckdb" / "results.ndjson").read_bytes()

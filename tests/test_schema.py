@@ -154,3 +154,21 @@ def test_schema_rejects_what_to_json_never_produces(validator, path, value) -> N
     target[path[-1]] = value
     with pytest.raises(ValidationError):
         validator.validate(bad)
+
+
+def test_prescreen_documents_of_patients_set_aside_validate(validator, tmp_path) -> None:
+    from trialsieve.population.synth import generate
+
+    generate(40, seed=3, out=tmp_path / "in")
+    assert main(["prescreen", str(tmp_path / "in"), "--out", str(tmp_path / "out"),
+                 "--as-of", "2026-11-25"]) == 0
+    docs = [json.loads(x) for x in (tmp_path / "out" / "results.ndjson").read_text()
+            .splitlines()]
+    aside = [d for d in docs if "set_aside" in d]
+    assert aside and len(aside) < len(docs)
+    for doc in docs:
+        valid(validator, doc)
+    bad = copy.deepcopy(aside[0])
+    bad["set_aside"]["not_evaluated"] = ["I3"]
+    with pytest.raises(ValidationError):
+        validator.validate(bad)

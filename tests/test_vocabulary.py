@@ -229,3 +229,12 @@ def test_a_marker_in_a_quantity_not_compared_is_listed_with_its_reason(code: str
     with pytest.raises(Skip, match="NET marker") as exc:
         observation(_obs(code, 5, "mg/L"), lambda _: None)
     assert not isinstance(exc.value, NotRelevant) and code in str(exc.value)
+
+
+def test_the_projects_own_gep_net_code_reads_as_a_well_differentiated_gep_net() -> None:
+    # docs/data-dictionary.md lists PROJECT `gep-net` as "GEP-NET, well differentiated";
+    # the code was upper-cased before the comparison, so it never matched.
+    cond = {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p"},
+            "code": {"coding": [{"system": C.PROJECT, "code": "gep-net"}]}}
+    [d] = condition(cond, lambda _: None)
+    assert d.net and d.gep is True and d.differentiation == "well"

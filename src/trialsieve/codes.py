@@ -178,14 +178,19 @@ _GEP_TOPOGRAPHY = {
 
 def tumour_code(system: str, code: str) -> TumourCode | None:
     """Read a Condition code as a neuroendocrine tumour, or None when it is not one."""
+    if system == PROJECT and code == "gep-net":  # the project's own code: as written
+        return TumourCode(True, None, True, "well")
     code = code.upper()
     if system in (ICD10, ICD10CM):
         return _icd10_net(code)
     if system == ICDO3:
         return _icdo3_morphology(code)
-    if system == PROJECT and code == "gep-net":
-        return TumourCode(True, None, True, "well")
     return None
+
+
+# Every ICD-10 code _icd10_net reads as a NET starts so (dots removed): the population
+# triage looks for them (population/triage.py).
+NET_ICD10_PREFIXES = ("C7A", "C7B", "C254")
 
 
 def _icd10_net(code: str) -> TumourCode | None:

@@ -64,6 +64,9 @@ class ScreeningResult:
     # (the verdict is then not eligible, whatever the criteria say); "possibly deceased
     # ..." when a partial date of death straddles it (the verdict cannot be eligible).
     deceased: str | None = None
+    # Pre-screening triage (population runs): why the criteria after the last of
+    # `results` were not evaluated; None when every criterion was.
+    set_aside: str | None = None
 
     def result(self, criterion_id: str) -> CriterionResult:
         return next(r for r in self.results if r.criterion.id == criterion_id)
@@ -129,12 +132,16 @@ def visible_record(record: PatientRecord, as_of: date) -> tuple[PatientRecord, l
 
 
 def screen(protocol: Protocol, record: PatientRecord, dates: Dates,
-           policy: str = SCREENING) -> ScreeningResult:
+           policy: str = SCREENING, until: str | None = None) -> ScreeningResult:
+    """`until`: evaluate the criteria in protocol order up to this one only (population
+    triage, see population/triage.py); the verdict is then that of those criteria."""
     if policy not in (SCREENING, PRE_SCREENING):
         raise ValueError(f"unknown policy {policy!r}")
     view, later = visible_record(record, dates.as_of)
     ctx = Context(dates.as_of, dates.inclusion, dates.d0, policy)
-    results = tuple(CriterionResult(c, c.rule.evaluate(view, ctx)) for c in protocol.criteria)
+    ids = [c.id for c in protocol.criteria]
+    criteria = protocol.criteria[:ids.index(until) + 1] if until else protocol.criteria
+    results = tuple(CriterionResult(c, c.rule.evaluate(view, ctx)) for c in criteria)
     warnings = [*record.warnings, *(Warning(record.file, i.source, "date", i.reason)
                                     for i in later)]
     dead, deceased = death(record.patient, dates.as_of)

@@ -97,6 +97,10 @@ def to_json(r: ScreeningResult, window: Window | None = None) -> dict[str, Any]:
         "ignored": [{"resource": i.source, "reason": i.reason} for i in r.ignored],
         "resources": r.counts,
     }
+    if r.set_aside is not None:
+        done = {c.criterion.id for c in r.results}
+        doc["set_aside"] = {"reason": r.set_aside, "not_evaluated": [
+            c.id for c in r.protocol.criteria if c.id not in done]}
     if window is not None:
         doc["window"] = window_to_json(window)
     return doc

@@ -29,6 +29,8 @@ def add_commands(sub: Any, as_date: Callable[[str], date]) -> dict[str, Callable
     p.add_argument("--strict", action="store_true", help="stop at the first bad line or file")
     p.add_argument("--window", action="store_true", help="each patient's D0 window (earliest "
                    "and latest D0): about 180 screenings a patient")
+    p.add_argument("--full", action="store_true", help="evaluate every criterion for every "
+                   "patient: no pre-screening triage (slower; see docs/population.md)")
     concept_map.add_argument(p)
     s = sub.add_parser("synth", help="write a synthetic population as bulk NDJSON")
     s.add_argument("--patients", type=int, required=True)
@@ -47,7 +49,8 @@ def prescreen(args: argparse.Namespace) -> int:
         print("trialsieve: error: --jobs must be at least 1", file=sys.stderr)
         return 2
     settings = Settings(args.as_of or date.today(), args.policy, args.engine, args.jobs,
-                        args.strict, args.master, args.window, tuple(args.concept_map))
+                        args.strict, args.master, args.window, tuple(args.concept_map),
+                        args.full)
     tty = sys.stderr.isatty()
     try:
         result = run(args.path, args.out, settings, stderr_progress if tty else None)
@@ -66,6 +69,9 @@ def prescreen(args: argparse.Namespace) -> int:
     print(f"{c['patients']} patients pre-screened ({settings.policy}, as of "
           f"{settings.as_of}) in {result['timings']['seconds']} s: {v['eligible']} eligible, "
           f"{v['incomplete']} incomplete, {v['not_eligible']} not eligible")
+    if c["set_aside"]:
+        print(f"{c['set_aside']} of the not eligible set aside in bulk: no code of a "
+              "neuroendocrine neoplasm on record (--full evaluates every criterion)")
     if skipped:
         print(f"{skipped} skipped (bad lines, files or patients): see run.json")
     print(f"outputs in {args.out}: {' '.join(OUTPUTS)}")

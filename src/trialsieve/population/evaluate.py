@@ -17,11 +17,26 @@ from trialsieve.engine import ELIGIBLE, INCOMPLETE, Dates, ScreeningResult, scre
 from trialsieve.fhir.concept_map import EMPTY, ConceptMapping
 from trialsieve.fhir.reader import _record, mapped_lookup
 from trialsieve.output.json_result import to_json
+from trialsieve.population import triage
 from trialsieve.population.source import Group, Row
 from trialsieve.protocols.lumen import LUMEN
 from trialsieve.window import eligibility_window
 
 CRITERIA = tuple(c.id for c in LUMEN.criteria)
+NOT_EVALUATED = "not_evaluated"  # a set-aside patient's criteria after triage.LAST_EVALUATED
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every patient of a run is screened with (sent once to each worker)."""
+
+    files: list[str]
+    shared: dict[str, dict]  # id -> resource about no one patient (a Medication)
+    as_of: date
+    policy: str
+    window: bool = False  # each patient's D0 window (about 180 screenings)
+    mapping: ConceptMapping = EMPTY  # --concept-map: the site's own codes
+    triage: str | None = None  # triage.pattern: set aside who cannot be a candidate; None: no
 
 
 @dataclass(frozen=True)
@@ -67,19 +82,20 @@ def _at_screening_date(ref: ScreeningResult, as_of: date) -> ScreeningResult | N
     return replace(ref, dates=Dates.resolve(as_of))
 
 
-def evaluate(group: Group, files: list[str], shared: dict[str, dict], as_of: date,
-             policy: str, with_window: bool = False,
-             mapping: ConceptMapping = EMPTY) -> Screened:
+def evaluate(group: Group, job: Job) -> Screened:
     """The patient screened at inclusion = D0 = the screening date. Its document is what
     `screen PATH --as-of AS_OF --d0 AS_OF --format ndjson` prints; with the window
     (about 180 screenings, one per D0 of the horizon) what `screen PATH --as-of AS_OF
-    --format ndjson` prints; the site's codes read through `mapping` (--concept-map)."""
-    pid, pairs = group.pid, items(group.rows, files)
+    --format ndjson` prints; the site's codes read through `job.mapping` (--concept-map).
+    A patient the triage sets aside is screened on the criteria up to INCL02 only."""
+    if job.triage is not None and _set_aside(group, job.triage):
+        return _screened_set_aside(group, job)
+    pid, pairs, as_of, policy = group.pid, items(group.rows, job.files), job.as_of, job.policy
     own = {res["id"]: res for row, (_, res) in zip(group.rows, pairs, strict=True)
            if row.text is not None and isinstance(res.get("id"), str)}  # parsed, not stubs
-    lookup = {**shared, **(group.lookup or {}), **own}
-    record = _record(pid, pairs, mapped_lookup(mapping, lookup), mapping)
-    if not with_window:
+    lookup = {**job.shared, **(group.lookup or {}), **own}
+    record = _record(pid, pairs, mapped_lookup(job.mapping, lookup), job.mapping)
+    if not job.window:
         result = screen(LUMEN, record, Dates.resolve(as_of, None, as_of), policy)
         doc = to_json(result)
         spans = []
@@ -97,3 +113,36 @@ def evaluate(group: Group, files: list[str], shared: dict[str, dict], as_of: dat
         spans[0].start.isoformat() if spans else None,
         spans[-1].end.isoformat() if spans else None,
         tuple(doc["missing"]), orjson.dumps(doc))
+
+
+def _set_aside(group: Group, look: str) -> bool:
+    """As decided by the DuckDB scan (group.aside), else by the same look here. A patient
+    with no Patient resource is never set aside: the reader warns of it, in full."""
+    if group.aside is not None:
+        return group.aside
+    if not any(r.rtype == "Patient" for r in group.rows):
+        return False
+    return not triage.might_be_net((r.text if not isinstance(r.text, dict)
+                                    else orjson.dumps(r.text) for r in group.rows
+                                    if r.text is not None), look)
+
+
+def _screened_set_aside(group: Group, job: Job) -> Screened:
+    """The criteria up to triage.LAST_EVALUATED, on the Patient resource alone; each other
+    resource is counted by type as read and not evaluated."""
+    pairs = items([r for r in group.rows if r.rtype == "Patient"], job.files)
+    lookup = {**job.shared, **(group.lookup or {})}
+    record = _record(group.pid, pairs, mapped_lookup(job.mapping, lookup), job.mapping)
+    counts = {t: dict(c) for t, c in record.counts.items()}
+    for r in group.rows:
+        if r.rtype != "Patient":
+            c = counts.setdefault(r.rtype, {"read": 0, "used": 0, "ignored": 0,
+                                            NOT_EVALUATED: 0})
+            c["read"] += r.n
+            c[NOT_EVALUATED] += r.n
+    result = replace(triage.screen_set_aside(record, job.as_of, job.policy), counts=counts)
+    doc = to_json(result)
+    statuses = tuple(c.status.value for c in result.results)
+    return Screened(group.pid, result.verdict,
+                    statuses + (NOT_EVALUATED,) * (len(CRITERIA) - len(statuses)),
+                    None, None, tuple(doc["missing"]), orjson.dumps(doc))

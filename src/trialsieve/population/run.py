@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
 from trialsieve.fhir import concept_map
-from trialsieve.fhir.concept_map import EMPTY, ConceptMapping
-from trialsieve.population.evaluate import Screened, evaluate
+from trialsieve.fhir.concept_map import ConceptMapping
+from trialsieve.population.evaluate import Job, Screened, evaluate
 from trialsieve.population.outputs import Writer
 from trialsieve.population.source import (
     Group,
@@ -35,7 +35,9 @@ from trialsieve.population.source import (
     duckdb_batches,
     groups_of,
 )
+from trialsieve.population.triage import pattern
 from trialsieve.protocols.lumen import LUMEN
+from trialsieve.rules.base import PRE_SCREENING
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -76,33 +78,29 @@ class Settings:
     master: str | None = None  # Spark master URL (default local[jobs])
     window: bool = False  # each patient's D0 window: ~180 screenings a patient
     concept_maps: tuple[str, ...] = ()  # --concept-map files: the site's own codes
+    full: bool = False  # --full: every criterion for every patient (no triage)
 
 
 # --- evaluation, in this process or in workers ----------------------------------------
 _WORKER: dict = {}
 
 
-def _init_worker(files: list[str], shared: dict, as_of: date, policy: str,
-                 window: bool, mapping: ConceptMapping) -> None:
+def _init_worker(job: Job) -> None:
     """A worker process: its modules, protocol and lookups are never garbage, so the
     cyclic collector need not scan them again for every patient."""
     gc.freeze()
-    _WORKER.update(files=files, shared=shared, as_of=as_of, policy=policy, window=window,
-                   mapping=mapping)
+    _WORKER["job"] = job
 
 
 def _evaluate_batch(batch: Batch) -> list[Screened | Problem]:
-    w = _WORKER
-    return [_one(g, w["files"], w["shared"], w["as_of"], w["policy"], w["window"],
-                 w["mapping"]) for g in _groups(batch)]
+    return [_one(g, _WORKER["job"]) for g in _groups(batch)]
 
 
-def _one(g: Group, files: list[str], shared: dict, as_of: date, policy: str,
-         window: bool = False, mapping: ConceptMapping = EMPTY) -> Screened | Problem:
+def _one(g: Group, job: Job) -> Screened | Problem:
     try:
-        return evaluate(g, files, shared, as_of, policy, window, mapping)
+        return evaluate(g, job)
     except Exception as exc:  # noqa: BLE001 - one patient's bad data must not stop the run
-        f = files[g.rows[0].file] if g.rows else ""
+        f = job.files[g.rows[0].file] if g.rows else ""
         return Problem(f, None, f"patient not screened: {type(exc).__name__}: {exc}",
                        f"Patient/{g.pid}")
 
@@ -122,20 +120,27 @@ def _bundle_batches(src: Source) -> Iterator[Batch]:
         yield batch
 
 
-def batches_for(src: Source, s: Settings) -> Iterator[Batch]:
+def batches_for(src: Source, s: Settings, triage: str | None = None) -> Iterator[Batch]:
     """Whole patients a batch: Arrow tables from the DuckDB scan, then bundles' Groups."""
-    yield from duckdb_batches(src, s.jobs)
+    yield from duckdb_batches(src, s.jobs, triage=triage)
     yield from _bundle_batches(src)
 
 
-def _screen_batches(batches: Iterable[Batch], src: Source, s: Settings,
-                    mapping: ConceptMapping = EMPTY) -> Iterator[Screened | Problem]:
+def job_for(src: Source, s: Settings, mapping: ConceptMapping) -> Job:
+    """Only under pre-screening does the triage set patients aside (under screening, no
+    neuroendocrine diagnosis on record leaves INCL02 unknown, not "not met")."""
+    look = (pattern(mapping) if s.policy == PRE_SCREENING and not s.full else None)
+    return Job(src.files, src.shared, s.as_of, s.policy, s.window, mapping, look)
+
+
+def _screen_batches(batches: Iterable[Batch], job: Job, jobs: int
+                    ) -> Iterator[Screened | Problem]:
     """In input order; with jobs > 1 across worker processes, a bounded number of batches
     in flight. This process only cuts batches and writes: the workers build the groups."""
-    if s.jobs <= 1:
+    if jobs <= 1:
         for batch in batches:
             for g in _groups(batch):
-                yield _one(g, src.files, src.shared, s.as_of, s.policy, s.window, mapping)
+                yield _one(g, job)
         return
     batches = iter(batches)
     first = next(batches, None)  # runs the scan: the shared lookups are known after it
@@ -143,12 +148,11 @@ def _screen_batches(batches: Iterable[Batch], src: Source, s: Settings,
         return
     pending: list[Future] = []
     # spawn, not fork: the parent runs DuckDB threads, which a fork would copy mid-flight.
-    with ProcessPoolExecutor(s.jobs, mp_context=get_context("spawn"), initializer=_init_worker,
-                             initargs=(src.files, src.shared, s.as_of, s.policy,
-                                       s.window, mapping)) as pool:
+    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=_init_worker,
+                             initargs=(job,)) as pool:
         for batch in itertools.chain([first], batches):
             pending.append(pool.submit(_evaluate_batch, batch))
-            while len(pending) > 2 * s.jobs:
+            while len(pending) > 2 * jobs:
                 yield from pending.pop(0).result()
         for f in pending:
             yield from f.result()
@@ -184,12 +188,13 @@ def _prescreen(path: str | Path, out: str | Path, s: Settings,
     out = Path(out)
     writer = Writer(out)
     (out / "run.json").unlink(missing_ok=True)  # written last: only a finished run has one
+    job = job_for(src, s, mapping)
     if s.engine == "spark":
         from trialsieve.population.spark_job import spark_screen
 
-        stream: Iterable[Screened | Problem] = spark_screen(src, s, mapping)
+        stream: Iterable[Screened | Problem] = spark_screen(src, s, job)
     else:
-        stream = _screen_batches(batches_for(src, s), src, s, mapping)
+        stream = _screen_batches(batches_for(src, s, job.triage), job, s.jobs)
     checked = 0
     skipped_patients: list[Problem] = []
     try:
@@ -221,6 +226,9 @@ def _prescreen(path: str | Path, out: str | Path, s: Settings,
         "policy": s.policy,
         "dates": {"as_of": s.as_of.isoformat(), "inclusion": s.as_of.isoformat(),
                   "d0": s.as_of.isoformat(), "window": s.window},
+        # pre-screening sets aside, in bulk, the patients with no code of a neuroendocrine
+        # neoplasm and no pathology result (population/triage.py); --full: nobody
+        "triage": job.triage is not None,
         "engine": {"name": s.engine, "jobs": s.jobs,
                    **({"master": s.master or f"local[{s.jobs}]"} if s.engine == "spark"
                       else {})},
@@ -229,6 +237,7 @@ def _prescreen(path: str | Path, out: str | Path, s: Settings,
         "concept_maps": [{"file": f, "bytes": Path(f).stat().st_size, "sha256": _sha256(f)}
                          for f in s.concept_maps],
         "counts": {"patients": checked, "verdicts": writer.funnel.verdicts,
+                   "set_aside": writer.set_aside,  # by the triage: see "triage"
                    "patients_skipped": len(skipped_patients),
                    "lines_or_files_skipped": len(src.problems),
                    "resources_about_no_patient": src.unattached},

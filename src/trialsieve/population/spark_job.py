@@ -19,9 +19,8 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from trialsieve.fhir.concept_map import ConceptMapping
 from trialsieve.fhir.resource_types import R4_RESOURCE_TYPES
-from trialsieve.population.evaluate import Screened
+from trialsieve.population.evaluate import Job, Screened
 from trialsieve.population.source import (
     PARSED,
     SHARED_PARSED,
@@ -87,8 +86,7 @@ def _resources(spark, src: Source):
         (F.trim("value") == "").alias("blank"))
 
 
-def _screen_pandas(files: list[str], shared: dict, as_of, policy: str, window: bool,
-                   mapping: ConceptMapping):
+def _screen_pandas(job: Job):
     def run(pdf):
         import pandas as pd
 
@@ -99,7 +97,7 @@ def _screen_pandas(files: list[str], shared: dict, as_of, policy: str, window: b
             pdf["fi"], pdf["rtype"], pdf["rid"].where(pdf["rid"].notna(), None),
             pdf["text"].where(pdf["text"].notna(), None), strict=True)]
         pid = pdf["pid"].iloc[0]
-        out = _one(Group(pid, rows), files, shared, as_of, policy, window, mapping)
+        out = _one(Group(pid, rows), job)
         if isinstance(out, Problem):
             return pd.DataFrame({"pid": [pid], "kind": ["problem"],
                                  "payload": [orjson.dumps(out.to_json()).decode()]})
@@ -119,8 +117,7 @@ def _decode(kind: str, payload: str) -> Screened | Problem:
                     d["latest_d0"], tuple(d["missing"]), d["document"].encode())
 
 
-def spark_screen(src: Source, s: Settings, mapping: ConceptMapping
-                 ) -> Iterator[Screened | Problem]:
+def spark_screen(src: Source, s: Settings, job: Job) -> Iterator[Screened | Problem]:
     from pyspark.sql import SparkSession
     from pyspark.sql import functions as F
 
@@ -146,14 +143,13 @@ def spark_screen(src: Source, s: Settings, mapping: ConceptMapping
             screened = (good.select("pid", "fi", "mid", "rtype", "rid", "text")
                         .repartitionByRange(parts, "pid")
                         .groupBy("pid")
-                        .applyInPandas(_screen_pandas(src.files, src.shared, s.as_of,
-                                                      s.policy, s.window, mapping), SCHEMA)
+                        .applyInPandas(_screen_pandas(job), SCHEMA)
                         .sortWithinPartitions("pid"))
             yield from _written_back(screened)
             res.unpersist()
 
         for g in bundle_groups(src):
-            yield _one(g, src.files, src.shared, s.as_of, s.policy, s.window, mapping)
+            yield _one(g, job)
     finally:
         if owned:
             spark.stop()

@@ -1,0 +1,95 @@
+"""Pre-screening triage: the patients a population run sets aside without building their
+record.
+
+Under pre-screening, a record with no diagnosis of a neuroendocrine neoplasm and no
+pathology result reads as "no GEP-NET": I2 not met, an assumption (protocol notes,
+"Policies"), so that a population search sets aside the patients who are plainly not
+candidates. A hospital population is mostly such patients, and reading and screening their
+whole record (hundreds of results each) was most of a run's time. So, before the reader,
+a look over the raw JSON text of each patient's resources asks whether anything in them
+could make a neuroendocrine diagnosis or a pathology result: a Coding whose code the
+reader could read so (an ICD-10 code starting C7A, C7B or C25.4, with any dots; an ICD-O-3
+neuroendocrine morphology; the project's `gep-net`; a pathology report's LOINC code; any
+code a --concept-map maps), or a code or key written with a JSON escape that could spell
+one. A patient with none is
+set aside: the criteria up to I2 in protocol order are evaluated by the same engine on the
+patient's Patient resource alone (I1 reads nothing else; I2 is then not met, as on the
+whole record), and the document names the criteria not evaluated.
+
+The look is wider than the reader (any key "code" in any resource a rule reads, any code
+system, any case), so it can only send a patient to the full evaluation for nothing,
+never set aside one whose full evaluation finds a neuroendocrine neoplasm or a pathology
+result. `tests/test_triage.py` proves that for codes as written by hand and as generated,
+and the differential tests compare every set-aside patient with `prescreen --full`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import date
+from functools import lru_cache
+
+from trialsieve import codes as C
+from trialsieve.engine import Dates, ScreeningResult, screen
+from trialsieve.fhir.concept_map import ConceptMapping
+from trialsieve.protocols.lumen import LUMEN
+from trialsieve.record import PatientRecord
+
+LAST_EVALUATED = "INCL02"  # the criterion whose pre-screening reading sets the patient aside
+REASON = ("set aside in bulk (pre-screening): no code of a neuroendocrine neoplasm and no "
+          "pathology result anywhere in the record, so INCL02 is not met; the criteria after "
+          "it were not evaluated (prescreen --full evaluates them)")
+
+
+def _literal(code: str) -> str:
+    """`code` as a pattern that Python's re and DuckDB's RE2 both read as itself."""
+    out = []
+    for ch in code:
+        if ch.isalnum() or ord(ch) > 127:
+            out.append(ch)
+        elif 32 < ord(ch) < 127:
+            out.append("\\" + ch)  # escaped punctuation is itself in both
+        else:
+            out.append(f"\\x{ord(ch):02x}")
+    return "".join(out)
+
+
+def pattern(mapping: ConceptMapping) -> str:
+    """The look, as one case-insensitive regular expression for Python and RE2."""
+    # ICD-10: the reader drops the dots and reads any case, then takes a prefix
+    prefixes = ["[.]*" + "[.]*".join(_literal(ch) for ch in p) for p in C.NET_ICD10_PREFIXES]
+    exact = {*C.ICDO3_WELL, *C.ICDO3_POOR, *C.ICDO3_MIXED, "gep-net",
+             *(code for _, code in C.PATHOLOGY_REPORTS)}
+    site = {code for _, code in mapping.targets}
+    # a site code holding a quote or a backslash is written escaped in JSON
+    site |= {json.dumps(code, ensure_ascii=False)[1:-1] for code in site}
+    codes = "|".join([*prefixes, "(?:" + "|".join(map(_literal, sorted(exact | site))) + ')"'])
+    # Escapes could spell a code another way: in the value of a "code" (\uXXXX, or \/ in
+    # 8240\/3), or in the key itself (a key holding \uXXXX). Those elsewhere (an escaped
+    # quote in a narrative's HTML, an accent in a name) do not count.
+    escaped_value = r'[^"]*\\[u/]'
+    escaped_key = r'\\u[0-9a-f]{4}[^"]*"\s*:'
+    return rf'(?i)"code"\s*:\s*"(?:{codes}|{escaped_value})|{escaped_key}'
+
+
+@lru_cache(maxsize=4)
+def _compiled(p: str) -> re.Pattern[str]:
+    return re.compile(p)
+
+
+def might_be_net(texts: Iterable[str | bytes], p: str) -> bool:
+    """Whether any of a patient's resources (JSON text) could give a neuroendocrine
+    diagnosis or a pathology result: if not, the patient is set aside."""
+    look = _compiled(p)
+    return any(look.search(t if isinstance(t, str) else t.decode("utf-8", "replace"))
+               for t in texts)
+
+
+def screen_set_aside(record: PatientRecord, as_of: date, policy: str) -> ScreeningResult:
+    """The set-aside patient's result: the criteria up to LAST_EVALUATED, screened by the
+    engine on `record` (its Patient resource), at inclusion = D0 = as_of."""
+    return replace(screen(LUMEN, record, Dates.resolve(as_of, None, as_of), policy,
+                          until=LAST_EVALUATED), set_aside=REASON)

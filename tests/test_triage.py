@@ -1,0 +1,149 @@
+"""The pre-screening triage's look (population/triage.py) may be wider than the reader,
+never narrower: whatever record the reader reads a neuroendocrine neoplasm or a pathology
+result from, the look finds something in its text, in Python and in DuckDB's SQL alike.
+And it must not fire on what every hospital record is full of (narratives with escaped
+quotes, accented names, ids), or it would set no one aside.
+
+The JSON lines are written by hand, escapes included, as an exporter could write them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from trialsieve import codes as C
+from trialsieve.fhir import concept_map
+from trialsieve.fhir.concept_map import EMPTY, ConceptMapping
+from trialsieve.fhir.reader import _record
+from trialsieve.population.triage import might_be_net, pattern
+from trialsieve.rules.disease import no_neuroendocrine_neoplasm
+
+PATIENT = '{"resourceType": "Patient", "id": "p", "birthDate": "1960-01-01"}'
+SQL = duckdb.connect()
+
+
+def reads_net(lines: list[str], mapping: ConceptMapping = EMPTY) -> bool:
+    """What the reader finds: a neuroendocrine diagnosis or a pathology result."""
+    items = [("in.ndjson", orjson.loads(x)) for x in [PATIENT, *lines]]
+    return not no_neuroendocrine_neoplasm(_record("p", items, lambda _: None, mapping))
+
+
+def looks(lines: list[str], mapping: ConceptMapping = EMPTY) -> bool:
+    """The look in Python; DuckDB's RE2 must say the same of every line."""
+    p = pattern(mapping)
+    for x in lines:
+        assert SQL.execute("SELECT regexp_matches(?, ?)", [x, p]).fetchone()[0] == \
+            might_be_net([x], p), x
+    return might_be_net(lines, p)
+
+
+def condition(coding: str) -> str:
+    return ('{"resourceType": "Condition", "id": "c", "subject": {"reference": "Patient/p"}, '
+            '"code": {"coding": [' + coding + "]}}")
+
+
+ICD10 = '"system": "http://hl7.org/fhir/sid/icd-10-cm", '
+ICDO3 = '"system": "http://terminology.hl7.org/CodeSystem/icd-o-3", '
+
+
+@pytest.mark.parametrize("line", [
+    condition('{' + ICD10 + '"code": "C7A.010"}'),
+    condition('{' + ICD10 + '"code": "c7a.010"}'),  # the reader reads any case
+    condition('{' + ICD10 + '"code": "C.7.A.0.1.0"}'),  # and drops every dot
+    condition('{' + ICD10 + '"code": ".C254"}'),
+    condition('{' + ICD10 + '"code":"C25.4"}'),
+    condition('{' + ICD10 + '"code"\t:  "C7B.02"}'),  # JSON whitespace
+    condition('{' + ICD10 + '"code": "C\\u0037A.010"}'),  # an escape in the value
+    condition('{' + ICD10 + '"co\\u0064e": "C7A.010"}'),  # an escape in the key
+    condition('{' + ICDO3 + '"code": "8240/3"}'),
+    condition('{' + ICDO3 + '"code": "8240\\/3"}'),  # JSON may escape the slash
+    condition('{"system": "' + C.PROJECT + '", "code": "gep-net"}'),
+    '{"resourceType": "Observation", "id": "o", "status": "final", "subject": {"reference": '
+    '"Patient/p"}, "code": {"coding": [{"system": "http://loinc.org", "code": "59847-4"}]}}',
+    '{"resourceType": "DiagnosticReport", "id": "d", "status": "final", "subject": '
+    '{"reference": "Patient/p"}, "code": {"coding": [{"system": "http://loinc.org", '
+    '"code": "60567-5"}]}, "conclusionCode": [{"coding": [{' + ICDO3 + '"code": "8246/3"}]}]}',
+])
+def test_what_the_reader_reads_as_a_net_or_a_pathology_the_look_finds(line):
+    assert reads_net([line]), "the case must be one the reader reads"
+    assert looks([line])
+
+
+@pytest.mark.parametrize("line", [
+    condition('{"system": "http://snomed.info/sct", "code": "44054006"}'),  # diabetes
+    condition('{' + ICD10 + '"code": "C18.9"}'),  # colon cancer, not a NET
+    condition('{' + ICD10 + '"code": "C25.0"}'),  # pancreatic adenocarcinoma
+    condition('{' + ICDO3 + '"code": "82403"}'),
+    '{"resourceType": "Patient", "id": "c7a10b2e", "name": [{"family": "Dupr\\u00e9"}], '
+    '"text": {"div": "<div xmlns=\\"http://www.w3.org/1999/xhtml\\">Dupr\\u00e9</div>"}}',
+    '{"resourceType": "Observation", "id": "c7a1", "status": "final", "subject": '
+    '{"reference": "urn:uuid:c254aa"}, "code": {"coding": [{"system": "http://loinc.org", '
+    '"code": "718-7"}]}, "note": [{"text": "see \\"C7A\\" \\/ 8240\\/3"}]}',
+])
+def test_the_look_does_not_fire_on_what_every_record_holds(line):
+    assert not reads_net([line])
+    assert not looks([line])
+
+
+def test_a_site_code_mapped_to_a_net_is_looked_for(tmp_path: Path):
+    cmap = tmp_path / "map.json"
+    cmap.write_text(json.dumps({"resourceType": "ConceptMap", "id": "dx", "status": "active",
+                                "group": [{"source": "urn:site:dx", "target": C.ICD10CM,
+                                           "element": [{"code": code, "target": [
+                                               {"code": "C7A.010", "equivalence": "equivalent"}]}
+                                               for code in ("NET-SI", 'N"1')]}]}))
+    mapping = concept_map.load([str(cmap)])
+    for code in ('"NET-SI"', '"N\\"1"'):
+        line = condition('{"system": "urn:site:dx", "code": ' + code + "}")
+        assert not reads_net([line]) and not looks([line])  # without the map: nothing
+        assert reads_net([line], mapping) and looks([line], mapping)
+
+
+# --- generated codings: wider, never narrower -------------------------------------------
+SYSTEMS = [C.ICD10, C.ICD10CM, C.ICDO3, C.PROJECT, C.SNOMED, C.LOINC, ""]
+KNOWN = sorted({*C.ICDO3_WELL, *C.ICDO3_POOR, *C.ICDO3_MIXED, "gep-net", "C7A.010",
+                "C7B.00", "C25.4", "C7A.1", *(c for _, c in C.PATHOLOGY_REPORTS)})
+
+
+@st.composite
+def codes(draw) -> str:
+    """A known code bent as exporters bend them (case, dots, padding), or noise."""
+    code = draw(st.one_of(st.sampled_from(KNOWN),
+                          st.text(alphabet="Cc7AaBb254.0/3-8 é\"\\", max_size=9)))
+    if draw(st.booleans()):
+        code = code.lower() if draw(st.booleans()) else code.upper()
+    if draw(st.booleans()):
+        at = draw(st.integers(0, len(code)))
+        code = code[:at] + "." * draw(st.integers(1, 2)) + code[at:]
+    return code
+
+
+@st.composite
+def resources(draw) -> dict:
+    coding = [{"system": draw(st.sampled_from(SYSTEMS)), "code": draw(codes())}
+              for _ in range(draw(st.integers(1, 3)))]
+    rtype = draw(st.sampled_from(["Condition", "Observation", "DiagnosticReport"]))
+    res: dict = {"resourceType": rtype, "id": "r", "subject": {"reference": "Patient/p"},
+                 "code": {"coding": coding}}
+    if rtype != "Condition":
+        res["status"] = "final"
+    if rtype == "DiagnosticReport" and draw(st.booleans()):
+        res["code"] = {"coding": [{"system": C.LOINC, "code": "60567-5"}]}
+        res["conclusionCode"] = [{"coding": coding}]
+    return res
+
+
+@settings(max_examples=400, deadline=None)
+@given(resources(), st.booleans(), st.sampled_from([(", ", ": "), (",", ":"), (" ,", " :  ")]))
+def test_the_look_finds_every_generated_net_the_reader_reads(res, ascii_only, separators):
+    line = json.dumps(res, ensure_ascii=ascii_only, separators=separators)
+    if reads_net([line]):
+        assert looks([line]), line
+    else:
+        looks([line])  # Python and DuckDB still agree
