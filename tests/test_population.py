@@ -574,14 +574,14 @@ ODD_LINES = {  # lines put third in Claim.ndjson -> the lines run.json names, an
     "a blank line, then a misspelt type": ('\n{"resourceType": "Claimm", "id": "m"}',
                                            [(4, "unknown FHIR R4 resource type Claimm: not read")]),
     "a resource a rule reads": ("OBSERVATION", []),
-    # DuckDB's JSON reader reads these as a row of NULLs or skips them: each is named
+    # DuckDB's JSON reader fails on these or reads them as a row of NULLs: each is named
     "a JSON array": ('[{"resourceType": "Claim", "id": "in-array"}]', [(3, NOT_FHIR)]),
     "a number": ("7", [(3, NOT_FHIR)]),
     "null": ("null", [(3, NOT_FHIR)]),
     "a string": ('"Claim"', [(3, NOT_FHIR)]),
     "a resourceType not a string": ('{"resourceType": 5, "id": "n"}', [(3, NOT_FHIR)]),
     "a byte order mark": ("\ufeff" + CLAIM % ("bom", "P"), [(3, "not valid JSON")]),
-    # a line count alone passes this one: two resources on a line, and a blank line
+    # one line, two resources; then a blank line, which the JSON reader skips
     "two resources on one line, then a blank line": (
         CLAIM % ("two-1", "P") + " " + CLAIM % ("two-2", "P") + "\n", [(3, "not valid JSON")]),
     "a resource over two lines": ('{"resourceType": "Claim",\n"id": "two-lines"}',
