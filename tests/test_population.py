@@ -9,6 +9,7 @@ import csv
 import hashlib
 import json
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -592,16 +593,58 @@ def small_population(tmp_path_factory) -> Path:
     return folder
 
 
-ODD_LINES = {  # lines put third in Claim.ndjson -> the line run.json names, and why
-    "blank": ("", None),
-    "no resourceType": ("{}", (3, "JSON but not FHIR: no resourceType")),
-    "numeric id": ('{"resourceType": "Claim", "id": 7}', (3, "id must be a string")),
-    "patient as a bare string": ('{"resourceType": "Claim", "id": "c", "patient": "P"}', None),
-    "cut short": ("{cut short", (3, "not valid JSON")),
+CLAIM = '{"resourceType": "Claim", "id": "%s", "patient": {"reference": "Patient/%s"}}'
+NOT_FHIR = "JSON but not FHIR: no resourceType"
+ODD_LINES = {  # lines put third in Claim.ndjson -> the lines run.json names, and why
+    "blank": ("", []),
+    "no resourceType": ("{}", [(3, NOT_FHIR)]),
+    "numeric id": ('{"resourceType": "Claim", "id": 7}', [(3, "id must be a string")]),
+    "patient as a bare string": ('{"resourceType": "Claim", "id": "c", "patient": "P"}', []),
+    "cut short": ("{cut short", [(3, "not valid JSON")]),
     "a blank line, then a misspelt type": ('\n{"resourceType": "Claimm", "id": "m"}',
-                                           (4, "unknown FHIR R4 resource type Claimm: not read")),
-    "a resource a rule reads": ("OBSERVATION", None),
+                                           [(4, "unknown FHIR R4 resource type Claimm: not read")]),
+    "a resource a rule reads": ("OBSERVATION", []),
+    # DuckDB's JSON reader reads these as a row of NULLs or skips them: each is named
+    "a JSON array": ('[{"resourceType": "Claim", "id": "in-array"}]', [(3, NOT_FHIR)]),
+    "a number": ("7", [(3, NOT_FHIR)]),
+    "null": ("null", [(3, NOT_FHIR)]),
+    "a string": ('"Claim"', [(3, NOT_FHIR)]),
+    "a resourceType not a string": ('{"resourceType": 5, "id": "n"}', [(3, NOT_FHIR)]),
+    "a byte order mark": ("\ufeff" + CLAIM % ("bom", "P"), [(3, "not valid JSON")]),
+    # a line count alone passes this one: two resources on a line, and a blank line
+    "two resources on one line, then a blank line": (
+        CLAIM % ("two-1", "P") + " " + CLAIM % ("two-2", "P") + "\n", [(3, "not valid JSON")]),
+    "a resource over two lines": ('{"resourceType": "Claim",\n"id": "two-lines"}',
+                                  [(3, "not valid JSON"), (4, "not valid JSON")]),
+    "a line of spaces and tabs": (" \t \x0b\x0c ", []),  # blank to the reader
+    "a resource of another type no rule reads": ("ENCOUNTER", []),
+    "a reference not a string, then one": (
+        '{"resourceType": "Claim", "id": "r", "subject": {"reference": 5}, '
+        '"patient": {"reference": "Patient/FIRST"}}', []),
 }
+
+
+def _same_as_screen(folder: Path, out: Path, skipped: list[tuple[str, int, str]]) -> dict:
+    """prescreen `folder` into `out`: it names `skipped` (file, line, reason) and, apart
+    from that, gives `screen`'s documents; the documents."""
+    code, _ = run_cli("prescreen", str(folder), "--out", str(out), "--as-of", AS_OF, "--full")
+    run = json.loads((out / "run.json").read_text())
+    assert [(p["file"], p["line"], p["reason"]) for p in run["skipped"]] == skipped
+    assert code == (1 if skipped else 0)
+    # `screen` repeats a line it could give to no patient under every patient;
+    # `prescreen` names it once, in run.json: apart from that, the same documents
+    _, said = run_cli("screen", str(folder), "--as-of", AS_OF, "--policy", "pre-screening",
+                      "--d0", AS_OF, "--format", "ndjson")
+    expected = {d["patient"]: d for d in map(json.loads, said.splitlines())}
+    got = results(out)
+    assert got.keys() == expected.keys()
+    files = Counter(f for f, _, _ in skipped)
+    for p, doc in expected.items():  # each skipped line, under each patient of its file
+        unplaced = Counter(w["file"] for w in doc["warnings"] if w["file"] in files)
+        assert unplaced == {f: files[f] for f in unplaced}
+        assert got[p] == {**doc, "warnings": [w for w in doc["warnings"]
+                                              if w["file"] not in files]}
+    return got
 
 
 @pytest.mark.parametrize("case", ODD_LINES)
@@ -609,39 +652,110 @@ def test_odd_lines_in_a_file_of_a_type_no_rule_reads_are_read_as_screen_reads_th
         small_population, tmp_path, case):
     """Claim.ndjson is read through DuckDB's JSON projection only when every line is a
     resource of a type no rule reads: each odd line here must send it line by line, so
-    that nothing is dropped, misread or unnamed."""
+    that nothing is dropped, misread or unnamed. A cut line put second in
+    Observation.ndjson, read after it, must keep its number whichever way Claim went."""
     folder = tmp_path / "population"
     shutil.copytree(small_population, folder)
     claims = (folder / "Claim.ndjson").read_text().splitlines()
-    text, reason = ODD_LINES[case]
+    pid = json.loads(claims[0])["patient"]["reference"].split("/")[-1]
+    text, reasons = ODD_LINES[case]
+    text = text.replace("FIRST", pid)
     if text == "OBSERVATION":  # a haemoglobin of 7.5 g/dL for the first Claim's patient
-        pid = json.loads(claims[0])["patient"]["reference"].split("/")[-1]
         text = json.dumps({
             "resourceType": "Observation", "id": "hb-in-claims", "status": "final",
             "subject": {"reference": f"Patient/{pid}"}, "effectiveDateTime": "2026-11-20",
             "code": {"coding": [{"system": "http://loinc.org", "code": "718-7"}]},
             "valueQuantity": {"value": 7.5, "unit": "g/dL", "code": "g/dL",
                               "system": "http://unitsofmeasure.org"}})
+    elif text == "ENCOUNTER":
+        text = json.dumps({"resourceType": "Encounter", "id": "enc-in-claims",
+                           "status": "finished", "subject": {"reference": f"Patient/{pid}"}})
     claims.insert(2, text)
     (folder / "Claim.ndjson").write_text("\n".join(claims) + "\n")
-    code, _ = run_cli("prescreen", str(folder), "--out", str(tmp_path / "out"), "--as-of",
-                      AS_OF, "--full")
-    run = json.loads((tmp_path / "out" / "run.json").read_text())
-    f = str(folder / "Claim.ndjson")
-    assert [(p["file"], p["line"], p["reason"]) for p in run["skipped"]] == (
-        [(f, *reason)] if reason else [])
-    assert code == (1 if reason else 0)
-    # `screen` repeats a line it could give to no patient under every patient;
-    # `prescreen` names it once, in run.json: apart from that, the same documents
-    _, out = run_cli("screen", str(folder), "--as-of", AS_OF, "--policy", "pre-screening",
-                     "--d0", AS_OF, "--format", "ndjson")
-    expected = {d["patient"]: d for d in map(json.loads, out.splitlines())}
-    got = results(tmp_path / "out")
-    assert got.keys() == expected.keys()
-    for p, doc in expected.items():
-        unplaced = [w for w in doc["warnings"] if w["file"] == f]
-        assert len(unplaced) == (1 if reason else 0)
-        assert got[p] == {**doc, "warnings": [w for w in doc["warnings"] if w["file"] != f]}
+    obs = (folder / "Observation.ndjson").read_text().splitlines()
+    (folder / "Observation.ndjson").write_text("\n".join([obs[0], "{cut", *obs[1:]]) + "\n")
+    f, o = str(folder / "Claim.ndjson"), str(folder / "Observation.ndjson")
+    got = _same_as_screen(folder, tmp_path / "out",
+                          [(f, n, why) for n, why in reasons] + [(o, 2, "not valid JSON")])
     if case == "a resource a rule reads":
         assert any(e["resource"] == "Observation/hb-in-claims"
                    for d in got.values() for c in d["criteria"] for e in c["evidence"])
+    if case in ("a resource of another type no rule reads",
+                "a reference not a string, then one"):
+        assert got[pid] != results_without(small_population, tmp_path, pid)
+
+
+def results_without(population: Path, tmp_path: Path, pid: str) -> dict:
+    """The patient's document from the population as generated (no line added)."""
+    out = tmp_path / "plain"
+    prescreen(population, out, "--full")
+    return results(out)[pid]
+
+
+LAYOUTS = {  # what is done to each file after a cut line is put second -> its number
+    "CRLF line ends": 2,
+    "no newline after the last line": 2,
+    "a line of spaces and tabs": 3,
+    "a CRLF blank line": 3,
+    "a carriage return between JSON tokens": 2,  # JSON whitespace, at "\n" only
+    "a carriage return in a string": 1,  # a control character: not valid JSON, and 2
+    "CR line ends (classic Mac OS)": 1,  # one line to the reader, and not JSON
+}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_files_written_otherwise_are_read_as_screen_reads_them(small_population, tmp_path,
+                                                              layout):
+    """Every NDJSON file, read types and others alike, as a Windows tool, an old Mac or a
+    hand edit leaves it: read as `screen` reads it, a cut line keeps its number."""
+    folder = tmp_path / "population"
+    shutil.copytree(small_population, folder)
+    skipped = []
+    for path in sorted(folder.glob("*.ndjson")):
+        lines = path.read_text().splitlines()
+        if len(lines) < 2:
+            continue
+        lines.insert(1, "{cut")
+        if path.name == "Patient.ndjson" and LAYOUTS[layout] == 1:
+            path.write_text("\n".join(lines) + "\n")  # these lose lines: patients kept
+            skipped.append((str(path), 2, "not valid JSON"))
+            continue
+        skipped.append((str(path), LAYOUTS[layout], "not valid JSON"))
+        if layout == "a line of spaces and tabs":
+            lines.insert(1, " \t\x0c ")
+        elif layout == "a CRLF blank line":
+            lines.insert(1, "\r")
+        elif layout == "a carriage return between JSON tokens":
+            lines[0] = "{\r" + lines[0][1:]
+        elif layout == "a carriage return in a string":
+            lines[0] = lines[0].replace('"id":"', '"id":"\r', 1)
+            skipped.append((str(path), 2, "not valid JSON"))
+        text = "\n".join(lines) + "\n"
+        if layout == "CRLF line ends":
+            text = text.replace("\n", "\r\n")
+        elif layout == "no newline after the last line":
+            text = text[:-1]
+        elif layout == "CR line ends (classic Mac OS)":
+            text = text.replace("\n", "\r")
+        path.write_bytes(text.encode())
+    _same_as_screen(folder, tmp_path / "out", skipped)
+
+
+def test_a_projection_given_up_late_leaves_no_row_behind(tmp_path):
+    """A long Claim file whose last line is odd is read through the projection, given up
+    at the end and read again line by line: the lines already projected must leave no
+    row, and the next file's line numbers stay right."""
+    from trialsieve.population.source import discover, duckdb_groups
+
+    n = 300_000  # more than two of DuckDB's row groups
+    with open(tmp_path / "Claim.ndjson", "w") as f:
+        f.writelines(CLAIM % (f"c{i}", f"p{i % 2}") + "\n" for i in range(n))
+        f.write('{"resourceType": "Claim", "id": 7}\n')
+    (tmp_path / "Patient.ndjson").write_text("{cut\n" + "".join(
+        json.dumps({"resourceType": "Patient", "id": f"p{i}"}) + "\n" for i in range(2)))
+    src = discover(tmp_path)
+    claims = {g.pid: [r.rid for r in g.rows if r.rtype == "Claim"]
+              for g in duckdb_groups(src, 2)}
+    assert claims == {f"p{k}": [f"c{i}" for i in range(k, n, 2)] for k in range(2)}
+    assert [(Path(p.file).name, p.line, p.reason) for p in src.problems] == [
+        ("Claim.ndjson", n + 1, "id must be a string"), ("Patient.ndjson", 1, "not valid JSON")]

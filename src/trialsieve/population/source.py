@@ -14,6 +14,10 @@ that `fhir.reader._record` builds exactly the record `trialsieve screen` builds.
 
 from __future__ import annotations
 
+import json
+import mmap
+import os
+import re
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -102,8 +106,12 @@ def discover(path: str | Path) -> Source:
                   [str(f) for f in files if f.suffix == ".json"])
 
 
+def _literal(x: object) -> str:  # a SQL string literal
+    return "'" + str(x).replace("'", "''") + "'"
+
+
 def _sql_list(items: Iterable[object]) -> str:  # a SQL list (or IN list) of string literals
-    return "[" + ", ".join("'" + str(x).replace("'", "''") + "'" for x in items) + "]"
+    return "[" + ", ".join(map(_literal, items)) + "]"
 
 
 def _reference(r: str) -> str:
@@ -115,15 +123,6 @@ def _reference(r: str) -> str:
 def _string(x: str) -> str:
     """SQL: the JSON value `x` (as json_extract gives it) when it is a string, else NULL."""
     return f"CASE WHEN left({x}, 1) = '\"' THEN {x} ->> '$' END"
-
-
-def _lines(path: str) -> int:
-    """How many lines the file holds (a last line without its newline counts)."""
-    n, last = 0, b"\n"
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 24):
-            n, last = n + chunk.count(b"\n"), chunk[-1:]
-    return n + (last != b"\n")
 
 
 def _first_type(path: str) -> object:
@@ -138,29 +137,49 @@ def _first_type(path: str) -> object:
 
 
 REFS = [f"r{i}" for i in range(len(SUBJECTS))]
-READ_TYPES = _sql_list(sorted(PARSED | SHARED_PARSED))
+READ = frozenset(PARSED | SHARED_PARSED)
+# bytes.strip()'s whitespace: a line of these alone is blank to the reader
+WHITESPACE = " \t\n\r\x0b\x0c"
+RES = ("CREATE TABLE res (fi INTEGER, blank BOOLEAN, rtype VARCHAR, rid VARCHAR, pid VARCHAR, "
+       "text VARCHAR, reason VARCHAR)")
 
 
-def _rows(i: int, fields: str, unread: str = "") -> str:
+def _in(col: str, types: frozenset[str], first: object) -> str:
+    """SQL: `col` IN `types`. A file's lines are mostly of its first line's type: that one
+    is answered by one comparison, the list (over a hundred R4 types, scanned in order
+    since IN lists must not become joins) only for the other rows."""
+    whole = f"{col} IN {_sql_list(sorted(types))}"
+    if not isinstance(first, str):
+        return whole
+    return f"CASE WHEN {col} = {_literal(first)} THEN {first in types} ELSE {whole} END"
+
+
+def _pid() -> str:
+    """SQL: the line's patient (reader._patient_of) from `rtype`, `rid` and r0.. (the
+    subject fields' references when strings, else NULL)."""
+    return (f"CASE WHEN rtype = 'Patient' THEN rid "
+            f"ELSE coalesce({', '.join(_reference(r) for r in REFS)}) END")
+
+
+def _rows(i: int, fields: str, first: object, unread: str = "") -> str:
     """SQL: the `res` rows of file `i` from `fields` (line, ok, rtype, rid, id_ok, r0..);
     `unread`, the reason clause of a `_scannable` copy's lines."""
+    blank = f"CASE WHEN ok THEN false ELSE line IS NULL OR trim(line, '{WHITESPACE}') = '' END"
     return f"""
-        SELECT {i} AS fi, NOT ok AND (line IS NULL OR trim(line) = '') AS blank, rtype, rid,
-               CASE WHEN rtype = 'Patient' THEN rid
-                    ELSE coalesce({", ".join(_reference(r) for r in REFS)}) END AS pid,
-               CASE WHEN rtype IN {READ_TYPES} THEN line END AS text,
-               CASE WHEN NOT ok AND (line IS NULL OR trim(line) = '') THEN NULL
+        SELECT {i} AS fi, {blank} AS blank, rtype, rid, {_pid()} AS pid,
+               CASE WHEN {_in("rtype", READ, first)} THEN line END AS text,
+               CASE WHEN {blank} THEN NULL
                     {unread}
                     WHEN NOT ok THEN 'not valid JSON'
                     WHEN rtype IS NULL THEN 'JSON but not FHIR: no resourceType'
-                    WHEN rtype NOT IN {_sql_list(sorted(R4_RESOURCE_TYPES))}
+                    WHEN NOT {_in("rtype", R4_RESOURCE_TYPES, first)}
                         THEN 'unknown FHIR R4 resource type ' || rtype || ': not read'
                     WHEN NOT id_ok THEN 'id must be a string'
                END AS reason
         FROM {fields}"""
 
 
-def _line_by_line(into: str, i: int, f: str, copy_line_size: int | None = None) -> str:
+def _line_by_line(i: int, f: str, first: object, copy_line_size: int | None = None) -> str:
     """SQL: every line of file `i` kept as text, parsed once (try: NULL when not JSON); of
     a `_scannable` copy when its longest line is given."""
     paths = ["$.resourceType", "$.id"] + [f"$.{s}.reference" for s in SUBJECTS]
@@ -169,47 +188,70 @@ def _line_by_line(into: str, i: int, f: str, copy_line_size: int | None = None) 
         size = f", max_line_size={copy_line_size}, buffer_size={2 * copy_line_size}"
         unread = f"WHEN starts_with(line, '{UNREADABLE}') THEN line[2:]"
     return f"""
-        {into}
+        INSERT INTO res
         WITH parsed AS (
             SELECT line, try(json_extract(line, {_sql_list(paths)})) AS x
             FROM read_csv({_sql_list([f])}, columns={{'line': 'VARCHAR'}},
                           header=false, delim='\x01', quote='', escape='', auto_detect=false,
-                          strict_mode=false{size})),
+                          strict_mode=false, new_line='\\r\\n'{size})),
         fields AS (
             SELECT line, x IS NOT NULL AS ok, {_string("x[1]")} AS rtype, x[2] ->> '$' AS rid,
                    x[2] IS NULL OR left(x[2], 1) = '"' AS id_ok,
                    {", ".join(f"{_string(f'x[{k + 3}]')} AS {r}" for k, r in enumerate(REFS))}
             FROM parsed)
-        {_rows(i, "fields", unread)}"""
+        {_rows(i, "fields", first, unread)}"""
 
 
-def _projected(con, into: str, i: int, f: str) -> bool:
+def _projected(con, i: int, f: str, first: object) -> bool:
     """A file of a type no rule reads (a bulk export writes one type a file: Claim,
-    Encounter...) needs no text: DuckDB's JSON reader projects the few fields, at about
-    half the cost of keeping each line. Taken only when it read every line as a resource
-    of such a type (a bad, blank or odd line sends the file line by line); True then."""
-    columns = {"resourceType": "JSON", "id": "JSON"} | {
-        s: "STRUCT(reference JSON)" for s in SUBJECTS}
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE projected AS
-        SELECT resourceType, id, {", ".join(f"{s}.reference AS {r}"
-                                           for s, r in zip(SUBJECTS, REFS, strict=True))}
-        FROM read_json({_sql_list([f])}, format='newline_delimited', records=true,
-                       columns={columns!r}, ignore_errors=true)""")
-    rows, typed, read = con.execute(
-        f"SELECT count(*), count(resourceType), count(*) FILTER "
-        f"(WHERE resourceType ->> '$' IN {READ_TYPES}) FROM projected").fetchall()[0]
-    if rows != _lines(f) or typed != rows or read:
+    Encounter...) needs no text: DuckDB's JSON reader projects the few fields straight
+    into `res`, at a fraction of the cost of keeping each line. True when that stands for
+    the file: every line a resource of a type no rule reads, taken as the reader takes it.
+    A line that is not one JSON object (bad, cut, two on a line, one over two lines, an
+    array...) fails the read; any other odd line (no or an unknown resourceType, a type a
+    rule reads, an id not a string) fails the statement through error(); a failed
+    statement leaves nothing in `res`, and the file goes line by line. Blank lines, which
+    the reader skips, leave no row: no line of such a file is named by its number."""
+    import duckdb
+
+    if not isinstance(first, str) or first not in R4_RESOURCE_TYPES or first in READ:
         return False
-    con.execute(f"""
-        {into}
-        WITH fields AS (
-            SELECT NULL::VARCHAR AS line, true AS ok, {_string("resourceType")} AS rtype,
-                   id ->> '$' AS rid, id IS NULL OR left(id, 1) = '"' AS id_ok,
-                   {", ".join(f"{_string(r)} AS {r}" for r in REFS)}
-            FROM projected)
-        {_rows(i, "fields")}""")
+    columns = {"resourceType": "VARCHAR", "id": "JSON"} | {
+        s: "STRUCT(reference JSON)" for s in SUBJECTS}
+    # a resourceType that is not a JSON string (5, {...}) reads as a VARCHAR naming no type
+    odd = (f"rtype IS NULL OR NOT {_in('rtype', R4_RESOURCE_TYPES, first)} "
+           f"OR {_in('rtype', READ, first)} OR NOT id_ok")
+    try:
+        con.execute(f"""
+            INSERT INTO res
+            WITH fields AS (
+                SELECT resourceType AS rtype, id ->> '$' AS rid,
+                       id IS NULL OR left(id, 1) = '"' AS id_ok,
+                       {", ".join(f"{_string(f'{s}.reference')} AS {r}"
+                                  for s, r in zip(SUBJECTS, REFS, strict=True))}
+                FROM read_json({_sql_list([f])}, format='newline_delimited', records=true,
+                               columns={columns!r}, ignore_errors=false))
+            SELECT {i} AS fi, false AS blank, rtype, rid, {_pid()} AS pid,
+                   NULL AS text, NULL AS reason
+            FROM fields
+            WHERE CASE WHEN {odd} THEN error('a line to read line by line') ELSE true END""")
+    except duckdb.Error:
+        return False
     return True
+
+
+LONE_CR = re.compile(rb"\r(?!\n)")
+
+
+def _lone_cr(path: str) -> bool:
+    """Whether the file holds a carriage return not followed by a newline: DuckDB's CSV
+    reader, which splits the lines of a file read line by line, ends a line there too,
+    the reader at "\n" only."""
+    with open(path, "rb") as f:
+        if not os.fstat(f.fileno()).st_size:
+            return False
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            return mm.find(b"\r") >= 0 and LONE_CR.search(mm) is not None
 
 
 def load_duckdb(con, src: Source, tmp: str) -> list[int]:
@@ -218,28 +260,29 @@ def load_duckdb(con, src: Source, tmp: str) -> list[int]:
 
     One INSERT per file: a parallel scan of several files interleaves them, while one
     file's lines keep their order. Each stage computes a value once for the next. A file
-    the scan refuses (a line not UTF-8, or over DuckDB's line size) is scanned again
-    from a copy in which each such line reads as its reason (`_scannable`)."""
+    the scan refuses (a line not UTF-8, or over DuckDB's line size) or would split
+    otherwise than the reader (a lone carriage return) is scanned from a copy in which
+    each such line reads as the reader reads it (`_scannable`)."""
     import duckdb
 
     # Input order is the record's order and gives line numbers: an IN list made into a
     # hash join would scramble a file's rows across threads.
     con.execute("SET preserve_insertion_order = true; SET disabled_optimizers = 'in_clause'")
+    con.execute(RES)
     starts, total = [], 0
     for i, f in enumerate(src.ndjson):
-        into = "CREATE TABLE res AS" if i == 0 else "INSERT INTO res"
+        first, scanned = None, False
         try:
             first = _first_type(f)
-            done = (isinstance(first, str) and first not in PARSED | SHARED_PARSED
-                    and _projected(con, into, i, f))
-            if not done:
-                con.execute(_line_by_line(into, i, f))
-        except (duckdb.Error, OSError):  # rare: what the reader skips line by line, in Python
+            scanned = _projected(con, i, f, first) or (
+                not _lone_cr(f) and con.execute(_line_by_line(i, f, first)) is not None)
+        except (duckdb.Error, OSError):  # a line not UTF-8 or over DuckDB's size; unreadable
+            pass
+        if not scanned:  # rare: what the reader reads otherwise, line by line in Python
             copy, longest = _scannable(f, str(Path(tmp) / f"{i}.ndjson"), src)
-            con.execute(_line_by_line(into, i, copy, copy_line_size=max(longest + 1, 2 << 20)))
+            con.execute(_line_by_line(i, copy, first, max(longest + 1, 2 << 20)))
         starts.append(total)
         total = con.execute("SELECT count(*) FROM res").fetchall()[0][0]
-    con.execute("DROP TABLE IF EXISTS projected")
     return starts
 
 
@@ -248,7 +291,8 @@ UNREADABLE = "\x02"  # starts a line of a `_scannable` copy that stands for an u
 
 def _scannable(f: str, copy: str, src: Source) -> tuple[str, int]:
     """A copy of NDJSON file `f`, line for line, in which a line that is not UTF-8 or is
-    longer than the reader's limit is replaced by UNREADABLE + the reader's reason; and its
+    longer than the reader's limit is replaced by UNREADABLE + the reader's reason, and a
+    line with a lone carriage return is made one DuckDB reads as the reader does; and its
     longest line. A file that cannot be read is reported whole and scanned as empty."""
     from trialsieve.fhir.limits import MAX_LINE_BYTES
     from trialsieve.fhir.reader import _lines as reader_lines
@@ -262,6 +306,8 @@ def _scannable(f: str, copy: str, src: Source) -> tuple[str, int]:
                            else _not_utf8(raw) or ("not valid JSON"
                                                    if raw.startswith(UNREADABLE.encode())
                                                    else None))
+                    if not why and raw is not None and LONE_CR.search(raw):
+                        raw, why = _without_lone_cr(raw)
                     line = (raw if raw is not None and not why
                             else f"{UNREADABLE}{why}".encode() + b"\n")
                     longest = max(longest, len(line))
@@ -271,6 +317,18 @@ def _scannable(f: str, copy: str, src: Source) -> tuple[str, int]:
             src.problems.append(Problem(f, None, f"cannot read: {exc.strerror or exc}: "
                                         "file skipped"))
     return copy, longest
+
+
+def _without_lone_cr(raw: bytes) -> tuple[bytes, str | None]:
+    """A line holding a lone carriage return, made one that DuckDB ends at "\n" only:
+    to the reader the CR is whitespace (of a blank line, or between JSON tokens: a space
+    reads the same) or makes the line invalid JSON (a control character in a string)."""
+    if raw.strip():
+        try:
+            json.loads(raw.decode("utf-8"))
+        except (ValueError, RecursionError):
+            return raw, "not valid JSON"
+    return LONE_CR.sub(b" ", raw), None
 
 
 def _not_utf8(raw: bytes) -> str | None:
