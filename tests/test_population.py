@@ -259,6 +259,36 @@ def test_funnel_candidates_and_patients_on_a_population_worked_by_hand(tmp_path)
     assert (out / "funnel.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_the_funnel_chart_of_a_million_patients_keeps_its_words_inside_and_readable():
+    """Looked at on the 10^6 run: the first step's words ran off the right edge and the
+    axis read "1e6". Counts of a million (as that run's first two steps) must fit."""
+    from trialsieve.population.outputs import Funnel, figure
+
+    f = Funnel(total=1_000_000)
+    f.verdicts.update(eligible=8027, incomplete=7549, not_eligible=984_424)
+    inside = 1_000_000
+    for step, (gone, unsure) in zip(f.steps, [(182_249, 0), (779_693, 4952)] + [(0, 7549)] * 20,
+                                    strict=True):
+        step.entering, step.removed = inside, gone
+        inside -= gone
+        step.remaining_with_unknown = unsure
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = figure(f)
+    canvas = FigureCanvasAgg(fig)  # as savefig draws a PNG
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    [ax] = fig.axes
+    texts = [t.get_text() for t in ax.texts]
+    assert texts[0] == "  817,751 left (0 with an unknown), 182,249 removed"
+    for t in [*ax.texts, ax.title]:
+        box = t.get_window_extent(renderer)
+        assert box.x1 <= fig.bbox.x1 and box.x0 >= fig.bbox.x0, t.get_text()
+    assert "1,000,000 patients" in ax.get_title()
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert "1,000,000" in ticks and not any("e" in t for t in ticks)
+
+
 def test_funnel_counts_agree_with_the_per_patient_rows(screened):
     """CONSORT order: a patient leaves at the first criterion that fails it."""
     rows = _csv(screened / "patients.csv")

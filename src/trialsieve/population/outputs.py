@@ -7,10 +7,14 @@ import csv
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from trialsieve.engine import ELIGIBLE, INCOMPLETE, NOT_ELIGIBLE
 from trialsieve.population.evaluate import CRITERIA, NOT_EVALUATED, Screened
 from trialsieve.protocols.lumen import LUMEN
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 _FAILING = {"inclusion": "not_met", "exclusion": "met"}
 _RANK = {ELIGIBLE: 0, INCOMPLETE: 1}
@@ -154,9 +158,19 @@ class Writer:
 
 def chart(funnel: Funnel, out: Path) -> None:
     """Patients remaining after each criterion: all known / with an unknown; removed."""
+    fig = figure(funnel)
+    for ext in ("png", "svg"):
+        fig.savefig(out / f"funnel.{ext}", dpi=DPI)
+
+
+DPI = 110
+
+
+def figure(funnel: Funnel) -> Figure:
     # a Figure of its own, without pyplot: no GUI backend, no global state, and the
     # import (a third of the chart's time) is not paid
     from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     rows = funnel.rows()
     labels = [f"{r['criterion']} {r['label']}" for r in rows]
@@ -172,17 +186,19 @@ def chart(funnel: Funnel, out: Path) -> None:
     ax.barh(y, removed, left=[k + u for k, u in zip(known, unsure, strict=True)],
             color="#bababa", label="removed by this criterion")
     for yi, k, u, r in zip(y, known, unsure, removed, strict=True):
-        ax.text(k + u + r, yi, f"  {k + u} left ({u} with an unknown), {r} removed",
+        ax.text(k + u + r, yi, f"  {k + u:,} left ({u:,} with an unknown), {r:,} removed",
                 va="center", fontsize=7.5)
     ax.set_yticks(y, labels, fontsize=8)
-    ax.set_xlim(0, max(funnel.total, 1) * 1.45)
+    ax.set_xlim(0, max(funnel.total, 1) * 1.6)  # room for the longest count's words
+    # whole patients, with thousands separators, never "1e6"
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_xlabel("patients")
     v = funnel.verdicts
-    ax.set_title(f"LuMEn attrition funnel: {funnel.total} patients -> "
-                 f"{v[ELIGIBLE]} eligible, {v[INCOMPLETE]} incomplete, "
-                 f"{v[NOT_ELIGIBLE]} not eligible", fontsize=10)
+    ax.set_title(f"LuMEn attrition funnel: {funnel.total:,} patients -> "
+                 f"{v[ELIGIBLE]:,} eligible, {v[INCOMPLETE]:,} incomplete, "
+                 f"{v[NOT_ELIGIBLE]:,} not eligible", fontsize=10)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.5 / len(rows) * 4), ncol=3,
               fontsize=8, frameon=False)
     fig.tight_layout()
-    for ext in ("png", "svg"):
-        fig.savefig(out / f"funnel.{ext}", dpi=110)
+    return fig
