@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import importlib
 import itertools
 import json
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -185,6 +187,9 @@ def _prescreen(path: str | Path, out: str | Path, s: Settings,
     # hashed on a thread of its own (hashlib lets go of the GIL) while the run goes on
     hashing = ThreadPoolExecutor(1)
     digests = [hashing.submit(_sha256, f) for f in src.files]
+    # the chart's library is imported while DuckDB scans (the scan lets go of the GIL)
+    threading.Thread(target=importlib.import_module, args=("matplotlib.figure",),
+                     daemon=True).start()
     out = Path(out)
     writer = Writer(out)
     (out / "run.json").unlink(missing_ok=True)  # written last: only a finished run has one
