@@ -181,7 +181,10 @@ def _rows(i: int, fields: str, first: object, unread: str = "") -> str:
 
 def _line_by_line(i: int, f: str, first: object, copy_line_size: int | None = None) -> str:
     """SQL: every line of file `i` kept as text, parsed once (try: NULL when not JSON); of
-    a `_scannable` copy when its longest line is given."""
+    a `_scannable` copy when its longest line is given. Lines end at "\n" (its "\r" kept
+    off the text) as the reader's do: DuckDB's default would end one at the "\r" of a
+    CRLF blank line in a file of "\n" too. A lone "\r" ends a line in either way: such a
+    file is read from a copy (`_lone_cr`)."""
     paths = ["$.resourceType", "$.id"] + [f"$.{s}.reference" for s in SUBJECTS]
     size, unread = "", ""
     if copy_line_size:
