@@ -405,6 +405,51 @@ def test_a_line_not_utf8_or_too_long_is_reported_as_screen_reports_it(tmp_path, 
     assert doc == expected
 
 
+HB = (', "code": {"coding": [{"system": "http://loinc.org", "code": "718-7"}]}, '
+      '"effectiveDateTime": "2026-11-20", "valueQuantity": {"value": %s, "unit": "g/dL", '
+      '"code": "g/dL", "system": "http://unitsofmeasure.org"}')
+
+
+def _two_patients(tmp_path: Path, observation: str) -> Path:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "Patient.ndjson").write_text(PATIENT + "\n" + PATIENT.replace('"a"', '"b"') + "\n")
+    (folder / "Observation.ndjson").write_text(observation + "\n")
+    return folder
+
+
+def test_a_value_duckdb_and_orjson_refuse_but_the_reader_reads_is_read_as_screen_reads_it(
+        tmp_path):
+    """NaN is not JSON, but Python's json (the reader's) reads it; the worker's orjson
+    refused it and the patient was not screened. Both commands now give one document."""
+    folder = _two_patients(tmp_path, OBS % ("hb", HB % "NaN"))
+    code, run = prescreen(folder, tmp_path / "out", "--full")
+    assert (code, run["skipped"]) == (0, [])
+    assert results(tmp_path / "out") == screen_json(folder)
+
+
+@pytest.mark.parametrize(("line", "reason"), [
+    # DuckDB takes the first of two subject keys, the reader the last: the scan gave the
+    # result to a, `screen` gives it to b
+    ('{"resourceType": "Observation", "id": "hb", "status": "final", "subject": '
+     '{"reference": "Patient/a"}, "subject": {"reference": "Patient/b"}' + HB % "7.5" + "}",
+     "Observation/hb: the reader reads it as Patient b's"),
+    # deeper than the reader's 64 levels, which `screen` skips; DuckDB and orjson read it
+    (OBS % ("hb", HB % "7.5" + ', "extension": ' + '[' * 70 + ']' * 70),
+     "JSON nested deeper than 64 levels"),
+])
+def test_a_line_the_scan_reads_otherwise_than_the_reader_does_not_screen_its_patient(
+        tmp_path, line, reason):
+    """Never a patient screened on a resource the reader would have read otherwise (given
+    to another patient, or refused): that patient is not screened, and run.json says why."""
+    folder = _two_patients(tmp_path, line)
+    code, run = prescreen(folder, tmp_path / "out", "--full")
+    assert code == 1
+    [skipped] = run["skipped"]
+    assert skipped["resource"] == "Patient/a" and reason in skipped["reason"]
+    assert list(results(tmp_path / "out")) == ["b"]
+
+
 def test_a_malformed_bundle_file_is_reported_and_the_others_are_screened(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()

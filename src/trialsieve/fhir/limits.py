@@ -68,7 +68,7 @@ def parse_json(file: str, text: str, where: str) -> Any:
     except Refused as exc:
         raise InputError(file, f"{exc}" + (f" ({where})" if where else _line(text))) \
             from None
-    _check_shape(file, doc, where)
+    check_shape(file, doc, where)
     return doc
 
 
@@ -82,7 +82,7 @@ def _line(text: str) -> str:
     return f" (line {text.count(chr(10), 0, m.start()) + 1})" if m else ""
 
 
-def _check_shape(file: str, doc: Any, where: str) -> None:
+def check_shape(file: str, doc: Any, where: str) -> None:
     """Depth and string length, walked without recursion."""
     stack = [(doc, 1)]
     while stack:

@@ -15,7 +15,8 @@ import orjson
 
 from trialsieve.engine import ELIGIBLE, INCOMPLETE, Dates, ScreeningResult, screen
 from trialsieve.fhir.concept_map import EMPTY, ConceptMapping
-from trialsieve.fhir.reader import _record, mapped_lookup
+from trialsieve.fhir.limits import MAX_DEPTH, MAX_STRING, check_shape, parse_json
+from trialsieve.fhir.reader import _patient_of, _record, mapped_lookup
 from trialsieve.output.json_result import to_json
 from trialsieve.population import triage
 from trialsieve.population.source import Group, Row
@@ -56,7 +57,33 @@ class Screened:
         return self.statuses.count("unknown")
 
 
-def items(rows: list[Row], files: list[str]) -> list[tuple[str, dict]]:
+def _resource(text: str | bytes, file: str, pid: str) -> dict:
+    """A line's resource as the reader reads it: orjson where it reads the line (NaN and
+    the like, which it refuses, go to the reader's own parse), within the reader's limits
+    on depth and string length, and the patient the reader gives it must be the one the
+    scan gave it (DuckDB takes the first of two duplicated keys, the reader the last).
+    Else ValueError: the patient is not screened, rather than screened on a resource
+    `screen` would have read otherwise."""
+    try:
+        res = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        res = parse_json(file, text if isinstance(text, str) else text.decode(), "")
+    else:
+        s = text if isinstance(text, str) else text.decode()
+        # walked only when the text could break a limit (a walk of every resource cost
+        # twice the parse): no string is longer than the text, no nesting deeper than
+        # its opening brackets
+        if len(s) > MAX_STRING or s.count("{") + s.count("[") > MAX_DEPTH:
+            check_shape(file, res, "")
+    owner = _patient_of(res, {})
+    if owner != pid:
+        raise ValueError(f"{res['resourceType']}/{res.get('id', '?')}: the reader reads it "
+                         f"as Patient {owner}'s, the scan as Patient {pid}'s (a duplicated "
+                         "key?)")
+    return res
+
+
+def items(rows: list[Row], files: list[str], pid: str) -> list[tuple[str, dict]]:
     """(file, resource) pairs as the reader holds them; a type no rule reads stays a stub
     (its type and id are all `_record` looks at, to count it)."""
     out = []
@@ -64,7 +91,7 @@ def items(rows: list[Row], files: list[str]) -> list[tuple[str, dict]]:
         if isinstance(r.text, dict):
             res = r.text
         elif r.text is not None:
-            res = orjson.loads(r.text)
+            res = _resource(r.text, files[r.file], pid)
         else:
             res = {"resourceType": r.rtype, "id": r.rid} if r.rid is not None else {
                 "resourceType": r.rtype}
@@ -90,7 +117,8 @@ def evaluate(group: Group, job: Job) -> Screened:
     A patient the triage sets aside is screened on the criteria up to INCL02 only."""
     if job.triage is not None and _set_aside(group, job.triage):
         return _screened_set_aside(group, job)
-    pid, pairs, as_of, policy = group.pid, items(group.rows, job.files), job.as_of, job.policy
+    pid, as_of, policy = group.pid, job.as_of, job.policy
+    pairs = items(group.rows, job.files, pid)
     own = {res["id"]: res for row, (_, res) in zip(group.rows, pairs, strict=True)
            if row.text is not None and isinstance(res.get("id"), str)}  # parsed, not stubs
     lookup = {**job.shared, **(group.lookup or {}), **own}
@@ -130,7 +158,7 @@ def _set_aside(group: Group, look: str) -> bool:
 def _screened_set_aside(group: Group, job: Job) -> Screened:
     """The criteria up to triage.LAST_EVALUATED, on the Patient resource alone; each other
     resource is counted by type as read and not evaluated."""
-    pairs = items([r for r in group.rows if r.rtype == "Patient"], job.files)
+    pairs = items([r for r in group.rows if r.rtype == "Patient"], job.files, group.pid)
     lookup = {**job.shared, **(group.lookup or {})}
     record = _record(group.pid, pairs, mapped_lookup(job.mapping, lookup), job.mapping)
     counts = {t: dict(c) for t, c in record.counts.items()}
