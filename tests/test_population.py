@@ -534,9 +534,9 @@ def test_a_patient_set_aside_leaves_duckdb_as_its_patient_and_counts(population)
     every line of theirs."""
     from trialsieve.fhir.concept_map import EMPTY
     from trialsieve.population.source import discover, duckdb_groups
-    from trialsieve.population.triage import pattern
+    from trialsieve.population.triage import look
 
-    triaged = {g.pid: g for g in duckdb_groups(discover(population), 2, pattern(EMPTY))}
+    triaged = {g.pid: g for g in duckdb_groups(discover(population), 2, look(EMPTY))}
     plain = {g.pid: g for g in duckdb_groups(discover(population), 2)}
     assert triaged.keys() == plain.keys()
     aside = [g for g in triaged.values() if g.aside]

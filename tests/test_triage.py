@@ -21,7 +21,7 @@ from trialsieve import codes as C
 from trialsieve.fhir import concept_map
 from trialsieve.fhir.concept_map import EMPTY, ConceptMapping
 from trialsieve.fhir.reader import _record
-from trialsieve.population.triage import might_be_net, pattern
+from trialsieve.population.triage import look, might_be_net
 from trialsieve.rules.disease import no_neuroendocrine_neoplasm
 
 PATIENT = '{"resourceType": "Patient", "id": "p", "birthDate": "1960-01-01"}'
@@ -35,12 +35,12 @@ def reads_net(lines: list[str], mapping: ConceptMapping = EMPTY) -> bool:
 
 
 def looks(lines: list[str], mapping: ConceptMapping = EMPTY) -> bool:
-    """The look in Python; DuckDB's RE2 must say the same of every line."""
-    p = pattern(mapping)
+    """The look in Python; the scan's SQL (DuckDB's RE2) must say the same of each line."""
+    lk = look(mapping)
     for x in lines:
-        assert SQL.execute("SELECT regexp_matches(?, ?)", [x, p]).fetchone()[0] == \
-            might_be_net([x], p), x
-    return might_be_net(lines, p)
+        assert SQL.execute(f"SELECT {lk.sql('x')} FROM (SELECT ? AS x)", [x]).fetchone()[0] \
+            == might_be_net([x], lk), x
+    return might_be_net(lines, lk)
 
 
 def condition(coding: str) -> str:

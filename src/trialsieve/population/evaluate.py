@@ -37,7 +37,7 @@ class Job:
     policy: str
     window: bool = False  # each patient's D0 window (about 180 screenings)
     mapping: ConceptMapping = EMPTY  # --concept-map: the site's own codes
-    triage: str | None = None  # triage.pattern: set aside who cannot be a candidate; None: no
+    triage: triage.Look | None = None  # set aside who cannot be a candidate; None: nobody
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ def evaluate(group: Group, job: Job) -> Screened:
         tuple(doc["missing"]), orjson.dumps(doc))
 
 
-def _set_aside(group: Group, look: str) -> bool:
+def _set_aside(group: Group, look: triage.Look) -> bool:
     """As decided by the DuckDB scan (group.aside), else by the same look here. A patient
     with no Patient resource is never set aside: the reader warns of it, in full."""
     if group.aside is not None:

@@ -37,7 +37,7 @@ from trialsieve.population.source import (
     duckdb_batches,
     groups_of,
 )
-from trialsieve.population.triage import pattern
+from trialsieve.population.triage import Look, look
 from trialsieve.protocols.lumen import LUMEN
 from trialsieve.rules.base import PRE_SCREENING
 
@@ -122,7 +122,7 @@ def _bundle_batches(src: Source) -> Iterator[Batch]:
         yield batch
 
 
-def batches_for(src: Source, s: Settings, triage: str | None = None) -> Iterator[Batch]:
+def batches_for(src: Source, s: Settings, triage: Look | None = None) -> Iterator[Batch]:
     """Whole patients a batch: Arrow tables from the DuckDB scan, then bundles' Groups."""
     yield from duckdb_batches(src, s.jobs, triage=triage)
     yield from _bundle_batches(src)
@@ -131,8 +131,8 @@ def batches_for(src: Source, s: Settings, triage: str | None = None) -> Iterator
 def job_for(src: Source, s: Settings, mapping: ConceptMapping) -> Job:
     """Only under pre-screening does the triage set patients aside (under screening, no
     neuroendocrine diagnosis on record leaves INCL02 unknown, not "not met")."""
-    look = (pattern(mapping) if s.policy == PRE_SCREENING and not s.full else None)
-    return Job(src.files, src.shared, s.as_of, s.policy, s.window, mapping, look)
+    triage = look(mapping) if s.policy == PRE_SCREENING and not s.full else None
+    return Job(src.files, src.shared, s.as_of, s.policy, s.window, mapping, triage)
 
 
 def _screen_batches(batches: Iterable[Batch], job: Job, jobs: int

@@ -40,6 +40,8 @@ SHARED_PARSED = frozenset({"Medication", "ResearchStudy"})
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from trialsieve.population.triage import Look
+
 SUBJECTS = ("subject", "patient", "beneficiary", "individual")  # = reader.SUBJECT_FIELDS
 
 
@@ -343,7 +345,7 @@ def _not_utf8(raw: bytes) -> str | None:
 
 
 def duckdb_batches(src: Source, jobs: int, batch_rows: int = 8192,
-                   memory_limit: str = "512MB", triage: str | None = None
+                   memory_limit: str = "512MB", triage: Look | None = None
                    ) -> Iterator[pa.Table]:
     """Every patient of the NDJSON files, ordered by patient id, as Arrow tables of about
     `batch_rows` rows (pid, fi, rtype, rid, text, n, aside) that never split a patient: a
@@ -390,7 +392,7 @@ def duckdb_batches(src: Source, jobs: int, batch_rows: int = 8192,
         con.close()
 
 
-def _patients(con, good: str, triage: str | None) -> str:
+def _patients(con, good: str, triage: Look | None) -> str:
     """SQL: each patient's rows in input order, patients by id. With the triage, a patient
     set aside (nothing the look finds, and a Patient resource) keeps the text of its
     Patient resource only, and its other resources come as one count a file and type.
@@ -402,7 +404,7 @@ def _patients(con, good: str, triage: str | None) -> str:
                 "ORDER BY pid, rowid")
     con.execute(f"""
         CREATE TEMP TABLE evaluated AS
-        SELECT DISTINCT pid {kept} AND regexp_matches(text, '{triage.replace("'", "''")}')
+        SELECT DISTINCT pid {kept} AND text IS NOT NULL AND {triage.sql("text")}
         UNION
         SELECT pid {kept} GROUP BY pid HAVING NOT bool_or(rtype = 'Patient')""")
     aside = "pid NOT IN (SELECT pid FROM evaluated)"
@@ -433,7 +435,7 @@ def groups_of(table: pa.Table) -> Iterator[Group]:
         yield Group(pid, rows, aside=aside)
 
 
-def duckdb_groups(src: Source, jobs: int, triage: str | None = None) -> Iterator[Group]:
+def duckdb_groups(src: Source, jobs: int, triage: Look | None = None) -> Iterator[Group]:
     """Every patient of the NDJSON files, ordered by patient id, streamed."""
     for table in duckdb_batches(src, jobs, triage=triage):
         yield from groups_of(table)
