@@ -804,3 +804,16 @@ def test_a_projection_given_up_late_leaves_no_row_behind(tmp_path):
     assert claims == {f"p{k}": [f"c{i}" for i in range(k, n, 2)] for k in range(2)}
     assert [(Path(p.file).name, p.line, p.reason) for p in src.problems] == [
         ("Claim.ndjson", n + 1, "id must be a string"), ("Patient.ndjson", 1, "not valid JSON")]
+
+
+@pytest.mark.parametrize(("data", "lone"), [
+    (b"a\r\nb\r\n", False), (b"a\rb\n", True), (b"a\r", True), (b"", False),
+    (b"abc\r\ndef", False), (b"ab\r\r\n", True)])
+def test_a_lone_carriage_return_is_found_across_chunk_ends(tmp_path, data, lone):
+    """The scan reads a file a chunk at a time; a CR at a chunk's end is judged by the
+    next chunk's first byte, whatever the chunk size."""
+    from trialsieve.population.source import _lone_cr
+
+    f = tmp_path / "x.ndjson"
+    f.write_bytes(data)
+    assert {_lone_cr(str(f), size) for size in range(1, len(data) + 2)} == {lone}

@@ -15,8 +15,6 @@ that `fhir.reader._record` builds exactly the record `trialsieve screen` builds.
 from __future__ import annotations
 
 import json
-import mmap
-import os
 import re
 import tempfile
 import time
@@ -248,15 +246,21 @@ def _projected(con, i: int, f: str, first: object) -> bool:
 LONE_CR = re.compile(rb"\r(?!\n)")
 
 
-def _lone_cr(path: str) -> bool:
+def _lone_cr(path: str, chunk_bytes: int = 1 << 24) -> bool:
     """Whether the file holds a carriage return not followed by a newline: DuckDB's CSV
     reader, which splits the lines of a file read line by line, ends a line there too,
-    the reader at "\n" only."""
+    the reader at "\n" only. Read a chunk at a time: a memory map of the whole file
+    counted in the process's resident memory (1.4 GB of Observations at 10^5 patients)."""
+    after_cr = False  # the previous chunk ended with a carriage return
     with open(path, "rb") as f:
-        if not os.fstat(f.fileno()).st_size:
-            return False
-        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            return mm.find(b"\r") >= 0 and LONE_CR.search(mm) is not None
+        while chunk := f.read(chunk_bytes):
+            if after_cr and not chunk.startswith(b"\n"):
+                return True
+            after_cr = chunk.endswith(b"\r")
+            body = chunk[:-1] if after_cr else chunk
+            if b"\r" in body and LONE_CR.search(body):
+                return True
+    return after_cr  # the file's last byte
 
 
 def load_duckdb(con, src: Source, tmp: str) -> list[int]:
