@@ -817,3 +817,35 @@ def test_a_lone_carriage_return_is_found_across_chunk_ends(tmp_path, data, lone)
     f = tmp_path / "x.ndjson"
     f.write_bytes(data)
     assert {_lone_cr(str(f), size) for size in range(1, len(data) + 2)} == {lone}
+
+
+def test_a_file_duckdbs_parallel_reader_gives_up_on_is_read_on_one_thread(population):
+    """At 10^6 patients DuckDB's parallel CSV reader gave up on the 13.7 GB of
+    Observations ("does not support a full read on this file") and the run stopped. Here
+    it gives up on every file read line by line: the scan must fill `res` exactly as
+    without the failure, reading those files on one thread."""
+    import duckdb
+
+    from trialsieve.population.source import discover, load_duckdb
+
+    class GivesUp:
+        def __init__(self, con):
+            self.con, self.refused = con, 0
+
+        def execute(self, sql, *args):
+            if "read_csv" in sql and "parallel=false" not in sql:
+                self.refused += 1
+                raise duckdb.NotImplementedException("does not support a full read")
+            return self.con.execute(sql, *args)
+
+    tables = []
+    for wrap in (False, True):
+        con = duckdb.connect()
+        src = discover(population)
+        scanner = GivesUp(con) if wrap else con
+        starts = load_duckdb(scanner, src, str(population))
+        tables.append((starts, con.execute("SELECT * FROM res ORDER BY rowid").fetchall(),
+                       src.problems))
+        if wrap:
+            assert scanner.refused >= 3  # Observation, Condition, Patient... went one thread
+    assert tables[0] == tables[1]

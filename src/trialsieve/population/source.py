@@ -179,7 +179,8 @@ def _rows(i: int, fields: str, first: object, unread: str = "") -> str:
         FROM {fields}"""
 
 
-def _line_by_line(i: int, f: str, first: object, copy_line_size: int | None = None) -> str:
+def _line_by_line(i: int, f: str, first: object, copy_line_size: int | None = None,
+                  parallel: bool = True) -> str:
     """SQL: every line of file `i` kept as text, parsed once (try: NULL when not JSON); of
     a `_scannable` copy when its longest line is given. Lines end at "\n" (its "\r" kept
     off the text) as the reader's do: DuckDB's default would end one at the "\r" of a
@@ -190,6 +191,8 @@ def _line_by_line(i: int, f: str, first: object, copy_line_size: int | None = No
     if copy_line_size:
         size = f", max_line_size={copy_line_size}, buffer_size={2 * copy_line_size}"
         unread = f"WHEN starts_with(line, '{UNREADABLE}') THEN line[2:]"
+    if not parallel:
+        size += ", parallel=false"
     return f"""
         INSERT INTO res
         WITH parsed AS (
@@ -284,15 +287,29 @@ def load_duckdb(con, src: Source, tmp: str) -> list[int]:
         try:
             first = _first_type(f)
             scanned = _projected(con, i, f, first) or (
-                not _lone_cr(f) and con.execute(_line_by_line(i, f, first)) is not None)
+                not _lone_cr(f) and _insert_lines(con, i, f, first))
         except (duckdb.Error, OSError):  # a line not UTF-8 or over DuckDB's size; unreadable
             pass
         if not scanned:  # rare: what the reader reads otherwise, line by line in Python
             copy, longest = _scannable(f, str(Path(tmp) / f"{i}.ndjson"), src)
-            con.execute(_line_by_line(i, copy, first, max(longest + 1, 2 << 20)))
+            _insert_lines(con, i, copy, first, max(longest + 1, 2 << 20))
         starts.append(total)
         total = con.execute("SELECT count(*) FROM res").fetchall()[0][0]
     return starts
+
+
+def _insert_lines(con, i: int, f: str, first: object, copy_line_size: int | None = None
+                  ) -> bool:
+    """`_line_by_line` into `res`. DuckDB's parallel CSV reader gives up on some very
+    large files read with new_line='\\r\\n' ("does not support a full read on this file":
+    13.7 GB of Observations at 10^6 patients); then the file is read on one thread."""
+    import duckdb
+
+    try:
+        con.execute(_line_by_line(i, f, first, copy_line_size))
+    except duckdb.NotImplementedException:  # a failed statement leaves no row
+        con.execute(_line_by_line(i, f, first, copy_line_size, parallel=False))
+    return True
 
 
 UNREADABLE = "\x02"  # starts a line of a `_scannable` copy that stands for an unread line
