@@ -62,8 +62,8 @@ def _resource(text: str | bytes, file: str, pid: str) -> dict:
     the like, which it refuses, go to the reader's own parse), within the reader's limits
     on depth and string length, and the patient the reader gives it must be the one the
     scan gave it (DuckDB takes the first of two duplicated keys, the reader the last).
-    Else ValueError: the patient is not screened, rather than screened on a resource
-    `screen` would have read otherwise."""
+    Else an error (InputError, ValueError): the patient is not screened, rather than
+    screened on a resource `screen` would have read otherwise."""
     try:
         res = orjson.loads(text)
     except orjson.JSONDecodeError:
