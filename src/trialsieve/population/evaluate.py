@@ -64,12 +64,12 @@ def _resource(text: str | bytes, file: str, pid: str) -> dict:
     scan gave it (DuckDB takes the first of two duplicated keys, the reader the last).
     Else an error (InputError, ValueError): the patient is not screened, rather than
     screened on a resource `screen` would have read otherwise."""
+    s = text if isinstance(text, str) else text.decode()
     try:
-        res = orjson.loads(text)
+        res = orjson.loads(s)
     except orjson.JSONDecodeError:
-        res = parse_json(file, text if isinstance(text, str) else text.decode(), "")
+        res = parse_json(file, s, "")
     else:
-        s = text if isinstance(text, str) else text.decode()
         # walked only when the text could break a limit (a walk of every resource cost
         # twice the parse): no string is longer than the text, no nesting deeper than
         # its opening brackets

@@ -36,6 +36,7 @@ from typing import NamedTuple
 from trialsieve import codes as C
 from trialsieve.engine import Dates, ScreeningResult, screen
 from trialsieve.fhir.concept_map import ConceptMapping
+from trialsieve.population.source import _literal as sql_literal
 from trialsieve.protocols.lumen import LUMEN
 from trialsieve.record import PatientRecord
 
@@ -45,7 +46,7 @@ REASON = ("set aside in bulk (pre-screening): no code of a neuroendocrine neopla
           "it were not evaluated (prescreen --full evaluates them)")
 
 
-def _literal(code: str) -> str:
+def _as_pattern(code: str) -> str:
     """`code` as a pattern that Python's re and DuckDB's RE2 both read as itself."""
     out = []
     for ch in code:
@@ -69,10 +70,9 @@ class Look(NamedTuple):
 
     def sql(self, column: str) -> str:
         """SQL: whether the text in `column` holds something the look finds."""
-        def lit(p: str) -> str:
-            return "'" + p.replace("'", "''") + "'"
-        return (f"(regexp_matches({column}, {lit(self.code)}) OR (contains({column}, '\\u') "
-                f"AND regexp_matches({column}, {lit(self.escaped_key)})))")
+        return (f"(regexp_matches({column}, {sql_literal(self.code)}) OR "
+                f"(contains({column}, '\\u') AND "
+                f"regexp_matches({column}, {sql_literal(self.escaped_key)})))")
 
     def finds(self, text: str) -> bool:
         return bool(_compiled(self.code).search(text)) or (
@@ -82,13 +82,13 @@ class Look(NamedTuple):
 def look(mapping: ConceptMapping) -> Look:
     """The look for this map's site codes too."""
     # ICD-10: the reader drops the dots and reads any case, then takes a prefix
-    prefixes = ["[.]*" + "[.]*".join(_literal(ch) for ch in p) for p in C.NET_ICD10_PREFIXES]
+    prefixes = ["[.]*" + "[.]*".join(_as_pattern(ch) for ch in p) for p in C.NET_ICD10_PREFIXES]
     exact = {*C.ICDO3_WELL, *C.ICDO3_POOR, *C.ICDO3_MIXED, "gep-net",
              *(code for _, code in C.PATHOLOGY_REPORTS)}
     site = {code for _, code in mapping.targets}
     # a site code holding a quote or a backslash is written escaped in JSON
     site |= {json.dumps(code, ensure_ascii=False)[1:-1] for code in site}
-    codes = "|".join([*prefixes, "(?:" + "|".join(map(_literal, sorted(exact | site))) + ')"'])
+    codes = "|".join([*prefixes, "(?:" + "|".join(map(_as_pattern, sorted(exact | site))) + ')"'])
     # Escapes could spell a code another way: in the value of a "code" (\uXXXX, or \/ in
     # 8240\/3), or in the key itself (a key holding \uXXXX). Those elsewhere (an escaped
     # quote in a narrative's HTML, an accent in a name) do not count. The key is read as
