@@ -1,4 +1,4 @@
-"""The patient record: the facts the criteria read, free of FHIR or any storage.
+"""The facts the criteria read, free of FHIR or any storage.
 
 Every fact keeps `source`, the resource it came from ("Observation/hb-1"), so that a
 result can cite it. Dates are `datetime.date`; a fact whose date is unknown has None.

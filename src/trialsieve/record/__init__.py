@@ -1,0 +1,60 @@
+"""The patient record, in three layers the criteria depend on:
+
+- `facts`: what each resource states, free of FHIR (lab results, exposures, lesions...);
+- `statements`: every statement about one fact, from whichever resource type, each with
+  when it was stated, the interval it places the fact in, its certainty and its source;
+- `identity`: which resources are one patient (references, versions, links, files).
+
+Rules ask `statements` "what does the record say about X for the period P" and never
+read resources themselves.
+"""
+
+from trialsieve.record.facts import (
+    Dated,
+    day,
+    Death,
+    Patient,
+    condition_present,
+    Diagnosis,
+    Histology,
+    LabResult,
+    Exposure,
+    ProcedureRecord,
+    Finding,
+    Ecog,
+    ConsentRecord,
+    Attestation,
+    Lesion,
+    Study,
+    Symptom,
+    Ignored,
+    Damaged,
+    Warning,
+    PatientRecord,
+    NO_LONGER_PRESENT,
+)
+
+__all__ = [
+    "Dated",
+    "day",
+    "Death",
+    "Patient",
+    "condition_present",
+    "Diagnosis",
+    "Histology",
+    "LabResult",
+    "Exposure",
+    "ProcedureRecord",
+    "Finding",
+    "Ecog",
+    "ConsentRecord",
+    "Attestation",
+    "Lesion",
+    "Study",
+    "Symptom",
+    "Ignored",
+    "Damaged",
+    "Warning",
+    "PatientRecord",
+    "NO_LONGER_PRESENT",
+]
