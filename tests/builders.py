@@ -73,6 +73,6 @@ def drug(drug_class: str, last: date | None, *, name: str = "capecitabine",
     return Exposure(source, name, drug_class, last, None, status, form, single_dose=True)
 
 
-def answer(question: str, yes: bool, when: date = date(2026, 11, 20),
+def answer(question: str, yes: bool, when: date = date(2026, 11, 24),
            source: str | None = None) -> Attestation:
     return Attestation(source or f"Observation/att-{question}", question, yes, "Dr Test", when)

@@ -171,7 +171,9 @@ def test_screening_log_has_no_direct_identifier(exported: Path) -> None:
                                                   "not eligible"]
     lanreotide = next(r for r in rows if r["outcome"] == "not eligible")
     assert lanreotide["criteria_not_met"].startswith("INCL05")
-    assert lanreotide["earliest_eligible_d0"] == "2026-12-09"
+    # eligible from the wash-out (D0 2026-12-09) only with fresh E2/E3 answers: those of
+    # 2026-11-24 speak up to 2026-12-01 (notes, "An answer speaks up to its date")
+    assert lanreotide["earliest_eligible_d0"] == ""
 
 
 def test_research_subjects_bundle_is_valid_r4(exported: Path) -> None:

@@ -194,9 +194,14 @@ def test_no_surgery_answer_100_days_before_inclusion_is_stale(tmp_path):
     assert any("stale" in i.reason for i in o.ignored)
 
 
-def test_no_surgery_answer_42_days_before_inclusion_still_covers_it(tmp_path):
+def test_no_surgery_answer_speaks_only_up_to_7_days_after_it(tmp_path):
+    # notes: "For E2/E3 an answer covers the window up to its date and 7 days after it
+    # ...; a later inclusion needs a fresh answer" (inclusion 2026-12-01)
     r = (Edit(MAN).drop("att-recent-major-surgery")
-         .attest("recent-major-surgery", False, "2026-10-20").screen(tmp_path))
+         .attest("recent-major-surgery", False, "2026-11-23").screen(tmp_path))
+    assert st(r, "EXCL02") == "unknown"
+    r = (Edit(MAN).drop("att-recent-major-surgery")
+         .attest("recent-major-surgery", False, "2026-11-24").screen(tmp_path))
     assert st(r, "EXCL02") == "not_met"
 
 

@@ -80,7 +80,7 @@ def test_urine_test_does_not_satisfy_i10() -> None:
 
 def test_positive_serum_test_fails_i10_and_meets_e8() -> None:
     base = [answer("childbearing-potential", True), answer("contraception-agreement", True)]
-    rec = woman(*base, hcg(300, INCLUSION - timedelta(days=2)))
+    rec = woman(*base, hcg(300, date(2026, 11, 23)))  # before screening (notes)
     assert I10.evaluate(rec, c()).status is Tri.NOT_MET
     assert E8.evaluate(rec, c()).status is Tri.MET
 

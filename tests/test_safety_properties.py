@@ -114,12 +114,17 @@ def unreadable_newest(draw, rec: PatientRecord) -> PatientRecord:
 
 
 def positive_pregnancy_test(draw, rec: PatientRecord) -> PatientRecord:
+    """A positive test newer than every statement on pregnancy (tests, Conditions, refuted
+    ones included, answers): the newest statement decides (notes, "One fact, all its
+    statements"); on the screening day itself it may only tie with them (unknown)."""
     test = draw(st.sampled_from(["hcg_serum", "hcg_urine"]))
-    newest = max((lab.date for lab in rec.labs if lab.test.startswith("hcg") and lab.date),
-                 default=AS_OF - timedelta(days=20))
+    said = [lab.date for lab in rec.labs if lab.test.startswith("hcg") and lab.date]
+    said += [f.stated or f.date for f in rec.findings if f.fact == "pregnant"]
+    said += [a.date for a in rec.attestations if a.question == "pregnant"]
+    newest = max((d for d in said if d), default=AS_OF - timedelta(days=20))
     rec.labs.append(LabResult(f"Observation/{test}-positive", test,
-                              day_between(draw, newest + timedelta(days=1), AS_OF), None, "",
-                              coded_value=(("http://snomed.info/sct", "10828004"),)))
+                              day_between(draw, min(newest + timedelta(days=1), AS_OF), AS_OF),
+                              None, "", coded_value=(("http://snomed.info/sct", "10828004"),)))
     return rec
 
 

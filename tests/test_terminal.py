@@ -45,7 +45,9 @@ def test_eligible_patient_fits_one_screen_at_80_columns(capsys) -> None:
     # each record that expires is named once, though ECOG bounds both I9 and I12
     steps = head.split("Next steps")[1]
     assert steps.count("ECOG") == 1 and steps.count("haemoglobin") == 1
-    assert "D0 no later than 2026-12-10" in steps  # README: MRI of 2026-11-12 + 28 days
+    # the E2/E3 answers of 2026-11-24 speak up to 7 days after them (notes, "An answer
+    # speaks up to its date"), before the MRI of 2026-11-12 + 28 days
+    assert "D0 no later than 2026-12-01" in steps and "2026-12-10 MRI/CT" in steps
 
 
 def test_a_wait_shows_the_earliest_d0_in_the_first_block(capsys) -> None:
@@ -53,7 +55,8 @@ def test_a_wait_shows_the_earliest_d0_in_the_first_block(capsys) -> None:
     head = first_block(table(capsys, "22-lanreotide-20-days-before-d0"))
     assert "NOT ELIGIBLE at D0 2026-12-01" in head
     assert "INCL05" in head.split("Blocking:")[1] and "20 days" in head
-    assert "earliest D0 2026-12-09" in head
+    # from then on the E2/E3 answers of 2026-11-24 are to be given again at inclusion
+    assert "D0 2026-12-09 to 2027-05-24 could be, with new results" in " ".join(head.split())
     assert "D0 on or after 2026-12-09" in head.split("Next steps")[1]
 
 
@@ -217,11 +220,13 @@ def test_a_next_step_asks_for_what_the_criterion_reads(capsys, name, cid, asked,
 
 
 def test_expiry_of_an_answer_reads_as_a_sentence(capsys) -> None:
-    # 02: the EXCL02 answer of 2026-11-24 covers the 42 days before inclusion: stale for
-    # an inclusion after 2027-01-05. The step names it as an attestation, once.
+    # 02: the EXCL02 answer of 2026-11-24 speaks up to 7 days after it (notes): stale for
+    # an inclusion after 2026-12-01. The step names it as an attestation, once.
     steps = first_block(table(capsys, "02-eligible-man")).split("Next steps")[1]
     text = " ".join(steps.split())
-    assert "2027-01-05 recent major surgery attestation" in text
+    assert ("D0 no later than 2026-12-01: after it the recent major surgery attestation of "
+            "2026-11-24") in text and "(confirm at inclusion)" in text
+    assert text.count("recent major surgery attestation") == 1
     assert "stale after" not in text and "up to this date" not in text
 
 

@@ -39,6 +39,12 @@ D = timedelta(days=1)
 DECIDABLE = replace(LUMEN, criteria=tuple(c for c in LUMEN.criteria
                                           if not isinstance(c.rule, NotImplemented)))
 
+# The E2/E3 answers speak up to their date and 7 days after it (notes, "An answer speaks
+# up to its date"): a D0 later than that needs a fresh answer, so the tests of the other
+# bounds read LuMEn without E2 and E3 (test_e2_e3_answers_bound_inclusion shows theirs).
+OTHER_BOUNDS = replace(DECIDABLE, criteria=tuple(c for c in DECIDABLE.criteria
+                                                 if c.id not in ("EXCL02", "EXCL03")))
+
 LAB_VALUES = {"gfr_51cr": 80, "hemoglobin": 12, "neutrophils": 3, "platelets": 200,
               "bilirubin": 0.5, "alt": 20, "ast": 20, "albumin": 4, "pt_percent": 95}
 
@@ -132,7 +138,7 @@ FRESH_END = AS_OF + 28 * D  # labs and ECOG dated AS_OF are valid up to here
 # --- each kind of bound alone ----------------------------------------------------------
 
 def test_everything_met_then_labs_expire():
-    w = window(record())
+    w = window(record(), protocol=OTHER_BOUNDS)
     assert spans(w) == [(AS_OF, FRESH_END, ELIGIBLE), (FRESH_END + D, END, INCOMPLETE)]
     ends = {b.criterion for b in w.intervals[0].end_by}
     assert {"INCL06", "INCL07", "INCL09", "INCL12"} <= ends
@@ -146,7 +152,7 @@ def test_everything_met_then_labs_expire():
 
 def test_lar_washout_gives_the_earliest_d0():
     last = AS_OF - 10 * D
-    w = window(record(exposures=[lar(last)]))
+    w = window(record(exposures=[lar(last)]), protocol=OTHER_BOUNDS)
     assert spans(w)[0] == (last + 28 * D, FRESH_END, ELIGIBLE)
     start = w.intervals[0].start_by
     assert [(b.criterion, b.source) for b in start] == [("INCL05",
@@ -159,6 +165,14 @@ def test_lar_ongoing_must_be_stopped():
     assert w.intervals == () or all(i.marking == INCOMPLETE for i in w.intervals)
     assert any(s.criterion == "INCL05" and s.action.startswith("stop it")
                for s in w.next_steps)
+
+
+def test_e2_e3_answers_bound_inclusion():
+    # the "no major surgery / no anticancer therapy" answers of AS_OF - 5 speak for
+    # inclusion up to 7 days after them; then a fresh answer is needed
+    w = window(record())
+    assert spans(w) == [(AS_OF, AS_OF + 2 * D, ELIGIBLE), (AS_OF + 3 * D, END, INCOMPLETE)]
+    assert {b.criterion for b in w.intervals[0].end_by} == {"EXCL02", "EXCL03"}
 
 
 def test_chemotherapy_waiting_time_bounds_inclusion():
@@ -182,7 +196,7 @@ def test_chemotherapy_with_inclusion_offset():
 
 
 def test_result_freshness_gives_the_latest_d0():
-    w = window(record(labs_on=AS_OF - 20 * D))
+    w = window(record(labs_on=AS_OF - 20 * D), protocol=OTHER_BOUNDS)
     assert spans(w) == [(AS_OF, AS_OF + 8 * D, ELIGIBLE), (AS_OF + 9 * D, END, INCOMPLETE)]
 
 
@@ -193,11 +207,11 @@ def test_pregnancy_test_age_bounds_inclusion():
                  extra=[attest("childbearing-potential", True),
                         attest("contraception-agreement", True),
                         attest("lactating", False)])
-    w = window(rec)
+    w = window(rec, protocol=OTHER_BOUNDS)
     assert spans(w)[0] == (AS_OF, AS_OF + 18 * D, ELIGIBLE)
     assert ("INCL10", "Observation/hcg") in {(b.criterion, b.source)
                                              for b in w.intervals[0].end_by}
-    w7 = window(rec, inclusion_offset=3)
+    w7 = window(rec, protocol=OTHER_BOUNDS, inclusion_offset=3)
     # inclusion may come 21 days after AS_OF for I10, but I12 wants the hCG 28 days before D0
     assert spans(w7)[0] == (AS_OF + 3 * D, AS_OF + 18 * D, ELIGIBLE)
 
@@ -213,7 +227,7 @@ def test_age_18_reached_in_the_horizon():
 def test_combined_bounds():
     rec = record(born=date(2008, 11, 30), exposures=[lar(AS_OF - 20 * D)],
                  labs_on=AS_OF - 5 * D)
-    w = window(rec)
+    w = window(rec, protocol=OTHER_BOUNDS)
     # age from 2026-11-30, LAR from 2026-11-28, labs up to 2026-12-13
     assert spans(w)[0] == (date(2026, 11, 30), date(2026, 12, 13), ELIGIBLE)
     assert w.intervals[0].start_by[0].criterion == "INCL01"
@@ -229,7 +243,8 @@ def test_empty_window_when_a_criterion_fails_without_bound():
     assert w.marking(AS_OF) == NOT_ELIGIBLE
 
 
-WITHOUT_I13 = replace(LUMEN, criteria=tuple(c for c in LUMEN.criteria if c.id != "INCL13"))
+WITHOUT_I13 = replace(OTHER_BOUNDS, criteria=tuple(c for c in OTHER_BOUNDS.criteria
+                                                 if c.id != "INCL13"))
 
 
 def test_progression_must_be_within_12_months_of_inclusion():

@@ -22,7 +22,8 @@ ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 ICDO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3"
 UCUM = "http://unitsofmeasure.org"
 # Facts with no standard code (51Cr-EDTA GFR, attestations, SSA form, ...).
-PROJECT = "https://trialsieve.org/fhir/CodeSystem/trialsieve"
+PROJECT_BASE = "https://trialsieve.org/fhir/"  # the project's canonical URLs
+PROJECT = PROJECT_BASE + "CodeSystem/trialsieve"
 
 Code = tuple[str, str]
 
@@ -150,6 +151,14 @@ LACTATING = {(SNOMED, "169750002"), (PROJECT, "lactating")}
 BRAIN_METASTASIS = {(SNOMED, "94225005"), (ICD10, "C79.31"), (ICD10CM, "C79.31")}
 # 76498008 Postmenopausal (NZ HTS canshare-menopause-status value set), 307429007 After
 # menopause (HL7 ICHOM breast cancer IG, MenopausalStatusVS).
+# The recorded sex I10/E8/E9 read (notes, "Sex"): these extensions over the
+# administrative gender, each value mapped to female / male / unknown.
+SEX_EXTENSIONS: dict[str, dict[str, str]] = {
+    "http://hl7.org/fhir/StructureDefinition/patient-sexParameterForClinicalUse": {
+        "female-typical": "female", "male-typical": "male", "specified": "unknown"},
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex": {
+        "F": "female", "M": "male", "UNK": "unknown", "OTH": "other"},
+}
 POSTMENOPAUSAL = {(SNOMED, "76498008"), (SNOMED, "307429007")}
 # Secondary malignancy codes that make a NET "advanced" (metastatic).
 METASTASIS = {
@@ -386,6 +395,10 @@ class Question:
     text: str
     covers_days: int | None = None
     about: str = "as_of"
+    # An answer on events up to its date (E2/E3) speaks up to its date and this many days
+    # after it (judgement in the notes: the screening-to-inclusion interval, "confirm at
+    # inclusion"); a later inclusion needs a fresh answer. None: not such a question.
+    speaks_days_after: int | None = None
 
 
 # Judgement: a statement on a current state (pregnancy, lactation, the investigator's
@@ -397,28 +410,29 @@ ATTESTATIONS: dict[str, Question] = {
     "prior-net-systemic-therapy": Question("Patient ever received an SSA or standard "
                                            "systemic NET therapy"),
     "contraception-agreement": Question("Agrees to highly effective contraception up to 6 "
-                                        "months after the end of treatment"),
+                                        "months after the end of treatment", 28,
+                                        "inclusion"),
     "childbearing-potential": Question("Woman of childbearing potential"),
     "partner-childbearing-potential": Question("Man with a partner of childbearing "
                                                "potential"),
     "informed-consent": Question("Written informed consent obtained before any study "
                                  "procedure"),
     "resectable-curative-intent": Question("Resectable tumour, surgery with curative intent "
-                                           "intended"),
+                                           "intended", 28),
     "recent-major-surgery": Question("Major surgery in the 6 weeks before inclusion", 42,
-                                     "inclusion"),
+                                     "inclusion", 7),
     "recent-anticancer-therapy": Question("Radiotherapy, chemotherapy, embolisation, mTOR "
                                           "inhibitor, TKI, interferon or investigational "
                                           "therapy in the 12 weeks before inclusion", 84,
-                                          "inclusion"),
+                                          "inclusion", 7),
     # "The recorded history is complete": an explicit negative for every event of that
     # kind not on record (notes: a record is not a complete history unless said so).
     "surgery-history-complete": Question("The surgical history on record is complete (no "
-                                         "surgery other than recorded)", 42, "inclusion"),
+                                         "surgery other than recorded)", 42, "inclusion", 7),
     "anticancer-therapy-history-complete": Question(
         "The history of radiotherapy, chemotherapy, embolisation, mTOR inhibitor, TKI, "
         "interferon and investigational therapy on record is complete (none other than "
-        "recorded)", 84, "inclusion"),
+        "recorded)", 84, "inclusion", 7),
     "radiotherapy-history-complete": Question("The radiotherapy history on record is "
                                               "complete (no radiotherapy other than "
                                               "recorded)"),

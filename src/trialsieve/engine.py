@@ -113,7 +113,10 @@ def visible_record(record: PatientRecord, as_of: date) -> tuple[PatientRecord, l
         for item in items:
             # A course is placed in time by its start: one under way at the screening
             # date (planned end after it) is ongoing, not "dated in the future".
-            when = getattr(item, "start", None) or getattr(item, "date", None)
+            # A statement is placed by when it was made (a Condition recorded after
+            # the screening date is not yet said, whatever its onset).
+            when = (getattr(item, "stated", None) or getattr(item, "start", None)
+                    or getattr(item, "date", None))
             if when is not None and when > as_of:
                 later.append(Ignored(item.source, f"dated {when}, after the screening "
                                      f"date {as_of}"))

@@ -29,6 +29,7 @@ from trialsieve.fhir.values import (
     parse_date,
     parse_date_span,
     reference_id,
+    time_of,
 )
 from trialsieve.plausibility import LABS
 from trialsieve.record import (
@@ -134,7 +135,8 @@ def observation(res: dict, lookup: Lookup) -> list[Fact]:
         answer = _answer_code(res, C.PREGNANCY_ANSWERS)
         if answer is None:
             raise Skip("pregnancy status unknown")
-        return [Finding(_src(res), "pregnant", answer, when, display="pregnancy status")]
+        return [Finding(_src(res), "pregnant", answer, when, display="pregnancy status",
+                        time=time_of(res.get("effectiveDateTime")))]
     if codes & C.PATHOLOGY_REPORTS:
         return [_histology(res, when, codings(res.get("valueCodeableConcept"),
                                               "valueCodeableConcept"))]
@@ -313,7 +315,8 @@ def _attestation(res: dict, question: str, when: Any) -> Attestation:
         raise FieldError("valueBoolean", "an attestation needs a yes/no answer")
     performers = get_list(res, "performer")
     by = _who(performers[0]) if performers else None
-    return Attestation(_src(res), question, answer, by, when)
+    return Attestation(_src(res), question, answer, by, when,
+                       time_of(res.get("effectiveDateTime")))
 
 
 def _who(ref: Any) -> str | None:
@@ -323,11 +326,16 @@ def _who(ref: Any) -> str | None:
 
 
 # --- Condition --------------------------------------------------------------------
+UNCERTAIN = frozenset({"unconfirmed", "provisional", "differential"})  # verificationStatus
+
 class _ConditionStatus(TypedDict):
     """Condition.clinicalStatus and abatement: a Finding's status fields."""
 
     status: str | None
     abated: dt.date | None
+    stated: dt.date | None
+    time: str | None
+    certain: bool
 
 
 def condition(res: dict, lookup: Lookup) -> list[Fact]:
@@ -337,11 +345,18 @@ def condition(res: dict, lookup: Lookup) -> list[Fact]:
         raise Skip("verificationStatus entered-in-error")
     refuted = "refuted" in ver
     codes = codings(res.get("code"), "code")
-    when = effective(res, "onset")[0] or parse_date(res.get("recordedDate"), "recordedDate")
+    recorded = parse_date(res.get("recordedDate"), "recordedDate")
+    when = effective(res, "onset")[0] or recorded
     src, text = _src(res), concept_text(res.get("code"))
     facts: list[Fact] = []
     code_set = set(codes)
-    status = _ConditionStatus(status=_clinical_status(res), abated=_abated(res))
+    # A statement is placed by when it was made (recordedDate), not by the onset of what
+    # it describes; an unconfirmed, provisional or differential one neither proves nor
+    # refutes (notes, "Real records").
+    status = _ConditionStatus(status=_clinical_status(res), abated=_abated(res),
+                              stated=recorded or when,
+                              time=time_of(res.get("recordedDate")) if recorded else None,
+                              certain=not ver & UNCERTAIN)
     for fact, table in (("pregnant", C.PREGNANT), ("lactating", C.LACTATING),
                         ("brain_metastases", C.BRAIN_METASTASIS)):
         if code_set & table:
@@ -583,8 +598,11 @@ def consent(res: dict, lookup: Lookup) -> list[Fact]:
         uri = get_str(policy, "uri") if isinstance(policy, dict) else None
         if uri:
             studies.append(uri.rstrip("/").rsplit("/", 1)[-1])
+    # provision.type "deny": the patient refused what the provision names
+    permit = get_str(provision, "type") != "deny"
     return [ConsentRecord(_src(res), when, status, bool(kinds & C.CONSENT_RESEARCH),
-                          tuple(dict.fromkeys(studies)))]
+                          tuple(dict.fromkeys(studies)), permit,
+                          time_of(res.get("dateTime")))]
 
 
 def _study_ids(ref: Any, lookup: Lookup) -> list[str]:
@@ -598,21 +616,42 @@ def _study_ids(ref: Any, lookup: Lookup) -> list[str]:
 
 
 def questionnaire_response(res: dict, lookup: Lookup) -> list[Fact]:
+    """The answers of a QuestionnaireResponse to the project's questions, nested items
+    (groups) read like top-level ones. Answers to another study's questionnaire settle
+    nothing here: one naming a questionnaire is read only when it is the project's."""
     check_status(res, {"entered-in-error", "stopped", "in-progress"})
+    named = get_str(res, "questionnaire")
+    if named and not named.startswith(C.PROJECT_BASE):
+        raise Skip(f"answers to another questionnaire ({named}): not this study's")
     when = parse_date(res.get("authored"), "authored")
-    by = _who(res.get("author"))
-    facts = []
-    for i, item in enumerate(get_list(res, "item")):
-        if not isinstance(item, dict) or item.get("linkId") not in C.ATTESTATIONS:
-            continue
-        answers = get_list(item, "answer")
-        value = answers[0].get("valueBoolean") if answers and isinstance(answers[0], dict) else None
-        if not isinstance(value, bool):
-            raise FieldError(f"item[{i}].answer.valueBoolean", "expected true or false")
-        facts.append(Attestation(f"{_src(res)}#{item['linkId']}", item["linkId"], value, by, when))
+    by, at = _who(res.get("author")), time_of(res.get("authored"))
+    facts = [Attestation(f"{_src(res)}#{link}", link, value, by, when, at)
+             for link, value in _answers(get_list(res, "item"), "item")]
     if not facts:
         raise Skip("no attestation items")
     return facts
+
+
+def _answers(items: list, path: str) -> list[tuple[str, bool]]:
+    """(linkId, yes/no) of every item that asks one of the project's questions, at any
+    depth (item.item, and items nested under an answer)."""
+    found: list[tuple[str, bool]] = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        where = f"{path}[{i}]"
+        answers = get_list(item, "answer")
+        if item.get("linkId") in C.ATTESTATIONS:
+            value = answers[0].get("valueBoolean") if answers and isinstance(
+                answers[0], dict) else None
+            if not isinstance(value, bool):
+                raise FieldError(f"{where}.answer.valueBoolean", "expected true or false")
+            found.append((item["linkId"], value))
+        found += _answers(get_list(item, "item"), f"{where}.item")
+        for j, answer in enumerate(answers):
+            if isinstance(answer, dict):
+                found += _answers(get_list(answer, "item"), f"{where}.answer[{j}].item")
+    return found
 
 
 MAPPERS: dict[str, Callable[[dict, Lookup], list[Fact]]] = {

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from trialsieve import codes as C
 from trialsieve.fhir import concept_map
 from trialsieve.fhir.concept_map import ConceptMapping
 from trialsieve.fhir.errors import FieldError, InputError, NotRelevant, Skip
@@ -23,6 +24,7 @@ from trialsieve.fhir.limits import MAX_LINE_BYTES, parse_json, read_bytes, regul
 from trialsieve.fhir.mapping import MAPPERS, IgnoredFact, SkipFact, fact_kind
 from trialsieve.fhir.resource_types import R4_RESOURCE_TYPES
 from trialsieve.fhir.values import (
+    codings,
     get_list,
     get_str,
     parse_date_span,
@@ -361,12 +363,29 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup,
 
 
 def _patient(res: dict) -> Patient:
-    gender = get_str(res, "gender")
+    gender = _sex(res) or get_str(res, "gender")
     system, value, mrn = _identifier(res)
     born = parse_date_span(res.get("birthDate"), "birthDate")  # 1968-05: any day of May
     return Patient(res.get("id", "?"), born[0] if born else None, gender,
                    f"Patient/{res.get('id', '?')}", value, system, mrn,
                    birth_latest=born[1] if born else None, deceased=_death(res))
+
+
+def _sex(res: dict) -> str | None:
+    """The recorded sex from a sex-for-clinical-use or birth-sex extension, in that order
+    (notes, "Sex"); None when neither is there (the administrative gender then)."""
+    found: dict[str, str] = {}
+    for ext in get_list(res, "extension"):
+        if not isinstance(ext, dict) or ext.get("url") not in C.SEX_EXTENSIONS:
+            continue
+        values = [ext] + [e for e in ext.get("extension", []) if isinstance(e, dict)
+                          and e.get("url") == "value"]
+        codes = [v.get("valueCode") for v in values] + [
+            c for v in values for _, c in codings(v.get("valueCodeableConcept"),
+                                                   "extension.valueCodeableConcept")]
+        table = C.SEX_EXTENSIONS[ext["url"]]
+        found[ext["url"]] = next((table[c] for c in codes if c in table), "unknown")
+    return next((found[url] for url in C.SEX_EXTENSIONS if url in found), None)
 
 
 def _death(res: dict) -> Death | None:

@@ -79,6 +79,17 @@ def parse_date(value: Any, field: str) -> date | None:
     return d
 
 
+_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T(\d{2}):(\d{2})(?::(\d{2}))?")
+
+
+def time_of(value: Any) -> str | None:
+    """The time of day of a FHIR dateTime as written ("16:40:00"), None when it has none.
+
+    Only orders statements of one day: no time-zone conversion (notes, "Calendar")."""
+    m = _TIME.match(value) if isinstance(value, str) else None
+    return f"{m.group(1)}:{m.group(2)}:{m.group(3) or '00'}" if m else None
+
+
 Span = tuple[date, date]  # the first and last day a (possibly partial) date may be
 
 

@@ -27,6 +27,7 @@ from datetime import date, timedelta
 from trialsieve.engine import ELIGIBLE, NOT_ELIGIBLE, CriterionResult, ScreeningResult
 from trialsieve.logic import Tri
 from trialsieve.protocol import EXCLUSION
+from trialsieve.rules.attest import CONFIRM
 from trialsieve.rules.base import Bound
 from trialsieve.window import Window
 
@@ -204,8 +205,12 @@ def expiries(r: ScreeningResult) -> tuple[Step, ...]:
                                    for cid in cids))
 
     names = ", ".join(name for name, _ in by_date[first].values())
+    # an answer on events up to its date (E2/E3) is to be given again at inclusion
+    confirm = any(CONFIRM in b.reason for c in r.results for b in _bounds(c, "until")
+                  if _d0_of(b, off) == first)
     steps = [Step("expiry", f"D0 no later than {first}: after it the {names} "
-                  f"{'is' if len(by_date[first]) == 1 else 'are'} too old", ids(first), first)]
+                  f"{'is' if len(by_date[first]) == 1 else 'are'} too old"
+                  + (f" ({CONFIRM})" if confirm else ""), ids(first), first)]
     later = [d for d in dates[1:] if d <= first + timedelta(days=28)]
     if later:
         shown = "; ".join(f"{d} " + ", ".join(re.sub(r" of \d{4}-\d{2}-\d{2}$", "", n)

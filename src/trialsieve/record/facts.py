@@ -185,6 +185,14 @@ class Finding:
     display: str = ""
     status: str | None = None  # Condition.clinicalStatus code, when from a Condition
     abated: dt.date | None = None  # Condition.abatement (last possible day)
+    # When the statement was made (Condition.recordedDate, the Observation's effective
+    # date): what orders it against other statements, not `date` (the onset of what it
+    # describes). None: `date`.
+    stated: dt.date | None = None
+    time: str | None = None  # time of day of `stated` as written ("16:40"), when given
+    # False: verificationStatus unconfirmed, provisional or differential: the statement
+    # neither proves nor refutes (notes, "Uncertain conditions").
+    certain: bool = True
 
     def present_on(self, day: dt.date) -> bool:
         """An explicit "present" that still holds on `day` (condition status)."""
@@ -206,6 +214,8 @@ class ConsentRecord:
     status: str
     research: bool = False  # scope or category research
     studies: tuple[str, ...] = ()  # identifiers of the studies it names (NCT..., EudraCT)
+    permit: bool = True  # provision.type: "deny" is a refusal, not a consent
+    time: str | None = None  # time of day of `date` as written, when given
 
 
 @dataclass(frozen=True)
@@ -217,6 +227,7 @@ class Attestation:
     answer: bool
     by: str | None
     date: dt.date | None
+    time: str | None = None  # time of day of `date` as written ("08:15"), when given
 
 
 @dataclass(frozen=True)

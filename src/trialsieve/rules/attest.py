@@ -1,8 +1,9 @@
 """Attestations: answers recorded by a person, the way judgement criteria are settled.
 
-One place reads them (`latest_answer`): the most recent answer decides, whichever way it
-answers ("yes" asserts, "no" denies), and an answer dated before the period its question
-covers (codes.ATTESTATIONS) is stale and settles nothing.
+An answer is one statement of its fact among the others (record/statements.py): the
+newest statement decides, whichever way it answers ("yes" asserts, "no" denies),
+whichever resource made it; an answer dated before the period its question covers
+(codes.ATTESTATIONS) is stale, and one with neither author nor date settles nothing.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ from datetime import date
 
 from trialsieve.codes import ATTESTATIONS
 from trialsieve.logic import Tri
-from trialsieve.record import Attestation, Ignored, PatientRecord
+from trialsieve.record import PatientRecord
+from trialsieve.record.statements import Said, Statement, about, newest, unordered
 from trialsieve.rules.base import Bound, Context, Evidence, Outcome, absent, days, outcome
+
+CONFIRM = "confirm at inclusion"
 
 
 def question_text(question: str) -> str:
@@ -21,33 +25,33 @@ def question_text(question: str) -> str:
 
 
 def covered_from(question: str, ctx: Context) -> date | None:
-    """The first day of the period the question covers (None: it does not age)."""
+    """The first day an answer must be dated on to be in date (None: it does not age).
+
+    A question on a period ending at inclusion or screening: the period's first day. One
+    on events up to the answer's date (E2/E3): `speaks_days_after` before inclusion."""
     q = ATTESTATIONS[question]
+    if q.speaks_days_after is not None:
+        return ctx.inclusion - days(q.speaks_days_after)
     if q.covers_days is None:
         return None
     anchor = ctx.inclusion if q.about == "inclusion" else ctx.as_of
     return anchor - days(q.covers_days)
 
 
-def latest_answer(record: PatientRecord, question: str,
-                  ctx: Context | None = None) -> tuple[Attestation | None, list[Ignored]]:
-    """The most recent answer to `question` still in date, and the others as ignored.
+def said(record: PatientRecord, question: str, ctx: Context) -> Said:
+    """What the record's statements (answers, Conditions...) say to `question`, read for
+    the evaluation's dates: the newest in date decides."""
+    return newest(about(record, question, ctx.as_of), ctx.as_of, covered_from(question, ctx))
 
-    A question that covers a period needs the evaluation's dates (`ctx`) to be read."""
-    answers = sorted(record.answers(question), key=lambda a: (a.date is not None, a.date))
-    if not answers:
-        return None, []
-    last = answers[-1]
-    older = [Ignored(a.source, f"superseded by the answer of {last.date}") for a in answers[:-1]]
-    if ATTESTATIONS[question].covers_days is not None:
-        if ctx is None:
-            raise TypeError(f"question {question!r} covers a period: pass the dates")
-        start = covered_from(question, ctx)
-        if last.date is None or start is None or last.date < start:
-            when = last.date or "undated"
-            return None, older + [Ignored(last.source, f"stale: answered {when}, before the "
-                                          f"period the question covers (from {start})")]
-    return last, older
+
+def undecided(s: Said, text: str, settle: str) -> Outcome:
+    """Unknown: the newest statements disagree, or the newest is uncertain."""
+    names = ", ".join(x.source for x in s.newest)
+    why = (f"statements disagree: {unordered(s)}" if s.conflict
+           else f"the newest statement is uncertain ({names})")
+    return outcome(Tri.UNKNOWN, f"{text}: {why}", evidence=[statement_evidence(x)
+                                                            for x in s.newest],
+                   ignored=s.ignored, missing=[f"{settle}, in place of {names}"])
 
 
 def absent_unless_stale_yes(record: PatientRecord, question: str, ctx: Context, summary: str,
@@ -55,31 +59,46 @@ def absent_unless_stale_yes(record: PatientRecord, question: str, ctx: Context, 
     """`absent()`, except after a stale "yes" to a question on a current state (pregnant,
     an uncontrolled condition): too old to decide, but the state may well continue, so
     pre-screening does not assume it away either."""
-    answers = record.answers(question)
-    last = max(answers, key=lambda a: (a.date is not None, a.date)) if answers else None
-    if last is not None and last.answer and ATTESTATIONS[question].about == "as_of":
-        return outcome(Tri.UNKNOWN, f"{summary}; answered yes on {last.date or 'undated'}, "
-                       "too old to decide", evidence=[answer_evidence(last)],
+    every = newest(about(record, question, ctx.as_of), ctx.as_of)
+    last = every.statement
+    if last is not None and last.value and ATTESTATIONS[question].about == "as_of":
+        return outcome(Tri.UNKNOWN, f"{summary}; stated yes on {last.stated or 'undated'}, "
+                       "too old to decide", evidence=[statement_evidence(last)],
                        missing=[settle])
     return absent(ctx, summary, settle, assumed)
 
 
-def answer_bound(a: Attestation) -> list[Bound]:
+def answer_bound(s: Statement) -> list[Bound]:
     """An answer about the days before inclusion is in date for inclusion dates up to the
-    end of the period it covers; after that it is stale."""
-    q = ATTESTATIONS[a.question]
-    if q.covers_days is None or q.about != "inclusion" or a.date is None:
+    end of the period it covers (E2/E3: up to its date and `speaks_days_after` days
+    after it); after that it is stale."""
+    q = ATTESTATIONS.get(s.fact)
+    if q is None or s.stated is None:
         return []
-    return [Bound("inclusion", "until", a.date + days(q.covers_days),
-                  f"{a.question.replace('-', ' ')} attestation of {a.date} is valid for "
+    if q.speaks_days_after is not None:
+        return [Bound("inclusion", "until", s.stated + days(q.speaks_days_after),
+                      f"{s.fact.replace('-', ' ')} attestation of {s.stated} is valid for "
+                      f"inclusion up to this date ({CONFIRM}: it speaks up to "
+                      f"{q.speaks_days_after} days after its date)", s.source)]
+    if q.covers_days is None or q.about != "inclusion":
+        return []
+    return [Bound("inclusion", "until", s.stated + days(q.covers_days),
+                  f"{s.fact.replace('-', ' ')} attestation of {s.stated} is valid for "
                   f"inclusion up to this date (it covers the {q.covers_days} days before "
-                  "inclusion)", a.source)]
+                  "inclusion)", s.source)]
 
 
-def answer_evidence(a: Attestation) -> Evidence:
-    by = f" by {a.by}" if a.by else ""
-    return Evidence(a.source, a.date, f"attestation: {question_text(a.question)}",
-                    "yes" if a.answer else "no", f"answered{by}")
+def statement_evidence(s: Statement) -> Evidence:
+    if s.origin == "answer":
+        what = f"attestation: {question_text(s.fact)}" if s.fact in ATTESTATIONS else s.fact
+        return Evidence(s.source, s.stated, what, s.shown(), s.note or "answered")
+    if s.origin == "result":  # a test result: its value as recorded
+        return Evidence(s.source, s.stated, s.display, s.note)
+    return Evidence(s.source, s.stated, s.display or s.fact.replace("-", " "), s.shown(),
+                    s.note)
+
+
+answer_evidence = statement_evidence
 
 
 def settle_text(question: str, ctx: Context) -> str:
@@ -90,10 +109,11 @@ def settle_text(question: str, ctx: Context) -> str:
 
 @dataclass(frozen=True)
 class Attested:
-    """Met when the latest answer to `question` is yes (or no when `met_when` is False).
+    """Met when the newest statement on `question` is yes (or no when `met_when` is False).
 
-    With no answer: unknown under screening; under pre-screening `assumed` applies
-    (None keeps it unknown: some judgements cannot be assumed).
+    With none: unknown under screening; under pre-screening `assumed` applies (None keeps
+    it unknown: some judgements cannot be assumed). Statements that disagree unordered,
+    or an uncertain newest one: unknown under both policies.
     """
 
     question: str
@@ -105,16 +125,20 @@ class Attested:
         return f"attestation '{self.question}' answered {yes}"
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
-        a, older = latest_answer(record, self.question, ctx)
+        s = said(record, self.question, ctx)
         text = question_text(self.question).lower()
-        if a is None:
-            settle = settle_text(self.question, ctx)
+        settle = settle_text(self.question, ctx)
+        if s.newest and s.value is None:
+            return undecided(s, text, settle)
+        if s.value is None:
             if self.assumed is None:
                 return outcome(Tri.UNKNOWN, f"no attestation: {text}", missing=[settle],
-                               ignored=older)
+                               ignored=s.ignored)
             out = absent_unless_stale_yes(record, self.question, ctx, f"no record: {text}",
                                           settle, self.assumed)
-            return replace(out, ignored=tuple(older))
-        status = Tri.of(a.answer == self.met_when)
-        return outcome(status, f"attested {'yes' if a.answer else 'no'}: {text}",
-                       evidence=[answer_evidence(a)], ignored=older, bounds=answer_bound(a))
+            return replace(out, ignored=s.ignored)
+        last = s.newest[0]
+        return outcome(Tri.of(s.value == self.met_when),
+                       f"attested {'yes' if s.value else 'no'}: {text}",
+                       evidence=[statement_evidence(x) for x in s.newest], ignored=s.ignored,
+                       bounds=answer_bound(last))

@@ -12,10 +12,11 @@ from trialsieve.rules.base import Bound, Context, Evidence, Outcome, outcome
 from trialsieve.rules.reproduction import childbearing_potential
 
 
-def _assessments(record: PatientRecord, tests: tuple[str, ...]) -> dict[str, list]:
+def _assessments(record: PatientRecord, tests: tuple[str, ...], ctx: Context
+                 ) -> dict[str, list]:
     found: dict[str, list] = {LAB_TESTS[t].label: record.labs_of(t) for t in tests}
     found["ECOG performance status"] = record.ecog
-    if record.patient.sex == "female" and childbearing_potential(record)[0] is not Tri.NOT_MET:
+    if record.patient.sex == "female" and childbearing_potential(record, ctx)[0] is not Tri.NOT_MET:
         found["serum hCG"] = record.labs_of("hcg_serum")
     found["68Ga PET/CT"] = [s for s in record.imaging if s.baseline_label == "68Ga PET/CT"]
     found["MRI/CT"] = [s for s in record.imaging if s.baseline_label == "MRI/CT"]
@@ -40,7 +41,7 @@ class BaselineWithin:
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         lo = shift(ctx.d0, -self.fresh_days)
         parts = [self._one(name, items, lo, ctx)
-                 for name, items in _assessments(record, self.tests).items()]
+                 for name, items in _assessments(record, self.tests, ctx).items()]
         status = all_of(p.status for p in parts)
         late = [p.summary for p in parts if p.status is not Tri.MET]
         summary = ("all baseline assessments within 28 days before D0" if not late

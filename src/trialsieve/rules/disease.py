@@ -4,12 +4,14 @@ radiotherapy (E5)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 
 from trialsieve.codes import NET_SYSTEMIC
 from trialsieve.imaging import i3_progressions, progression_facts
 from trialsieve.logic import Tri, all_of
 from trialsieve.record import Ignored, PatientRecord
-from trialsieve.rules.attest import answer_evidence, latest_answer
+from trialsieve.record.statements import CONTROLLED, Statement, about, newest
+from trialsieve.rules.attest import said, settle_text, statement_evidence, undecided
 from trialsieve.rules.base import (
     PRE_SCREENING,
     Context,
@@ -21,6 +23,7 @@ from trialsieve.rules.base import (
 )
 
 WELL = "well differentiated NET (not NEC, not MiNEN)"
+BRAIN = "known-brain-metastases"
 
 
 @dataclass(frozen=True)
@@ -100,16 +103,16 @@ class Refractory:
                 "everolimus, sunitinib or chemotherapy; or attested")
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
-        a, older = latest_answer(record, "refractory-disease")
-        if a is not None:
-            return outcome(Tri.of(a.answer), "refractory disease attested" if a.answer
-                           else "not refractory (attested)", evidence=[answer_evidence(a)],
-                           ignored=older)
-        never, _ = latest_answer(record, "prior-net-systemic-therapy")
+        a = said(record, "refractory-disease", ctx)
+        if a.value is not None:
+            return outcome(Tri.of(a.value), "refractory disease attested" if a.value
+                           else "not refractory (attested)",
+                           evidence=[statement_evidence(a.newest[0])], ignored=a.ignored)
+        never = said(record, "prior-net-systemic-therapy", ctx)
         therapies = [e for e in record.exposures if e.drug_class in NET_SYSTEMIC]
-        if never is not None and not never.answer and not therapies:
+        if never.value is False and not therapies:
             return outcome(Tri.NOT_MET, "never received an SSA or systemic NET therapy",
-                           evidence=[answer_evidence(never)])
+                           evidence=[statement_evidence(never.newest[0])])
         ev = [Evidence(e.source, e.start, e.drug, e.drug_class) for e in therapies]
         # A progression by I3's own definitions ((a), (b), or (c) with both parts; a
         # symptom or marker rise alone is not one), at any date: refractoriness is history.
@@ -131,60 +134,54 @@ class Refractory:
 
 @dataclass(frozen=True)
 class UncontrolledBrainMetastases:
+    """E6 from every statement on brain metastases (Conditions, refuted ones included,
+    and answers): the newest decides whether they are known; then the newest statement
+    on their control made since they became known decides (one made before the
+    metastases were known does not speak of them)."""
+
     def describe(self) -> str:
         return "known brain metastases not controlled (treated and stable ones do not count)"
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
-        found = sorted(record.findings_of("brain_metastases"),
-                       key=lambda f: (f.date is not None, f.date))
-        ev = {f.source: Evidence(f.source, f.date, "brain metastases", "present" if f.present
-                                 else "refuted", None if f.controlled is None
-                                 else "controlled" if f.controlled else "uncontrolled")
-              for f in found}
-        # The newest statement decides: an older "uncontrolled" says nothing of today.
-        newest = [f for f in found if f.date == found[-1].date] if found else []
-        older = [Ignored(f.source, f"superseded by the statement of {found[-1].date}")
-                 for f in found if f not in newest]
-        shown = [ev[f.source] for f in newest]
-        states = {(f.present, f.controlled) for f in newest}
-        if len(states) > 1:
-            return outcome(Tri.UNKNOWN, f"brain metastases statements of {found[-1].date} "
-                           "disagree", evidence=shown, ignored=older,
-                           missing=["whether brain metastases are present and controlled"])
-        present = [f for f in newest if f.present]
-        if present:
-            if present[0].controlled is False:
-                return outcome(Tri.MET, "uncontrolled brain metastases", evidence=shown,
-                               ignored=older)
-            if present[0].controlled is True:
-                return outcome(Tri.NOT_MET, "brain metastases controlled", evidence=shown,
-                               ignored=older)
-            a, _ = latest_answer(record, "brain-metastases-controlled")
-            if a is not None:
-                return outcome(Tri.of(not a.answer), "brain metastases " + (
-                    "controlled (attested)" if a.answer else "uncontrolled (attested)"),
-                    evidence=[*shown, answer_evidence(a)], ignored=older)
-            return outcome(Tri.UNKNOWN, "brain metastases, control not stated",
-                           evidence=shown, ignored=older,
-                           missing=["whether the brain metastases are treated and stable"])
-        if found:
-            return outcome(Tri.NOT_MET, "brain metastases refuted", evidence=shown,
-                           ignored=older)
-        a, _ = latest_answer(record, "known-brain-metastases")
-        if a is not None and not a.answer:
-            return outcome(Tri.NOT_MET, "no known brain metastases (attested)",
-                           evidence=[answer_evidence(a)])
-        if a is not None:  # "yes" asserts them: whether they are controlled decides
-            c, _ = latest_answer(record, "brain-metastases-controlled")
-            if c is None:
-                return outcome(Tri.UNKNOWN, "known brain metastases (attested), control not "
-                               "stated", evidence=[answer_evidence(a)],
-                               missing=["whether the brain metastases are treated and stable"])
-            return outcome(Tri.of(not c.answer), "known brain metastases (attested), "
-                           + ("controlled" if c.answer else "uncontrolled"),
-                           evidence=[answer_evidence(a), answer_evidence(c)])
-        return absent(ctx, "no record of brain metastases",
-                      "a statement on brain metastases (refuted condition or attestation)")
+        # every Condition, whatever its clinical status: metastases in remission are
+        # known metastases, and their status says they are controlled (mapping)
+        stated = about(record, BRAIN, None)
+        known = newest(stated, ctx.as_of)
+        settle = "a statement on brain metastases (refuted condition or attestation)"
+        if known.newest and known.value is None:
+            return undecided(known, "brain metastases", settle)
+        if known.value is None:
+            return replace(absent(ctx, "no record of brain metastases", settle),
+                           ignored=known.ignored)
+        shown = [statement_evidence(x) for x in known.newest]
+        if known.value is False:
+            return outcome(Tri.NOT_MET, "no known brain metastases", evidence=shown,
+                           ignored=known.ignored)
+        since = _became_known(stated, ctx)
+        control = newest(about(record, CONTROLLED, None), ctx.as_of, since)
+        ignored = [*known.ignored, *control.ignored]
+        how = "whether the brain metastases are treated and stable"
+        if control.newest and control.value is None:
+            out = undecided(control, "brain metastases control", how)
+            return replace(out, evidence=(*shown, *out.evidence), ignored=tuple(ignored))
+        if control.value is None:
+            return outcome(Tri.UNKNOWN, "brain metastases, control not stated"
+                           + (f" since they became known ({since})" if since else ""),
+                           evidence=shown, ignored=ignored, missing=[how])
+        shown += [statement_evidence(x) for x in control.newest
+                  if statement_evidence(x) not in shown]
+        return outcome(Tri.of(not control.value), "brain metastases " + (
+            "controlled" if control.value else "uncontrolled"), evidence=shown,
+            ignored=ignored)
+
+
+def _became_known(stated: list[Statement], ctx: Context) -> date | None:
+    """The day the brain metastases on record became known: the first statement of them
+    after the last that denied them."""
+    dated = [s for s in stated if s.stated is not None and s.stated <= ctx.as_of]
+    denied = max((s.stated for s in dated if s.value is False), default=None)
+    found = [s.stated for s in dated if s.value and (denied is None or s.stated > denied)]
+    return min(found) if found else None
 
 
 @dataclass(frozen=True)
@@ -206,9 +203,13 @@ class PriorRadiotherapyKidneyOrMarrow:
             return outcome(Tri.MET, "external-beam radiotherapy on kidneys or >25 % marrow",
                            evidence=[ev[p.source] for p in hits])
         # the investigator's answer covers every course, described or not
-        a, _ = latest_answer(record, "prior-rt-kidney-or-marrow", ctx)
-        if a is not None:
-            return outcome(Tri.of(a.answer), "attested", evidence=[answer_evidence(a)])
+        a = said(record, "prior-rt-kidney-or-marrow", ctx)
+        if a.newest and a.value is None:
+            return undecided(a, "prior radiotherapy on kidneys or marrow",
+                             settle_text("prior-rt-kidney-or-marrow", ctx))
+        if a.value is not None:
+            return outcome(Tri.of(a.value), "attested",
+                           evidence=[statement_evidence(a.newest[0])])
         doubt = [p for p in rts if p.kidneys_in_field is None or p.marrow_share is None]
         if doubt:
             return outcome(Tri.UNKNOWN, "radiotherapy fields not fully described",
@@ -217,12 +218,12 @@ class PriorRadiotherapyKidneyOrMarrow:
                                     "and share of bone marrow" for p in doubt])
         # A record is not a complete history: courses that spared the kidneys and marrow
         # settle E5 only when the radiotherapy history is declared complete (notes).
-        h, _ = latest_answer(record, "radiotherapy-history-complete", ctx)
-        if h is not None and h.answer:
+        h = said(record, "radiotherapy-history-complete", ctx)
+        if h.value:
             return outcome(Tri.NOT_MET, "radiotherapy on record spared kidneys and marrow; "
                            "the radiotherapy history is declared complete" if rts else
                            "no radiotherapy: the radiotherapy history is declared complete",
-                           evidence=[*ev.values(), answer_evidence(h)])
+                           evidence=[*ev.values(), statement_evidence(h.newest[0])])
         spared = "the radiotherapy on record spared kidneys and marrow, and a record is not " \
             "a complete history" if rts else "no external-beam radiotherapy on record"
         out = absent(ctx, spared, "an attestation on prior radiotherapy to the kidneys or "

@@ -16,7 +16,7 @@ from trialsieve.imaging import (
 )
 from trialsieve.logic import Tri, all_of, any_of
 from trialsieve.record import Ignored, PatientRecord, Study, day
-from trialsieve.rules.attest import latest_answer
+from trialsieve.record.statements import about, newest
 from trialsieve.rules.base import (
     Bound,
     Context,
@@ -315,7 +315,8 @@ class TargetLesion:
 
 def _rt_history(record: PatientRecord) -> tuple:
     """The latest answer to "no radiotherapy other than recorded", and the courses."""
-    a, _ = latest_answer(record, "radiotherapy-history-complete")
+    said = newest(about(record, "radiotherapy-history-complete"), date.max)
+    a = said.statement if said.value is not None else None
     courses = tuple(p for p in record.procedures if p.kind == "radiotherapy")
     return a, courses
 
@@ -335,7 +336,7 @@ def _not_irradiated(lz, record: PatientRecord, history: tuple
         return False, None
     if stated:
         return True, None
-    if answer is None or not answer.answer:
+    if answer is None or not answer.value:
         return None, None
     organ = set(re.findall(r"[a-z]+", lz.organ.lower())) - {"unknown", "structure", "of"}
     doubt = [p for p in courses if not p.sites and not p.targets] + [
@@ -343,7 +344,7 @@ def _not_irradiated(lz, record: PatientRecord, history: tuple
                                             for site in p.sites)]
     if doubt or not organ:
         return None, None
-    return True, (answer.source, answer.date, "radiotherapy history declared complete; "
+    return True, (answer.source, answer.stated, "radiotherapy history declared complete; "
                   f"no recorded course on this lesion or the {lz.organ}")
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from trialsieve.dates import shift
 from trialsieve.logic import Tri
 from trialsieve.record import ConsentRecord, Ignored, PatientRecord, day
-from trialsieve.rules.attest import answer_evidence, latest_answer
+from trialsieve.record.statements import about, from_consent, newest
+from trialsieve.rules.attest import statement_evidence, undecided
 from trialsieve.rules.base import Bound, Context, Evidence, Outcome, Quantity, outcome
 
 
@@ -104,16 +105,20 @@ class EcogAtMost:
 
 @dataclass(frozen=True)
 class ConsentBeforeInclusion:
-    """Written informed consent to this study: an active research consent naming the study
-    (one of `study_ids`), dated on or before the inclusion date; or an attestation."""
+    """Written informed consent to this study: a research consent naming the study (one
+    of `study_ids`) that permits, dated on or before the inclusion date; or an answer.
+
+    Consents and answers are statements of one fact: the newest decides (a newer "consent
+    withdrawn / not obtained" outweighs a signed Consent; a Consent that denies is no
+    consent). Consents of another kind or study, or undated, are not about it."""
 
     study_ids: tuple[str, ...] = ()
 
     def describe(self) -> str:
         return (f"research consent (active) naming the study ({' / '.join(self.study_ids)}) "
-                "dated on or before inclusion, or attested")
+                "dated on or before inclusion, or attested; the newest statement decides")
 
-    def _why_not(self, c: ConsentRecord, ctx: Context) -> str | None:
+    def _why_not(self, c: ConsentRecord) -> str | None:
         if not c.research:
             return "not a research consent (scope/category research)"
         if not set(c.studies) & set(self.study_ids):
@@ -121,29 +126,33 @@ class ConsentBeforeInclusion:
             return f"does not name this study{named}"
         if c.date is None:
             return "consent without a date"
-        if c.date > ctx.inclusion:
-            return f"dated {c.date}, after the inclusion date {ctx.inclusion}"
         return None
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
-        why = {c.source: self._why_not(c, ctx) for c in record.consents}
-        late = [Ignored(c.source, why[c.source] or "") for c in record.consents
-                if why[c.source]]
-        ok = [c for c in record.consents if why[c.source] is None]
-        if ok:
-            c = max(ok, key=day)
-            return outcome(Tri.MET, f"written consent to this study dated {c.date}",
-                           evidence=[Evidence(c.source, c.date, "research consent", c.status,
-                                              "names " + ", ".join(c.studies))],
-                           ignored=late,
-                           bounds=[Bound("inclusion", "from", day(c),
-                                         "consent date", c.source)])
-        a, older = latest_answer(record, "informed-consent")
-        if a is not None:
-            return outcome(Tri.of(a.answer), "consent attested" if a.answer else
-                           "consent not obtained (attested)", evidence=[answer_evidence(a)],
-                           ignored=[*older, *late])
-        return outcome(Tri.UNKNOWN, "no written informed consent to this study on record",
-                       ignored=late, missing=[
-                           f"signed informed consent to this study ({self.study_ids[0]}) "
-                           f"dated on or before {ctx.inclusion}"])
+        why = {c.source: self._why_not(c) for c in record.consents}
+        other = [Ignored(c.source, why[c.source] or "") for c in record.consents
+                 if why[c.source]]
+        statements = [from_consent(c) for c in record.consents if why[c.source] is None]
+        statements += about(record, "informed-consent", ctx.as_of)
+        s = newest(statements, min(ctx.as_of, ctx.inclusion))
+        ignored = [*other, *s.ignored]
+        settle = (f"signed informed consent to this study ({self.study_ids[0]}) dated on or "
+                  f"before {ctx.inclusion}")
+        if s.newest and s.value is None:
+            out = undecided(s, "informed consent", settle)
+            return replace(out, ignored=tuple(ignored))
+        if s.value is None:
+            return outcome(Tri.UNKNOWN, "no written informed consent to this study on record",
+                           ignored=ignored, missing=[settle])
+        last = s.newest[0]
+        ev = [statement_evidence(x) for x in s.newest]
+        if not s.value:
+            return outcome(Tri.NOT_MET, f"consent refused, withdrawn or not obtained "
+                           f"({last.source}, {last.stated or 'undated'})", evidence=ev,
+                           ignored=ignored)
+        if last.origin == "Consent":
+            return outcome(Tri.MET, f"written consent to this study dated {last.stated}",
+                           evidence=ev, ignored=ignored,
+                           bounds=[Bound("inclusion", "from", last.stated or ctx.inclusion,
+                                         "consent date", last.source)])
+        return outcome(Tri.MET, "consent attested", evidence=ev, ignored=ignored)

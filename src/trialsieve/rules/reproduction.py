@@ -4,18 +4,25 @@ refusal of contraception (E9)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
 
 from trialsieve.codes import HCG_NEGATIVE, HCG_POSITIVE
 from trialsieve.logic import Tri, all_of, any_of
-from trialsieve.record import Ignored, LabResult, PatientRecord, condition_present, day
+from trialsieve.record import Ignored, LabResult, PatientRecord, day
+from trialsieve.record.statements import (
+    Statement,
+    about,
+    from_result,
+    newest,
+    no_longer_present,
+)
 from trialsieve.rules.attest import (
     absent_unless_stale_yes,
-    answer_evidence,
-    latest_answer,
+    said,
     settle_text,
+    statement_evidence,
+    undecided,
 )
-from trialsieve.rules.base import Bound, Context, Evidence, Outcome, absent, days, outcome, yes_no
+from trialsieve.rules.base import Bound, Context, Evidence, Outcome, absent, days, outcome
 from trialsieve.rules.labs import lab_values
 
 # Quantitative serum hCG below 5 IU/L is negative; 5-25 IU/L is equivocal (judgement:
@@ -24,31 +31,22 @@ HCG_NEGATIVE_BELOW = 5.0
 HCG_POSITIVE_FROM = 25.0
 
 
-def childbearing_potential(record: PatientRecord,
-                           on: date | None = None) -> tuple[Tri, list[Evidence], str]:
+def childbearing_potential(record: PatientRecord, ctx: Context
+                           ) -> tuple[Tri, list[Evidence], str]:
     """Whether contraception rules apply: a woman of childbearing potential, or a man
-    whose partner is. Returns the status, its evidence and who it concerns. A condition
-    that ends childbearing potential (menopause) counts while present on `on` (condition
-    status; with no date, an abatement of any date ends it)."""
+    whose partner is. Returns the status, its evidence and who it concerns. The newest
+    statement decides: an answer, or a Condition that ends childbearing potential
+    (menopause, sterility) while present; an uncertain one (provisional) decides nothing."""
     sex = record.patient.sex
     if sex == "male":
-        a, _ = latest_answer(record, "partner-childbearing-potential")
-        who = "a man with a partner of childbearing potential"
-        return (Tri.UNKNOWN, [], who) if a is None else (Tri.of(a.answer), [answer_evidence(a)],
-                                                          who)
-    if sex != "female":
+        question, who = "partner-childbearing-potential", ("a man with a partner of "
+                                                            "childbearing potential")
+    elif sex == "female":
+        question, who = "childbearing-potential", "a woman of childbearing potential"
+    else:
         return Tri.UNKNOWN, [], "a patient of unrecorded sex"
-    who = "a woman of childbearing potential"
-    a, _ = latest_answer(record, "childbearing-potential")
-    if a is not None:
-        return Tri.of(a.answer), [answer_evidence(a)], who
-    found = [f for f in record.findings_of("childbearing_potential")
-             if condition_present(f.status, f.abated, on or date.max)]
-    if found:
-        f = max(found, key=lambda f: (f.date is not None, f.date))
-        return Tri.of(f.present), [Evidence(f.source, f.date, f.display or
-                                            "childbearing potential", yes_no(f.present))], who
-    return Tri.UNKNOWN, [], who
+    s = said(record, question, ctx)
+    return Tri.of(s.value), [statement_evidence(x) for x in s.newest], who
 
 
 def hcg_reading(r: LabResult) -> bool | None:
@@ -69,7 +67,10 @@ def hcg_reading(r: LabResult) -> bool | None:
 
 @dataclass(frozen=True)
 class SerumPregnancyTest:
-    """A negative serum hCG within `fresh_days` before inclusion (urine does not count)."""
+    """A negative serum hCG within `fresh_days` before inclusion (urine does not count).
+
+    The newest serum test decides; two of one day that disagree leave it unknown, and an
+    undated one cannot show freshness (no older dated test decides in its place)."""
 
     fresh_days: int = 28
 
@@ -79,29 +80,41 @@ class SerumPregnancyTest:
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         urine = [Ignored(r.source, "urine hCG: the protocol requires a serum test")
                  for r in record.labs_of("hcg_urine")]
-        dated = [r for r in record.labs_of("hcg_serum")
-                 if r.date is not None and r.date <= ctx.inclusion]
+        serum = record.labs_of("hcg_serum")
         lo = ctx.inclusion - days(self.fresh_days)
         settle = f"a serum hCG (pregnancy test) dated from {lo} to {ctx.inclusion}"
-        if not dated:
+        undated = [r for r in serum if r.date is None]
+        if undated:
+            return outcome(Tri.UNKNOWN, "a serum hCG is undated: its freshness cannot be "
+                           "shown", ignored=[*urine, *(Ignored(r.source, "undated") for r
+                                                       in undated)], missing=[settle])
+        tests = [from_result(r, "pregnant", hcg_reading(r), "serum hCG") for r in serum]
+        s = newest(tests, ctx.inclusion)
+        if not s.newest:
             return outcome(Tri.UNKNOWN, "no serum pregnancy test", ignored=urine,
                            missing=[settle])
-        last = max(dated, key=day)
+        last = next(r for r in serum if r.source == s.newest[0].source)
         bound = Bound("inclusion", "until", day(last) + days(self.fresh_days),
                       f"serum hCG of {last.date} is valid for inclusion up to this date",
                       last.source)
-        ev = Evidence(last.source, last.date, "serum hCG", last.shown(), **lab_values(last))
+        evidence = [Evidence(r.source, r.date, "serum hCG", r.shown(), **lab_values(r))
+                    for r in serum if any(x.source == r.source for x in s.newest)]
         if day(last) < lo:
             return outcome(Tri.UNKNOWN, f"serum hCG of {last.date} is too old",
                            ignored=[*urine, Ignored(last.source, "older than "
                                                     f"{self.fresh_days} days")],
                            missing=[settle], bounds=[bound])
-        reading = hcg_reading(last)
-        if reading is None:
-            return outcome(Tri.UNKNOWN, f"serum hCG {last.shown()} equivocal", evidence=[ev],
-                           ignored=urine, missing=["a repeat serum hCG"], bounds=[bound])
-        return outcome(Tri.of(not reading), f"serum hCG {'positive' if reading else 'negative'}"
-                       f" on {last.date}", evidence=[ev], ignored=urine, bounds=[bound])
+        if s.conflict:
+            return outcome(Tri.UNKNOWN, f"serum hCG results of {last.date} disagree",
+                           evidence=evidence, ignored=urine, bounds=[bound],
+                           missing=["a repeat serum hCG"])
+        if s.value is None:
+            return outcome(Tri.UNKNOWN, f"serum hCG {last.shown()} equivocal",
+                           evidence=evidence, ignored=urine, bounds=[bound],
+                           missing=["a repeat serum hCG"])
+        reading = "positive" if s.value else "negative"
+        return outcome(Tri.of(not s.value), f"serum hCG {reading} on {last.date}",
+                       evidence=evidence, ignored=urine, bounds=[bound])
 
 
 @dataclass(frozen=True)
@@ -110,20 +123,14 @@ class ContraceptionAndPregnancyTest:
 
     def describe(self) -> str:
         return ("if of childbearing potential (or partner of): contraception agreement "
-                "attested; women: negative serum hCG within 28 days before inclusion; "
-                "otherwise met (not applicable)")
+                "attested within the 28 days before inclusion; women: negative serum hCG "
+                "within 28 days before inclusion; otherwise met (not applicable)")
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
-        applies, ev, who = childbearing_potential(record, ctx.as_of)
+        applies, ev, who = childbearing_potential(record, ctx)
         if applies is Tri.NOT_MET:
             return outcome(Tri.MET, f"not applicable: not {who}", evidence=ev)
-        a, older = latest_answer(record, "contraception-agreement")
-        parts = [outcome(Tri.UNKNOWN, "no contraception agreement",
-                         missing=["attestation of agreement to highly effective "
-                                  "contraception"])
-                 if a is None else
-                 outcome(Tri.of(a.answer), "agrees to contraception" if a.answer else
-                         "refuses contraception", evidence=[answer_evidence(a)], ignored=older)]
+        parts = [_agreement(record, ctx)]
         if record.patient.sex != "male":
             parts.append(SerumPregnancyTest().evaluate(record, ctx))
         status = all_of(p.status for p in parts)
@@ -139,16 +146,34 @@ class ContraceptionAndPregnancyTest:
                        (), tuple(b for p in parts for b in p.bounds))
 
 
+def _agreement(record: PatientRecord, ctx: Context) -> Outcome:
+    s = said(record, "contraception-agreement", ctx)
+    settle = settle_text("contraception-agreement", ctx)
+    if s.newest and s.value is None:
+        return undecided(s, "contraception agreement", settle)
+    if s.value is None:
+        return outcome(Tri.UNKNOWN, "no contraception agreement", missing=[settle],
+                       ignored=s.ignored)
+    return outcome(Tri.of(s.value), "agrees to contraception" if s.value else
+                   "refuses contraception", evidence=[statement_evidence(s.newest[0])],
+                   ignored=s.ignored)
+
+
+# A positive pregnancy test or finding older than 42 weeks says nothing about now (notes).
+PREGNANCY_DAYS = 42 * 7
+
+
 @dataclass(frozen=True)
 class PregnantOrLactating:
-    """E8 at the screening date (protocol notes, E8 and condition status).
+    """E8 at the screening date (protocol notes, E8 and "Real records").
 
-    Pregnant: any positive pregnancy test (serum or urine) or pregnancy finding more
-    recent than the last negative serum hCG; a pregnancy Condition counts while present
-    (clinical status, abatement), whatever its onset date. Not pregnant: a negative serum
-    hCG, a "not pregnant" finding or attestation within `fresh_days` before screening.
-    Lactating: a lactation Condition while present, or an attestation; the most recent
-    statement decides. Men and women not of childbearing potential are not concerned.
+    Every statement on pregnancy (serum and urine tests, pregnancy Conditions while
+    present, pregnancy-status Observations, answers) is one statement of one fact: the
+    newest by when it was made decides (a Condition recorded after a negative test is
+    newer, whatever its onset). A negative serum test, a "not pregnant" statement or
+    answer decides only within `fresh_days` before screening; a urine test shows a
+    pregnancy, never its absence; a positive older than 42 weeks says nothing about now.
+    Lactation likewise. Men and women not of childbearing potential are not concerned.
     """
 
     fresh_days: int = 28
@@ -159,12 +184,12 @@ class PregnantOrLactating:
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         if record.patient.sex == "male":
             return outcome(Tri.NOT_MET, "not applicable: male patient")
-        pregnant = self._pregnant(record, ctx)
-        applies, ev, _ = childbearing_potential(record, ctx.as_of)
+        pregnant = self._current(record, ctx, "pregnant", self._tests(record))
+        applies, ev, _ = childbearing_potential(record, ctx)
         if applies is Tri.NOT_MET and pregnant.status is not Tri.MET:
             # a positive test outweighs a record of menopause or sterility
             return outcome(Tri.NOT_MET, "not of childbearing potential", evidence=ev)
-        parts = [pregnant, self._lactating(record, ctx)]
+        parts = [pregnant, self._current(record, ctx, "lactating", [])]
         status = any_of(p.status for p in parts)
         return Outcome(status, "; ".join(p.summary for p in parts),
                        tuple(e for p in parts for e in p.evidence),
@@ -173,90 +198,48 @@ class PregnantOrLactating:
                                                                  for m in p.missing),
                        tuple(a for p in parts for a in p.assumptions))
 
-    def _pregnant(self, record: PatientRecord, ctx: Context) -> Outcome:
+    @staticmethod
+    def _tests(record: PatientRecord) -> list[Statement]:
+        serum = [from_result(r, "pregnant", hcg_reading(r), "serum hCG")
+                 for r in record.labs_of("hcg_serum")]
+        urine = [from_result(r, "pregnant", True, "urine hCG")
+                 for r in record.labs_of("hcg_urine") if hcg_reading(r) is True]
+        return serum + urine
+
+    def _current(self, record: PatientRecord, ctx: Context, fact: str,
+                 tests: list[Statement]) -> Outcome:
         lo = ctx.as_of - days(self.fresh_days)
-        tests = [(r, hcg_reading(r), "serum hCG") for r in record.labs_of("hcg_serum")] + [
-            (r, hcg_reading(r), "urine hCG") for r in record.labs_of("hcg_urine")]
-        negatives = [r for r, reading, _ in tests
-                     if reading is False and r.test == "hcg_serum" and r.date is not None]
-        last_neg = max(negatives, key=day, default=None)
-        neg_day = last_neg.date if last_neg else None
-        positives = [(r.date, Evidence(r.source, r.date, what, r.shown(), **lab_values(r)))
-                     for r, reading, what in tests if reading is True]
-        positives += [(f.date, Evidence(f.source, f.date, "pregnancy", "pregnant",
-                                        f.status and f"clinical status {f.status}"))
-                      for f in record.findings_of("pregnant") if f.present_on(ctx.as_of)]
-        a, stale = latest_answer(record, "pregnant", ctx)
-        stale += _no_longer_present(record, "pregnant", ctx)
-        if a is not None and a.answer:
-            positives.append((a.date, answer_evidence(a)))
-        # undated positives cannot be shown older than the negative test: they count
-        current = [ev for when, ev in positives if neg_day is None or when is None
-                   or when > neg_day]
-        if current:
-            return outcome(Tri.MET, "pregnant: " + ", ".join(
-                f"{e.what} {e.value} ({e.date or 'undated'})" for e in current),
-                evidence=current, ignored=stale)
-        unread = [r for r, reading, _ in tests if reading is None and r.test == "hcg_serum"
-                  and r.date is not None and (neg_day is None or r.date > neg_day)]
-        if unread:  # the newest serum test cannot be read: the older one does not decide
-            r = max(unread, key=day)
-            return outcome(Tri.UNKNOWN, f"the newest serum hCG ({r.date}, {r.shown()}) is "
-                           "equivocal or cannot be read",
-                           evidence=[Evidence(r.source, r.date, "serum hCG", r.shown(),
-                                              **lab_values(r))],
-                           missing=[f"a repeat serum hCG in place of {r.source}"],
-                           ignored=stale)
-        same_day = [ev for when, ev in positives if when == neg_day]
-        if same_day and last_neg is not None:
-            return outcome(Tri.UNKNOWN, f"positive and negative pregnancy tests on {neg_day}",
-                           evidence=[*same_day, Evidence(last_neg.source, neg_day,
-                                                         "serum hCG", last_neg.shown())],
-                           missing=["a repeat serum hCG"], ignored=stale)
-        denials = [(f.date, Evidence(f.source, f.date, "pregnancy status", "not pregnant"))
-                   for f in record.findings_of("pregnant")
-                   if not f.present and f.date is not None and f.date >= lo
-                   and condition_present(f.status, f.abated, ctx.as_of)]
-        if last_neg is not None and day(last_neg) >= lo:
-            denials.append((day(last_neg), Evidence(last_neg.source, neg_day, "serum hCG",
-                                                    last_neg.shown(), **lab_values(last_neg))))
-        if a is not None and not a.answer:  # a question covering 28 days: a is dated
-            denials.append((day(a), answer_evidence(a)))
-        if not denials:
-            out = absent_unless_stale_yes(record, "pregnant", ctx,
-                                          "no current pregnancy status", f"a pregnancy status "
-                                          f"or serum hCG dated on or after {lo}")
-            return replace(out, ignored=tuple(stale))
-        _, ev = max(denials, key=lambda d: d[0])
-        return outcome(Tri.NOT_MET, "not pregnant", evidence=[ev], ignored=stale)
-
-    def _lactating(self, record: PatientRecord, ctx: Context) -> Outcome:
-        lo = ctx.as_of - days(self.fresh_days)
-        found = record.findings_of("lactating")
-        # present ones by their status, whatever their date; denials (refuted) while fresh
-        facts = [(f.date or date.max, True, Evidence(f.source, f.date, "lactation", "yes",
-                                                     f.status and f"clinical status {f.status}"))
-                 for f in found if f.present_on(ctx.as_of)]
-        facts += [(f.date, False, Evidence(f.source, f.date, "lactation", "no"))
-                  for f in found if not f.present and f.date is not None and f.date >= lo]
-        ignored = _no_longer_present(record, "lactating", ctx)
-        a, stale = latest_answer(record, "lactating", ctx)
-        ignored += stale
-        if a is not None:
-            facts.append((day(a), a.answer, answer_evidence(a)))  # covers 28 days: dated
-        if not facts:
-            out = absent_unless_stale_yes(record, "lactating", ctx, "no current lactation "
-                                          "status", settle_text("lactating", ctx))
-            return replace(out, ignored=tuple(ignored))
-        _, value, ev = max(facts, key=lambda f: f[0])
-        return outcome(Tri.of(value), "lactating" if value else "not lactating", evidence=[ev],
-                       ignored=ignored)
-
-
-def _no_longer_present(record: PatientRecord, fact: str, ctx: Context) -> list[Ignored]:
-    return [Ignored(f.source, f"{fact}: no longer present at screening (clinical status "
-                    f"{f.status or 'not given'}, abated {f.abated or 'not recorded'})")
-            for f in record.findings_of(fact) if f.present and not f.present_on(ctx.as_of)]
+        ignored = no_longer_present(record, fact, ctx.as_of)
+        kept = []
+        for s in about(record, fact, ctx.as_of) + tests:
+            begun = s.onset or s.stated
+            if s.origin == "answer" and (s.stated is None or s.stated < lo):
+                ignored.append(Ignored(s.source, f"stale: answered {s.stated or 'undated'}, "
+                                       f"before the period the question covers (from {lo})"))
+            elif s.value and begun is not None and begun < ctx.as_of - days(PREGNANCY_DAYS):
+                ignored.append(Ignored(s.source, f"{fact} stated {begun}: more than 42 weeks "
+                                       "before screening, says nothing about now"))
+            else:
+                kept.append(s)
+        s = newest(kept, ctx.as_of)
+        ignored += s.ignored
+        shown = [statement_evidence(x) for x in s.newest]
+        text = "pregnant" if fact == "pregnant" else "lactating"
+        settle = (f"a pregnancy status or serum hCG dated on or after {lo}" if fact == "pregnant"
+                  else settle_text("lactating", ctx))
+        if s.value:
+            return outcome(Tri.MET, f"{text}: " + ", ".join(
+                f"{e.what} {e.value} ({e.date or 'undated'})" for e in shown),
+                evidence=shown, ignored=ignored)
+        if s.newest and s.value is None:
+            return replace(undecided(s, text, settle), ignored=tuple(ignored))
+        if s.value is False and s.stated is not None and s.stated >= lo:
+            return outcome(Tri.NOT_MET, f"not {text}", evidence=shown, ignored=ignored)
+        if s.value is False:
+            ignored.append(Ignored(s.newest[0].source, f"stale: stated {s.stated}, before "
+                                   f"{lo}"))
+        out = absent_unless_stale_yes(record, fact, ctx, f"no current {text} status", settle)
+        return replace(out, ignored=tuple(ignored))
 
 
 @dataclass(frozen=True)
@@ -268,20 +251,23 @@ class RefusesContraception:
         return "of childbearing potential (or partner of) and refusing adequate contraception"
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
-        applies, ev, who = childbearing_potential(record, ctx.as_of)
+        applies, ev, who = childbearing_potential(record, ctx)
         if applies is Tri.NOT_MET:
             return outcome(Tri.NOT_MET, f"not applicable: not {who}", evidence=ev)
-        a, older = latest_answer(record, "contraception-agreement")
-        if a is None:
-            return absent(ctx, "contraception not discussed on record",
-                          "attestation of agreement to (or refusal of) contraception")
-        evidence = [answer_evidence(a), *ev]
-        if a.answer:
+        s = said(record, "contraception-agreement", ctx)
+        settle = "attestation of agreement to (or refusal of) contraception"
+        if s.newest and s.value is None:
+            return undecided(s, "contraception agreement", settle)
+        if s.value is None:
+            return replace(absent(ctx, "contraception not discussed on record", settle),
+                           ignored=s.ignored)
+        evidence = [statement_evidence(s.newest[0]), *ev]
+        if s.value:
             return outcome(Tri.NOT_MET, "agrees to contraception", evidence=evidence,
-                           ignored=older)
+                           ignored=s.ignored)
         if applies is Tri.MET:
             return outcome(Tri.MET, f"refuses contraception: {who}", evidence=evidence,
-                           ignored=older)
+                           ignored=s.ignored)
         return outcome(Tri.UNKNOWN, f"refuses contraception; not known whether {who}",
-                       evidence=evidence, ignored=older,
+                       evidence=evidence, ignored=s.ignored,
                        missing=[f"whether the patient is {who} (attestation)"])

@@ -9,7 +9,13 @@ from datetime import date
 from trialsieve.codes import E3_DRUG_CLASSES
 from trialsieve.logic import Tri
 from trialsieve.record import Exposure, Ignored, PatientRecord
-from trialsieve.rules.attest import answer_bound, answer_evidence, latest_answer
+from trialsieve.rules.attest import (
+    answer_bound,
+    said,
+    settle_text,
+    statement_evidence,
+    undecided,
+)
 from trialsieve.rules.base import Bound, Context, Evidence, Outcome, absent, days, outcome
 
 
@@ -112,30 +118,42 @@ class EventWithin:
         return f"{self.kind} in the {self.within_days} days before inclusion"
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
-        parts = [self._judge(e, ctx) for e in SELECTORS[self.kind](record, ctx)]
+        events = SELECTORS[self.kind](record, ctx)
+        parts = [self._judge(e, ctx) for e in events]
         bounds = [b for p in parts for b in p.bounds]
         set_aside = [i for p in parts for i in p.ignored]
         met = [p for p in parts if p.status is Tri.MET]
         if met:  # a recorded recent event outweighs any statement
             return _combine(Tri.MET, met, parts)
-        a, stale = latest_answer(record, self.attestation, ctx)
-        if a is not None:
-            status = Tri.MET if a.answer else Tri.NOT_MET
-            said = "" if a.answer else "no "
-            return outcome(status, f"{said}{self.kind} in the {self.within_days} days before "
-                           "inclusion (attested)", evidence=[answer_evidence(a)],
-                           ignored=set_aside + stale, bounds=bounds + answer_bound(a))
-        unknown = [p for p in parts if p.status is Tri.UNKNOWN]
+        a = said(record, self.attestation, ctx)
+        stale = list(a.ignored)
+        if a.newest and a.value is None:
+            return replace(undecided(a, f"{self.kind} in the {self.within_days} days before "
+                                        "inclusion", settle_text(self.attestation, ctx)),
+                           bounds=tuple(bounds))
+        # An answer speaks up to its date: an undecided event not shown to be before it
+        # (a later operation of unknown kind) is not settled by it (notes).
+        unknown = [p for e, p in zip(events, parts, strict=True) if p.status is Tri.UNKNOWN
+                   and (a.stated is None or e.latest is None or e.latest > a.stated)]
+        if a.value is not None and (a.value or not unknown):
+            status = Tri.MET if a.value else Tri.NOT_MET
+            said_ = "" if a.value else "no "
+            return outcome(status, f"{said_}{self.kind} in the {self.within_days} days before "
+                           "inclusion (attested)", evidence=[statement_evidence(a.newest[0])],
+                           ignored=set_aside + stale,
+                           bounds=bounds + answer_bound(a.newest[0]))
+        unknown = unknown if a.value is not None else [p for p in parts
+                                                       if p.status is Tri.UNKNOWN]
         if unknown:
             out = _combine(Tri.UNKNOWN, unknown, parts)
             return replace(out, ignored=out.ignored + tuple(stale))
-        h, h_stale = latest_answer(record, self.history, ctx)
-        stale += h_stale
-        if h is not None and h.answer:
+        h = said(record, self.history, ctx)
+        stale += h.ignored
+        if h.value:
             return outcome(Tri.NOT_MET, f"no {self.kind} in the {self.within_days} days "
                            "before inclusion: the history on record is declared complete",
-                           evidence=[answer_evidence(h)], ignored=set_aside + stale,
-                           bounds=bounds + answer_bound(h))
+                           evidence=[statement_evidence(h.newest[0])],
+                           ignored=set_aside + stale, bounds=bounds + answer_bound(h.newest[0]))
         settle = (f"an attestation of no {self.kind} in the {self.within_days} days before "
                   f"inclusion, or that the {self.kind} history on record is complete")
         summary = (f"the {self.kind} on record is older than {self.within_days} days before "
@@ -223,10 +241,10 @@ class SsaWashout:
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         ssas = [e for e in record.exposures if e.drug_class == "ssa"]
         if not ssas:
-            a, _ = latest_answer(record, "prior-net-systemic-therapy")
-            if a is not None and not a.answer:
+            a = said(record, "prior-net-systemic-therapy", ctx)
+            if a.value is False:
                 return outcome(Tri.MET, "never received an SSA (attested)",
-                               evidence=[answer_evidence(a)])
+                               evidence=[statement_evidence(a.newest[0])])
             settle = "the medication history: last SSA injection date and form, or none"
             return absent(ctx, "no somatostatin analogue on record", settle, Tri.MET)
         parts = [self._judge(e, ctx) for e in ssas]
