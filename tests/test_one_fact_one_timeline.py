@@ -210,11 +210,11 @@ def test_birth_sex_extension_is_the_sex_i10_and_e8_read(tmp_path):
     assert r.verdict == "incomplete"
 
 
-def test_pregnancy_status_observation_uses_loinc_and_orders_by_its_time(tmp_path):
-    neg = {"resourceType": "Observation", "id": "ps-1", "status": "final",
+def test_pregnancy_status_observations_of_one_day_are_ordered_by_their_time(tmp_path):
+    pos = {"resourceType": "Observation", "id": "ps-1", "status": "final",
            "code": cc(LOINC, "82810-3"), "effectiveDateTime": "2026-11-24T09:00:00",
-           "valueCodeableConcept": cc(LOINC, "LA26683-5")}
-    pos = {**neg, "id": "ps-2", "effectiveDateTime": "2026-11-24T15:00:00",
-           "valueCodeableConcept": cc(LOINC, "LA15173-0")}
-    r = Edit(WOMAN).add(pos).add(neg).screen(tmp_path)
-    assert st(r, "EXCL08") == "met"
+           "valueCodeableConcept": cc(LOINC, "LA15173-0")}  # pregnant, in the morning
+    neg = {**pos, "id": "ps-2", "effectiveDateTime": "2026-11-24T15:00:00",
+           "valueCodeableConcept": cc(LOINC, "LA26683-5")}  # not pregnant, afternoon
+    r = Edit(WOMAN).add(neg).add(pos).screen(tmp_path)
+    assert st(r, "EXCL08") == "not_met"
