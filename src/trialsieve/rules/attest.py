@@ -98,9 +98,6 @@ def statement_evidence(s: Statement) -> Evidence:
                     s.note)
 
 
-answer_evidence = statement_evidence
-
-
 def settle_text(question: str, ctx: Context) -> str:
     start = covered_from(question, ctx)
     when = f", dated on or after {start}" if start else ""
