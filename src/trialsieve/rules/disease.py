@@ -178,10 +178,11 @@ class UncontrolledBrainMetastases:
 def _became_known(stated: list[Statement], ctx: Context) -> date | None:
     """The day the brain metastases on record became known: the first statement of them
     after the last that denied them."""
-    dated = [s for s in stated if s.stated is not None and s.stated <= ctx.as_of]
-    denied = max((s.stated for s in dated if s.value is False), default=None)
-    found = [s.stated for s in dated if s.value and (denied is None or s.stated > denied)]
-    return min(found) if found else None
+    dated = [(s.stated, s.value) for s in stated if s.stated is not None
+             and s.stated <= ctx.as_of]
+    denied = max((when for when, value in dated if value is False), default=None)
+    return min((when for when, value in dated if value and (denied is None or when > denied)),
+               default=None)
 
 
 @dataclass(frozen=True)

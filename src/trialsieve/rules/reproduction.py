@@ -211,16 +211,16 @@ class PregnantOrLactating:
         lo = ctx.as_of - days(self.fresh_days)
         ignored = no_longer_present(record, fact, ctx.as_of)
         kept = []
-        for s in about(record, fact, ctx.as_of) + tests:
-            begun = s.onset or s.stated
-            if s.origin == "answer" and (s.stated is None or s.stated < lo):
-                ignored.append(Ignored(s.source, f"stale: answered {s.stated or 'undated'}, "
+        for x in about(record, fact, ctx.as_of) + tests:
+            begun = x.onset or x.stated
+            if x.origin == "answer" and (x.stated is None or x.stated < lo):
+                ignored.append(Ignored(x.source, f"stale: answered {x.stated or 'undated'}, "
                                        f"before the period the question covers (from {lo})"))
-            elif s.value and begun is not None and begun < ctx.as_of - days(PREGNANCY_DAYS):
-                ignored.append(Ignored(s.source, f"{fact} stated {begun}: more than 42 weeks "
+            elif x.value and begun is not None and begun < ctx.as_of - days(PREGNANCY_DAYS):
+                ignored.append(Ignored(x.source, f"{fact} stated {begun}: more than 42 weeks "
                                        "before screening, says nothing about now"))
             else:
-                kept.append(s)
+                kept.append(x)
         s = newest(kept, ctx.as_of)
         ignored += s.ignored
         shown = [statement_evidence(x) for x in s.newest]
