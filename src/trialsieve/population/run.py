@@ -132,7 +132,8 @@ def job_for(src: Source, s: Settings, mapping: ConceptMapping) -> Job:
     """Only under pre-screening does the triage set patients aside (under screening, no
     neuroendocrine diagnosis on record leaves INCL02 unknown, not "not met")."""
     triage = look(mapping) if s.policy == PRE_SCREENING and not s.full else None
-    return Job(src.files, src.shared, s.as_of, s.policy, s.window, mapping, triage)
+    return Job(src.files, src.shared, s.as_of, s.policy, s.window, mapping, triage,
+               src.identities)
 
 
 def _screen_batches(batches: Iterable[Batch], job: Job, jobs: int
