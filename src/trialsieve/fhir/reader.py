@@ -267,7 +267,7 @@ def group(loaded: Loaded) -> dict[str, list[tuple[str, dict]]]:
         pid, where, problem = identity.owner(res, ids)
         if problem is not None:
             loaded.skip(file, f"{res['resourceType']}/{res.get('id', '?')}", where or "",
-                        problem.removesuffix(": resource not read"), "resource")
+                        problem, "resource")
         elif pid is not None:
             by_patient[pid].append((file, res))
     return dict(by_patient)

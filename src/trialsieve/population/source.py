@@ -408,7 +408,8 @@ def identities_of(patients: Iterable[dict], exists: Callable[[list[str]], set[st
 def unresolved(key: str, ids: Identities, res: dict | None) -> str:
     """The Problem's reason for a resource whose subject key resolves to no patient."""
     where = subject_key(res)[1] if res is not None else None
-    return f"{where or 'subject'} cannot be resolved: {ids.why_not(key)}: resource not read"
+    return (f"{where or 'subject'}: reference cannot be resolved: {ids.why_not(key)}: "
+            "resource not read")
 
 
 def _resolve(con, src: Source) -> None:
@@ -587,9 +588,10 @@ def bundle_groups(src: Source) -> Iterator[Group]:
                 src.problems.append(Problem(f, None, f"unknown FHIR R4 resource type "
                                             f"{rtype!r}: not read", rtype))
                 continue
-            p, _, problem = owner(res, ids)
+            p, where, problem = owner(res, ids)
             if problem is not None:
-                src.problems.append(Problem(f, None, problem, f"{rtype}/{res.get('id', '?')}"))
+                src.problems.append(Problem(f, None, f"{where}: {problem}: resource not read",
+                                            f"{rtype}/{res.get('id', '?')}"))
             elif p is None:
                 src.unattached += 1
             else:

@@ -184,7 +184,7 @@ def owner(res: dict, ids: Identities) -> tuple[str | None, str | None, str | Non
         return None, None, None
     pid = ids.pid(key)
     if pid is None:
-        return None, f, f"{f} cannot be resolved: {ids.why_not(key)}: resource not read"
+        return None, f, f"reference cannot be resolved: {ids.why_not(key)}"
     return pid, f, None
 
 
