@@ -116,7 +116,8 @@ def test_a_subject_that_cannot_be_resolved_is_a_warning_naming_file_resource_fie
     assert [r.patient.id for r in data.records] == ["ex02"]
     [w] = data.skipped
     assert (w.file, w.source, w.field) == (str(f), "Observation/ex02-hb-new", "subject")
-    assert w.message.startswith("reference cannot be resolved: identifier urn:oid:1.2.250.1.999.1|MRN-9999 matches no Patient resource")
+    assert w.message.startswith("reference cannot be resolved: identifier "
+                                f"{MRN['system']}|MRN-9999 matches no Patient resource")
     got = screened(f, status=1)  # exit 1: damaged input skipped, named
     assert got["ex02"]["verdict"] == "eligible"
 
