@@ -19,7 +19,7 @@ from trialsieve.fhir.limits import MAX_DEPTH, MAX_STRING, check_shape, parse_jso
 from trialsieve.fhir.reader import _record, mapped_lookup
 from trialsieve.output.json_result import to_json
 from trialsieve.population import triage
-from trialsieve.population.source import Group, Row
+from trialsieve.population.source import Group, Problem, Row
 from trialsieve.protocols.lumen import LUMEN
 from trialsieve.record.identity import Identities, owner
 from trialsieve.window import eligibility_window
@@ -145,6 +145,17 @@ def evaluate(group: Group, job: Job) -> Screened:
         spans[0].start.isoformat() if spans else None,
         spans[-1].end.isoformat() if spans else None,
         tuple(doc["missing"]), orjson.dumps(doc))
+
+
+def evaluate_or_problem(g: Group, job: Job) -> Screened | Problem:
+    """`evaluate`, or the Problem that names the patient when its data stops it: one
+    patient's bad data must not stop the run (both engines, in their workers)."""
+    try:
+        return evaluate(g, job)
+    except Exception as exc:  # noqa: BLE001 - one patient's bad data must not stop the run
+        f = job.files[g.rows[0].file] if g.rows else ""
+        return Problem(f, None, f"patient not screened: {type(exc).__name__}: {exc}",
+                       f"Patient/{g.pid}")
 
 
 def _set_aside(group: Group, look: triage.Look) -> bool:

@@ -28,6 +28,8 @@ import orjson
 from trialsieve.fhir.errors import InputError
 from trialsieve.fhir.mapping import MAPPERS
 from trialsieve.fhir.resource_types import R4_RESOURCE_TYPES
+from trialsieve.population.sql import literal as _literal
+from trialsieve.population.sql import string_list as _sql_list
 from trialsieve.record.identity import IDENTIFIER, SUBJECT_FIELDS, Identities, owner, subject_key
 
 # Parsed per patient: what the mappers read, the Patient, and lesion BodyStructures
@@ -107,14 +109,6 @@ def discover(path: str | Path) -> Source:
         raise InputError(str(p), "no .json or .ndjson file in this folder")
     return Source(p, [str(f) for f in files if f.suffix == ".ndjson"],
                   [str(f) for f in files if f.suffix == ".json"])
-
-
-def _literal(x: object) -> str:  # a SQL string literal
-    return "'" + str(x).replace("'", "''") + "'"
-
-
-def _sql_list(items: Iterable[object]) -> str:  # a SQL list (or IN list) of string literals
-    return "[" + ", ".join(map(_literal, items)) + "]"
 
 
 def _reference(r: str) -> str:

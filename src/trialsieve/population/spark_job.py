@@ -15,12 +15,13 @@ import sys
 from collections.abc import Iterator
 from functools import reduce
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import orjson
 
 from trialsieve.fhir.resource_types import R4_RESOURCE_TYPES
 from trialsieve.population.evaluate import Job, Screened
+from trialsieve.population.evaluate import evaluate_or_problem as _one
+from trialsieve.population.settings import Settings
 from trialsieve.population.source import (
     PARSED,
     SHARED_PARSED,
@@ -35,9 +36,6 @@ from trialsieve.population.source import (
     unresolved,
 )
 from trialsieve.record.identity import IDENTIFIER, Identities, subject_key
-
-if TYPE_CHECKING:
-    from trialsieve.population.run import Settings
 
 SCHEMA = "pid string, kind string, payload string"
 # The driver takes the results back one partition at a time, about 30 KB a patient: a
@@ -102,8 +100,6 @@ def _screen_pandas(job: Job):
     def run(pdf):
         import pandas as pd
 
-        from trialsieve.population.run import _one
-
         pdf = pdf.sort_values(["fi", "mid"])
         rows = [Row(int(fi), rtype, rid, text) for fi, rtype, rid, text in zip(
             pdf["fi"], pdf["rtype"], pdf["rid"].where(pdf["rid"].notna(), None),
@@ -132,8 +128,6 @@ def _decode(kind: str, payload: str) -> Screened | Problem:
 def spark_screen(src: Source, s: Settings, job: Job) -> Iterator[Screened | Problem]:
     from pyspark.sql import SparkSession
     from pyspark.sql import functions as F
-
-    from trialsieve.population.run import _one
 
     owned = SparkSession.getActiveSession() is None
     spark = session(s.master or f"local[{s.jobs}]", max(2, 4 * s.jobs))
