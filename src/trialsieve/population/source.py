@@ -564,7 +564,7 @@ def bundle_groups(src: Source) -> Iterator[Group]:
         patients += [(f, r) for r in resources if r["resourceType"] == "Patient"]
         keys[f] = {k for r in resources if (k := subject_key(r)[0]) is not None}
     ids = identities(patients)
-    last = {}
+    last: dict[str, str] = {}  # patient -> the last file naming them
     for f in readable:
         for k in keys[f]:
             if (pid := ids.pid(k)) is not None:
