@@ -582,18 +582,18 @@ def bundle_groups(src: Source) -> Iterator[Group]:
                 src.problems.append(Problem(f, None, f"unknown FHIR R4 resource type "
                                             f"{rtype!r}: not read", rtype))
                 continue
-            p, where, problem = owner(res, ids)
+            whose, named, problem = owner(res, ids)
             if problem is not None:
-                src.problems.append(Problem(f, None, f"{where}: {problem}: resource not read",
+                src.problems.append(Problem(f, None, f"{named}: {problem}: resource not read",
                                             f"{rtype}/{res.get('id', '?')}"))
-            elif p is None:
+            elif whose is None:
                 src.unattached += 1
             else:
-                if p not in lookups:
-                    lookups[p] = here  # shared, not copied: most patients are in one file
-                elif held[p][-1].file != fi:
-                    lookups[p] = {**lookups[p], **here}
-                held.setdefault(p, []).append(Row(fi, rtype, res.get("id"), res))
+                if whose not in lookups:
+                    lookups[whose] = here  # shared, not copied: most patients are in one file
+                elif held[whose][-1].file != fi:
+                    lookups[whose] = {**lookups[whose], **here}
+                held.setdefault(whose, []).append(Row(fi, rtype, res.get("id"), res))
         done = [p for p in held if last.get(p) == f]
         for p in done:
             yield Group(p, held.pop(p), lookups.pop(p))
