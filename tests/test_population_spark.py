@@ -81,3 +81,58 @@ def test_partitions_grow_with_the_population(spark, tmp_path, monkeypatch):
         assert run["counts"]["patients"] == 400
     assert (tmp_path / "spark" / "results.ndjson").read_bytes() == (
         tmp_path / "duckdb" / "results.ndjson").read_bytes()
+
+
+def test_spark_reads_one_patient_whatever_the_reference_form_and_files(spark, tmp_path):
+    """One patient (examples/patients/02) in NDJSON files, his resources referring to him
+    by _history, absolute URL, identifier and a linked record's id; an Hb whose identifier
+    resolves to no one (a Problem, with its line); and a second patient in two bundle
+    files: Spark, DuckDB and `screen` read two patients, alike."""
+    from test_identity import MRN, ex02, low_hb, write
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    entries = ex02()
+    patient = entries[0]["resource"]
+    patient["identifier"] = [MRN]
+    old = {"resourceType": "Patient", "id": "ex02-old", "gender": "male",
+           "birthDate": "1959-02-03",
+           "link": [{"other": {"reference": "Patient/ex02"}, "type": "replaced-by"}]}
+    forms = [{"reference": "Patient/ex02/_history/4"}, {"identifier": MRN},
+             {"reference": "https://fhir.example.org/Patient/ex02"},
+             {"reference": "Patient/ex02-old"}]
+    by_type: dict[str, list[dict]] = {"Patient": [patient, old]}
+    for n, e in enumerate(entries[1:]):
+        res = e["resource"]
+        for f in ("subject", "patient"):
+            if isinstance(res.get(f), dict):
+                res[f] = forms[n % len(forms)]
+        by_type.setdefault(res["resourceType"], []).append(res)
+    for rtype, items in by_type.items():
+        (folder / f"{rtype}.ndjson").write_text("".join(json.dumps(r) + "\n" for r in items))
+    # in a file of its own: `screen` names a damaged input on the records of its file
+    (folder / "Unknown.ndjson").write_text(
+        "\n" + json.dumps(low_hb({"identifier": {"value": "MRN-9999"}})) + "\n")
+    other = ex02()
+    for e in other:
+        e["resource"] = json.loads(json.dumps(e["resource"]).replace("ex02", "ex99"))
+        e.pop("fullUrl", None)
+    write(folder, "b1.json", other[:10])
+    write(folder, "b2.json", other[10:])
+    runs = {}
+    for engine in ("duckdb", "spark"):
+        runs[engine] = prescreen(folder, tmp_path / engine,
+                                 Settings(AS_OF, "screening", engine, 2))
+    for name in ("results.ndjson", "patients.csv", "candidates.csv", "funnel.csv"):
+        assert (tmp_path / "spark" / name).read_bytes() == (
+            tmp_path / "duckdb" / name).read_bytes(), name
+    assert runs["spark"]["skipped"] == runs["duckdb"]["skipped"]
+    [problem] = runs["spark"]["skipped"]
+    assert problem["resource"] == "Observation/ex02-hb-new" and problem["line"] == 2
+    assert "MRN-9999 matches no Patient resource" in problem["reason"]
+    got = [json.loads(x) for x in (tmp_path / "spark" / "results.ndjson").read_text()
+           .splitlines()]
+    assert {d["patient"]: d for d in got} == screen_json(folder, "screening", False,
+                                                         status=1)
+    assert sorted(d["patient"] for d in got) == ["ex02", "ex99"]
+    assert all(d["verdict"] == "eligible" for d in got)

@@ -18,6 +18,8 @@ refuses it naming the unit. Some spellings mean a unit only for some tests:
 
 from __future__ import annotations
 
+from trialsieve.unit_error import UnitError
+
 GFR_ANNOTATION = "{1.73_m2}"
 
 # normalised spelling -> UCUM, for any test
@@ -72,6 +74,4 @@ def ucum(spelling: str, target: str) -> str:
 
 
 def _error(message: str) -> Exception:
-    from trialsieve.units import UnitError  # the error convert's callers already handle
-
-    return UnitError(message)
+    return UnitError(message)  # the error convert's callers already handle

@@ -17,10 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from trialsieve import unit_spellings
+from trialsieve.unit_error import UnitError
 
-
-class UnitError(ValueError):
-    """A unit that cannot be parsed or converted to the unit a rule needs."""
+__all__ = ["UnitError", "convert"]
 
 
 # Real UCUM codes are short ("mL/min/{1.73_m2}"); the parser is slow on long ones.

@@ -295,3 +295,26 @@ def test_a_signed_screening_files_as_a_checklist_with_its_e_signature(app, db, u
     assert main(["report", str(saved), "--format", "html", "--out", str(out)]) == 0
     assert f"Signed electronically by {sig.display_name}" in out.read_text()
     assert c.get(f"{P}/signatures/999/checklist.pdf").status_code == 404
+
+
+def test_a_patient_in_two_uploaded_files_with_a_versioned_reference_is_one_patient(
+        app, users):
+    """Protocol notes, "One patient, one record": example 01's bundle uploaded as two
+    files, the second referring to her as Patient/ex01/_history/2, is one patient (one
+    screening number), eligible as example 01 is; before, the second file made a second
+    patient "2"."""
+    c = login(app, "investigator")
+    entries = json.loads(example("01-eligible-woman-cbp"))["entry"]
+    for e in entries[12:]:
+        for f in ("subject", "patient"):
+            if isinstance(e["resource"].get(f), dict):
+                e["resource"][f] = {"reference": "Patient/ex01/_history/2"}
+    files = [(name, json.dumps({"resourceType": "Bundle", "type": "collection",
+                                "entry": part}).encode(), "application/fhir+json")
+             for name, part in (("a.json", entries[:12]), ("b.json", entries[12:]))]
+    r = c.post("/import", data={"csrf": csrf(c)}, files=[("file", f) for f in files])
+    assert loc(r).startswith(P), loc(r)
+    assert c.get("/patients/SCR-0002").status_code == 404
+    c.post(f"{P}/dates", data={"inclusion": "2026-12-01", "d0": "2026-12-01",
+                               "csrf": csrf(c)})
+    assert verdict(c.get(P).text) == "eligible"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,6 @@ from trialsieve.fhir.values import (
     get_list,
     get_str,
     parse_date_span,
-    reference_id,
 )
 from trialsieve.record import (
     Damaged,
@@ -39,10 +38,14 @@ from trialsieve.record import (
     Patient,
     PatientRecord,
     Warning,
+    identity,
 )
+from trialsieve.record.identity import Identities
 
-# Where a resource names its patient.
-SUBJECT_FIELDS = ("subject", "patient", "beneficiary", "individual")
+# Where a resource names its patient (record/identity.py resolves it).
+SUBJECT_FIELDS = identity.SUBJECT_FIELDS
+# The types read (the rest are counted): the ones whose versions are told apart.
+READ = frozenset(MAPPERS) | {"Patient", "BodyStructure"}
 # Resources that are not about one patient (directories, definitions).
 SHARED_TYPES = {"Practitioner", "PractitionerRole", "Organization", "Location", "Medication",
                 "Device", "Substance", "Questionnaire", "CodeSystem", "ValueSet"}
@@ -227,15 +230,11 @@ def _check(file: str, res: dict, loaded: Loaded) -> None:
     loaded.resources.append((file, res))
 
 
-def _patient_of(res: dict, urls: dict[str, str]) -> str | None:
-    if res["resourceType"] == "Patient":
-        return res.get("id")
-    for f in SUBJECT_FIELDS:
-        ref = res.get(f)
-        if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
-            r = ref["reference"]
-            return urls.get(r) or reference_id(ref)
-    return None
+def identities(resources: Iterable[tuple[str, dict]]) -> Identities:
+    """Who is who in the input: its Patient resources (newest versions) to
+    record/identity.py."""
+    patients = [(f, r) for f, r in resources if r["resourceType"] == "Patient"]
+    return Identities.of(r for _, r in identity.current(patients)[0])
 
 
 @dataclass
@@ -261,13 +260,17 @@ def read(path: str | Path, mapping: ConceptMapping = concept_map.EMPTY,
 
 
 def group(loaded: Loaded) -> dict[str, list[tuple[str, dict]]]:
-    """Each patient's resources (with their files), patients in order of first appearance."""
-    urls = {r["_fullUrl"]: r["id"] for _, r in loaded.resources
-            if r["resourceType"] == "Patient" and "_fullUrl" in r and "id" in r}
+    """Each patient's resources (with their files), patients in order of first appearance;
+    who is who decided by record/identity.py (any reference form, identifiers, links,
+    across files). A subject that cannot be resolved is reported, its resource skipped."""
+    ids = identities(loaded.resources)
     by_patient: dict[str, list[tuple[str, dict]]] = defaultdict(list)
     for file, res in loaded.resources:
-        pid = _patient_of(res, urls)
-        if pid is not None:
+        pid, where, problem = identity.owner(res, ids)
+        if problem is not None:
+            loaded.skip(file, f"{res['resourceType']}/{res.get('id', '?')}", where or "",
+                        problem, "resource")
+        elif pid is not None:
             by_patient[pid].append((file, res))
     return dict(by_patient)
 
@@ -306,7 +309,8 @@ def _mapped(mapping: ConceptMapping, res: dict | None) -> dict | None:
 
 def _record(pid: str, items: list[tuple[str, dict]], lookup,
             mapping: ConceptMapping = concept_map.EMPTY) -> PatientRecord:
-    files = sorted({f for f, _ in items})
+    items, unordered = identity.current(items, READ.__contains__)
+    files = sorted({f for f, _ in items} | {u.file for u in unordered})
     patient_res = next((r for _, r in items if r["resourceType"] == "Patient"), None)
     # The file that holds the Patient resource names the record (a bulk export spreads
     # one patient over a file per resource type).
@@ -317,6 +321,9 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup,
     pending: list = []
     uses = concept_map.Uses()
     patients: list[Patient] = []
+    for u in unordered:
+        rec.warnings.append(Warning(u.file, u.source, "meta", u.message))
+        rec.ignored.append(Damaged(u.source, u.message, fact_kind(u.resource)))
     if patient_res is None:
         rec.warnings.append(Warning(files[0], f"Patient/{pid}", "subject",
                                     "referenced patient has no Patient resource here: "
@@ -354,8 +361,9 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup,
         for fact in facts:
             _add(rec, fact, pending)
     rec.warnings += uses.warnings()
-    if patients:
-        rec.patient = _one_patient(patients, rec)
+    if patients:  # linked records too (record/identity.py): this patient's own first
+        patients.sort(key=lambda p: p.id != pid)
+        rec.patient = replace(_one_patient(patients, rec), id=pid, source=f"Patient/{pid}")
     _attach(rec, pending)
     _finish(rec)
     rec.counts = dict(counts)

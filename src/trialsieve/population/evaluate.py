@@ -8,7 +8,7 @@ does when no D0 is given; the JSON document is the one `screen --format json` pr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import orjson
@@ -16,11 +16,12 @@ import orjson
 from trialsieve.engine import ELIGIBLE, INCOMPLETE, Dates, ScreeningResult, screen
 from trialsieve.fhir.concept_map import EMPTY, ConceptMapping
 from trialsieve.fhir.limits import MAX_DEPTH, MAX_STRING, check_shape, parse_json
-from trialsieve.fhir.reader import _patient_of, _record, mapped_lookup
+from trialsieve.fhir.reader import _record, mapped_lookup
 from trialsieve.output.json_result import to_json
 from trialsieve.population import triage
-from trialsieve.population.source import Group, Row
+from trialsieve.population.source import Group, Problem, Row
 from trialsieve.protocols.lumen import LUMEN
+from trialsieve.record.identity import Identities, owner
 from trialsieve.window import eligibility_window
 
 CRITERIA = tuple(c.id for c in LUMEN.criteria)
@@ -38,6 +39,8 @@ class Job:
     window: bool = False  # each patient's D0 window (about 180 screenings)
     mapping: ConceptMapping = EMPTY  # --concept-map: the site's own codes
     triage: triage.Look | None = None  # set aside who cannot be a candidate; None: nobody
+    # keys the scan resolved beyond a reference's id (identifiers, links): filled by it
+    identities: Identities = field(default_factory=Identities)
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ class Screened:
         return self.statuses.count("unknown")
 
 
-def _resource(text: str | bytes, file: str, pid: str) -> dict:
+def _resource(text: str | bytes, file: str, pid: str, ids: Identities) -> dict:
     """A line's resource as the reader reads it: orjson where it reads the line (NaN and
     the like, which it refuses, go to the reader's own parse), within the reader's limits
     on depth and string length, and the patient the reader gives it must be the one the
@@ -75,15 +78,16 @@ def _resource(text: str | bytes, file: str, pid: str) -> dict:
         # its opening brackets
         if len(s) > MAX_STRING or s.count("{") + s.count("[") > MAX_DEPTH:
             check_shape(file, res, "")
-    owner = _patient_of(res, {})
-    if owner != pid:
+    whose = owner(res, ids)[0]
+    if whose != pid:
         raise ValueError(f"{res['resourceType']}/{res.get('id', '?')}: the reader reads it "
-                         f"as Patient {owner}'s, the scan as Patient {pid}'s (a duplicated "
+                         f"as Patient {whose}'s, the scan as Patient {pid}'s (a duplicated "
                          "key?)")
     return res
 
 
-def items(rows: list[Row], files: list[str], pid: str) -> list[tuple[str, dict]]:
+def items(rows: list[Row], files: list[str], pid: str, ids: Identities | None = None
+          ) -> list[tuple[str, dict]]:
     """(file, resource) pairs as the reader holds them; a type no rule reads stays a stub
     (its type and id are all `_record` looks at, to count it)."""
     out = []
@@ -91,7 +95,7 @@ def items(rows: list[Row], files: list[str], pid: str) -> list[tuple[str, dict]]
         if isinstance(r.text, dict):
             res = r.text
         elif r.text is not None:
-            res = _resource(r.text, files[r.file], pid)
+            res = _resource(r.text, files[r.file], pid, ids or Identities())
         else:
             res = {"resourceType": r.rtype, "id": r.rid} if r.rid is not None else {
                 "resourceType": r.rtype}
@@ -118,7 +122,7 @@ def evaluate(group: Group, job: Job) -> Screened:
     if job.triage is not None and _set_aside(group, job.triage):
         return _screened_set_aside(group, job)
     pid, as_of, policy = group.pid, job.as_of, job.policy
-    pairs = items(group.rows, job.files, pid)
+    pairs = items(group.rows, job.files, pid, job.identities)
     own = {res["id"]: res for row, (_, res) in zip(group.rows, pairs, strict=True)
            if row.text is not None and isinstance(res.get("id"), str)}  # parsed, not stubs
     lookup = {**job.shared, **(group.lookup or {}), **own}
@@ -143,6 +147,17 @@ def evaluate(group: Group, job: Job) -> Screened:
         tuple(doc["missing"]), orjson.dumps(doc))
 
 
+def evaluate_or_problem(g: Group, job: Job) -> Screened | Problem:
+    """`evaluate`, or the Problem that names the patient when its data stops it: one
+    patient's bad data must not stop the run (both engines, in their workers)."""
+    try:
+        return evaluate(g, job)
+    except Exception as exc:  # noqa: BLE001 - one patient's bad data must not stop the run
+        f = job.files[g.rows[0].file] if g.rows else ""
+        return Problem(f, None, f"patient not screened: {type(exc).__name__}: {exc}",
+                       f"Patient/{g.pid}")
+
+
 def _set_aside(group: Group, look: triage.Look) -> bool:
     """As decided by the DuckDB scan (group.aside), else by the same look here. A patient
     with no Patient resource is never set aside: the reader warns of it, in full."""
@@ -158,7 +173,8 @@ def _set_aside(group: Group, look: triage.Look) -> bool:
 def _screened_set_aside(group: Group, job: Job) -> Screened:
     """The criteria up to triage.LAST_EVALUATED, on the Patient resource alone; each other
     resource is counted by type as read and not evaluated."""
-    pairs = items([r for r in group.rows if r.rtype == "Patient"], job.files, group.pid)
+    pairs = items([r for r in group.rows if r.rtype == "Patient"], job.files, group.pid,
+                  job.identities)
     lookup = {**job.shared, **(group.lookup or {})}
     record = _record(group.pid, pairs, mapped_lookup(job.mapping, lookup), job.mapping)
     counts = {t: dict(c) for t, c in record.counts.items()}

@@ -18,16 +18,16 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import date
 from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
 from trialsieve.fhir import concept_map
 from trialsieve.fhir.concept_map import ConceptMapping
-from trialsieve.population.evaluate import Job, Screened, evaluate
+from trialsieve.population.evaluate import Job, Screened
+from trialsieve.population.evaluate import evaluate_or_problem as _one
 from trialsieve.population.outputs import Writer
+from trialsieve.population.settings import Settings
 from trialsieve.population.source import (
     Group,
     Problem,
@@ -43,6 +43,8 @@ from trialsieve.rules.base import PRE_SCREENING
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+__all__ = ["Incomplete", "Settings", "Strict", "prescreen", "stderr_progress"]
 
 BATCH = 64  # bundle patients per task sent to a worker process
 Batch: TypeAlias = "pa.Table | list[Group]"  # whole patients: a scanned table, or bundles' groups
@@ -70,19 +72,6 @@ class Incomplete(Exception):
                          f"{type(cause).__name__}: {first}")
 
 
-@dataclass(frozen=True)
-class Settings:
-    as_of: date
-    policy: str
-    engine: str = "duckdb"
-    jobs: int = 1
-    strict: bool = False
-    master: str | None = None  # Spark master URL (default local[jobs])
-    window: bool = False  # each patient's D0 window: ~180 screenings a patient
-    concept_maps: tuple[str, ...] = ()  # --concept-map files: the site's own codes
-    full: bool = False  # --full: every criterion for every patient (no triage)
-
-
 # --- evaluation, in this process or in workers ----------------------------------------
 _WORKER: dict = {}
 
@@ -96,15 +85,6 @@ def _init_worker(job: Job) -> None:
 
 def _evaluate_batch(batch: Batch) -> list[Screened | Problem]:
     return [_one(g, _WORKER["job"]) for g in _groups(batch)]
-
-
-def _one(g: Group, job: Job) -> Screened | Problem:
-    try:
-        return evaluate(g, job)
-    except Exception as exc:  # noqa: BLE001 - one patient's bad data must not stop the run
-        f = job.files[g.rows[0].file] if g.rows else ""
-        return Problem(f, None, f"patient not screened: {type(exc).__name__}: {exc}",
-                       f"Patient/{g.pid}")
 
 
 def _groups(batch: Batch) -> Iterable[Group]:
@@ -132,7 +112,8 @@ def job_for(src: Source, s: Settings, mapping: ConceptMapping) -> Job:
     """Only under pre-screening does the triage set patients aside (under screening, no
     neuroendocrine diagnosis on record leaves INCL02 unknown, not "not met")."""
     triage = look(mapping) if s.policy == PRE_SCREENING and not s.full else None
-    return Job(src.files, src.shared, s.as_of, s.policy, s.window, mapping, triage)
+    return Job(src.files, src.shared, s.as_of, s.policy, s.window, mapping, triage,
+               src.identities)
 
 
 def _screen_batches(batches: Iterable[Batch], job: Job, jobs: int

@@ -18,7 +18,7 @@ import json
 import re
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -28,6 +28,9 @@ import orjson
 from trialsieve.fhir.errors import InputError
 from trialsieve.fhir.mapping import MAPPERS
 from trialsieve.fhir.resource_types import R4_RESOURCE_TYPES
+from trialsieve.population.sql import literal as _literal
+from trialsieve.population.sql import string_list as _sql_list
+from trialsieve.record.identity import IDENTIFIER, SUBJECT_FIELDS, Identities, owner, subject_key
 
 # Parsed per patient: what the mappers read, the Patient, and lesion BodyStructures
 # (looked up by TumorSize.focus and radiotherapy sites). Parsed once for everyone: the
@@ -40,7 +43,7 @@ if TYPE_CHECKING:
 
     from trialsieve.population.triage import Look
 
-SUBJECTS = ("subject", "patient", "beneficiary", "individual")  # = reader.SUBJECT_FIELDS
+SUBJECTS = SUBJECT_FIELDS
 
 
 class Row(NamedTuple):  # a tuple: made hundreds of times a patient
@@ -87,6 +90,8 @@ class Source:
     unattached: int = 0  # resources about no one patient (directories, Medication)
     shared: dict[str, dict] = field(default_factory=dict)  # id -> Medication
     scanned: float | None = None  # time.monotonic() when the NDJSON scan was done
+    # who is who beyond a reference's id (identifiers, links): filled by the scan
+    identities: Identities = field(default_factory=Identities)
 
     @property
     def files(self) -> list[str]:
@@ -106,18 +111,19 @@ def discover(path: str | Path) -> Source:
                   [str(f) for f in files if f.suffix == ".json"])
 
 
-def _literal(x: object) -> str:  # a SQL string literal
-    return "'" + str(x).replace("'", "''") + "'"
-
-
-def _sql_list(items: Iterable[object]) -> str:  # a SQL list (or IN list) of string literals
-    return "[" + ", ".join(map(_literal, items)) + "]"
-
-
 def _reference(r: str) -> str:
-    """SQL for reader.reference_id of a string reference `r`."""
+    """SQL for identity.reference_key of a string reference `r` (the id, whatever the
+    form: relative, _history, absolute URL, urn:uuid)."""
+    bare = f"regexp_replace(rtrim({r}, '/'), '/_history/[^/]*$', '')"
     return (f"CASE WHEN starts_with({r}, 'urn:uuid:') THEN {r}[10:] "
-            f"ELSE string_split(rtrim({r}, '/'), '/')[-1] END")
+            f"ELSE string_split(rtrim({bare}, '/'), '/')[-1] END")
+
+
+def _subject(r: str, system: str, value: str) -> str:
+    """SQL for identity.reference_of: the key of a reference, else of an identifier."""
+    return (f"CASE WHEN {r} IS NOT NULL THEN {_reference(r)} "
+            f"WHEN {value} IS NOT NULL AND {value} <> '' THEN "
+            f"'{IDENTIFIER}' || coalesce({system}, '') || '|' || {value} END")
 
 
 def _string(x: str) -> str:
@@ -137,6 +143,8 @@ def _first_type(path: str) -> object:
 
 
 REFS = [f"r{i}" for i in range(len(SUBJECTS))]
+SYSTEMS = [f"s{i}" for i in range(len(SUBJECTS))]  # subject.identifier.system, .value
+VALUES = [f"v{i}" for i in range(len(SUBJECTS))]
 READ = frozenset(PARSED | SHARED_PARSED)
 # bytes.strip()'s whitespace: a line of these alone is blank to the reader
 WHITESPACE = " \t\n\r\x0b\x0c"
@@ -155,10 +163,12 @@ def _in(col: str, types: frozenset[str], first: object) -> str:
 
 
 def _pid() -> str:
-    """SQL: the line's patient (reader._patient_of) from `rtype`, `rid` and r0.. (the
-    subject fields' references when strings, else NULL)."""
-    return (f"CASE WHEN rtype = 'Patient' THEN rid "
-            f"ELSE coalesce({', '.join(_reference(r) for r in REFS)}) END")
+    """SQL: the line's patient key (identity.subject_key) from `rtype`, `rid`, r0.. (the
+    subject fields' references when strings, else NULL), s0.. and v0.. (their
+    identifier's system and value). Keys that are not the patient's id (an identifier,
+    a linked patient) are replaced after the scan (`resolve`)."""
+    keys = (_subject(r, sy, v) for r, sy, v in zip(REFS, SYSTEMS, VALUES, strict=True))
+    return f"CASE WHEN rtype = 'Patient' THEN rid ELSE coalesce({', '.join(keys)}) END"
 
 
 def _rows(i: int, fields: str, first: object, unread: str = "") -> str:
@@ -186,7 +196,8 @@ def _line_by_line(i: int, f: str, first: object, copy_line_size: int | None = No
     off the text) as the reader's do: DuckDB's default would end one at the "\r" of a
     CRLF blank line in a file of "\n" too. A lone "\r" ends a line in either way: such a
     file is read from a copy (`_lone_cr`)."""
-    paths = ["$.resourceType", "$.id"] + [f"$.{s}.reference" for s in SUBJECTS]
+    paths = (["$.resourceType", "$.id"] + [f"$.{s}.reference" for s in SUBJECTS]
+             + [f"$.{s}.identifier.{k}" for s in SUBJECTS for k in ("system", "value")])
     size, unread = "", ""
     if copy_line_size:
         size = f", max_line_size={copy_line_size}, buffer_size={2 * copy_line_size}"
@@ -203,7 +214,10 @@ def _line_by_line(i: int, f: str, first: object, copy_line_size: int | None = No
         fields AS (
             SELECT line, x IS NOT NULL AS ok, {_string("x[1]")} AS rtype, x[2] ->> '$' AS rid,
                    x[2] IS NULL OR left(x[2], 1) = '"' AS id_ok,
-                   {", ".join(f"{_string(f'x[{k + 3}]')} AS {r}" for k, r in enumerate(REFS))}
+                   {", ".join(f"{_string(f'x[{k + 3}]')} AS {r}" for k, r in enumerate(REFS))},
+                   {", ".join(f"{_string(f'x[{2 * k + 7}]')} AS {sy}, "
+                              f"{_string(f'x[{2 * k + 8}]')} AS {v}"
+                              for k, (sy, v) in enumerate(zip(SYSTEMS, VALUES, strict=True)))}
             FROM parsed)
         {_rows(i, "fields", first, unread)}"""
 
@@ -223,7 +237,8 @@ def _projected(con, i: int, f: str, first: object) -> bool:
     if not isinstance(first, str) or first not in R4_RESOURCE_TYPES or first in READ:
         return False
     columns = {"resourceType": "VARCHAR", "id": "JSON"} | {
-        s: "STRUCT(reference JSON)" for s in SUBJECTS}
+        s: "STRUCT(reference JSON, identifier STRUCT(system JSON, value JSON))"
+        for s in SUBJECTS}
     # a resourceType that is not a JSON string (5, {...}) reads as a VARCHAR naming no type
     odd = (f"rtype IS NULL OR NOT {_in('rtype', R4_RESOURCE_TYPES, first)} "
            f"OR {_in('rtype', READ, first)} OR NOT id_ok")
@@ -233,8 +248,11 @@ def _projected(con, i: int, f: str, first: object) -> bool:
             WITH fields AS (
                 SELECT resourceType AS rtype, id ->> '$' AS rid,
                        id IS NULL OR left(id, 1) = '"' AS id_ok,
-                       {", ".join(f"{_string(f'{s}.reference')} AS {r}"
-                                  for s, r in zip(SUBJECTS, REFS, strict=True))}
+                       {", ".join(f"{_string(f'{s}.reference')} AS {r}, "
+                                  f"{_string(f'{s}.identifier.system')} AS {sy}, "
+                                  f"{_string(f'{s}.identifier.value')} AS {v}"
+                                  for s, r, sy, v in zip(SUBJECTS, REFS, SYSTEMS, VALUES,
+                                                         strict=True))}
                 FROM read_json({_sql_list([f])}, format='newline_delimited', records=true,
                                columns={columns!r}, ignore_errors=false))
             SELECT {i} AS fi, false AS blank, rtype, rid, {_pid()} AS pid,
@@ -365,6 +383,67 @@ def _not_utf8(raw: bytes) -> str | None:
     return None
 
 
+def identities_of(patients: Iterable[dict], exists: Callable[[list[str]], set[str]],
+                  idents: Collection[str]) -> Identities:
+    """Identities (record/identity.py) from the Patient resources that hold a link or an
+    identifier; `exists`: which of some Patient ids the input holds (a link names one);
+    of the identifier keys, only those the scan met (`idents`) are kept."""
+    from trialsieve.record.identity import current, reference_of
+
+    patients = [r for _, r in current([("", p) for p in patients])[0]]
+    targets = {k for p in patients for link in (p.get("link") or []) if isinstance(link, dict)
+               and (k := reference_of(link.get("other"))) is not None}
+    ids = Identities.of(patients, exists(sorted(targets)) if targets else set())
+    return Identities({k: v for k, v in ids.aliases.items()
+                       if not k.startswith(IDENTIFIER) or k in idents},
+                      ids.ambiguous & set(idents))
+
+
+def unresolved(key: str, ids: Identities, res: dict | None) -> str:
+    """The Problem's reason for a resource whose subject key resolves to no patient."""
+    where = subject_key(res)[1] if res is not None else None
+    return (f"{where or 'subject'}: reference cannot be resolved: {ids.why_not(key)}: "
+            "resource not read")
+
+
+def _resolve(con, src: Source) -> None:
+    """Replace the keys the scan gave that are not the patient's id: a linked patient's
+    id, a fullUrl, an identifier (record/identity.py); a resource whose identifier
+    resolves to no one patient becomes a Problem. Rare: most inputs need nothing here."""
+    good = "reason IS NULL AND NOT blank"
+    idents = [k for (k,) in con.execute(
+        f"SELECT DISTINCT pid FROM res WHERE {good} AND starts_with(pid, '{IDENTIFIER}')"
+    ).fetchall()]
+    wanted = "contains(text, '\"identifier\"') OR " if idents else ""
+    texts = [orjson.loads(t) for (t,) in con.execute(
+        f"SELECT text FROM res WHERE {good} AND rtype = 'Patient' AND text IS NOT NULL "
+        f"AND ({wanted}contains(text, '\"link\"')) ORDER BY rowid").fetchall()]
+    if not texts and not idents:
+        return
+
+    def exists(ids: list[str]) -> set[str]:
+        return {r for (r,) in con.execute(
+            f"SELECT DISTINCT rid FROM res WHERE {good} AND rtype = 'Patient' "
+            f"AND rid IN (SELECT unnest({_sql_list(ids)}))").fetchall()}
+
+    ids = identities_of(texts, exists, idents)
+    src.identities.aliases.update(ids.aliases)
+    src.identities.ambiguous.update(ids.ambiguous)
+    moved = [(k, v) for k, v in ids.aliases.items() if not k.startswith(IDENTIFIER)]
+    moved += [(k, v) for k in idents if (v := ids.pid(k)) is not None]
+    if moved:
+        con.execute("CREATE TEMP TABLE alias (k VARCHAR, pid VARCHAR)")
+        con.executemany("INSERT INTO alias VALUES (?, ?)", moved)
+        con.execute("UPDATE res SET pid = alias.pid FROM alias WHERE res.pid = alias.k")
+    for k in idents:
+        if ids.pid(k) is None:
+            for rowid, text in con.execute(f"SELECT rowid, text FROM res WHERE {good} "
+                                           "AND pid = ?", [k]).fetchall():
+                reason = unresolved(k, ids, orjson.loads(text) if text else None)
+                con.execute("UPDATE res SET reason = ?, pid = NULL WHERE rowid = ?",
+                            [reason, rowid])
+
+
 def duckdb_batches(src: Source, jobs: int, batch_rows: int = 8192,
                    memory_limit: str = "512MB", triage: Look | None = None
                    ) -> Iterator[pa.Table]:
@@ -385,6 +464,7 @@ def duckdb_batches(src: Source, jobs: int, batch_rows: int = 8192,
         con.execute(f"SET threads = {max(1, jobs)}; SET memory_limit = '{memory_limit}'; "
                     f"SET temp_directory = '{tmp}'; SET enable_progress_bar = false")
         starts = load_duckdb(con, src, tmp)
+        _resolve(con, src)
         for fi, rowid, reason, rtype, rid in con.execute(
                 "SELECT fi, rowid, reason, rtype, rid FROM res WHERE reason IS NOT NULL "
                 "ORDER BY rowid").fetchall():
@@ -463,35 +543,60 @@ def duckdb_groups(src: Source, jobs: int, triage: Look | None = None) -> Iterato
 
 
 def bundle_groups(src: Source) -> Iterator[Group]:
-    """Patients of each bundle file, one file at a time, with the reader's own code."""
-    from trialsieve.fhir.reader import _patient_of, _resources
+    """Patients of the bundle files, with the reader's own code and its identities
+    (record/identity.py): a patient whose resources are in several files is one group.
+    Two passes: the first reads who is who (the Patient resources, the patients each file
+    names), the second yields each patient once its last file is read, so that only the
+    patients spread over files not yet read are held."""
+    from trialsieve.fhir.reader import _resources, identities
 
+    patients: list[tuple[str, dict]] = []
+    keys: dict[str, set[str]] = {}
+    readable = []
     for f in src.bundles:
-        fi = src.files.index(f)
         try:
             resources = list(_resources(Path(f)))
         except InputError as exc:  # the file is the Problem's own field: not repeated
             where = ": ".join(x for x in (exc.resource, exc.field) if x)
             src.problems.append(Problem(f, None, f"{exc.message}: file skipped", where or None))
             continue
-        urls = {r["_fullUrl"]: r["id"] for r in resources
-                if r["resourceType"] == "Patient" and "_fullUrl" in r and "id" in r}
-        groups: dict[str, list[Row]] = {}
-        shared: dict[str, dict] = {}
+        readable.append(f)
+        patients += [(f, r) for r in resources if r["resourceType"] == "Patient"]
+        keys[f] = {k for r in resources if (k := subject_key(r)[0]) is not None}
+    ids = identities(patients)
+    last: dict[str, str] = {}  # patient -> the last file naming them
+    for f in readable:
+        for k in keys[f]:
+            if (pid := ids.pid(k)) is not None:
+                last[pid] = f
+    held: dict[str, list[Row]] = {}
+    lookups: dict[str, dict[str, dict]] = {}  # a patient's files' resources, by reference
+    for f in readable:
+        fi = src.files.index(f)
+        resources = list(_resources(Path(f)))
+        here = {r["id"]: r for r in resources if isinstance(r.get("id"), str)}
+        here.update({r["_fullUrl"]: r for r in resources if "_fullUrl" in r})
         for res in resources:
             rtype = res["resourceType"]
             if rtype not in R4_RESOURCE_TYPES:
                 src.problems.append(Problem(f, None, f"unknown FHIR R4 resource type "
                                             f"{rtype!r}: not read", rtype))
                 continue
-            if isinstance(res.get("id"), str):  # the reader looks up any resource of the input
-                shared[res["id"]] = res
-            p = _patient_of(res, urls)
-            if p is None:
+            whose, named, problem = owner(res, ids)
+            if problem is not None:
+                src.problems.append(Problem(f, None, f"{named}: {problem}: resource not read",
+                                            f"{rtype}/{res.get('id', '?')}"))
+            elif whose is None:
                 src.unattached += 1
-                continue
-            groups.setdefault(p, []).append(Row(fi, rtype, res.get("id"), res))
-        yield from (Group(p, rows, shared) for p, rows in groups.items())
+            else:
+                if whose not in lookups:
+                    lookups[whose] = here  # shared, not copied: most patients are in one file
+                elif held[whose][-1].file != fi:
+                    lookups[whose] = {**lookups[whose], **here}
+                held.setdefault(whose, []).append(Row(fi, rtype, res.get("id"), res))
+        done = [p for p in held if last.get(p) == f]
+        for p in done:
+            yield Group(p, held.pop(p), lookups.pop(p))
 
 
 def line_problem(line: bytes) -> tuple[str, str | None] | None:

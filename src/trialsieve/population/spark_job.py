@@ -15,12 +15,13 @@ import sys
 from collections.abc import Iterator
 from functools import reduce
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import orjson
 
 from trialsieve.fhir.resource_types import R4_RESOURCE_TYPES
 from trialsieve.population.evaluate import Job, Screened
+from trialsieve.population.evaluate import evaluate_or_problem as _one
+from trialsieve.population.settings import Settings
 from trialsieve.population.source import (
     PARSED,
     SHARED_PARSED,
@@ -30,11 +31,11 @@ from trialsieve.population.source import (
     Row,
     Source,
     bundle_groups,
+    identities_of,
     line_problem,
+    unresolved,
 )
-
-if TYPE_CHECKING:
-    from trialsieve.population.run import Settings
+from trialsieve.record.identity import IDENTIFIER, Identities, subject_key
 
 SCHEMA = "pid string, kind string, payload string"
 # The driver takes the results back one partition at a time, about 30 KB a patient: a
@@ -61,11 +62,20 @@ def session(master: str, partitions: int, conf: dict[str, str] | None = None):
 
 
 def _reference(col):
+    """identity.reference_of of a subject field's JSON: the key of its reference (the id,
+    whatever the form), else of its identifier."""
     from pyspark.sql import functions as F
 
     r = F.get_json_object(col, "$.reference")
+    bare = F.regexp_replace(F.regexp_replace(F.regexp_replace(r, "/+$", ""),
+                                             "/_history/[^/]*$", ""), "/+$", "")
+    system = F.get_json_object(col, "$.identifier.system")
+    value = F.get_json_object(col, "$.identifier.value")
     return (F.when(r.startswith("urn:uuid:"), F.substring(r, 10, 1 << 30))
-            .otherwise(F.element_at(F.split(F.regexp_replace(r, "/+$", ""), "/"), -1)))
+            .when(r.isNotNull(), F.element_at(F.split(bare, "/"), -1))
+            .when(value.isNotNull() & (value != ""),
+                  F.concat(F.lit(IDENTIFIER), F.coalesce(system, F.lit("")), F.lit("|"),
+                           value)))
 
 
 def _resources(spark, src: Source):
@@ -89,8 +99,6 @@ def _resources(spark, src: Source):
 def _screen_pandas(job: Job):
     def run(pdf):
         import pandas as pd
-
-        from trialsieve.population.run import _one
 
         pdf = pdf.sort_values(["fi", "mid"])
         rows = [Row(int(fi), rtype, rid, text) for fi, rtype, rid, text in zip(
@@ -121,8 +129,6 @@ def spark_screen(src: Source, s: Settings, job: Job) -> Iterator[Screened | Prob
     from pyspark.sql import SparkSession
     from pyspark.sql import functions as F
 
-    from trialsieve.population.run import _one
-
     owned = SparkSession.getActiveSession() is None
     spark = session(s.master or f"local[{s.jobs}]", max(2, 4 * s.jobs))
     try:
@@ -133,11 +139,19 @@ def spark_screen(src: Source, s: Settings, job: Job) -> Iterator[Screened | Prob
             # mode the driver's: with the text cached there, 2x10^4 patients ran it out)
             res = _resources(spark, src).persist(StorageLevel.DISK_ONLY)
             known = F.col("rtype").isin(*sorted(R4_RESOURCE_TYPES))
-            _side(res, known, src)
+            nobody = _resolve(res, known, src)
+            _side(res, known, src, nobody)
             # Range partitions by patient: each applyInPandas output partition holds a
             # range of ids, sorted within, so the driver reads them back in patient order
             # without a global sort of the results.
             good = res.filter(known & F.col("pid").isNotNull())
+            if nobody:
+                good = good.filter(~F.col("pid").isin(*sorted(nobody)))
+            moved = _moved(src.identities, nobody)
+            if moved:
+                pairs = [F.lit(x) for kv in sorted(moved.items()) for x in kv]
+                good = good.withColumn("pid", F.coalesce(F.create_map(*pairs)[F.col("pid")],
+                                                         F.col("pid")))
             patients = good.select("pid").distinct().count()
             parts = max(2, 4 * s.jobs, -(-patients // PATIENTS_PER_PARTITION))
             screened = (good.select("pid", "fi", "mid", "rtype", "rid", "text")
@@ -173,12 +187,45 @@ def _written_back(screened) -> Iterator[Screened | Problem]:
                 yield _decode(kind, payload)
 
 
-def _side(res, known, src: Source) -> None:
-    """One pass for what is not a patient's: files with bad lines, shared Medication,
-    resources about no patient."""
+def _resolve(res, known, src: Source) -> dict[str, str]:
+    """As source._resolve: the identities of the Patients that hold a link or an
+    identifier, into src.identities; the identifier keys that resolve to no one patient
+    (key -> reason) returned."""
+    from pyspark.sql import functions as F
+
+    idents = [r.pid for r in res.filter(known & F.col("pid").startswith(IDENTIFIER))
+              .select("pid").distinct().collect()]
+    patients = res.filter((F.col("rtype") == "Patient") & F.col("text").isNotNull())
+    wanted = F.col("text").contains('"link"')
+    if idents:
+        wanted = wanted | F.col("text").contains('"identifier"')
+    texts = [orjson.loads(r.text) for r in patients.filter(wanted).orderBy("fi", "mid")
+             .select("text").collect()]
+    if not texts and not idents:
+        return {}
+
+    def exists(ids: list[str]) -> set[str]:
+        return {r.rid for r in patients.filter(F.col("rid").isin(*ids)).select("rid")
+                .distinct().collect()}
+
+    ids = identities_of(texts, exists, idents)
+    src.identities.aliases.update(ids.aliases)
+    src.identities.ambiguous.update(ids.ambiguous)
+    return {k: ids.why_not(k) for k in idents if ids.pid(k) is None}
+
+
+def _moved(ids: Identities, nobody: dict[str, str]) -> dict[str, str]:
+    """Keys the scan gave that name another patient id (a linked one, an identifier)."""
+    return {k: v for k, v in ids.aliases.items() if k not in nobody}
+
+
+def _side(res, known, src: Source, nobody: dict[str, str]) -> None:
+    """One pass for what is not a patient's: files with bad lines or subjects that resolve
+    to no one, shared Medication, resources about no patient."""
     from pyspark.sql import functions as F
 
     kind = (F.when(~F.col("blank") & (F.col("rtype").isNull() | ~known), "bad")
+            .when(known & F.col("pid").isin(*sorted(nobody or {""})), "bad")
             .when(known & F.col("pid").isNull(), "shared"))
     side = (res.select("fi", kind.alias("kind"), "rid", "text").filter(F.col("kind").isNotNull())
             .groupBy("fi", "kind")
@@ -188,18 +235,27 @@ def _side(res, known, src: Source) -> None:
             .collect())
     for r in sorted(side, key=lambda r: (r.fi, r.kind)):
         if r.kind == "bad":  # say which line and why, as the DuckDB path does
-            src.problems += locate(src.ndjson[r.fi])
+            src.problems += locate(src.ndjson[r.fi], nobody, src.identities)
         else:
             src.unattached += r.n
             src.shared.update({p.rid: orjson.loads(p.text) for p in r.parsed})
 
 
-def locate(file: str) -> list[Problem]:
-    """Every bad line of one NDJSON file, numbered as an editor numbers them."""
+def locate(file: str, nobody: dict[str, str] | None = None,
+           ids: Identities | None = None) -> list[Problem]:
+    """Every bad line of one NDJSON file, numbered as an editor numbers them, and every
+    line whose subject resolves to no one patient (`nobody`: its keys)."""
     out = []
     with open(Path(file), "rb") as f:
         for n, line in enumerate(f, 1):
             why = line_problem(line)
             if why:
                 out.append(Problem(file, n, *why))
+            elif nobody and ids is not None and line.strip():
+                res = orjson.loads(line)
+                key = subject_key(res)[0]
+                if key in nobody:
+                    read = res["resourceType"] in PARSED | SHARED_PARSED
+                    out.append(Problem(file, n, unresolved(key, ids, res if read else None),
+                                       f"{res['resourceType']}/{res.get('id') or '?'}"))
     return out

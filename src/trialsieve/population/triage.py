@@ -36,7 +36,7 @@ from typing import NamedTuple
 from trialsieve import codes as C
 from trialsieve.engine import Dates, ScreeningResult, screen
 from trialsieve.fhir.concept_map import ConceptMapping
-from trialsieve.population.source import _literal as sql_literal
+from trialsieve.population.sql import literal as sql_literal
 from trialsieve.protocols.lumen import LUMEN
 from trialsieve.record import PatientRecord
 
