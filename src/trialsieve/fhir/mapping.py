@@ -27,7 +27,6 @@ from trialsieve.fhir.values import (
     get_number,
     get_str,
     parse_date,
-    parse_date_span,
     reference_id,
 )
 from trialsieve.plausibility import LABS
@@ -415,6 +414,11 @@ def _tumour(res: dict, codes: list, when: Any, text: str) -> Diagnosis | None:
 
 
 # --- Medicines --------------------------------------------------------------------
+# A drug only planned or not taken is no exposure (notes, "Exposures in time"): I4 needs a
+# therapy received, and a wash-out runs from a dose given.
+PLANNED_STATUS = {"intended"}
+
+
 def medication(res: dict, lookup: Lookup) -> list[Fact]:
     status = check_status(res, VOID_STATUS | {"draft", "unknown"})
     concept = res.get("medicationCodeableConcept")
@@ -426,24 +430,42 @@ def medication(res: dict, lookup: Lookup) -> list[Fact]:
     drug_class = C.drug_class(codes)
     if drug_class is None:
         raise NotRelevant("not a drug the criteria read")
-    prefix = {"MedicationRequest": "authoredOn", "MedicationAdministration": "effective",
-              "MedicationStatement": "effective"}[res["resourceType"]]
-    if prefix == "authoredOn":
-        start_span = parse_date_span(res.get("authoredOn"), "authoredOn")
-        end_span, single = None, False
-    else:
-        start_span, end_span, field = effective_spans(res, prefix)
-        single = res["resourceType"] == "MedicationAdministration" and field.endswith("DateTime")
+    rtype = res["resourceType"]
+    if rtype == "MedicationRequest":
+        # A prescription says what was planned, not what was given (notes).
+        raise Skip("a prescription (MedicationRequest): planned, not shown received")
+    if status in PLANNED_STATUS:
+        raise Skip(f"status {status}: planned, not received")
+    start_span, end_span, field = effective_spans(res, "effective")
+    _check_period(start_span, end_span, field)
+    one_date = not field.endswith("Period")
+    single = rtype == "MedicationAdministration" and one_date
+    asserted = parse_date(res.get("dateAsserted"), "dateAsserted")
+    if rtype == "MedicationStatement" and status == "active":
+        # Active with one date (effective[x] or only dateAsserted): taken from that date
+        # up to the screening date, not a single dose (notes, "Exposures in time").
+        if one_date:
+            end_span = None
+        if start_span is None and asserted is not None:
+            start_span = (asserted, asserted)
     name = concept_text(concept) or "medicine"
     form = _ssa_form(res, med, codes, name) if drug_class == "ssa" else None
-    # A partial start reads as its first day (it only orders facts); a partial end keeps
-    # its last day too, since a wash-out runs from the latest possible last dose.
+    # A partial date keeps both ends: a wash-out runs from the latest possible last dose,
+    # and I4 measures its 12 weeks from the latest possible start.
     start = start_span[0] if start_span else None
+    start_latest = start_span[1] if start_span and start_span[1] != start_span[0] else None
     end = end_span[0] if end_span else None
     end_latest = end_span[1] if end_span and end_span[1] != end_span[0] else None
-    asserted = parse_date(res.get("dateAsserted"), "dateAsserted")
     return [Exposure(_src(res), name, drug_class, start, end, status, form, single,
-                     end_latest, asserted)]
+                     end_latest, asserted, start_latest)]
+
+
+def _check_period(start: Any, end: Any, field: str) -> None:
+    """A period that ends before it starts is damaged: set aside with a warning (the reader
+    turns FieldError into one), never read as real (notes, "Exposures in time")."""
+    if start is not None and end is not None and end[1] < start[0]:
+        raise FieldError(f"{field}.end", f"ends ({end[0]}) before it starts ({start[0]}): "
+                         "damaged period")
 
 
 def _medication(res: dict, lookup: Lookup) -> dict:
@@ -510,6 +532,7 @@ class _Performed(TypedDict):
     start: dt.date | None
     date_latest: dt.date | None
     ongoing: bool
+    open_end: bool
 
 
 def procedure(res: dict, lookup: Lookup) -> list[Fact]:
@@ -517,7 +540,8 @@ def procedure(res: dict, lookup: Lookup) -> list[Fact]:
     codes = set(codings(res.get("code"), "code"))
     cats = set(codings(res.get("category"), "category"))
     both = codes | cats
-    start_span, end_span, _ = effective_spans(res, "performed")
+    start_span, end_span, field = effective_spans(res, "performed")
+    _check_period(start_span, end_span, field)
     last = end_span or start_span  # the last day performed (a partial date: its days)
     # In progress: ongoing at the screening date, its end (if any) a planned one; the
     # engine places it in time by its start, not by that planned end.
@@ -525,14 +549,17 @@ def procedure(res: dict, lookup: Lookup) -> list[Fact]:
     when = _Performed(date=last[0] if last else None,
                       start=start_span[0] if start_span else None,
                       date_latest=last[1] if last and last[1] != last[0] else None,
-                      ongoing=ongoing)
+                      ongoing=ongoing,
+                      # a period with a start and no end, not in progress: ended some day
+                      # from its start to the screening date (rules.timing reads it)
+                      open_end=field.endswith("Period") and end_span is None
+                      and start_span is not None and not ongoing)
     text = concept_text(res.get("code")) or "procedure"
     src = _src(res)
     if both & C.RADIONUCLIDE_THERAPY:
         return [ProcedureRecord(src, text, "radionuclide", **when)]
     if both & C.RADIOTHERAPY:
-        sites = {c for bs in get_list(res, "bodySite") for c in codings(bs, "bodySite")}
-        kidneys = True if sites & C.KIDNEY_SITES else (False if sites else None)
+        kidneys = _kidneys(res)
         share = None
         targets: list[str] = []
         for ext in get_list(res, "extension"):
@@ -550,7 +577,26 @@ def procedure(res: dict, lookup: Lookup) -> list[Fact]:
     if both & C.SURGERY:
         major = True if both & C.MAJOR_SURGERY else False if both & C.MINOR_SURGERY else None
         return [ProcedureRecord(src, text, "surgery", major=major, **when)]
-    raise NotRelevant("not a procedure the criteria read")
+    if both & C.ROUTINE_PROCEDURES:
+        raise NotRelevant("a routine assessment, screening or test: neither surgery nor "
+                          "anticancer therapy")
+    # A code no table reads is not a "no": in an E2/E3 window it leaves the criterion
+    # unknown, naming the record (notes, "A code the program cannot read").
+    return [ProcedureRecord(src, text, "other", **when)]
+
+
+def _kidneys(res: dict) -> bool | None:
+    """Kidneys in the field: True when a site is a kidney, False when every site is one
+    the program places outside them, None otherwise (a local code, an uncoded site, a
+    region that may hold a kidney): "a site it cannot place" is not a "no" (notes)."""
+    reads = []
+    for bs in get_list(res, "bodySite"):
+        codes = codings(bs, "bodySite")
+        known = [C.kidney_site(s, c) for s, c in codes]
+        reads.append(True if True in known else False if False in known else None)
+    if True in reads:
+        return True
+    return False if reads and all(r is False for r in reads) else None
 
 
 def _body_structure_ids(ref: Any, lookup: Lookup) -> list[str]:
