@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, TypedDict
 
 from trialsieve import codes as C
-from trialsieve.fhir import imaging
+from trialsieve.fhir import imaging, reference_range
 from trialsieve.fhir.errors import FieldError, NotRelevant, Skip
 from trialsieve.fhir.values import (
     check_status,
@@ -119,16 +119,18 @@ def observation(res: dict, lookup: Lookup) -> list[Fact]:
     categories = {c for cat in get_list(res, "category") for c in codings(cat, "category")}
     if C.NET_SYMPTOM in categories:
         return imaging.symptom(res, lookup)
-    when, _, field = effective(res, "effective")
-    when = when or parse_date(res.get("issued"), "issued")
+    # A result is dated by its sample (effective[x]); `issued` alone does not date it
+    # (notes, "Results"). Other observations keep `issued` as their date.
+    sampled, _, field = effective(res, "effective")
+    when = sampled or parse_date(res.get("issued"), "issued")
     for code in codes:
         if code in C.LAB_BY_CODE:
-            return [_lab(res, C.LAB_BY_CODE[code], when)]
+            return [_unsettled(_lab(res, C.LAB_BY_CODE[code], sampled, lookup), res)]
     for code in codes & C.MARKERS_NOT_READ.keys():
         raise Skip(f"{code[1]} {C.MARKERS_NOT_READ[code]}: a NET marker in a quantity "
                    "trialsieve does not compare across results; not read for I3 (c)")
     if C.ECOG in codes:
-        return [_ecog(res, when)]
+        return [_unsettled(_ecog(res, sampled), res)]
     if C.PREGNANCY_STATUS in codes:
         answer = _answer_code(res, C.PREGNANCY_ANSWERS)
         if answer is None:
@@ -143,11 +145,31 @@ def observation(res: dict, lookup: Lookup) -> list[Fact]:
     raise NotRelevant("not an observation the criteria read")
 
 
-def _lab(res: dict, test: C.LabTest, when: Any) -> LabResult:
+# Statuses of a result that is final: amended and corrected (and appended) replace an
+# earlier final one. A preliminary result does not decide (notes, "Results").
+FINAL_STATUS = {"final", "amended", "corrected", "appended"}
+
+
+def _unsettled(fact: LabResult | Ecog, res: dict) -> LabResult | Ecog:
+    """A result that cannot decide though it may be the newest: no date of the sample
+    (it cannot show freshness), or preliminary. Kept with its problem, like a value that
+    cannot be read, so that no older result decides in its place."""
+    if fact.problem:
+        return fact
+    if fact.date is None:
+        why = "effective[x]: no date of the sample" + (
+            " (issued alone does not date it)" if "issued" in res else "")
+        return replace(fact, problem=f"{why}: it cannot show freshness")
+    if res.get("status") == "preliminary":
+        return replace(fact, problem="status: preliminary: await the final result")
+    return fact
+
+
+def _lab(res: dict, test: C.LabTest, when: Any, lookup: Lookup) -> LabResult:
     src = _src(res)
     if "valueQuantity" in res:
         try:
-            return _quantity(res, src, test, when)
+            return _quantity(res, src, test, when, lookup)
         except FieldError as exc:
             # Kept as unreadable: when it is the newest, an older result never decides.
             return LabResult(src, test.key, when, None, "",
@@ -168,7 +190,7 @@ def _lab(res: dict, test: C.LabTest, when: Any) -> LabResult:
 COMPARATORS = ("<", "<=", ">=", ">")  # FHIR Quantity.comparator; anything else is damage
 
 
-def _quantity(res: dict, src: str, test: C.LabTest, when: Any) -> LabResult:
+def _quantity(res: dict, src: str, test: C.LabTest, when: Any, lookup: Lookup) -> LabResult:
     """A numeric result, converted to the test's unit and checked against what is possible
     (plausibility.LABS); FieldError names the field that cannot be read."""
     q = get_dict(res, "valueQuantity")
@@ -181,14 +203,14 @@ def _quantity(res: dict, src: str, test: C.LabTest, when: Any) -> LabResult:
         raise FieldError("valueQuantity.comparator", f"{comparator!r} is not one of "
                          f"{', '.join(COMPARATORS)}")
     std = _plausible(value, unit, test, "valueQuantity")
-    high, ref_unit = _ref_high(res)
+    high, ref_unit, ref_problem = _ref_high(res, lookup, when)
     std_high = None
     if high is not None:
         std_high = _plausible(high, ref_unit or unit, test, "referenceRange.high")
         if std_high == 0:
             raise FieldError("referenceRange.high.value", "an upper limit of normal of 0")
     return LabResult(src, test.key, when, value, unit, comparator, high, ref_unit, (), std,
-                     std_high)
+                     std_high, ref_problem=ref_problem)
 
 
 def _plausible(value: float, unit: str, test: C.LabTest, path: str) -> float:
@@ -225,14 +247,42 @@ def _str(obj: dict, key: str, path: str) -> str | None:
         raise FieldError(f"{path}.{exc.field}", str(exc)) from exc
 
 
-def _ref_high(res: dict) -> tuple[float | None, str | None]:
+def _ref_high(res: dict, lookup: Lookup, when: date | None
+              ) -> tuple[float | None, str | None, str | None]:
+    """The upper limit of normal that applies to the patient, its unit, and why there is
+    none when several differ: the range whose appliesTo (sex) and age match the patient,
+    else the one for everyone, else the only one (notes, "Results"). Never the first of
+    ranges that differ (a man's ALT limit for a woman)."""
+    found = []
     for rr in get_list(res, "referenceRange"):
         if isinstance(rr, dict) and isinstance(rr.get("high"), dict):
-            high = rr["high"]
-            return (_number(high, "value", "referenceRange.high"),
-                    _str(high, "code", "referenceRange.high")
-                    or _str(high, "unit", "referenceRange.high"))
-    return None, None
+            high, path = rr["high"], "referenceRange.high"
+            found.append(((_number(high, "value", path),
+                           _str(high, "code", path) or _str(high, "unit", path)), rr))
+    if len({limit for limit, _ in found}) <= 1:
+        return (*found[0][0], None) if found else (None, None, None)
+    sex, age = _sex_and_age(res, lookup, when)
+    fits = [limit for limit, rr in found if reference_range.applies(rr, sex, age) is True]
+    fits = fits or [limit for limit, rr in found if reference_range.for_everyone(rr)]
+    if len(set(fits)) == 1:
+        return (*fits[0], None)
+    return None, None, ("reference ranges differ and none is chosen for this patient "
+                        "(appliesTo sex or age)")
+
+
+def _sex_and_age(res: dict, lookup: Lookup, when: date | None
+                 ) -> tuple[str | None, float | None]:
+    """The patient's administrative gender and age in years on the result's date."""
+    patient = lookup(reference_id(res.get("subject")) or "") or {}
+    if patient.get("resourceType") != "Patient":
+        return None, None
+    sex = patient.get("gender") if isinstance(patient.get("gender"), str) else None
+    born = parse_date_span(patient.get("birthDate"), "birthDate") if isinstance(
+        patient.get("birthDate"), str) else None
+    age = None
+    if born and when:
+        age = reference_range.age_years(born[1], when)  # the youngest it may be
+    return sex, age
 
 
 def _answer_code(res: dict, table: dict) -> Any:
@@ -517,10 +567,14 @@ _UNIT_DAYS = {"s": 1 / 86400, "min": 1 / 1440, "h": 1 / 24, "d": 1, "wk": 7, "mo
 
 def _interval_days(repeat: dict) -> float | None:
     """Days between doses of a Timing.repeat (period / frequency), None when not given."""
-    period, unit = get_number(repeat, "period"), repeat.get("periodUnit")
+    # Each field is type-checked (a fuzzed periodUnit object was a TypeError here): damage
+    # is a FieldError naming the field, which sets the resource aside with a warning.
+    path = "dosage.timing.repeat"
+    period = _number(repeat, "period", path)
+    unit = _str(repeat, "periodUnit", path)
     if period is None or unit not in _UNIT_DAYS:
         return None
-    frequency = get_number(repeat, "frequency") or 1
+    frequency = _number(repeat, "frequency", path) or 1
     return period * _UNIT_DAYS[unit] / frequency
 
 
