@@ -27,6 +27,7 @@ from trialsieve.fhir.values import (
     get_number,
     get_str,
     parse_date,
+    parse_date_span,
     reference_id,
 )
 from trialsieve.plausibility import LABS
@@ -277,8 +278,10 @@ def _sex_and_age(res: dict, lookup: Lookup, when: date | None
     if patient.get("resourceType") != "Patient":
         return None, None
     sex = patient.get("gender") if isinstance(patient.get("gender"), str) else None
-    born = parse_date_span(patient.get("birthDate"), "birthDate") if isinstance(
-        patient.get("birthDate"), str) else None
+    try:  # the Patient's own damage is reported where the Patient is read
+        born = parse_date_span(patient.get("birthDate"), "birthDate")
+    except FieldError:
+        born = None
     age = None
     if born and when:
         age = reference_range.age_years(born[1], when)  # the youngest it may be
