@@ -113,7 +113,10 @@ def visible_record(record: PatientRecord, as_of: date) -> tuple[PatientRecord, l
         for item in items:
             # A course is placed in time by its start: one under way at the screening
             # date (planned end after it) is ongoing, not "dated in the future".
-            when = getattr(item, "start", None) or getattr(item, "date", None)
+            # A fact with neither start nor date (an exposure with only an end) is placed
+            # by its end: nothing dated after the screening date reaches a rule.
+            when = (getattr(item, "start", None) or getattr(item, "date", None)
+                    or getattr(item, "end", None))
             if when is not None and when > as_of:
                 later.append(Ignored(item.source, f"dated {when}, after the screening "
                                      f"date {as_of}"))

@@ -71,9 +71,12 @@ def condition_present(status: str | None, abated: date | None, on: date) -> bool
     when its clinical status is active, recurrence or relapse, or not given; resolved,
     inactive or remission, or an abatement on or before `on`, mean no longer present.
     Refuted and entered-in-error records never reach here (the reader sets them aside)."""
-    if status in NO_LONGER_PRESENT:
-        return False
-    return abated is None or abated > on
+    if abated is not None:
+        # An abatement dates the end: one after `on` is a later fact (nothing after the
+        # screening date is used), so on `on` the condition was still present, whatever
+        # status the record now gives it.
+        return abated > on
+    return status not in NO_LONGER_PRESENT
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,10 @@ class GepNet:
                    if not h.net]
         ev += [Evidence(h.source, h.date, "histology", h.display, h.about or None)
                for h in proof]
+        # Metastases make the NET advanced when present at the screening date: the view
+        # holds none dated after it; one resolved (or abated) by then does not count.
+        mets = [f for f in record.findings_of("metastatic") if f.present_on(ctx.as_of)]
+        ev += [Evidence(f.source, f.date, "metastasis", f.display) for f in mets]
         if not nets and not proof:
             return outcome(Tri.UNKNOWN, "no neuroendocrine tumour diagnosis on record",
                            ignored=ignored,
@@ -61,7 +65,8 @@ class GepNet:
             else Tri.MET if "well" in diffs else Tri.UNKNOWN,
             "GEP primary": _any_known([d.gep for d in nets]),
             "histology-proven": Tri.MET if proof else Tri.UNKNOWN,
-            "advanced": _any_known([d.advanced for d in nets], absent_is=None),
+            "advanced": _any_known([d.advanced for d in nets] + [True for _ in mets],
+                                   absent_is=None),
         }
         status = all_of(checks.values())
         failed = [k for k, v in checks.items() if v is Tri.NOT_MET]
