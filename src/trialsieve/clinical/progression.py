@@ -317,7 +317,8 @@ def _orders(ordered: list[MarkerValue], days: set[dt.date]) -> list[list[MarkerV
     orders = []
     for choice in product(*(permutations(g) for g in groups)):
         chosen = dict(zip(sorted(days), choice, strict=True))
-        order, used = [], set()
+        order: list[MarkerValue] = []
+        used: set[dt.date] = set()
         for item in ordered:
             if item.date in chosen:
                 if item.date not in used:
