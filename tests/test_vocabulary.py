@@ -78,8 +78,9 @@ def test_ssa_form_from_the_product_code() -> None:
 
 
 def _med(code: str, system: str = C.RXNORM, text: str = "") -> dict:
-    return {"resourceType": "MedicationRequest", "id": "m1", "status": "completed",
-            "authoredOn": "2026-10-01", "subject": {"reference": "Patient/p1"},
+    # A given dose: a MedicationRequest alone is no exposure (notes, "Exposures in time").
+    return {"resourceType": "MedicationAdministration", "id": "m1", "status": "completed",
+            "effectiveDateTime": "2026-10-01", "subject": {"reference": "Patient/p1"},
             "medicationCodeableConcept": {"coding": [{"system": system, "code": code}],
                                           "text": text}}
 

@@ -9,6 +9,7 @@ lists them); codes that could not be confirmed were dropped. Large tables are pa
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -148,7 +149,10 @@ NOT_PREGNANT = {(SNOMED, "60001007")}
 # 169750002 Mother currently breast-feeding (finding). Not 413712001 "Breastfeeding
 # (mother)": an observable entity (the question, whose answer says yes or no).
 LACTATING = {(SNOMED, "169750002"), (PROJECT, "lactating")}
-BRAIN_METASTASIS = {(SNOMED, "94225005"), (ICD10, "C79.31"), (ICD10CM, "C79.31")}
+# WHO ICD-10 codes brain metastases as C79.3 ("of brain and cerebral meninges"); C79.31 is
+# ICD-10-CM's (notes, "A code the program cannot read is not a 'no'").
+BRAIN_METASTASIS = {(SNOMED, "94225005"), (ICD10, "C79.3"), (ICD10, "C79.31"),
+                    (ICD10CM, "C79.31")}
 # 76498008 Postmenopausal (NZ HTS canshare-menopause-status value set), 307429007 After
 # menopause (HL7 ICHOM breast cancer IG, MenopausalStatusVS).
 # The recorded sex I10/E8/E9 read (notes, "Sex"): these extensions over the
@@ -376,6 +380,38 @@ RADIONUCLIDE_THERAPY = {(SNOMED, "399315003"), (PROJECT, "prrt")}
 EMBOLISATION = {(PROJECT, "embolisation"), (PROJECT, "tace"), (PROJECT, "tare")}
 KIDNEY_SITES = {(SNOMED, "64033007"), (SNOMED, "18639004"), (SNOMED, "9846003"),
                 (PROJECT, "kidney")}  # fmt: skip
+# Fields that may hold a kidney without saying so (abdomen, retroperitoneum, whole body):
+# E5 cannot place the kidneys in or out of them.
+KIDNEY_REGIONS = {(SNOMED, "113345001"), (SNOMED, "818983003"), (SNOMED, "82849001"),
+                  (SNOMED, "52731004"), (SNOMED, "38266002"), (PROJECT, "abdomen")}
+_KIDNEY_TOPOGRAPHY = ("C64", "C65")  # ICD-O-3 kidney, renal pelvis
+_KIDNEY_REGION_TOPOGRAPHY = ("C48", "C76", "C80")  # retroperitoneum, ill-defined, unknown
+
+
+def kidney_site(system: str, code: str) -> bool | None:
+    """Whether a radiotherapy body site is a kidney: True, False, or None when the program
+    cannot place it (a local code, a region that may hold a kidney): E5 is then unknown.
+    Kidneys are read by SNOMED or by ICD-O-3 topography C64/C65 (notes, E5)."""
+    if (system, code) in KIDNEY_SITES:
+        return True
+    if (system, code) in KIDNEY_REGIONS:
+        return None
+    if system in (ICDO3, ICD10) and re.fullmatch(r"C\d\d(\.\d)?", code.upper()):
+        prefix = code.upper()[:3]
+        return True if prefix in _KIDNEY_TOPOGRAPHY else (
+            None if prefix in _KIDNEY_REGION_TOPOGRAPHY else False)
+    return False if system == SNOMED else None
+
+
+# Procedures that are assessments, screenings, tests or care regimes (Synthea's routine
+# ones): neither surgery nor anticancer therapy, so not "a procedure the program cannot
+# read". Any other unrecognised Procedure in an E2/E3 window leaves it unknown.
+ROUTINE_PROCEDURES = {(SNOMED, c) for c in (
+    "430193006", "710824005", "171207006", "454711000124102", "428211000124100",
+    "710841007", "763302001", "713106006", "866148006", "715252007", "868187001",
+    "762993000", "5880005", "386516004", "315639002", "370789001", "117015009",
+    "252160004", "185087000", "310417005", "398171003", "392091000", "23426006",
+    "370995009", "428191000124101", "162673000", "104091002", "103750000")}
 # Project code for the share of bone marrow in a radiotherapy field (Procedure extension).
 MARROW_SHARE_EXT = PROJECT + "/marrow-share"
 

@@ -114,9 +114,11 @@ def visible_record(record: PatientRecord, as_of: date) -> tuple[PatientRecord, l
             # A course is placed in time by its start: one under way at the screening
             # date (planned end after it) is ongoing, not "dated in the future".
             # A statement is placed by when it was made (a Condition recorded after
-            # the screening date is not yet said, whatever its onset).
+            # the screening date is not yet said, whatever its onset); a fact with
+            # neither start nor date (an exposure with only an end) by its end: nothing
+            # dated after the screening date reaches a rule.
             when = (getattr(item, "stated", None) or getattr(item, "start", None)
-                    or getattr(item, "date", None))
+                    or getattr(item, "date", None) or getattr(item, "end", None))
             if when is not None and when > as_of:
                 later.append(Ignored(item.source, f"dated {when}, after the screening "
                                      f"date {as_of}"))

@@ -22,6 +22,7 @@ from trialsieve.clinical.progression import (
 from trialsieve.clinical.recist import LesionMeasurement, Response, Scan, TimePoint, assess
 from trialsieve.clinical.sstr import SstrLesion, SstrScan, sstr_progression
 from trialsieve.codes import NET_MARKERS
+from trialsieve.fhir.imaging import symptom_name
 from trialsieve.record import LabResult, PatientRecord, Study, Symptom, day
 from trialsieve.rules.base import add_months
 
@@ -125,15 +126,20 @@ def _facts(imaging: tuple[Study, ...], symptoms: tuple[Symptom, ...],
 
 
 def _symptoms(symptoms: tuple[Symptom, ...], as_of: date) -> list[ClinicalAssessment]:
+    # One symptom is one code, or one name whatever its spelling (notes, I3 c): a
+    # recording named only joins the coded one of that name.
+    coded = {symptom_name(s.symptom): s.key for s in symptoms if "|" in s.key}
     by_symptom = defaultdict(list)
     for s in symptoms:
         if s.date is not None:
             # an episode with no end is ongoing on the screening date
             end = as_of if s.ongoing else s.end
-            by_symptom[s.symptom].append(SymptomObservation(
+            key = s.key or symptom_name(s.symptom)
+            by_symptom[coded.get(key, key)].append(SymptomObservation(
                 s.date, s.frequency, s.grade, s.source, max(end, s.date) if end else None,
                 s.ongoing))
-    return [assess_symptom(name, obs) for name, obs in by_symptom.items()]
+    names = {s.key or symptom_name(s.symptom): s.symptom for s in symptoms}
+    return [assess_symptom(names.get(key, key), obs) for key, obs in by_symptom.items()]
 
 
 def _marker_values(marker: str, labs: tuple[LabResult, ...]
@@ -142,8 +148,14 @@ def _marker_values(marker: str, labs: tuple[LabResult, ...]
     why): they hold their place in the series, so no older result decides in theirs."""
     dated = [r for r in labs if r.test == marker and r.date is not None]
     why: dict[str | None, str] = {r.source: r.problem or f"no numeric value ({r.shown()})"
-                                  for r in dated if r.std_value is None}
-    return [MarkerValue(day(r), r.std_value, r.source) for r in dated], why
+                                  for r in dated if r.std_value is None or r.problem}
+    # A result that cannot decide (unreadable, preliminary) or a censored one ("> 700": an
+    # interval) shows no rise: it holds its place as a value unknown (notes, "Results").
+    for r in dated:
+        if r.comparator and r.source not in why:
+            why[r.source] = f"censored value {r.shown()}: shows no rise"
+    return [MarkerValue(day(r), None if r.source in why else r.std_value, r.source)
+            for r in dated], why
 
 
 def i3_progressions(facts: ProgressionFacts, months: int) -> list[Progression]:

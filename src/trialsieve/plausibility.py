@@ -45,10 +45,14 @@ LABS: dict[str, Range] = {
                         "counts stay below 10^3 x10^3/uL", low_open=False),
     "platelets": _lab("10*3/uL", 0, 10000, "0 is real; extreme thrombocytosis stays below "
                       "10^4 x10^3/uL", low_open=False),
-    "bilirubin": _lab("mg/dL", 0, 100, "highest reported total bilirubin is below 100 mg/dL"),
-    "alt": _lab("U/L", 0, 100000, "ischaemic hepatitis reaches about 2x10^4 U/L; a result "
-                "of 0 is a lost value", ),
-    "ast": _lab("U/L", 0, 100000, "as ALT"),
+    # Tests judged against an upper limit (I8) need a floor above zero: a value of 1e-320
+    # is a zero in disguise, a lost value no living patient has, and would pass any limit.
+    "bilirubin": _lab("mg/dL", 0.01, 100, "total bilirubin is at least about 0.1 mg/dL "
+                      "(reported as < 0.1); highest reported values are below 100 mg/dL",
+                      low_open=False),
+    "alt": _lab("U/L", 1, 100000, "ischaemic hepatitis reaches about 2x10^4 U/L; below "
+                "1 U/L (0 included) is a lost value", low_open=False),
+    "ast": _lab("U/L", 1, 100000, "as ALT", low_open=False),
     "albumin": _lab("g/dL", 0, 10, "serum albumin above 6 g/dL is not seen"),
     "pt_percent": _lab("%", 0, 200, "prothrombin activity (Quick) rarely exceeds 150 %"),
     "gfr_51cr": _lab("mL/min/{1.73_m2}", 0, 400, "hyperfiltration stays below 250"),

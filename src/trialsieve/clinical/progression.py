@@ -19,7 +19,8 @@ import datetime as dt
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
-from math import isfinite
+from itertools import permutations, product
+from math import factorial, isfinite
 from typing import Literal
 
 # "More than 14 days": end - start of the raised episode >= 15 days.
@@ -102,28 +103,12 @@ class _Baseline:
     grade_index: int | None
 
 
-def _baseline(observations: list[SymptomObservation]) -> _Baseline:
-    # Each measure's baseline is its first recorded value. A grade never recorded is
-    # unknown, not grade 0: a later grade has nothing to be compared with.
-    fi, frequency = next(((i, o.frequency_per_day) for i, o in enumerate(observations)
-                          if o.frequency_per_day is not None), (None, None))
-    gi, grade = next(((i, o.grade) for i, o in enumerate(observations) if o.grade is not None),
-                     (None, None))
-    return _Baseline(
-        observations[0].date,
-        None if frequency is None else _exact(frequency),
-        fi,
-        grade,
-        gi,
-    )
-
-
 def _rise(base: _Baseline, index: int, obs: SymptomObservation) -> str | Literal[False] | None:
     """Why ``obs`` is raised (text), False when it is not, None when it cannot be told.
 
     Each measure the recording holds is compared with that measure's baseline; the
     recording is raised when one of them rose, not raised when each is known and none
-    rose, unknown otherwise (the recording that gives a baseline compares with nothing).
+    rose, unknown otherwise (a measure with no earlier value compares with nothing).
     """
     reasons, unknown = [], False
     if obs.frequency_per_day is not None:
@@ -150,9 +135,11 @@ def _rise(base: _Baseline, index: int, obs: SymptomObservation) -> str | Literal
 def assess_symptom(
     symptom: str, observations: list[SymptomObservation] | tuple[SymptomObservation, ...]
 ) -> ClinicalAssessment:
-    """Sustained rises of one symptom over its baseline (the first recordings).
+    """Sustained rises of one symptom over its baseline.
 
-    A run of raised recordings (an unraised one ends it; one that holds nothing is
+    The baseline of a rise is the last recording before it, the level it rose from (notes,
+    I3 c): each measure's last value recorded before the run of raised recordings. A run
+    (an unraised recording ends it and becomes the new level; one that holds nothing is
     skipped) is sustained when its last covered day is at least 15 days after its first
     (more than 14 days). A run that ends unsustained is decided; one still raised at the
     last recording, or ongoing, is undecided.
@@ -160,31 +147,46 @@ def assess_symptom(
     ordered = sorted(observations, key=lambda obs: obs.date)
     if len(ordered) < 2:
         return ClinicalAssessment((), (), ())
-    base = _baseline(ordered)
+    base = _level(None, ordered[0])
     events: list[ClinicalProgressionEvent] = []
     compared: list[SymptomObservation] = []
     undecided: list[tuple[SymptomObservation, str]] = []
     run: list[tuple[SymptomObservation, str]] = []
+    run_base = base
     confirmed = False
     for index, obs in enumerate(ordered[1:], start=1):
         if obs.frequency_per_day is None and obs.grade is None:
             continue
-        why = _rise(base, index, obs)
+        why = _rise(run_base if run else base, index, obs)
         if why is None:
             undecided.append((obs, "no baseline to compare with"))
+            if not run:
+                base = _level(base, obs)
             continue
         compared.append(obs)
         if why is False:
             run, confirmed = [], False
+            base = _level(base, obs)  # the level a later rise is measured from
             continue
+        if not run:
+            run_base = base
         run.append((obs, why))
         if not confirmed and run[-1][0].last - run[0][0].date >= timedelta(days=SUSTAINED_DAYS):
             confirmed = True
-            events.append(_clinical_event(symptom, base, run))
+            events.append(_clinical_event(symptom, run_base, run))
     if run and not confirmed and (run[-1][0].end is None or run[-1][0].ongoing):
         undecided.append((run[-1][0], "raised at the last recording, not yet sustained "
                           "more than 14 days"))
     return ClinicalAssessment(tuple(events), tuple(compared), tuple(undecided))
+
+
+def _level(base: _Baseline | None, obs: SymptomObservation) -> _Baseline:
+    """The level after `obs`: each measure's last recorded value (a grade never recorded
+    stays unknown, never grade 0)."""
+    frequency = (_exact(obs.frequency_per_day) if obs.frequency_per_day is not None
+                 else base.frequency if base else None)
+    grade = obs.grade if obs.grade is not None else base.grade if base else None
+    return _Baseline(obs.date, frequency, None, grade, None)
 
 
 def clinical_progression(
@@ -265,14 +267,67 @@ def marker_triples(values: list[MarkerValue] | tuple[MarkerValue, ...]
                    ) -> list[tuple[Triple, bool | None]]:
     """Every three successive measurements in date order, and whether each rose twice:
     True, False, or None when a value that cannot be read leaves it open (the values
-    that can be read must still rise, or the triple is decided False)."""
+    that can be read must still rise, or the triple is decided False).
+
+    Values of one day have no order (the file position is not one, notes "Same day"): a
+    triple that takes one of them is decided only when every order of that day's values
+    decides the triples at that place the same way, else None."""
     ordered = sorted(values, key=lambda item: item.date)
-    out: list[tuple[Triple, bool | None]] = []
-    for triple in zip(ordered, ordered[1:], ordered[2:], strict=False):
-        known = [_exact(item.value) for item in triple if item.value is not None]
-        rising = all(a < b for a, b in zip(known, known[1:], strict=False))
-        out.append((triple, rising if len(known) == 3 or not rising else None))
-    return out
+    out = [(triple, _rose(triple)) for triple in _triples(ordered)]
+    days = _unordered_days(ordered)
+    if not days:
+        return out
+    # In any other order of a day's values, could a triple taking that day rise?
+    could = {d for order in _orders(ordered, days) for triple in _triples(order)
+             for d in {item.date for item in triple} & days if _rose(triple) is not False}
+    return [(triple, rose if not ({item.date for item in triple} & days) else
+             (None if {item.date for item in triple} & could else False))
+            for triple, rose in out]
+
+
+def _triples(ordered: list[MarkerValue]) -> list[Triple]:
+    return list(zip(ordered, ordered[1:], ordered[2:], strict=False))
+
+
+def _rose(triple: Triple) -> bool | None:
+    known = [_exact(item.value) for item in triple if item.value is not None]
+    rising = all(a < b for a, b in zip(known, known[1:], strict=False))
+    return rising if len(known) == 3 or not rising else None
+
+
+def _unordered_days(ordered: list[MarkerValue]) -> set[dt.date]:
+    """Days with two values that differ (equal values: their order changes nothing)."""
+    by_day: dict[dt.date, set] = {}
+    for item in ordered:
+        by_day.setdefault(item.date, set()).add(item.value)
+    return {d for d, vals in by_day.items() if len(vals) > 1}
+
+
+_MAX_ORDERS = 720  # beyond this many orders of same-day values, every one is open
+
+
+def _orders(ordered: list[MarkerValue], days: set[dt.date]) -> list[list[MarkerValue]]:
+    groups = [[item for item in ordered if item.date == d] for d in sorted(days)]
+    count = 1
+    for g in groups:
+        count *= factorial(len(g))
+    if count > _MAX_ORDERS:  # too many to try: any triple on those days may rise
+        return [ordered, [MarkerValue(item.date, None, item.source) if item.date in days
+                          else item for item in ordered]]
+    orders = []
+    for choice in product(*(permutations(g) for g in groups)):
+        chosen = dict(zip(sorted(days), choice, strict=True))
+        order: list[MarkerValue] = []
+        used: set[dt.date] = set()
+        for item in ordered:
+            if item.date in chosen:
+                if item.date not in used:
+                    order += chosen[item.date]
+                    used.add(item.date)
+            else:
+                order.append(item)
+        orders.append(order)
+    return orders
 
 
 def _biochemical_event(

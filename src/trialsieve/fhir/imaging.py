@@ -3,6 +3,7 @@ TumorSize focused on a Tumor BodyStructure), marrow findings and NET symptoms.""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -185,4 +186,18 @@ def symptom(res: dict, lookup: Any) -> list:
             elif (system, code) == (C.PROJECT, "ctcae-grade"):
                 values["grade"] = _measure(_typed(comp, "int", field), "ctcae_grade",
                                            f"{field}.valueInteger")
-    return [Symptom(_src(res), concept_text(res.get("code")) or "symptom", when, **values)]
+    coded = codings(res.get("code"), "code")
+    name = concept_text(res.get("code")) or "symptom"
+    key = f"{coded[0][0]}|{coded[0][1]}" if coded else symptom_name(name)
+    return [Symptom(_src(res), name, when, key=key, **values)]
+
+
+_SPELLINGS = {"flushes": "flushing", "flush": "flushing"}
+
+
+def symptom_name(text: str) -> str:
+    """One name whatever its spelling (notes, I3 c): lower case, the SNOMED semantic tag
+    dropped, British "oe"/"ae" read as "e" (diarrhoea = diarrhea, oedema = edema)."""
+    text = re.sub(r"\((finding|disorder|symptom)\)", " ", text.lower())
+    words = [w.replace("oe", "e").replace("ae", "e") for w in re.findall(r"[a-z0-9]+", text)]
+    return " ".join(_SPELLINGS.get(w, w) for w in words)

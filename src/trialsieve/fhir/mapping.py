@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, TypedDict
 
 from trialsieve import codes as C
-from trialsieve.fhir import imaging
+from trialsieve.fhir import imaging, reference_range
 from trialsieve.fhir.errors import FieldError, NotRelevant, Skip
 from trialsieve.fhir.values import (
     check_status,
@@ -121,16 +121,18 @@ def observation(res: dict, lookup: Lookup) -> list[Fact]:
     categories = {c for cat in get_list(res, "category") for c in codings(cat, "category")}
     if C.NET_SYMPTOM in categories:
         return imaging.symptom(res, lookup)
-    when, _, field = effective(res, "effective")
-    when = when or parse_date(res.get("issued"), "issued")
+    # A result is dated by its sample (effective[x]); `issued` alone does not date it
+    # (notes, "Results"). Other observations keep `issued` as their date.
+    sampled, _, field = effective(res, "effective")
+    when = sampled or parse_date(res.get("issued"), "issued")
     for code in codes:
         if code in C.LAB_BY_CODE:
-            return [_lab(res, C.LAB_BY_CODE[code], when)]
+            return [_unsettled(_lab(res, C.LAB_BY_CODE[code], sampled, lookup), res)]
     for code in codes & C.MARKERS_NOT_READ.keys():
         raise Skip(f"{code[1]} {C.MARKERS_NOT_READ[code]}: a NET marker in a quantity "
                    "trialsieve does not compare across results; not read for I3 (c)")
     if C.ECOG in codes:
-        return [_ecog(res, when)]
+        return [_unsettled(_ecog(res, sampled), res)]
     if C.PREGNANCY_STATUS in codes:
         answer = _answer_code(res, C.PREGNANCY_ANSWERS)
         if answer is None:
@@ -146,11 +148,31 @@ def observation(res: dict, lookup: Lookup) -> list[Fact]:
     raise NotRelevant("not an observation the criteria read")
 
 
-def _lab(res: dict, test: C.LabTest, when: Any) -> LabResult:
+# Statuses of a result that is final: amended and corrected (and appended) replace an
+# earlier final one. A preliminary result does not decide (notes, "Results").
+FINAL_STATUS = {"final", "amended", "corrected", "appended"}
+
+
+def _unsettled(fact: LabResult | Ecog, res: dict) -> LabResult | Ecog:
+    """A result that cannot decide though it may be the newest: no date of the sample
+    (it cannot show freshness), or preliminary. Kept with its problem, like a value that
+    cannot be read, so that no older result decides in its place."""
+    if fact.problem:
+        return fact
+    if fact.date is None:
+        why = "effective[x]: no date of the sample" + (
+            " (issued alone does not date it)" if "issued" in res else "")
+        return replace(fact, problem=f"{why}: it cannot show freshness")
+    if res.get("status") == "preliminary":
+        return replace(fact, problem="status: preliminary: await the final result")
+    return fact
+
+
+def _lab(res: dict, test: C.LabTest, when: Any, lookup: Lookup) -> LabResult:
     src = _src(res)
     if "valueQuantity" in res:
         try:
-            return _quantity(res, src, test, when)
+            return _quantity(res, src, test, when, lookup)
         except FieldError as exc:
             # Kept as unreadable: when it is the newest, an older result never decides.
             return LabResult(src, test.key, when, None, "",
@@ -171,7 +193,7 @@ def _lab(res: dict, test: C.LabTest, when: Any) -> LabResult:
 COMPARATORS = ("<", "<=", ">=", ">")  # FHIR Quantity.comparator; anything else is damage
 
 
-def _quantity(res: dict, src: str, test: C.LabTest, when: Any) -> LabResult:
+def _quantity(res: dict, src: str, test: C.LabTest, when: Any, lookup: Lookup) -> LabResult:
     """A numeric result, converted to the test's unit and checked against what is possible
     (plausibility.LABS); FieldError names the field that cannot be read."""
     q = get_dict(res, "valueQuantity")
@@ -184,14 +206,14 @@ def _quantity(res: dict, src: str, test: C.LabTest, when: Any) -> LabResult:
         raise FieldError("valueQuantity.comparator", f"{comparator!r} is not one of "
                          f"{', '.join(COMPARATORS)}")
     std = _plausible(value, unit, test, "valueQuantity")
-    high, ref_unit = _ref_high(res)
+    high, ref_unit, ref_problem = _ref_high(res, lookup, when)
     std_high = None
     if high is not None:
         std_high = _plausible(high, ref_unit or unit, test, "referenceRange.high")
         if std_high == 0:
             raise FieldError("referenceRange.high.value", "an upper limit of normal of 0")
     return LabResult(src, test.key, when, value, unit, comparator, high, ref_unit, (), std,
-                     std_high)
+                     std_high, ref_problem=ref_problem)
 
 
 def _plausible(value: float, unit: str, test: C.LabTest, path: str) -> float:
@@ -228,14 +250,44 @@ def _str(obj: dict, key: str, path: str) -> str | None:
         raise FieldError(f"{path}.{exc.field}", str(exc)) from exc
 
 
-def _ref_high(res: dict) -> tuple[float | None, str | None]:
+def _ref_high(res: dict, lookup: Lookup, when: date | None
+              ) -> tuple[float | None, str | None, str | None]:
+    """The upper limit of normal that applies to the patient, its unit, and why there is
+    none when several differ: the range whose appliesTo (sex) and age match the patient,
+    else the one for everyone, else the only one (notes, "Results"). Never the first of
+    ranges that differ (a man's ALT limit for a woman)."""
+    found = []
     for rr in get_list(res, "referenceRange"):
         if isinstance(rr, dict) and isinstance(rr.get("high"), dict):
-            high = rr["high"]
-            return (_number(high, "value", "referenceRange.high"),
-                    _str(high, "code", "referenceRange.high")
-                    or _str(high, "unit", "referenceRange.high"))
-    return None, None
+            high, path = rr["high"], "referenceRange.high"
+            found.append(((_number(high, "value", path),
+                           _str(high, "code", path) or _str(high, "unit", path)), rr))
+    if len({limit for limit, _ in found}) <= 1:
+        return (*found[0][0], None) if found else (None, None, None)
+    sex, age = _sex_and_age(res, lookup, when)
+    fits = [limit for limit, rr in found if reference_range.applies(rr, sex, age) is True]
+    fits = fits or [limit for limit, rr in found if reference_range.for_everyone(rr)]
+    if len(set(fits)) == 1:
+        return (*fits[0], None)
+    return None, None, ("reference ranges differ and none is chosen for this patient "
+                        "(appliesTo sex or age)")
+
+
+def _sex_and_age(res: dict, lookup: Lookup, when: date | None
+                 ) -> tuple[str | None, float | None]:
+    """The patient's administrative gender and age in years on the result's date."""
+    patient = lookup(reference_id(res.get("subject")) or "") or {}
+    if patient.get("resourceType") != "Patient":
+        return None, None
+    sex = patient.get("gender") if isinstance(patient.get("gender"), str) else None
+    try:  # the Patient's own damage is reported where the Patient is read
+        born = parse_date_span(patient.get("birthDate"), "birthDate")
+    except FieldError:
+        born = None
+    age = None
+    if born and when:
+        age = reference_range.age_years(born[1], when)  # the youngest it may be
+    return sex, age
 
 
 def _answer_code(res: dict, table: dict) -> Any:
@@ -430,6 +482,11 @@ def _tumour(res: dict, codes: list, when: Any, text: str) -> Diagnosis | None:
 
 
 # --- Medicines --------------------------------------------------------------------
+# A drug only planned or not taken is no exposure (notes, "Exposures in time"): I4 needs a
+# therapy received, and a wash-out runs from a dose given.
+PLANNED_STATUS = {"intended"}
+
+
 def medication(res: dict, lookup: Lookup) -> list[Fact]:
     status = check_status(res, VOID_STATUS | {"draft", "unknown"})
     concept = res.get("medicationCodeableConcept")
@@ -441,24 +498,42 @@ def medication(res: dict, lookup: Lookup) -> list[Fact]:
     drug_class = C.drug_class(codes)
     if drug_class is None:
         raise NotRelevant("not a drug the criteria read")
-    prefix = {"MedicationRequest": "authoredOn", "MedicationAdministration": "effective",
-              "MedicationStatement": "effective"}[res["resourceType"]]
-    if prefix == "authoredOn":
-        start_span = parse_date_span(res.get("authoredOn"), "authoredOn")
-        end_span, single = None, False
-    else:
-        start_span, end_span, field = effective_spans(res, prefix)
-        single = res["resourceType"] == "MedicationAdministration" and field.endswith("DateTime")
+    rtype = res["resourceType"]
+    if rtype == "MedicationRequest":
+        # A prescription says what was planned, not what was given (notes).
+        raise Skip("a prescription (MedicationRequest): planned, not shown received")
+    if status in PLANNED_STATUS:
+        raise Skip(f"status {status}: planned, not received")
+    start_span, end_span, field = effective_spans(res, "effective")
+    _check_period(start_span, end_span, field)
+    one_date = not field.endswith("Period")
+    single = rtype == "MedicationAdministration" and one_date
+    asserted = parse_date(res.get("dateAsserted"), "dateAsserted")
+    if rtype == "MedicationStatement" and status == "active":
+        # Active with one date (effective[x] or only dateAsserted): taken from that date
+        # up to the screening date, not a single dose (notes, "Exposures in time").
+        if one_date:
+            end_span = None
+        if start_span is None and asserted is not None:
+            start_span = (asserted, asserted)
     name = concept_text(concept) or "medicine"
     form = _ssa_form(res, med, codes, name) if drug_class == "ssa" else None
-    # A partial start reads as its first day (it only orders facts); a partial end keeps
-    # its last day too, since a wash-out runs from the latest possible last dose.
+    # A partial date keeps both ends: a wash-out runs from the latest possible last dose,
+    # and I4 measures its 12 weeks from the latest possible start.
     start = start_span[0] if start_span else None
+    start_latest = start_span[1] if start_span and start_span[1] != start_span[0] else None
     end = end_span[0] if end_span else None
     end_latest = end_span[1] if end_span and end_span[1] != end_span[0] else None
-    asserted = parse_date(res.get("dateAsserted"), "dateAsserted")
     return [Exposure(_src(res), name, drug_class, start, end, status, form, single,
-                     end_latest, asserted)]
+                     end_latest, asserted, start_latest)]
+
+
+def _check_period(start: Any, end: Any, field: str) -> None:
+    """A period that ends before it starts is damaged: set aside with a warning (the reader
+    turns FieldError into one), never read as real (notes, "Exposures in time")."""
+    if start is not None and end is not None and end[1] < start[0]:
+        raise FieldError(f"{field}.end", f"ends ({end[0]}) before it starts ({start[0]}): "
+                         "damaged period")
 
 
 def _medication(res: dict, lookup: Lookup) -> dict:
@@ -510,10 +585,14 @@ _UNIT_DAYS = {"s": 1 / 86400, "min": 1 / 1440, "h": 1 / 24, "d": 1, "wk": 7, "mo
 
 def _interval_days(repeat: dict) -> float | None:
     """Days between doses of a Timing.repeat (period / frequency), None when not given."""
-    period, unit = get_number(repeat, "period"), repeat.get("periodUnit")
+    # Each field is type-checked (a fuzzed periodUnit object was a TypeError here): damage
+    # is a FieldError naming the field, which sets the resource aside with a warning.
+    path = "dosage.timing.repeat"
+    period = _number(repeat, "period", path)
+    unit = _str(repeat, "periodUnit", path)
     if period is None or unit not in _UNIT_DAYS:
         return None
-    frequency = get_number(repeat, "frequency") or 1
+    frequency = _number(repeat, "frequency", path) or 1
     return period * _UNIT_DAYS[unit] / frequency
 
 
@@ -525,6 +604,7 @@ class _Performed(TypedDict):
     start: dt.date | None
     date_latest: dt.date | None
     ongoing: bool
+    open_end: bool
 
 
 def procedure(res: dict, lookup: Lookup) -> list[Fact]:
@@ -532,7 +612,8 @@ def procedure(res: dict, lookup: Lookup) -> list[Fact]:
     codes = set(codings(res.get("code"), "code"))
     cats = set(codings(res.get("category"), "category"))
     both = codes | cats
-    start_span, end_span, _ = effective_spans(res, "performed")
+    start_span, end_span, field = effective_spans(res, "performed")
+    _check_period(start_span, end_span, field)
     last = end_span or start_span  # the last day performed (a partial date: its days)
     # In progress: ongoing at the screening date, its end (if any) a planned one; the
     # engine places it in time by its start, not by that planned end.
@@ -540,14 +621,17 @@ def procedure(res: dict, lookup: Lookup) -> list[Fact]:
     when = _Performed(date=last[0] if last else None,
                       start=start_span[0] if start_span else None,
                       date_latest=last[1] if last and last[1] != last[0] else None,
-                      ongoing=ongoing)
+                      ongoing=ongoing,
+                      # a period with a start and no end, not in progress: ended some day
+                      # from its start to the screening date (rules.timing reads it)
+                      open_end=field.endswith("Period") and end_span is None
+                      and start_span is not None and not ongoing)
     text = concept_text(res.get("code")) or "procedure"
     src = _src(res)
     if both & C.RADIONUCLIDE_THERAPY:
         return [ProcedureRecord(src, text, "radionuclide", **when)]
     if both & C.RADIOTHERAPY:
-        sites = {c for bs in get_list(res, "bodySite") for c in codings(bs, "bodySite")}
-        kidneys = True if sites & C.KIDNEY_SITES else (False if sites else None)
+        kidneys = _kidneys(res)
         share = None
         targets: list[str] = []
         for ext in get_list(res, "extension"):
@@ -565,7 +649,26 @@ def procedure(res: dict, lookup: Lookup) -> list[Fact]:
     if both & C.SURGERY:
         major = True if both & C.MAJOR_SURGERY else False if both & C.MINOR_SURGERY else None
         return [ProcedureRecord(src, text, "surgery", major=major, **when)]
-    raise NotRelevant("not a procedure the criteria read")
+    if both & C.ROUTINE_PROCEDURES:
+        raise NotRelevant("a routine assessment, screening or test: neither surgery nor "
+                          "anticancer therapy")
+    # A code no table reads is not a "no": in an E2/E3 window it leaves the criterion
+    # unknown, naming the record (notes, "A code the program cannot read").
+    return [ProcedureRecord(src, text, "other", **when)]
+
+
+def _kidneys(res: dict) -> bool | None:
+    """Kidneys in the field: True when a site is a kidney, False when every site is one
+    the program places outside them, None otherwise (a local code, an uncoded site, a
+    region that may hold a kidney): "a site it cannot place" is not a "no" (notes)."""
+    reads = []
+    for bs in get_list(res, "bodySite"):
+        codes = codings(bs, "bodySite")
+        known = [C.kidney_site(s, c) for s, c in codes]
+        reads.append(True if True in known else False if False in known else None)
+    if True in reads:
+        return True
+    return False if reads and all(r is False for r in reads) else None
 
 
 def _body_structure_ids(ref: Any, lookup: Lookup) -> list[str]:

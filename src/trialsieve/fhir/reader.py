@@ -32,7 +32,6 @@ from trialsieve.fhir.values import (
 from trialsieve.record import (
     Damaged,
     Death,
-    Diagnosis,
     Ignored,
     Lesion,
     Patient,
@@ -514,9 +513,9 @@ def _attach(rec: PatientRecord, pending: list) -> None:
 
 
 def _finish(rec: PatientRecord) -> None:
-    """Facts that need the whole record: metastases make a NET advanced; same-day conflicts."""
-    if any(f.fact == "metastatic" and f.present for f in rec.findings):
-        rec.diagnoses = [_advanced(d) for d in rec.diagnoses]
+    """Facts that need the whole record: same-day conflicts. (Whether metastases make a
+    NET advanced is decided by I2 at the screening date, not merged here: a metastasis
+    dated after it, or resolved, must not reach the rule by this path.)"""
     for e in rec.ecog:
         if e.problem:  # kept like an unreadable lab result (below)
             field, _, why = e.problem.partition(": ")
@@ -536,8 +535,5 @@ def _finish(rec: PatientRecord) -> None:
             rec.warnings.append(Warning(rec.file, labs[0].source, "value",
                                         f"{test} results of {when} disagree: {shown}"))
 
-
-def _advanced(d: Diagnosis) -> Diagnosis:
-    return d if d.advanced is not None else replace(d, advanced=True)
 
 

@@ -71,9 +71,12 @@ def condition_present(status: str | None, abated: date | None, on: date) -> bool
     when its clinical status is active, recurrence or relapse, or not given; resolved,
     inactive or remission, or an abatement on or before `on`, mean no longer present.
     Refuted and entered-in-error records never reach here (the reader sets them aside)."""
-    if status in NO_LONGER_PRESENT:
-        return False
-    return abated is None or abated > on
+    if abated is not None:
+        # An abatement dates the end: one after `on` is a later fact (nothing after the
+        # screening date is used), so on `on` the condition was still present, whatever
+        # status the record now gives it.
+        return abated > on
+    return status not in NO_LONGER_PRESENT
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,9 @@ class LabResult:
     # result is kept: when it is the newest, the criterion is unknown and names it; an
     # older result never decides in its place.
     problem: str | None = None
+    # Why no upper limit of normal applies to this patient (reference ranges that differ,
+    # none chosen by appliesTo sex or age): a ULN criterion is then unknown and says so.
+    ref_problem: str | None = None
 
     def shown(self) -> str:
         if self.value is None:
@@ -152,6 +158,14 @@ class Exposure:
     single_dose: bool = False
     end_latest: date | None = None  # `end` was a partial date: its last possible day
     status_date: date | None = None  # when the status was stated (dateAsserted)
+    # `start` was a partial date (2026-09): its last possible day. A month-only single
+    # administration was given on some day of that month, not on the 1st (notes, "Dates").
+    start_latest: date | None = None
+
+    @property
+    def latest_start(self) -> date | None:
+        """The last day the exposure may have started (I4 measures 12 weeks from it)."""
+        return self.start_latest or self.start
 
 
 @dataclass(frozen=True)
@@ -167,6 +181,9 @@ class ProcedureRecord:
     start: dt.date | None = None  # first day of a course
     date_latest: dt.date | None = None  # `date` was a partial date: its last possible day
     ongoing: bool = False  # in progress at the screening date (date: planned end, if any)
+    # A course with a start and no end, marked completed or stopped: it ended on an unknown
+    # day from its start to the screening date (notes, "Dates"), not on its start day.
+    open_end: bool = False
     # radiotherapy: the sites treated (bodySite text, lower case) and the lesions targeted
     # (BodyStructure ids and identifiers), for I13 "not previously irradiated"
     sites: tuple[str, ...] = ()
@@ -283,6 +300,9 @@ class Symptom:
     grade: int | None = None
     end: dt.date | None = None
     ongoing: bool = False
+    # One symptom is one code, or one name whatever its spelling (notes, I3 c): the key
+    # its recordings are grouped by (fhir.imaging.symptom_key).
+    key: str = ""
 
 
 @dataclass(frozen=True)

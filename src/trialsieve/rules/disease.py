@@ -4,12 +4,12 @@ radiotherapy (E5)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 
 from trialsieve.codes import NET_SYSTEMIC
 from trialsieve.imaging import i3_progressions, progression_facts
 from trialsieve.logic import Tri, all_of
-from trialsieve.record import Ignored, PatientRecord
+from trialsieve.record import Exposure, Ignored, PatientRecord
 from trialsieve.record.statements import CONTROLLED, Statement, about, newest
 from trialsieve.rules.attest import said, settle_text, statement_evidence, undecided
 from trialsieve.rules.base import (
@@ -53,6 +53,10 @@ class GepNet:
                    if not h.net]
         ev += [Evidence(h.source, h.date, "histology", h.display, h.about or None)
                for h in proof]
+        # Metastases make the NET advanced when present at the screening date: the view
+        # holds none dated after it; one resolved (or abated) by then does not count.
+        mets = [f for f in record.findings_of("metastatic") if f.present_on(ctx.as_of)]
+        ev += [Evidence(f.source, f.date, "metastasis", f.display) for f in mets]
         if not nets and not proof:
             return outcome(Tri.UNKNOWN, "no neuroendocrine tumour diagnosis on record",
                            ignored=ignored,
@@ -63,7 +67,8 @@ class GepNet:
             else Tri.MET if "well" in diffs else Tri.UNKNOWN,
             "GEP primary": _any_known([d.gep for d in nets]),
             "histology-proven": Tri.MET if proof else Tri.UNKNOWN,
-            "advanced": _any_known([d.advanced for d in nets], absent_is=None),
+            "advanced": _any_known([d.advanced for d in nets] + [True for _ in mets],
+                                   absent_is=None),
         }
         status = all_of(checks.values())
         failed = [k for k, v in checks.items() if v is Tri.NOT_MET]
@@ -116,13 +121,24 @@ class Refractory:
         ev = [Evidence(e.source, e.start, e.drug, e.drug_class) for e in therapies]
         # A progression by I3's own definitions ((a), (b), or (c) with both parts; a
         # symptom or marker rise alone is not one), at any date: refractoriness is history.
+        undecided: list[str] = []
         for p in reversed(i3_progressions(progression_facts(record, ctx.as_of), 12)):
-            before = [e for e in therapies if e.start is not None and e.start <= p.date]
-            if before:
+            counted = [e for e in therapies if after_12_weeks(e, p.date) is True]
+            if counted:
+                e = counted[0]
                 return outcome(Tri.MET, f"progression on {p.date} during or after "
-                               f"{before[0].drug} (started {before[0].start})",
+                               f"{e.drug} (started {_started(e)}, at least "
+                               f"{EXPOSURE_DAYS} days before)",
                                evidence=[Evidence(p.sources[0] if p.sources else "", p.date,
                                                   "progression", p.text), *ev])
+            undecided += [f"whether {e.drug} ({e.source}, started {_started(e)}) started at "
+                          f"least {EXPOSURE_DAYS} days before the progression of {p.date}"
+                          for e in therapies if after_12_weeks(e, p.date) is None]
+        if undecided:
+            return outcome(Tri.UNKNOWN, "a progression may lie less than 12 weeks after "
+                           "the start of therapy", evidence=ev,
+                           missing=[*dict.fromkeys(undecided), "or an attestation of "
+                                    "refractory disease"])
         if not therapies:
             return outcome(Tri.UNKNOWN, "no SSA or systemic NET therapy on record",
                            missing=["the SSA/systemic therapy history, or an attestation "
@@ -130,6 +146,30 @@ class Refractory:
         return outcome(Tri.UNKNOWN, "no progression on record during or after therapy",
                        evidence=ev, missing=["progression evidence during or after "
                                              "therapy, or an attestation of refractory disease"])
+
+
+# Judgement (notes, I4): a progression counts as "during or after" a therapy when it is
+# documented at least 12 weeks after that therapy started; a shorter exposure is too short
+# to judge, and does not make the disease refractory to it.
+EXPOSURE_DAYS = 84
+
+
+def after_12_weeks(e: Exposure, progression: date) -> bool | None:
+    """Whether `progression` is at least 12 weeks after `e` started: True from its latest
+    possible start (a month-only start is any day of that month), False before its
+    earliest, None in between (or with no start recorded)."""
+    if e.start is None:
+        return None
+    if progression >= (e.latest_start or e.start) + timedelta(days=EXPOSURE_DAYS):
+        return True
+    if progression < e.start + timedelta(days=EXPOSURE_DAYS):
+        return False
+    return None
+
+
+def _started(e: Exposure) -> str:
+    late = e.latest_start
+    return f"{e.start}" if late in (None, e.start) else f"between {e.start} and {late}"
 
 
 @dataclass(frozen=True)

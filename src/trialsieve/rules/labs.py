@@ -103,6 +103,13 @@ class LabThreshold:
         ctx_ev = [_context_evidence(r) for t in self.context for r in record.labs_of(t)]
         settle = (f"{self.label} result dated from {shift(ctx.d0, -self.fresh_days)} "
                   f"to {ctx.d0}")
+        undated = [r for r in record.labs_of(self.test) if r.date is None]
+        if undated:  # it may be the newest: no dated result decides in its place (notes)
+            names = ", ".join(r.source for r in undated)
+            return outcome(Tri.UNKNOWN, f"{self.label} with no date of the sample "
+                           f"({names}): it cannot show freshness", evidence=ctx_ev,
+                           ignored=[Ignored(r.source, r.problem or "no date") for r in undated],
+                           missing=[f"the sample date of {names}, or a {settle}"])
         if not fresh:
             return self._stale(last, settle, ctx_ev)
         pick = max(fresh, key=day)
@@ -161,7 +168,8 @@ class LabThreshold:
         limit = self.limit
         if self.uln:
             if r.std_ref_high is None:
-                return outcome(Tri.UNKNOWN, f"{self.label} {r.shown()} has no reference range",
+                why = r.ref_problem or "has no reference range"
+                return outcome(Tri.UNKNOWN, f"{self.label} {r.shown()}: {why}",
                                evidence=[ev, *ctx_ev], ignored=ignored, bounds=[bound],
                                missing=[f"the upper limit of normal of {r.source}"])
             limit = self.limit * r.std_ref_high

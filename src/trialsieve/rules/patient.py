@@ -73,10 +73,17 @@ class EcogAtMost:
         dated = [e for e in record.ecog if e.date is not None and e.date <= ctx.d0]
         lo = shift(ctx.d0, -self.fresh_days)
         settle = f"an ECOG performance status assessed from {lo} to {ctx.d0}"
+        undated = [e for e in record.ecog if e.date is None]
+        if undated:  # it may be the newest: no dated score decides in its place (notes)
+            names = ", ".join(e.source for e in undated)
+            return outcome(Tri.UNKNOWN, f"ECOG with no date ({names}): it cannot show "
+                           "freshness", ignored=[Ignored(e.source, e.problem or "no date")
+                                                 for e in undated],
+                           missing=[f"the assessment date of {names}, or {settle}"])
         if not dated:
             return outcome(Tri.UNKNOWN, "no ECOG performance status", missing=[settle])
         # the newest; of several that day, an unreadable one first (it must not be hidden)
-        last = max(dated, key=lambda e: (day(e), e.score is None))
+        last = max(dated, key=lambda e: (day(e), e.score is None or bool(e.problem)))
         bound = Bound("d0", "until", shift(day(last), self.fresh_days),
                       f"ECOG of {last.date} is valid for D0 up to this date", last.source)
         ignored = [Ignored(e.source, f"older than the ECOG of {last.date}")
@@ -85,14 +92,16 @@ class EcogAtMost:
             return outcome(Tri.UNKNOWN, f"ECOG of {last.date} is older than "
                            f"{self.fresh_days} days before D0", missing=[settle],
                            ignored=[*ignored, Ignored(last.source, "too old")], bounds=[bound])
-        if last.score is None:  # the newest cannot be read: no older score decides
+        if last.score is None or last.problem:  # the newest cannot decide (unreadable,
+            # preliminary): no older score decides in its place
             return outcome(Tri.UNKNOWN, f"the newest ECOG ({last.date}) cannot be read",
                            ignored=[*ignored, Ignored(last.source, f"{last.problem}: the "
                                                       "value cannot be read")],
                            missing=[f"a readable ECOG in place of {last.source} "
                                     f"({last.problem})"], bounds=[bound])
         # an unreadable score that day would be `last` (read above): these are all numbers
-        same_day = {e.score for e in dated if e.date == last.date and e.score is not None}
+        same_day = {e.score for e in dated if e.date == last.date and e.score is not None
+                    and not e.problem}
         ev = Evidence(last.source, last.date, "ECOG performance status", str(last.score),
                       quantity=Quantity(last.score, "{score}"))
         if len(same_day) > 1:

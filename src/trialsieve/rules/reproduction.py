@@ -58,10 +58,13 @@ def hcg_reading(r: LabResult) -> bool | None:
         return True
     if r.std_value is None or r.problem:
         return None
-    if r.std_value < HCG_NEGATIVE_BELOW or (r.comparator == "<" and
-                                            r.std_value <= HCG_NEGATIVE_BELOW):
+    # A value with a comparator is an interval: it reads negative (positive) only when
+    # every value it may stand for does; "> 4" may be 40 (notes, "Results").
+    v, c = r.std_value, r.comparator
+    if {None: v < HCG_NEGATIVE_BELOW, "<": v <= HCG_NEGATIVE_BELOW,
+            "<=": v < HCG_NEGATIVE_BELOW}.get(c, False):
         return False
-    return True if r.std_value >= HCG_POSITIVE_FROM else None
+    return True if c in (None, ">", ">=") and v >= HCG_POSITIVE_FROM else None
 
 
 

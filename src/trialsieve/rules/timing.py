@@ -8,7 +8,7 @@ from datetime import date
 
 from trialsieve.codes import E3_DRUG_CLASSES
 from trialsieve.logic import Tri
-from trialsieve.record import Exposure, Ignored, PatientRecord
+from trialsieve.record import Exposure, Ignored, PatientRecord, ProcedureRecord
 from trialsieve.rules.attest import (
     answer_bound,
     said,
@@ -43,12 +43,13 @@ class Event:
 def last_dose_span(e: Exposure, as_of: date) -> tuple[date | None, date | None]:
     """The first and last possible day of the last dose of an exposure not ongoing.
 
-    A single administration: its day. A recorded end: that day (a partial end: its days).
+    A single administration: its day (a month-only date: any day of that month). A
+    recorded end: that day (a partial end: its days).
     A start and no end (stopped, completed...): some day from the start to the date the
     status was stated (dateAsserted), or to the screening date when that is not given.
     """
     if e.single_dose:
-        return e.start, e.start
+        return e.start, e.latest_start
     if e.end is not None:
         return e.end, e.end_latest or e.end
     if e.start is None:
@@ -72,10 +73,10 @@ def surgeries(record: PatientRecord, ctx: Context) -> list[Event]:
     return [
         Event(p.source, p.display, p.date, p.ongoing, counts=p.major,
               doubt=f"whether {p.display} ({p.source}) was major surgery",
-              last_latest=p.date_latest)
+              last_latest=_session_latest(p, ctx))
         for p in record.procedures
         if p.kind == "surgery" and p.major is not False
-    ]
+    ] + unrecognised(record, ctx, "a major surgery")
 
 
 def anticancer_therapies(record: PatientRecord, ctx: Context) -> list[Event]:
@@ -83,9 +84,27 @@ def anticancer_therapies(record: PatientRecord, ctx: Context) -> list[Event]:
              if e.drug_class in E3_DRUG_CLASSES]
     kinds = ("radiotherapy", "radionuclide", "embolisation")
     sessions = [Event(p.source, f"{p.display} ({p.kind})", p.date or p.start, p.ongoing,
-                      last_latest=p.date_latest)
+                      last_latest=_session_latest(p, ctx))
                 for p in record.procedures if p.kind in kinds]
-    return drugs + sessions
+    return drugs + sessions + unrecognised(record, ctx, "an anticancer therapy")
+
+
+def _session_latest(p: ProcedureRecord, ctx: Context) -> date | None:
+    """The last possible day of a procedure: a course with a start and no end, completed or
+    stopped, ended on an unknown day up to the screening date (notes, "Dates")."""
+    if p.open_end and not p.ongoing:
+        return max(p.date_latest or p.date or ctx.as_of, ctx.as_of)
+    return p.date_latest
+
+
+def unrecognised(record: PatientRecord, ctx: Context, kind: str) -> list[Event]:
+    """Procedures whose code no table reads: in the window, whether one was `kind` is
+    unknown (notes, "A code the program cannot read is not a 'no'"), even with the
+    history declared complete; outside it, irrelevant."""
+    return [Event(p.source, p.display, p.date or p.start, p.ongoing, counts=None,
+                  doubt=f"what {p.display} ({p.source}) was: its code is not one trialsieve "
+                        f"reads (was it {kind}?)", last_latest=_session_latest(p, ctx))
+            for p in record.procedures if p.kind == "other"]
 
 
 SELECTORS: dict[str, Callable[[PatientRecord, Context], list[Event]]] = {
