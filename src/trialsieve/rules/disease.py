@@ -121,7 +121,7 @@ class Refractory:
         ev = [Evidence(e.source, e.start, e.drug, e.drug_class) for e in therapies]
         # A progression by I3's own definitions ((a), (b), or (c) with both parts; a
         # symptom or marker rise alone is not one), at any date: refractoriness is history.
-        undecided: list[str] = []
+        doubts: list[str] = []
         for p in reversed(i3_progressions(progression_facts(record, ctx.as_of), 12)):
             counted = [e for e in therapies if after_12_weeks(e, p.date) is True]
             if counted:
@@ -131,13 +131,13 @@ class Refractory:
                                f"{EXPOSURE_DAYS} days before)",
                                evidence=[Evidence(p.sources[0] if p.sources else "", p.date,
                                                   "progression", p.text), *ev])
-            undecided += [f"whether {e.drug} ({e.source}, started {_started(e)}) started at "
+            doubts += [f"whether {e.drug} ({e.source}, started {_started(e)}) started at "
                           f"least {EXPOSURE_DAYS} days before the progression of {p.date}"
                           for e in therapies if after_12_weeks(e, p.date) is None]
-        if undecided:
+        if doubts:
             return outcome(Tri.UNKNOWN, "a progression may lie less than 12 weeks after "
                            "the start of therapy", evidence=ev,
-                           missing=[*dict.fromkeys(undecided), "or an attestation of "
+                           missing=[*dict.fromkeys(doubts), "or an attestation of "
                                     "refractory disease"])
         if not therapies:
             return outcome(Tri.UNKNOWN, "no SSA or systemic NET therapy on record",
