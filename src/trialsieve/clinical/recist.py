@@ -47,6 +47,9 @@ NONTARGET_STATUSES = (None, "present", "absent", "unequivocal_progression")
 # Thresholds of RECIST 1.1 as exact fractions (mm or ratios).
 _MIN_NON_NODAL_MM = Fraction(10)
 _MAX_THIN_SLICE_MM = Fraction(5)
+# Slice thickness not recorded: from this diameter a lesion is measurable whatever the
+# slice (LuMEn protocol notes, I13); between 10 mm and this it is unknown.
+_MIN_UNKNOWN_SLICE_MM = Fraction(20)
 _MIN_NODE_TARGET_MM = Fraction(15)
 _MIN_NODE_PATHOLOGICAL_MM = Fraction(10)
 _TOO_SMALL_DEFAULT_MM = Fraction(5)
@@ -164,11 +167,12 @@ class LesionCategory(StrEnum):
     NON_MEASURABLE = "non-measurable"
     PATHOLOGICAL_NODE = "pathological node, non-target"
     NORMAL_NODE = "normal node"
+    UNKNOWN = "measurability unknown"
 
 
 @dataclass(frozen=True)
 class Measurability:
-    measurable: bool
+    measurable: bool | None  # None: cannot be told (slice thickness not recorded)
     category: LesionCategory
     reason: str
 
@@ -178,7 +182,9 @@ def is_measurable(lesion: LesionMeasurement, slice_thickness_mm: float | None) -
 
     Non-nodal: longest diameter >= 10 mm when the slice is <= 5 mm, else
     >= 2 x slice (a lesion must span at least two slices to be measured
-    reliably). Unknown slice thickness is read as <= 5 mm and said so.
+    reliably). With the slice thickness not recorded, >= 20 mm is measurable
+    and 10 to < 20 mm is unknown (``measurable`` None): the 10 mm minimum holds
+    only on slices of 5 mm or less (LuMEn protocol notes, I13).
     Nodes: short axis >= 15 mm measurable; 10 to < 15 mm pathological but
     non-target; < 10 mm normal.
     """
@@ -211,8 +217,12 @@ def _non_nodal_measurability(
     diameter = lesion.longest_diameter_mm
     if diameter is None:
         return Measurability(False, LesionCategory.NON_MEASURABLE, "no longest diameter recorded")
-    minimum, why = _minimum_non_nodal(slice_thickness_mm)
     shown = _fmt_mm(exact(diameter))
+    if slice_thickness_mm is None and _MIN_NON_NODAL_MM <= exact(diameter) < _MIN_UNKNOWN_SLICE_MM:
+        reason = (f"longest diameter {shown} mm: slice thickness not recorded, so measurable "
+                  f"only from {_fmt_mm(_MIN_UNKNOWN_SLICE_MM)} mm for certain")
+        return Measurability(None, LesionCategory.UNKNOWN, reason)
+    minimum, why = _minimum_non_nodal(slice_thickness_mm)
     if exact(diameter) >= minimum:
         reason = f"longest diameter {shown} mm >= {_fmt_mm(minimum)} mm ({why})"
         return Measurability(True, LesionCategory.MEASURABLE, reason)
@@ -222,7 +232,8 @@ def _non_nodal_measurability(
 
 def _minimum_non_nodal(slice_thickness_mm: float | None) -> tuple[Fraction, str]:
     if slice_thickness_mm is None:
-        return _MIN_NON_NODAL_MM, "slice thickness unknown, read as <= 5 mm"
+        # below 10 mm nothing is measurable; from 20 mm every lesion is (notes, I13)
+        return _MIN_NON_NODAL_MM, "slice thickness not recorded"
     thickness = exact(slice_thickness_mm)
     if thickness <= _MAX_THIN_SLICE_MM:
         return _MIN_NON_NODAL_MM, f"slice {_fmt_mm(thickness)} mm <= 5 mm"
@@ -255,7 +266,9 @@ def check_target_set(scan: Scan) -> list[str]:
             )
     for lesion in targets:
         result = is_measurable(lesion, scan.slice_thickness_mm)
-        if not result.measurable:
+        if result.measurable is None:
+            messages.append(f"target {lesion.lesion_id} may not be measurable: {result.reason}")
+        elif not result.measurable:
             messages.append(f"target {lesion.lesion_id} is not measurable: {result.reason}")
     return messages
 
@@ -585,9 +598,9 @@ def _follow_up(series: _Series, scan: Scan) -> TimePoint:
         nadir_mm=_float(series.nadir),
         nadir_date=series.nadir_date,
         change_from_baseline_mm=_float(_diff(total, series.baseline_sum)),
-        change_from_baseline_pct=_float(_pct(total, series.baseline_sum)),
+        change_from_baseline_pct=_pct_float(_pct(total, series.baseline_sum)),
         change_from_nadir_mm=_float(_diff(total, series.nadir)),
-        change_from_nadir_pct=_float(_pct(total, series.nadir)),
+        change_from_nadir_pct=_pct_float(_pct(total, series.nadir)),
         target=target,
         nontarget=nontarget,
         new_lesions=new,
@@ -765,8 +778,18 @@ def _pct(value: Fraction | None, reference: Fraction | None) -> Fraction | None:
     return (value - reference) * 100 / reference
 
 
+# The largest percentage shown as a number: a change over a near-zero reference (a
+# diameter of 4.9e-324 mm) is beyond any float and says nothing a reader can use.
+_MAX_SHOWN_PCT = Fraction(10**6)
+
+
 def _float(value: Fraction | None) -> float | None:
     return None if value is None else float(value)
+
+
+def _pct_float(value: Fraction | None) -> float | None:
+    """A percentage as a float, None when it is too large to mean anything."""
+    return None if value is None or abs(value) > _MAX_SHOWN_PCT else float(value)
 
 
 def _fmt_mm(value: Fraction | float) -> str:
@@ -777,7 +800,9 @@ def _fmt_mm(value: Fraction | float) -> str:
 def _growth_reason(
     total: Fraction, nadir: Fraction, nadir_date: date | None, label: str = "sum "
 ) -> str:
-    pct = "n/a" if nadir == 0 else f"+{float((total - nadir) * 100 / nadir):.1f}"
+    ratio = None if nadir == 0 else (total - nadir) * 100 / nadir
+    pct = ("n/a" if ratio is None else f"> +{_MAX_SHOWN_PCT}" if ratio > _MAX_SHOWN_PCT
+           else f"+{float(ratio):.1f}")
     at = f" at {nadir_date}" if nadir_date else ""
     reference = "nadir " if label else ""
     grew = f"+{_fmt_mm(total - nadir)} mm"
