@@ -11,7 +11,7 @@ from builders import ctx, record
 
 from trialsieve.logic import Tri
 from trialsieve.record import Lesion, PatientRecord, Study
-from trialsieve.rules.imaging import TargetLesion
+from trialsieve.rules.imaging_criteria import TargetLesion
 
 C = ctx(d0=date(2026, 3, 15), as_of=date(2026, 3, 10))
 

@@ -260,7 +260,7 @@ def _recist(args: argparse.Namespace) -> int:
             return 2
     else:
         from trialsieve.fhir.reader import read
-        from trialsieve.imaging import recist_series
+        from trialsieve.rules.progression_evidence import recist_series
 
         data = read(args.path, mapping, args.strict)
         for w in [*data.warnings, *(w for rec in data.records for w in rec.warnings)]:

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any, TypedDict
 
 from trialsieve import codes as C
-from trialsieve.fhir import imaging
+from trialsieve.fhir import imaging_mapping
 from trialsieve.fhir.errors import FieldError, NotRelevant, Skip
 from trialsieve.fhir.values import (
     check_status,
@@ -114,12 +114,12 @@ def observation(res: dict, lookup: Lookup) -> list[Fact]:
             raise SkipFact(str(why), test) from None
         raise
     if C.TUMOR_SIZE in codes:
-        return imaging.tumour_size(res, lookup)
+        return imaging_mapping.tumour_size(res, lookup)
     if C.MARROW_INFILTRATION in codes:
-        return imaging.marrow(res, lookup)
+        return imaging_mapping.marrow(res, lookup)
     categories = {c for cat in get_list(res, "category") for c in codings(cat, "category")}
     if C.NET_SYMPTOM in categories:
-        return imaging.symptom(res, lookup)
+        return imaging_mapping.symptom(res, lookup)
     when, _, field = effective(res, "effective")
     when = when or parse_date(res.get("issued"), "issued")
     for code in codes:
@@ -300,7 +300,7 @@ def pathology_report(res: dict, lookup: Lookup) -> list[Fact]:
         morph = [c for i, cc in enumerate(get_list(res, "conclusionCode"))
                  for c in codings(cc, f"conclusionCode[{i}]")]
         return [_histology(res, when, morph)]
-    return imaging.study(res, lookup)
+    return imaging_mapping.study(res, lookup)
 
 
 def _attestation(res: dict, question: str, when: Any) -> Attestation:
@@ -625,5 +625,5 @@ MAPPERS: dict[str, Callable[[dict, Lookup], list[Fact]]] = {
     "Consent": consent,
     "QuestionnaireResponse": questionnaire_response,
     "DiagnosticReport": pathology_report,
-    "ImagingStudy": imaging.study,
+    "ImagingStudy": imaging_mapping.study,
 }

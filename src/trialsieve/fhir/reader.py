@@ -18,7 +18,7 @@ from typing import Any
 from trialsieve.fhir import concept_map
 from trialsieve.fhir.concept_map import ConceptMapping
 from trialsieve.fhir.errors import FieldError, InputError, NotRelevant, Skip
-from trialsieve.fhir.imaging import MarrowFinding
+from trialsieve.fhir.imaging_mapping import MarrowFinding
 from trialsieve.fhir.limits import MAX_LINE_BYTES, parse_json, read_bytes, regular_file
 from trialsieve.fhir.mapping import MAPPERS, IgnoredFact, SkipFact, fact_kind
 from trialsieve.fhir.resource_types import R4_RESOURCE_TYPES

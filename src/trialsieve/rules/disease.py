@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from trialsieve.codes import NET_SYSTEMIC
-from trialsieve.imaging import i3_progressions, progression_facts
 from trialsieve.logic import Tri, all_of
 from trialsieve.record import Ignored, PatientRecord
 from trialsieve.rules.attest import answer_evidence, latest_answer
@@ -19,6 +18,7 @@ from trialsieve.rules.base import (
     outcome,
     yes_no,
 )
+from trialsieve.rules.progression_evidence import i3_progressions, progression_facts
 
 WELL = "well differentiated NET (not NEC, not MiNEN)"
 

@@ -8,12 +8,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from trialsieve.clinical.recist import Response, is_measurable, lesion_progression
-from trialsieve.imaging import (
-    Progression,
-    ProgressionFacts,
-    progression_facts,
-    recist_series,
-)
 from trialsieve.logic import Tri, all_of, any_of
 from trialsieve.record import Ignored, PatientRecord, Study, day
 from trialsieve.rules.attest import latest_answer
@@ -26,6 +20,12 @@ from trialsieve.rules.base import (
     add_months,
     days,
     outcome,
+)
+from trialsieve.rules.progression_evidence import (
+    Progression,
+    ProgressionFacts,
+    progression_facts,
+    recist_series,
 )
 
 

@@ -1,6 +1,7 @@
-"""Record imaging, symptoms and NET markers -> the pure calculators' inputs, and what they
-show about progression at any date: the events of I3's arms, and the assessments that let
-I3 decide an arm not met. I4 reads the same events (a progression by I3's definitions)."""
+"""The record's imaging, symptoms and NET markers as the pure calculators' series, and
+what they show about progression at any date: the events of I3's arms, and the
+assessments that let I3 decide an arm not met. I4 reads the same events (a progression
+by I3's definitions)."""
 
 from __future__ import annotations
 
