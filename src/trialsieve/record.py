@@ -238,6 +238,22 @@ class Lesion:
     nontarget_status: str | None = None  # present / absent / unequivocal_progression
     too_small: bool = False
     disappeared: bool = False
+    # The lesion's identity: identifier "system|value" (no system: "|value"), and the
+    # BodyStructure id. Lesions are one lesion only when system and value both match
+    # (protocol notes): `lesion_id` is the value, qualified by the system where two
+    # systems use one value (fhir.reader).
+    identifier: str | None = None
+    body: str | None = None
+    # The organ as codes (BodyStructure.location: SNOMED body structure, ICD-O-3
+    # topography), matched with radiotherapy sites by code, never by words.
+    organ_codes: tuple[tuple[str, str], ...] = ()
+
+    def is_target_of(self, targets: tuple[str, ...]) -> bool:
+        """Whether a procedure that targeted `targets` (BodyStructure ids, "system|value"
+        identifiers, or bare lesion ids of records built without FHIR) targeted it."""
+        keys = {self.identifier, self.body} if self.identifier or self.body else {
+            self.lesion_id}
+        return bool(keys & set(targets))
 
 
 @dataclass(frozen=True)

@@ -554,13 +554,13 @@ def procedure(res: dict, lookup: Lookup) -> list[Fact]:
 
 
 def _body_structure_ids(ref: Any, lookup: Lookup) -> list[str]:
-    """The id of a referenced BodyStructure and its identifiers (the lesion ids)."""
+    """The referenced BodyStructure ("BodyStructure/id") and its lesion identifier
+    ("system|value"): a lesion is the same lesion only by system and value."""
     rid = reference_id(ref)
     if rid is None:
         raise FieldError("extension.valueReference", "expected a BodyStructure reference")
-    body = lookup(rid) or {}
-    return [rid] + [i["value"] for i in get_list(body, "identifier")
-                    if isinstance(i, dict) and isinstance(i.get("value"), str)]
+    identifier = imaging_mapping.lesion_identifier(lookup(rid) or {})
+    return [f"BodyStructure/{rid}"] + ([identifier] if identifier else [])
 
 
 # --- Consent and questionnaires ---------------------------------------------------

@@ -324,7 +324,7 @@ def _not_irradiated(lz, record: PatientRecord, history: tuple
                     ) -> tuple[bool | None, tuple[str, date | None, str] | None]:
     """Whether the lesion was spared (True), irradiated (False) or unknown, and why."""
     answer, courses = history
-    on_lesion = [p for p in courses if lz.lesion_id in p.targets]
+    on_lesion = [p for p in courses if lz.is_target_of(p.targets)]
     if on_lesion:  # a recorded course on the lesion outweighs any statement
         p = on_lesion[0]
         return False, (p.source, p.date, f"{p.display} targeted this lesion")

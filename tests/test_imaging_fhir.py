@@ -1,0 +1,79 @@
+"""Imaging read from FHIR as real records state it (issue 17 groups 7 and 8, issue 22):
+each case is example 02 (eligible man: MRI 2026-02-10 liver lesion 30 mm, MRI 2026-11-12
+40 mm, 68Ga PET/CT 2026-11-13 Krenning 3, 38 mm, not irradiated) with one change. Expected
+statuses worked out by hand from shared/docs/protocol-notes.md."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date
+
+from builders import REPO
+
+from trialsieve.engine import Dates, screen
+from trialsieve.fhir.reader import records
+from trialsieve.protocols.lumen import LUMEN
+
+EX02 = json.loads((REPO / "examples" / "patients" / "02-eligible-man.json").read_text())
+AS_OF, D0 = date(2026, 11, 25), date(2026, 12, 1)
+SNOMED = "http://snomed.info/sct"
+PROJECT = "https://trialsieve.org/fhir/CodeSystem/trialsieve"
+ICDO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3"
+PET_SYSTEM = "https://pacs.example.org/pet-lesion"
+MRI_SYSTEM = "https://pacs.example.org/mri-lesion"
+
+
+def cc(system: str, code: str, text: str | None = None) -> dict:
+    out: dict = {"coding": [{"system": system, "code": code}]}
+    if text:
+        out["text"] = text
+    return out
+
+
+def run(change, d0: date = D0, tmp_path=None):
+    b = copy.deepcopy(EX02)
+    res = {e["resource"]["id"]: e["resource"] for e in b["entry"]}
+    extra = change(res) or []
+    b["entry"] = [{"resource": r} for r in res.values()] + [{"resource": r} for r in extra]
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(b))
+    (rec,) = records(path)
+    return rec, screen(LUMEN, rec, Dates.resolve(AS_OF, d0, d0))
+
+
+def body(rid: str, system: str, value: str, site: dict) -> dict:
+    return {"resourceType": "BodyStructure", "id": rid, "patient": {"reference": "Patient/ex02"},
+            "identifier": [{"system": system, "value": value}], "location": site}
+
+
+LIVER = cc(SNOMED, "10200004", "Liver structure")
+SPINE = cc(SNOMED, "421060004", "Vertebral column structure")
+
+
+# --- issue 17 group 7: lesions are matched by identifier system AND value ---------------
+
+def test_a_pet_lesion_does_not_borrow_an_mri_lesion_of_the_same_value(tmp_path) -> None:
+    # The MRI numbers its liver lesion "1" in the MRI system; the PET numbers a vertebral
+    # lesion "1" in its own system. The notes: "The lesion is matched across scans by its
+    # identifier (system and value)". The vertebral lesion has no MRI/CT measurement, so
+    # its measurability and progression are unknown: I13 unknown, not met on the liver's
+    # growth (+10 mm, +33 %) it would borrow.
+    def change(res):
+        res["ex02-liver-1"]["identifier"] = [{"system": MRI_SYSTEM, "value": "1"}]
+        res["ex02-size-pet"]["focus"] = [{"reference": "BodyStructure/ex02-spine-1"}]
+        return [body("ex02-spine-1", PET_SYSTEM, "1", SPINE)]
+    rec, r = run(change, tmp_path=tmp_path)
+    o = r.result("INCL13").outcome
+    assert o.status.value == "unknown"
+    assert f"lesion 1 ({PET_SYSTEM}): RECIST-measurable on MRI/CT" in o.missing
+    assert r.verdict != "eligible"
+
+
+def test_one_lesion_one_system_still_matches(tmp_path) -> None:
+    # The same system and value on every study: one lesion, I13 met as in example 02.
+    def change(res):
+        res["ex02-liver-1"]["identifier"] = [{"system": MRI_SYSTEM, "value": "1"}]
+    _, r = run(change, tmp_path=tmp_path)
+    assert r.result("INCL13").status.value == "met"
+    assert r.result("INCL13").outcome.summary.startswith("1 qualifying lesion(s): lesion 1")
