@@ -77,3 +77,34 @@ def test_one_lesion_one_system_still_matches(tmp_path) -> None:
     _, r = run(change, tmp_path=tmp_path)
     assert r.result("INCL13").status.value == "met"
     assert r.result("INCL13").outcome.summary.startswith("1 qualifying lesion(s): lesion 1")
+
+
+# --- issue 17 group 7: I12's MRI/CT is the one that measures the target lesion -----------
+
+def _chest_ct(when: str) -> dict:
+    return {"resourceType": "DiagnosticReport", "id": "ex02-chest-ct", "status": "final",
+            "code": cc(PROJECT, "ct", "CT chest"), "subject": {"reference": "Patient/ex02"},
+            "effectiveDateTime": when}
+
+
+def test_i12_an_unrelated_chest_ct_does_not_stand_in_for_the_mri(tmp_path) -> None:
+    # The liver MRI of 2026-10-01 is 61 days before D0 2026-12-01 (the 28 days start
+    # 2026-11-03); a chest CT of 2026-11-20 measures no lesion. The notes (I12): "The MRI/CT
+    # of I13 is the scan that measures the target lesion; another scan (a chest CT with no
+    # lesion measurements) does not stand in for it." So I12 is unknown, naming MRI/CT.
+    def change(res):
+        res["ex02-mri-2"]["effectiveDateTime"] = "2026-10-01"
+        res["ex02-size-mri-2"]["effectiveDateTime"] = "2026-10-01"
+        return [_chest_ct("2026-11-20")]
+    _, r = run(change, tmp_path=tmp_path)
+    o = r.result("INCL12").outcome
+    assert o.status.value == "unknown"
+    assert "MRI/CT dated from 2026-11-03 to 2026-12-01" in o.missing
+    assert "DiagnosticReport/ex02-chest-ct" in {i.source for i in o.ignored}
+
+
+def test_i12_the_mri_that_measures_the_lesion_counts(tmp_path) -> None:
+    # Example 02 itself plus the chest CT: the liver MRI of 2026-11-12 is within the 28
+    # days and measures the PET's lesion, so I12 is met.
+    _, r = run(lambda res: [_chest_ct("2026-11-20")], tmp_path=tmp_path)
+    assert r.result("INCL12").status.value == "met"
