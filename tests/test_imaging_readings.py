@@ -11,7 +11,7 @@ from builders import ctx, record
 
 from trialsieve.logic import Tri
 from trialsieve.record import Lesion, PatientRecord, Study
-from trialsieve.rules.imaging_criteria import TargetLesion
+from trialsieve.rules.imaging_criteria import ProgressionWithin, TargetLesion
 
 C = ctx(d0=date(2026, 3, 15), as_of=date(2026, 3, 10))
 
@@ -65,3 +65,58 @@ def test_i13_slice_thickness_not_recorded(before, after, slice_mm, status) -> No
     assert out.status is status
     if status is Tri.UNKNOWN:
         assert out.missing == ("lesion L1: RECIST-measurable on MRI/CT",)
+
+
+# --- I3 (b): the reference is the most recent earlier scan of the modality ----------------
+
+def _i3(r: PatientRecord):
+    return ProgressionWithin().evaluate(r, C)  # inclusion 2026-03-15: from 2025-03-15
+
+
+def _sstr(sid: str, when: date, mm: float, modality: str = "SSTR_PET", **kw) -> Study:
+    return study(sid, when, modality, lz(sid, "L1", transaxial_mm=mm, **kw))
+
+
+def test_i3b_growth_over_a_reference_more_than_12_months_older_is_unknown() -> None:
+    # 20 mm on 2024-01-10, 30 mm on 2026-02-01 (+50 %, +10 mm): the reference is 25 months
+    # older. The notes (I3 b): "when it is more than 12 months before the later scan, the
+    # growth cannot be placed within the 12 months (unknown, not met)".
+    out = _i3(rec(_sstr("p1", date(2024, 1, 10), 20), _sstr("p2", date(2026, 2, 1), 30)))
+    assert out.status is Tri.UNKNOWN
+    assert "more than 12 months older" in out.summary
+
+
+@pytest.mark.parametrize(("earlier", "status"), [
+    (date(2025, 2, 1), Tri.MET),  # exactly 12 months before the later scan
+    (date(2025, 1, 31), Tri.UNKNOWN),
+])
+def test_i3b_reference_gap_boundary(earlier: date, status: Tri) -> None:
+    out = _i3(rec(_sstr("p1", earlier, 20), _sstr("p2", date(2026, 2, 1), 30)))
+    assert out.status is status
+
+
+def test_i3b_a_later_smaller_scan_is_the_reference() -> None:
+    # 14 mm (2025-04-01), 20 mm (2025-09-01), 24 mm (2026-03-01). The growth of 2025-09-01
+    # (+42.9 %, +6 mm) is progression within the 12 months: met, dated 2025-09-01; the
+    # 2026-03-01 scan against its reference (20 mm) is +20 %, none.
+    out = _i3(rec(_sstr("p1", date(2025, 4, 1), 14), _sstr("p2", date(2025, 9, 1), 20),
+                  _sstr("p3", date(2026, 3, 1), 24)))
+    assert out.status is Tri.MET
+    assert [e.date for e in out.evidence] == [date(2025, 9, 1)]
+
+
+@pytest.mark.parametrize(("before", "after", "status"), [
+    (16, 21, Tri.MET),  # +31.25 % and exactly +5 mm
+    (15, 19.9, Tri.UNKNOWN),  # +32.7 % but +4.9 mm: not progression; (a), (c) no data
+])
+def test_i3b_growth_needs_5_mm(before: float, after: float, status: Tri) -> None:
+    out = _i3(rec(_sstr("p1", date(2025, 6, 2), before), _sstr("p2", date(2026, 3, 2), after)))
+    assert out.status is status
+
+
+def test_i3b_a_lesion_flagged_new_but_measured_before_is_not_new() -> None:
+    # "A lesion flagged "new" that was measured on an earlier scan is not new."
+    out = _i3(rec(_sstr("p1", date(2025, 6, 2), 20),
+                  _sstr("p2", date(2026, 3, 2), 21, new=True)))
+    assert out.status is Tri.UNKNOWN  # (b) not met, (a) and (c) no data
+    assert not any("SSTR" in m for m in out.missing)

@@ -119,22 +119,26 @@ class ProgressionWithin:
         met = self._met(events, "b", label)
         if met:
             return met
-        scans = [s for s in facts.sstr_compared if within(s.date)]
-        unmeasured = [f"lesion {lz.lesion_id} on {s.source or s.date}" for s in scans
-                      for lz in s.lesions if not lz.new and lz.transaxial_diameter_mm is None]
-        if not scans or unmeasured:
+        compared = [c for c in facts.sstr_compared if within(c.later.date)]
+        open_ = [f"{c.problem}" if c.problem else
+                 f"{'; '.join(c.open_lesions)} on {c.later.source or c.later.date}"
+                 for c in compared if not c.decided]
+        if not compared or open_:
             return outcome(Tri.UNKNOWN, f"{label}: " + (
-                "not measured: " + ", ".join(unmeasured) if unmeasured else
+                "; ".join(open_) if open_ else
                 f"no SSTR scan within {self.months} months compared with an earlier one"),
                 missing=[
                 f"{label}: two SSTR PET/CT (or SPECT/CT) studies with lesion measurements, "
-                f"the later dated on or after {start}"])
+                f"the later dated on or after {start} and the earlier at most "
+                f"{self.months} months before it"])
+        scans = [c.later for c in compared]
         last = scans[-1]
         return outcome(Tri.NOT_MET, f"no {label} on " + ", ".join(
-            f"{s.modality} {s.date}" for s in scans), evidence=[
-            Evidence(s.source or "", s.date, label, "no new lesion, no growth > 30 %")
-            for s in scans], bounds=[_until(last.date, self.months, "SSTR study",
-                                            last.source)])
+            f"{s.modality} {s.date} (vs {c.reference.date if c.reference else '-'})"
+            for s, c in zip(scans, compared, strict=True)), evidence=[
+            Evidence(s.source or "", s.date, label,
+                     "no new lesion, no growth > 30 % and >= 5 mm") for s in scans],
+            bounds=[_until(last.date, self.months, "SSTR study", last.source)])
 
     def _clinical(self, facts: ProgressionFacts, events: list[Progression],
                   within) -> Outcome:

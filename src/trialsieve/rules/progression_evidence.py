@@ -21,7 +21,7 @@ from trialsieve.clinical.progression import (
     marker_triples,
 )
 from trialsieve.clinical.recist import LesionMeasurement, Response, Scan, TimePoint, assess
-from trialsieve.clinical.sstr import SstrLesion, SstrScan, sstr_progression
+from trialsieve.clinical.sstr import SstrComparison, SstrLesion, SstrScan, compare
 from trialsieve.codes import NET_MARKERS
 from trialsieve.record import LabResult, PatientRecord, Study, Symptom, day
 from trialsieve.rules.base import add_months
@@ -75,7 +75,7 @@ class ProgressionFacts:
 
     events: tuple[Progression, ...]  # a, b, c1, c2, by date
     followups: tuple[TimePoint, ...]  # RECIST follow-up time points (series restart at PD)
-    sstr_compared: tuple[SstrScan, ...]  # SSTR scans with an earlier one of their modality
+    sstr_compared: tuple[SstrComparison, ...]  # SSTR scans with an earlier one of their modality
     symptoms: tuple[ClinicalAssessment, ...]
     markers: tuple[MarkerReading, ...]
 
@@ -105,9 +105,10 @@ def _facts(imaging: tuple[Study, ...], symptoms: tuple[Symptom, ...],
                                          + "; ".join(point.reasons),
                                          tuple(filter(None, [point.source]))))
     sstr = sstr_series(list(imaging))
-    found += [Progression("b", e.date, e.reason, e.sources) for e in sstr_progression(sstr)]
-    compared = tuple(s for s in sstr if any(e.modality == s.modality and e.date < s.date
-                                            for e in sstr))
+    comparisons = [compare(s, sstr) for s in sorted(sstr, key=lambda s: s.date)]
+    found += [Progression("b", e.date, e.reason, e.sources)
+              for c in comparisons for e in c.events]
+    compared = tuple(c for c in comparisons if c.reference is not None)
     assessed = _symptoms(symptoms, as_of)
     for a in assessed:
         found += [Progression("c1", e.confirmed, e.reason, e.sources) for e in a.events]
