@@ -9,6 +9,7 @@ import copy
 import json
 from datetime import date
 
+import pytest
 from builders import REPO
 
 from trialsieve.engine import Dates, screen
@@ -108,3 +109,97 @@ def test_i12_the_mri_that_measures_the_lesion_counts(tmp_path) -> None:
     # days and measures the PET's lesion, so I12 is met.
     _, r = run(lambda res: [_chest_ct("2026-11-20")], tmp_path=tmp_path)
     assert r.result("INCL12").status.value == "met"
+
+
+# --- I13: radiotherapy sites by code, TARE/SIRT, later courses, PRRT ---------------------
+
+def _no_irradiation_flag(res) -> None:
+    size = res["ex02-size-pet"]
+    size["component"] = [c for c in size["component"]
+                         if c["code"]["coding"][0]["code"] != "previously-irradiated"]
+
+
+def _rt_complete() -> dict:
+    return {"resourceType": "Observation", "id": "ex02-att-rt-complete", "status": "final",
+            "code": cc(PROJECT, "radiotherapy-history-complete"),
+            "subject": {"reference": "Patient/ex02"}, "effectiveDateTime": "2026-11-24",
+            "performer": [{"display": "Dr A. Investigator (site 01)"}], "valueBoolean": True}
+
+
+def _procedure(code: dict, when: str, site: dict | None = None, rid: str = "ex02-rt") -> dict:
+    out = {"resourceType": "Procedure", "id": rid, "status": "completed", "code": code,
+           "subject": {"reference": "Patient/ex02"}, "performedDateTime": when}
+    if site is not None:
+        out["bodySite"] = [site]
+    return out
+
+
+SBRT = cc(SNOMED, "33195004", "Stereotactic body radiotherapy")
+TARE = cc(PROJECT, "tare", "Y-90 radioembolisation")
+PRRT = cc(PROJECT, "prrt", "177Lu-DOTATATE")
+
+
+@pytest.mark.parametrize(("course", "expected"), [
+    # A liver SBRT whose site is written in another language: by code it is the liver
+    # ("Sites and lesions are matched by code ..., never by words"): the course is on the
+    # lesion's site, so "not previously irradiated" cannot be shown: unknown.
+    (_procedure(SBRT, "2025-02-10", cc(SNOMED, "10200004", "Leber")), "unknown"),
+    (_procedure(SBRT, "2025-02-10", cc(ICDO3, "C22.0", "Hepar")), "unknown"),
+    # a site it cannot place (a local code): "leaves the criterion unknown"
+    (_procedure(SBRT, "2025-02-10", cc("https://hospital.example/sites", "LEB-3", "liver")),
+     "unknown"),
+    # a site placed elsewhere (lung by ICD-O-3): the liver lesion was spared
+    (_procedure(SBRT, "2025-02-10", cc(ICDO3, "C34.1", "Lung")), "met"),
+    # TARE/SIRT "irradiates the lesions of the treated liver (the whole liver when the
+    # lobe is not recorded)": the liver lesion is irradiated
+    (_procedure(TARE, "2025-02-10"), "not_met"),
+    (_procedure(TARE, "2025-02-10", cc(SNOMED, "10200004", "Liver")), "not_met"),
+    # TARE of the right lobe; the lesion's location is "liver" (lobe not recorded): unknown
+    (_procedure(TARE, "2025-02-10", cc(SNOMED, "72481006", "Right lobe of liver")),
+     "unknown"),
+    # prior PRRT is systemic: not irradiation of the lesion
+    (_procedure(PRRT, "2025-02-10"), "met"),
+])
+def test_i13_radiotherapy_sites_by_code(tmp_path, course, expected) -> None:
+    def change(res):
+        _no_irradiation_flag(res)
+        return [_rt_complete(), course]
+    _, r = run(change, tmp_path=tmp_path)
+    assert r.result("INCL13").status.value == expected
+
+
+def test_i13_a_tare_irradiates_even_without_a_complete_history(tmp_path) -> None:
+    # The PET states "not previously irradiated" (2026-11-13) but a TARE of the whole liver
+    # is on record: a recorded treatment of the lesion outweighs the statement.
+    _, r = run(lambda res: [_procedure(TARE, "2025-02-10")], tmp_path=tmp_path)
+    o = r.result("INCL13").outcome
+    assert o.status.value == "not_met"
+    assert any(e.source == "Procedure/ex02-rt" for e in o.evidence)
+
+
+def test_i13_a_not_irradiated_statement_before_a_course_to_its_organ(tmp_path) -> None:
+    # Issue 22 item 12. The lesion is stated not irradiated on the MRI of 2026-02-10, the
+    # newest statement; a liver SBRT follows on 2026-06-01. The statement does not speak
+    # for the time after it: irradiation unknown, so I13 unknown (not met on the lesion).
+    def change(res):
+        _no_irradiation_flag(res)
+        res["ex02-size-mri-1"]["component"].append(
+            {"code": cc(PROJECT, "previously-irradiated"), "valueBoolean": False})
+        return [_procedure(SBRT, "2026-06-01", cc(SNOMED, "10200004", "Liver"))]
+    _, r = run(change, tmp_path=tmp_path)
+    assert r.result("INCL13").status.value == "unknown"
+    # the same statement after the course decides
+    _, r = run(lambda res: [_procedure(SBRT, "2025-06-01", cc(SNOMED, "10200004"))],
+               tmp_path=tmp_path)
+    assert r.result("INCL13").status.value == "met"
+
+
+def test_i13_shows_prior_prrt_as_not_counted(tmp_path) -> None:
+    # Issue 22 item 16: "prior PRRT, being systemic, does not make a lesion 'previously
+    # irradiated'; the report shows it."
+    _, r = run(lambda res: [_procedure(PRRT, "2025-02-10", rid="ex02-prrt")],
+               tmp_path=tmp_path)
+    o = r.result("INCL13").outcome
+    assert o.status.value == "met"
+    (shown,) = [i for i in o.ignored if i.source == "Procedure/ex02-prrt"]
+    assert "systemic" in shown.reason

@@ -367,6 +367,46 @@ RADIONUCLIDE_THERAPY = {(SNOMED, "399315003"), (PROJECT, "prrt")}
 EMBOLISATION = {(PROJECT, "embolisation"), (PROJECT, "tace"), (PROJECT, "tare")}
 KIDNEY_SITES = {(SNOMED, "64033007"), (SNOMED, "18639004"), (SNOMED, "9846003"),
                 (PROJECT, "kidney")}  # fmt: skip
+# Selective internal radiation therapy (TARE/SIRT, Y-90 radio-embolisation): an
+# embolisation (E3) that irradiates the lesions of the treated liver (I13).
+# No international code was found for it (domain reference): project codes.
+RADIOEMBOLISATION = {(PROJECT, "tare"), (PROJECT, "sirt")}
+EMBOLISATION |= RADIOEMBOLISATION
+
+# Body sites as codes -> a place in the body, "organ" or "organ/part" (a part lies in its
+# organ). A radiotherapy site and a lesion's organ (BodyStructure.location) are compared
+# by these places, never by words (protocol notes). SNOMED CT body structures; ICD-O-3
+# topography by its three-character category (C22.0 -> C22).
+BODY_SITES: dict[Code, str] = {
+    (SNOMED, "10200004"): "liver", (SNOMED, "72481006"): "liver/right lobe",
+    (SNOMED, "41801008"): "liver/left lobe", (PROJECT, "liver"): "liver",
+    (SNOMED, "51185008"): "thorax", (SNOMED, "39607008"): "thorax/lung",
+    (SNOMED, "15776009"): "pancreas",
+    (SNOMED, "64033007"): "kidney", (SNOMED, "18639004"): "kidney/left",
+    (SNOMED, "9846003"): "kidney/right", (PROJECT, "kidney"): "kidney",
+    (SNOMED, "421060004"): "bone/spine",
+    (SNOMED, "272673000"): "bone", (SNOMED, "12921003"): "bone/pelvis",
+    (SNOMED, "59441001"): "lymph node", (SNOMED, "69695003"): "stomach",
+    (SNOMED, "30315005"): "small intestine", (SNOMED, "71854001"): "colon",
+    (SNOMED, "34402009"): "rectum", (SNOMED, "12738006"): "brain",
+    (SNOMED, "78961009"): "spleen", (SNOMED, "23451007"): "adrenal gland",
+    (SNOMED, "15425007"): "peritoneum",
+}  # fmt: skip
+ICDO3_TOPOGRAPHY_SITES: dict[str, str] = {
+    "C15": "oesophagus", "C16": "stomach", "C17": "small intestine", "C18": "colon",
+    "C19": "rectum", "C20": "rectum", "C22": "liver", "C25": "pancreas", "C34": "thorax/lung",
+    "C40": "bone", "C41": "bone", "C42": "bone marrow", "C48": "peritoneum",
+    "C64": "kidney", "C71": "brain", "C74": "adrenal gland", "C77": "lymph node",
+}  # fmt: skip
+
+
+def body_site(system: str, code: str) -> str | None:
+    """The place a body-site code names, or None when it cannot be placed."""
+    if system == ICDO3:
+        return ICDO3_TOPOGRAPHY_SITES.get(code.replace(".", "").upper()[:3])
+    return BODY_SITES.get((system, code))
+
+
 # Project code for the share of bone marrow in a radiotherapy field (Procedure extension).
 MARROW_SHARE_EXT = PROJECT + "/marrow-share"
 
@@ -509,6 +549,7 @@ def _concepts() -> frozenset[Code]:
                   BRAIN_METASTASIS, POSTMENOPAUSAL, METASTASIS, ADVANCED_STAGE, SURGERY,
                   MAJOR_SURGERY, MINOR_SURGERY, RADIOTHERAPY, RADIONUCLIDE_THERAPY,
                   EMBOLISATION, KIDNEY_SITES, ROUTE_INTRAMUSCULAR, STUDY_MODALITIES,
+                  BODY_SITES,
                   SSA_FORM_CODES, PATHOLOGY_REPORTS, WHO_GRADES, CONSENT_RESEARCH):
         found |= set(table)
     found |= {(PROJECT, c) for c in (*ATTESTATIONS, *PROJECT_CLASSES, *LESION_COMPONENTS,

@@ -171,6 +171,8 @@ class ProcedureRecord:
     # (BodyStructure ids and identifiers), for I13 "not previously irradiated"
     sites: tuple[str, ...] = ()
     targets: tuple[str, ...] = ()
+    site_codes: tuple[tuple[str, str], ...] = ()  # bodySite codings, matched by code
+    radioembolisation: bool = False  # TARE/SIRT: irradiates the treated liver (I13)
 
 
 @dataclass(frozen=True)

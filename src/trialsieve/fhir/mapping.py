@@ -544,9 +544,12 @@ def procedure(res: dict, lookup: Lookup) -> list[Fact]:
                       if concept_text(bs))
         return [ProcedureRecord(src, text, "radiotherapy", major=None, kidneys_in_field=kidneys,
                                 marrow_share=share, external_beam=True, sites=named,
-                                targets=tuple(targets), **when)]
+                                targets=tuple(targets), site_codes=tuple(sorted(sites)),
+                                **when)]
     if both & C.EMBOLISATION:
-        return [ProcedureRecord(src, text, "embolisation", **when)]
+        sites = {c for bs in get_list(res, "bodySite") for c in codings(bs, "bodySite")}
+        return [ProcedureRecord(src, text, "embolisation", site_codes=tuple(sorted(sites)),
+                                radioembolisation=bool(both & C.RADIOEMBOLISATION), **when)]
     if both & C.SURGERY:
         major = True if both & C.MAJOR_SURGERY else False if both & C.MINOR_SURGERY else None
         return [ProcedureRecord(src, text, "surgery", major=major, **when)]

@@ -3,13 +3,12 @@ diffuse marrow infiltration (E4)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 
 from trialsieve.clinical.recist import Response, is_measurable, lesion_progression
 from trialsieve.logic import Tri, all_of, any_of
-from trialsieve.record import Ignored, PatientRecord, Study, day
+from trialsieve.record import Attestation, Ignored, PatientRecord, Study, day
 from trialsieve.rules.attest import latest_answer
 from trialsieve.rules.base import (
     Bound,
@@ -21,6 +20,7 @@ from trialsieve.rules.base import (
     days,
     outcome,
 )
+from trialsieve.rules.irradiation import lesion_irradiation, systemic_note
 from trialsieve.rules.progression_evidence import (
     Progression,
     ProgressionFacts,
@@ -209,11 +209,10 @@ class TargetLesion:
 
     The PET/CT read is "the 68Ga-octreotate PET/CT" of the baseline (I12: within
     `fresh_days` before D0): the latest such PET that carries lesion measurements (a later
-    one without measurements is named and set aside). Not irradiated: a statement on the
-    lesion, or the radiotherapy history declared complete (attestation
-    `radiotherapy-history-complete`) with no recorded external-beam course on that lesion
-    (targetBodyStructure) or on its organ (bodySite); a course whose site is not recorded
-    leaves it unknown.
+    one without measurements is named and set aside). Not irradiated: see
+    rules.irradiation (a course on the lesion, a TARE/SIRT of its liver, a statement on
+    the lesion not outdated by a later course on its site, or the radiotherapy history
+    declared complete with no course on the lesion or its site, sites matched by code).
     """
 
     min_transaxial_mm: float = 20
@@ -243,7 +242,7 @@ class TargetLesion:
         series = recist_series([s for s in record.imaging if s.date and s.date <= ctx.inclusion])
         scans = series.get("MRI") or series.get("CT") or []
         recent = [s for s in scans if s.date >= add_months(ctx.inclusion, -self.months)]
-        history = _rt_history(record)
+        history, _ = latest_answer(record, "radiotherapy-history-complete")
         verdicts = [self._lesion(lz, pet, record, scans, recent, history) for lz in pet.lesions]
         qualifying = [v for v in verdicts if v.status is Tri.MET]
         status = any_of(v.status for v in verdicts) if verdicts else Tri.NOT_MET
@@ -261,14 +260,16 @@ class TargetLesion:
         # (the lesion table of the eligibility checklist lists every lesion).
         others = [Ignored(v.evidence[0].source, f"{v.summary} ({v.evidence[0].value})")
                   for v in verdicts if qualifying and v.status is not Tri.MET and v.evidence]
+        prrt = [Ignored(src, why) for src, why in systemic_note(record)]
         return Outcome(status, summary + read,
                        (Evidence(pet.source, pet.date, "68Ga PET/CT"),)
-                       + tuple(e for v in shown for e in v.evidence), tuple(later + others),
+                       + tuple(e for v in shown for e in v.evidence),
+                       tuple(later + others + prrt),
                        () if qualifying else tuple(m for v in verdicts for m in v.missing), (),
                        (valid,) + tuple(b for v in shown for b in v.bounds))
 
     def _lesion(self, lz, pet: Study, record: PatientRecord, scans: list,
-                recent: list, history: tuple) -> Outcome:
+                recent: list, history: Attestation | None) -> Outcome:
         name = f"lesion {lz.lesion_id}"
         ev = [Evidence(lz.source, pet.date, name, f"Krenning {lz.krenning}, transaxial "
                        f"{lz.transaxial_mm} mm")]
@@ -289,9 +290,11 @@ class TargetLesion:
         if prog is not None:
             ev.append(Evidence(prog.later_scan.source or "", prog.later_scan.date,
                                f"{name} progressive", prog.reason))
-        not_irradiated, why = _not_irradiated(lz, record, history)
-        if why:
-            ev.append(Evidence(why[0], why[1], f"{name}: irradiation", why[2]))
+        irradiation = lesion_irradiation(lz, record, history)
+        not_irradiated = irradiation.spared
+        if irradiation.source:
+            ev.append(Evidence(irradiation.source, irradiation.date, f"{name}: irradiation",
+                               irradiation.text))
         checks += [
             ("RECIST-measurable on MRI/CT", measurable),
             ("progressive within 12 months", True if prog else (False if len(recent) >= 2 and
@@ -315,40 +318,6 @@ class TargetLesion:
         ref = prog.earlier_scan or prog.later_scan
         return outcome(Tri.MET, name, evidence=ev, bounds=[
             _until(ref.date, self.months, f"{name} reference scan", ref.source)])
-
-
-def _rt_history(record: PatientRecord) -> tuple:
-    """The latest answer to "no radiotherapy other than recorded", and the courses."""
-    a, _ = latest_answer(record, "radiotherapy-history-complete")
-    courses = tuple(p for p in record.procedures if p.kind == "radiotherapy")
-    return a, courses
-
-
-def _not_irradiated(lz, record: PatientRecord, history: tuple
-                    ) -> tuple[bool | None, tuple[str, date | None, str] | None]:
-    """Whether the lesion was spared (True), irradiated (False) or unknown, and why."""
-    answer, courses = history
-    on_lesion = [p for p in courses if lz.is_target_of(p.targets)]
-    if on_lesion:  # a recorded course on the lesion outweighs any statement
-        p = on_lesion[0]
-        return False, (p.source, p.date, f"{p.display} targeted this lesion")
-    # A measurement that does not say (None) neither confirms nor denies irradiation.
-    stated = [x.irradiated for s in record.imaging for x in s.lesions
-              if x.lesion_id == lz.lesion_id and x.irradiated is not None]
-    if True in stated:
-        return False, None
-    if stated:
-        return True, None
-    if answer is None or not answer.answer:
-        return None, None
-    organ = set(re.findall(r"[a-z]+", lz.organ.lower())) - {"unknown", "structure", "of"}
-    doubt = [p for p in courses if not p.sites and not p.targets] + [
-        p for p in courses if organ and any(organ & set(re.findall(r"[a-z]+", site))
-                                            for site in p.sites)]
-    if doubt or not organ:
-        return None, None
-    return True, (answer.source, answer.date, "radiotherapy history declared complete; "
-                  f"no recorded course on this lesion or the {lz.organ}")
 
 
 @dataclass(frozen=True)
