@@ -278,7 +278,9 @@ def _recist(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     try:
-        assessed = {name: assess(scans) for name, scans in series.items() if scans}
+        # the series restarts after a PD, as screen reads it (notes, I3 a)
+        assessed = {name: assess(scans, restart_after_pd=True)
+                    for name, scans in series.items() if scans}
     except ValueError as exc:
         print(f"trialsieve: error: {args.path}: {exc}", file=sys.stderr)
         return 2

@@ -435,14 +435,15 @@ def test_invalid_inputs_are_rejected():
 
 
 def test_smallest_positive_diameter_does_not_overflow():
-    # Issue 17 item 9: 4.9e-324 mm (the smallest float) then 10 mm. The change is
-    # +10 mm and far above +20 %, so PD (and a progressive lesion); the percentage is
-    # beyond any float, so it is not shown as a number, and nothing raises.
-    scans = single_target_series(4.9e-324, 10)
+    # Issue 17 item 9: 20 mm, then 4.9e-324 mm (the smallest float: PR, the nadir), then
+    # 10 mm. The change over the nadir is +10 mm and far above +20 %, so PD (and a
+    # progressive lesion); the percentage is beyond any float, so it is not shown as a
+    # number, and nothing raises.
+    scans = single_target_series(20, 4.9e-324, 10)
     points = assess(scans)
-    assert points[1].target is Response.PD
-    assert points[1].change_from_nadir_pct is None
-    assert any("+10 mm" in r for r in points[1].reasons)
+    assert [p.target for p in points[1:]] == [Response.PR, Response.PD]
+    assert points[2].change_from_nadir_pct is None
+    assert any("+10 mm" in r for r in points[2].reasons)
     found = lesion_progression(scans, "L1")
     assert found is not None and found.kind == "growth"
     assert "+10 mm" in found.reason

@@ -247,6 +247,21 @@ def organ_group(lesion: LesionMeasurement) -> str:
 
 def check_target_set(scan: Scan) -> list[str]:
     """Human-readable problems with the baseline target set; empty when valid."""
+    return target_set_breaks(scan) + [
+        f"target {lesion.lesion_id} may not be measurable: "
+        f"{is_measurable(lesion, scan.slice_thickness_mm).reason}"
+        for lesion in doubtful_targets(scan)
+    ]
+
+
+def doubtful_targets(scan: Scan) -> list[LesionMeasurement]:
+    """Targets whose measurability cannot be told (slice thickness not recorded)."""
+    return [lesion for lesion in scan.lesions if lesion.target
+            and is_measurable(lesion, scan.slice_thickness_mm).measurable is None]
+
+
+def target_set_breaks(scan: Scan) -> list[str]:
+    """The RECIST 1.1 rules the target set breaks (at most 5, 2 per organ, measurable)."""
     targets = [lesion for lesion in scan.lesions if lesion.target]
     messages: list[str] = []
     if len(targets) > _MAX_TARGETS:
@@ -266,9 +281,7 @@ def check_target_set(scan: Scan) -> list[str]:
             )
     for lesion in targets:
         result = is_measurable(lesion, scan.slice_thickness_mm)
-        if result.measurable is None:
-            messages.append(f"target {lesion.lesion_id} may not be measurable: {result.reason}")
-        elif not result.measurable:
+        if result.measurable is False:
             messages.append(f"target {lesion.lesion_id} is not measurable: {result.reason}")
     return messages
 
@@ -395,11 +408,17 @@ def target_response(
 
 
 def nontarget_response(
-    scan: Scan, nontarget_ids: tuple[str, ...], baseline_ids: frozenset[str]
+    scan: Scan,
+    nontarget_ids: tuple[str, ...],
+    baseline_ids: frozenset[str],
+    after_cr: bool = False,
 ) -> tuple[Response, list[str]]:
     """Non-target response: PD on any unequivocal progression; NE when one of
-    the baseline non-targets was not evaluated; CR when all are absent;
-    otherwise non-CR/non-PD. NA when there was no non-target disease."""
+    the baseline non-targets was not evaluated; CR when all are absent (a node
+    counts as absent once its short axis is < 10 mm: normal); otherwise
+    non-CR/non-PD. NA when there was no non-target disease. ``after_cr``: the
+    previous time point was an overall CR, so a non-target that is present again
+    is PD (RECIST 1.1: reappearance after CR is progression)."""
     progressed = [
         lesion.lesion_id
         for lesion in scan.lesions
@@ -410,19 +429,38 @@ def nontarget_response(
         return Response.PD, [f"unequivocal progression of non-target {i}" for i in progressed]
     if not nontarget_ids:
         return Response.NA, []
-    statuses = []
-    for lesion_id in nontarget_ids:
-        lesion = scan.lesion(lesion_id)
-        statuses.append(None if lesion is None else lesion.nontarget_status)
-    if any(status is None for status in statuses):
+    statuses = {lesion_id: _nontarget_status(scan.lesion(lesion_id)) for lesion_id in nontarget_ids}
+    if after_cr:
+        back = [i for i, status in statuses.items() if status == "present"]
+        if back:
+            return Response.PD, [f"non-target {i} reappeared after complete response" for i in back]
+    if any(status is None for status in statuses.values()):
         return Response.NE, []
-    if all(status == "absent" for status in statuses):
+    if all(status == "absent" for status in statuses.values()):
         return Response.CR, []
     return Response.NON_CR_NON_PD, []
 
 
+def _nontarget_status(lesion: LesionMeasurement | None) -> str | None:
+    """The status as RECIST counts it: a node whose short axis is < 10 mm is normal
+    (absent for CR), whatever status was recorded with it."""
+    if lesion is None:
+        return None
+    if lesion.nodal and lesion.short_axis_mm is not None and (
+            exact(lesion.short_axis_mm) < _MIN_NODE_PATHOLOGICAL_MM):
+        return "absent"
+    return lesion.nontarget_status
+
+
 def _is_new(lesion: LesionMeasurement, baseline_ids: frozenset[str]) -> bool:
     return lesion.new and lesion.lesion_id not in baseline_ids
+
+
+def is_normal_node(lesion: LesionMeasurement) -> bool:
+    """A node with a short axis < 10 mm: normal, not a lesion (RECIST 1.1). One that
+    grows to >= 10 mm and is flagged new later is a new lesion."""
+    return (lesion.nodal and not lesion.target and lesion.short_axis_mm is not None
+            and exact(lesion.short_axis_mm) < _MIN_NODE_PATHOLOGICAL_MM)
 
 
 def new_lesions(scan: Scan, baseline_ids: frozenset[str]) -> tuple[str, ...]:
@@ -505,6 +543,12 @@ class _Series:
     nadir_date: date | None
     last_overall_cr: bool = False
     notes: list[str] = field(default_factory=list)
+    # RECIST rules the target set breaks: its sum shows no progression (protocol notes)
+    target_problems: tuple[str, ...] = ()
+    # The targets measurable for certain (without those of unknown measurability), and
+    # their nadir: a PD stands only when these alone show it too.
+    certain_ids: tuple[str, ...] = ()
+    certain_nadir: Fraction | None = None
 
 
 def _start_series(scan: Scan, previous: _Series | None = None) -> _Series:
@@ -514,18 +558,27 @@ def _start_series(scan: Scan, previous: _Series | None = None) -> _Series:
         lesion.lesion_id
         for lesion in scan.lesions
         if lesion.lesion_id not in targets and lesion.nontarget_status != "absent"
+        and not is_normal_node(lesion)
     )
     total = sum_of_diameters(scan, targets)
     baseline_sum = total.total if targets and total.complete else None
+    doubtful = {lesion.lesion_id for lesion in doubtful_targets(scan)}
+    certain_ids = tuple(t for t in targets if t not in doubtful)
+    certain = sum_of_diameters(scan, certain_ids)
     series = _Series(
         baseline=scan,
         target_ids=targets,
         nontarget_ids=nontargets,
-        baseline_ids=frozenset(lesion.lesion_id for lesion in scan.lesions),
+        baseline_ids=frozenset(
+            lesion.lesion_id for lesion in scan.lesions if not is_normal_node(lesion)
+        ),
+        target_problems=tuple(target_set_breaks(scan)) if targets else (),
+        certain_ids=certain_ids,
         baseline_sum=baseline_sum,
         nadir=baseline_sum,
         nadir_date=scan.date if baseline_sum is not None else None,
     )
+    series.certain_nadir = certain.total if series.certain_ids and certain.complete else None
     if targets and baseline_sum is None:
         series.notes.append(f"baseline targets not measured: {', '.join(total.missing)}")
     return series
@@ -584,11 +637,28 @@ def _follow_up(series: _Series, scan: Scan) -> TimePoint:
         after_cr=series.last_overall_cr,
         nadir_date=series.nadir_date,
     )
-    nontarget, nt_reasons = nontarget_response(scan, series.nontarget_ids, series.baseline_ids)
+    if series.target_problems and target is Response.PD:
+        # "A target set that breaks these rules does not show progression (unknown,
+        # naming the rule)": the sum is shown, its PD is not evaluable. (A shrinking
+        # sum is shown as it is: the notes speak of progression only.)
+        target, reasons = Response.NE, []
+    certain = _certain_sum(series, scan)
+    if target is Response.PD and len(series.certain_ids) < len(series.target_ids) and not (
+        certain is not None and series.certain_nadir is not None
+        and is_pd_growth(certain, series.certain_nadir)
+    ):
+        # a target of unknown measurability: PD only when the sure targets show it too
+        target, reasons = Response.NE, []
+    nontarget, nt_reasons = nontarget_response(
+        scan, series.nontarget_ids, series.baseline_ids, after_cr=series.last_overall_cr
+    )
     new = new_lesions(scan, series.baseline_ids)
     overall = overall_response(target, nontarget, bool(new))
     total = current.total if current is not None and current.complete else None
-    notes = _follow_up_notes(series, scan, current)
+    notes = _follow_up_notes(series, scan, current) + [
+        f"target set breaks RECIST 1.1, no progression shown by its sum: {m}"
+        for m in series.target_problems
+    ]
     point = TimePoint(
         date=scan.date,
         is_baseline=False,
@@ -610,8 +680,17 @@ def _follow_up(series: _Series, scan: Scan) -> TimePoint:
         source=scan.source,
     )
     _update_nadir(series, scan, total)
+    if certain is not None and series.certain_nadir is not None and certain < series.certain_nadir:
+        series.certain_nadir = certain
     series.last_overall_cr = overall is Response.CR
     return point
+
+
+def _certain_sum(series: _Series, scan: Scan) -> Fraction | None:
+    if not series.certain_ids:
+        return None
+    found = sum_of_diameters(scan, series.certain_ids)
+    return found.total if found.complete else None
 
 
 def _follow_up_notes(series: _Series, scan: Scan, current: TargetSum | None) -> list[str]:
@@ -643,12 +722,18 @@ def assess(scans: list[Scan] | tuple[Scan, ...], restart_after_pd: bool = False)
     therapy starts (LuMEn protocol notes, I3a); its targets are re-selected by
     ``rebaseline_targets``.
     """
-    ordered = sorted(scans, key=lambda scan: scan.date)
+    ordered = once_nodal(sorted(scans, key=lambda scan: scan.date))
     if not ordered:
         return []
     series = _start_series(ordered[0])
     points = [_baseline_timepoint(series)]
     for scan in ordered[1:]:
+        if not series.target_ids and any(lesion.target for lesion in scan.lesions):
+            # Targets are chosen on the baseline: a scan that first flags targets is
+            # the baseline, not an older scan without them (an old diagnostic MRI).
+            series = _start_series(scan)
+            points.append(_baseline_timepoint(series))
+            continue
         point = _follow_up(series, scan)
         if restart_after_pd and point.overall is Response.PD:
             series = _start_series(scan, series)
@@ -657,6 +742,21 @@ def assess(scans: list[Scan] | tuple[Scan, ...], restart_after_pd: bool = False)
             point = replace(point, restarts_series=True, notes=point.notes + extra)
         points.append(point)
     return points
+
+
+def once_nodal(ordered: list[Scan]) -> list[Scan]:
+    """Once nodal, always nodal (RECIST 1.1, 2016 clarification): a follow-up that omits
+    a lesion's nodal flag does not make its long axis the measure."""
+    nodal: set[str] = set()
+    out = []
+    for scan in ordered:
+        nodal |= {lesion.lesion_id for lesion in scan.lesions if lesion.nodal}
+        lesions = tuple(
+            replace(lesion, nodal=True) if lesion.lesion_id in nodal else lesion
+            for lesion in scan.lesions
+        )
+        out.append(replace(scan, lesions=lesions) if lesions != scan.lesions else scan)
+    return out
 
 
 @dataclass(frozen=True)
@@ -721,17 +821,20 @@ def lesion_progression(
     earlier scan given. The caller restricts ``scans`` to the 12-month window.
     Merged lesions have no diameter of their own and are never compared.
     """
-    ordered = sorted(scans, key=lambda scan: scan.date)
+    ordered = once_nodal(sorted(scans, key=lambda scan: scan.date))
     earlier: list[tuple[Fraction, Scan]] = []
+    seen = False
     for scan in ordered:
         lesion = scan.lesion(lesion_id)
         if lesion is None:
             continue
-        if lesion.new:
+        # A lesion flagged new that was measured on an earlier scan is not new (notes).
+        if lesion.new and not seen:
             return LesionProgression(
                 lesion_id, "new", scan, None, None, _float(lesion_diameter(lesion)),
                 f"lesion {lesion_id} new on {scan.date}",
             )  # fmt: skip
+        seen = seen or not is_normal_node(lesion)
         diameter = None if lesion.merged_into else lesion_diameter(lesion)
         if diameter is None:
             continue
