@@ -4,11 +4,13 @@ expected value is worked out by hand from shared/docs/protocol-notes.md."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
 from builders import ctx, record
 
+from trialsieve.cli import main
 from trialsieve.logic import Tri
 from trialsieve.record import Lesion, PatientRecord, Study
 from trialsieve.rules.imaging_criteria import ProgressionWithin, TargetLesion
@@ -120,3 +122,20 @@ def test_i3b_a_lesion_flagged_new_but_measured_before_is_not_new() -> None:
                   _sstr("p2", date(2026, 3, 2), 21, new=True)))
     assert out.status is Tri.UNKNOWN  # (b) not met, (a) and (c) no data
     assert not any("SSTR" in m for m in out.missing)
+
+
+# --- issue 22 item 5: the recist table restarts the series after a PD, as screen does ---
+
+def test_recist_command_restarts_after_pd(tmp_path, capsys) -> None:
+    # 20 -> 25 mm (PD: +25 %, +5 mm), then 25 and 26 mm. After the PD the series restarts
+    # at 25 mm (notes, I3 a): 25 is SD, 26 (+4 %, +1 mm) is SD; against the old nadir of
+    # 20 mm they would print PD again.
+    rows = ["date,modality,slice_thickness_mm,lesion_id,organ,nodal,target,"
+            "longest_diameter_mm,short_axis_mm,nontarget_status,new"]
+    rows += [f"{d},CT,5,L1,liver,no,yes,{mm},,,no" for d, mm in (
+        ("2025-01-01", 20), ("2025-04-01", 25), ("2025-07-01", 25), ("2025-10-01", 26))]
+    path = tmp_path / "m.csv"
+    path.write_text("\n".join(rows) + "\n")
+    assert main(["recist", str(path), "--format", "json"]) == 0
+    points = json.loads(capsys.readouterr().out)["measurements"]
+    assert [p["overall"] for p in points] == ["NA", "PD", "SD", "SD"]

@@ -177,7 +177,14 @@ class Measurability:
     reason: str
 
 
-def is_measurable(lesion: LesionMeasurement, slice_thickness_mm: float | None) -> Measurability:
+# Chest X-ray (DICOM modality codes CR, DX; "XR"): RECIST 1.1 requires 20 mm there.
+X_RAY_MODALITIES = frozenset({"XR", "CR", "DX", "X-RAY", "CHEST X-RAY"})
+_MIN_X_RAY_MM = Fraction(20)
+
+
+def is_measurable(
+    lesion: LesionMeasurement, slice_thickness_mm: float | None, modality: str | None = None
+) -> Measurability:
     """RECIST 1.1 measurability of a lesion at baseline.
 
     Non-nodal: longest diameter >= 10 mm when the slice is <= 5 mm, else
@@ -190,7 +197,21 @@ def is_measurable(lesion: LesionMeasurement, slice_thickness_mm: float | None) -
     """
     if lesion.nodal:
         return _node_measurability(lesion)
+    if modality is not None and modality.strip().upper() in X_RAY_MODALITIES:
+        return _x_ray_measurability(lesion)
     return _non_nodal_measurability(lesion, slice_thickness_mm)
+
+
+def _x_ray_measurability(lesion: LesionMeasurement) -> Measurability:
+    diameter = lesion.longest_diameter_mm
+    if diameter is None:
+        return Measurability(False, LesionCategory.NON_MEASURABLE, "no longest diameter recorded")
+    shown = _fmt_mm(exact(diameter))
+    if exact(diameter) >= _MIN_X_RAY_MM:
+        return Measurability(True, LesionCategory.MEASURABLE,
+                             f"longest diameter {shown} mm >= 20 mm (chest X-ray)")
+    return Measurability(False, LesionCategory.NON_MEASURABLE,
+                         f"longest diameter {shown} mm < 20 mm (chest X-ray)")
 
 
 def _node_measurability(lesion: LesionMeasurement) -> Measurability:
@@ -249,7 +270,7 @@ def check_target_set(scan: Scan) -> list[str]:
     """Human-readable problems with the baseline target set; empty when valid."""
     return target_set_breaks(scan) + [
         f"target {lesion.lesion_id} may not be measurable: "
-        f"{is_measurable(lesion, scan.slice_thickness_mm).reason}"
+        f"{is_measurable(lesion, scan.slice_thickness_mm, scan.modality).reason}"
         for lesion in doubtful_targets(scan)
     ]
 
@@ -257,7 +278,7 @@ def check_target_set(scan: Scan) -> list[str]:
 def doubtful_targets(scan: Scan) -> list[LesionMeasurement]:
     """Targets whose measurability cannot be told (slice thickness not recorded)."""
     return [lesion for lesion in scan.lesions if lesion.target
-            and is_measurable(lesion, scan.slice_thickness_mm).measurable is None]
+            and is_measurable(lesion, scan.slice_thickness_mm, scan.modality).measurable is None]
 
 
 def target_set_breaks(scan: Scan) -> list[str]:
@@ -280,7 +301,7 @@ def target_set_breaks(scan: Scan) -> list[str]:
                 f"{_MAX_TARGETS_PER_ORGAN} per organ{note}"
             )
     for lesion in targets:
-        result = is_measurable(lesion, scan.slice_thickness_mm)
+        result = is_measurable(lesion, scan.slice_thickness_mm, scan.modality)
         if result.measurable is False:
             messages.append(f"target {lesion.lesion_id} is not measurable: {result.reason}")
     return messages
@@ -600,7 +621,8 @@ def rebaseline_targets(scan: Scan, previous: tuple[str, ...]) -> tuple[str, ...]
     return tuple(
         lesion_id for lesion_id in previous
         if (lesion := scan.lesion(lesion_id)) is not None and not lesion.merged_into
-        and not lesion.disappeared and is_measurable(lesion, scan.slice_thickness_mm).measurable
+        and not lesion.disappeared
+        and is_measurable(lesion, scan.slice_thickness_mm, scan.modality).measurable
     )
 
 

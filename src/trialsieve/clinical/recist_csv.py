@@ -138,8 +138,11 @@ class _Row:
 
 def read_measurements_csv(path: str | Path) -> list[Scan]:
     """Scans (in date order) from a CSV in the format of this module's docstring."""
-    name = str(path)
-    text = _text(Path(path))
+    return parse_measurements_csv(_text(Path(path)), str(path))
+
+
+def parse_measurements_csv(text: str, name: str) -> list[Scan]:
+    """Scans (in date order) from CSV text; `name` is what errors call it."""
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         _check_header(name, reader.fieldnames)
