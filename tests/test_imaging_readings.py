@@ -13,7 +13,11 @@ from builders import ctx, record
 from trialsieve.cli import main
 from trialsieve.logic import Tri
 from trialsieve.record import Lesion, PatientRecord, Study
-from trialsieve.rules.imaging_criteria import ProgressionWithin, TargetLesion
+from trialsieve.rules.imaging_criteria import (
+    DiffuseMarrowInfiltration,
+    ProgressionWithin,
+    TargetLesion,
+)
 
 C = ctx(d0=date(2026, 3, 15), as_of=date(2026, 3, 10))
 
@@ -139,3 +143,20 @@ def test_recist_command_restarts_after_pd(tmp_path, capsys) -> None:
     assert main(["recist", str(path), "--format", "json"]) == 0
     points = json.loads(capsys.readouterr().out)["measurements"]
     assert [p["overall"] for p in points] == ["NA", "PD", "SD", "SD"]
+
+
+# --- E4: the newest baseline PET decides (issue 22 item 15) -------------------------------
+
+def test_e4_the_newest_pet_silent_on_marrow_is_unknown() -> None:
+    # PET of 2026-03-01 "no diffuse marrow infiltration"; the newer PET of 2026-03-05 says
+    # nothing about the marrow. The notes: "E4: the newest baseline PET decides; when it
+    # says nothing about the marrow, E4 is unknown (an older PET does not speak for it)."
+    r = rec(study("pet-1", date(2026, 3, 1), "SSTR_PET", marrow=False),
+            study("pet-2", date(2026, 3, 5), "SSTR_PET"))
+    out = DiffuseMarrowInfiltration().evaluate(r, C)
+    assert out.status is Tri.UNKNOWN
+    assert "DiagnosticReport/pet-1" in {i.source for i in out.ignored}
+    # the newest PET that says "no" decides as before
+    r = rec(study("pet-1", date(2026, 3, 1), "SSTR_PET"),
+            study("pet-2", date(2026, 3, 5), "SSTR_PET", marrow=False))
+    assert DiffuseMarrowInfiltration().evaluate(r, C).status is Tri.NOT_MET

@@ -3,7 +3,7 @@ diffuse marrow infiltration (E4)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from trialsieve.clinical.recist import Response, is_measurable, lesion_progression
@@ -339,6 +339,19 @@ class DiffuseMarrowInfiltration:
                      and lo <= s.date <= ctx.d0 and s.marrow_infiltration is not None]
             return max(found, key=day) if found else None
 
+        pets = [s for s in record.imaging if s.modality == "SSTR_PET" and s.date is not None
+                and lo <= s.date <= ctx.d0]
+        newest = max(pets, key=lambda s: (day(s), s.source)) if pets else None
+        if newest is not None and newest.marrow_infiltration is None:
+            # "the newest baseline PET decides; when it says nothing about the marrow, E4
+            # is unknown (an older PET does not speak for it)"
+            out = absent(ctx, f"the newest baseline 68Ga PET/CT ({newest.date}) says nothing "
+                         "about marrow infiltration", "the marrow statement of the 68Ga "
+                         f"PET/CT of {newest.date}, or a newer baseline 68Ga PET/CT")
+            return replace(out, ignored=tuple(
+                Ignored(s.source, f"68Ga PET/CT of {s.date}: older than the newest baseline "
+                        f"PET/CT of {newest.date}, which decides") for s in pets
+                if s is not newest and s.marrow_infiltration is not None))
         pet = baseline("SSTR_PET")
         if pet is None:
             return absent(ctx, "no statement on marrow infiltration on a baseline 68Ga "
