@@ -160,3 +160,36 @@ def test_e4_the_newest_pet_silent_on_marrow_is_unknown() -> None:
     r = rec(study("pet-1", date(2026, 3, 1), "SSTR_PET"),
             study("pet-2", date(2026, 3, 5), "SSTR_PET", marrow=False))
     assert DiffuseMarrowInfiltration().evaluate(r, C).status is Tri.NOT_MET
+
+
+# --- I13: the MRI/CT is chosen per lesion (issue 22 item 13) -----------------------------
+
+def test_i13_a_lung_lesion_followed_on_ct_while_the_liver_is_on_mri() -> None:
+    # Liver lesion L1 on MRI (25 -> 31 mm: +24 %, +6 mm); lung lesion P1 on CT (20 -> 26
+    # mm: +30 %, +6 mm), with an old MRI of it (2024, 18 mm). The notes: "I13's MRI/CT is
+    # MRI where the lesion's organ is followed by MRI, CT otherwise (per lesion, not per
+    # patient)": P1 is read on CT and qualifies like L1.
+    def scan(sid, when, modality, lid, organ, mm):
+        return study(sid, when, modality, lz(sid, lid, organ=organ, longest_mm=mm,
+                                             target=True), slice_mm=5.0)
+    r = rec(scan("m0", date(2024, 5, 1), "MRI", "P1", "lung", 18),
+            scan("m1", date(2025, 6, 1), "MRI", "L1", "liver", 25),
+            scan("m2", date(2026, 3, 1), "MRI", "L1", "liver", 31),
+            scan("c1", date(2025, 6, 2), "CT", "P1", "lung", 20),
+            scan("c2", date(2026, 3, 2), "CT", "P1", "lung", 26),
+            pet(pet_lesion("L1"), pet_lesion("P1")))
+    out = TargetLesion().evaluate(r, C)
+    assert (out.status, out.summary) == (Tri.MET, "2 qualifying lesion(s): lesion L1, lesion P1")
+
+
+def test_i13_a_lesion_flagged_new_but_measured_before_is_not_new() -> None:
+    # L1 measured at 22 mm on 2025-06-01, flagged new at 24 mm on 2026-03-01: "A lesion
+    # flagged "new" that was measured on an earlier scan is not new"; +2 mm is no growth:
+    # not progressive, so L1 fails.
+    r = rec(study("m1", date(2025, 6, 1), "MRI", lz("m1", "L1", longest_mm=22), slice_mm=5.0),
+            study("m2", date(2026, 3, 1), "MRI", lz("m2", "L1", longest_mm=24, new=True),
+                  slice_mm=5.0),
+            pet(pet_lesion()))
+    out = TargetLesion().evaluate(r, C)
+    assert (out.status, out.summary) == (Tri.NOT_MET,
+                                         "lesion L1 fails: progressive within 12 months")

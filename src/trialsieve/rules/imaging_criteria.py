@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
-from trialsieve.clinical.recist import Response, is_measurable, lesion_progression
+from trialsieve.clinical.recist import Response, Scan, is_measurable, lesion_progression
 from trialsieve.logic import Tri, all_of, any_of
 from trialsieve.record import Attestation, Ignored, PatientRecord, Study, day
 from trialsieve.rules.attest import latest_answer
@@ -191,6 +191,19 @@ class ProgressionWithin:
                                  for v in shown])
 
 
+def followed_by(series: dict[str, list[Scan]], lesion_id: str) -> list[Scan]:
+    """I13's MRI/CT of one lesion: "MRI where the lesion's organ is followed by MRI, CT
+    otherwise (per lesion, not per patient)". Read as: the modality of the lesion's most
+    recent CT/MRI measurement (MRI on a tie); no measurement at all: the MRI series,
+    else the CT one (which then does not measure it)."""
+    latest = {m: max((s.date for s in scans if s.lesion(lesion_id)), default=None)
+              for m, scans in series.items() if m in ("MRI", "CT")}
+    dated = [(d, m == "MRI", m) for m, d in latest.items() if d is not None]
+    if not dated:
+        return series.get("MRI") or series.get("CT") or []
+    return series[max(dated)[2]]
+
+
 def all_of_parts(label: str, parts: list[Outcome]) -> Outcome:
     """Both parts needed: met when both are, not met when either is not."""
     status = all_of(p.status for p in parts)
@@ -240,10 +253,13 @@ class TargetLesion:
                            missing=[f"a baseline 68Ga PET/CT with lesion measurements dated "
                                     f"from {lo} to {ctx.d0}"])
         series = recist_series([s for s in record.imaging if s.date and s.date <= ctx.inclusion])
-        scans = series.get("MRI") or series.get("CT") or []
-        recent = [s for s in scans if s.date >= add_months(ctx.inclusion, -self.months)]
+        since = add_months(ctx.inclusion, -self.months)
         history, _ = latest_answer(record, "radiotherapy-history-complete")
-        verdicts = [self._lesion(lz, pet, record, scans, recent, history) for lz in pet.lesions]
+        verdicts = []
+        for lz in pet.lesions:
+            scans = followed_by(series, lz.lesion_id)
+            recent = [s for s in scans if s.date >= since]
+            verdicts.append(self._lesion(lz, pet, record, scans, recent, history))
         qualifying = [v for v in verdicts if v.status is Tri.MET]
         status = any_of(v.status for v in verdicts) if verdicts else Tri.NOT_MET
         shown = qualifying if qualifying else verdicts
@@ -282,7 +298,8 @@ class TargetLesion:
         latest = next((s for s in reversed(scans) if s.lesion(lz.lesion_id)), None)
         measurable = None
         if latest is not None:
-            m = is_measurable(latest.lesion(lz.lesion_id), latest.slice_thickness_mm)
+            m = is_measurable(latest.lesion(lz.lesion_id), latest.slice_thickness_mm,
+                              latest.modality)
             measurable = m.measurable
             ev.append(Evidence(latest.source or "", latest.date, f"{name} on {latest.modality}",
                                m.reason))
