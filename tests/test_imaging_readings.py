@@ -18,6 +18,7 @@ from trialsieve.rules.imaging_criteria import (
     ProgressionWithin,
     TargetLesion,
 )
+from trialsieve.rules.progression_evidence import progression_facts
 
 C = ctx(d0=date(2026, 3, 15), as_of=date(2026, 3, 10))
 
@@ -193,3 +194,42 @@ def test_i13_a_lesion_flagged_new_but_measured_before_is_not_new() -> None:
     out = TargetLesion().evaluate(r, C)
     assert (out.status, out.summary) == (Tri.NOT_MET,
                                          "lesion L1 fails: progressive within 12 months")
+
+
+# --- new lesions: equivocal first appearance, another modality (issue 22 items 7, 9) -----
+
+def _ct(sid: str, when: date, *lesions: Lesion, modality: str = "CT") -> Study:
+    return study(sid, when, modality, *lesions, slice_mm=5.0)
+
+
+def test_i3a_an_equivocal_new_lesion_dates_from_its_first_appearance() -> None:
+    # X1 equivocal on 2025-03-01, confirmed new on 2025-06-01. The notes: "An equivocal new
+    # lesion confirmed later dates the progression at its first appearance": 2025-03-01,
+    # before the 12 months that start 2025-03-15, so (a) is not met ((b), (c): no data).
+    target = {"organ": "liver", "target": True}
+    r = rec(_ct("c1", date(2024, 12, 1), lz("c1", "L1", longest_mm=30, **target)),
+            _ct("c2", date(2025, 3, 1), lz("c2", "L1", longest_mm=30, **target),
+                lz("c2", "X1", longest_mm=6, nontarget_status="present", equivocal=True)),
+            _ct("c3", date(2025, 6, 1), lz("c3", "L1", longest_mm=30, **target),
+                lz("c3", "X1", longest_mm=14, nontarget_status="present", new=True)))
+    facts = progression_facts(r, C.as_of)
+    assert [(p.arm, p.date) for p in facts.events] == [("a", date(2025, 3, 1))]
+    out = _i3(r)
+    assert out.status is Tri.UNKNOWN
+    assert not any("RECIST" in m for m in out.missing)  # (a) decided: not met
+
+
+def test_i3a_a_new_lesion_on_the_first_scan_of_another_modality() -> None:
+    # Abdominal MRI since 2024 (L1 stable 30 mm); a first chest CT on 2026-01-10 shows an
+    # unequivocal new lung lesion P1. "A new lesion counts whatever the modality of the
+    # scan that shows it": RECIST PD on 2026-01-10, within the 12 months: I3 met.
+    target = {"organ": "liver", "target": True}
+    r = rec(_ct("m1", date(2024, 6, 1), lz("m1", "L1", longest_mm=30, **target),
+                modality="MRI"),
+            _ct("m2", date(2025, 6, 1), lz("m2", "L1", longest_mm=30, **target),
+                modality="MRI"),
+            _ct("c1", date(2026, 1, 10), lz("c1", "P1", organ="lung", longest_mm=14,
+                                             nontarget_status="present", new=True)))
+    out = _i3(r)
+    assert out.status is Tri.MET
+    assert [e.date for e in out.evidence] == [date(2026, 1, 10)]

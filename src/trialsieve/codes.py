@@ -495,6 +495,7 @@ LESION_COMPONENTS: dict[str, tuple[str, str]] = {
     "nodal": ("bool", "nodal"),
     "target": ("bool", "target"),
     "new-lesion": ("bool", "new"),
+    "equivocal-new-lesion": ("bool", "equivocal"),
     "previously-irradiated": ("bool", "irradiated"),
     "too-small": ("bool", "too_small"),
     "disappeared": ("bool", "disappeared"),

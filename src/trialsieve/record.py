@@ -235,6 +235,7 @@ class Lesion:
     transaxial_mm: float | None = None  # on the CT of a PET/CT
     krenning: int | None = None  # Rotterdam / Krenning visual grade 0-4
     new: bool = False
+    equivocal: bool = False  # an equivocal new lesion (RECIST: dated once confirmed)
     irradiated: bool | None = None
     target: bool = False
     nontarget_status: str | None = None  # present / absent / unequivocal_progression

@@ -107,6 +107,9 @@ class LesionMeasurement:
     merged_into: str | None = None
     split_parts_mm: tuple[float, ...] = ()
     source: str | None = None
+    # an equivocal new lesion (possibly new, not yet unequivocal): once a later scan
+    # flags it new, the progression dates from its first equivocal appearance
+    equivocal: bool = False
 
     def __post_init__(self) -> None:
         if not self.lesion_id:
@@ -549,6 +552,9 @@ class TimePoint:
     notes: tuple[str, ...] = ()
     source: str | None = None
     restarts_series: bool = False
+    # The date of the progression a PD shows: the scan's date, or the first appearance
+    # of an equivocal new lesion this scan confirms (RECIST 1.1). None unless PD.
+    progression_date: dt.date | None = None
 
 
 @dataclass
@@ -570,6 +576,7 @@ class _Series:
     # their nadir: a PD stands only when these alone show it too.
     certain_ids: tuple[str, ...] = ()
     certain_nadir: Fraction | None = None
+    equivocal: dict[str, dt.date] = field(default_factory=dict)  # id -> first equivocal
 
 
 def _start_series(scan: Scan, previous: _Series | None = None) -> _Series:
@@ -676,6 +683,7 @@ def _follow_up(series: _Series, scan: Scan) -> TimePoint:
     )
     new = new_lesions(scan, series.baseline_ids)
     overall = overall_response(target, nontarget, bool(new))
+    first_seen = _progression_date(series, scan, new, target, nontarget)
     total = current.total if current is not None and current.complete else None
     notes = _follow_up_notes(series, scan, current) + [
         f"target set breaks RECIST 1.1, no progression shown by its sum: {m}"
@@ -700,12 +708,28 @@ def _follow_up(series: _Series, scan: Scan) -> TimePoint:
         reasons=tuple(reasons + [f"new lesion {i}" for i in new] + nt_reasons),
         notes=tuple(notes),
         source=scan.source,
+        progression_date=first_seen if overall is Response.PD else None,
     )
+    for lesion in scan.lesions:
+        if lesion.equivocal and not lesion.new and lesion.lesion_id not in series.baseline_ids:
+            series.equivocal.setdefault(lesion.lesion_id, scan.date)
     _update_nadir(series, scan, total)
     if certain is not None and series.certain_nadir is not None and certain < series.certain_nadir:
         series.certain_nadir = certain
     series.last_overall_cr = overall is Response.CR
     return point
+
+
+def _progression_date(
+    series: _Series, scan: Scan, new: tuple[str, ...], target: Response, nontarget: Response
+) -> dt.date:
+    """A PD shown only by new lesions that earlier scans showed as equivocal dates from
+    their first appearance ("An equivocal new lesion confirmed later dates the
+    progression at its first appearance"); any other PD dates from this scan."""
+    if target is Response.PD or nontarget is Response.PD or not new:
+        return scan.date
+    dates = [series.equivocal.get(i, scan.date) for i in new]
+    return min(dates)
 
 
 def _certain_sum(series: _Series, scan: Scan) -> Fraction | None:

@@ -33,6 +33,8 @@ merged_into            id of the lesion this one merged into (counts 0 mm; the
                        other lesion carries the merged diameter)
 split_parts_mm         diameters of the parts of a split lesion, separated by
                        ``;`` (e.g. ``12;8``), summed
+equivocal              boolean: an equivocal new lesion (a later scan that flags
+                       it new dates the progression from this scan)
 source                 evidence id of the lesion's measurement
 scan_source            evidence id of the scan (e.g. an ImagingStudy id)
 =====================  ========================================================
@@ -243,6 +245,7 @@ def _measurement(row: _Row, lesion_id: str, status: str | None) -> LesionMeasure
         merged_into=row.text("merged_into") or None,
         split_parts_mm=_split_parts(row),
         source=row.text("source") or None,
+        equivocal=row.boolean("equivocal"),
     )
 
 

@@ -107,7 +107,10 @@ class ProgressionWithin:
                 f"after {start}"])
         last = points[-1]
         return outcome(Tri.NOT_MET, f"no {label}: follow-up(s) "
-                       + ", ".join(f"{p.date} {p.overall.value}" for p in points),
+                       + ", ".join(f"{p.date} {p.overall.value}" + (
+                           f" (progression dated {p.progression_date}, its first "
+                           "appearance)" if p.progression_date not in (None, p.date) else "")
+                           for p in points),
                        evidence=[Evidence(p.source or "", p.date, label, p.overall.value)
                                  for p in points],
                        bounds=[_until(last.date, self.months, "follow-up CT/MRI",

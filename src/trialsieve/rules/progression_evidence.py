@@ -35,9 +35,41 @@ def recist_series(studies: list[Study]) -> dict[str, list[Scan]]:
             out[s.modality].append(Scan(s.date, s.modality, tuple(
                 LesionMeasurement(lz.lesion_id, lz.organ, lz.nodal, lz.longest_mm,
                                   lz.short_axis_mm, lz.target, lz.nontarget_status, lz.new,
-                                  lz.too_small, lz.disappeared, source=lz.source)
+                                  lz.too_small, lz.disappeared, source=lz.source,
+                                  equivocal=lz.equivocal)
                 for lz in s.lesions), s.slice_thickness_mm, s.source))
     return dict(out)
+
+
+def new_on_another_modality(studies: tuple[Study, ...] | list[Study]) -> list[Progression]:
+    """An unequivocal new lesion on the first scan of a modality (a first chest CT after
+    years of abdominal MRI): "A new lesion counts whatever the modality of the scan that
+    shows it, against the patient's earlier imaging of any modality covering the region"
+    (notes). That scan is the baseline of its modality's series, so it is read here.
+    Reading: the region a study covers is not recorded, so any earlier CT/MRI with lesion
+    measurements stands for the earlier imaging. A lesion on an earlier scan is not new;
+    one seen there only as equivocal dates the progression from its first appearance."""
+    scans = sorted((s for s in studies if s.modality in ("CT", "MRI") and s.lesions
+                    and s.date is not None), key=lambda s: (day(s), s.source))
+    first: dict[str, dt.date] = {}
+    for s in scans:
+        first.setdefault(s.modality, day(s))
+    found: list[Progression] = []
+    for s in scans:
+        earlier = [e for e in scans if day(e) < day(s)]
+        if day(s) != first[s.modality] or not earlier:
+            continue
+        measured = {lz.lesion_id for e in earlier for lz in e.lesions if not lz.equivocal}
+        new = [lz for lz in s.lesions if lz.new and lz.lesion_id not in measured]
+        if not new:
+            continue
+        when = min([day(e) for e in earlier for lz in e.lesions if lz.equivocal
+                    and lz.lesion_id in {n.lesion_id for n in new}] + [day(s)])
+        names = ", ".join(lz.lesion_id for lz in new)
+        found.append(Progression("a", when, f"RECIST PD on {s.date}: new lesion {names} on "
+                                 f"the first {s.modality} (against the earlier imaging of "
+                                 "another modality)", (s.source,)))
+    return found
 
 
 def sstr_series(studies: list[Study]) -> list[SstrScan]:
@@ -101,9 +133,12 @@ def _facts(imaging: tuple[Study, ...], symptoms: tuple[Symptom, ...],
                 continue
             followups.append(point)
             if point.overall is Response.PD:
-                found.append(Progression("a", point.date, f"RECIST PD on {point.date}: "
+                when = point.progression_date or point.date
+                since = "" if when == point.date else f" (dated {when}: first seen then)"
+                found.append(Progression("a", when, f"RECIST PD on {point.date}{since}: "
                                          + "; ".join(point.reasons),
                                          tuple(filter(None, [point.source]))))
+    found += new_on_another_modality(imaging)
     sstr = sstr_series(list(imaging))
     comparisons = [compare(s, sstr) for s in sorted(sstr, key=lambda s: s.date)]
     found += [Progression("b", e.date, e.reason, e.sources)
