@@ -233,3 +233,31 @@ def test_i3a_a_new_lesion_on_the_first_scan_of_another_modality() -> None:
     out = _i3(r)
     assert out.status is Tri.MET
     assert [e.date for e in out.evidence] == [date(2026, 1, 10)]
+
+
+# --- bone lesions are measured by their soft-tissue component (issue 22 item 11) ---------
+
+def test_i13_a_bone_lesion_without_soft_tissue_component_is_not_measured_by_size() -> None:
+    # A vertebral metastasis (placed in bone by its SNOMED code), 25 -> 35 mm (+40 %,
+    # +10 mm) by size, no soft-tissue component recorded. The notes: "a lytic or mixed bone
+    # lesion is measurable only by its soft-tissue component >= 10 mm, a blastic one
+    # never": measurability and progression unknown, so I13 unknown (not met by size).
+    spine = {"organ": "spine", "organ_codes": (("http://snomed.info/sct", "421060004"),)}
+    r = rec(study("m1", date(2025, 6, 1), "MRI", lz("m1", "B1", longest_mm=25, target=True,
+                                                  **spine), slice_mm=5.0),
+            study("m2", date(2026, 3, 1), "MRI", lz("m2", "B1", longest_mm=35, target=True,
+                                                  **spine), slice_mm=5.0),
+            pet(pet_lesion("B1", **spine)))
+    out = TargetLesion().evaluate(r, C)
+    assert out.status is Tri.UNKNOWN
+    assert out.missing == ("lesion B1: RECIST-measurable on MRI/CT",
+                           "lesion B1: progressive within 12 months")
+    # with its soft-tissue component recorded (lytic, 15 -> 21 mm: +40 %, +6 mm): met
+    r = rec(study("m1", date(2025, 6, 1), "MRI", lz("m1", "B1", longest_mm=25, target=True,
+                                                  bone_type="lytic", soft_tissue_mm=15,
+                                                  **spine), slice_mm=5.0),
+            study("m2", date(2026, 3, 1), "MRI", lz("m2", "B1", longest_mm=35, target=True,
+                                                  bone_type="lytic", soft_tissue_mm=21,
+                                                  **spine), slice_mm=5.0),
+            pet(pet_lesion("B1", **spine)))
+    assert TargetLesion().evaluate(r, C).status is Tri.MET

@@ -496,6 +496,8 @@ LESION_COMPONENTS: dict[str, tuple[str, str]] = {
     "target": ("bool", "target"),
     "new-lesion": ("bool", "new"),
     "equivocal-new-lesion": ("bool", "equivocal"),
+    "bone-lesion-type": ("code", "bone_type"),  # lytic / mixed / blastic
+    "soft-tissue-component": ("mm", "soft_tissue_mm"),
     "previously-irradiated": ("bool", "irradiated"),
     "too-small": ("bool", "too_small"),
     "disappeared": ("bool", "disappeared"),

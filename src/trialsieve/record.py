@@ -236,6 +236,8 @@ class Lesion:
     krenning: int | None = None  # Rotterdam / Krenning visual grade 0-4
     new: bool = False
     equivocal: bool = False  # an equivocal new lesion (RECIST: dated once confirmed)
+    bone_type: str | None = None  # lytic / mixed / blastic, as recorded
+    soft_tissue_mm: float | None = None  # a bone lesion's soft-tissue component
     irradiated: bool | None = None
     target: bool = False
     nontarget_status: str | None = None  # present / absent / unequivocal_progression

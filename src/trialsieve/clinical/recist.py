@@ -110,6 +110,10 @@ class LesionMeasurement:
     # an equivocal new lesion (possibly new, not yet unequivocal): once a later scan
     # flags it new, the progression dates from its first equivocal appearance
     equivocal: bool = False
+    # A bone lesion: "lytic", "mixed", "blastic", or "unknown" (in bone, kind not
+    # recorded); None: not a bone lesion. It is measured by its soft-tissue component.
+    bone: str | None = None
+    soft_tissue_mm: float | None = None
 
     def __post_init__(self) -> None:
         if not self.lesion_id:
@@ -128,8 +132,13 @@ class LesionMeasurement:
 
     @property
     def measured_mm(self) -> float | None:
-        """The RECIST dimension: short axis for nodes, longest diameter otherwise."""
-        return self.short_axis_mm if self.nodal else self.longest_diameter_mm
+        """The RECIST dimension: short axis for nodes, the soft-tissue component for a
+        bone lesion (never its size), longest diameter otherwise."""
+        if self.nodal:
+            return self.short_axis_mm
+        if self.bone is not None:
+            return None if self.bone == "blastic" else self.soft_tissue_mm
+        return self.longest_diameter_mm
 
 
 @dataclass(frozen=True)
@@ -200,9 +209,28 @@ def is_measurable(
     """
     if lesion.nodal:
         return _node_measurability(lesion)
+    if lesion.bone is not None:
+        return _bone_measurability(lesion, slice_thickness_mm)
     if modality is not None and modality.strip().upper() in X_RAY_MODALITIES:
         return _x_ray_measurability(lesion)
     return _non_nodal_measurability(lesion, slice_thickness_mm)
+
+
+def _bone_measurability(
+    lesion: LesionMeasurement, slice_thickness_mm: float | None
+) -> Measurability:
+    """RECIST 1.1: a blastic bone lesion is never measurable; a lytic or mixed one only
+    by its soft-tissue component (>= 10 mm, as any lesion). Kind or component not
+    recorded: unknown, never measured by the size of the bone lesion."""
+    if lesion.bone == "blastic":
+        return Measurability(False, LesionCategory.NON_MEASURABLE,
+                             "blastic bone lesion: never measurable")
+    if lesion.soft_tissue_mm is None:
+        return Measurability(None, LesionCategory.UNKNOWN, f"bone lesion ({lesion.bone}): no "
+                             "soft-tissue component recorded, its size does not count")
+    component = replace(lesion, bone=None, longest_diameter_mm=lesion.soft_tissue_mm)
+    found = _non_nodal_measurability(component, slice_thickness_mm)
+    return replace(found, reason=f"soft-tissue component of a bone lesion: {found.reason}")
 
 
 def _x_ray_measurability(lesion: LesionMeasurement) -> Measurability:

@@ -33,6 +33,9 @@ merged_into            id of the lesion this one merged into (counts 0 mm; the
                        other lesion carries the merged diameter)
 split_parts_mm         diameters of the parts of a split lesion, separated by
                        ``;`` (e.g. ``12;8``), summed
+bone                   a bone lesion: lytic, mixed, blastic or unknown (the kind
+                       not recorded); empty: not a bone lesion
+soft_tissue_mm         the soft-tissue component of a bone lesion (its measure)
 equivocal              boolean: an equivocal new lesion (a later scan that flags
                        it new dates the progression from this scan)
 source                 evidence id of the lesion's measurement
@@ -246,7 +249,19 @@ def _measurement(row: _Row, lesion_id: str, status: str | None) -> LesionMeasure
         split_parts_mm=_split_parts(row),
         source=row.text("source") or None,
         equivocal=row.boolean("equivocal"),
+        bone=_bone(row),
+        soft_tissue_mm=row.number("soft_tissue_mm"),
     )
+
+
+_BONE_KINDS = ("lytic", "mixed", "blastic", "unknown")
+
+
+def _bone(row: _Row) -> str | None:
+    value = row.text("bone").lower() or None
+    if value not in (None, *_BONE_KINDS):
+        raise row.error("bone", f"expected {', '.join(_BONE_KINDS)} or empty, got {value!r}")
+    return value
 
 
 def _split_parts(row: _Row) -> tuple[float, ...]:

@@ -6,7 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
-from trialsieve.clinical.recist import Response, Scan, is_measurable, lesion_progression
+from trialsieve.clinical.recist import (
+    Response,
+    Scan,
+    is_measurable,
+    lesion_diameter,
+    lesion_progression,
+)
 from trialsieve.logic import Tri, all_of, any_of
 from trialsieve.record import Attestation, Ignored, PatientRecord, Study, day
 from trialsieve.rules.attest import latest_answer
@@ -194,6 +200,12 @@ class ProgressionWithin:
                                  for v in shown])
 
 
+def measured_on(scans: list[Scan], lesion_id: str) -> list[Scan]:
+    """The scans that give the lesion a RECIST measure (merged lesions have none)."""
+    return [s for s in scans if (m := s.lesion(lesion_id)) is not None
+            and not m.merged_into and lesion_diameter(m) is not None]
+
+
 def followed_by(series: dict[str, list[Scan]], lesion_id: str) -> list[Scan]:
     """I13's MRI/CT of one lesion: "MRI where the lesion's organ is followed by MRI, CT
     otherwise (per lesion, not per patient)". Read as: the modality of the lesion's most
@@ -297,7 +309,6 @@ class TargetLesion:
             (f"transaxial >= {self.min_transaxial_mm:g} mm", None if lz.transaxial_mm is None
              else lz.transaxial_mm >= self.min_transaxial_mm),
         ]
-        on_scan = [s.lesion(lz.lesion_id) for s in scans if s.lesion(lz.lesion_id)]
         latest = next((s for s in reversed(scans) if s.lesion(lz.lesion_id)), None)
         measurable = None
         if latest is not None:
@@ -317,8 +328,10 @@ class TargetLesion:
                                irradiation.text))
         checks += [
             ("RECIST-measurable on MRI/CT", measurable),
-            ("progressive within 12 months", True if prog else (False if len(recent) >= 2 and
-                                                                 on_scan else None)),
+            # not progressive only when measured on two scans of the months (a bone lesion
+            # with no soft-tissue component has no measure: unknown)
+            ("progressive within 12 months", True if prog else (
+                False if len(measured_on(recent, lz.lesion_id)) >= 2 else None)),
             ("not previously irradiated", not_irradiated),
         ]
         for label, ok in checks:

@@ -14,12 +14,7 @@ from datetime import date
 
 from trialsieve.codes import body_site
 from trialsieve.record import Attestation, Lesion, PatientRecord, ProcedureRecord
-
-# How a course's site stands to a lesion's place.
-COVERS = "covers"  # the site is the lesion's place or contains it (liver -> liver lesion)
-PART = "part"  # the site is a part of the lesion's place (right lobe; lesion: liver)
-APART = "apart"
-UNPLACED = "unplaced"  # the site or the lesion's place cannot be placed by its codes
+from trialsieve.rules.body_sites import COVERS, PART, UNPLACED, lesion_place, relation
 
 # TARE/SIRT with no lobe recorded treats the whole liver (protocol notes, I13).
 WHOLE_LIVER = "liver"
@@ -34,21 +29,6 @@ class Irradiation:
     source: str | None = None
     date: date | None = None
     text: str = ""
-
-
-def lesion_place(lesion: Lesion) -> str | None:
-    """The lesion's place in the body from its organ codes (the first one placed)."""
-    return next((p for s, c in lesion.organ_codes if (p := body_site(s, c))), None)
-
-
-def relation(site: str | None, place: str | None) -> str:
-    if site is None or place is None:
-        return UNPLACED
-    if place == site or place.startswith(site + "/"):
-        return COVERS
-    if site.startswith(place + "/"):
-        return PART
-    return APART
 
 
 def irradiating_courses(record: PatientRecord) -> list[ProcedureRecord]:

@@ -23,8 +23,9 @@ from trialsieve.clinical.progression import (
 from trialsieve.clinical.recist import LesionMeasurement, Response, Scan, TimePoint, assess
 from trialsieve.clinical.sstr import SstrComparison, SstrLesion, SstrScan, compare
 from trialsieve.codes import NET_MARKERS
-from trialsieve.record import LabResult, PatientRecord, Study, Symptom, day
+from trialsieve.record import LabResult, Lesion, PatientRecord, Study, Symptom, day
 from trialsieve.rules.base import add_months
+from trialsieve.rules.body_sites import lesion_place
 
 
 def recist_series(studies: list[Study]) -> dict[str, list[Scan]]:
@@ -36,7 +37,8 @@ def recist_series(studies: list[Study]) -> dict[str, list[Scan]]:
                 LesionMeasurement(lz.lesion_id, lz.organ, lz.nodal, lz.longest_mm,
                                   lz.short_axis_mm, lz.target, lz.nontarget_status, lz.new,
                                   lz.too_small, lz.disappeared, source=lz.source,
-                                  equivocal=lz.equivocal)
+                                  equivocal=lz.equivocal, bone=bone_kind(lz),
+                                  soft_tissue_mm=lz.soft_tissue_mm)
                 for lz in s.lesions), s.slice_thickness_mm, s.source))
     return dict(out)
 
@@ -70,6 +72,15 @@ def new_on_another_modality(studies: tuple[Study, ...] | list[Study]) -> list[Pr
                                  f"the first {s.modality} (against the earlier imaging of "
                                  "another modality)", (s.source,)))
     return found
+
+
+def bone_kind(lesion: Lesion) -> str | None:
+    """A bone lesion's kind (RECIST measures it by its soft-tissue component only): as
+    recorded, or "unknown" for a lesion placed in bone by its codes; None: not bone."""
+    if lesion.bone_type in ("lytic", "mixed", "blastic"):
+        return lesion.bone_type
+    place = lesion_place(lesion)
+    return "unknown" if lesion.bone_type or (place and place.startswith("bone")) else None
 
 
 def sstr_series(studies: list[Study]) -> list[SstrScan]:
