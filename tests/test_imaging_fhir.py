@@ -203,3 +203,33 @@ def test_i13_shows_prior_prrt_as_not_counted(tmp_path) -> None:
     assert o.status.value == "met"
     (shown,) = [i for i in o.ignored if i.source == "Procedure/ex02-prrt"]
     assert "systemic" in shown.reason
+
+
+# --- I13 and E4 read the 68Ga-DOTATATE PET/CT (issue 22) ---------------------------------
+
+def _tracer(res, code: str) -> None:
+    res["ex02-pet"]["code"]["coding"].append({"system": PROJECT, "code": code})
+
+
+@pytest.mark.parametrize(("code", "accepted", "expected"), [
+    # "another SSTR tracer (68Ga-DOTATOC/NOC, 64Cu-DOTATATE) leaves them unknown until the
+    # investigator accepts the scan (attestation)"
+    ("ga68-dotatoc", None, "unknown"),
+    ("cu64-dotatate", None, "unknown"),
+    ("ga68-dotatoc", True, "met"),
+    ("ga68-dotatate", None, "met"),
+])
+def test_i13_reads_the_dotatate_pet(tmp_path, code, accepted, expected) -> None:
+    def change(res):
+        _tracer(res, code)
+        if accepted is None:
+            return []
+        return [{"resourceType": "Observation", "id": "ex02-att-tracer", "status": "final",
+                 "code": cc(PROJECT, "sstr-tracer-accepted"),
+                 "subject": {"reference": "Patient/ex02"}, "effectiveDateTime": "2026-11-20",
+                 "performer": [{"display": "Dr A. Investigator (site 01)"}],
+                 "valueBoolean": accepted}]
+    _, r = run(change, tmp_path=tmp_path)
+    assert r.result("INCL13").status.value == expected
+    e4 = r.result("EXCL04").status.value
+    assert e4 == ("unknown" if expected == "unknown" else "not_met")

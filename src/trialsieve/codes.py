@@ -470,6 +470,9 @@ ATTESTATIONS: dict[str, Question] = {
     "uncontrolled-significant-condition": Question(
         "Significant medical, neuro-psychiatric or surgical condition uncontrolled by "
         "treatment that may interfere with the study", 28),
+    "sstr-tracer-accepted": Question("The investigator accepts the baseline SSTR PET/CT "
+                                     "made with another tracer than 68Ga-DOTATATE for I13 "
+                                     "and E4"),
     "pregnant": Question("Pregnant", 28),
     "lactating": Question("Lactating", 28),
 }
@@ -483,6 +486,14 @@ OTHER_DIMENSION = (LOINC, "33729-5")
 STUDY_MODALITIES: dict[Code, str] = {
     (PROJECT, "ct"): "CT", (PROJECT, "mri"): "MRI", (PROJECT, "sstr-pet"): "SSTR_PET",
     (PROJECT, "sstr-spect"): "SSTR_SPECT", (DICOM, "CT"): "CT", (DICOM, "MR"): "MRI",
+}  # fmt: skip
+# The SSTR tracer of a PET/CT, as a coding of its study code. I13 and E4 read the
+# 68Ga-octreotate (DOTATATE) PET/CT; another tracer leaves them unknown until the
+# investigator accepts the scan (protocol notes). The generic P#sstr-pet names no tracer.
+DOTATATE = "68Ga-DOTATATE"
+STUDY_TRACERS: dict[Code, str] = {
+    (PROJECT, "ga68-dotatate"): DOTATATE, (PROJECT, "ga68-dotatoc"): "68Ga-DOTATOC",
+    (PROJECT, "ga68-dotanoc"): "68Ga-DOTANOC", (PROJECT, "cu64-dotatate"): "64Cu-DOTATATE",
 }  # fmt: skip
 SLICE_THICKNESS_EXT = PROJECT + "/slice-thickness-mm"
 MARROW_INFILTRATION = (PROJECT, "diffuse-marrow-infiltration")
@@ -552,7 +563,7 @@ def _concepts() -> frozenset[Code]:
                   BRAIN_METASTASIS, POSTMENOPAUSAL, METASTASIS, ADVANCED_STAGE, SURGERY,
                   MAJOR_SURGERY, MINOR_SURGERY, RADIOTHERAPY, RADIONUCLIDE_THERAPY,
                   EMBOLISATION, KIDNEY_SITES, ROUTE_INTRAMUSCULAR, STUDY_MODALITIES,
-                  BODY_SITES,
+                  BODY_SITES, STUDY_TRACERS,
                   SSA_FORM_CODES, PATHOLOGY_REPORTS, WHO_GRADES, CONSENT_RESEARCH):
         found |= set(table)
     found |= {(PROJECT, c) for c in (*ATTESTATIONS, *PROJECT_CLASSES, *LESION_COMPONENTS,

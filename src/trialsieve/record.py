@@ -271,6 +271,7 @@ class Study:
     slice_thickness_mm: float | None = None
     lesions: tuple[Lesion, ...] = ()
     marrow_infiltration: bool | None = None  # diffuse bone-marrow infiltration seen
+    tracer: str | None = None  # SSTR PET/CT tracer when recorded (codes.STUDY_TRACERS)
 
     @property
     def baseline_label(self) -> str | None:

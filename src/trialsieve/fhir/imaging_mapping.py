@@ -64,7 +64,11 @@ def study(res: dict, lookup: Any) -> list:
         marrow = True
     if (C.PROJECT, "no-diffuse-marrow-infiltration") in conclusion:
         marrow = False
-    return [Study(_src(res), when, kind, thickness, (), marrow)]
+    tracers = sorted({C.STUDY_TRACERS[c] for c in found if c in C.STUDY_TRACERS})
+    if len(tracers) > 1:
+        raise FieldError("code", f"two tracers for one study: {', '.join(tracers)}")
+    return [Study(_src(res), when, kind, thickness, (), marrow,
+                  tracers[0] if tracers else None)]
 
 
 def _study_ref(res: dict) -> str:

@@ -13,6 +13,7 @@ from trialsieve.clinical.recist import (
     lesion_diameter,
     lesion_progression,
 )
+from trialsieve.codes import DOTATATE
 from trialsieve.logic import Tri, all_of, any_of
 from trialsieve.record import Attestation, Ignored, PatientRecord, Study, day
 from trialsieve.rules.attest import latest_answer
@@ -200,6 +201,23 @@ class ProgressionWithin:
                                  for v in shown])
 
 
+def tracer_not_accepted(record: PatientRecord, pet: Study) -> Outcome | None:
+    """I13 and E4 read the 68Ga-octreotate (DOTATATE) PET/CT: "another SSTR tracer
+    (68Ga-DOTATOC/NOC, 64Cu-DOTATATE) leaves them unknown until the investigator accepts
+    the scan (attestation)". None when the tracer is DOTATATE, not recorded, or accepted."""
+    if pet.tracer in (None, DOTATATE):
+        return None
+    answer, _ = latest_answer(record, "sstr-tracer-accepted")
+    if answer is not None and answer.answer and (answer.date is None or pet.date is None
+                                                  or answer.date >= pet.date):
+        return None
+    return outcome(Tri.UNKNOWN, f"the PET/CT of {pet.date} uses {pet.tracer}, not "
+                   "68Ga-DOTATATE: the investigator has not accepted it", evidence=[
+                       Evidence(pet.source, pet.date, "SSTR PET/CT tracer", pet.tracer or "")],
+                   missing=[f"the investigator's acceptance of the {pet.tracer} PET/CT of "
+                            f"{pet.date} (attestation sstr-tracer-accepted)"])
+
+
 def measured_on(scans: list[Scan], lesion_id: str) -> list[Scan]:
     """The scans that give the lesion a RECIST measure (merged lesions have none)."""
     return [s for s in scans if (m := s.lesion(lesion_id)) is not None
@@ -267,6 +285,9 @@ class TargetLesion:
                            ignored=[Ignored(s.source, "no lesion measurements") for s in pets],
                            missing=[f"a baseline 68Ga PET/CT with lesion measurements dated "
                                     f"from {lo} to {ctx.d0}"])
+        unaccepted = tracer_not_accepted(record, pet)
+        if unaccepted:
+            return unaccepted
         series = recist_series([s for s in record.imaging if s.date and s.date <= ctx.inclusion])
         since = add_months(ctx.inclusion, -self.months)
         history, _ = latest_answer(record, "radiotherapy-history-complete")
@@ -386,6 +407,9 @@ class DiffuseMarrowInfiltration:
                         f"PET/CT of {newest.date}, which decides") for s in pets
                 if s is not newest and s.marrow_infiltration is not None))
         pet = baseline("SSTR_PET")
+        unaccepted = tracer_not_accepted(record, pet) if pet is not None else None
+        if unaccepted:
+            return unaccepted
         if pet is None:
             return absent(ctx, "no statement on marrow infiltration on a baseline 68Ga "
                           "PET/CT", "the baseline 68Ga PET/CT report's statement on diffuse "
