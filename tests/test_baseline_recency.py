@@ -12,7 +12,7 @@ from trialsieve.logic import Tri
 from trialsieve.record import Finding, Study
 from trialsieve.rules.baseline import BaselineWithin
 from trialsieve.rules.disease import UncontrolledBrainMetastases
-from trialsieve.rules.imaging import DiffuseMarrowInfiltration
+from trialsieve.rules.imaging_criteria import DiffuseMarrowInfiltration
 
 D0 = date(2026, 12, 1)
 C = ctx(d0=D0, as_of=date(2026, 11, 25))

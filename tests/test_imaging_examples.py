@@ -15,9 +15,9 @@ from builders import REPO
 
 from trialsieve.engine import Dates, screen
 from trialsieve.fhir.reader import records
-from trialsieve.imaging import progressions
 from trialsieve.logic import Tri
 from trialsieve.protocols.lumen import LUMEN
+from trialsieve.rules.progression_evidence import progressions
 
 EXAMPLES = REPO / "examples" / "patients"
 AS_OF = date(2026, 11, 25)

@@ -11,7 +11,7 @@ from builders import ctx, drug, lab, record
 from trialsieve.logic import Tri
 from trialsieve.record import LabResult, Lesion, PatientRecord, Study, Symptom
 from trialsieve.rules.disease import Refractory
-from trialsieve.rules.imaging import ProgressionWithin
+from trialsieve.rules.imaging_criteria import ProgressionWithin
 
 # Inclusion 2026-03-15: the 12 months start 2025-03-15.
 C = ctx(d0=date(2026, 3, 15), as_of=date(2026, 3, 10))

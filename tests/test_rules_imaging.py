@@ -11,7 +11,11 @@ from builders import REPO, ctx, lab, record
 from trialsieve.cli import main
 from trialsieve.logic import Tri
 from trialsieve.record import Lesion, PatientRecord, Study, Symptom
-from trialsieve.rules.imaging import DiffuseMarrowInfiltration, ProgressionWithin, TargetLesion
+from trialsieve.rules.imaging_criteria import (
+    DiffuseMarrowInfiltration,
+    ProgressionWithin,
+    TargetLesion,
+)
 
 INCLUSION = date(2026, 3, 15)  # the notes' example: the 12 months start 2025-03-15
 C = ctx(d0=date(2026, 3, 15), as_of=date(2026, 3, 10))

@@ -260,7 +260,7 @@ def _recist(args: argparse.Namespace) -> int:
             return 2
     else:
         from trialsieve.fhir.reader import read
-        from trialsieve.imaging import recist_series
+        from trialsieve.rules.progression_evidence import recist_series
 
         data = read(args.path, mapping, args.strict)
         for w in [*data.warnings, *(w for rec in data.records for w in rec.warnings)]:
@@ -278,7 +278,9 @@ def _recist(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     try:
-        assessed = {name: assess(scans) for name, scans in series.items() if scans}
+        # the series restarts after a PD, as screen reads it (notes, I3 a)
+        assessed = {name: assess(scans, restart_after_pd=True)
+                    for name, scans in series.items() if scans}
     except ValueError as exc:
         print(f"trialsieve: error: {args.path}: {exc}", file=sys.stderr)
         return 2

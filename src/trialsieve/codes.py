@@ -378,8 +378,49 @@ MINOR_SURGERY = {(PROJECT, "minor-surgery")}
 RADIOTHERAPY = {(SNOMED, "33195004"), (SNOMED, "108290001"), (PROJECT, "external-beam-rt")}
 RADIONUCLIDE_THERAPY = {(SNOMED, "399315003"), (PROJECT, "prrt")}
 EMBOLISATION = {(PROJECT, "embolisation"), (PROJECT, "tace"), (PROJECT, "tare")}
-KIDNEY_SITES = {(SNOMED, "64033007"), (SNOMED, "18639004"), (SNOMED, "9846003"),
-                (PROJECT, "kidney")}  # fmt: skip
+# Selective internal radiation therapy (TARE/SIRT, Y-90 radio-embolisation): an
+# embolisation (E3) that irradiates the lesions of the treated liver (I13).
+# No international code was found for it (domain reference): project codes.
+RADIOEMBOLISATION = {(PROJECT, "tare"), (PROJECT, "sirt")}
+EMBOLISATION |= RADIOEMBOLISATION
+
+# Body sites as codes -> a place in the body, "organ" or "organ/part" (a part lies in its
+# organ). A radiotherapy site and a lesion's organ (BodyStructure.location) are compared
+# by these places, never by words (protocol notes). SNOMED CT body structures; ICD-O-3
+# topography by its three-character category (C22.0 -> C22).
+BODY_SITES: dict[Code, str] = {
+    (SNOMED, "10200004"): "liver", (SNOMED, "72481006"): "liver/right lobe",
+    (SNOMED, "41801008"): "liver/left lobe", (PROJECT, "liver"): "liver",
+    (SNOMED, "51185008"): "thorax", (SNOMED, "39607008"): "thorax/lung",
+    (SNOMED, "15776009"): "pancreas",
+    (SNOMED, "64033007"): "kidney", (SNOMED, "18639004"): "kidney/left",
+    (SNOMED, "9846003"): "kidney/right", (PROJECT, "kidney"): "kidney",
+    (SNOMED, "421060004"): "bone/spine",
+    (SNOMED, "272673000"): "bone", (SNOMED, "12921003"): "bone/pelvis",
+    (SNOMED, "59441001"): "lymph node", (SNOMED, "69695003"): "stomach",
+    (SNOMED, "30315005"): "small intestine", (SNOMED, "71854001"): "colon",
+    (SNOMED, "34402009"): "rectum", (SNOMED, "12738006"): "brain",
+    (SNOMED, "78961009"): "spleen", (SNOMED, "23451007"): "adrenal gland",
+    (SNOMED, "15425007"): "peritoneum",
+}  # fmt: skip
+ICDO3_TOPOGRAPHY_SITES: dict[str, str] = {
+    "C15": "oesophagus", "C16": "stomach", "C17": "small intestine", "C18": "colon",
+    "C19": "rectum", "C20": "rectum", "C22": "liver", "C25": "pancreas", "C34": "thorax/lung",
+    "C40": "bone", "C41": "bone", "C42": "bone marrow", "C48": "peritoneum",
+    "C64": "kidney", "C65": "kidney/renal pelvis", "C71": "brain", "C74": "adrenal gland",
+    "C77": "lymph node",
+}  # fmt: skip
+
+
+def body_site(system: str, code: str) -> str | None:
+    """The place a body-site code names, or None when it cannot be placed."""
+    if system == ICDO3:
+        return ICDO3_TOPOGRAPHY_SITES.get(code.replace(".", "").upper()[:3])
+    return BODY_SITES.get((system, code))
+
+
+KIDNEY_SITES = frozenset(c for c, place in BODY_SITES.items()
+                         if place.split("/")[0] == "kidney")
 # Fields that may hold a kidney without saying so (abdomen, retroperitoneum, whole body):
 # E5 cannot place the kidneys in or out of them.
 KIDNEY_REGIONS = {(SNOMED, "113345001"), (SNOMED, "818983003"), (SNOMED, "82849001"),
@@ -391,15 +432,17 @@ _KIDNEY_REGION_TOPOGRAPHY = ("C48", "C76", "C80")  # retroperitoneum, ill-define
 def kidney_site(system: str, code: str) -> bool | None:
     """Whether a radiotherapy body site is a kidney: True, False, or None when the program
     cannot place it (a local code, a region that may hold a kidney): E5 is then unknown.
-    Kidneys are read by SNOMED or by ICD-O-3 topography C64/C65 (notes, E5)."""
-    if (system, code) in KIDNEY_SITES:
-        return True
-    if (system, code) in KIDNEY_REGIONS:
+    Kidneys are read by SNOMED or by ICD-O-3 topography C64/C65 (notes, E5), placed by
+    the one table of body sites (`body_site`)."""
+    topography = system in (ICDO3, ICD10) and re.fullmatch(r"C\d\d(\.\d)?", code.upper())
+    if (system, code) in KIDNEY_REGIONS or (
+            topography and code.upper()[:3] in _KIDNEY_REGION_TOPOGRAPHY):
         return None
-    if system in (ICDO3, ICD10) and re.fullmatch(r"C\d\d(\.\d)?", code.upper()):
-        prefix = code.upper()[:3]
-        return True if prefix in _KIDNEY_TOPOGRAPHY else (
-            None if prefix in _KIDNEY_REGION_TOPOGRAPHY else False)
+    place = body_site(system, code)
+    if place is not None:
+        return place.split("/")[0] == "kidney"
+    if topography:
+        return code.upper()[:3] in _KIDNEY_TOPOGRAPHY
     return False if system == SNOMED else None
 
 
@@ -480,6 +523,9 @@ ATTESTATIONS: dict[str, Question] = {
     "uncontrolled-significant-condition": Question(
         "Significant medical, neuro-psychiatric or surgical condition uncontrolled by "
         "treatment that may interfere with the study", 28),
+    "sstr-tracer-accepted": Question("The investigator accepts the baseline SSTR PET/CT "
+                                     "made with another tracer than 68Ga-DOTATATE for I13 "
+                                     "and E4"),
     "pregnant": Question("Pregnant", 28),
     "lactating": Question("Lactating", 28),
 }
@@ -494,6 +540,14 @@ STUDY_MODALITIES: dict[Code, str] = {
     (PROJECT, "ct"): "CT", (PROJECT, "mri"): "MRI", (PROJECT, "sstr-pet"): "SSTR_PET",
     (PROJECT, "sstr-spect"): "SSTR_SPECT", (DICOM, "CT"): "CT", (DICOM, "MR"): "MRI",
 }  # fmt: skip
+# The SSTR tracer of a PET/CT, as a coding of its study code. I13 and E4 read the
+# 68Ga-octreotate (DOTATATE) PET/CT; another tracer leaves them unknown until the
+# investigator accepts the scan (protocol notes). The generic P#sstr-pet names no tracer.
+DOTATATE = "68Ga-DOTATATE"
+STUDY_TRACERS: dict[Code, str] = {
+    (PROJECT, "ga68-dotatate"): DOTATATE, (PROJECT, "ga68-dotatoc"): "68Ga-DOTATOC",
+    (PROJECT, "ga68-dotanoc"): "68Ga-DOTANOC", (PROJECT, "cu64-dotatate"): "64Cu-DOTATATE",
+}  # fmt: skip
 SLICE_THICKNESS_EXT = PROJECT + "/slice-thickness-mm"
 MARROW_INFILTRATION = (PROJECT, "diffuse-marrow-infiltration")
 NET_SYMPTOM = (PROJECT, "net-symptom")  # Observation.category of a hormone-related symptom
@@ -505,6 +559,9 @@ LESION_COMPONENTS: dict[str, tuple[str, str]] = {
     "nodal": ("bool", "nodal"),
     "target": ("bool", "target"),
     "new-lesion": ("bool", "new"),
+    "equivocal-new-lesion": ("bool", "equivocal"),
+    "bone-lesion-type": ("code", "bone_type"),  # lytic / mixed / blastic
+    "soft-tissue-component": ("mm", "soft_tissue_mm"),
     "previously-irradiated": ("bool", "irradiated"),
     "too-small": ("bool", "too_small"),
     "disappeared": ("bool", "disappeared"),
@@ -559,6 +616,7 @@ def _concepts() -> frozenset[Code]:
                   BRAIN_METASTASIS, POSTMENOPAUSAL, METASTASIS, ADVANCED_STAGE, SURGERY,
                   MAJOR_SURGERY, MINOR_SURGERY, RADIOTHERAPY, RADIONUCLIDE_THERAPY,
                   EMBOLISATION, KIDNEY_SITES, ROUTE_INTRAMUSCULAR, STUDY_MODALITIES,
+                  BODY_SITES, STUDY_TRACERS,
                   SSA_FORM_CODES, PATHOLOGY_REPORTS, WHO_GRADES, CONSENT_RESEARCH):
         found |= set(table)
     found |= {(PROJECT, c) for c in (*ATTESTATIONS, *PROJECT_CLASSES, *LESION_COMPONENTS,

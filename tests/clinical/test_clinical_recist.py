@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -32,7 +33,12 @@ from trialsieve.clinical.recist import (
         (10.0, 5.0, True),  # 10 mm on a 5 mm slice: the minimum itself
         (9.9, 5.0, False),
         (10.0, 2.5, True),
-        (10.0, None, True),  # unknown slice read as <= 5 mm
+        # Slice not recorded (notes, I13: "With the slice thickness not recorded, a lesion
+        # of 10-19 mm has unknown measurability ...; one of 20 mm or more is measurable"):
+        (10.0, None, None),
+        (19.9, None, None),
+        (20.0, None, True),
+        (9.9, None, False),
         (16.0, 8.0, True),  # thicker slice: twice the slice, 2 x 8 = 16
         (15.9, 8.0, False),
         (12.0, 6.0, True),  # 2 x 6 = 12
@@ -426,3 +432,19 @@ def test_invalid_inputs_are_rejected():
         target("L1", -1)
     with pytest.raises(ValueError):
         Scan(date(2025, 1, 1), "CT", (target("L1", 10), target("L1", 11)))
+
+
+def test_smallest_positive_diameter_does_not_overflow():
+    # Issue 17 item 9: 20 mm, then 4.9e-324 mm (the smallest float: PR, the nadir), then
+    # 10 mm. The change over the nadir is +10 mm and far above +20 %, so PD (and a
+    # progressive lesion); the percentage is beyond any float, so it is not shown as a
+    # number, and nothing raises.
+    scans = single_target_series(20, 4.9e-324, 10)
+    points = assess(scans)
+    assert [p.target for p in points[1:]] == [Response.PR, Response.PD]
+    assert points[2].change_from_nadir_pct is None
+    assert any("+10 mm" in r for r in points[2].reasons)
+    found = lesion_progression(scans, "L1")
+    assert found is not None and found.kind == "growth"
+    assert "+10 mm" in found.reason
+    json.dumps(timepoints_to_json(points), allow_nan=False)

@@ -47,6 +47,9 @@ NONTARGET_STATUSES = (None, "present", "absent", "unequivocal_progression")
 # Thresholds of RECIST 1.1 as exact fractions (mm or ratios).
 _MIN_NON_NODAL_MM = Fraction(10)
 _MAX_THIN_SLICE_MM = Fraction(5)
+# Slice thickness not recorded: from this diameter a lesion is measurable whatever the
+# slice (LuMEn protocol notes, I13); between 10 mm and this it is unknown.
+_MIN_UNKNOWN_SLICE_MM = Fraction(20)
 _MIN_NODE_TARGET_MM = Fraction(15)
 _MIN_NODE_PATHOLOGICAL_MM = Fraction(10)
 _TOO_SMALL_DEFAULT_MM = Fraction(5)
@@ -104,6 +107,13 @@ class LesionMeasurement:
     merged_into: str | None = None
     split_parts_mm: tuple[float, ...] = ()
     source: str | None = None
+    # an equivocal new lesion (possibly new, not yet unequivocal): once a later scan
+    # flags it new, the progression dates from its first equivocal appearance
+    equivocal: bool = False
+    # A bone lesion: "lytic", "mixed", "blastic", or "unknown" (in bone, kind not
+    # recorded); None: not a bone lesion. It is measured by its soft-tissue component.
+    bone: str | None = None
+    soft_tissue_mm: float | None = None
 
     def __post_init__(self) -> None:
         if not self.lesion_id:
@@ -122,8 +132,13 @@ class LesionMeasurement:
 
     @property
     def measured_mm(self) -> float | None:
-        """The RECIST dimension: short axis for nodes, longest diameter otherwise."""
-        return self.short_axis_mm if self.nodal else self.longest_diameter_mm
+        """The RECIST dimension: short axis for nodes, the soft-tissue component for a
+        bone lesion (never its size), longest diameter otherwise."""
+        if self.nodal:
+            return self.short_axis_mm
+        if self.bone is not None:
+            return None if self.bone == "blastic" else self.soft_tissue_mm
+        return self.longest_diameter_mm
 
 
 @dataclass(frozen=True)
@@ -164,27 +179,70 @@ class LesionCategory(StrEnum):
     NON_MEASURABLE = "non-measurable"
     PATHOLOGICAL_NODE = "pathological node, non-target"
     NORMAL_NODE = "normal node"
+    UNKNOWN = "measurability unknown"
 
 
 @dataclass(frozen=True)
 class Measurability:
-    measurable: bool
+    measurable: bool | None  # None: cannot be told (slice thickness not recorded)
     category: LesionCategory
     reason: str
 
 
-def is_measurable(lesion: LesionMeasurement, slice_thickness_mm: float | None) -> Measurability:
+# Chest X-ray (DICOM modality codes CR, DX; "XR"): RECIST 1.1 requires 20 mm there.
+X_RAY_MODALITIES = frozenset({"XR", "CR", "DX", "X-RAY", "CHEST X-RAY"})
+_MIN_X_RAY_MM = Fraction(20)
+
+
+def is_measurable(
+    lesion: LesionMeasurement, slice_thickness_mm: float | None, modality: str | None = None
+) -> Measurability:
     """RECIST 1.1 measurability of a lesion at baseline.
 
     Non-nodal: longest diameter >= 10 mm when the slice is <= 5 mm, else
     >= 2 x slice (a lesion must span at least two slices to be measured
-    reliably). Unknown slice thickness is read as <= 5 mm and said so.
+    reliably). With the slice thickness not recorded, >= 20 mm is measurable
+    and 10 to < 20 mm is unknown (``measurable`` None): the 10 mm minimum holds
+    only on slices of 5 mm or less (LuMEn protocol notes, I13).
     Nodes: short axis >= 15 mm measurable; 10 to < 15 mm pathological but
     non-target; < 10 mm normal.
     """
     if lesion.nodal:
         return _node_measurability(lesion)
+    if lesion.bone is not None:
+        return _bone_measurability(lesion, slice_thickness_mm)
+    if modality is not None and modality.strip().upper() in X_RAY_MODALITIES:
+        return _x_ray_measurability(lesion)
     return _non_nodal_measurability(lesion, slice_thickness_mm)
+
+
+def _bone_measurability(
+    lesion: LesionMeasurement, slice_thickness_mm: float | None
+) -> Measurability:
+    """RECIST 1.1: a blastic bone lesion is never measurable; a lytic or mixed one only
+    by its soft-tissue component (>= 10 mm, as any lesion). Kind or component not
+    recorded: unknown, never measured by the size of the bone lesion."""
+    if lesion.bone == "blastic":
+        return Measurability(False, LesionCategory.NON_MEASURABLE,
+                             "blastic bone lesion: never measurable")
+    if lesion.soft_tissue_mm is None:
+        return Measurability(None, LesionCategory.UNKNOWN, f"bone lesion ({lesion.bone}): no "
+                             "soft-tissue component recorded, its size does not count")
+    component = replace(lesion, bone=None, longest_diameter_mm=lesion.soft_tissue_mm)
+    found = _non_nodal_measurability(component, slice_thickness_mm)
+    return replace(found, reason=f"soft-tissue component of a bone lesion: {found.reason}")
+
+
+def _x_ray_measurability(lesion: LesionMeasurement) -> Measurability:
+    diameter = lesion.longest_diameter_mm
+    if diameter is None:
+        return Measurability(False, LesionCategory.NON_MEASURABLE, "no longest diameter recorded")
+    shown = _fmt_mm(exact(diameter))
+    if exact(diameter) >= _MIN_X_RAY_MM:
+        return Measurability(True, LesionCategory.MEASURABLE,
+                             f"longest diameter {shown} mm >= 20 mm (chest X-ray)")
+    return Measurability(False, LesionCategory.NON_MEASURABLE,
+                         f"longest diameter {shown} mm < 20 mm (chest X-ray)")
 
 
 def _node_measurability(lesion: LesionMeasurement) -> Measurability:
@@ -211,8 +269,12 @@ def _non_nodal_measurability(
     diameter = lesion.longest_diameter_mm
     if diameter is None:
         return Measurability(False, LesionCategory.NON_MEASURABLE, "no longest diameter recorded")
-    minimum, why = _minimum_non_nodal(slice_thickness_mm)
     shown = _fmt_mm(exact(diameter))
+    if slice_thickness_mm is None and _MIN_NON_NODAL_MM <= exact(diameter) < _MIN_UNKNOWN_SLICE_MM:
+        reason = (f"longest diameter {shown} mm: slice thickness not recorded, so measurable "
+                  f"only from {_fmt_mm(_MIN_UNKNOWN_SLICE_MM)} mm for certain")
+        return Measurability(None, LesionCategory.UNKNOWN, reason)
+    minimum, why = _minimum_non_nodal(slice_thickness_mm)
     if exact(diameter) >= minimum:
         reason = f"longest diameter {shown} mm >= {_fmt_mm(minimum)} mm ({why})"
         return Measurability(True, LesionCategory.MEASURABLE, reason)
@@ -222,7 +284,8 @@ def _non_nodal_measurability(
 
 def _minimum_non_nodal(slice_thickness_mm: float | None) -> tuple[Fraction, str]:
     if slice_thickness_mm is None:
-        return _MIN_NON_NODAL_MM, "slice thickness unknown, read as <= 5 mm"
+        # below 10 mm nothing is measurable; from 20 mm every lesion is (notes, I13)
+        return _MIN_NON_NODAL_MM, "slice thickness not recorded"
     thickness = exact(slice_thickness_mm)
     if thickness <= _MAX_THIN_SLICE_MM:
         return _MIN_NON_NODAL_MM, f"slice {_fmt_mm(thickness)} mm <= 5 mm"
@@ -236,6 +299,21 @@ def organ_group(lesion: LesionMeasurement) -> str:
 
 def check_target_set(scan: Scan) -> list[str]:
     """Human-readable problems with the baseline target set; empty when valid."""
+    return target_set_breaks(scan) + [
+        f"target {lesion.lesion_id} may not be measurable: "
+        f"{is_measurable(lesion, scan.slice_thickness_mm, scan.modality).reason}"
+        for lesion in doubtful_targets(scan)
+    ]
+
+
+def doubtful_targets(scan: Scan) -> list[LesionMeasurement]:
+    """Targets whose measurability cannot be told (slice thickness not recorded)."""
+    return [lesion for lesion in scan.lesions if lesion.target
+            and is_measurable(lesion, scan.slice_thickness_mm, scan.modality).measurable is None]
+
+
+def target_set_breaks(scan: Scan) -> list[str]:
+    """The RECIST 1.1 rules the target set breaks (at most 5, 2 per organ, measurable)."""
     targets = [lesion for lesion in scan.lesions if lesion.target]
     messages: list[str] = []
     if len(targets) > _MAX_TARGETS:
@@ -254,8 +332,8 @@ def check_target_set(scan: Scan) -> list[str]:
                 f"{_MAX_TARGETS_PER_ORGAN} per organ{note}"
             )
     for lesion in targets:
-        result = is_measurable(lesion, scan.slice_thickness_mm)
-        if not result.measurable:
+        result = is_measurable(lesion, scan.slice_thickness_mm, scan.modality)
+        if result.measurable is False:
             messages.append(f"target {lesion.lesion_id} is not measurable: {result.reason}")
     return messages
 
@@ -382,11 +460,17 @@ def target_response(
 
 
 def nontarget_response(
-    scan: Scan, nontarget_ids: tuple[str, ...], baseline_ids: frozenset[str]
+    scan: Scan,
+    nontarget_ids: tuple[str, ...],
+    baseline_ids: frozenset[str],
+    after_cr: bool = False,
 ) -> tuple[Response, list[str]]:
     """Non-target response: PD on any unequivocal progression; NE when one of
-    the baseline non-targets was not evaluated; CR when all are absent;
-    otherwise non-CR/non-PD. NA when there was no non-target disease."""
+    the baseline non-targets was not evaluated; CR when all are absent (a node
+    counts as absent once its short axis is < 10 mm: normal); otherwise
+    non-CR/non-PD. NA when there was no non-target disease. ``after_cr``: the
+    previous time point was an overall CR, so a non-target that is present again
+    is PD (RECIST 1.1: reappearance after CR is progression)."""
     progressed = [
         lesion.lesion_id
         for lesion in scan.lesions
@@ -397,19 +481,38 @@ def nontarget_response(
         return Response.PD, [f"unequivocal progression of non-target {i}" for i in progressed]
     if not nontarget_ids:
         return Response.NA, []
-    statuses = []
-    for lesion_id in nontarget_ids:
-        lesion = scan.lesion(lesion_id)
-        statuses.append(None if lesion is None else lesion.nontarget_status)
-    if any(status is None for status in statuses):
+    statuses = {lesion_id: _nontarget_status(scan.lesion(lesion_id)) for lesion_id in nontarget_ids}
+    if after_cr:
+        back = [i for i, status in statuses.items() if status == "present"]
+        if back:
+            return Response.PD, [f"non-target {i} reappeared after complete response" for i in back]
+    if any(status is None for status in statuses.values()):
         return Response.NE, []
-    if all(status == "absent" for status in statuses):
+    if all(status == "absent" for status in statuses.values()):
         return Response.CR, []
     return Response.NON_CR_NON_PD, []
 
 
+def _nontarget_status(lesion: LesionMeasurement | None) -> str | None:
+    """The status as RECIST counts it: a node whose short axis is < 10 mm is normal
+    (absent for CR), whatever status was recorded with it."""
+    if lesion is None:
+        return None
+    if lesion.nodal and lesion.short_axis_mm is not None and (
+            exact(lesion.short_axis_mm) < _MIN_NODE_PATHOLOGICAL_MM):
+        return "absent"
+    return lesion.nontarget_status
+
+
 def _is_new(lesion: LesionMeasurement, baseline_ids: frozenset[str]) -> bool:
     return lesion.new and lesion.lesion_id not in baseline_ids
+
+
+def is_normal_node(lesion: LesionMeasurement) -> bool:
+    """A node with a short axis < 10 mm: normal, not a lesion (RECIST 1.1). One that
+    grows to >= 10 mm and is flagged new later is a new lesion."""
+    return (lesion.nodal and not lesion.target and lesion.short_axis_mm is not None
+            and exact(lesion.short_axis_mm) < _MIN_NODE_PATHOLOGICAL_MM)
 
 
 def new_lesions(scan: Scan, baseline_ids: frozenset[str]) -> tuple[str, ...]:
@@ -477,6 +580,9 @@ class TimePoint:
     notes: tuple[str, ...] = ()
     source: str | None = None
     restarts_series: bool = False
+    # The date of the progression a PD shows: the scan's date, or the first appearance
+    # of an equivocal new lesion this scan confirms (RECIST 1.1). None unless PD.
+    progression_date: dt.date | None = None
 
 
 @dataclass
@@ -492,6 +598,13 @@ class _Series:
     nadir_date: date | None
     last_overall_cr: bool = False
     notes: list[str] = field(default_factory=list)
+    # RECIST rules the target set breaks: its sum shows no progression (protocol notes)
+    target_problems: tuple[str, ...] = ()
+    # The targets measurable for certain (without those of unknown measurability), and
+    # their nadir: a PD stands only when these alone show it too.
+    certain_ids: tuple[str, ...] = ()
+    certain_nadir: Fraction | None = None
+    equivocal: dict[str, dt.date] = field(default_factory=dict)  # id -> first equivocal
 
 
 def _start_series(scan: Scan, previous: _Series | None = None) -> _Series:
@@ -501,18 +614,27 @@ def _start_series(scan: Scan, previous: _Series | None = None) -> _Series:
         lesion.lesion_id
         for lesion in scan.lesions
         if lesion.lesion_id not in targets and lesion.nontarget_status != "absent"
+        and not is_normal_node(lesion)
     )
     total = sum_of_diameters(scan, targets)
     baseline_sum = total.total if targets and total.complete else None
+    doubtful = {lesion.lesion_id for lesion in doubtful_targets(scan)}
+    certain_ids = tuple(t for t in targets if t not in doubtful)
+    certain = sum_of_diameters(scan, certain_ids)
     series = _Series(
         baseline=scan,
         target_ids=targets,
         nontarget_ids=nontargets,
-        baseline_ids=frozenset(lesion.lesion_id for lesion in scan.lesions),
+        baseline_ids=frozenset(
+            lesion.lesion_id for lesion in scan.lesions if not is_normal_node(lesion)
+        ),
+        target_problems=tuple(target_set_breaks(scan)) if targets else (),
+        certain_ids=certain_ids,
         baseline_sum=baseline_sum,
         nadir=baseline_sum,
         nadir_date=scan.date if baseline_sum is not None else None,
     )
+    series.certain_nadir = certain.total if series.certain_ids and certain.complete else None
     if targets and baseline_sum is None:
         series.notes.append(f"baseline targets not measured: {', '.join(total.missing)}")
     return series
@@ -534,7 +656,8 @@ def rebaseline_targets(scan: Scan, previous: tuple[str, ...]) -> tuple[str, ...]
     return tuple(
         lesion_id for lesion_id in previous
         if (lesion := scan.lesion(lesion_id)) is not None and not lesion.merged_into
-        and not lesion.disappeared and is_measurable(lesion, scan.slice_thickness_mm).measurable
+        and not lesion.disappeared
+        and is_measurable(lesion, scan.slice_thickness_mm, scan.modality).measurable
     )
 
 
@@ -571,11 +694,29 @@ def _follow_up(series: _Series, scan: Scan) -> TimePoint:
         after_cr=series.last_overall_cr,
         nadir_date=series.nadir_date,
     )
-    nontarget, nt_reasons = nontarget_response(scan, series.nontarget_ids, series.baseline_ids)
+    if series.target_problems and target is Response.PD:
+        # "A target set that breaks these rules does not show progression (unknown,
+        # naming the rule)": the sum is shown, its PD is not evaluable. (A shrinking
+        # sum is shown as it is: the notes speak of progression only.)
+        target, reasons = Response.NE, []
+    certain = _certain_sum(series, scan)
+    if target is Response.PD and len(series.certain_ids) < len(series.target_ids) and not (
+        certain is not None and series.certain_nadir is not None
+        and is_pd_growth(certain, series.certain_nadir)
+    ):
+        # a target of unknown measurability: PD only when the sure targets show it too
+        target, reasons = Response.NE, []
+    nontarget, nt_reasons = nontarget_response(
+        scan, series.nontarget_ids, series.baseline_ids, after_cr=series.last_overall_cr
+    )
     new = new_lesions(scan, series.baseline_ids)
     overall = overall_response(target, nontarget, bool(new))
+    first_seen = _progression_date(series, scan, new, target, nontarget)
     total = current.total if current is not None and current.complete else None
-    notes = _follow_up_notes(series, scan, current)
+    notes = _follow_up_notes(series, scan, current) + [
+        f"target set breaks RECIST 1.1, no progression shown by its sum: {m}"
+        for m in series.target_problems
+    ]
     point = TimePoint(
         date=scan.date,
         is_baseline=False,
@@ -585,9 +726,9 @@ def _follow_up(series: _Series, scan: Scan) -> TimePoint:
         nadir_mm=_float(series.nadir),
         nadir_date=series.nadir_date,
         change_from_baseline_mm=_float(_diff(total, series.baseline_sum)),
-        change_from_baseline_pct=_float(_pct(total, series.baseline_sum)),
+        change_from_baseline_pct=_pct_float(_pct(total, series.baseline_sum)),
         change_from_nadir_mm=_float(_diff(total, series.nadir)),
-        change_from_nadir_pct=_float(_pct(total, series.nadir)),
+        change_from_nadir_pct=_pct_float(_pct(total, series.nadir)),
         target=target,
         nontarget=nontarget,
         new_lesions=new,
@@ -595,10 +736,35 @@ def _follow_up(series: _Series, scan: Scan) -> TimePoint:
         reasons=tuple(reasons + [f"new lesion {i}" for i in new] + nt_reasons),
         notes=tuple(notes),
         source=scan.source,
+        progression_date=first_seen if overall is Response.PD else None,
     )
+    for lesion in scan.lesions:
+        if lesion.equivocal and not lesion.new and lesion.lesion_id not in series.baseline_ids:
+            series.equivocal.setdefault(lesion.lesion_id, scan.date)
     _update_nadir(series, scan, total)
+    if certain is not None and series.certain_nadir is not None and certain < series.certain_nadir:
+        series.certain_nadir = certain
     series.last_overall_cr = overall is Response.CR
     return point
+
+
+def _progression_date(
+    series: _Series, scan: Scan, new: tuple[str, ...], target: Response, nontarget: Response
+) -> dt.date:
+    """A PD shown only by new lesions that earlier scans showed as equivocal dates from
+    their first appearance ("An equivocal new lesion confirmed later dates the
+    progression at its first appearance"); any other PD dates from this scan."""
+    if target is Response.PD or nontarget is Response.PD or not new:
+        return scan.date
+    dates = [series.equivocal.get(i, scan.date) for i in new]
+    return min(dates)
+
+
+def _certain_sum(series: _Series, scan: Scan) -> Fraction | None:
+    if not series.certain_ids:
+        return None
+    found = sum_of_diameters(scan, series.certain_ids)
+    return found.total if found.complete else None
 
 
 def _follow_up_notes(series: _Series, scan: Scan, current: TargetSum | None) -> list[str]:
@@ -630,12 +796,18 @@ def assess(scans: list[Scan] | tuple[Scan, ...], restart_after_pd: bool = False)
     therapy starts (LuMEn protocol notes, I3a); its targets are re-selected by
     ``rebaseline_targets``.
     """
-    ordered = sorted(scans, key=lambda scan: scan.date)
+    ordered = once_nodal(sorted(scans, key=lambda scan: scan.date))
     if not ordered:
         return []
     series = _start_series(ordered[0])
     points = [_baseline_timepoint(series)]
     for scan in ordered[1:]:
+        if not series.target_ids and any(lesion.target for lesion in scan.lesions):
+            # Targets are chosen on the baseline: a scan that first flags targets is
+            # the baseline, not an older scan without them (an old diagnostic MRI).
+            series = _start_series(scan)
+            points.append(_baseline_timepoint(series))
+            continue
         point = _follow_up(series, scan)
         if restart_after_pd and point.overall is Response.PD:
             series = _start_series(scan, series)
@@ -644,6 +816,21 @@ def assess(scans: list[Scan] | tuple[Scan, ...], restart_after_pd: bool = False)
             point = replace(point, restarts_series=True, notes=point.notes + extra)
         points.append(point)
     return points
+
+
+def once_nodal(ordered: list[Scan]) -> list[Scan]:
+    """Once nodal, always nodal (RECIST 1.1, 2016 clarification): a follow-up that omits
+    a lesion's nodal flag does not make its long axis the measure."""
+    nodal: set[str] = set()
+    out = []
+    for scan in ordered:
+        nodal |= {lesion.lesion_id for lesion in scan.lesions if lesion.nodal}
+        lesions = tuple(
+            replace(lesion, nodal=True) if lesion.lesion_id in nodal else lesion
+            for lesion in scan.lesions
+        )
+        out.append(replace(scan, lesions=lesions) if lesions != scan.lesions else scan)
+    return out
 
 
 @dataclass(frozen=True)
@@ -708,17 +895,20 @@ def lesion_progression(
     earlier scan given. The caller restricts ``scans`` to the 12-month window.
     Merged lesions have no diameter of their own and are never compared.
     """
-    ordered = sorted(scans, key=lambda scan: scan.date)
+    ordered = once_nodal(sorted(scans, key=lambda scan: scan.date))
     earlier: list[tuple[Fraction, Scan]] = []
+    seen = False
     for scan in ordered:
         lesion = scan.lesion(lesion_id)
         if lesion is None:
             continue
-        if lesion.new:
+        # A lesion flagged new that was measured on an earlier scan is not new (notes).
+        if lesion.new and not seen:
             return LesionProgression(
                 lesion_id, "new", scan, None, None, _float(lesion_diameter(lesion)),
                 f"lesion {lesion_id} new on {scan.date}",
             )  # fmt: skip
+        seen = seen or not is_normal_node(lesion)
         diameter = None if lesion.merged_into else lesion_diameter(lesion)
         if diameter is None:
             continue
@@ -765,8 +955,18 @@ def _pct(value: Fraction | None, reference: Fraction | None) -> Fraction | None:
     return (value - reference) * 100 / reference
 
 
+# The largest percentage shown as a number: a change over a near-zero reference (a
+# diameter of 4.9e-324 mm) is beyond any float and says nothing a reader can use.
+_MAX_SHOWN_PCT = Fraction(10**6)
+
+
 def _float(value: Fraction | None) -> float | None:
     return None if value is None else float(value)
+
+
+def _pct_float(value: Fraction | None) -> float | None:
+    """A percentage as a float, None when it is too large to mean anything."""
+    return None if value is None or abs(value) > _MAX_SHOWN_PCT else float(value)
 
 
 def _fmt_mm(value: Fraction | float) -> str:
@@ -777,7 +977,9 @@ def _fmt_mm(value: Fraction | float) -> str:
 def _growth_reason(
     total: Fraction, nadir: Fraction, nadir_date: date | None, label: str = "sum "
 ) -> str:
-    pct = "n/a" if nadir == 0 else f"+{float((total - nadir) * 100 / nadir):.1f}"
+    ratio = None if nadir == 0 else (total - nadir) * 100 / nadir
+    pct = ("n/a" if ratio is None else f"> +{_MAX_SHOWN_PCT}" if ratio > _MAX_SHOWN_PCT
+           else f"+{float(ratio):.1f}")
     at = f" at {nadir_date}" if nadir_date else ""
     reference = "nadir " if label else ""
     grew = f"+{_fmt_mm(total - nadir)} mm"

@@ -33,6 +33,11 @@ merged_into            id of the lesion this one merged into (counts 0 mm; the
                        other lesion carries the merged diameter)
 split_parts_mm         diameters of the parts of a split lesion, separated by
                        ``;`` (e.g. ``12;8``), summed
+bone                   a bone lesion: lytic, mixed, blastic or unknown (the kind
+                       not recorded); empty: not a bone lesion
+soft_tissue_mm         the soft-tissue component of a bone lesion (its measure)
+equivocal              boolean: an equivocal new lesion (a later scan that flags
+                       it new dates the progression from this scan)
 source                 evidence id of the lesion's measurement
 scan_source            evidence id of the scan (e.g. an ImagingStudy id)
 =====================  ========================================================
@@ -138,8 +143,11 @@ class _Row:
 
 def read_measurements_csv(path: str | Path) -> list[Scan]:
     """Scans (in date order) from a CSV in the format of this module's docstring."""
-    name = str(path)
-    text = _text(Path(path))
+    return parse_measurements_csv(_text(Path(path)), str(path))
+
+
+def parse_measurements_csv(text: str, name: str) -> list[Scan]:
+    """Scans (in date order) from CSV text; `name` is what errors call it."""
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         _check_header(name, reader.fieldnames)
@@ -240,7 +248,20 @@ def _measurement(row: _Row, lesion_id: str, status: str | None) -> LesionMeasure
         merged_into=row.text("merged_into") or None,
         split_parts_mm=_split_parts(row),
         source=row.text("source") or None,
+        equivocal=row.boolean("equivocal"),
+        bone=_bone(row),
+        soft_tissue_mm=row.number("soft_tissue_mm"),
     )
+
+
+_BONE_KINDS = ("lytic", "mixed", "blastic", "unknown")
+
+
+def _bone(row: _Row) -> str | None:
+    value = row.text("bone").lower() or None
+    if value not in (None, *_BONE_KINDS):
+        raise row.error("bone", f"expected {', '.join(_BONE_KINDS)} or empty, got {value!r}")
+    return value
 
 
 def _split_parts(row: _Row) -> tuple[float, ...]:

@@ -2,9 +2,12 @@
 
 Two scans are compared only when they are of the same modality
 (``SSTR_PET``: 68Ga/64Cu PET/CT; ``SSTR_SPECT``: SPECT/CT), since diameters
-and uptake differ between techniques. Progression is a new lesion, or a
-lesion whose transaxial diameter grew by **more than** 30 % over an earlier
-scan (the protocol's strict bound: +30.0 % is not progression, +30.1 % is).
+and uptake differ between techniques; a scan is compared with the most recent
+earlier scan of its modality, and not at all when that is more than 12 months
+older. Progression is a new lesion (one not measured on any earlier scan), or a
+lesion whose transaxial diameter grew by **more than** 30 % (the protocol's
+strict bound: +30.0 % is not progression, +30.1 % is) **and** by at least 5 mm
+(LuMEn protocol notes: measurement noise at small sizes).
 
 Diameters are compared exactly (``fractions.Fraction`` of the decimal as
 written), so 13.0 mm over 10.0 mm is exactly +30 %.
@@ -16,6 +19,7 @@ liver, 2 about equal to or slightly less than liver, 3 greater than liver,
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from dataclasses import dataclass
 from fractions import Fraction
@@ -105,56 +109,112 @@ class SstrProgressionEvent:
 def sstr_progression(scans: list[SstrScan] | tuple[SstrScan, ...]) -> list[SstrProgressionEvent]:
     """Every progression event, by date then lesion id.
 
-    A new lesion needs an earlier scan of the same modality (new relative to
-    what?). Growth is tested against every earlier scan of the same modality
-    and reported against the one with the smallest diameter (the most
-    favourable comparison).
+    Each scan is compared with its reference: the most recent earlier scan of the same
+    modality (protocol notes, I3 b). A reference more than 12 months before the scan
+    cannot place a growth within the 12 months: no event (``comparison`` says so). A new
+    lesion needs a reference (new relative to what?).
     """
     events: list[SstrProgressionEvent] = []
-    ordered = sorted(scans, key=lambda scan: scan.date)
-    for index, later in enumerate(ordered):
-        earlier = [
-            s for s in ordered[:index] if s.modality == later.modality and s.date < later.date
-        ]
-        if not earlier:
-            continue
-        for lesion in sorted(later.lesions, key=lambda les: les.lesion_id):
-            event = _lesion_event(lesion, later, earlier)
-            if event is not None:
-                events.append(event)
+    for later in sorted(scans, key=lambda scan: scan.date):
+        comparison = compare(later, scans)
+        events += comparison.events
     return events
 
 
+@dataclass(frozen=True)
+class SstrComparison:
+    """One scan against its reference: the events found, and why it was not compared
+    (``problem``: no earlier scan of the modality, or one too old) or lesions left open."""
+
+    later: SstrScan
+    reference: SstrScan | None
+    events: tuple[SstrProgressionEvent, ...]
+    problem: str | None = None
+    open_lesions: tuple[str, ...] = ()  # "lesion X: why it cannot be compared"
+
+    @property
+    def decided(self) -> bool:
+        """Compared, with every lesion compared (or a progression found)."""
+        return self.reference is not None and self.problem is None and (
+            bool(self.events) or not self.open_lesions)
+
+
+def reference_scan(later: SstrScan, scans: list[SstrScan] | tuple[SstrScan, ...]
+                   ) -> SstrScan | None:
+    """The most recent earlier scan of the same modality (ties by source, for order)."""
+    earlier = [s for s in scans if s.modality == later.modality and s.date < later.date]
+    return max(earlier, key=lambda s: (s.date, s.source or "")) if earlier else None
+
+
+def compare(later: SstrScan, scans: list[SstrScan] | tuple[SstrScan, ...]) -> SstrComparison:
+    reference = reference_scan(later, scans)
+    if reference is None:
+        return SstrComparison(later, None, (), f"no earlier {later.modality} scan")
+    if reference.date < _months_before(later.date, _MAX_GAP_MONTHS):
+        return SstrComparison(later, reference, (), (
+            f"{later.modality} of {later.date}: the previous one, {reference.date}, is more "
+            f"than {_MAX_GAP_MONTHS} months older: a growth cannot be placed within the "
+            f"{_MAX_GAP_MONTHS} months"))
+    events: list[SstrProgressionEvent] = []
+    open_: list[str] = []
+    earlier_ids = {lz.lesion_id for s in scans if s.date < later.date for lz in s.lesions}
+    for lesion in sorted(later.lesions, key=lambda les: les.lesion_id):
+        event, why = _lesion_event(lesion, later, reference, earlier_ids)
+        if event is not None:
+            events.append(event)
+        elif why:
+            open_.append(f"lesion {lesion.lesion_id}: {why}")
+    return SstrComparison(later, reference, tuple(events), None, tuple(open_))
+
+
+# A reference more than this many calendar months before the later scan cannot place a
+# growth within I3's 12 months (protocol notes, I3 b).
+_MAX_GAP_MONTHS = 12
+# Growth needs at least this many mm as well as > 30 % (measurement noise at small sizes).
+_MIN_GROWTH_MM = Fraction(5)
+
+
+def _months_before(day: dt.date, months: int) -> dt.date:
+    """Calendar months back (2026-03-15 -> 2025-03-15; 29 Feb -> 28 Feb)."""
+    y, m = divmod(day.month - 1 - months, 12)
+    year, month = day.year + y, m + 1
+    if year < dt.MINYEAR:
+        return dt.date.min
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
 def _lesion_event(
-    lesion: SstrLesion, later: SstrScan, earlier: list[SstrScan]
-) -> SstrProgressionEvent | None:
-    if lesion.new:
-        previous = earlier[-1]
+    lesion: SstrLesion, later: SstrScan, reference: SstrScan, earlier_ids: set[str]
+) -> tuple[SstrProgressionEvent | None, str | None]:
+    """The lesion's progression against the reference, or None with why it is open."""
+    # A lesion flagged new that was measured on an earlier scan is not new (notes).
+    if lesion.new and lesion.lesion_id not in earlier_ids:
         reason = (
-            f"new lesion {lesion.lesion_id} on {later.modality} {later.date} (vs {previous.date})"
+            f"new lesion {lesion.lesion_id} on {later.modality} {later.date} "
+            f"(vs {reference.date})"
         )
-        return _event(lesion, later, previous, "new", None, reason)
+        return _event(lesion, later, reference, "new", None, reason), None
+    found = reference.lesion(lesion.lesion_id)
     if lesion.transaxial_diameter_mm is None:
-        return None
-    references = [
-        (scan, _exact(found.transaxial_diameter_mm))
-        for scan in earlier
-        if (found := scan.lesion(lesion.lesion_id)) is not None
-        and found.transaxial_diameter_mm is not None
-        and found.transaxial_diameter_mm > 0
-    ]
-    if not references:
-        return None
-    reference, before = min(references, key=lambda item: (item[1], item[0].date))
+        return None, "not measured"
+    if found is None or found.transaxial_diameter_mm is None:
+        return None, f"not measured on the reference scan of {reference.date}"
+    before = _exact(found.transaxial_diameter_mm)
     now = _exact(lesion.transaxial_diameter_mm)
-    if now <= before * _GROWTH_RATIO:
-        return None
-    pct = (now - before) * 100 / before
+    if not (now > before * _GROWTH_RATIO and now - before >= _MIN_GROWTH_MM):
+        return None, None
+    pct = "" if before == 0 else f": +{_pct_text((now - before) * 100 / before)} %"
     reason = (
         f"lesion {lesion.lesion_id} transaxial diameter {float(now):g} mm on {later.date} vs "
-        f"{float(before):g} mm on {reference.date} ({later.modality}): +{float(pct):.1f} % (> 30 %)"
+        f"{float(before):g} mm on {reference.date} ({later.modality}){pct} (> 30 % and "
+        f"+{float(now - before):g} mm >= 5 mm)"
     )
-    return _event(lesion, later, reference, "growth", before, reason)
+    return _event(lesion, later, reference, "growth", before, reason), None
+
+
+def _pct_text(ratio: Fraction) -> str:
+    # a reference near zero (4.9e-324 mm) gives a ratio beyond any float
+    return "> 1000000" if ratio > 10**6 else f"{float(ratio):.1f}"
 
 
 def _event(
@@ -167,7 +227,7 @@ def _event(
 ) -> SstrProgressionEvent:
     now = lesion.transaxial_diameter_mm
     pct = None
-    if before is not None and now is not None:
+    if before and now is not None and (_exact(now) - before) * 100 / before <= 10**6:
         pct = float((_exact(now) - before) * 100 / before)
     earlier_lesion = reference.lesion(lesion.lesion_id)
     sources: tuple[str | None, ...] = (later.source, lesion.source, reference.source)

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any, TypedDict
 
 from trialsieve import codes as C
-from trialsieve.fhir import imaging, reference_range
+from trialsieve.fhir import imaging_mapping, reference_range
 from trialsieve.fhir.errors import FieldError, NotRelevant, Skip
 from trialsieve.fhir.values import (
     check_status,
@@ -115,12 +115,12 @@ def observation(res: dict, lookup: Lookup) -> list[Fact]:
             raise SkipFact(str(why), test) from None
         raise
     if C.TUMOR_SIZE in codes:
-        return imaging.tumour_size(res, lookup)
+        return imaging_mapping.tumour_size(res, lookup)
     if C.MARROW_INFILTRATION in codes:
-        return imaging.marrow(res, lookup)
+        return imaging_mapping.marrow(res, lookup)
     categories = {c for cat in get_list(res, "category") for c in codings(cat, "category")}
     if C.NET_SYMPTOM in categories:
-        return imaging.symptom(res, lookup)
+        return imaging_mapping.symptom(res, lookup)
     # A result is dated by its sample (effective[x]); `issued` alone does not date it
     # (notes, "Results"). Other observations keep `issued` as their date.
     sampled, _, field = effective(res, "effective")
@@ -354,7 +354,7 @@ def pathology_report(res: dict, lookup: Lookup) -> list[Fact]:
         morph = [c for i, cc in enumerate(get_list(res, "conclusionCode"))
                  for c in codings(cc, f"conclusionCode[{i}]")]
         return [_histology(res, when, morph)]
-    return imaging.study(res, lookup)
+    return imaging_mapping.study(res, lookup)
 
 
 def _attestation(res: dict, question: str, when: Any) -> Attestation:
@@ -628,6 +628,7 @@ def procedure(res: dict, lookup: Lookup) -> list[Fact]:
                       and start_span is not None and not ongoing)
     text = concept_text(res.get("code")) or "procedure"
     src = _src(res)
+    sites = {c for bs in get_list(res, "bodySite") for c in codings(bs, "bodySite")}
     if both & C.RADIONUCLIDE_THERAPY:
         return [ProcedureRecord(src, text, "radionuclide", **when)]
     if both & C.RADIOTHERAPY:
@@ -643,9 +644,11 @@ def procedure(res: dict, lookup: Lookup) -> list[Fact]:
                       if concept_text(bs))
         return [ProcedureRecord(src, text, "radiotherapy", major=None, kidneys_in_field=kidneys,
                                 marrow_share=share, external_beam=True, sites=named,
-                                targets=tuple(targets), **when)]
+                                targets=tuple(targets), site_codes=tuple(sorted(sites)),
+                                **when)]
     if both & C.EMBOLISATION:
-        return [ProcedureRecord(src, text, "embolisation", **when)]
+        return [ProcedureRecord(src, text, "embolisation", site_codes=tuple(sorted(sites)),
+                                radioembolisation=bool(both & C.RADIOEMBOLISATION), **when)]
     if both & C.SURGERY:
         major = True if both & C.MAJOR_SURGERY else False if both & C.MINOR_SURGERY else None
         return [ProcedureRecord(src, text, "surgery", major=major, **when)]
@@ -672,13 +675,13 @@ def _kidneys(res: dict) -> bool | None:
 
 
 def _body_structure_ids(ref: Any, lookup: Lookup) -> list[str]:
-    """The id of a referenced BodyStructure and its identifiers (the lesion ids)."""
+    """The referenced BodyStructure ("BodyStructure/id") and its lesion identifier
+    ("system|value"): a lesion is the same lesion only by system and value."""
     rid = reference_id(ref)
     if rid is None:
         raise FieldError("extension.valueReference", "expected a BodyStructure reference")
-    body = lookup(rid) or {}
-    return [rid] + [i["value"] for i in get_list(body, "identifier")
-                    if isinstance(i, dict) and isinstance(i.get("value"), str)]
+    identifier = imaging_mapping.lesion_identifier(lookup(rid) or {})
+    return [f"BodyStructure/{rid}"] + ([identifier] if identifier else [])
 
 
 # --- Consent and questionnaires ---------------------------------------------------
@@ -767,5 +770,5 @@ MAPPERS: dict[str, Callable[[dict, Lookup], list[Fact]]] = {
     "Consent": consent,
     "QuestionnaireResponse": questionnaire_response,
     "DiagnosticReport": pathology_report,
-    "ImagingStudy": imaging.study,
+    "ImagingStudy": imaging_mapping.study,
 }

@@ -19,7 +19,7 @@ from trialsieve import codes as C
 from trialsieve.fhir import concept_map
 from trialsieve.fhir.concept_map import ConceptMapping
 from trialsieve.fhir.errors import FieldError, InputError, NotRelevant, Skip
-from trialsieve.fhir.imaging import MarrowFinding
+from trialsieve.fhir.imaging_mapping import MarrowFinding
 from trialsieve.fhir.limits import MAX_LINE_BYTES, parse_json, read_bytes, regular_file
 from trialsieve.fhir.mapping import MAPPERS, IgnoredFact, SkipFact, fact_kind
 from trialsieve.fhir.resource_types import R4_RESOURCE_TYPES
@@ -491,7 +491,7 @@ def _add(rec: PatientRecord, fact: object, pending: list) -> None:
 def _attach(rec: PatientRecord, pending: list) -> None:
     """Put each lesion measurement and marrow finding on the study it was derived from."""
     studies = {s.source: s for s in rec.imaging}
-    for fact in pending:
+    for fact in _qualified(pending):
         study = studies.get(fact.study)
         if study is None:
             rec.warnings.append(Warning(rec.file, fact.source, "derivedFrom",
@@ -510,6 +510,26 @@ def _attach(rec: PatientRecord, pending: list) -> None:
         else:
             studies[fact.study] = replace(study, marrow_infiltration=fact.present)
     rec.imaging = sorted(studies.values(), key=lambda s: (s.date is None, s.date))
+
+
+def _qualified(pending: list) -> list:
+    """Lesions are one lesion only by identifier system and value (protocol notes): where
+    two systems (or none and one) use one value, each lesion's name carries its system, so
+    that a PET lesion "1" never borrows an MRI lesion "1"'s measurements."""
+    systems: dict[str, set[str]] = defaultdict(set)
+    for fact in pending:
+        if isinstance(fact, Lesion):
+            systems[fact.lesion_id].add(_system(fact))
+    return [replace(fact, lesion_id=f"{fact.lesion_id} ({_system(fact) or 'no system'})")
+            if isinstance(fact, Lesion) and len(systems[fact.lesion_id]) > 1 else fact
+            for fact in pending]
+
+
+def _system(lesion: Lesion) -> str:
+    """The identifier system of a lesion; one named by its BodyStructure id has its own."""
+    if lesion.identifier is None:
+        return lesion.body or ""
+    return lesion.identifier.split("|", 1)[0]
 
 
 def _finish(rec: PatientRecord) -> None:

@@ -17,7 +17,11 @@ from trialsieve.rules.disease import (
     Refractory,
     UncontrolledBrainMetastases,
 )
-from trialsieve.rules.imaging import DiffuseMarrowInfiltration, ProgressionWithin, TargetLesion
+from trialsieve.rules.imaging_criteria import (
+    DiffuseMarrowInfiltration,
+    ProgressionWithin,
+    TargetLesion,
+)
 from trialsieve.rules.labs import LabThreshold
 from trialsieve.rules.patient import AgeAtLeast, ConsentBeforeInclusion, EcogAtMost
 from trialsieve.rules.reproduction import (

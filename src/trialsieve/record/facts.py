@@ -188,6 +188,8 @@ class ProcedureRecord:
     # (BodyStructure ids and identifiers), for I13 "not previously irradiated"
     sites: tuple[str, ...] = ()
     targets: tuple[str, ...] = ()
+    site_codes: tuple[tuple[str, str], ...] = ()  # bodySite codings, matched by code
+    radioembolisation: bool = False  # TARE/SIRT: irradiates the treated liver (I13)
 
 
 @dataclass(frozen=True)
@@ -261,11 +263,30 @@ class Lesion:
     transaxial_mm: float | None = None  # on the CT of a PET/CT
     krenning: int | None = None  # Rotterdam / Krenning visual grade 0-4
     new: bool = False
+    equivocal: bool = False  # an equivocal new lesion (RECIST: dated once confirmed)
+    bone_type: str | None = None  # lytic / mixed / blastic, as recorded
+    soft_tissue_mm: float | None = None  # a bone lesion's soft-tissue component
     irradiated: bool | None = None
     target: bool = False
     nontarget_status: str | None = None  # present / absent / unequivocal_progression
     too_small: bool = False
     disappeared: bool = False
+    # The lesion's identity: identifier "system|value" (no system: "|value"), and the
+    # BodyStructure id. Lesions are one lesion only when system and value both match
+    # (protocol notes): `lesion_id` is the value, qualified by the system where two
+    # systems use one value (fhir.reader).
+    identifier: str | None = None
+    body: str | None = None
+    # The organ as codes (BodyStructure.location: SNOMED body structure, ICD-O-3
+    # topography), matched with radiotherapy sites by code, never by words.
+    organ_codes: tuple[tuple[str, str], ...] = ()
+
+    def is_target_of(self, targets: tuple[str, ...]) -> bool:
+        """Whether a procedure that targeted `targets` (BodyStructure ids, "system|value"
+        identifiers, or bare lesion ids of records built without FHIR) targeted it."""
+        keys = {self.identifier, self.body} if self.identifier or self.body else {
+            self.lesion_id}
+        return bool(keys & set(targets))
 
 
 @dataclass(frozen=True)
@@ -278,6 +299,7 @@ class Study:
     slice_thickness_mm: float | None = None
     lesions: tuple[Lesion, ...] = ()
     marrow_infiltration: bool | None = None  # diffuse bone-marrow infiltration seen
+    tracer: str | None = None  # SSTR PET/CT tracer when recorded (codes.STUDY_TRACERS)
 
     @property
     def baseline_label(self) -> str | None:

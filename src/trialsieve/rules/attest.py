@@ -44,6 +44,16 @@ def said(record: PatientRecord, question: str, ctx: Context) -> Said:
     return newest(about(record, question, ctx.as_of), ctx.as_of, covered_from(question, ctx))
 
 
+def deciding(record: PatientRecord, question: str, ctx: Context | None = None
+             ) -> Statement | None:
+    """The newest statement on `question` when it decides (None: none, or they disagree,
+    or the newest is uncertain). Without the evaluation's dates, every statement in the
+    record's view (nothing after the screening date reaches a rule) is read."""
+    s = (said(record, question, ctx) if ctx is not None
+         else newest(about(record, question), date.max))
+    return s.statement if s.value is not None else None
+
+
 def undecided(s: Said, text: str, settle: str) -> Outcome:
     """Unknown: the newest statements disagree, or the newest is uncertain."""
     names = ", ".join(x.source for x in s.newest)

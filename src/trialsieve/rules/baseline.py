@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from trialsieve.codes import LAB_TESTS
 from trialsieve.dates import shift
 from trialsieve.logic import Tri, all_of
-from trialsieve.record import PatientRecord
+from trialsieve.record import Ignored, PatientRecord, Study
 from trialsieve.rules.base import Bound, Context, Evidence, Outcome, outcome
 from trialsieve.rules.reproduction import childbearing_potential
 
@@ -19,8 +19,25 @@ def _assessments(record: PatientRecord, tests: tuple[str, ...], ctx: Context
     if record.patient.sex == "female" and childbearing_potential(record, ctx)[0] is not Tri.NOT_MET:
         found["serum hCG"] = record.labs_of("hcg_serum")
     found["68Ga PET/CT"] = [s for s in record.imaging if s.baseline_label == "68Ga PET/CT"]
-    found["MRI/CT"] = [s for s in record.imaging if s.baseline_label == "MRI/CT"]
+    found["MRI/CT"] = target_lesion_scans(record)
     return found
+
+
+def target_lesion_scans(record: PatientRecord) -> list[Study]:
+    """The MRI/CT of I13: a CT or MRI that measures a lesion the 68Ga PET/CT measures (the
+    candidate target lesions). Another scan (a chest CT with no lesion measurements, or
+    with none of those lesions) does not stand in for it (protocol notes, I12)."""
+    on_pet = {lz.lesion_id for s in record.imaging if s.baseline_label == "68Ga PET/CT"
+              for lz in s.lesions}
+    return [s for s in record.imaging if s.baseline_label == "MRI/CT"
+            and any(lz.lesion_id in on_pet for lz in s.lesions)]
+
+
+def _not_target_lesion_scans(record: PatientRecord) -> list[Ignored]:
+    kept = target_lesion_scans(record)
+    return [Ignored(s.source, f"{s.modality} of {s.date} measures no lesion of the 68Ga "
+                    "PET/CT: not the MRI/CT of I13")
+            for s in record.imaging if s.baseline_label == "MRI/CT" and s not in kept]
 
 
 @dataclass(frozen=True)
@@ -46,7 +63,8 @@ class BaselineWithin:
         late = [p.summary for p in parts if p.status is not Tri.MET]
         summary = ("all baseline assessments within 28 days before D0" if not late
                    else "; ".join(late))
-        return Outcome(status, summary, tuple(e for p in parts for e in p.evidence), (),
+        return Outcome(status, summary, tuple(e for p in parts for e in p.evidence),
+                       tuple(_not_target_lesion_scans(record)),
                        tuple(m for p in parts for m in p.missing), (),
                        tuple(b for p in parts for b in p.bounds))
 

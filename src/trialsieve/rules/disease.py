@@ -7,7 +7,6 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from trialsieve.codes import NET_SYSTEMIC
-from trialsieve.imaging import i3_progressions, progression_facts
 from trialsieve.logic import Tri, all_of
 from trialsieve.record import Exposure, Ignored, PatientRecord
 from trialsieve.record.statements import CONTROLLED, Statement, about, newest
@@ -21,6 +20,7 @@ from trialsieve.rules.base import (
     outcome,
     yes_no,
 )
+from trialsieve.rules.progression_evidence import i3_progressions, progression_facts
 
 WELL = "well differentiated NET (not NEC, not MiNEN)"
 BRAIN = "known-brain-metastases"

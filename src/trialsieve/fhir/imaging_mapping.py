@@ -65,7 +65,11 @@ def study(res: dict, lookup: Any) -> list:
         marrow = True
     if (C.PROJECT, "no-diffuse-marrow-infiltration") in conclusion:
         marrow = False
-    return [Study(_src(res), when, kind, thickness, (), marrow)]
+    tracers = sorted({C.STUDY_TRACERS[c] for c in found if c in C.STUDY_TRACERS})
+    if len(tracers) > 1:
+        raise FieldError("code", f"two tracers for one study: {', '.join(tracers)}")
+    return [Study(_src(res), when, kind, thickness, (), marrow,
+                  tracers[0] if tracers else None)]
 
 
 def _study_ref(res: dict) -> str:
@@ -113,14 +117,28 @@ def tumour_size(res: dict, lookup: Any) -> list:
     body = lookup(ref) if ref else None
     if not body or body.get("resourceType") != "BodyStructure":
         raise FieldError("focus", "TumorSize must focus on a Tumor BodyStructure in the input")
-    ids = [i.get("value") for i in get_list(body, "identifier") if isinstance(i, dict)]
-    lesion_id = next((i for i in ids if isinstance(i, str) and i), None) or body.get("id")
-    if not isinstance(lesion_id, str) or not lesion_id:
+    identifier = lesion_identifier(body)
+    body_id = body.get("id") if isinstance(body.get("id"), str) and body.get("id") else None
+    if identifier is None and body_id is None:
         raise FieldError("focus", "the lesion (BodyStructure) has no identifier or id")
-    values: dict[str, Any] = {"organ": concept_text(body.get("location")) or "unknown"}
+    # without an identifier the BodyStructure id names the lesion (one resource, one lesion)
+    lesion_id = identifier.split("|", 1)[1] if identifier else str(body_id)
+    values: dict[str, Any] = {"organ": concept_text(body.get("location")) or "unknown",
+                              "organ_codes": tuple(codings(body.get("location"), "location"))}
     for i, comp in enumerate(get_list(res, "component")):
         _component(comp, f"component[{i}]", values)
-    return [Lesion(_src(res), _study_ref(res), lesion_id, **values)]
+    return [Lesion(_src(res), _study_ref(res), lesion_id, identifier=identifier,
+                   body=f"BodyStructure/{body_id}" if body_id else None, **values)]
+
+
+def lesion_identifier(body: dict) -> str | None:
+    """The first identifier of a BodyStructure with a value, as "system|value" (a lesion
+    is matched across studies by system and value, never by the value alone)."""
+    for i in get_list(body, "identifier"):
+        if isinstance(i, dict) and isinstance(i.get("value"), str) and i["value"]:
+            system = i.get("system") if isinstance(i.get("system"), str) else ""
+            return f"{system}|{i['value']}"
+    return None
 
 
 def _component(comp: Any, field: str, values: dict) -> None:

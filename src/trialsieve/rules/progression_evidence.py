@@ -1,6 +1,7 @@
-"""Record imaging, symptoms and NET markers -> the pure calculators' inputs, and what they
-show about progression at any date: the events of I3's arms, and the assessments that let
-I3 decide an arm not met. I4 reads the same events (a progression by I3's definitions)."""
+"""The record's imaging, symptoms and NET markers as the pure calculators' series, and
+what they show about progression at any date: the events of I3's arms, and the
+assessments that let I3 decide an arm not met. I4 reads the same events (a progression
+by I3's definitions)."""
 
 from __future__ import annotations
 
@@ -20,11 +21,12 @@ from trialsieve.clinical.progression import (
     marker_triples,
 )
 from trialsieve.clinical.recist import LesionMeasurement, Response, Scan, TimePoint, assess
-from trialsieve.clinical.sstr import SstrLesion, SstrScan, sstr_progression
+from trialsieve.clinical.sstr import SstrComparison, SstrLesion, SstrScan, compare
 from trialsieve.codes import NET_MARKERS
-from trialsieve.fhir.imaging import symptom_name
-from trialsieve.record import LabResult, PatientRecord, Study, Symptom, day
+from trialsieve.fhir.imaging_mapping import symptom_name
+from trialsieve.record import LabResult, Lesion, PatientRecord, Study, Symptom, day
 from trialsieve.rules.base import add_months
+from trialsieve.rules.body_sites import lesion_place
 
 
 def recist_series(studies: list[Study]) -> dict[str, list[Scan]]:
@@ -35,9 +37,51 @@ def recist_series(studies: list[Study]) -> dict[str, list[Scan]]:
             out[s.modality].append(Scan(s.date, s.modality, tuple(
                 LesionMeasurement(lz.lesion_id, lz.organ, lz.nodal, lz.longest_mm,
                                   lz.short_axis_mm, lz.target, lz.nontarget_status, lz.new,
-                                  lz.too_small, lz.disappeared, source=lz.source)
+                                  lz.too_small, lz.disappeared, source=lz.source,
+                                  equivocal=lz.equivocal, bone=bone_kind(lz),
+                                  soft_tissue_mm=lz.soft_tissue_mm)
                 for lz in s.lesions), s.slice_thickness_mm, s.source))
     return dict(out)
+
+
+def new_on_another_modality(studies: tuple[Study, ...] | list[Study]) -> list[Progression]:
+    """An unequivocal new lesion on the first scan of a modality (a first chest CT after
+    years of abdominal MRI): "A new lesion counts whatever the modality of the scan that
+    shows it, against the patient's earlier imaging of any modality covering the region"
+    (notes). That scan is the baseline of its modality's series, so it is read here.
+    Reading: the region a study covers is not recorded, so any earlier CT/MRI with lesion
+    measurements stands for the earlier imaging. A lesion on an earlier scan is not new;
+    one seen there only as equivocal dates the progression from its first appearance."""
+    scans = sorted((s for s in studies if s.modality in ("CT", "MRI") and s.lesions
+                    and s.date is not None), key=lambda s: (day(s), s.source))
+    first: dict[str, dt.date] = {}
+    for s in scans:
+        first.setdefault(s.modality, day(s))
+    found: list[Progression] = []
+    for s in scans:
+        earlier = [e for e in scans if day(e) < day(s)]
+        if day(s) != first[s.modality] or not earlier:
+            continue
+        measured = {lz.lesion_id for e in earlier for lz in e.lesions if not lz.equivocal}
+        new = [lz for lz in s.lesions if lz.new and lz.lesion_id not in measured]
+        if not new:
+            continue
+        when = min([day(e) for e in earlier for lz in e.lesions if lz.equivocal
+                    and lz.lesion_id in {n.lesion_id for n in new}] + [day(s)])
+        names = ", ".join(lz.lesion_id for lz in new)
+        found.append(Progression("a", when, f"RECIST PD on {s.date}: new lesion {names} on "
+                                 f"the first {s.modality} (against the earlier imaging of "
+                                 "another modality)", (s.source,)))
+    return found
+
+
+def bone_kind(lesion: Lesion) -> str | None:
+    """A bone lesion's kind (RECIST measures it by its soft-tissue component only): as
+    recorded, or "unknown" for a lesion placed in bone by its codes; None: not bone."""
+    if lesion.bone_type in ("lytic", "mixed", "blastic"):
+        return lesion.bone_type
+    place = lesion_place(lesion)
+    return "unknown" if lesion.bone_type or (place and place.startswith("bone")) else None
 
 
 def sstr_series(studies: list[Study]) -> list[SstrScan]:
@@ -75,7 +119,7 @@ class ProgressionFacts:
 
     events: tuple[Progression, ...]  # a, b, c1, c2, by date
     followups: tuple[TimePoint, ...]  # RECIST follow-up time points (series restart at PD)
-    sstr_compared: tuple[SstrScan, ...]  # SSTR scans with an earlier one of their modality
+    sstr_compared: tuple[SstrComparison, ...]  # SSTR scans with an earlier one of their modality
     symptoms: tuple[ClinicalAssessment, ...]
     markers: tuple[MarkerReading, ...]
 
@@ -101,13 +145,17 @@ def _facts(imaging: tuple[Study, ...], symptoms: tuple[Symptom, ...],
                 continue
             followups.append(point)
             if point.overall is Response.PD:
-                found.append(Progression("a", point.date, f"RECIST PD on {point.date}: "
+                when = point.progression_date or point.date
+                since = "" if when == point.date else f" (dated {when}: first seen then)"
+                found.append(Progression("a", when, f"RECIST PD on {point.date}{since}: "
                                          + "; ".join(point.reasons),
                                          tuple(filter(None, [point.source]))))
+    found += new_on_another_modality(imaging)
     sstr = sstr_series(list(imaging))
-    found += [Progression("b", e.date, e.reason, e.sources) for e in sstr_progression(sstr)]
-    compared = tuple(s for s in sstr if any(e.modality == s.modality and e.date < s.date
-                                            for e in sstr))
+    comparisons = [compare(s, sstr) for s in sorted(sstr, key=lambda s: s.date)]
+    found += [Progression("b", e.date, e.reason, e.sources)
+              for c in comparisons for e in c.events]
+    compared = tuple(c for c in comparisons if c.reference is not None)
     assessed = _symptoms(symptoms, as_of)
     for a in assessed:
         found += [Progression("c1", e.confirmed, e.reason, e.sources) for e in a.events]

@@ -3,20 +3,21 @@ diffuse marrow infiltration (E4)."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
-from trialsieve.clinical.recist import Response, is_measurable, lesion_progression
-from trialsieve.imaging import (
-    Progression,
-    ProgressionFacts,
-    progression_facts,
-    recist_series,
+from trialsieve.clinical.recist import (
+    Response,
+    Scan,
+    is_measurable,
+    lesion_diameter,
+    lesion_progression,
 )
+from trialsieve.codes import DOTATATE
 from trialsieve.logic import Tri, all_of, any_of
 from trialsieve.record import Ignored, PatientRecord, Study, day
-from trialsieve.record.statements import about, newest
+from trialsieve.record.statements import Statement
+from trialsieve.rules.attest import deciding
 from trialsieve.rules.base import (
     Bound,
     Context,
@@ -26,6 +27,13 @@ from trialsieve.rules.base import (
     add_months,
     days,
     outcome,
+)
+from trialsieve.rules.irradiation import lesion_irradiation, systemic_note
+from trialsieve.rules.progression_evidence import (
+    Progression,
+    ProgressionFacts,
+    progression_facts,
+    recist_series,
 )
 
 
@@ -107,7 +115,10 @@ class ProgressionWithin:
                 f"after {start}"])
         last = points[-1]
         return outcome(Tri.NOT_MET, f"no {label}: follow-up(s) "
-                       + ", ".join(f"{p.date} {p.overall.value}" for p in points),
+                       + ", ".join(f"{p.date} {p.overall.value}" + (
+                           f" (progression dated {p.progression_date}, its first "
+                           "appearance)" if p.progression_date not in (None, p.date) else "")
+                           for p in points),
                        evidence=[Evidence(p.source or "", p.date, label, p.overall.value)
                                  for p in points],
                        bounds=[_until(last.date, self.months, "follow-up CT/MRI",
@@ -119,22 +130,26 @@ class ProgressionWithin:
         met = self._met(events, "b", label)
         if met:
             return met
-        scans = [s for s in facts.sstr_compared if within(s.date)]
-        unmeasured = [f"lesion {lz.lesion_id} on {s.source or s.date}" for s in scans
-                      for lz in s.lesions if not lz.new and lz.transaxial_diameter_mm is None]
-        if not scans or unmeasured:
+        compared = [c for c in facts.sstr_compared if within(c.later.date)]
+        open_ = [f"{c.problem}" if c.problem else
+                 f"{'; '.join(c.open_lesions)} on {c.later.source or c.later.date}"
+                 for c in compared if not c.decided]
+        if not compared or open_:
             return outcome(Tri.UNKNOWN, f"{label}: " + (
-                "not measured: " + ", ".join(unmeasured) if unmeasured else
+                "; ".join(open_) if open_ else
                 f"no SSTR scan within {self.months} months compared with an earlier one"),
                 missing=[
                 f"{label}: two SSTR PET/CT (or SPECT/CT) studies with lesion measurements, "
-                f"the later dated on or after {start}"])
+                f"the later dated on or after {start} and the earlier at most "
+                f"{self.months} months before it"])
+        scans = [c.later for c in compared]
         last = scans[-1]
         return outcome(Tri.NOT_MET, f"no {label} on " + ", ".join(
-            f"{s.modality} {s.date}" for s in scans), evidence=[
-            Evidence(s.source or "", s.date, label, "no new lesion, no growth > 30 %")
-            for s in scans], bounds=[_until(last.date, self.months, "SSTR study",
-                                            last.source)])
+            f"{s.modality} {s.date} (vs {c.reference.date if c.reference else '-'})"
+            for s, c in zip(scans, compared, strict=True)), evidence=[
+            Evidence(s.source or "", s.date, label,
+                     "no new lesion, no growth > 30 % and >= 5 mm") for s in scans],
+            bounds=[_until(last.date, self.months, "SSTR study", last.source)])
 
     def _clinical(self, facts: ProgressionFacts, events: list[Progression],
                   within) -> Outcome:
@@ -187,6 +202,42 @@ class ProgressionWithin:
                                  for v in shown])
 
 
+def tracer_not_accepted(record: PatientRecord, pet: Study) -> Outcome | None:
+    """I13 and E4 read the 68Ga-octreotate (DOTATATE) PET/CT: "another SSTR tracer
+    (68Ga-DOTATOC/NOC, 64Cu-DOTATATE) leaves them unknown until the investigator accepts
+    the scan (attestation)". None when the tracer is DOTATATE, not recorded, or accepted."""
+    if pet.tracer in (None, DOTATATE):
+        return None
+    answer = deciding(record, "sstr-tracer-accepted")
+    if answer is not None and answer.value and (answer.stated is None or pet.date is None
+                                                 or answer.stated >= pet.date):
+        return None
+    return outcome(Tri.UNKNOWN, f"the PET/CT of {pet.date} uses {pet.tracer}, not "
+                   "68Ga-DOTATATE: the investigator has not accepted it", evidence=[
+                       Evidence(pet.source, pet.date, "SSTR PET/CT tracer", pet.tracer or "")],
+                   missing=[f"the investigator's acceptance of the {pet.tracer} PET/CT of "
+                            f"{pet.date} (attestation sstr-tracer-accepted)"])
+
+
+def measured_on(scans: list[Scan], lesion_id: str) -> list[Scan]:
+    """The scans that give the lesion a RECIST measure (merged lesions have none)."""
+    return [s for s in scans if (m := s.lesion(lesion_id)) is not None
+            and not m.merged_into and lesion_diameter(m) is not None]
+
+
+def followed_by(series: dict[str, list[Scan]], lesion_id: str) -> list[Scan]:
+    """I13's MRI/CT of one lesion: "MRI where the lesion's organ is followed by MRI, CT
+    otherwise (per lesion, not per patient)". Read as: the modality of the lesion's most
+    recent CT/MRI measurement (MRI on a tie); no measurement at all: the MRI series,
+    else the CT one (which then does not measure it)."""
+    latest = {m: max((s.date for s in scans if s.lesion(lesion_id)), default=None)
+              for m, scans in series.items() if m in ("MRI", "CT")}
+    dated = [(d, m == "MRI", m) for m, d in latest.items() if d is not None]
+    if not dated:
+        return series.get("MRI") or series.get("CT") or []
+    return series[max(dated)[2]]
+
+
 def all_of_parts(label: str, parts: list[Outcome]) -> Outcome:
     """Both parts needed: met when both are, not met when either is not."""
     status = all_of(p.status for p in parts)
@@ -205,11 +256,10 @@ class TargetLesion:
 
     The PET/CT read is "the 68Ga-octreotate PET/CT" of the baseline (I12: within
     `fresh_days` before D0): the latest such PET that carries lesion measurements (a later
-    one without measurements is named and set aside). Not irradiated: a statement on the
-    lesion, or the radiotherapy history declared complete (attestation
-    `radiotherapy-history-complete`) with no recorded external-beam course on that lesion
-    (targetBodyStructure) or on its organ (bodySite); a course whose site is not recorded
-    leaves it unknown.
+    one without measurements is named and set aside). Not irradiated: see
+    rules.irradiation (a course on the lesion, a TARE/SIRT of its liver, a statement on
+    the lesion not outdated by a later course on its site, or the radiotherapy history
+    declared complete with no course on the lesion or its site, sites matched by code).
     """
 
     min_transaxial_mm: float = 20
@@ -236,11 +286,17 @@ class TargetLesion:
                            ignored=[Ignored(s.source, "no lesion measurements") for s in pets],
                            missing=[f"a baseline 68Ga PET/CT with lesion measurements dated "
                                     f"from {lo} to {ctx.d0}"])
+        unaccepted = tracer_not_accepted(record, pet)
+        if unaccepted:
+            return unaccepted
         series = recist_series([s for s in record.imaging if s.date and s.date <= ctx.inclusion])
-        scans = series.get("MRI") or series.get("CT") or []
-        recent = [s for s in scans if s.date >= add_months(ctx.inclusion, -self.months)]
-        history = _rt_history(record)
-        verdicts = [self._lesion(lz, pet, record, scans, recent, history) for lz in pet.lesions]
+        since = add_months(ctx.inclusion, -self.months)
+        history = deciding(record, "radiotherapy-history-complete", ctx)
+        verdicts = []
+        for lz in pet.lesions:
+            scans = followed_by(series, lz.lesion_id)
+            recent = [s for s in scans if s.date >= since]
+            verdicts.append(self._lesion(lz, pet, record, scans, recent, history))
         qualifying = [v for v in verdicts if v.status is Tri.MET]
         status = any_of(v.status for v in verdicts) if verdicts else Tri.NOT_MET
         shown = qualifying if qualifying else verdicts
@@ -257,14 +313,16 @@ class TargetLesion:
         # (the lesion table of the eligibility checklist lists every lesion).
         others = [Ignored(v.evidence[0].source, f"{v.summary} ({v.evidence[0].value})")
                   for v in verdicts if qualifying and v.status is not Tri.MET and v.evidence]
+        prrt = [Ignored(src, why) for src, why in systemic_note(record)]
         return Outcome(status, summary + read,
                        (Evidence(pet.source, pet.date, "68Ga PET/CT"),)
-                       + tuple(e for v in shown for e in v.evidence), tuple(later + others),
+                       + tuple(e for v in shown for e in v.evidence),
+                       tuple(later + others + prrt),
                        () if qualifying else tuple(m for v in verdicts for m in v.missing), (),
                        (valid,) + tuple(b for v in shown for b in v.bounds))
 
     def _lesion(self, lz, pet: Study, record: PatientRecord, scans: list,
-                recent: list, history: tuple) -> Outcome:
+                recent: list, history: Statement | None) -> Outcome:
         name = f"lesion {lz.lesion_id}"
         ev = [Evidence(lz.source, pet.date, name, f"Krenning {lz.krenning}, transaxial "
                        f"{lz.transaxial_mm} mm")]
@@ -273,11 +331,11 @@ class TargetLesion:
             (f"transaxial >= {self.min_transaxial_mm:g} mm", None if lz.transaxial_mm is None
              else lz.transaxial_mm >= self.min_transaxial_mm),
         ]
-        on_scan = [s.lesion(lz.lesion_id) for s in scans if s.lesion(lz.lesion_id)]
         latest = next((s for s in reversed(scans) if s.lesion(lz.lesion_id)), None)
         measurable = None
         if latest is not None:
-            m = is_measurable(latest.lesion(lz.lesion_id), latest.slice_thickness_mm)
+            m = is_measurable(latest.lesion(lz.lesion_id), latest.slice_thickness_mm,
+                              latest.modality)
             measurable = m.measurable
             ev.append(Evidence(latest.source or "", latest.date, f"{name} on {latest.modality}",
                                m.reason))
@@ -285,13 +343,17 @@ class TargetLesion:
         if prog is not None:
             ev.append(Evidence(prog.later_scan.source or "", prog.later_scan.date,
                                f"{name} progressive", prog.reason))
-        not_irradiated, why = _not_irradiated(lz, record, history)
-        if why:
-            ev.append(Evidence(why[0], why[1], f"{name}: irradiation", why[2]))
+        irradiation = lesion_irradiation(lz, record, history)
+        not_irradiated = irradiation.spared
+        if irradiation.source:
+            ev.append(Evidence(irradiation.source, irradiation.date, f"{name}: irradiation",
+                               irradiation.text))
         checks += [
             ("RECIST-measurable on MRI/CT", measurable),
-            ("progressive within 12 months", True if prog else (False if len(recent) >= 2 and
-                                                                 on_scan else None)),
+            # not progressive only when measured on two scans of the months (a bone lesion
+            # with no soft-tissue component has no measure: unknown)
+            ("progressive within 12 months", True if prog else (
+                False if len(measured_on(recent, lz.lesion_id)) >= 2 else None)),
             ("not previously irradiated", not_irradiated),
         ]
         for label, ok in checks:
@@ -313,41 +375,6 @@ class TargetLesion:
             _until(ref.date, self.months, f"{name} reference scan", ref.source)])
 
 
-def _rt_history(record: PatientRecord) -> tuple:
-    """The latest answer to "no radiotherapy other than recorded", and the courses."""
-    said = newest(about(record, "radiotherapy-history-complete"), date.max)
-    a = said.statement if said.value is not None else None
-    courses = tuple(p for p in record.procedures if p.kind == "radiotherapy")
-    return a, courses
-
-
-def _not_irradiated(lz, record: PatientRecord, history: tuple
-                    ) -> tuple[bool | None, tuple[str, date | None, str] | None]:
-    """Whether the lesion was spared (True), irradiated (False) or unknown, and why."""
-    answer, courses = history
-    on_lesion = [p for p in courses if lz.lesion_id in p.targets]
-    if on_lesion:  # a recorded course on the lesion outweighs any statement
-        p = on_lesion[0]
-        return False, (p.source, p.date, f"{p.display} targeted this lesion")
-    # A measurement that does not say (None) neither confirms nor denies irradiation.
-    stated = [x.irradiated for s in record.imaging for x in s.lesions
-              if x.lesion_id == lz.lesion_id and x.irradiated is not None]
-    if True in stated:
-        return False, None
-    if stated:
-        return True, None
-    if answer is None or not answer.value:
-        return None, None
-    organ = set(re.findall(r"[a-z]+", lz.organ.lower())) - {"unknown", "structure", "of"}
-    doubt = [p for p in courses if not p.sites and not p.targets] + [
-        p for p in courses if organ and any(organ & set(re.findall(r"[a-z]+", site))
-                                            for site in p.sites)]
-    if doubt or not organ:
-        return None, None
-    return True, (answer.source, answer.stated, "radiotherapy history declared complete; "
-                  f"no recorded course on this lesion or the {lz.organ}")
-
-
 @dataclass(frozen=True)
 class DiffuseMarrowInfiltration:
     """E4: on the baseline 68Ga PET/CT and confirmed by MRI; PET alone is unknown. Both are
@@ -367,7 +394,23 @@ class DiffuseMarrowInfiltration:
                      and lo <= s.date <= ctx.d0 and s.marrow_infiltration is not None]
             return max(found, key=day) if found else None
 
+        pets = [s for s in record.imaging if s.modality == "SSTR_PET" and s.date is not None
+                and lo <= s.date <= ctx.d0]
+        newest = max(pets, key=lambda s: (day(s), s.source)) if pets else None
+        if newest is not None and newest.marrow_infiltration is None:
+            # "the newest baseline PET decides; when it says nothing about the marrow, E4
+            # is unknown (an older PET does not speak for it)"
+            out = absent(ctx, f"the newest baseline 68Ga PET/CT ({newest.date}) says nothing "
+                         "about marrow infiltration", "the marrow statement of the 68Ga "
+                         f"PET/CT of {newest.date}, or a newer baseline 68Ga PET/CT")
+            return replace(out, ignored=tuple(
+                Ignored(s.source, f"68Ga PET/CT of {s.date}: older than the newest baseline "
+                        f"PET/CT of {newest.date}, which decides") for s in pets
+                if s is not newest and s.marrow_infiltration is not None))
         pet = baseline("SSTR_PET")
+        unaccepted = tracer_not_accepted(record, pet) if pet is not None else None
+        if unaccepted:
+            return unaccepted
         if pet is None:
             return absent(ctx, "no statement on marrow infiltration on a baseline 68Ga "
                           "PET/CT", "the baseline 68Ga PET/CT report's statement on diffuse "
