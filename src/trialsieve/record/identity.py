@@ -56,7 +56,8 @@ HISTORY = re.compile(r"/_history/[^/]*/*$")
 def reference_key(r: str) -> str:
     """The key of a string reference: its id, whatever the form (relative, versioned,
     absolute URL, urn:uuid). The SQL of population/source.py and spark_job.py computes
-    the same (tests/test_identity.py compares them)."""
+    the same (tests/test_identity.py and test_population_spark.py read one patient
+    referred to in every form through screen, DuckDB and Spark)."""
     if r.startswith("urn:uuid:"):
         return r[len("urn:uuid:"):]
     return HISTORY.sub("", r.rstrip("/")).rstrip("/").split("/")[-1]
