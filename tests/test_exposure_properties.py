@@ -143,7 +143,7 @@ def test_a_censored_hcg_decides_only_as_its_whole_interval(value, comparator, sp
                                  st.sampled_from([None, None, ">", "<"])), min_size=3,
                        max_size=7))
 def test_a_censored_marker_value_never_shows_a_rise(values):
-    from trialsieve.imaging import progression_facts
+    from trialsieve.rules.progression_evidence import progression_facts
     labs = [LabResult(f"Observation/c{i}", "chromogranin_a", AS_OF - timedelta(days=d), v,
                       "ug/L", c, std_value=v) for i, (d, v, c) in enumerate(values)]
     censored = {r.source for r in labs if r.comparator}

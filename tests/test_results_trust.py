@@ -14,7 +14,7 @@ from datetime import date
 from test_no_false_eligible import LOINC, MAN, SNOMED, WOMAN, Edit, cc, st
 
 from trialsieve.fhir.reader import read
-from trialsieve.imaging import progression_facts
+from trialsieve.rules.progression_evidence import progression_facts
 
 HB = cc(LOINC, "718-7", "Hemoglobin")
 ALT = cc(LOINC, "1742-6", "ALT")

@@ -12,7 +12,7 @@ from test_no_false_eligible import Edit
 from trialsieve.clinical.progression import SymptomObservation as Obs
 from trialsieve.clinical.progression import assess_symptom
 from trialsieve.fhir.reader import read
-from trialsieve.imaging import progression_facts
+from trialsieve.rules.progression_evidence import progression_facts
 
 
 def test_a_rise_is_measured_from_the_last_recording_before_it():
@@ -41,7 +41,7 @@ def test_the_baseline_holds_through_a_run():
 
 
 def test_spellings_are_one_name():
-    from trialsieve.fhir.imaging import symptom_name
+    from trialsieve.fhir.imaging_mapping import symptom_name
 
     assert symptom_name("Diarrhoea") == symptom_name("diarrhea") == "diarrhea"
     assert symptom_name("Diarrhea (finding)") == "diarrhea"

@@ -323,7 +323,7 @@ class Symptom:
     end: dt.date | None = None
     ongoing: bool = False
     # One symptom is one code, or one name whatever its spelling (notes, I3 c): the key
-    # its recordings are grouped by (fhir.imaging.symptom_key).
+    # its recordings are grouped by (fhir.imaging_mapping.symptom_key).
     key: str = ""
 
 
