@@ -487,12 +487,13 @@ def test_no_patient_screened_is_exit_2_as_for_screen(tmp_path, capsys, lines):
     assert run_cli("screen", str(folder))[0] == 2
 
 
-def test_a_run_that_stops_part_way_is_exit_2_without_run_json(population, tmp_path,
-                                                               monkeypatch, capsys):
+def test_a_run_that_stops_part_way_is_exit_2_and_changes_no_output(population, tmp_path,
+                                                                    monkeypatch, capsys):
     """An engine failing mid-run (Spark's driver out of memory: "TaskResultLost") used to
     end in a traceback with exit status 1, which says "finished, something skipped": a
-    benchmark took the truncated results.ndjson for a finished run. No run.json (not even
-    an earlier run's) is left to vouch for the partial outputs."""
+    benchmark took the truncated results.ndjson for a finished run. Now no output is
+    written at all (issue 18: all or nothing), so an earlier run's run.json still vouches
+    for that earlier run's outputs, which are left exactly as they were."""
     from trialsieve.population import run
 
     real = run._screen_batches
@@ -514,7 +515,9 @@ def test_a_run_that_stops_part_way_is_exit_2_without_run_json(population, tmp_pa
     assert "stopped after 5 patients: RuntimeError: Job aborted: TaskResultLost (result " \
            "lost from block manager)" in err
     assert "Traceback" not in err and "org.apache" not in err
-    assert not (out / "run.json").exists()
+    assert "no output file in" in err
+    assert [p.name for p in out.iterdir()] == ["run.json"]
+    assert (out / "run.json").read_text() == "{}"
 
 
 def test_no_progress_bar_when_stderr_is_not_a_terminal(population, tmp_path, capsys):

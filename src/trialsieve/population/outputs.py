@@ -116,6 +116,9 @@ class Candidates:
             COPY (SELECT row_number() OVER (ORDER BY verdict_rank, unknown, earliest, patient)
                          AS rank, patient, verdict, unknown, earliest_d0, latest_d0, missing
                   FROM c ORDER BY rank) TO '{target}' (HEADER, DELIMITER ',')""")
+        self.discard()
+
+    def discard(self) -> None:
         self._con.close()
         self._tmp.cleanup()
 
@@ -124,8 +127,7 @@ class Writer:
     """Opens the output files once and appends one patient at a time."""
 
     def __init__(self, out: Path) -> None:
-        out.mkdir(parents=True, exist_ok=True)
-        self.out = out
+        self.out = out  # the run's hidden staging folder (output/atomic.py)
         self.funnel = Funnel()
         self.candidates = Candidates()
         self.set_aside = 0  # patients the triage set aside
@@ -143,6 +145,12 @@ class Writer:
                                  s.unknowns, *s.statuses, "; ".join(s.missing)])
         if s.verdict in _RANK:
             self.candidates.add(s)
+
+    def abort(self) -> None:
+        """A run that stopped: its files are dropped with the staging folder."""
+        self._results.close()
+        self._patients_file.close()
+        self.candidates.discard()
 
     def close(self) -> None:
         self._results.close()
