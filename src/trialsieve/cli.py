@@ -99,6 +99,9 @@ def _parser() -> argparse.ArgumentParser:
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     ex.add_argument("path")
     ex.add_argument("--out", default=".", help="folder to write the files to")
+    ex.add_argument("--site", default="", help="the site, as the screening log names it")
+    ex.add_argument("--investigator", default="", help="the investigator, as the "
+                    "screening log names them")
     for q in (rp, ex):
         _strict(q)
         q.add_argument("--as-of", type=_date, default=None, help="screening date, FHIR input "
@@ -384,8 +387,9 @@ def _export(args: argparse.Namespace) -> int:
         for ds in (ti, ie):
             sdtm.write_csv(ds, stage.path(f"{ds.name.lower()}.csv"))
             sdtm.write_xpt(ds, stage.path(f"{ds.name.lower()}.xpt"))
-        screening_log.write_csv(docs, stage.path("screening-log.csv"))
-        screening_log.write_xlsx(docs, stage.path("screening-log.xlsx"))
+        who = (args.site, args.investigator)
+        screening_log.write_csv(docs, stage.path("screening-log.csv"), *who)
+        screening_log.write_xlsx(docs, stage.path("screening-log.xlsx"), *who)
         stage.path("research-subjects.json").write_text(json.dumps(
             research_subject.bundle(docs, LUMEN), indent=2, ensure_ascii=False),
             encoding="utf-8")
