@@ -69,9 +69,12 @@ def test_checklist_from_a_saved_result_is_the_same_decision(tmp_path, capsys) ->
                  "--format", "json"]) == 0
     saved.write_text(capsys.readouterr().out)
     out = tmp_path / "c.html"
-    # a later date on the command line does not change a saved decision
+    # a later date on the command line does not change a saved decision; it was ignored
+    # without a word, it is now refused (issue 18: say so, do not ignore it)
     assert main(["report", str(saved), "--as-of", "2027-06-01", "--format", "html",
-                 "--out", str(out)]) == 0
+                 "--out", str(out)]) == 2
+    assert "--as-of 2027-06-01, but this saved result" in capsys.readouterr().err
+    assert main(["report", str(saved), "--format", "html", "--out", str(out)]) == 0
     html = out.read_text()
     assert "Verdict: ELIGIBLE" in html and "2026-11-25" in html and "2027-06-01" not in html
 

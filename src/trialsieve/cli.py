@@ -310,7 +310,7 @@ def _results(args: argparse.Namespace) -> tuple[list[dict], int]:
     from trialsieve.output.load import results
 
     try:
-        docs, warnings, skipped = results(args.path, LUMEN, args.as_of or date.today(),
+        docs, warnings, skipped = results(args.path, LUMEN, args.as_of,
                                           args.inclusion, args.d0, args.policy,
                                           concept_map.from_args(args), args.strict)
     except ValueError as exc:  # inclusion after D0
