@@ -208,7 +208,15 @@ def _screen(args: argparse.Namespace) -> int:
 
         style = Style.of(sys.stdout)
         print("\n\n".join(render(r, w, style=style, verbose=args.verbose) for r, w in pairs))
+        if len(pairs) > 1:  # thousands of lines above: the count a reader looks for last
+            print(f"\n{_tally([r.verdict for r, _ in pairs])}")
     return _status(data)
+
+
+def _tally(verdicts: list[str]) -> str:
+    n = {v: verdicts.count(v) for v in ("eligible", "not_eligible", "incomplete")}
+    return (f"{len(verdicts)} patients screened: {n['eligible']} eligible, "
+            f"{n['not_eligible']} not eligible, {n['incomplete']} incomplete")
 
 
 def _status(data) -> int:
