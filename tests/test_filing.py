@@ -106,7 +106,8 @@ def test_ie_rows_are_the_criteria_not_met(tmp_path) -> None:
     assert sdtm.check(ie, {r["IETESTCD"] for r in sdtm.ti(LUMEN).rows}) == []
     for name, expected in EXPECTED_IE.items():
         sub = screening_number(docs[name])
-        rows = [r for r in ie.rows if r["SUBJID"] == sub]
+        # SUBJID is a DM variable, not an IE one (SDTMIG): the subject by its USUBJID
+        rows = [r for r in ie.rows if r["USUBJID"] == f"NCT01842165-{sub}"]
         assert [(r["IETESTCD"], r["IEORRES"]) for r in rows] == expected, name
         assert all(r["IESTRESC"] == r["IEORRES"] and r["IEDTC"] == "2026-11-25" and
                    r["USUBJID"] == f"NCT01842165-{sub}" for r in rows)
