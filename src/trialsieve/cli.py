@@ -365,7 +365,10 @@ def _report(args: argparse.Namespace) -> int:
         raise InputError(str(out), f"--format {args.format} but the file name ends in "
                          f"{out.suffix}: name it .{args.format}, or leave --format out")
     args.format = args.format or named or "pdf"
-    by = f"trialsieve {_version()}"
+    from datetime import UTC, datetime
+
+    # the generation date: a filed document says when it was made
+    by = f"trialsieve {_version()} on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
     folder = _folder(out.parent if one_file else out)
     # every checklist is made before any is filed: all appear, or none changes
     with staged(folder) as stage:
