@@ -202,6 +202,9 @@ def render(r: ScreeningResult, window: Window | None = None, *, style: Style | N
     lines = headline(r, g, style)
     lines += ["-" * WIDTH, f"{'ID':<7}{'STATUS':<8} CRITERION: summary [records behind it: "
               "--verbose]"]
+    if r.deceased:  # rows reading "met" must not pass for a candidate's
+        lines += _wrap(f"({r.deceased}: the criteria below are as evaluated; they do not "
+                       "decide)", "")
     for c in r.results:
         lines += criterion_rows(c, style, verbose)
     if r.warnings:
@@ -211,4 +214,8 @@ def render(r: ScreeningResult, window: Window | None = None, *, style: Style | N
     read = sum(v["read"] for v in r.counts.values())
     lines += ["-" * WIDTH, f"Resources: {read} read, {used} used, {read - used} not used "
               f"({len(r.ignored)} set aside with a reason)"]
+    unused = [f"{t} {v['read'] - v['used']}" for t, v in sorted(r.counts.items())
+              if v["read"] > v["used"]]
+    if unused:  # which ones: the count alone leaves a reader guessing
+        lines += _wrap("Not used, by type: " + ", ".join(unused), "  ")
     return style.encode("\n".join(lines))
