@@ -166,6 +166,10 @@ def _screen_batches(batches: Iterable[Batch], job: Job, jobs: int
                 yield from f.result()
         except BaseException:  # a stopped run (Ctrl-C, --strict): no batch more
             pool.shutdown(wait=False, cancel_futures=True)
+            # nor wait for the batches under way (minutes with --window): its outputs are
+            # dropped anyway (Python 3.14 has pool.terminate_workers() for this)
+            for worker in list((getattr(pool, "_processes", None) or {}).values()):
+                worker.terminate()
             raise
 
 
