@@ -69,9 +69,12 @@ def test_checklist_from_a_saved_result_is_the_same_decision(tmp_path, capsys) ->
                  "--format", "json"]) == 0
     saved.write_text(capsys.readouterr().out)
     out = tmp_path / "c.html"
-    # a later date on the command line does not change a saved decision
+    # a later date on the command line does not change a saved decision; it was ignored
+    # without a word, it is now refused (issue 18: say so, do not ignore it)
     assert main(["report", str(saved), "--as-of", "2027-06-01", "--format", "html",
-                 "--out", str(out)]) == 0
+                 "--out", str(out)]) == 2
+    assert "--as-of 2027-06-01, but this saved result" in capsys.readouterr().err
+    assert main(["report", str(saved), "--format", "html", "--out", str(out)]) == 0
     html = out.read_text()
     assert "Verdict: ELIGIBLE" in html and "2026-11-25" in html and "2027-06-01" not in html
 
@@ -103,7 +106,8 @@ def test_ie_rows_are_the_criteria_not_met(tmp_path) -> None:
     assert sdtm.check(ie, {r["IETESTCD"] for r in sdtm.ti(LUMEN).rows}) == []
     for name, expected in EXPECTED_IE.items():
         sub = screening_number(docs[name])
-        rows = [r for r in ie.rows if r["SUBJID"] == sub]
+        # SUBJID is a DM variable, not an IE one (SDTMIG): the subject by its USUBJID
+        rows = [r for r in ie.rows if r["USUBJID"] == f"NCT01842165-{sub}"]
         assert [(r["IETESTCD"], r["IEORRES"]) for r in rows] == expected, name
         assert all(r["IESTRESC"] == r["IEORRES"] and r["IEDTC"] == "2026-11-25" and
                    r["USUBJID"] == f"NCT01842165-{sub}" for r in rows)

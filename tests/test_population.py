@@ -236,8 +236,10 @@ def test_funnel_candidates_and_patients_on_a_population_worked_by_hand(tmp_path)
     assert run["counts"]["verdicts"]["eligible"] == 1
     assert run["counts"]["verdicts"]["not_eligible"] >= 1  # the child
     funnel = _csv(out / "funnel.csv")
-    assert [f["criterion"] for f in funnel][:2] == ["INCL01", "INCL02"]
-    first = funnel[0]
+    # the deceased are their own first step (issue 18), none here
+    assert [f["criterion"] for f in funnel][:3] == ["DECEASED", "INCL01", "INCL02"]
+    assert (funnel[0]["entering"], funnel[0]["removed"]) == ("3", "0")
+    first = funnel[1]
     assert (first["entering"], first["met"], first["not_met"], first["removed"],
             first["remaining"]) == ("3", "2", "1", "1", "2")
     last = funnel[-1]
@@ -267,7 +269,9 @@ def test_the_funnel_chart_of_a_million_patients_keeps_its_words_inside_and_reada
     f = Funnel(total=1_000_000)
     f.verdicts.update(eligible=8027, incomplete=7549, not_eligible=984_424)
     inside = 1_000_000
-    for step, (gone, unsure) in zip(f.steps, [(182_249, 0), (779_693, 4952)] + [(0, 7549)] * 20,
+    f.steps[0].entering = inside  # no one deceased: the first step removes nobody
+    for step, (gone, unsure) in zip(f.steps[1:],
+                                    [(182_249, 0), (779_693, 4952)] + [(0, 7549)] * 20,
                                     strict=True):
         step.entering, step.removed = inside, gone
         inside -= gone
@@ -280,7 +284,7 @@ def test_the_funnel_chart_of_a_million_patients_keeps_its_words_inside_and_reada
     renderer = canvas.get_renderer()
     [ax] = fig.axes
     texts = [t.get_text() for t in ax.texts]
-    assert texts[0] == "  817,751 left (0 with an unknown), 182,249 removed"
+    assert texts[1] == "  817,751 left (0 with an unknown), 182,249 removed"
     for t in [*ax.texts, ax.title]:
         box = t.get_window_extent(renderer)
         assert box.x1 <= fig.bbox.x1 and box.x0 >= fig.bbox.x0, t.get_text()
@@ -296,8 +300,12 @@ def test_funnel_counts_agree_with_the_per_patient_rows(screened):
     inside = rows
     for step in funnel:
         cid = step["criterion"]
-        failing = "not_met" if step["category"] == "inclusion" else "met"
         assert int(step["entering"]) == len(inside)
+        if cid == "DECEASED":  # its own first step, from the reason column
+            inside = [r for r in inside if not r["reason"].startswith("deceased on")]
+            assert int(step["remaining"]) == len(inside)
+            continue
+        failing = "not_met" if step["category"] == "inclusion" else "met"
         assert int(step["unknown"]) == sum(r[cid] == "unknown" for r in inside)
         inside = [r for r in inside if r[cid] != failing]
         assert int(step["remaining"]) == len(inside)
@@ -487,12 +495,13 @@ def test_no_patient_screened_is_exit_2_as_for_screen(tmp_path, capsys, lines):
     assert run_cli("screen", str(folder))[0] == 2
 
 
-def test_a_run_that_stops_part_way_is_exit_2_without_run_json(population, tmp_path,
-                                                               monkeypatch, capsys):
+def test_a_run_that_stops_part_way_is_exit_2_and_changes_no_output(population, tmp_path,
+                                                                    monkeypatch, capsys):
     """An engine failing mid-run (Spark's driver out of memory: "TaskResultLost") used to
     end in a traceback with exit status 1, which says "finished, something skipped": a
-    benchmark took the truncated results.ndjson for a finished run. No run.json (not even
-    an earlier run's) is left to vouch for the partial outputs."""
+    benchmark took the truncated results.ndjson for a finished run. Now no output is
+    written at all (issue 18: all or nothing), so an earlier run's run.json still vouches
+    for that earlier run's outputs, which are left exactly as they were."""
     from trialsieve.population import run
 
     real = run._screen_batches
@@ -514,7 +523,9 @@ def test_a_run_that_stops_part_way_is_exit_2_without_run_json(population, tmp_pa
     assert "stopped after 5 patients: RuntimeError: Job aborted: TaskResultLost (result " \
            "lost from block manager)" in err
     assert "Traceback" not in err and "org.apache" not in err
-    assert not (out / "run.json").exists()
+    assert "no output file in" in err
+    assert [p.name for p in out.iterdir()] == ["run.json"]
+    assert (out / "run.json").read_text() == "{}"
 
 
 def test_no_progress_bar_when_stderr_is_not_a_terminal(population, tmp_path, capsys):

@@ -101,3 +101,37 @@ def test_users_add_without_a_password_says_so(tmp_path) -> None:
                           start_new_session=True, timeout=120)
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-300:]
     assert "password" in done.stderr and "--password-stdin" in done.stderr
+
+
+def _table_verdicts() -> dict[str, str]:
+    """examples/patients/README.md: file -> the verdict its table gives (last column)."""
+    text = (REPO / "examples" / "patients" / "README.md").read_text(encoding="utf-8")
+    rows = [line.split("|") for line in text.splitlines() if line.startswith("| `")]
+    return {r[1].strip().strip("`"): r[-2].strip().replace(" ", "_") for r in rows}
+
+
+def test_the_first_command_agrees_with_the_examples_table() -> None:
+    """It gave no --d0, so D0 was the screening date and examples 23, 25 and 27 ("at
+    bound", eligible in the table) came out not eligible; and 4,444 lines ended with no
+    count. Run as written (from `.venv/bin/trialsieve`), then again in JSON."""
+    first = next(line for line in README.splitlines() if ".venv/bin/trialsieve screen " in line)
+    args = shlex.split(first.split(".venv/bin/trialsieve ", 1)[1])
+    table = subprocess.run([sys.executable, "-m", "trialsieve", *args], cwd=REPO,
+                           capture_output=True, text=True, timeout=600)
+    expected = _table_verdicts()
+    n = {v: list(expected.values()).count(v) for v in ("eligible", "not_eligible",
+                                                        "incomplete")}
+    assert (n["eligible"], n["not_eligible"], n["incomplete"]) == (27, 28, 17)
+    assert table.stdout.rstrip().splitlines()[-1] == (
+        f"{len(expected)} patients screened: 27 eligible, 28 not eligible, 17 incomplete")
+    said = subprocess.run([sys.executable, "-m", "trialsieve", *args, "--format", "ndjson"],
+                          cwd=REPO, capture_output=True, text=True, timeout=600).stdout
+    import json
+
+    got = {Path(d["source_file"]).name: d["verdict"] for d in map(json.loads,
+                                                                   said.splitlines())}
+    assert got == expected
+    for at_bound in ("23-lanreotide-28-days-before-d0-at-bound.json",
+                     "25-major-surgery-42-days-before-at-bound.json",
+                     "27-chemotherapy-85-days-before.json"):
+        assert got[at_bound] == "eligible"

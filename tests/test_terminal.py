@@ -336,3 +336,15 @@ def test_recist_names_the_patient_by_mrn_and_source_file(capsys, tmp_path) -> No
     head = " ".join(capsys.readouterr().out.split("\ndate")[0].split())
     assert "MRN MRN-40" in head and "Patient/ex40" in head and "recist.json" in head
     assert "MRI" in head  # README 40: the MRI series
+
+
+def test_deceased_table_is_marked_and_unused_resources_are_named(capsys) -> None:
+    """Example 56's table read all met/absent with no mark, and "Resources: 33 read, 32
+    used, 1 not used" said not which: its BodyStructure, which no criterion reads."""
+    text = table(capsys, "56-deceased-before-screening")
+    flat = " ".join(text.split())
+    assert "(deceased on 2026-10-02: the criteria below are as evaluated; they do not " \
+           "decide) INCL01 met" in flat
+    assert "Resources: 33 read, 32 used, 1 not used" in flat
+    assert "Not used, by type: BodyStructure 1" in flat
+    assert max(len(line) for line in text.splitlines()) <= 80

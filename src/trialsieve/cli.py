@@ -11,13 +11,17 @@ from pathlib import Path
 from trialsieve.dates import EARLIEST, LATEST, in_range
 from trialsieve.fhir import concept_map
 from trialsieve.fhir.errors import InputError
+from trialsieve.output.atomic import OutputError
 from trialsieve.protocols.lumen import LUMEN
 
 EXIT_STATUS = """exit status:
   0  every input read and screened (whatever the verdicts)
   1  screened, but damaged input was skipped (a file, an NDJSON line, a Bundle entry
      or a folder that could not be read): each one is named on stderr
-  2  bad usage, nothing could be screened, or (with --strict) damaged input"""
+  2  bad usage, nothing could be screened, or (with --strict) damaged input
+  3  an output could not be written (a folder not writable, a file held open by
+     another program, a full disk): the file is named; no output file was changed
+130  interrupted (Ctrl-C): no output file was changed"""
 MAX_HORIZON_DAYS = 3660  # ten years: a D0 further away is not a screening question
 
 
@@ -84,7 +88,8 @@ def _parser() -> argparse.ArgumentParser:
                         "(HTML or PDF), from FHIR input or a saved JSON result",
                         epilog=EXIT_STATUS, formatter_class=argparse.RawDescriptionHelpFormatter)
     rp.add_argument("path")
-    rp.add_argument("--format", choices=["html", "pdf"], default="pdf")
+    rp.add_argument("--format", choices=["html", "pdf"], default=None,
+                    help="default: that of the --out file's name, else pdf")
     rp.add_argument("--out", default=None, help="output file (one patient: a name ending "
                     "in .pdf or .html) or folder, made if need be (default: here); each "
                     "checklist in a folder is checklist-<screening number>.<format>")
@@ -94,6 +99,9 @@ def _parser() -> argparse.ArgumentParser:
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     ex.add_argument("path")
     ex.add_argument("--out", default=".", help="folder to write the files to")
+    ex.add_argument("--site", default="", help="the site, as the screening log names it")
+    ex.add_argument("--investigator", default="", help="the investigator, as the "
+                    "screening log names them")
     for q in (rp, ex):
         _strict(q)
         q.add_argument("--as-of", type=_date, default=None, help="screening date, FHIR input "
@@ -155,6 +163,13 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"trialsieve: error: {exc}", file=sys.stderr)
         return 2
+    except OutputError as exc:
+        print(f"trialsieve: error: {exc}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        # one line, no traceback: the outputs are written all or nothing (atomic.py)
+        print("\ntrialsieve: interrupted: no output file was changed", file=sys.stderr)
+        return 130
     except BrokenPipeError:
         return 0
 
@@ -193,7 +208,15 @@ def _screen(args: argparse.Namespace) -> int:
 
         style = Style.of(sys.stdout)
         print("\n\n".join(render(r, w, style=style, verbose=args.verbose) for r, w in pairs))
+        if len(pairs) > 1:  # thousands of lines above: the count a reader looks for last
+            print(f"\n{_tally([r.verdict for r, _ in pairs])}")
     return _status(data)
+
+
+def _tally(verdicts: list[str]) -> str:
+    n = {v: verdicts.count(v) for v in ("eligible", "not_eligible", "incomplete")}
+    return (f"{len(verdicts)} patients screened: {n['eligible']} eligible, "
+            f"{n['not_eligible']} not eligible, {n['incomplete']} incomplete")
 
 
 def _status(data) -> int:
@@ -297,7 +320,7 @@ def _results(args: argparse.Namespace) -> tuple[list[dict], int]:
     from trialsieve.output.load import results
 
     try:
-        docs, warnings, skipped = results(args.path, LUMEN, args.as_of or date.today(),
+        docs, warnings, skipped = results(args.path, LUMEN, args.as_of,
                                           args.inclusion, args.d0, args.policy,
                                           concept_map.from_args(args), args.strict)
     except ValueError as exc:  # inclusion after D0
@@ -320,17 +343,17 @@ def _skipped(count: int) -> int:
 
 def _folder(path: Path) -> Path:
     """An output folder, made if need be; a clear error when a file is in the way."""
+    from trialsieve.output.atomic import make_folder
+
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        return make_folder(path)
     except (FileExistsError, NotADirectoryError) as exc:
         raise InputError(str(path), "cannot be an output folder: a file of that name is "
                          "in the way") from exc
-    except OSError as exc:
-        raise InputError(str(path), f"cannot make the output folder: {exc.strerror}") from exc
-    return path
 
 
 def _report(args: argparse.Namespace) -> int:
+    from trialsieve.output.atomic import staged
     from trialsieve.output.checklist import checklist_html, checklist_pdf
     from trialsieve.output.identifiers import screening_number
 
@@ -339,20 +362,31 @@ def _report(args: argparse.Namespace) -> int:
     one_file = out.suffix.lower() in (".pdf", ".html", ".htm")  # else a folder
     if one_file and len(docs) > 1:
         raise InputError(str(out), f"{len(docs)} patients: --out must be a folder")
-    by = f"trialsieve {_version()}"
-    for doc in docs:
-        target = out if one_file else out / f"checklist-{screening_number(doc)}.{args.format}"
-        _folder(target.parent)
-        if args.format == "pdf":
-            target.write_bytes(checklist_pdf(doc, by))
-        else:
-            target.write_text(checklist_html(doc, by), encoding="utf-8")
-        print(target)
+    named = "html" if out.suffix.lower() in (".html", ".htm") else "pdf" if one_file else None
+    if args.format and named and args.format != named:  # HTML in a .pdf opens as nothing
+        raise InputError(str(out), f"--format {args.format} but the file name ends in "
+                         f"{out.suffix}: name it .{args.format}, or leave --format out")
+    args.format = args.format or named or "pdf"
+    from datetime import UTC, datetime
+
+    # the generation date: a filed document says when it was made
+    by = f"trialsieve {_version()} on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    folder = _folder(out.parent if one_file else out)
+    # every checklist is made before any is filed: all appear, or none changes
+    with staged(folder) as stage:
+        for doc in docs:
+            name = out.name if one_file else f"checklist-{screening_number(doc)}.{args.format}"
+            if args.format == "pdf":
+                stage.path(name).write_bytes(checklist_pdf(doc, by))
+            else:
+                stage.path(name).write_text(checklist_html(doc, by), encoding="utf-8")
+    print("\n".join(str(folder / n) for n in stage.names))
     return _skipped(skipped)
 
 
 def _export(args: argparse.Namespace) -> int:
     from trialsieve.output import research_subject, screening_log, sdtm
+    from trialsieve.output.atomic import staged
 
     docs, skipped = _results(args)
     ti, ie = sdtm.ti(LUMEN), sdtm.ie(docs, LUMEN)
@@ -361,19 +395,18 @@ def _export(args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"trialsieve: error: SDTM: {problem}", file=sys.stderr)
         return 2
-    out = _folder(Path(args.out))
-    written = []
-    for ds in (ti, ie):
-        for suffix, write in ((".csv", sdtm.write_csv), (".xpt", sdtm.write_xpt)):
-            written.append(out / f"{ds.name.lower()}{suffix}")
-            write(ds, written[-1])
-    written += [out / "screening-log.csv", out / "screening-log.xlsx"]
-    screening_log.write_csv(docs, written[-2])
-    screening_log.write_xlsx(docs, written[-1])
-    written.append(out / "research-subjects.json")
-    written[-1].write_text(json.dumps(research_subject.bundle(docs, LUMEN), indent=2,
-                                      ensure_ascii=False), encoding="utf-8")
-    print("\n".join(str(p) for p in written))
+    # the SDTM files, the log and the bundle are one filing: all replaced, or none
+    with staged(_folder(Path(args.out))) as stage:
+        for ds in (ti, ie):
+            sdtm.write_csv(ds, stage.path(f"{ds.name.lower()}.csv"))
+            sdtm.write_xpt(ds, stage.path(f"{ds.name.lower()}.xpt"))
+        who = (args.site, args.investigator)
+        screening_log.write_csv(docs, stage.path("screening-log.csv"), *who)
+        screening_log.write_xlsx(docs, stage.path("screening-log.xlsx"), *who)
+        stage.path("research-subjects.json").write_text(json.dumps(
+            research_subject.bundle(docs, LUMEN), indent=2, ensure_ascii=False),
+            encoding="utf-8")
+    print("\n".join(str(stage.target / n) for n in stage.names))
     return _skipped(skipped)
 
 

@@ -165,6 +165,15 @@ def example(stem: str, drop: tuple[str, ...] = ()) -> bytes:
     return json.dumps(bundle).encode()
 
 
+def page_of(pid: str) -> str:
+    """A patient's screening page: the workbench numbers patients by the rule `export`
+    uses (output/identifiers.py), from the protocol and the FHIR patient id."""
+    from trialsieve.output.identifiers import derived
+    from trialsieve.protocols.lumen import LUMEN
+
+    return f"/patients/{derived(LUMEN.id, pid)}"
+
+
 def upload(c: TestClient, data: bytes, name: str = "patient.json"):
     return c.post("/import", data={"csrf": csrf(c)},
                   files={"file": (name, data, "application/fhir+json")})

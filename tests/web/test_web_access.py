@@ -17,6 +17,7 @@ from conftest import (
     example,
     loc,
     login,
+    page_of,
     upload,
 )
 
@@ -25,7 +26,7 @@ from trialsieve.web.db import AuditRow
 
 READERS = {"coordinator", "investigator", "monitor"}
 STAFF = {"coordinator", "investigator"}
-P = "/patients/SCR-0001"
+P = page_of("ex01")  # the first example, imported first
 LAB = {"test": "hemoglobin", "date": "2026-11-24", "value": "12.1", "unit": "g/dL"}
 ATTEST = {"question": "recent-major-surgery", "answer": "no", "date": "2026-11-24"}
 # (method, path, form data) -> roles allowed

@@ -4,14 +4,23 @@ that refuses to change or delete a row, and tampering found by `trialsieve audit
 from __future__ import annotations
 
 import pytest
-from conftest import PASSWORD, client, csrf, csrf_of_login, example, login, upload
+from conftest import (
+    PASSWORD,
+    client,
+    csrf,
+    csrf_of_login,
+    example,
+    login,
+    page_of,
+    upload,
+)
 from sqlalchemy import text
 
 from trialsieve.cli import main
 from trialsieve.web import audit
 from trialsieve.web.db import AuditRow
 
-P = "/patients/SCR-0001"
+P = page_of("ex01")  # the first example, imported first
 
 
 def _rows(db) -> list[AuditRow]:
@@ -22,7 +31,7 @@ def _rows(db) -> list[AuditRow]:
 def _withdrawable(c) -> str:
     import re
 
-    return re.search(r'action="(/patients/SCR-0001/withdraw/[^"]+)"', c.get(P).text).group(1)
+    return re.search(r'action="(' + P + r'/withdraw/[^"]+)"', c.get(P).text).group(1)
 
 
 def test_each_state_changing_request_writes_exactly_one_audit_row(app, db, users):

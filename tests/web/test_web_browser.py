@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import AS_OF, PASSWORD, REPO, _free_port, example
+from conftest import AS_OF, PASSWORD, REPO, _free_port, example, page_of
 
 from trialsieve.web import auth
 from trialsieve.web.app import create_app
@@ -86,7 +86,7 @@ def test_screen_answer_sign_and_audit_in_a_browser(server, browser, tmp_path):
     page.set_input_files("input[type=file]", str(bundle))
     with page.expect_navigation():
         page.click("button:has-text('Import')")
-    assert "/patients/SCR-0001" in page.url
+    assert page_of("ex01") in page.url
     banner = page.locator("#verdict .big")
     assert banner.inner_text() == "INCOMPLETE"
     assert "EXCL02" in page.locator("section.unknown").inner_text()
@@ -120,7 +120,8 @@ def test_screen_answer_sign_and_audit_in_a_browser(server, browser, tmp_path):
         page.click("nav >> text=Audit trail")
     rows = page.locator("table.audit tbody tr")
     first = rows.nth(0).inner_text()  # newest first
-    assert "sign" in first and "SCR-0001/signature" in first and "inv" in first
+    number = page_of("ex01").rsplit("/", 1)[1]
+    assert "sign" in first and f"{number}/signature" in first and "inv" in first
     assert "enter-attestation" in rows.nth(1).inner_text()
     assert "Chain verified" in page.inner_text("main")
     page.screenshot(path=SHOTS / "06-audit.png")

@@ -50,3 +50,17 @@ def test_demo_seeds_users_once_and_imports_the_examples(tmp_path, capsys):
         patients = s.query(PatientRow).all()
     assert len(patients) == len(list(EXAMPLES.glob("*.json")))
     assert {p.planned_d0 for p in patients} == {D0}
+
+
+def test_read_commands_do_not_create_what_they_read(tmp_path, capsys, monkeypatch):
+    """`audit verify` without --data created an empty database and printed "0 rows, chain
+    intact"; `users list` printed nothing, for the same reason."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TRIALSIEVE_DATABASE_URL", raising=False)
+    for argv in (["audit", "verify"], ["users", "list"],
+                 ["audit", "verify", "--data", "elsewhere"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "trialsieve.db: no workbench database here: give --data" in err, err
+        assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []  # no folder, no database made

@@ -11,11 +11,13 @@ import json
 import re
 
 from conftest import (
+    EXAMPLES,
     PASSWORD,
     csrf,
     example,
     loc,
     login,
+    page_of,
     statuses,
     upload,
     verdict,
@@ -26,21 +28,23 @@ from trialsieve.protocols.lumen import LUMEN
 from trialsieve.web import store
 from trialsieve.web.db import ResourceRow, Signature
 
-P = "/patients/SCR-0001"
 NO_E2 = ("ex01-att-recent-major-surgery",)
 
 
 def _investigator_with(app, stem: str, drop: tuple[str, ...] = ()):
+    """An investigator's client, `c.page` the screening page of the example imported
+    (patient exNN: numbered by the rule `export` uses)."""
     c = login(app, "investigator")
     r = upload(c, example(stem, drop))
-    assert loc(r).startswith(P), loc(r)
-    c.post(f"{P}/dates", data={"inclusion": "2026-12-01", "d0": "2026-12-01",
+    c.page = page_of(f"ex{stem[:2]}")
+    assert loc(r).startswith(c.page), loc(r)
+    c.post(f"{c.page}/dates", data={"inclusion": "2026-12-01", "d0": "2026-12-01",
                                "csrf": csrf(c)})
     return c
 
 
 def _enter(c, kind: str, **values):
-    return c.post(f"{P}/entry/{kind}", data={**values, "csrf": csrf(c)})
+    return c.post(f"{c.page}/entry/{kind}", data={**values, "csrf": csrf(c)})
 
 
 def _count(db) -> int:
@@ -50,19 +54,19 @@ def _count(db) -> int:
 
 def test_answer_export_and_cli_screen_agree_with_the_page(app, users, tmp_path, capsys):
     c = _investigator_with(app, "01-eligible-woman-cbp", NO_E2)
-    page = c.get(P).text
+    page = c.get(c.page).text
     assert verdict(page) == "incomplete"
     assert statuses(page)["EXCL02"] == "unknown"
     unknown = page.split('class="card unknown"')[1].split("</section>")[0]
-    assert 'href="/patients/SCR-0001/entry/attestation?preset=recent-major-surgery"' in unknown
+    assert f'href="{c.page}/entry/attestation?preset=recent-major-surgery"' in unknown
     assert "entry/lab" not in unknown  # "the last major surgery" does not name AST
     r = _enter(c, "attestation", question="recent-major-surgery", answer="no",
                date="2026-11-24")
     assert r.status_code == 303
-    page = c.get(P).text
+    page = c.get(c.page).text
     assert verdict(page) == "eligible"
     assert statuses(page)["EXCL02"] == "not_met"
-    exported = c.get(f"{P}/export")
+    exported = c.get(f"{c.page}/export")
     assert exported.headers["content-type"].startswith("application/fhir+json")
     path = tmp_path / "SCR-0001.json"
     path.write_bytes(exported.content)
@@ -78,27 +82,27 @@ def test_answer_export_and_cli_screen_agree_with_the_page(app, users, tmp_path, 
 
 def test_the_page_shows_every_criterion_with_text_reading_and_evidence_links(app, users):
     c = _investigator_with(app, "47-target-lesions-two-qualify-three-fail")
-    page = c.get(P).text
+    page = c.get(c.page).text
     for crit in LUMEN.criteria:
         assert f'id="{crit.id}"' in page
     assert page.count("Published text:") == len(LUMEN.criteria)
     assert page.count("Reading applied") == len(LUMEN.criteria)
-    assert re.search(r'href="/patients/SCR-0001/resources/Observation/[^"]+"', page)
+    assert re.search(r'href="' + c.page + r'/resources/Observation/[^"]+"', page)
     # I13 lesion table (README: L1 and L2 qualify; L3 Krenning 2, L4 19 mm, L5 irradiated)
     table = page.split('id="lesions"')[1].split("</table>")[0]
     rows = {lesion: cls for cls, lesion in re.findall(
         r'<tr class="(qualifies|)"><td>(L\d)</td>', table)}
     assert rows == {"L1": "qualifies", "L2": "qualifies", "L3": "", "L4": "", "L5": ""}
-    resource = c.get(f"{P}/resources/Patient/ex47")
+    resource = c.get(f"{c.page}/resources/Patient/ex47")
     assert resource.status_code == 200 and "&#34;resourceType&#34;" in resource.text
 
 
 def test_a_lab_result_entered_settles_i6(app, users):
     c = _investigator_with(app, "20-egfr-only-renal-unknown")
-    assert statuses(c.get(P).text)["INCL06"] == "unknown"
+    assert statuses(c.get(c.page).text)["INCL06"] == "unknown"
     _enter(c, "lab", test="gfr_51cr", date="2026-11-20", value="78",
            unit="mL/min/{1.73_m2}")
-    page = c.get(P).text
+    page = c.get(c.page).text
     assert statuses(page)["INCL06"] == "met" and statuses(page)["INCL12"] == "met"
     assert verdict(page) == "eligible"
 
@@ -106,9 +110,9 @@ def test_a_lab_result_entered_settles_i6(app, users):
 def test_haemoglobin_in_si_units_at_the_bound(app, users):
     c = _investigator_with(app, "01-eligible-woman-cbp")
     _enter(c, "lab", test="hemoglobin", date="2026-11-24", value="89", unit="g/L")
-    assert statuses(c.get(P).text)["INCL07"] == "not_met"  # 8.9 g/dL, the newest
+    assert statuses(c.get(c.page).text)["INCL07"] == "not_met"  # 8.9 g/dL, the newest
     _enter(c, "lab", test="hemoglobin", date="2026-11-25", value="90", unit="g/L")
-    assert statuses(c.get(P).text)["INCL07"] == "met"  # 9.0 g/dL passes (>=)
+    assert statuses(c.get(c.page).text)["INCL07"] == "met"  # 9.0 g/dL passes (>=)
 
 
 def test_bad_values_get_a_message_on_the_form_and_nothing_is_saved(app, db, users):
@@ -154,14 +158,15 @@ def test_bulk_ndjson_upload_one_file_per_resource_type(app, users):
              for t, lines in by_type.items()]
     assert len(files) > 5
     r = c.post("/import", data={"csrf": csrf(c)}, files=files)
-    assert loc(r).startswith("/patients/SCR-0001"), loc(r)
-    c.post(f"{P}/dates", data={"inclusion": "2026-12-01", "d0": "2026-12-01",
+    c.page = page_of("ex02")
+    assert loc(r).startswith(c.page), loc(r)
+    c.post(f"{c.page}/dates", data={"inclusion": "2026-12-01", "d0": "2026-12-01",
                                "csrf": csrf(c)})
-    assert verdict(c.get(P).text) == "eligible"
+    assert verdict(c.get(c.page).text) == "eligible"
 
 
 def _sign(c, meaning: str, password: str = PASSWORD):
-    return loc(c.post(f"{P}/sign", data={"meaning": meaning, "password": password,
+    return loc(c.post(f"{c.page}/sign", data={"meaning": meaning, "password": password,
                                          "csrf": csrf(c)}))
 
 
@@ -170,19 +175,19 @@ def test_signature_frozen_then_superseded_by_a_later_change(app, db, users):
     assert "wrong password" in _sign(c, "eligible", "not my password!")
     assert "only meaning" in _sign(c, "not_eligible")
     assert _sign(c, "eligible").endswith("signed")
-    page = c.get(P).text
+    page = c.get(c.page).text
     assert "I confirm this patient is eligible for NCT01842165 on 2026-11-25" in page
     assert "stands" in page and "SUPERSEDED" not in page
     assert 'name="password"' not in page.split('id="signature"')[1].split("</section>")[0]
     with db.read() as s:
         sig = s.query(Signature).one()
-        p = store.patient_by_number(s, "SCR-0001")
+        p = store.patient_by_number(s, c.page.rsplit("/", 1)[1])
         assert sig.record_hash == store.record_hash(store.resources(s, p))
     frozen = json.loads(sig.result_json)
     assert sig.protocol_hash == LUMEN.hash == frozen["protocol"]["hash"]
     assert frozen["verdict"] == "eligible" and frozen["dates"]["d0"] == "2026-12-01"
     _enter(c, "ecog", score="1", date="2026-11-25")
-    page = c.get(P).text
+    page = c.get(c.page).text
     assert "SUPERSEDED: the record changed after this signature" in page
     with db.read() as s:
         assert s.query(Signature).one().result_json == sig.result_json  # never edited
@@ -191,22 +196,22 @@ def test_signature_frozen_then_superseded_by_a_later_change(app, db, users):
 def test_a_new_planned_d0_supersedes_the_signature(app, users):
     c = _investigator_with(app, "01-eligible-woman-cbp")
     _sign(c, "eligible")
-    c.post(f"{P}/dates", data={"inclusion": "2026-12-01", "d0": "2026-12-08",
+    c.post(f"{c.page}/dates", data={"inclusion": "2026-12-01", "d0": "2026-12-08",
                                "csrf": csrf(c)})
-    assert "SUPERSEDED: the planned inclusion date or D0 changed" in c.get(P).text
+    assert "SUPERSEDED: the planned inclusion date or D0 changed" in c.get(c.page).text
 
 
 def test_only_the_computed_verdict_can_be_signed(app, users):
     c = _investigator_with(app, "05-hb-5-5-mmol-per-l-fails")
     assert "only meaning" in _sign(c, "eligible")
     assert _sign(c, "not_eligible").endswith("signed")
-    assert "I confirm this patient is not eligible" in c.get(P).text
+    assert "I confirm this patient is not eligible" in c.get(c.page).text
 
 
 def test_an_incomplete_screening_cannot_be_signed(app, users):
     c = _investigator_with(app, "01-eligible-woman-cbp", NO_E2)
     assert "incomplete" in _sign(c, "eligible")
-    assert "Incomplete screenings cannot be signed" in c.get(P).text
+    assert "Incomplete screenings cannot be signed" in c.get(c.page).text
 
 
 def test_screening_log_has_no_identifier_and_gives_reasons(app, users):
@@ -216,9 +221,11 @@ def test_screening_log_has_no_identifier_and_gives_reasons(app, users):
     m = login(app, "monitor")
     body = m.get("/log.csv").text.splitlines()
     assert body[0] == "screening_number,screening_date,outcome,reasons"
-    assert body[1].startswith("SCR-0001,2026-11-25,not eligible (signed 2026-11-25")
+    # one number per patient, the one `export` gives (issue 18): ex05 is S13868BD1
+    assert body[1].startswith("S13868BD1,2026-11-25,not eligible (signed 2026-11-25")
     assert "INCL07" in body[1]
-    assert body[2].startswith("SCR-0002,2026-11-25,\"pending: incomplete") and "EXCL02" in body[2]
+    assert body[2].startswith(page_of("ex01").rsplit("/", 1)[1]
+                              + ",2026-11-25,\"pending: incomplete") and "EXCL02" in body[2]
     assert "ex05" not in m.get("/log").text and "ex01" not in "".join(body)
 
 
@@ -227,13 +234,13 @@ def test_a_scan_and_lesion_measurement_entered_show_progression(app, users):
     # A new MRI with L1 at 30 mm: +50 % and +10 mm over the nadir of 20 mm, within the
     # 12 months before inclusion: RECIST progression, so I3 is met (protocol notes, I3 a).
     c = _investigator_with(app, "41-recist-20-percent-4-mm-no-pd")
-    assert statuses(c.get(P).text)["INCL03"] == "unknown"
+    assert statuses(c.get(c.page).text)["INCL03"] == "unknown"
     assert _enter(c, "scan", modality="mri", date="2026-11-24").status_code == 303
-    form = c.get(f"{P}/entry/lesion").text
+    form = c.get(f"{c.page}/entry/lesion").text
     ref = re.search(r'<option value="([^"]+)" >MRI 2026-11-24</option>', form).group(1)
     r = _enter(c, "lesion", scan=ref, lesion="L1", longest="30", target="yes")
     assert r.status_code == 303, r.text[:300]
-    page = c.get(P).text
+    page = c.get(c.page).text
     assert statuses(page)["INCL03"] == "met"
     assert "<th>MRI 2026-11-24</th>" in page and "30 mm, target" in page
     r = _enter(c, "lesion", scan=ref, lesion="L1")
@@ -250,7 +257,7 @@ def test_symptom_diary_and_tumour_marker_entries(app, db, users, tmp_path):
     assert r.status_code == 422  # the marker form takes NET markers only
     assert _enter(c, "marker", test="chromogranin_a", date="2026-11-20", value="180",
                   unit="ng/mL").status_code == 303
-    bundle = json.loads(c.get(f"{P}/export").content)
+    bundle = json.loads(c.get(f"{c.page}/export").content)
     entered = [e["resource"] for e in bundle["entry"]
                if e["resource"]["id"].startswith(("sym-", "lab-"))]
     assert [r["code"].get("text") or r["code"]["coding"][0]["code"] for r in entered] == [
@@ -264,7 +271,7 @@ def test_symptom_diary_and_tumour_marker_entries(app, db, users, tmp_path):
 def test_a_deceased_patient_is_shown_not_eligible_with_the_reason(app, users):
     # examples/patients/56: the eligible man, deceased on 2026-10-02 (protocol notes)
     c = _investigator_with(app, "56-deceased-before-screening")
-    page = c.get(P).text
+    page = c.get(c.page).text
     assert verdict(page) == "not_eligible"
     assert "deceased on 2026-10-02" in page
     assert statuses(page)["INCL01"] == "met"  # the criteria are still shown
@@ -279,10 +286,10 @@ def test_a_signed_screening_files_as_a_checklist_with_its_e_signature(app, db, u
     assert _sign(c, "eligible").endswith("signed")
     with db.read() as s:
         sig = s.query(Signature).one()
-    base = f"{P}/signatures/{sig.id}/checklist"
-    assert f'href="{base}.pdf"' in c.get(P).text  # linked from the signature
+    base = f"{c.page}/signatures/{sig.id}/checklist"
+    assert f'href="{base}.pdf"' in c.get(c.page).text  # linked from the signature
     html = c.get(f"{base}.html")
-    assert html.status_code == 200 and "SCR-0001" in html.text
+    assert html.status_code == 200 and c.page.rsplit("/", 1)[1] in html.text
     assert (f"Signed electronically by {sig.display_name} ({sig.username}) on "
             f"{sig.signed_at:%Y-%m-%d %H:%M:%S} UTC") in html.text
     assert "I confirm this patient is eligible for NCT01842165 on 2026-11-25" in html.text
@@ -294,7 +301,21 @@ def test_a_signed_screening_files_as_a_checklist_with_its_e_signature(app, db, u
     out = tmp_path / "checklist.html"
     assert main(["report", str(saved), "--format", "html", "--out", str(out)]) == 0
     assert f"Signed electronically by {sig.display_name}" in out.read_text()
-    assert c.get(f"{P}/signatures/999/checklist.pdf").status_code == 404
+    assert c.get(f"{c.page}/signatures/999/checklist.pdf").status_code == 404
+
+
+def test_one_screening_number_in_the_workbench_and_in_export(app, users, tmp_path, capsys):
+    """The workbench called example 05 SCR-0005 and `export` S13868BD1: the two screening
+    logs could not be reconciled. Now both number it by one rule (identifiers.derived)."""
+    c = _investigator_with(app, "05-hb-5-5-mmol-per-l-fails")
+    assert c.page == "/patients/S13868BD1"
+    out = tmp_path / "filing"
+    assert main(["export", str(EXAMPLES / "05-hb-5-5-mmol-per-l-fails.json"), "--as-of",
+                 "2026-11-25", "--d0", "2026-12-01", "--out", str(out)]) == 0
+    exported = (out / "screening-log.csv").read_text().splitlines()[1].split(",")[0]
+    m = login(app, "monitor")
+    in_workbench = m.get("/log.csv").text.splitlines()[1].split(",")[0]
+    assert exported == in_workbench == "S13868BD1"
 
 
 def test_a_patient_in_two_uploaded_files_with_a_versioned_reference_is_one_patient(
@@ -313,8 +334,9 @@ def test_a_patient_in_two_uploaded_files_with_a_versioned_reference_is_one_patie
                                 "entry": part}).encode(), "application/fhir+json")
              for name, part in (("a.json", entries[:12]), ("b.json", entries[12:]))]
     r = c.post("/import", data={"csrf": csrf(c)}, files=[("file", f) for f in files])
-    assert loc(r).startswith(P), loc(r)
-    assert c.get("/patients/SCR-0002").status_code == 404
-    c.post(f"{P}/dates", data={"inclusion": "2026-12-01", "d0": "2026-12-01",
-                               "csrf": csrf(c)})
-    assert verdict(c.get(P).text) == "eligible"
+    page = page_of("ex01")
+    assert loc(r).startswith(page), loc(r)
+    assert c.get(page_of("2")).status_code == 404  # no second, phantom patient "2"
+    c.post(f"{page}/dates", data={"inclusion": "2026-12-01", "d0": "2026-12-01",
+                                  "csrf": csrf(c)})
+    assert verdict(c.get(page).text) == "eligible"

@@ -51,9 +51,21 @@ def lesions(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _restored(doc: dict[str, Any]) -> dict[str, str]:
+    """The published texts whose threshold signs the registry lost ("ECOG Performance
+    Status = 1"), with the signs put back: shown beside the published text, which is
+    kept as published."""
+    from trialsieve.protocols.lumen import LUMEN
+
+    if doc["protocol"]["id"] != LUMEN.id:
+        return {}
+    return {c.id: c.restored for c in LUMEN.criteria if c.restored}
+
+
 def checklist_html(doc: dict[str, Any], generated: str = "") -> str:
     """The checklist page for one screening result document."""
     return _env().get_template("checklist.html.j2").render(
+        restored=_restored(doc),
         doc=doc, verdict=VERDICT.get(doc["verdict"], doc["verdict"]),
         screening_number=screening_number(doc), lesions=lesions(doc),
         window=doc.get("window"), guidance=doc.get("guidance"),
@@ -63,6 +75,7 @@ def checklist_html(doc: dict[str, Any], generated: str = "") -> str:
 def checklist_pdf(doc: dict[str, Any], generated: str = "") -> bytes:
     from weasyprint import HTML  # about 1 s to import: only when a PDF is asked for
 
-    pdf = HTML(string=checklist_html(doc, generated)).write_pdf()
+    # PDF/A-3b: the archival PDF a trial master file keeps (fonts embedded, XMP metadata)
+    pdf = HTML(string=checklist_html(doc, generated)).write_pdf(pdf_variant="pdf/a-3b")
     assert pdf is not None
     return bytes(pdf)

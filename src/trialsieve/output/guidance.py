@@ -21,10 +21,17 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from trialsieve.engine import ELIGIBLE, NOT_ELIGIBLE, CriterionResult, ScreeningResult
+from trialsieve.engine import (
+    ELIGIBLE,
+    INCOMPLETE,
+    NOT_ELIGIBLE,
+    CriterionResult,
+    ScreeningResult,
+    verdict,
+)
 from trialsieve.logic import Tri
 from trialsieve.protocol import EXCLUSION
 from trialsieve.rules.attest import CONFIRM
@@ -54,6 +61,8 @@ class Step:
     text: str
     criteria: tuple[str, ...]
     date: dt.date | None = None
+    # a repeat: the verdict at the D0 screened once a newer result meets the criterion
+    gives: str | None = None
 
 
 @dataclass(frozen=True)
@@ -159,8 +168,7 @@ def next_steps(r: ScreeningResult) -> tuple[Step, ...]:
             steps.append(Step("wait", f"{_when(b, off)} ({why})", (c.criterion.id,),
                               _d0_of(b, off)))
         else:
-            steps.append(Step("repeat", f"{_newer(c)}, the latest decides: {c.outcome.summary}",
-                              (c.criterion.id,), r.dates.as_of))
+            steps.append(_repeat(r, c, blocks))
     steps += [Step("obtain", f"obtain {n.item}", n.criteria, r.dates.as_of) for n in needed(r)]
     if not blocks:
         steps += expiries(r)
@@ -168,6 +176,28 @@ def next_steps(r: ScreeningResult) -> tuple[Step, ...]:
 
 
 SCANS = ("DiagnosticReport/", "ImagingStudy/")
+
+
+def _repeat(r: ScreeningResult, c: CriterionResult,
+            blocks: list[CriterionResult]) -> Step:
+    """A failing result a newer one replaces. Done now, it can decide this very D0,
+    which the window (reading the record as it is) only reaches once the failing result
+    has expired: say what a newer result that meets it gives at this D0, when that is
+    better than not eligible (a low Hb repeated at 9.6 g/dL: eligible at this D0)."""
+    fixed = tuple(replace(x, outcome=replace(x.outcome, status=Tri.MET)) if x is c else x
+                  for x in r.results)
+    gives = verdict(fixed) if len(blocks) == 1 else NOT_ELIGIBLE
+    if gives == ELIGIBLE:
+        text = (f"repeat it now: {_newer(c)} that meets it makes the patient eligible at "
+                f"D0 {r.dates.d0}, the fastest route (the latest decides; now: "
+                f"{c.outcome.summary})")
+    elif gives == INCOMPLETE:
+        text = (f"repeat it now: {_newer(c)} that meets it leaves D0 {r.dates.d0} to the "
+                f"unknowns (the latest decides; now: {c.outcome.summary})")
+    else:
+        text = f"{_newer(c)}, the latest decides: {c.outcome.summary}"
+    return Step("repeat", text, (c.criterion.id,), r.dates.as_of,
+                gives if gives != NOT_ELIGIBLE else None)
 
 
 def _newer(c: CriterionResult) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 from trialsieve.codes import coded_display
 from trialsieve.engine import ScreeningResult
 from trialsieve.output.guidance import guidance, status_word
+from trialsieve.output.integrity import seal
 from trialsieve.record import Warning
 from trialsieve.rules.base import Evidence, Outcome, Quantity
 from trialsieve.window import Window
@@ -103,6 +104,7 @@ def to_json(r: ScreeningResult, window: Window | None = None) -> dict[str, Any]:
             c.id for c in r.protocol.criteria if c.id not in done]}
     if window is not None:
         doc["window"] = window_to_json(window)
+    doc["integrity"] = seal(doc)  # report and export check it (integrity.py)
     return doc
 
 

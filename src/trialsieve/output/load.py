@@ -38,23 +38,51 @@ def _documents(path: Path) -> list[dict[str, Any]] | None:
     return found
 
 
-def results(path: str, protocol: Protocol, as_of: date, inclusion: date | None,
+def results(path: str, protocol: Protocol, as_of: date | None, inclusion: date | None,
             d0: date | None, policy: str, mapping: ConceptMapping = concept_map.EMPTY,
             strict: bool = False) -> tuple[list[dict[str, Any]], list[Warning], int]:
     """The result documents, the warnings on the input, and how many damaged inputs
     (files, lines, entries) were skipped: each is among the warnings (the exit status of
-    `screen`). `strict`: stop at the first (InputError)."""
+    `screen`). `strict`: stop at the first (InputError). `as_of` None: today, for FHIR
+    input; for saved results, a date given must be the one they were screened at."""
     p = Path(path)
     files = sorted(f for f in p.rglob("*") if f.suffix in (".json", ".ndjson")) \
         if p.is_dir() else [p]
     kept = [_documents(f) for f in files] if p.exists() else [None]
     if files and all(k is not None for k in kept):
+        for f, docs in zip(files, kept, strict=True):
+            for doc in docs or []:
+                _as_decided(f, doc, {"as_of": as_of, "inclusion": inclusion, "d0": d0})
         return [d for k in kept for d in k or []], [], 0
     from trialsieve.fhir.reader import read
 
     data = read(path, mapping, strict)
-    pairs = screened(protocol, data.records, Dates.resolve(as_of, inclusion, d0), policy)
+    pairs = screened(protocol, data.records,
+                     Dates.resolve(as_of or date.today(), inclusion, d0), policy)
     return [to_json(r, w) for r, w in pairs], data.warnings, len(data.skipped)
+
+
+OPTION = {"as_of": "--as-of", "inclusion": "--inclusion", "d0": "--d0"}
+SAID = {"as_of": "as of", "inclusion": "with inclusion on", "d0": "with D0 on"}
+
+
+def _as_decided(path: Path, doc: dict[str, Any], given: dict[str, date | None]) -> None:
+    """A saved result is filed as it was decided: one that was changed since, or dates
+    asked for that are not its own, stop the command (exit 2) rather than being filed
+    or ignored unseen."""
+    from trialsieve.output.integrity import problem
+
+    where = f"Patient/{doc.get('patient')}"
+    found = problem(doc)
+    if found:
+        raise InputError(str(path), found[1], where, found[0])
+    for key, value in given.items():
+        saved = (doc.get("dates") or {}).get(key)
+        if value is not None and value.isoformat() != saved:
+            raise InputError(str(path), f"{OPTION[key]} {value}, but this saved result was "
+                             f"screened {SAID[key]} {saved}: a saved result "
+                             f"is filed as it was decided; leave {OPTION[key]} out, or screen "
+                             "the FHIR input again", where, f"dates.{key}")
 
 
 def screened(protocol: Protocol, records: list[PatientRecord], dates: Dates, policy: str,

@@ -4,7 +4,9 @@ Not Met (IE), as CSV and SAS XPORT version 5 (pyreadstat), from result documents
 TI: one row per criterion of the protocol. IE: one row per criterion not met by a
 screened subject (an inclusion not met: IEORRES "N"; an exclusion met: "Y"); criteria
 still unknown are not "not met" and have no IE row. IEDTC is the screening date.
-USUBJID/SUBJID: see identifiers.py (no direct identifier).
+USUBJID: see identifiers.py (no direct identifier); SUBJID belongs to DM, not IE.
+Rows in the order of the IE keys (STUDYID, USUBJID, IETESTCD); the dataset labels are
+the SDTMIG's.
 
 `check()` applies the SDTMIG 3.4 rules that can be checked without the define.xml:
 variable names (<= 8, letters/digits/underscore, starting with a letter), labels
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trialsieve.output.identifiers import screening_number, usubjid
+from trialsieve.output.identifiers import usubjid
 from trialsieve.protocol import Protocol
 
 IETEST_MAX = 200
@@ -34,11 +36,14 @@ TI_VARS = {"STUDYID": "Study Identifier", "DOMAIN": "Domain Abbreviation",
            "IETESTCD": "Incl/Excl Criterion Short Name", "IETEST": "Inclusion/Exclusion Criterion",
            "IECAT": "Inclusion/Exclusion Category", "TIVERS": "Protocol Criteria Versions"}
 IE_VARS = {"STUDYID": "Study Identifier", "DOMAIN": "Domain Abbreviation",
-           "USUBJID": "Unique Subject Identifier", "SUBJID": "Subject Identifier for the Study",
+           "USUBJID": "Unique Subject Identifier",
            "IESEQ": "Sequence Number", "IETESTCD": "Inclusion/Exclusion Criterion Short Name",
            "IETEST": "Inclusion/Exclusion Criterion", "IECAT": "Inclusion/Exclusion Category",
            "IEORRES": "I/E Criterion Original Result",
            "IESTRESC": "I/E Criterion Result in Std Format", "IEDTC": "Date/Time of Collection"}
+# the SDTMIG dataset labels (SDTM IG 3.4, TI and IE)
+LABELS = {"TI": "Trial Inclusion/Exclusion Criteria",
+          "IE": "Inclusion/Exclusion Criteria Not Met"}
 REQUIRED = {"TI": ("STUDYID", "DOMAIN", "IETESTCD", "IETEST", "IECAT"),
             "IE": ("STUDYID", "DOMAIN", "USUBJID", "IESEQ", "IETESTCD", "IETEST", "IECAT",
                    "IEORRES", "IESTRESC")}
@@ -73,20 +78,22 @@ def ie(docs: Sequence[dict[str, Any]], protocol: Protocol) -> Dataset:
     texts = {c.id: ietest(c.restored or c.text) for c in protocol.criteria}
     rows = []
     for doc in docs:
-        seq = 0
         for c in doc["criteria"]:
             failed = ((c["category"] == "inclusion" and c["status"] == "not_met")
                       or (c["category"] == "exclusion" and c["status"] == "met"))
             if not failed:
                 continue
-            seq += 1
             answer = "N" if c["category"] == "inclusion" else "Y"
             rows.append({"STUDYID": doc["protocol"]["id"], "DOMAIN": "IE",
-                         "USUBJID": usubjid(doc), "SUBJID": screening_number(doc),
-                         "IESEQ": seq, "IETESTCD": c["id"],
+                         "USUBJID": usubjid(doc), "IESEQ": 0, "IETESTCD": c["id"],
                          "IETEST": texts.get(c["id"], ietest(c["text"])),
                          "IECAT": IECAT[c["category"]], "IEORRES": answer, "IESTRESC": answer,
                          "IEDTC": doc["dates"]["as_of"]})
+    # sorted by the IE keys (STUDYID, USUBJID, IETESTCD), IESEQ numbered in that order
+    rows.sort(key=lambda r: (r["STUDYID"], r["USUBJID"], r["IETESTCD"]))
+    for n, row in enumerate(rows):
+        same = n and rows[n - 1]["USUBJID"] == row["USUBJID"]
+        row["IESEQ"] = rows[n - 1]["IESEQ"] + 1 if same else 1
     return Dataset("IE", IE_VARS, rows)
 
 
@@ -149,7 +156,7 @@ def write_xpt(ds: Dataset, path: Path) -> None:
     frame = pd.DataFrame(ds.rows, columns=list(ds.labels))
     if "IESEQ" in frame:
         frame["IESEQ"] = frame["IESEQ"].astype(float)  # XPORT numbers are doubles
-    pyreadstat.write_xport(frame, str(path), file_label=f"{ds.name} domain",
+    pyreadstat.write_xport(frame, str(path), file_label=LABELS[ds.name],
                            column_labels=list[str | None](ds.labels.values()),
                            table_name=ds.name,
                            file_format_version=5)

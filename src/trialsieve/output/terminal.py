@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import textwrap
 from dataclasses import dataclass
+from datetime import date
 from typing import TextIO
 
 from trialsieve.engine import ELIGIBLE, INCOMPLETE, CriterionResult, ScreeningResult
@@ -106,7 +107,7 @@ def headline(r: ScreeningResult, g: Guidance, style: Style) -> list[str]:
         for n in g.needed:
             lines += _wrap(style.text(f"{', '.join(n.criteria)}: {n.item}"), "  ")
     if g.window is not None:
-        lines += _wrap(_window_text(g), "")
+        lines += _wrap(_window_text(g, d.d0), "")
     if g.final:
         fixed = ", ".join(b.criterion for b in g.blocking if not b.changeable)
         lines.append("Next steps: none, this record cannot become eligible"
@@ -130,7 +131,7 @@ def _why(r: ScreeningResult, g: Guidance) -> str:
     return "unknown " + ", ".join(unknown) if unknown else "every criterion holds"
 
 
-def _window_text(g: Guidance) -> str:
+def _window_text(g: Guidance, d0: date) -> str:
     w = g.window
     assert w is not None
     if w.eligible:
@@ -140,6 +141,11 @@ def _window_text(g: Guidance) -> str:
         a, b = w.incomplete[0]
         return (f"No D0 up to {w.last} is eligible on this record; D0 {a} to {b} once the "
                 "unknowns are settled.")
+    now = [s for s in g.steps if s.kind == "repeat" and s.gives == ELIGIBLE]
+    if now:  # a repeat done now beats waiting for the failing result to expire
+        return (f"No D0 up to {w.last} is eligible on this record as it stands; a newer "
+                f"result meeting {', '.join(now[0].criteria)} makes the patient eligible "
+                f"at D0 {d0} (next steps).")
     if w.incomplete and not g.final:  # what blocks ends, but the baseline is too old by then
         a, b = w.incomplete[0]
         return (f"No D0 up to {w.last} is eligible on this record; D0 {a} to {b} could be, "
@@ -196,6 +202,9 @@ def render(r: ScreeningResult, window: Window | None = None, *, style: Style | N
     lines = headline(r, g, style)
     lines += ["-" * WIDTH, f"{'ID':<7}{'STATUS':<8} CRITERION: summary [records behind it: "
               "--verbose]"]
+    if r.deceased:  # rows reading "met" must not pass for a candidate's
+        lines += _wrap(f"({r.deceased}: the criteria below are as evaluated; they do not "
+                       "decide)", "")
     for c in r.results:
         lines += criterion_rows(c, style, verbose)
     if r.warnings:
@@ -205,4 +214,8 @@ def render(r: ScreeningResult, window: Window | None = None, *, style: Style | N
     read = sum(v["read"] for v in r.counts.values())
     lines += ["-" * WIDTH, f"Resources: {read} read, {used} used, {read - used} not used "
               f"({len(r.ignored)} set aside with a reason)"]
+    unused = [f"{t} {v['read'] - v['used']}" for t, v in sorted(r.counts.items())
+              if v["read"] > v["used"]]
+    if unused:  # which ones: the count alone leaves a reader guessing
+        lines += _wrap("Not used, by type: " + ", ".join(unused), "  ")
     return style.encode("\n".join(lines))

@@ -2,7 +2,9 @@
 
 Exit status of prescreen, as for `screen`: 0 when every line and patient was read; 1 when
 the run went to the end but skipped something (listed in run.json, "skipped"); 2 on bad
-usage, when no patient could be screened, and at the first problem with --strict.
+usage, when no patient could be screened, and at the first problem with --strict; 3 when
+the outputs could not be written, 130 on Ctrl-C. A run that does not finish changes no
+output file (output/atomic.py).
 """
 
 from __future__ import annotations
@@ -55,10 +57,11 @@ def prescreen(args: argparse.Namespace) -> int:
     try:
         result = run(args.path, args.out, settings, stderr_progress if tty else None)
     except Strict as exc:
-        print(f"trialsieve: error: {exc} (--strict: stopped)", file=sys.stderr)
+        print(f"trialsieve: error: {exc} (--strict: stopped; no output file in {args.out} "
+              "was changed)", file=sys.stderr)
         return 2
     except Incomplete as exc:
-        print(f"trialsieve: error: {exc}; the outputs in {args.out} are incomplete",
+        print(f"trialsieve: error: {exc}; no output file in {args.out} was changed",
               file=sys.stderr)
         return 2
     if tty:
@@ -89,6 +92,11 @@ def synth(args: argparse.Namespace) -> int:
     if args.patients < 0:
         print("trialsieve: error: --patients must be >= 0", file=sys.stderr)
         return 2
-    counts = generate(args.patients, args.seed, args.out, args.anchor or ANCHOR)
+    from trialsieve.output.atomic import staged
+
+    with staged(args.out) as stage:  # all the files appear together, or none changes
+        counts = generate(args.patients, args.seed, stage.dir, args.anchor or ANCHOR)
+        for f in sorted(stage.dir.iterdir()):
+            stage.path(f.name)
     print(f"{args.patients} patients, {sum(counts.values())} resources in {args.out}")
     return 0

@@ -54,6 +54,9 @@ class Screened:
     latest_d0: str | None
     missing: tuple[str, ...]
     document: bytes  # one line of results.ndjson
+    # "deceased on DATE" when a death on or before the screening date decides (the
+    # funnel's first step); None otherwise, "possibly deceased" included
+    deceased: str | None = None
 
     @property
     def unknowns(self) -> int:
@@ -144,7 +147,11 @@ def evaluate(group: Group, job: Job) -> Screened:
         pid, result.verdict, tuple(c.status.value for c in result.results),
         spans[0].start.isoformat() if spans else None,
         spans[-1].end.isoformat() if spans else None,
-        tuple(doc["missing"]), orjson.dumps(doc))
+        tuple(doc["missing"]), orjson.dumps(doc), _dead(result))
+
+
+def _dead(result: ScreeningResult) -> str | None:
+    return result.deceased if (result.deceased or "").startswith("deceased") else None
 
 
 def evaluate_or_problem(g: Group, job: Job) -> Screened | Problem:
@@ -189,4 +196,4 @@ def _screened_set_aside(group: Group, job: Job) -> Screened:
     statuses = tuple(c.status.value for c in result.results)
     return Screened(group.pid, result.verdict,
                     statuses + (NOT_EVALUATED,) * (len(CRITERIA) - len(statuses)),
-                    None, None, tuple(doc["missing"]), orjson.dumps(doc))
+                    None, None, tuple(doc["missing"]), orjson.dumps(doc), _dead(result))

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 _FAILING = {"inclusion": "not_met", "exclusion": "met"}
+DECEASED = "DECEASED"  # the funnel's first step
+_SHORT = {c.id: c.short for c in LUMEN.criteria}
 _RANK = {ELIGIBLE: 0, INCOMPLETE: 1}
 
 
@@ -44,8 +46,11 @@ class Funnel:
     """CONSORT-style attrition in protocol order; the unknown bucket is counted, not hidden:
     a patient with an unknown stays in (it may yet be met) and is shown as such."""
 
+    # the deceased leave first, as their own step: a death decides whatever the criteria
+    # say (protocol notes), so they are not counted under the first criterion they fail
     steps: list[Step] = field(default_factory=lambda: [
-        Step(c.id, c.category, c.short) for c in LUMEN.criteria])
+        Step(DECEASED, "status", "on or before the screening date"),
+        *(Step(c.id, c.category, c.short) for c in LUMEN.criteria)])
     total: int = 0
     verdicts: dict[str, int] = field(default_factory=lambda: {
         ELIGIBLE: 0, INCOMPLETE: 0, NOT_ELIGIBLE: 0})
@@ -53,8 +58,15 @@ class Funnel:
     def add(self, s: Screened) -> None:
         self.total += 1
         self.verdicts[s.verdict] = self.verdicts.get(s.verdict, 0) + 1
+        dead = self.steps[0]
+        dead.entering += 1
+        if s.deceased:
+            dead.met += 1
+            dead.removed += 1
+            return
+        dead.not_met += 1
         unsure = False
-        for step, status in zip(self.steps, s.statuses, strict=True):
+        for step, status in zip(self.steps[1:], s.statuses, strict=True):
             step.entering += 1
             setattr(step, status, getattr(step, status) + 1)
             if status == _FAILING[step.category]:
@@ -116,6 +128,9 @@ class Candidates:
             COPY (SELECT row_number() OVER (ORDER BY verdict_rank, unknown, earliest, patient)
                          AS rank, patient, verdict, unknown, earliest_d0, latest_d0, missing
                   FROM c ORDER BY rank) TO '{target}' (HEADER, DELIMITER ',')""")
+        self.discard()
+
+    def discard(self) -> None:
         self._con.close()
         self._tmp.cleanup()
 
@@ -124,8 +139,7 @@ class Writer:
     """Opens the output files once and appends one patient at a time."""
 
     def __init__(self, out: Path) -> None:
-        out.mkdir(parents=True, exist_ok=True)
-        self.out = out
+        self.out = out  # the run's hidden staging folder (output/atomic.py)
         self.funnel = Funnel()
         self.candidates = Candidates()
         self.set_aside = 0  # patients the triage set aside
@@ -133,16 +147,22 @@ class Writer:
         self._patients_file = open(out / "patients.csv", "w", newline="", encoding="utf-8")  # noqa: SIM115
         self._patients = csv.writer(self._patients_file, lineterminator="\n")
         self._patients.writerow(["patient", "verdict", "earliest_d0", "latest_d0", "unknown",
-                                 *CRITERIA, "missing"])
+                                 *CRITERIA, "missing", "reason"])
 
     def add(self, s: Screened) -> None:
         self.funnel.add(s)
         self.set_aside += s.statuses[-1] == NOT_EVALUATED
         self._results.write(s.document + b"\n")
         self._patients.writerow([s.pid, s.verdict, s.earliest_d0 or "", s.latest_d0 or "",
-                                 s.unknowns, *s.statuses, "; ".join(s.missing)])
+                                 s.unknowns, *s.statuses, "; ".join(s.missing), reason(s)])
         if s.verdict in _RANK:
             self.candidates.add(s)
+
+    def abort(self) -> None:
+        """A run that stopped: its files are dropped with the staging folder."""
+        self._results.close()
+        self._patients_file.close()
+        self.candidates.discard()
 
     def close(self) -> None:
         self._results.close()
@@ -154,6 +174,26 @@ class Writer:
             w.writeheader()
             w.writerows(rows)
         chart(self.funnel, self.out)
+
+
+def reason(s: Screened) -> str:
+    """Why not eligible (a death, else each criterion that excludes), or what is pending;
+    empty for the eligible."""
+    if s.verdict == ELIGIBLE:
+        return ""
+    if s.deceased:
+        return s.deceased
+    failing = [f"{cid} {_SHORT[cid]}" for cid, (cat, status) in
+               zip(CRITERIA, zip(_CATEGORIES, s.statuses, strict=True), strict=True)
+               if status == _FAILING[cat]]
+    if failing:
+        return "; ".join(failing)
+    return "pending: " + "; ".join(f"{cid} {_SHORT[cid]}" for cid, status in
+                                   zip(CRITERIA, s.statuses, strict=True)
+                                   if status == "unknown")
+
+
+_CATEGORIES = tuple(c.category for c in LUMEN.criteria)
 
 
 def chart(funnel: Funnel, out: Path) -> None:

@@ -13,6 +13,7 @@ import hashlib
 import importlib
 import itertools
 import json
+import signal
 import sys
 import threading
 import time
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from trialsieve.fhir import concept_map
 from trialsieve.fhir.concept_map import ConceptMapping
+from trialsieve.output.atomic import staged
 from trialsieve.population.evaluate import Job, Screened
 from trialsieve.population.evaluate import evaluate_or_problem as _one
 from trialsieve.population.outputs import Writer
@@ -80,6 +82,9 @@ def _init_worker(job: Job) -> None:
     """A worker process: its modules, protocol and lookups are never garbage, so the
     cyclic collector need not scan them again for every patient."""
     gc.freeze()
+    # Ctrl-C reaches every process of the terminal's group: the parent alone answers it
+    # (one line, exit 130); a worker would print a traceback of its own
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER["job"] = job
 
 
@@ -133,12 +138,20 @@ def _screen_batches(batches: Iterable[Batch], job: Job, jobs: int
     # spawn, not fork: the parent runs DuckDB threads, which a fork would copy mid-flight.
     with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=_init_worker,
                              initargs=(job,)) as pool:
-        for batch in itertools.chain([first], batches):
-            pending.append(pool.submit(_evaluate_batch, batch))
-            while len(pending) > 2 * jobs:
-                yield from pending.pop(0).result()
-        for f in pending:
-            yield from f.result()
+        try:
+            for batch in itertools.chain([first], batches):
+                pending.append(pool.submit(_evaluate_batch, batch))
+                while len(pending) > 2 * jobs:
+                    yield from pending.pop(0).result()
+            for f in pending:
+                yield from f.result()
+        except BaseException:  # a stopped run (Ctrl-C, --strict): no batch more
+            pool.shutdown(wait=False, cancel_futures=True)
+            # nor wait for the batches under way (minutes with --window): its outputs are
+            # dropped anyway (Python 3.14 has pool.terminate_workers() for this)
+            for worker in list((getattr(pool, "_processes", None) or {}).values()):
+                worker.terminate()
+            raise
 
 
 # --- the run ---------------------------------------------------------------------------
@@ -171,9 +184,20 @@ def _prescreen(path: str | Path, out: str | Path, s: Settings,
     # the chart's library is imported while DuckDB scans (the scan lets go of the GIL)
     threading.Thread(target=importlib.import_module, args=("matplotlib.figure",),
                      daemon=True).start()
-    out = Path(out)
+    # every output is written into a hidden folder and moved into place at the end: a
+    # run that stops (Ctrl-C, --strict, an engine failing) leaves the earlier run's
+    # outputs exactly as they were
+    with staged(out) as stage:
+        run = _run(src, s, mapping, stage.dir, progress, t0, digests, hashing)
+        for name in OUTPUTS:
+            stage.path(name)
+    return run
+
+
+def _run(src: Source, s: Settings, mapping: ConceptMapping, out: Path,
+         progress: Callable[[int, float], None] | None, t0: float,
+         digests: list[Future], hashing: ThreadPoolExecutor) -> dict:
     writer = Writer(out)
-    (out / "run.json").unlink(missing_ok=True)  # written last: only a finished run has one
     job = job_for(src, s, mapping)
     if s.engine == "spark":
         from trialsieve.population.spark_job import spark_screen
@@ -200,12 +224,14 @@ def _prescreen(path: str | Path, out: str | Path, s: Settings,
             raise Strict(src.problems[0])
     except BaseException as exc:
         hashing.shutdown(wait=False, cancel_futures=True)  # a stopped run waits for no hash
+        writer.abort()
+        if type(exc).__name__ == "InterruptException":  # DuckDB's own, on Ctrl-C
+            raise KeyboardInterrupt from exc
         if isinstance(exc, Exception) and not isinstance(exc, Strict):
             raise Incomplete(checked, exc) from exc  # an engine failure: not "finished"
         raise
-    finally:
-        screened = time.monotonic()
-        writer.close()
+    screened = time.monotonic()
+    writer.close()
     elapsed = time.monotonic() - t0
     run = {
         "protocol": {"id": LUMEN.id, "version": LUMEN.version, "hash": LUMEN.hash},

@@ -122,7 +122,8 @@ def _decode(kind: str, payload: str) -> Screened | Problem:
     if kind == "problem":
         return Problem(d["file"], d["line"], d["reason"], d["resource"])
     return Screened(d["pid"], d["verdict"], tuple(d["statuses"]), d["earliest_d0"],
-                    d["latest_d0"], tuple(d["missing"]), d["document"].encode())
+                    d["latest_d0"], tuple(d["missing"]), d["document"].encode(),
+                    d.get("deceased"))
 
 
 def spark_screen(src: Source, s: Settings, job: Job) -> Iterator[Screened | Problem]:

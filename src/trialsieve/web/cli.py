@@ -48,9 +48,18 @@ def _db_options(p: argparse.ArgumentParser) -> None:
                    help="e.g. postgresql://user@host/db (default: SQLite under --data)")
 
 
-def _database(args: argparse.Namespace):
+def _database(args: argparse.Namespace, read_only: bool = False):
+    """The workbench's database. A command that only reads (users list, audit verify)
+    never creates one: an empty new database would answer "no users", "0 rows, chain
+    intact" about a folder that holds no workbench at all."""
+    from trialsieve.fhir.errors import InputError
     from trialsieve.web.db import Database, database_url
 
+    if read_only and not args.database_url:
+        path = Path(args.data) / "trialsieve.db"
+        if not path.is_file():
+            raise InputError(str(path), "no workbench database here: give --data, the "
+                             "folder `trialsieve serve` keeps its data in")
     db = Database(database_url(args.database_url, args.data))
     db.migrate()
     return db
@@ -109,7 +118,7 @@ def users(args: argparse.Namespace) -> int:
     from trialsieve.web.app import utcnow
     from trialsieve.web.db import User
 
-    db = _database(args)
+    db = _database(args, read_only=args.users_command == "list")
     if args.users_command == "list":
         with db.read() as s:
             for u in s.scalars(select(User).order_by(User.username)):
@@ -142,7 +151,7 @@ def users(args: argparse.Namespace) -> int:
 def audit(args: argparse.Namespace) -> int:
     from trialsieve.web import audit as trail
 
-    db = _database(args)
+    db = _database(args, read_only=True)
     with db.read() as s:
         check = trail.verify(s)
     if check.ok:

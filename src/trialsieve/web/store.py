@@ -12,11 +12,13 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trialsieve.fhir.errors import InputError
 from trialsieve.fhir.reader import Loaded, assemble, group, load
+from trialsieve.output.identifiers import derived
+from trialsieve.protocols.lumen import LUMEN
 from trialsieve.record import PatientRecord
 from trialsieve.web import audit
 from trialsieve.web.db import PatientRow, ResourceRow
@@ -82,8 +84,13 @@ def import_upload(s: Session, now: datetime, username: str,
 
 def _add_patient(s: Session, now: datetime, username: str, pid: str,
                  items: list[tuple[str, dict]]) -> PatientRow:
-    n = (s.scalar(select(func.count()).select_from(PatientRow)) or 0) + 1
-    row = PatientRow(screening_number=f"SCR-{n:04d}", fhir_id=pid, created_at=now,
+    # the rule `trialsieve export` numbers the same patient by (output/identifiers.py):
+    # the workbench's log and the exported one name each patient alike
+    number = derived(LUMEN.id, pid)
+    if s.scalar(select(PatientRow).where(PatientRow.screening_number == number)):
+        raise ImportError_(f"patient {pid}: screening number {number} is already another "
+                           "patient's (two FHIR ids with the same 32-bit hash): not imported")
+    row = PatientRow(screening_number=number, fhir_id=pid, created_at=now,
                      created_by=username)
     s.add(row)
     s.flush()

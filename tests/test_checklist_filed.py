@@ -1,0 +1,44 @@
+"""The eligibility checklist as the trial master file keeps it: the registry's lost
+threshold signs marked beside the published text, the date it was made, PDF/A-3b."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import zlib
+from datetime import UTC, datetime
+
+from builders import REPO
+
+from trialsieve.cli import main
+
+MAN = REPO / "examples" / "patients" / "02-eligible-man.json"
+
+
+def test_checklist_marks_lost_signs_is_dated_and_pdf_a(tmp_path):
+    pdf = tmp_path / "c.pdf"
+    assert main(["report", str(MAN), "--as-of", "2026-11-25", "--d0", "2026-12-01",
+                 "--out", str(pdf)]) == 0
+    text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], check=True,
+                                   capture_output=True, text=True).stdout.split())
+    # I9 as published, then the mark and the reading with the sign put back
+    assert ("9. ECOG Performance Status = 1. As published, the threshold signs were lost "
+            "(each \"=\" stands for ≥ or ≤); read as: 9. ECOG Performance Status <= 1.") \
+        in text
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    assert re.search(rf"Produced by trialsieve \S+ on {today} \d\d:\d\d UTC", text), text[-300:]
+    data = pdf.read_bytes()
+    xmp = b"".join(zlib.decompress(m) if not m.startswith(b"<") else m
+                   for m in re.findall(rb"stream\r?\n(.*?)endstream", data, re.S)
+                   if _inflates(m))
+    assert b'pdfaid:part="3"' in xmp and b'pdfaid:conformance="B"' in xmp
+
+
+def _inflates(raw: bytes) -> bool:
+    if raw.startswith(b"<"):
+        return True
+    try:
+        zlib.decompress(raw)
+    except zlib.error:
+        return False
+    return True

@@ -1,0 +1,74 @@
+"""Next steps name the fastest route: when a repeat test would make the patient eligible
+sooner than waiting, they say so, with the D0 it gives. Example 05: Hb 5.5 mmol/L
+(8.86 g/dL) on 2026-11-20 fails >= 9 g/dL; everything else holds at D0 2026-12-01
+(examples/patients/README.md). The table said "No D0 up to 2027-05-24 is eligible ...
+D0 2026-12-19 to 2027-05-24 could be, with new results": wait for the bad Hb to expire.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from pathlib import Path
+
+from builders import REPO
+
+from trialsieve.cli import main
+
+EX05 = REPO / "examples" / "patients" / "05-hb-5-5-mmol-per-l-fails.json"
+DATES = ["--as-of", "2026-11-25", "--d0", "2026-12-01"]
+
+
+def run(*argv: str) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(list(argv)) == 0
+    return out.getvalue()
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_a_failing_lab_says_a_repeat_now_gives_this_d0(tmp_path):
+    table = flat(run("screen", str(EX05), *DATES))
+    assert ("INCL07: repeat it now: a newer result that meets it makes the patient "
+            "eligible at D0 2026-12-01, the fastest route") in table
+    assert "a newer result meeting INCL07 makes the patient eligible at D0 2026-12-01" \
+        in table
+    assert "could be, with new results" not in table
+    doc = json.loads(run("screen", str(EX05), *DATES, "--format", "json"))["results"][0]
+    [step] = [s for s in doc["guidance"]["next_steps"] if s["criteria"] == ["INCL07"]]
+    assert step["kind"] == "repeat" and "eligible at D0 2026-12-01" in step["text"]
+
+
+def test_the_advice_is_true_a_repeat_hb_makes_it_eligible(tmp_path: Path):
+    """The repeat the step asks for, added to the record: Hb 9.6 g/dL on 2026-11-24."""
+    bundle = json.loads(EX05.read_text())
+    hb = json.loads(json.dumps(next(e for e in bundle["entry"]
+                                    if e["resource"].get("id") == "ex05-hb")))
+    hb["fullUrl"] = hb["fullUrl"].replace("ex05-hb", "ex05-hb-repeat")
+    hb["resource"] |= {"id": "ex05-hb-repeat", "effectiveDateTime": "2026-11-24",
+                       "valueQuantity": {"value": 9.6, "unit": "g/dL",
+                                         "system": "http://unitsofmeasure.org",
+                                         "code": "g/dL"}}
+    bundle["entry"].append(hb)
+    path = tmp_path / "05-with-repeat-hb.json"
+    path.write_text(json.dumps(bundle))
+    doc = json.loads(run("screen", str(path), *DATES, "--format", "json"))["results"][0]
+    assert doc["verdict"] == "eligible"
+
+
+def test_no_such_promise_when_another_criterion_blocks_too(tmp_path: Path):
+    """Example 05 with its GFR at 40 too (INCL06 fails as well): no single repeat makes
+    the patient eligible, and none is promised."""
+    bundle = json.loads(EX05.read_text())
+    gfr = next(e["resource"] for e in bundle["entry"] if e["resource"].get("id") == "ex05-gfr")
+    gfr["valueQuantity"]["value"] = 40
+    path = tmp_path / "05-and-low-gfr.json"
+    path.write_text(json.dumps(bundle))
+    doc = json.loads(run("screen", str(path), *DATES, "--format", "json"))["results"][0]
+    assert [b["criterion"] for b in doc["guidance"]["blocking"]] == ["INCL06", "INCL07"]
+    texts = [s["text"] for s in doc["guidance"]["next_steps"]]
+    assert texts and not any("makes the patient eligible" in t for t in texts)
