@@ -32,6 +32,14 @@ ROLES = auth.ROLES
 
 
 @pytest.fixture(autouse=True)
+def audit_dir(monkeypatch, tmp_path):
+    """The audit key and head of the test's app and of its `trialsieve audit verify`."""
+    folder = tmp_path / "audit-keys"
+    monkeypatch.setenv("TRIALSIEVE_AUDIT_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture(autouse=True)
 def cheap_argon2(monkeypatch):
     """Still argon2id, with a small cost: the suite hashes and checks hundreds of passwords
     (the default cost is for production, about 0.1-0.4 s each on a loaded machine)."""
@@ -168,6 +176,26 @@ def example(stem: str, drop: tuple[str, ...] = ()) -> bytes:
 def upload(c: TestClient, data: bytes, name: str = "patient.json"):
     return c.post("/import", data={"csrf": csrf(c)},
                   files={"file": (name, data, "application/fhir+json")})
+
+
+CONFIRM_FORM = re.compile(r'action="(/patients/[^/"]+/confirm/[^"]+)"[^>]*>\s*<input type="hidden"'
+                          r' name="csrf" value="[^"]+">\s*<input type="hidden" '
+                          r'name="question" value="([^"]+)"')
+
+
+def confirm_forms(html: str) -> list[tuple[str, str]]:
+    """(action, question) of each imported answer awaiting an investigator's confirmation."""
+    return CONFIRM_FORM.findall(html)
+
+
+def confirm_imported(c: TestClient, path: str = "/patients/SCR-0001") -> int:
+    """An investigator's review of the answers an upload carried, each confirmed as theirs:
+    until then they settle nothing (web.provenance). How many were confirmed."""
+    forms = confirm_forms(c.get(path).text)
+    for action, question in forms:
+        r = c.post(action, data={"question": question, "csrf": csrf(c, path)})
+        assert r.status_code == 303, r.text[:300]
+    return len(forms)
 
 
 def statuses(html: str) -> dict[str, str]:

@@ -4,7 +4,17 @@ that refuses to change or delete a row, and tampering found by `trialsieve audit
 from __future__ import annotations
 
 import pytest
-from conftest import PASSWORD, client, csrf, csrf_of_login, example, login, upload
+from conftest import (
+    PASSWORD,
+    client,
+    confirm_forms,
+    confirm_imported,
+    csrf,
+    csrf_of_login,
+    example,
+    login,
+    upload,
+)
 from sqlalchemy import text
 
 from trialsieve.cli import main
@@ -28,9 +38,14 @@ def _withdrawable(c) -> str:
 def test_each_state_changing_request_writes_exactly_one_audit_row(app, db, users):
     inv = login(app, "investigator")
     admin = login(app, "admin")
+    def confirm_one():
+        action, question = confirm_forms(inv.get(P).text)[0]
+        return inv.post(action, data={"question": question, "csrf": csrf(inv)})
+
     steps = [
         ("import", lambda: upload(inv, example("01-eligible-woman-cbp",
                                                drop=("ex01-att-recent-major-surgery",)))),
+        *[("confirm-attestation", confirm_one)] * 9,  # the file's other answers
         ("enter-attestation", lambda: inv.post(f"{P}/entry/attestation", data={
             "question": "recent-major-surgery", "answer": "yes", "date": "2026-11-24",
             "csrf": csrf(inv)})),
@@ -81,6 +96,7 @@ def _failed_login(app):
 def trail(app, db, users, db_url):
     c = login(app, "investigator")
     upload(c, example("01-eligible-woman-cbp"))
+    confirm_imported(c)
     c.post(f"{P}/sign", data={"meaning": "eligible", "password": PASSWORD,
                               "csrf": csrf(c)})
     return db_url
@@ -94,7 +110,8 @@ def _verify(db_url, capsys) -> tuple[int, str]:
 
 def test_the_chain_verifies(db, trail, capsys):
     rows = _rows(db)
-    assert [r.action for r in rows][-3:] == ["login", "import", "sign"]
+    assert [r.action for r in rows][-2:] == ["confirm-attestation", "sign"]
+    assert [r.action for r in rows][:6] == ["user-add"] * 4 + ["login", "import"]
     assert rows[0].prev_hash == audit.GENESIS
     assert all(b.prev_hash == a.hash for a, b in zip(rows, rows[1:], strict=False))
     code, out = _verify(trail, capsys)
@@ -151,5 +168,97 @@ def test_audit_page_and_csv(app, trail):
     page = m.get("/audit").text
     assert "Chain verified" in page and "sign" in page
     body = m.get("/audit.csv").text.splitlines()
-    assert body[0] == "id,at,username,action,entity,old,new,reason,prev_hash,hash"
+    assert body[0] == "id,at,username,action,entity,old,new,reason,covers,prev_hash,hash"
     assert any(",investigator,sign," in line for line in body)
+
+
+# -- tampering with what the trail covers (issue 19): every edit is found ----------------
+
+def _sql(db, *statements: str) -> None:
+    with db.engine.begin() as conn:
+        for sql in statements:
+            conn.execute(text(sql))
+
+
+def _flip_surgery_answer(db) -> str:
+    """The investigator's "no recent major surgery" turned into "yes", in the database."""
+    with db.engine.begin() as conn:
+        rid, content = conn.execute(text(
+            "SELECT id, content FROM resources WHERE origin = 'entry' AND content LIKE "
+            "'%recent-major-surgery%'")).first()
+        conn.execute(text("UPDATE resources SET content = :c WHERE id = :id"), {
+            "c": content.replace('"valueBoolean": false', '"valueBoolean": true'), "id": rid})
+    return f"resources/{rid}"
+
+
+def test_a_clinical_answer_edited_in_the_database_is_detected(db, trail, capsys):
+    key = _flip_surgery_answer(db)
+    code, out = _verify(trail, capsys)
+    assert code == 1 and f"{key}: changed since its audit row" in out
+    assert "BROKEN" in out
+
+
+@pytest.mark.parametrize("sql, key", [
+    ("UPDATE patients SET planned_d0 = '2026-12-24'", "patients/1"),
+    ("UPDATE users SET role = 'investigator' WHERE username = 'monitor'", "users/"),
+    ("INSERT INTO resources (patient_id, resource_type, resource_id, content, origin, "
+     "created_at, created_by) VALUES (1, 'Observation', 'x', '{}', 'entry', "
+     "'2026-11-25 09:00:00', 'investigator')", "resources/"),
+])
+def test_patients_users_and_rows_added_behind_the_app_are_detected(db, trail, capsys, sql,
+                                                                   key):
+    _sql(db, sql)
+    code, out = _verify(trail, capsys)
+    assert code == 1 and key in out
+
+
+def test_a_signature_edited_with_the_guard_dropped_is_detected(db, trail, capsys):
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER signatures_no_update" if db.sqlite else
+                          "DROP TRIGGER signatures_no_change ON signatures"))
+        conn.execute(text("UPDATE signatures SET meaning = 'not_eligible'"))
+    code, out = _verify(trail, capsys)
+    assert code == 1 and "signatures/1: changed since its audit row" in out
+
+
+def test_an_emptied_or_shortened_trail_is_detected(db, trail, capsys):
+    _drop_guard(db)
+    last = _rows(db)[-1]
+    _sql(db, f"DELETE FROM audit WHERE id = {last.id}")
+    code, out = _verify(trail, capsys)
+    assert code == 1 and f"row {last.id}: the newest row the app wrote is missing" in out
+    _sql(db, "DELETE FROM audit")
+    code, out = _verify(trail, capsys)
+    assert code == 1 and "0 rows" in out and "missing" in out
+
+
+def test_a_chain_rewritten_with_recomputed_hashes_is_detected(db, trail, capsys):
+    """Whoever can edit the database can recompute SHA-256 hashes, not the HMAC: its key
+    is not in the database."""
+    import hashlib
+    import json
+
+    key = _flip_surgery_answer(db)
+    _drop_guard(db)
+    prev = audit.GENESIS
+    for row in _rows(db):
+        covers = row.covers
+        if covers and key in covers:  # make the trail agree with the edited row
+            with db.read() as s:
+                from trialsieve.web.db import ResourceRow
+
+                live = s.get(ResourceRow, int(key.split("/")[1]))
+                covers = json.dumps(json.loads(covers) | dict([audit.content_hash(live)]),
+                                    sort_keys=True)
+        blob = json.dumps([prev, row.at, row.username, row.action, row.entity, row.old,
+                           row.new, row.reason, covers], ensure_ascii=False,
+                          separators=(",", ":"))
+        new_hash = hashlib.sha256(blob.encode()).hexdigest()
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE audit SET covers = :c, prev_hash = :p, hash = :h "
+                              "WHERE id = :id"),
+                         {"c": covers, "p": prev, "h": new_hash, "id": row.id})
+        prev = new_hash
+    code, out = _verify(trail, capsys)
+    assert code == 1
+    assert f"row {_rows(db)[0].id}: its content no longer matches its hash" in out

@@ -12,6 +12,7 @@ import re
 
 from conftest import (
     PASSWORD,
+    confirm_imported,
     csrf,
     example,
     loc,
@@ -34,6 +35,7 @@ def _investigator_with(app, stem: str, drop: tuple[str, ...] = ()):
     c = login(app, "investigator")
     r = upload(c, example(stem, drop))
     assert loc(r).startswith(P), loc(r)
+    confirm_imported(c)  # the investigator's review of the answers the file carried
     c.post(f"{P}/dates", data={"inclusion": "2026-12-01", "d0": "2026-12-01",
                                "csrf": csrf(c)})
     return c
@@ -157,6 +159,8 @@ def test_bulk_ndjson_upload_one_file_per_resource_type(app, users):
     assert loc(r).startswith("/patients/SCR-0001"), loc(r)
     c.post(f"{P}/dates", data={"inclusion": "2026-12-01", "d0": "2026-12-01",
                                "csrf": csrf(c)})
+    assert verdict(c.get(P).text) == "incomplete"  # its answers await an investigator
+    assert confirm_imported(login(app, "investigator")) > 0
     assert verdict(c.get(P).text) == "eligible"
 
 
@@ -212,6 +216,7 @@ def test_an_incomplete_screening_cannot_be_signed(app, users):
 def test_screening_log_has_no_identifier_and_gives_reasons(app, users):
     c = _investigator_with(app, "05-hb-5-5-mmol-per-l-fails")
     upload(c, example("01-eligible-woman-cbp", NO_E2))
+    confirm_imported(c, "/patients/SCR-0002")
     _sign(c, "not_eligible")
     m = login(app, "monitor")
     body = m.get("/log.csv").text.splitlines()

@@ -25,7 +25,7 @@ from starlette.datastructures import UploadFile
 from trialsieve.codes import ATTESTATIONS, LAB_TESTS
 from trialsieve.engine import ELIGIBLE, INCOMPLETE, NOT_ELIGIBLE
 from trialsieve.protocols.lumen import LUMEN
-from trialsieve.web import audit, auth, csvout, entry, signature, store
+from trialsieve.web import audit, auth, csvout, entry, provenance, signature, store
 from trialsieve.web.db import Database, PatientRow, User, WebSession
 from trialsieve.web.screening import (
     criteria_reading,
@@ -269,10 +269,12 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
                                p.planned_d0)
             sigs = signature.signatures(s, p, record_hash)
             entries = [(r, json.loads(r.content)) for r in res if r.origin == "entry"]
+            imported = store.imported_answers(p, res)
         cols, lesions = lesion_table(sc)
         return page(request, "screening.html", who, patient=p, sc=sc, sigs=sigs,
                     record_hash=record_hash, settle=settle_links, lesion_cols=cols,
-                    lesions=lesions, entries=entries, meanings=signature.MEANINGS,
+                    lesions=lesions, entries=entries, imported=imported,
+                    questions=ATTESTATIONS, meanings=signature.MEANINGS,
                     statement=signature.statement)
 
     @app.post("/patients/{number}/dates")
@@ -289,7 +291,7 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
             old = {"inclusion": pt.planned_inclusion, "d0": pt.planned_d0}
             pt.planned_inclusion, pt.planned_d0 = inclusion, d0
             audit.record(s, clock(), p.who.user.username, "planned-dates", number, old=old,
-                         new={"inclusion": inclusion, "d0": d0})
+                         new={"inclusion": inclusion, "d0": d0}, covers=[pt])
         return back(f"/patients/{number}", "planned dates saved")
 
     @app.get("/patients/{number}/export")
@@ -393,12 +395,39 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
                 built = kind.build(values, ctx)
             except entry.EntryError as exc:  # nothing was written
                 return _form_page(request, p.who, pt, kind, ctx, values, exc)
-            for res in built:
-                store.add_resource(s, clock(), p.who.user.username, pt, res, "entry")
+            written = [store.add_resource(s, clock(), p.who.user.username, pt, res, "entry")
+                       for res in built]
             main = built[-1]
             audit.record(s, clock(), p.who.user.username, f"enter-{key}",
-                         f"{number}/{main['resourceType']}/{main['id']}", new=built)
+                         f"{number}/{main['resourceType']}/{main['id']}", new=built,
+                         covers=written)
         return back(f"/patients/{number}", f"{kind.title.lower()} saved")
+
+    @app.post("/patients/{number}/confirm/{rtype}/{rid}")
+    def confirm(number: str, rtype: str, rid: str,
+                p: Annotated[Posted, Depends(posted("attest"))]):
+        """An investigator takes an imported answer as their own: a new answer in their
+        name, derived from the imported resource; only then does it settle anything."""
+        with db.write() as s:
+            pt = _patient(s, number)
+            rows = store.resources(s, pt)
+            held = next((a for a in store.imported_answers(pt, rows)
+                         if provenance.source_key(a.row) == f"{rtype}/{rid}"
+                         and a.question == p.get("question")), None)
+            if held is None:
+                raise Refused(404, "no such imported answer")
+            if held.confirmed:
+                return back(f"/patients/{number}", "already confirmed")
+            ctx = _entry_context(s, pt, p.who)
+            on = held.date if held.date and held.date <= today() else today()
+            built = entry.build_attestation({"question": held.question, "answer": "yes" if
+                                             held.answer else "no",
+                                             "date": on.isoformat()}, ctx)
+            built[0]["derivedFrom"] = [{"reference": f"{rtype}/{rid}"}]
+            row = store.add_resource(s, clock(), p.who.user.username, pt, built[0], "entry")
+            audit.record(s, clock(), p.who.user.username, "confirm-attestation",
+                         f"{number}/Observation/{built[0]['id']}", new=built, covers=[row])
+        return back(f"/patients/{number}", f"answer confirmed: {held.question}")
 
     @app.post("/patients/{number}/withdraw/{rtype}/{rid}")
     def withdraw(number: str, rtype: str, rid: str, p: Annotated[Posted, Depends(posted("enter"))]):

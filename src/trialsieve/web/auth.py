@@ -94,7 +94,7 @@ def add_user(s: Session, now: datetime, by: str, username: str, password: str, r
     s.add(user)
     s.flush()
     audit.record(s, now, by, "user-add", f"user/{username}",
-                 new={"role": role, "display_name": user.display_name})
+                 new={"role": role, "display_name": user.display_name}, covers=[user])
     return user
 
 

@@ -46,12 +46,15 @@ def _db_options(p: argparse.ArgumentParser) -> None:
                    help="data folder (the SQLite database lives there)")
     p.add_argument("--database-url", default=os.environ.get("TRIALSIEVE_DATABASE_URL"),
                    help="e.g. postgresql://user@host/db (default: SQLite under --data)")
+    p.add_argument("--audit-dir", default=os.environ.get("TRIALSIEVE_AUDIT_DIR"),
+                   help="the audit trail's key and head, kept out of the database "
+                   "(default: --data)")
 
 
 def _database(args: argparse.Namespace):
     from trialsieve.web.db import Database, database_url
 
-    db = Database(database_url(args.database_url, args.data))
+    db = Database(database_url(args.database_url, args.data), args.audit_dir or args.data)
     db.migrate()
     return db
 
@@ -74,7 +77,7 @@ def _demo(db, folder: Path, d0: date | None) -> None:
     """Demo users (printed once, when created) and the example patients."""
     from sqlalchemy import select
 
-    from trialsieve.web import auth, store
+    from trialsieve.web import audit, auth, store
     from trialsieve.web.app import utcnow
     from trialsieve.web.db import User
 
@@ -96,6 +99,9 @@ def _demo(db, folder: Path, d0: date | None) -> None:
                 for p in store.import_upload(s, utcnow(), "demo-setup",
                                              [(f.name, f.read_bytes())]):
                     p.planned_inclusion = p.planned_d0 = d0
+                    audit.record(s, utcnow(), "demo-setup", "planned-dates",
+                                 p.screening_number, new={"inclusion": d0, "d0": d0},
+                                 covers=[p])
                     imported += 1
         except store.ImportError_:
             continue  # already imported, or not a patient file

@@ -6,6 +6,7 @@ the engine reads a stored patient exactly as it reads a file.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,9 +24,12 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    select,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from trialsieve.web.seal import Seal
 
 
 class Base(DeclarativeBase):
@@ -131,6 +135,8 @@ class AuditRow(Base):
     old: Mapped[str | None] = mapped_column(Text, nullable=True)
     new: Mapped[str | None] = mapped_column(Text, nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # {"resources/12": content hash, ...}: the rows this change wrote, as written
+    covers: Mapped[str | None] = mapped_column(Text, nullable=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
@@ -151,15 +157,17 @@ class Database:
     the audit chain never forks (a process lock for SQLite, an advisory lock for
     PostgreSQL, which may serve several processes)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, audit_dir: str | Path | None = None) -> None:
         sqlite = url.startswith("sqlite")
+        self.seal = Seal(_audit_dir(url, audit_dir))
         self.engine: Engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30} if sqlite else {})
         self.sqlite = sqlite
         if sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._lock = threading.Lock()
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False,
+                                      info={"seal": self.seal})
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -168,10 +176,16 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        with self._lock, self._sessions() as s, s.begin():
-            if not self.sqlite:
-                s.execute(text("SELECT pg_advisory_xact_lock(7212012)"))
-            yield s
+        with self._lock, self._sessions() as s:
+            with s.begin():
+                if not self.sqlite:
+                    s.execute(text("SELECT pg_advisory_xact_lock(7212012)"))
+                yield s
+                s.flush()
+                last = s.execute(select(AuditRow.id, AuditRow.hash)
+                                 .order_by(AuditRow.id.desc()).limit(1)).first()
+            if last is not None:  # committed: the head moves only past rows that exist
+                self.seal.advance(last[0], last[1])
 
     def migrate(self) -> None:
         from alembic import command
@@ -185,6 +199,19 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _audit_dir(url: str, given: str | Path | None) -> Path:
+    """Where the audit key and head live: as given, else $TRIALSIEVE_AUDIT_DIR, else the
+    SQLite database's folder."""
+    if given:
+        return Path(given)
+    if os.environ.get("TRIALSIEVE_AUDIT_DIR"):
+        return Path(os.environ["TRIALSIEVE_AUDIT_DIR"])
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///")).resolve().parent
+    raise ValueError("the audit key's folder is needed (--audit-dir or TRIALSIEVE_AUDIT_DIR)"
+                     ": it must not live in the database")
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
