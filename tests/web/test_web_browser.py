@@ -92,6 +92,16 @@ def test_screen_answer_sign_and_audit_in_a_browser(server, browser, tmp_path):
     assert "EXCL02" in page.locator("section.unknown").inner_text()
     page.screenshot(path=SHOTS / "02-incomplete.png")
 
+    # The file's answers settle nothing until the investigator confirms each one here.
+    imported = page.locator("#imported")
+    assert "awaiting" not in imported.inner_text()  # an investigator sees buttons instead
+    imported.scroll_into_view_if_needed()
+    page.screenshot(path=SHOTS / "02b-imported-answers.png")
+    while page.locator("#imported button:has-text('Confirm as my answer')").count():
+        with page.expect_navigation():
+            page.locator("#imported button:has-text('Confirm as my answer')").first.click()
+    assert imported.inner_text().count("confirmed") == 9
+
     with page.expect_navigation():
         page.click("section.unknown >> text=attest: major surgery in the 6 weeks before "
                    "inclusion")
