@@ -198,6 +198,14 @@ def confirm_imported(c: TestClient, path: str = "/patients/SCR-0001") -> int:
     return len(forms)
 
 
+def seen(c: TestClient, path: str = "/patients/SCR-0001") -> dict[str, str]:
+    """The record and protocol hashes the screening page shows: a signature covers them."""
+    from trialsieve.protocols.lumen import LUMEN
+
+    record_hash = re.search(r"Record hash (sha256:[0-9a-f]+)", c.get(path).text).group(1)
+    return {"record_hash": record_hash, "protocol_hash": LUMEN.hash}
+
+
 def statuses(html: str) -> dict[str, str]:
     """Criterion id -> status as the screening page shows it."""
     return dict((m[1], m[0]) for m in re.findall(

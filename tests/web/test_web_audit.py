@@ -13,6 +13,7 @@ from conftest import (
     csrf_of_login,
     example,
     login,
+    seen,
     upload,
 )
 from sqlalchemy import text
@@ -60,9 +61,10 @@ def test_each_state_changing_request_writes_exactly_one_audit_row(app, db, users
         ("planned-dates", lambda: inv.post(f"{P}/dates", data={
             "inclusion": "2026-12-01", "d0": "2026-12-01", "csrf": csrf(inv)})),
         ("sign-refused", lambda: inv.post(f"{P}/sign", data={
-            "meaning": "eligible", "password": "not my password", "csrf": csrf(inv)})),
+            "meaning": "eligible", "password": "not my password", "csrf": csrf(inv),
+            **seen(inv)})),
         ("sign", lambda: inv.post(f"{P}/sign", data={
-            "meaning": "eligible", "password": PASSWORD, "csrf": csrf(inv)})),
+            "meaning": "eligible", "password": PASSWORD, "csrf": csrf(inv), **seen(inv)})),
         ("user-add", lambda: admin.post("/users", data={
             "username": "m2", "display_name": "M 2", "role": "monitor",
             "password": "twelve chars+", "csrf": csrf(admin, "/users")})),
@@ -98,7 +100,7 @@ def trail(app, db, users, db_url):
     upload(c, example("01-eligible-woman-cbp"))
     confirm_imported(c)
     c.post(f"{P}/sign", data={"meaning": "eligible", "password": PASSWORD,
-                              "csrf": csrf(c)})
+                              "csrf": csrf(c), **seen(c)})
     return db_url
 
 

@@ -17,6 +17,7 @@ from conftest import (
     example,
     loc,
     login,
+    seen,
     statuses,
     upload,
     verdict,
@@ -166,7 +167,7 @@ def test_bulk_ndjson_upload_one_file_per_resource_type(app, users):
 
 def _sign(c, meaning: str, password: str = PASSWORD):
     return loc(c.post(f"{P}/sign", data={"meaning": meaning, "password": password,
-                                         "csrf": csrf(c)}))
+                                         "csrf": csrf(c), **seen(c)}))
 
 
 def test_signature_frozen_then_superseded_by_a_later_change(app, db, users):
@@ -300,3 +301,27 @@ def test_a_signed_screening_files_as_a_checklist_with_its_e_signature(app, db, u
     assert main(["report", str(saved), "--format", "html", "--out", str(out)]) == 0
     assert f"Signed electronically by {sig.display_name}" in out.read_text()
     assert c.get(f"{P}/signatures/999/checklist.pdf").status_code == 404
+
+
+def test_the_signature_covers_the_record_the_investigator_saw(app, db, users):
+    """Issue 19, item 6: a lab added by a coordinator between the page and the Sign
+    button is not signed unseen; the page is shown again to review."""
+    inv = _investigator_with(app, "01-eligible-woman-cbp")
+    shown = seen(inv)
+    coord = login(app, "coordinator")
+    _enter(coord, "lab", test="platelets", date="2026-11-25", value="210", unit="10*9/L")
+    r = inv.post(f"{P}/sign", data={"meaning": "eligible", "password": PASSWORD,
+                                    "csrf": csrf(inv), **shown})
+    assert "the record changed since the page was shown" in loc(r)
+    assert loc(r).startswith(P)
+    with db.read() as s:
+        assert s.query(Signature).count() == 0
+    assert _sign(inv, "eligible").endswith("signed")  # after a fresh look
+
+
+def test_a_second_signature_while_one_stands_is_refused(app, db, users):
+    c = _investigator_with(app, "01-eligible-woman-cbp")
+    assert _sign(c, "eligible").endswith("signed")
+    assert "stands already" in _sign(c, "eligible")
+    with db.read() as s:
+        assert s.query(Signature).count() == 1

@@ -27,6 +27,8 @@ from trialsieve.engine import ELIGIBLE, INCOMPLETE, NOT_ELIGIBLE
 from trialsieve.protocols.lumen import LUMEN
 from trialsieve.web import audit, auth, csvout, entry, provenance, signature, store
 from trialsieve.web.db import Database, PatientRow, User, WebSession
+from trialsieve.web.limits import UPLOAD_LIMIT as MAX_UPLOAD
+from trialsieve.web.limits import BodyLimit
 from trialsieve.web.screening import (
     criteria_reading,
     lesion_table,
@@ -38,7 +40,6 @@ from trialsieve.web.screening import (
 HERE = Path(__file__).parent
 SESSION_COOKIE = "trialsieve_session"
 LOGIN_CSRF_COOKIE = "trialsieve_login_csrf"
-MAX_UPLOAD = 20 * 1024 * 1024
 VERDICT_LABELS = {ELIGIBLE: "eligible", NOT_ELIGIBLE: "not eligible", INCOMPLETE: "incomplete"}
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
@@ -106,6 +107,9 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
         for k, v in HEADERS.items():
             response.headers.setdefault(k, v)
         return response
+
+    # Added last: the outermost layer, counting each body before anything reads it.
+    app.add_middleware(BodyLimit, headers=HEADERS)
 
     # -- who is asking ----------------------------------------------------------------
 
@@ -455,17 +459,32 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
             user = s.get(User, p.who.user.id)
             if user is None:  # removed since this request was authenticated
                 raise Refused(403, "this account no longer exists")
-            if not auth.reauthenticate(s, clock(), policy, user, p.get("password")):
+            res = store.resources(s, pt)
+            record_hash = store.record_hash(res)
+            seen = (p.get("record_hash"), p.get("protocol_hash"))
+            standing = [v for v in signature.signatures(s, pt, record_hash)
+                        if v.superseded is None]
+            if seen != (record_hash, LUMEN.hash):
+                # What is signed is what the page showed: a lab added since, or a new
+                # protocol encoding, needs a fresh look first.
+                why = "the record changed since the page was shown: review it and sign again"
+                audit.record(s, clock(), user.username, "sign-refused",
+                             f"{number}/signature", new={"why": why, "seen": seen[0]})
+                msg = f"signature refused: {why}"
+            elif standing:
+                msg = "signature refused: a signature of this screening stands already"
+                audit.record(s, clock(), user.username, "sign-refused",
+                             f"{number}/signature", new={"why": "signed already"})
+            elif not auth.reauthenticate(s, clock(), policy, user, p.get("password")):
                 audit.record(s, clock(), user.username, "sign-refused",
                              f"{number}/signature", new={"why": "wrong password"})
                 msg = "signature refused: wrong password"
             else:
-                res = store.resources(s, pt)
                 sc = screen_record(store.record_of(pt, res), today(), pt.planned_inclusion,
                                    pt.planned_d0, with_window=False)
                 try:
                     signature.sign(s, clock(), user, pt, p.get("meaning"), sc.result,
-                                   store.record_hash(res))
+                                   record_hash)
                     msg = "signed"
                 except signature.SignError as exc:
                     audit.record(s, clock(), user.username, "sign-refused",
