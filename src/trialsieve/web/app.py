@@ -26,6 +26,7 @@ from trialsieve.codes import ATTESTATIONS, LAB_TESTS
 from trialsieve.engine import ELIGIBLE, INCOMPLETE, NOT_ELIGIBLE
 from trialsieve.protocols.lumen import LUMEN
 from trialsieve.web import audit, auth, csvout, entry, provenance, signature, store
+from trialsieve.web.account_routes import account_routes
 from trialsieve.web.db import Database, PatientRow, User, WebSession
 from trialsieve.web.limits import UPLOAD_LIMIT as MAX_UPLOAD
 from trialsieve.web.limits import BodyLimit
@@ -61,6 +62,10 @@ def utcnow() -> datetime:
 class NeedLogin(Exception):
     def __init__(self, why: str) -> None:
         self.why = why
+
+
+class MustChange(Exception):
+    """A password someone else chose (or reset): its owner replaces it first."""
 
 
 class Refused(Exception):
@@ -123,10 +128,15 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
         ws, user = found
         return Who(user, ws)
 
+    def _gate(who: Who, permission: str) -> None:
+        if who.user.must_change and permission not in ("account", "logout"):
+            raise MustChange()
+
     def allowed(permission: str):
         async def dep(request: Request) -> Who:
             who = await run_in_threadpool(_who, request.cookies.get(SESSION_COOKIE))
             request.state.who = who
+            _gate(who, permission)
             if not auth.can(who.user.role, permission):
                 raise Refused(403, f"your role ({who.user.role}) may not {permission}")
             return who
@@ -143,6 +153,7 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
                     token, who.session.csrf):
                 raise Refused(403, "the form has expired or did not come from this site "
                               "(CSRF token): reload the page and try again")
+            _gate(who, permission)
             if not auth.can(who.user.role, permission):
                 raise Refused(403, f"your role ({who.user.role}) may not {permission}")
             return Posted(who, dict(form))
@@ -154,6 +165,10 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
         if request.method == "GET" and request.url.path != "/":
             url += f"&next={quote(request.url.path)}"
         return RedirectResponse(url, status_code=303)
+
+    @app.exception_handler(MustChange)
+    async def must_change(request: Request, exc: MustChange):
+        return back("/password", "choose your own password before going on")
 
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused):
@@ -197,16 +212,18 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
                     user, session_token = auth.login(
                         s, clock(), policy, str(form.get("username", "")),
                         str(form.get("password", "")), ip)
-                    return user.role, session_token, None
+                    return user, session_token, None
                 except auth.AuthError as exc:
                     return None, None, str(exc)
 
-        role, session_token, error = await run_in_threadpool(attempt)
-        if error:
+        user, session_token, error = await run_in_threadpool(attempt)
+        if error or user is None:
             return back("/login", error)
         nxt = str(form.get("next", ""))
         target = nxt if nxt.startswith("/") and not nxt.startswith("//") else (
-            "/users" if role == auth.ADMIN else "/")
+            "/users" if user.role == auth.ADMIN else "/")
+        if user.must_change:
+            target = "/password"
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(SESSION_COOKIE, session_token, httponly=True,
                             secure=secure_cookies, samesite="strict", path="/")
@@ -453,7 +470,7 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
     # -- signature ----------------------------------------------------------------------
 
     @app.post("/patients/{number}/sign")
-    def sign(number: str, p: Annotated[Posted, Depends(posted("sign"))]):
+    def sign(request: Request, number: str, p: Annotated[Posted, Depends(posted("sign"))]):
         with db.write() as s:
             pt = _patient(s, number)
             user = s.get(User, p.who.user.id)
@@ -475,7 +492,8 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
                 msg = "signature refused: a signature of this screening stands already"
                 audit.record(s, clock(), user.username, "sign-refused",
                              f"{number}/signature", new={"why": "signed already"})
-            elif not auth.reauthenticate(s, clock(), policy, user, p.get("password")):
+            elif not auth.reauthenticate(s, clock(), policy, user, p.get("password"),
+                                         request.client.host if request.client else "?"):
                 audit.record(s, clock(), user.username, "sign-refused",
                              f"{number}/signature", new={"why": "wrong password"})
                 msg = "signature refused: wrong password"
@@ -559,9 +577,11 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
         try:
             with db.write() as s:
                 auth.add_user(s, clock(), p.who.user.username, p.get("username"),
-                              p.get("password"), p.get("role"), p.get("display_name"))
+                              p.get("password"), p.get("role"), p.get("display_name"),
+                              must_change=True)
         except auth.AuthError as exc:
             return back("/users", f"not added: {exc}")
         return back("/users", f"user {p.get('username')} added")
 
+    account_routes(app, db, policy, clock, page, back, allowed, posted)
     return app

@@ -19,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     Engine,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -47,6 +48,11 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    must_change: Mapped[bool] = mapped_column(Boolean, default=False)  # at next login
+    reset_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reset_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # failed logins before this do not count (an admin's unlock)
+    unlocked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class WebSession(Base):
@@ -65,6 +71,7 @@ class LoginAttempt(Base):
     """Every login attempt, for throttling by client address."""
 
     __tablename__ = "login_attempts"
+    __table_args__ = (Index("login_attempts_who", "username", "ip", "at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
     ip: Mapped[str] = mapped_column(String(64))
