@@ -1,7 +1,7 @@
 """Pages of the user lifecycle (web.accounts): one's own password, a reset link, and the
 admin's deactivate / reactivate / unlock / reset on the users page."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: FastAPI must see the Depends() of closures.
 
 import secrets
 from typing import Annotated, Any

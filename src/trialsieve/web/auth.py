@@ -190,10 +190,12 @@ def paused_until(s: Session, now: datetime, policy: Policy, username: str, ip: s
     last_ok = s.scalar(select(func.max(LoginAttempt.id)).where(
         LoginAttempt.username == username, LoginAttempt.ip == ip,
         LoginAttempt.ok.is_(True))) or 0
-    floor = max(t for t in (now - policy.max_pause, user.unlocked_at if user else None) if t)
-    fails = list(s.scalars(select(LoginAttempt.at).where(
+    q = select(LoginAttempt.at).where(
         LoginAttempt.username == username, LoginAttempt.ip == ip, LoginAttempt.id > last_ok,
-        LoginAttempt.ok.is_(False), LoginAttempt.at >= floor).order_by(LoginAttempt.id)))
+        LoginAttempt.ok.is_(False), LoginAttempt.at >= now - policy.max_pause)
+    if user is not None and user.unlocked_at is not None:
+        q = q.where(LoginAttempt.at > user.unlocked_at)
+    fails = list(s.scalars(q.order_by(LoginAttempt.id)))
     pauses = len(fails) // policy.max_failures
     if not pauses:
         return None

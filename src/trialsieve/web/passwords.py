@@ -29,7 +29,8 @@ def check(password: str, username: str = "") -> None:
     if len(password) > 1024:
         raise PasswordError("a password has at most 1024 characters")
     core = re.sub(r"[\W\d_]+", "", password.lower())
-    if not core or core in COMMON or re.fullmatch(r"(.)\1*", core) or (
+    unit = re.fullmatch(r"(.+?)\1*", core)  # "adminadmin" is "admin" said twice
+    if not core or core in COMMON or (unit and (unit[1] in COMMON or len(unit[1]) < 4)) or (
             len(set(password)) < 5):
         raise PasswordError("too common or too easy to guess: choose a passphrase of a few "
                             "unrelated words")
