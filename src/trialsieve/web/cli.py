@@ -19,6 +19,9 @@ def add_commands(sub, date_type) -> None:
     _db_options(s)
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--trusted-proxy", metavar="ADDR", default=None,
+                   help="the reverse proxy's address: only its X-Forwarded-For is believed "
+                   "(default: none, the client address is the connection's)")
     s.add_argument("--as-of", type=date_type, default=None,
                    help="fixed screening date (default: today, UTC)")
     s.add_argument("--demo", metavar="PATH", default=None,
@@ -36,6 +39,14 @@ def add_commands(sub, date_type) -> None:
                      help="read the password from standard input instead of asking")
     _db_options(add)
     _db_options(us.add_parser("list", help="list users"))
+    for name, what in (("deactivate", "end a user's sessions and refuse their logins"),
+                       ("activate", "let a deactivated user log in again"),
+                       ("unlock", "forget a user's failed logins (every address)"),
+                       ("reset", "print a one-time link for the user to choose a new "
+                        "password (the old one stops working)")):
+        life = us.add_parser(name, help=what)
+        life.add_argument("username")
+        _db_options(life)
     a = sub.add_parser("audit", help="the workbench's audit trail")
     as_ = a.add_subparsers(dest="audit_command", required=True)
     _db_options(as_.add_parser("verify", help="check the hash chain of the audit trail"))
@@ -69,7 +80,10 @@ def serve(args: argparse.Namespace) -> int:
         _demo(db, Path(args.demo), args.d0)
     app = create_app(db, as_of=args.as_of)
     print(f"trialsieve workbench on http://{args.host}:{args.port}/", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    # server_header off: the server's name and version tell an attacker what to try.
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
+                proxy_headers=bool(args.trusted_proxy),
+                forwarded_allow_ips=args.trusted_proxy or "", server_header=False)
     return 0
 
 
@@ -116,6 +130,8 @@ def users(args: argparse.Namespace) -> int:
     from trialsieve.web.db import User
 
     db = _database(args)
+    if args.users_command in ("deactivate", "activate", "unlock", "reset"):
+        return _lifecycle(db, args)
     if args.users_command == "list":
         with db.read() as s:
             for u in s.scalars(select(User).order_by(User.username)):
@@ -142,6 +158,31 @@ def users(args: argparse.Namespace) -> int:
         print(f"trialsieve: error: {exc}", file=sys.stderr)
         return 2
     print(f"user {args.username} added ({args.role})")
+    return 0
+
+
+def _lifecycle(db, args: argparse.Namespace) -> int:
+    from trialsieve.web import accounts, auth
+    from trialsieve.web.app import utcnow
+
+    by = f"cli:{getpass.getuser()}"
+    try:
+        with db.write() as s:
+            user = accounts.find(s, args.username)
+            if args.users_command == "reset":
+                token = accounts.issue_reset(s, utcnow(), by, user)
+            elif args.users_command == "unlock":
+                accounts.unlock(s, utcnow(), by, user)
+            else:
+                accounts.set_active(s, utcnow(), by, user, args.users_command == "activate")
+    except auth.AuthError as exc:
+        print(f"trialsieve: error: {exc}", file=sys.stderr)
+        return 2
+    if args.users_command == "reset":
+        print(f"one-time link for {args.username} (valid 24 hours; append to the "
+              f"workbench's address): /reset/{token}")
+    else:
+        print(f"user {args.username}: {args.users_command} done")
     return 0
 
 
