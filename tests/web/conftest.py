@@ -17,6 +17,7 @@ from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from trialsieve.web import auth
 from trialsieve.web.app import create_app
@@ -112,12 +113,30 @@ def db_url(request, tmp_path):
     return f"{server}/{name}"
 
 
+APP_ROLE = "webapp"
+
+
 @pytest.fixture
 def db(db_url):
-    database = Database(db_url)
-    database.migrate()
+    """The app's database. On PostgreSQL, as in production: migrated by the owner, used
+    by a role that owns nothing; `owner_engine` is what a database administrator holds."""
+    owner = Database(db_url)
+    owner.migrate()
+    if owner.sqlite:
+        owner.owner_engine = owner.engine  # type: ignore[attr-defined]
+        yield owner
+        owner.dispose()
+        return
+    with owner.engine.begin() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"),
+                           {"r": APP_ROLE}):
+            conn.execute(text(f"CREATE ROLE {APP_ROLE} LOGIN"))
+    owner.grant_to(APP_ROLE)
+    database = Database(db_url.replace("://app@", f"://{APP_ROLE}@"))
+    database.owner_engine = owner.engine  # type: ignore[attr-defined]
     yield database
     database.dispose()
+    owner.dispose()
 
 
 @pytest.fixture

@@ -123,14 +123,14 @@ def test_the_chain_verifies(db, trail, capsys):
 def test_the_database_refuses_to_change_or_delete_audit_rows_and_signatures(db, trail):
     for sql in ("UPDATE audit SET username = 'someone else'", "DELETE FROM audit",
                 "UPDATE signatures SET meaning = 'not_eligible'", "DELETE FROM signatures"):
-        with pytest.raises(Exception, match="append-only"), db.engine.begin() as conn:
+        with pytest.raises(Exception, match="append-only"), db.owner_engine.begin() as conn:
             conn.execute(text(sql))
     assert _rows(db)[-1].action == "sign"
 
 
 def _drop_guard(db) -> None:
     """What only someone with the database owner's rights could do."""
-    with db.engine.begin() as conn:
+    with db.owner_engine.begin() as conn:
         if db.sqlite:
             conn.execute(text("DROP TRIGGER audit_no_update"))
             conn.execute(text("DROP TRIGGER audit_no_delete"))
@@ -141,7 +141,7 @@ def _drop_guard(db) -> None:
 def test_a_row_altered_in_the_database_is_detected(db, trail, capsys):
     _drop_guard(db)
     target = _rows(db)[1]
-    with db.engine.begin() as conn:
+    with db.owner_engine.begin() as conn:
         conn.execute(text("UPDATE audit SET username = 'nobody' WHERE id = :id"),
                      {"id": target.id})
     code, out = _verify(trail, capsys)
@@ -152,7 +152,7 @@ def test_a_row_altered_in_the_database_is_detected(db, trail, capsys):
 def test_a_row_removed_from_the_database_is_detected(db, trail, capsys):
     _drop_guard(db)
     target = _rows(db)[1]
-    with db.engine.begin() as conn:
+    with db.owner_engine.begin() as conn:
         conn.execute(text("DELETE FROM audit WHERE id = :id"), {"id": target.id})
     code, out = _verify(trail, capsys)
     assert code == 1 and f"row {target.id + 1}: does not follow the row before it" in out
@@ -177,14 +177,14 @@ def test_audit_page_and_csv(app, trail):
 # -- tampering with what the trail covers (issue 19): every edit is found ----------------
 
 def _sql(db, *statements: str) -> None:
-    with db.engine.begin() as conn:
+    with db.owner_engine.begin() as conn:
         for sql in statements:
             conn.execute(text(sql))
 
 
 def _flip_surgery_answer(db) -> str:
     """The investigator's "no recent major surgery" turned into "yes", in the database."""
-    with db.engine.begin() as conn:
+    with db.owner_engine.begin() as conn:
         rid, content = conn.execute(text(
             "SELECT id, content FROM resources WHERE origin = 'entry' AND content LIKE "
             "'%recent-major-surgery%'")).first()
@@ -215,7 +215,7 @@ def test_patients_users_and_rows_added_behind_the_app_are_detected(db, trail, ca
 
 
 def test_a_signature_edited_with_the_guard_dropped_is_detected(db, trail, capsys):
-    with db.engine.begin() as conn:
+    with db.owner_engine.begin() as conn:
         conn.execute(text("DROP TRIGGER signatures_no_update" if db.sqlite else
                           "DROP TRIGGER signatures_no_change ON signatures"))
         conn.execute(text("UPDATE signatures SET meaning = 'not_eligible'"))
@@ -256,7 +256,7 @@ def test_a_chain_rewritten_with_recomputed_hashes_is_detected(db, trail, capsys)
                            row.new, row.reason, covers], ensure_ascii=False,
                           separators=(",", ":"))
         new_hash = hashlib.sha256(blob.encode()).hexdigest()
-        with db.engine.begin() as conn:
+        with db.owner_engine.begin() as conn:
             conn.execute(text("UPDATE audit SET covers = :c, prev_hash = :p, hash = :h "
                               "WHERE id = :id"),
                          {"c": covers, "p": prev, "h": new_hash, "id": row.id})
@@ -264,3 +264,18 @@ def test_a_chain_rewritten_with_recomputed_hashes_is_detected(db, trail, capsys)
     code, out = _verify(trail, capsys)
     assert code == 1
     assert f"row {_rows(db)[0].id}: its content no longer matches its hash" in out
+
+
+def test_on_postgresql_the_app_role_owns_nothing_and_cannot_drop_the_guard(db, trail):
+    """Issue 19, item 8: the role the app connects as cannot disable the append-only
+    triggers, nor edit or delete the trail (no grant), only read and append."""
+    if db.sqlite:
+        pytest.skip("PostgreSQL roles (SQLite has none; the file's owner is the owner)")
+    assert not db.owns_tables()
+    for sql in ("DROP TRIGGER audit_no_change ON audit",
+                "ALTER TABLE audit DISABLE TRIGGER audit_no_change",
+                "UPDATE audit SET username = 'x'", "DELETE FROM audit",
+                "DELETE FROM resources", "UPDATE signatures SET meaning = 'x'"):
+        with pytest.raises(Exception, match="must be owner|permission denied"), \
+                db.engine.begin() as conn:
+            conn.execute(text(sql))

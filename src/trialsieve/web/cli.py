@@ -57,6 +57,9 @@ def _db_options(p: argparse.ArgumentParser) -> None:
                    help="data folder (the SQLite database lives there)")
     p.add_argument("--database-url", default=os.environ.get("TRIALSIEVE_DATABASE_URL"),
                    help="e.g. postgresql://user@host/db (default: SQLite under --data)")
+    p.add_argument("--owner-url", default=os.environ.get("TRIALSIEVE_OWNER_URL"),
+                   help="PostgreSQL: the tables' owner, who runs the migrations and grants "
+                   "--database-url's role what the app needs (the app's role owns nothing)")
     p.add_argument("--audit-dir", default=os.environ.get("TRIALSIEVE_AUDIT_DIR"),
                    help="the audit trail's key and head, kept out of the database "
                    "(default: --data)")
@@ -65,8 +68,15 @@ def _db_options(p: argparse.ArgumentParser) -> None:
 def _database(args: argparse.Namespace):
     from trialsieve.web.db import Database, database_url
 
-    db = Database(database_url(args.database_url, args.data), args.audit_dir or args.data)
-    db.migrate()
+    url = database_url(args.database_url, args.data)
+    db = Database(url, args.audit_dir or args.data)
+    if args.owner_url:
+        owner = Database(database_url(args.owner_url, args.data), args.audit_dir or args.data)
+        owner.migrate()
+        owner.grant_to(db.engine.url.username or "")
+        owner.dispose()
+    else:
+        db.migrate()
     return db
 
 
@@ -76,6 +86,11 @@ def serve(args: argparse.Namespace) -> int:
     from trialsieve.web.app import create_app
 
     db = _database(args)
+    if db.owns_tables():
+        print("trialsieve: error: the app's database role owns the tables, so it could drop "
+              "the audit trail's guards: run it as a role that owns nothing, with the owner "
+              "in --owner-url (migrations and grants)", file=sys.stderr)
+        return 2
     if args.demo:
         _demo(db, Path(args.demo), args.d0)
     app = create_app(db, as_of=args.as_of)

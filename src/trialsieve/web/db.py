@@ -204,8 +204,36 @@ class Database:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
+    def grant_to(self, role: str) -> None:
+        """PostgreSQL, run as the tables' owner: what the app's role may do, and no more.
+        It owns nothing, so it cannot drop or disable the append-only triggers; it never
+        deletes, and the audit trail and signatures it may only read and add to."""
+        if self.sqlite:
+            return
+        q = self.engine.dialect.identifier_preparer.quote(role)
+        with self.engine.begin() as conn:
+            for sql in (f"GRANT USAGE ON SCHEMA public TO {q}",
+                        f"GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO {q}",
+                        f"GRANT UPDATE ON {', '.join(UPDATED)} TO {q}",
+                        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {q}"):
+                conn.execute(text(sql))
+
+    def owns_tables(self) -> bool:
+        """Whether this connection's role owns any table (PostgreSQL; SQLite: False)."""
+        if self.sqlite:
+            return False
+        with self.engine.connect() as conn:
+            return bool(conn.scalar(text(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' "
+                "AND tableowner = current_user")))
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+# The tables whose rows the app changes (a session ends, a user is unlocked, planned dates,
+# an entry withdrawn); every other table it only reads and appends to.
+UPDATED = ("users", "sessions", "patients", "resources")
 
 
 def _audit_dir(url: str, given: str | Path | None) -> Path:
