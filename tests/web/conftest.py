@@ -228,7 +228,7 @@ def seen(c: TestClient, path: str = "/patients/SCR-0001") -> dict[str, str]:
 def statuses(html: str) -> dict[str, str]:
     """Criterion id -> status as the screening page shows it."""
     return dict((m[1], m[0]) for m in re.findall(
-        r'<article class="criterion (met|not_met|unknown)" id="(\w+)"', html))
+        r'<article class="criterion (met|not_met|unknown) \w+" id="(\w+)"', html))
 
 
 def verdict(html: str) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -25,7 +25,16 @@ from starlette.datastructures import UploadFile
 from trialsieve.codes import ATTESTATIONS, LAB_TESTS
 from trialsieve.engine import ELIGIBLE, INCOMPLETE, NOT_ELIGIBLE
 from trialsieve.protocols.lumen import LUMEN
-from trialsieve.web import audit, auth, csvout, entry, provenance, signature, store
+from trialsieve.web import (
+    audit,
+    auth,
+    csvout,
+    entry,
+    listing,
+    provenance,
+    signature,
+    store,
+)
 from trialsieve.web.account_routes import account_routes
 from trialsieve.web.db import Database, PatientRow, User, WebSession
 from trialsieve.web.limits import UPLOAD_LIMIT as MAX_UPLOAD
@@ -98,6 +107,7 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
                secure_cookies: bool = True) -> FastAPI:
     """`as_of` fixes the screening date (demos on dated examples); default: today (UTC)."""
     policy = policy or auth.Policy()
+    verdicts = listing.VerdictCache()
     app = FastAPI(title="trialsieve workbench", docs_url=None, redoc_url=None,
                   openapi_url=None)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -249,16 +259,13 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
         return patient
 
     @app.get("/", response_class=HTMLResponse)
-    def patients(request: Request, who: Annotated[Who, Depends(allowed("read"))]):
+    def patients(request: Request, who: Annotated[Who, Depends(allowed("read"))],
+                 q: str = "", page_no: Annotated[int, Query(alias="page", ge=0)] = 0):
+        identify = auth.can(who.user.role, "identify")
         with db.read() as s:
-            rows = []
-            for p in s.scalars(select(PatientRow).order_by(PatientRow.id)):
-                res = store.resources(s, p)
-                sc = screen_record(store.record_of(p, res), today(), p.planned_inclusion,
-                                   p.planned_d0, with_window=False)
-                sigs = signature.signatures(s, p, store.record_hash(res))
-                rows.append((p, sc.result, sigs[0] if sigs else None))
-        return page(request, "patients.html", who, rows=rows)
+            rows, total = listing.page_of(s, verdicts, today(), q[:100], page_no, identify)
+        return page(request, "patients.html", who, rows=rows, q=q[:100], page_no=page_no,
+                    total=total, per_page=listing.PAGE, identify=identify)
 
     @app.post("/import")
     async def import_(request: Request, p: Annotated[Posted, Depends(posted("import"))]):
@@ -291,10 +298,13 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
             sigs = signature.signatures(s, p, record_hash)
             entries = [(r, json.loads(r.content)) for r in res if r.origin == "entry"]
             imported = store.imported_answers(p, res)
+            ident = next((listing.identity(json.loads(r.content)) for r in res
+                          if r.resource_type == "Patient" and r.resource_id == p.fhir_id),
+                         None) if auth.can(who.user.role, "identify") else None
         cols, lesions = lesion_table(sc)
         return page(request, "screening.html", who, patient=p, sc=sc, sigs=sigs,
                     record_hash=record_hash, settle=settle_links, lesion_cols=cols,
-                    lesions=lesions, entries=entries, imported=imported,
+                    lesions=lesions, entries=entries, imported=imported, ident=ident,
                     questions=ATTESTATIONS, meanings=signature.MEANINGS,
                     statement=signature.statement)
 
@@ -531,9 +541,9 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
         with db.read() as s:
             for p in s.scalars(select(PatientRow).order_by(PatientRow.id)):
                 res = store.resources(s, p)
-                sc = screen_record(store.record_of(p, res), today(), p.planned_inclusion,
-                                   p.planned_d0, with_window=False)
-                sigs = [v for v in signature.signatures(s, p, store.record_hash(res))
+                record_hash = store.record_hash(res)
+                result = verdicts.get(p, res, record_hash, today())
+                sigs = [v for v in signature.signatures(s, p, record_hash)
                         if v.superseded is None]
                 if sigs:
                     sig = sigs[0].sig
@@ -549,9 +559,9 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
                 else:
                     out.append({"screening_number": p.screening_number,
                                 "screening_date": today().isoformat(),
-                                "outcome": f"pending: {VERDICT_LABELS[sc.result.verdict]}, "
+                                "outcome": f"pending: {VERDICT_LABELS[result.verdict]}, "
                                 "not signed",
-                                "reasons": "; ".join(reasons(sc.result))})
+                                "reasons": "; ".join(reasons(result))})
         return out
 
     @app.get("/log", response_class=HTMLResponse)

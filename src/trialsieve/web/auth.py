@@ -37,6 +37,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "users": frozenset({ADMIN}),
     "logout": frozenset(ROLES),
     "account": frozenset(ROLES),  # one's own password
+    # names and MRNs: the staff who screen; monitors verify by screening number
+    "identify": frozenset({COORDINATOR, INVESTIGATOR}),
 }
 MIN_PASSWORD = passwords.MIN_PASSWORD
 _hasher = PasswordHasher()  # argon2id, the library's RFC 9106 defaults
