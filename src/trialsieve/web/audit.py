@@ -121,7 +121,8 @@ def verify(s: Session) -> Verification:
                         f"{'missing' if head[0] not in hashes else 'not the same'} "
                         "(the trail was cut short or rewritten)")
     for model in COVERED:
-        for obj in s.scalars(select(model).order_by(model.id)):
+        obj: Any
+        for obj in s.scalars(select(model).order_by(model.id)):  # type: ignore[attr-defined]
             key, h = content_hash(obj)
             if key not in latest:
                 problems.append(f"{key}: not in the audit trail (added behind the app's back)")

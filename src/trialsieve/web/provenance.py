@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 
 from trialsieve.fhir.reader import Loaded, assemble
 from trialsieve.web.db import ResourceRow
@@ -40,7 +41,7 @@ class ImportedAnswer:
     question: str
     answer: bool
     by: str | None  # the performer the file names: a claim, not an author
-    date: object
+    date: date | None
     confirmed: bool  # an answer entered here derives from it
 
 
@@ -70,7 +71,7 @@ def split(rows: list[ResourceRow], where: str, patient_id: str
 def _confirmed(rows: list[ResourceRow]) -> set[tuple[str, str]]:
     """(imported resource, question) that a standing answer entered here confirms
     (derivedFrom): a withdrawn confirmation confirms nothing."""
-    out = set()
+    out: set[tuple[str, str]] = set()
     for r in rows:
         if r.origin == IMPORTED:
             continue
