@@ -17,6 +17,7 @@ from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from trialsieve.web import auth
 from trialsieve.web.app import create_app
@@ -29,6 +30,14 @@ AS_OF = date(2026, 11, 25)
 D0 = date(2026, 12, 1)
 PASSWORD = "correct horse battery staple"
 ROLES = auth.ROLES
+
+
+@pytest.fixture(autouse=True)
+def audit_dir(monkeypatch, tmp_path):
+    """The audit key and head of the test's app and of its `trialsieve audit verify`."""
+    folder = tmp_path / "audit-keys"
+    monkeypatch.setenv("TRIALSIEVE_AUDIT_DIR", str(folder))
+    return folder
 
 
 @pytest.fixture(autouse=True)
@@ -104,12 +113,30 @@ def db_url(request, tmp_path):
     return f"{server}/{name}"
 
 
+APP_ROLE = "webapp"
+
+
 @pytest.fixture
 def db(db_url):
-    database = Database(db_url)
-    database.migrate()
+    """The app's database. On PostgreSQL, as in production: migrated by the owner, used
+    by a role that owns nothing; `owner_engine` is what a database administrator holds."""
+    owner = Database(db_url)
+    owner.migrate()
+    if owner.sqlite:
+        owner.owner_engine = owner.engine  # type: ignore[attr-defined]
+        yield owner
+        owner.dispose()
+        return
+    with owner.engine.begin() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"),
+                           {"r": APP_ROLE}):
+            conn.execute(text(f"CREATE ROLE {APP_ROLE} LOGIN"))
+    owner.grant_to(APP_ROLE)
+    database = Database(db_url.replace("://app@", f"://{APP_ROLE}@"))
+    database.owner_engine = owner.engine  # type: ignore[attr-defined]
     yield database
     database.dispose()
+    owner.dispose()
 
 
 @pytest.fixture
@@ -179,10 +206,38 @@ def upload(c: TestClient, data: bytes, name: str = "patient.json"):
                   files={"file": (name, data, "application/fhir+json")})
 
 
+CONFIRM_FORM = re.compile(r'action="(/patients/[^/"]+/confirm/[^"]+)"[^>]*>\s*<input type="hidden"'
+                          r' name="csrf" value="[^"]+">\s*<input type="hidden" '
+                          r'name="question" value="([^"]+)"')
+
+
+def confirm_forms(html: str) -> list[tuple[str, str]]:
+    """(action, question) of each imported answer awaiting an investigator's confirmation."""
+    return CONFIRM_FORM.findall(html)
+
+
+def confirm_imported(c: TestClient, path: str) -> int:
+    """An investigator's review of the answers an upload carried, each confirmed as theirs:
+    until then they settle nothing (web.provenance). How many were confirmed."""
+    forms = confirm_forms(c.get(path).text)
+    for action, question in forms:
+        r = c.post(action, data={"question": question, "csrf": csrf(c, path)})
+        assert r.status_code == 303, r.text[:300]
+    return len(forms)
+
+
+def seen(c: TestClient, path: str) -> dict[str, str]:
+    """The record and protocol hashes the screening page shows: a signature covers them."""
+    from trialsieve.protocols.lumen import LUMEN
+
+    record_hash = re.search(r"Record hash (sha256:[0-9a-f]+)", c.get(path).text).group(1)
+    return {"record_hash": record_hash, "protocol_hash": LUMEN.hash}
+
+
 def statuses(html: str) -> dict[str, str]:
     """Criterion id -> status as the screening page shows it."""
     return dict((m[1], m[0]) for m in re.findall(
-        r'<article class="criterion (met|not_met|unknown)" id="(\w+)"', html))
+        r'<article class="criterion (met|not_met|unknown) \w+" id="(\w+)"', html))
 
 
 def verdict(html: str) -> str:

@@ -7,11 +7,14 @@ import pytest
 from conftest import (
     PASSWORD,
     client,
+    confirm_forms,
+    confirm_imported,
     csrf,
     csrf_of_login,
     example,
     login,
     page_of,
+    seen,
     upload,
 )
 from sqlalchemy import text
@@ -37,9 +40,14 @@ def _withdrawable(c) -> str:
 def test_each_state_changing_request_writes_exactly_one_audit_row(app, db, users):
     inv = login(app, "investigator")
     admin = login(app, "admin")
+    def confirm_one():
+        action, question = confirm_forms(inv.get(P).text)[0]
+        return inv.post(action, data={"question": question, "csrf": csrf(inv)})
+
     steps = [
         ("import", lambda: upload(inv, example("01-eligible-woman-cbp",
                                                drop=("ex01-att-recent-major-surgery",)))),
+        *[("confirm-attestation", confirm_one)] * 9,  # the file's other answers
         ("enter-attestation", lambda: inv.post(f"{P}/entry/attestation", data={
             "question": "recent-major-surgery", "answer": "yes", "date": "2026-11-24",
             "csrf": csrf(inv)})),
@@ -54,9 +62,10 @@ def test_each_state_changing_request_writes_exactly_one_audit_row(app, db, users
         ("planned-dates", lambda: inv.post(f"{P}/dates", data={
             "inclusion": "2026-12-01", "d0": "2026-12-01", "csrf": csrf(inv)})),
         ("sign-refused", lambda: inv.post(f"{P}/sign", data={
-            "meaning": "eligible", "password": "not my password", "csrf": csrf(inv)})),
+            "meaning": "eligible", "password": "not my password", "csrf": csrf(inv),
+            **seen(inv, P)})),
         ("sign", lambda: inv.post(f"{P}/sign", data={
-            "meaning": "eligible", "password": PASSWORD, "csrf": csrf(inv)})),
+            "meaning": "eligible", "password": PASSWORD, "csrf": csrf(inv), **seen(inv, P)})),
         ("user-add", lambda: admin.post("/users", data={
             "username": "m2", "display_name": "M 2", "role": "monitor",
             "password": "twelve chars+", "csrf": csrf(admin, "/users")})),
@@ -90,8 +99,9 @@ def _failed_login(app):
 def trail(app, db, users, db_url):
     c = login(app, "investigator")
     upload(c, example("01-eligible-woman-cbp"))
+    confirm_imported(c, P)
     c.post(f"{P}/sign", data={"meaning": "eligible", "password": PASSWORD,
-                              "csrf": csrf(c)})
+                              "csrf": csrf(c), **seen(c, P)})
     return db_url
 
 
@@ -103,7 +113,8 @@ def _verify(db_url, capsys) -> tuple[int, str]:
 
 def test_the_chain_verifies(db, trail, capsys):
     rows = _rows(db)
-    assert [r.action for r in rows][-3:] == ["login", "import", "sign"]
+    assert [r.action for r in rows][-2:] == ["confirm-attestation", "sign"]
+    assert [r.action for r in rows][:6] == ["user-add"] * 4 + ["login", "import"]
     assert rows[0].prev_hash == audit.GENESIS
     assert all(b.prev_hash == a.hash for a, b in zip(rows, rows[1:], strict=False))
     code, out = _verify(trail, capsys)
@@ -113,14 +124,14 @@ def test_the_chain_verifies(db, trail, capsys):
 def test_the_database_refuses_to_change_or_delete_audit_rows_and_signatures(db, trail):
     for sql in ("UPDATE audit SET username = 'someone else'", "DELETE FROM audit",
                 "UPDATE signatures SET meaning = 'not_eligible'", "DELETE FROM signatures"):
-        with pytest.raises(Exception, match="append-only"), db.engine.begin() as conn:
+        with pytest.raises(Exception, match="append-only"), db.owner_engine.begin() as conn:
             conn.execute(text(sql))
     assert _rows(db)[-1].action == "sign"
 
 
 def _drop_guard(db) -> None:
     """What only someone with the database owner's rights could do."""
-    with db.engine.begin() as conn:
+    with db.owner_engine.begin() as conn:
         if db.sqlite:
             conn.execute(text("DROP TRIGGER audit_no_update"))
             conn.execute(text("DROP TRIGGER audit_no_delete"))
@@ -131,7 +142,7 @@ def _drop_guard(db) -> None:
 def test_a_row_altered_in_the_database_is_detected(db, trail, capsys):
     _drop_guard(db)
     target = _rows(db)[1]
-    with db.engine.begin() as conn:
+    with db.owner_engine.begin() as conn:
         conn.execute(text("UPDATE audit SET username = 'nobody' WHERE id = :id"),
                      {"id": target.id})
     code, out = _verify(trail, capsys)
@@ -142,7 +153,7 @@ def test_a_row_altered_in_the_database_is_detected(db, trail, capsys):
 def test_a_row_removed_from_the_database_is_detected(db, trail, capsys):
     _drop_guard(db)
     target = _rows(db)[1]
-    with db.engine.begin() as conn:
+    with db.owner_engine.begin() as conn:
         conn.execute(text("DELETE FROM audit WHERE id = :id"), {"id": target.id})
     code, out = _verify(trail, capsys)
     assert code == 1 and f"row {target.id + 1}: does not follow the row before it" in out
@@ -160,5 +171,112 @@ def test_audit_page_and_csv(app, trail):
     page = m.get("/audit").text
     assert "Chain verified" in page and "sign" in page
     body = m.get("/audit.csv").text.splitlines()
-    assert body[0] == "id,at,username,action,entity,old,new,reason,prev_hash,hash"
+    assert body[0] == "id,at,username,action,entity,old,new,reason,covers,prev_hash,hash"
     assert any(",investigator,sign," in line for line in body)
+
+
+# -- tampering with what the trail covers (issue 19): every edit is found ----------------
+
+def _sql(db, *statements: str) -> None:
+    with db.owner_engine.begin() as conn:
+        for sql in statements:
+            conn.execute(text(sql))
+
+
+def _flip_surgery_answer(db) -> str:
+    """The investigator's "no recent major surgery" turned into "yes", in the database."""
+    with db.owner_engine.begin() as conn:
+        rid, content = conn.execute(text(
+            "SELECT id, content FROM resources WHERE origin = 'entry' AND content LIKE "
+            "'%recent-major-surgery%'")).first()
+        conn.execute(text("UPDATE resources SET content = :c WHERE id = :id"), {
+            "c": content.replace('"valueBoolean": false', '"valueBoolean": true'), "id": rid})
+    return f"resources/{rid}"
+
+
+def test_a_clinical_answer_edited_in_the_database_is_detected(db, trail, capsys):
+    key = _flip_surgery_answer(db)
+    code, out = _verify(trail, capsys)
+    assert code == 1 and f"{key}: changed since its audit row" in out
+    assert "BROKEN" in out
+
+
+@pytest.mark.parametrize("sql, key", [
+    ("UPDATE patients SET planned_d0 = '2026-12-24'", "patients/1"),
+    ("UPDATE users SET role = 'investigator' WHERE username = 'monitor'", "users/"),
+    ("INSERT INTO resources (patient_id, resource_type, resource_id, content, origin, "
+     "created_at, created_by) VALUES (1, 'Observation', 'x', '{}', 'entry', "
+     "'2026-11-25 09:00:00', 'investigator')", "resources/"),
+])
+def test_patients_users_and_rows_added_behind_the_app_are_detected(db, trail, capsys, sql,
+                                                                   key):
+    _sql(db, sql)
+    code, out = _verify(trail, capsys)
+    assert code == 1 and key in out
+
+
+def test_a_signature_edited_with_the_guard_dropped_is_detected(db, trail, capsys):
+    with db.owner_engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER signatures_no_update" if db.sqlite else
+                          "DROP TRIGGER signatures_no_change ON signatures"))
+        conn.execute(text("UPDATE signatures SET meaning = 'not_eligible'"))
+    code, out = _verify(trail, capsys)
+    assert code == 1 and "signatures/1: changed since its audit row" in out
+
+
+def test_an_emptied_or_shortened_trail_is_detected(db, trail, capsys):
+    _drop_guard(db)
+    last = _rows(db)[-1]
+    _sql(db, f"DELETE FROM audit WHERE id = {last.id}")
+    code, out = _verify(trail, capsys)
+    assert code == 1 and f"row {last.id}: the newest row the app wrote is missing" in out
+    _sql(db, "DELETE FROM audit")
+    code, out = _verify(trail, capsys)
+    assert code == 1 and "0 rows" in out and "missing" in out
+
+
+def test_a_chain_rewritten_with_recomputed_hashes_is_detected(db, trail, capsys):
+    """Whoever can edit the database can recompute SHA-256 hashes, not the HMAC: its key
+    is not in the database."""
+    import hashlib
+    import json
+
+    key = _flip_surgery_answer(db)
+    _drop_guard(db)
+    prev = audit.GENESIS
+    for row in _rows(db):
+        covers = row.covers
+        if covers and key in covers:  # make the trail agree with the edited row
+            with db.read() as s:
+                from trialsieve.web.db import ResourceRow
+
+                live = s.get(ResourceRow, int(key.split("/")[1]))
+                covers = json.dumps(json.loads(covers) | dict([audit.content_hash(live)]),
+                                    sort_keys=True)
+        blob = json.dumps([prev, row.at, row.username, row.action, row.entity, row.old,
+                           row.new, row.reason, covers], ensure_ascii=False,
+                          separators=(",", ":"))
+        new_hash = hashlib.sha256(blob.encode()).hexdigest()
+        with db.owner_engine.begin() as conn:
+            conn.execute(text("UPDATE audit SET covers = :c, prev_hash = :p, hash = :h "
+                              "WHERE id = :id"),
+                         {"c": covers, "p": prev, "h": new_hash, "id": row.id})
+        prev = new_hash
+    code, out = _verify(trail, capsys)
+    assert code == 1
+    assert f"row {_rows(db)[0].id}: its content no longer matches its hash" in out
+
+
+def test_on_postgresql_the_app_role_owns_nothing_and_cannot_drop_the_guard(db, trail):
+    """Issue 19, item 8: the role the app connects as cannot disable the append-only
+    triggers, nor edit or delete the trail (no grant), only read and append."""
+    if db.sqlite:
+        pytest.skip("PostgreSQL roles (SQLite has none; the file's owner is the owner)")
+    assert not db.owns_tables()
+    for sql in ("DROP TRIGGER audit_no_change ON audit",
+                "ALTER TABLE audit DISABLE TRIGGER audit_no_change",
+                "UPDATE audit SET username = 'x'", "DELETE FROM audit",
+                "DELETE FROM resources", "UPDATE signatures SET meaning = 'x'"):
+        with pytest.raises(Exception, match="must be owner|permission denied"), \
+                db.engine.begin() as conn:
+            conn.execute(text(sql))

@@ -64,3 +64,28 @@ def test_read_commands_do_not_create_what_they_read(tmp_path, capsys, monkeypatc
         assert "trialsieve.db: no workbench database here: give --data" in err, err
         assert "Traceback" not in err
     assert list(tmp_path.iterdir()) == []  # no folder, no database made
+
+
+def test_users_lifecycle_from_the_command_line(tmp_path, capsys, monkeypatch):
+    data = str(tmp_path / "data")
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long admin password\n"))
+    assert main(["users", "add", "inv", "--role", "investigator", "--password-stdin",
+                 "--data", data]) == 0
+    for command in ("deactivate", "activate", "unlock"):
+        assert main(["users", command, "inv", "--data", data]) == 0
+        assert f"user inv: {command} done" in capsys.readouterr().out
+    assert main(["users", "reset", "inv", "--data", data]) == 0
+    assert "/reset/" in capsys.readouterr().out
+    assert main(["users", "reset", "nobody", "--data", data]) == 2
+    assert main(["audit", "verify", "--data", data]) == 0
+    assert "5 rows, chain intact" in capsys.readouterr().out
+
+
+def test_the_demo_verifies(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("TRIALSIEVE_AUDIT_DIR")  # the demo's own: the data folder
+    db = Database(f"sqlite:///{tmp_path / 'trialsieve.db'}")
+    db.migrate()
+    _demo(db, EXAMPLES, D0)
+    capsys.readouterr()
+    assert main(["audit", "verify", "--data", str(tmp_path)]) == 0
+    assert "chain intact" in capsys.readouterr().out

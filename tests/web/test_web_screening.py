@@ -13,11 +13,13 @@ import re
 from conftest import (
     EXAMPLES,
     PASSWORD,
+    confirm_imported,
     csrf,
     example,
     loc,
     login,
     page_of,
+    seen,
     statuses,
     upload,
     verdict,
@@ -38,6 +40,7 @@ def _investigator_with(app, stem: str, drop: tuple[str, ...] = ()):
     r = upload(c, example(stem, drop))
     c.page = page_of(f"ex{stem[:2]}")
     assert loc(r).startswith(c.page), loc(r)
+    confirm_imported(c, c.page)  # the investigator's review of the answers the file carried
     c.post(f"{c.page}/dates", data={"inclusion": "2026-12-01", "d0": "2026-12-01",
                                "csrf": csrf(c)})
     return c
@@ -162,12 +165,14 @@ def test_bulk_ndjson_upload_one_file_per_resource_type(app, users):
     assert loc(r).startswith(c.page), loc(r)
     c.post(f"{c.page}/dates", data={"inclusion": "2026-12-01", "d0": "2026-12-01",
                                "csrf": csrf(c)})
+    assert verdict(c.get(c.page).text) == "incomplete"  # its answers await an investigator
+    assert confirm_imported(login(app, "investigator"), c.page) > 0
     assert verdict(c.get(c.page).text) == "eligible"
 
 
 def _sign(c, meaning: str, password: str = PASSWORD):
     return loc(c.post(f"{c.page}/sign", data={"meaning": meaning, "password": password,
-                                         "csrf": csrf(c)}))
+                                              "csrf": csrf(c), **seen(c, c.page)}))
 
 
 def test_signature_frozen_then_superseded_by_a_later_change(app, db, users):
@@ -217,6 +222,7 @@ def test_an_incomplete_screening_cannot_be_signed(app, users):
 def test_screening_log_has_no_identifier_and_gives_reasons(app, users):
     c = _investigator_with(app, "05-hb-5-5-mmol-per-l-fails")
     upload(c, example("01-eligible-woman-cbp", NO_E2))
+    confirm_imported(c, page_of("ex01"))
     _sign(c, "not_eligible")
     m = login(app, "monitor")
     body = m.get("/log.csv").text.splitlines()
@@ -339,4 +345,30 @@ def test_a_patient_in_two_uploaded_files_with_a_versioned_reference_is_one_patie
     assert c.get(page_of("2")).status_code == 404  # no second, phantom patient "2"
     c.post(f"{page}/dates", data={"inclusion": "2026-12-01", "d0": "2026-12-01",
                                   "csrf": csrf(c)})
+    confirm_imported(c, page)
     assert verdict(c.get(page).text) == "eligible"
+
+
+def test_the_signature_covers_the_record_the_investigator_saw(app, db, users):
+    """Issue 19, item 6: a lab added by a coordinator between the page and the Sign
+    button is not signed unseen; the page is shown again to review."""
+    inv = _investigator_with(app, "01-eligible-woman-cbp")
+    shown = seen(inv, inv.page)
+    coord = login(app, "coordinator")
+    coord.page = inv.page
+    _enter(coord, "lab", test="platelets", date="2026-11-25", value="210", unit="10*9/L")
+    r = inv.post(f"{inv.page}/sign", data={"meaning": "eligible", "password": PASSWORD,
+                                    "csrf": csrf(inv), **shown})
+    assert "the record changed since the page was shown" in loc(r)
+    assert loc(r).startswith(inv.page)
+    with db.read() as s:
+        assert s.query(Signature).count() == 0
+    assert _sign(inv, "eligible").endswith("signed")  # after a fresh look
+
+
+def test_a_second_signature_while_one_stands_is_refused(app, db, users):
+    c = _investigator_with(app, "01-eligible-woman-cbp")
+    assert _sign(c, "eligible").endswith("signed")
+    assert "stands already" in _sign(c, "eligible")
+    with db.read() as s:
+        assert s.query(Signature).count() == 1

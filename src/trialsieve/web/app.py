@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -25,8 +25,20 @@ from starlette.datastructures import UploadFile
 from trialsieve.codes import ATTESTATIONS, LAB_TESTS
 from trialsieve.engine import ELIGIBLE, INCOMPLETE, NOT_ELIGIBLE
 from trialsieve.protocols.lumen import LUMEN
-from trialsieve.web import audit, auth, csvout, entry, signature, store
+from trialsieve.web import (
+    audit,
+    auth,
+    csvout,
+    entry,
+    listing,
+    provenance,
+    signature,
+    store,
+)
+from trialsieve.web.account_routes import account_routes
 from trialsieve.web.db import Database, PatientRow, User, WebSession
+from trialsieve.web.limits import UPLOAD_LIMIT as MAX_UPLOAD
+from trialsieve.web.limits import BodyLimit
 from trialsieve.web.screening import (
     criteria_reading,
     lesion_table,
@@ -38,7 +50,6 @@ from trialsieve.web.screening import (
 HERE = Path(__file__).parent
 SESSION_COOKIE = "trialsieve_session"
 LOGIN_CSRF_COOKIE = "trialsieve_login_csrf"
-MAX_UPLOAD = 20 * 1024 * 1024
 VERDICT_LABELS = {ELIGIBLE: "eligible", NOT_ELIGIBLE: "not eligible", INCOMPLETE: "incomplete"}
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
@@ -60,6 +71,10 @@ def utcnow() -> datetime:
 class NeedLogin(Exception):
     def __init__(self, why: str) -> None:
         self.why = why
+
+
+class MustChange(Exception):
+    """A password someone else chose (or reset): its owner replaces it first."""
 
 
 class Refused(Exception):
@@ -92,6 +107,7 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
                secure_cookies: bool = True) -> FastAPI:
     """`as_of` fixes the screening date (demos on dated examples); default: today (UTC)."""
     policy = policy or auth.Policy()
+    verdicts = listing.VerdictCache()
     app = FastAPI(title="trialsieve workbench", docs_url=None, redoc_url=None,
                   openapi_url=None)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -107,6 +123,9 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
             response.headers.setdefault(k, v)
         return response
 
+    # Added last: the outermost layer, counting each body before anything reads it.
+    app.add_middleware(BodyLimit, headers=HEADERS)
+
     # -- who is asking ----------------------------------------------------------------
 
     def _who(token: str | None) -> Who:
@@ -119,10 +138,15 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
         ws, user = found
         return Who(user, ws)
 
+    def _gate(who: Who, permission: str) -> None:
+        if who.user.must_change and permission not in ("account", "logout"):
+            raise MustChange()
+
     def allowed(permission: str):
         async def dep(request: Request) -> Who:
             who = await run_in_threadpool(_who, request.cookies.get(SESSION_COOKIE))
             request.state.who = who
+            _gate(who, permission)
             if not auth.can(who.user.role, permission):
                 raise Refused(403, f"your role ({who.user.role}) may not {permission}")
             return who
@@ -139,6 +163,7 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
                     token, who.session.csrf):
                 raise Refused(403, "the form has expired or did not come from this site "
                               "(CSRF token): reload the page and try again")
+            _gate(who, permission)
             if not auth.can(who.user.role, permission):
                 raise Refused(403, f"your role ({who.user.role}) may not {permission}")
             return Posted(who, dict(form))
@@ -150,6 +175,10 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
         if request.method == "GET" and request.url.path != "/":
             url += f"&next={quote(request.url.path)}"
         return RedirectResponse(url, status_code=303)
+
+    @app.exception_handler(MustChange)
+    async def must_change(request: Request, exc: MustChange):
+        return back("/password", "choose your own password before going on")
 
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused):
@@ -193,16 +222,18 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
                     user, session_token = auth.login(
                         s, clock(), policy, str(form.get("username", "")),
                         str(form.get("password", "")), ip)
-                    return user.role, session_token, None
+                    return user, session_token, None
                 except auth.AuthError as exc:
                     return None, None, str(exc)
 
-        role, session_token, error = await run_in_threadpool(attempt)
-        if error:
+        user, session_token, error = await run_in_threadpool(attempt)
+        if error or user is None:
             return back("/login", error)
         nxt = str(form.get("next", ""))
         target = nxt if nxt.startswith("/") and not nxt.startswith("//") else (
-            "/users" if role == auth.ADMIN else "/")
+            "/users" if user.role == auth.ADMIN else "/")
+        if user.must_change:
+            target = "/password"
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(SESSION_COOKIE, session_token, httponly=True,
                             secure=secure_cookies, samesite="strict", path="/")
@@ -228,16 +259,13 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
         return patient
 
     @app.get("/", response_class=HTMLResponse)
-    def patients(request: Request, who: Annotated[Who, Depends(allowed("read"))]):
+    def patients(request: Request, who: Annotated[Who, Depends(allowed("read"))],
+                 q: str = "", page_no: Annotated[int, Query(alias="page", ge=0)] = 0):
+        identify = auth.can(who.user.role, "identify")
         with db.read() as s:
-            rows = []
-            for p in s.scalars(select(PatientRow).order_by(PatientRow.id)):
-                res = store.resources(s, p)
-                sc = screen_record(store.record_of(p, res), today(), p.planned_inclusion,
-                                   p.planned_d0, with_window=False)
-                sigs = signature.signatures(s, p, store.record_hash(res))
-                rows.append((p, sc.result, sigs[0] if sigs else None))
-        return page(request, "patients.html", who, rows=rows)
+            rows, total = listing.page_of(s, verdicts, today(), q[:100], page_no, identify)
+        return page(request, "patients.html", who, rows=rows, q=q[:100], page_no=page_no,
+                    total=total, per_page=listing.PAGE, identify=identify)
 
     @app.post("/import")
     async def import_(request: Request, p: Annotated[Posted, Depends(posted("import"))]):
@@ -269,10 +297,15 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
                                p.planned_d0)
             sigs = signature.signatures(s, p, record_hash)
             entries = [(r, json.loads(r.content)) for r in res if r.origin == "entry"]
+            imported = store.imported_answers(p, res)
+            ident = next((listing.identity(json.loads(r.content)) for r in res
+                          if r.resource_type == "Patient" and r.resource_id == p.fhir_id),
+                         None) if auth.can(who.user.role, "identify") else None
         cols, lesions = lesion_table(sc)
         return page(request, "screening.html", who, patient=p, sc=sc, sigs=sigs,
                     record_hash=record_hash, settle=settle_links, lesion_cols=cols,
-                    lesions=lesions, entries=entries, meanings=signature.MEANINGS,
+                    lesions=lesions, entries=entries, imported=imported, ident=ident,
+                    questions=ATTESTATIONS, meanings=signature.MEANINGS,
                     statement=signature.statement)
 
     @app.post("/patients/{number}/dates")
@@ -289,7 +322,7 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
             old = {"inclusion": pt.planned_inclusion, "d0": pt.planned_d0}
             pt.planned_inclusion, pt.planned_d0 = inclusion, d0
             audit.record(s, clock(), p.who.user.username, "planned-dates", number, old=old,
-                         new={"inclusion": inclusion, "d0": d0})
+                         new={"inclusion": inclusion, "d0": d0}, covers=[pt])
         return back(f"/patients/{number}", "planned dates saved")
 
     @app.get("/patients/{number}/export")
@@ -393,12 +426,39 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
                 built = kind.build(values, ctx)
             except entry.EntryError as exc:  # nothing was written
                 return _form_page(request, p.who, pt, kind, ctx, values, exc)
-            for res in built:
-                store.add_resource(s, clock(), p.who.user.username, pt, res, "entry")
+            written = [store.add_resource(s, clock(), p.who.user.username, pt, res, "entry")
+                       for res in built]
             main = built[-1]
             audit.record(s, clock(), p.who.user.username, f"enter-{key}",
-                         f"{number}/{main['resourceType']}/{main['id']}", new=built)
+                         f"{number}/{main['resourceType']}/{main['id']}", new=built,
+                         covers=written)
         return back(f"/patients/{number}", f"{kind.title.lower()} saved")
+
+    @app.post("/patients/{number}/confirm/{rtype}/{rid}")
+    def confirm(number: str, rtype: str, rid: str,
+                p: Annotated[Posted, Depends(posted("attest"))]):
+        """An investigator takes an imported answer as their own: a new answer in their
+        name, derived from the imported resource; only then does it settle anything."""
+        with db.write() as s:
+            pt = _patient(s, number)
+            rows = store.resources(s, pt)
+            held = next((a for a in store.imported_answers(pt, rows)
+                         if provenance.source_key(a.row) == f"{rtype}/{rid}"
+                         and a.question == p.get("question")), None)
+            if held is None:
+                raise Refused(404, "no such imported answer")
+            if held.confirmed:
+                return back(f"/patients/{number}", "already confirmed")
+            ctx = _entry_context(s, pt, p.who)
+            on = held.date if held.date and held.date <= today() else today()
+            built = entry.build_attestation({"question": held.question, "answer": "yes" if
+                                             held.answer else "no",
+                                             "date": on.isoformat()}, ctx)
+            built[0]["derivedFrom"] = [{"reference": f"{rtype}/{rid}"}]
+            row = store.add_resource(s, clock(), p.who.user.username, pt, built[0], "entry")
+            audit.record(s, clock(), p.who.user.username, "confirm-attestation",
+                         f"{number}/Observation/{built[0]['id']}", new=built, covers=[row])
+        return back(f"/patients/{number}", f"answer confirmed: {held.question}")
 
     @app.post("/patients/{number}/withdraw/{rtype}/{rid}")
     def withdraw(number: str, rtype: str, rid: str, p: Annotated[Posted, Depends(posted("enter"))]):
@@ -420,23 +480,39 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
     # -- signature ----------------------------------------------------------------------
 
     @app.post("/patients/{number}/sign")
-    def sign(number: str, p: Annotated[Posted, Depends(posted("sign"))]):
+    def sign(request: Request, number: str, p: Annotated[Posted, Depends(posted("sign"))]):
         with db.write() as s:
             pt = _patient(s, number)
             user = s.get(User, p.who.user.id)
             if user is None:  # removed since this request was authenticated
                 raise Refused(403, "this account no longer exists")
-            if not auth.reauthenticate(s, clock(), policy, user, p.get("password")):
+            res = store.resources(s, pt)
+            record_hash = store.record_hash(res)
+            seen = (p.get("record_hash"), p.get("protocol_hash"))
+            standing = [v for v in signature.signatures(s, pt, record_hash)
+                        if v.superseded is None]
+            if seen != (record_hash, LUMEN.hash):
+                # What is signed is what the page showed: a lab added since, or a new
+                # protocol encoding, needs a fresh look first.
+                why = "the record changed since the page was shown: review it and sign again"
+                audit.record(s, clock(), user.username, "sign-refused",
+                             f"{number}/signature", new={"why": why, "seen": seen[0]})
+                msg = f"signature refused: {why}"
+            elif standing:
+                msg = "signature refused: a signature of this screening stands already"
+                audit.record(s, clock(), user.username, "sign-refused",
+                             f"{number}/signature", new={"why": "signed already"})
+            elif not auth.reauthenticate(s, clock(), policy, user, p.get("password"),
+                                         request.client.host if request.client else "?"):
                 audit.record(s, clock(), user.username, "sign-refused",
                              f"{number}/signature", new={"why": "wrong password"})
                 msg = "signature refused: wrong password"
             else:
-                res = store.resources(s, pt)
                 sc = screen_record(store.record_of(pt, res), today(), pt.planned_inclusion,
                                    pt.planned_d0, with_window=False)
                 try:
                     signature.sign(s, clock(), user, pt, p.get("meaning"), sc.result,
-                                   store.record_hash(res))
+                                   record_hash)
                     msg = "signed"
                 except signature.SignError as exc:
                     audit.record(s, clock(), user.username, "sign-refused",
@@ -465,9 +541,9 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
         with db.read() as s:
             for p in s.scalars(select(PatientRow).order_by(PatientRow.id)):
                 res = store.resources(s, p)
-                sc = screen_record(store.record_of(p, res), today(), p.planned_inclusion,
-                                   p.planned_d0, with_window=False)
-                sigs = [v for v in signature.signatures(s, p, store.record_hash(res))
+                record_hash = store.record_hash(res)
+                result = verdicts.get(p, res, record_hash, today())
+                sigs = [v for v in signature.signatures(s, p, record_hash)
                         if v.superseded is None]
                 if sigs:
                     sig = sigs[0].sig
@@ -483,9 +559,9 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
                 else:
                     out.append({"screening_number": p.screening_number,
                                 "screening_date": today().isoformat(),
-                                "outcome": f"pending: {VERDICT_LABELS[sc.result.verdict]}, "
+                                "outcome": f"pending: {VERDICT_LABELS[result.verdict]}, "
                                 "not signed",
-                                "reasons": "; ".join(reasons(sc.result))})
+                                "reasons": "; ".join(reasons(result))})
         return out
 
     @app.get("/log", response_class=HTMLResponse)
@@ -511,9 +587,11 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
         try:
             with db.write() as s:
                 auth.add_user(s, clock(), p.who.user.username, p.get("username"),
-                              p.get("password"), p.get("role"), p.get("display_name"))
+                              p.get("password"), p.get("role"), p.get("display_name"),
+                              must_change=True)
         except auth.AuthError as exc:
             return back("/users", f"not added: {exc}")
         return back("/users", f"user {p.get('username')} added")
 
+    account_routes(app, db, policy, clock, page, back, allowed, posted)
     return app

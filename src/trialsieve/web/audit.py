@@ -1,14 +1,18 @@
 """The audit trail: who did what, when (UTC), old -> new, and why when correcting.
 
-Rows are append-only (database triggers) and chained: each row's hash covers its own
-fields and the previous row's hash, so a row altered, inserted or removed behind the
-application's back breaks the chain, and `verify` names the first row that no longer fits.
+Rows are append-only (database triggers) and chained: each row's hash, an HMAC whose key
+the database does not hold (web.seal), covers its own fields and the previous row's hash.
+Each row also names the rows its change wrote with their content hashes (`covers`), so
+that a patient's resource, planned dates, a signature or a user edited in the database
+no longer matches the trail. The head of the chain is kept outside the database too, so
+a trail cut short is found. `verify` names the first row that no longer fits.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,11 +21,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trialsieve.web import csvout
-from trialsieve.web.db import AuditRow
+from trialsieve.web.db import AuditRow, PatientRow, ResourceRow, Signature, User
+from trialsieve.web.seal import Seal
 
 GENESIS = "0" * 64
-FIELDS = ("id", "at", "username", "action", "entity", "old", "new", "reason", "prev_hash",
-          "hash")
+FIELDS = ("id", "at", "username", "action", "entity", "old", "new", "reason", "covers",
+          "prev_hash", "hash")
+# The rows whose content changes a verdict, who may act, or what was signed, and the
+# columns of each that count (a user's failed-login count does not).
+COVERED: dict[type, tuple[str, tuple[str, ...]]] = {
+    PatientRow: ("patients", ("screening_number", "fhir_id", "planned_inclusion",
+                              "planned_d0", "created_by")),
+    ResourceRow: ("resources", ("patient_id", "resource_type", "resource_id", "full_url",
+                                "content", "origin", "created_at", "created_by")),
+    Signature: ("signatures", ("patient_id", "username", "display_name", "meaning",
+                               "statement", "signed_at", "as_of", "inclusion", "d0",
+                               "policy", "verdict", "protocol_id", "protocol_version",
+                               "protocol_hash", "record_hash", "result_json")),
+    User: ("users", ("username", "display_name", "role", "password_hash", "active")),
+}
 
 
 def _text(value: Any) -> str | None:
@@ -30,21 +48,39 @@ def _text(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
-def digest(prev: str, at: str, username: str, action: str, entity: str, old: str | None,
-           new: str | None, reason: str | None) -> str:
-    blob = json.dumps([prev, at, username, action, entity, old, new, reason],
+def _seal(s: Session) -> Seal:
+    return s.info["seal"]
+
+
+def content_hash(obj: Any) -> tuple[str, str]:
+    """("resources/12", sha256 of the columns that count) of a covered row."""
+    table, cols = COVERED[type(obj)]
+    blob = json.dumps([getattr(obj, c) for c in cols], ensure_ascii=False, default=str)
+    return f"{table}/{obj.id}", hashlib.sha256(blob.encode()).hexdigest()
+
+
+def digest(seal: Seal, prev: str, at: str, username: str, action: str, entity: str,
+           old: str | None, new: str | None, reason: str | None,
+           covers: str | None) -> str:
+    blob = json.dumps([prev, at, username, action, entity, old, new, reason, covers],
                       ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(blob.encode()).hexdigest()
+    return seal.mac(blob.encode())
 
 
 def record(s: Session, now: datetime, username: str, action: str, entity: str,
-           old: Any = None, new: Any = None, reason: str | None = None) -> AuditRow:
-    """Append one row. Call inside Database.write(), which serialises writers."""
+           old: Any = None, new: Any = None, reason: str | None = None,
+           covers: Sequence[Any] = ()) -> AuditRow:
+    """Append one row. Call inside Database.write(), which serialises writers; `covers`:
+    the covered rows this change wrote, as they now are."""
+    s.flush()  # ids and contents of the covered rows
     prev = s.scalar(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1)) or GENESIS
     at = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    cov = json.dumps(dict(content_hash(o) for o in covers), sort_keys=True) if covers \
+        else None
     row = AuditRow(at=at, username=username, action=action, entity=entity, old=_text(old),
-                   new=_text(new), reason=reason, prev_hash=prev)
-    row.hash = digest(prev, at, username, action, entity, row.old, row.new, reason)
+                   new=_text(new), reason=reason, covers=cov, prev_hash=prev)
+    row.hash = digest(_seal(s), prev, at, username, action, entity, row.old, row.new,
+                      reason, cov)
     s.add(row)
     s.flush()
     return row
@@ -61,16 +97,40 @@ class Verification:
 
 
 def verify(s: Session) -> Verification:
+    """The chain row by row, the head kept outside the database, then every covered row
+    against the content hash its latest audit row recorded."""
+    seal = _seal(s)
     prev, n, problems = GENESIS, 0, []
+    latest: dict[str, str] = {}
+    hashes: dict[int, str] = {}
     for row in s.scalars(select(AuditRow).order_by(AuditRow.id)):
         n += 1
         if row.prev_hash != prev:
             problems.append(f"row {row.id}: does not follow the row before it (a row was "
                             "removed or inserted)")
-        if digest(row.prev_hash, row.at, row.username, row.action, row.entity, row.old,
-                  row.new, row.reason) != row.hash:
-            problems.append(f"row {row.id}: its content no longer matches its hash (altered)")
+        if digest(seal, row.prev_hash, row.at, row.username, row.action, row.entity,
+                  row.old, row.new, row.reason, row.covers) != row.hash:
+            problems.append(f"row {row.id}: its content no longer matches its hash (altered "
+                            "or rewritten)")
+        latest.update(json.loads(row.covers) if row.covers else {})
+        hashes[row.id] = row.hash
         prev = row.hash
+    head = seal.head()
+    if head is not None and hashes.get(head[0]) != head[1]:
+        problems.append(f"row {head[0]}: the newest row the app wrote is "
+                        f"{'missing' if head[0] not in hashes else 'not the same'} "
+                        "(the trail was cut short or rewritten)")
+    for model in COVERED:
+        obj: Any
+        for obj in s.scalars(select(model).order_by(model.id)):  # type: ignore[attr-defined]
+            key, h = content_hash(obj)
+            if key not in latest:
+                problems.append(f"{key}: not in the audit trail (added behind the app's back)")
+            elif latest.pop(key) != h:
+                problems.append(f"{key}: changed since its audit row (edited in the "
+                                "database)")
+    problems += [f"{key}: in the audit trail but no longer in the database (deleted)"
+                 for key in latest]
     return Verification(n, tuple(problems))
 
 

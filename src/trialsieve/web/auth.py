@@ -1,4 +1,9 @@
-"""Users, roles, passwords (argon2id), logins with throttling and lockout, sessions."""
+"""Users, roles, passwords (argon2id), logins with throttling, sessions.
+
+Failed logins pause a user name from one address, with a pause that doubles each time:
+the same answer whether the account exists or not (no user enumeration), and no one can
+lock the investigator out of signing from elsewhere. Lifecycle (deactivate, unlock,
+reset, change): web.accounts."""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from trialsieve.web import audit
+from trialsieve.web import audit, passwords
 from trialsieve.web.db import LoginAttempt, User, WebSession
 
 COORDINATOR, INVESTIGATOR, MONITOR, ADMIN = "coordinator", "investigator", "monitor", "admin"
@@ -31,8 +36,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "audit": frozenset({MONITOR, INVESTIGATOR, ADMIN}),
     "users": frozenset({ADMIN}),
     "logout": frozenset(ROLES),
+    "account": frozenset(ROLES),  # one's own password
+    # names and MRNs: the staff who screen; monitors verify by screening number
+    "identify": frozenset({COORDINATOR, INVESTIGATOR}),
 }
-MIN_PASSWORD = 12
+MIN_PASSWORD = passwords.MIN_PASSWORD
 _hasher = PasswordHasher()  # argon2id, the library's RFC 9106 defaults
 
 
@@ -44,8 +52,9 @@ class AuthError(ValueError):
 class Policy:
     idle: timedelta = timedelta(minutes=15)
     lifetime: timedelta = timedelta(hours=12)
-    max_failures: int = 5  # consecutive failures before the account locks
-    lockout: timedelta = timedelta(minutes=15)
+    max_failures: int = 5  # failures of a user name from one address before a pause
+    lockout: timedelta = timedelta(minutes=15)  # the first pause; each next one doubles
+    max_pause: timedelta = timedelta(hours=24)
     ip_failures: int = 20  # failures from one address within ip_window: refused
     ip_window: timedelta = timedelta(minutes=5)
 
@@ -54,9 +63,11 @@ def can(role: str, permission: str) -> bool:
     return role in PERMISSIONS[permission]
 
 
-def hash_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD:
-        raise AuthError(f"a password needs at least {MIN_PASSWORD} characters")
+def hash_password(password: str, username: str = "") -> str:
+    try:
+        passwords.check(password, username)
+    except passwords.PasswordError as exc:
+        raise AuthError(str(exc)) from None
     return _hasher.hash(password)
 
 
@@ -79,7 +90,9 @@ def password_ok(user: User | None, password: str) -> bool:
 
 
 def add_user(s: Session, now: datetime, by: str, username: str, password: str, role: str,
-             display_name: str | None = None) -> User:
+             display_name: str | None = None, must_change: bool = False) -> User:
+    """`must_change`: the password was chosen by someone else (an admin), so its owner
+    replaces it at first login."""
     username = username.strip()
     if role not in ROLES:
         raise AuthError(f"role must be one of {', '.join(ROLES)}")
@@ -89,12 +102,12 @@ def add_user(s: Session, now: datetime, by: str, username: str, password: str, r
     if s.scalar(select(User).where(User.username == username)):
         raise AuthError(f"user {username!r} already exists")
     user = User(username=username, display_name=(display_name or username).strip()[:128],
-                role=role, password_hash=hash_password(password), failed_logins=0,
-                active=True, created_at=now)
+                role=role, password_hash=hash_password(password, username),
+                failed_logins=0, active=True, created_at=now, must_change=must_change)
     s.add(user)
     s.flush()
     audit.record(s, now, by, "user-add", f"user/{username}",
-                 new={"role": role, "display_name": user.display_name})
+                 new={"role": role, "display_name": user.display_name}, covers=[user])
     return user
 
 
@@ -109,29 +122,22 @@ def login(s: Session, now: datetime, policy: Policy, username: str, password: st
     since = now - policy.ip_window
     recent = s.scalar(select(func.count()).select_from(LoginAttempt).where(
         LoginAttempt.ip == ip, LoginAttempt.at >= since, LoginAttempt.ok.is_(False))) or 0
-    attempt = LoginAttempt(username=username, ip=ip, at=now, ok=False)
-    s.add(attempt)
     if recent >= policy.ip_failures:
         audit.record(s, now, username or "-", "login-throttled", f"user/{username}",
                      new={"ip": ip})
         raise AuthError("too many failed logins from this address: wait a few minutes")
     user = s.scalar(select(User).where(User.username == username))
-    if user is not None and user.locked_until and user.locked_until > now:
-        audit.record(s, now, username, "login-locked", f"user/{username}", new={"ip": ip})
-        raise AuthError(f"account locked after {policy.max_failures} failed logins: try "
-                        f"again after {user.locked_until:%H:%M} UTC")
+    until = paused_until(s, now, policy, username, ip, user)
+    if until is not None:
+        audit.record(s, now, username or "-", "login-paused", f"user/{username}",
+                     new={"ip": ip, "until": until})
+        raise AuthError(_paused(until))
+    attempt = LoginAttempt(username=username, ip=ip, at=now, ok=False)
+    s.add(attempt)
     if not password_ok(user, password) or user is None or not user.active:
-        if user is not None:
-            user.failed_logins += 1
-            if user.failed_logins >= policy.max_failures:
-                user.locked_until = now + policy.lockout
-                user.failed_logins = 0
         audit.record(s, now, username or "-", "login-failed", f"user/{username}",
-                     new={"ip": ip, "locked": bool(user and user.locked_until
-                                                   and user.locked_until > now)})
+                     new={"ip": ip})
         raise AuthError("wrong user name or password")
-    user.failed_logins = 0
-    user.locked_until = None
     attempt.ok = True
     token = secrets.token_urlsafe(32)
     s.add(WebSession(id=_token_id(token), user_id=user.id, csrf=secrets.token_urlsafe(32),
@@ -164,15 +170,37 @@ def logout(s: Session, now: datetime, ws: WebSession, user: User) -> None:
 
 
 def reauthenticate(s: Session, now: datetime, policy: Policy, user: User,
-                   password: str) -> bool:
-    """The password again (e-signature). A wrong one counts towards the lockout."""
-    if user.locked_until and user.locked_until > now:
+                   password: str, ip: str = "?") -> bool:
+    """The password again (e-signature). A wrong one counts like a failed login from
+    this address, and pauses it alike; failures elsewhere do not stop the signer."""
+    if paused_until(s, now, policy, user.username, ip, user) is not None:
         return False
-    if password_ok(user, password):
-        user.failed_logins = 0
-        return True
-    user.failed_logins += 1
-    if user.failed_logins >= policy.max_failures:
-        user.locked_until = now + policy.lockout
-        user.failed_logins = 0
-    return False
+    ok = password_ok(user, password)
+    s.add(LoginAttempt(username=user.username, ip=ip, at=now, ok=ok))
+    return ok
+
+
+def _paused(until: datetime) -> str:
+    return ("too many failed attempts with this user name from this address: try again "
+            f"after {until:%H:%M} UTC")
+
+
+def paused_until(s: Session, now: datetime, policy: Policy, username: str, ip: str,
+                 user: User | None) -> datetime | None:
+    """When attempts of `username` from `ip` may resume, or None if they may now. Counted
+    from the name typed, so an unknown name pauses exactly as a real one does."""
+    last_ok = s.scalar(select(func.max(LoginAttempt.id)).where(
+        LoginAttempt.username == username, LoginAttempt.ip == ip,
+        LoginAttempt.ok.is_(True))) or 0
+    q = select(LoginAttempt.at).where(
+        LoginAttempt.username == username, LoginAttempt.ip == ip, LoginAttempt.id > last_ok,
+        LoginAttempt.ok.is_(False), LoginAttempt.at >= now - policy.max_pause)
+    if user is not None and user.unlocked_at is not None:
+        q = q.where(LoginAttempt.at > user.unlocked_at)
+    fails = list(s.scalars(q.order_by(LoginAttempt.id)))
+    pauses = len(fails) // policy.max_failures
+    if not pauses:
+        return None
+    until = fails[pauses * policy.max_failures - 1] + min(
+        policy.lockout * 2 ** (pauses - 1), policy.max_pause)
+    return until if until > now else None

@@ -19,6 +19,9 @@ def add_commands(sub, date_type) -> None:
     _db_options(s)
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--trusted-proxy", metavar="ADDR", default=None,
+                   help="the reverse proxy's address: only its X-Forwarded-For is believed "
+                   "(default: none, the client address is the connection's)")
     s.add_argument("--as-of", type=date_type, default=None,
                    help="fixed screening date (default: today, UTC)")
     s.add_argument("--demo", metavar="PATH", default=None,
@@ -36,6 +39,14 @@ def add_commands(sub, date_type) -> None:
                      help="read the password from standard input instead of asking")
     _db_options(add)
     _db_options(us.add_parser("list", help="list users"))
+    for name, what in (("deactivate", "end a user's sessions and refuse their logins"),
+                       ("activate", "let a deactivated user log in again"),
+                       ("unlock", "forget a user's failed logins (every address)"),
+                       ("reset", "print a one-time link for the user to choose a new "
+                        "password (the old one stops working)")):
+        life = us.add_parser(name, help=what)
+        life.add_argument("username")
+        _db_options(life)
     a = sub.add_parser("audit", help="the workbench's audit trail")
     as_ = a.add_subparsers(dest="audit_command", required=True)
     _db_options(as_.add_parser("verify", help="check the hash chain of the audit trail"))
@@ -46,6 +57,12 @@ def _db_options(p: argparse.ArgumentParser) -> None:
                    help="data folder (the SQLite database lives there)")
     p.add_argument("--database-url", default=os.environ.get("TRIALSIEVE_DATABASE_URL"),
                    help="e.g. postgresql://user@host/db (default: SQLite under --data)")
+    p.add_argument("--owner-url", default=os.environ.get("TRIALSIEVE_OWNER_URL"),
+                   help="PostgreSQL: the tables' owner, who runs the migrations and grants "
+                   "--database-url's role what the app needs (the app's role owns nothing)")
+    p.add_argument("--audit-dir", default=os.environ.get("TRIALSIEVE_AUDIT_DIR"),
+                   help="the audit trail's key and head, kept out of the database "
+                   "(default: --data)")
 
 
 def _database(args: argparse.Namespace, read_only: bool = False):
@@ -60,8 +77,15 @@ def _database(args: argparse.Namespace, read_only: bool = False):
         if not path.is_file():
             raise InputError(str(path), "no workbench database here: give --data, the "
                              "folder `trialsieve serve` keeps its data in")
-    db = Database(database_url(args.database_url, args.data))
-    db.migrate()
+    url = database_url(args.database_url, args.data)
+    db = Database(url, args.audit_dir or args.data)
+    if args.owner_url:
+        owner = Database(database_url(args.owner_url, args.data), args.audit_dir or args.data)
+        owner.migrate()
+        owner.grant_to(db.engine.url.username or "")
+        owner.dispose()
+    else:
+        db.migrate()
     return db
 
 
@@ -71,11 +95,19 @@ def serve(args: argparse.Namespace) -> int:
     from trialsieve.web.app import create_app
 
     db = _database(args)
+    if db.owns_tables():
+        print("trialsieve: error: the app's database role owns the tables, so it could drop "
+              "the audit trail's guards: run it as a role that owns nothing, with the owner "
+              "in --owner-url (migrations and grants)", file=sys.stderr)
+        return 2
     if args.demo:
         _demo(db, Path(args.demo), args.d0)
     app = create_app(db, as_of=args.as_of)
     print(f"trialsieve workbench on http://{args.host}:{args.port}/", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    # server_header off: the server's name and version tell an attacker what to try.
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
+                proxy_headers=bool(args.trusted_proxy),
+                forwarded_allow_ips=args.trusted_proxy or "", server_header=False)
     return 0
 
 
@@ -83,7 +115,7 @@ def _demo(db, folder: Path, d0: date | None) -> None:
     """Demo users (printed once, when created) and the example patients."""
     from sqlalchemy import select
 
-    from trialsieve.web import auth, store
+    from trialsieve.web import audit, auth, store
     from trialsieve.web.app import utcnow
     from trialsieve.web.db import User
 
@@ -105,6 +137,9 @@ def _demo(db, folder: Path, d0: date | None) -> None:
                 for p in store.import_upload(s, utcnow(), "demo-setup",
                                              [(f.name, f.read_bytes())]):
                     p.planned_inclusion = p.planned_d0 = d0
+                    audit.record(s, utcnow(), "demo-setup", "planned-dates",
+                                 p.screening_number, new={"inclusion": d0, "d0": d0},
+                                 covers=[p])
                     imported += 1
         except store.ImportError_:
             continue  # already imported, or not a patient file
@@ -119,6 +154,8 @@ def users(args: argparse.Namespace) -> int:
     from trialsieve.web.db import User
 
     db = _database(args, read_only=args.users_command == "list")
+    if args.users_command in ("deactivate", "activate", "unlock", "reset"):
+        return _lifecycle(db, args)
     if args.users_command == "list":
         with db.read() as s:
             for u in s.scalars(select(User).order_by(User.username)):
@@ -145,6 +182,31 @@ def users(args: argparse.Namespace) -> int:
         print(f"trialsieve: error: {exc}", file=sys.stderr)
         return 2
     print(f"user {args.username} added ({args.role})")
+    return 0
+
+
+def _lifecycle(db, args: argparse.Namespace) -> int:
+    from trialsieve.web import accounts, auth
+    from trialsieve.web.app import utcnow
+
+    by = f"cli:{getpass.getuser()}"
+    try:
+        with db.write() as s:
+            user = accounts.find(s, args.username)
+            if args.users_command == "reset":
+                token = accounts.issue_reset(s, utcnow(), by, user)
+            elif args.users_command == "unlock":
+                accounts.unlock(s, utcnow(), by, user)
+            else:
+                accounts.set_active(s, utcnow(), by, user, args.users_command == "activate")
+    except auth.AuthError as exc:
+        print(f"trialsieve: error: {exc}", file=sys.stderr)
+        return 2
+    if args.users_command == "reset":
+        print(f"one-time link for {args.username} (valid 24 hours; append to the "
+              f"workbench's address): /reset/{token}")
+    else:
+        print(f"user {args.username}: {args.users_command} done")
     return 0
 
 

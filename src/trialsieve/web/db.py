@@ -6,6 +6,7 @@ the engine reads a stored patient exactly as it reads a file.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,14 +19,18 @@ from sqlalchemy import (
     DateTime,
     Engine,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     create_engine,
     event,
+    select,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from trialsieve.web.seal import Seal
 
 
 class Base(DeclarativeBase):
@@ -43,6 +48,11 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    must_change: Mapped[bool] = mapped_column(Boolean, default=False)  # at next login
+    reset_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reset_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # failed logins before this do not count (an admin's unlock)
+    unlocked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class WebSession(Base):
@@ -61,6 +71,7 @@ class LoginAttempt(Base):
     """Every login attempt, for throttling by client address."""
 
     __tablename__ = "login_attempts"
+    __table_args__ = (Index("login_attempts_who", "username", "ip", "at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
     ip: Mapped[str] = mapped_column(String(64))
@@ -131,6 +142,8 @@ class AuditRow(Base):
     old: Mapped[str | None] = mapped_column(Text, nullable=True)
     new: Mapped[str | None] = mapped_column(Text, nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # {"resources/12": content hash, ...}: the rows this change wrote, as written
+    covers: Mapped[str | None] = mapped_column(Text, nullable=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
@@ -151,15 +164,17 @@ class Database:
     the audit chain never forks (a process lock for SQLite, an advisory lock for
     PostgreSQL, which may serve several processes)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, audit_dir: str | Path | None = None) -> None:
         sqlite = url.startswith("sqlite")
+        self.seal = Seal(_audit_dir(url, audit_dir))
         self.engine: Engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30} if sqlite else {})
         self.sqlite = sqlite
         if sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._lock = threading.Lock()
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False,
+                                      info={"seal": self.seal})
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -168,10 +183,16 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        with self._lock, self._sessions() as s, s.begin():
-            if not self.sqlite:
-                s.execute(text("SELECT pg_advisory_xact_lock(7212012)"))
-            yield s
+        with self._lock, self._sessions() as s:
+            with s.begin():
+                if not self.sqlite:
+                    s.execute(text("SELECT pg_advisory_xact_lock(7212012)"))
+                yield s
+                s.flush()
+                last = s.execute(select(AuditRow.id, AuditRow.hash)
+                                 .order_by(AuditRow.id.desc()).limit(1)).first()
+            if last is not None:  # committed: the head moves only past rows that exist
+                self.seal.advance(last[0], last[1])
 
     def migrate(self) -> None:
         from alembic import command
@@ -183,8 +204,49 @@ class Database:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
+    def grant_to(self, role: str) -> None:
+        """PostgreSQL, run as the tables' owner: what the app's role may do, and no more.
+        It owns nothing, so it cannot drop or disable the append-only triggers; it never
+        deletes, and the audit trail and signatures it may only read and add to."""
+        if self.sqlite:
+            return
+        q = self.engine.dialect.identifier_preparer.quote(role)
+        with self.engine.begin() as conn:
+            for sql in (f"GRANT USAGE ON SCHEMA public TO {q}",
+                        f"GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO {q}",
+                        f"GRANT UPDATE ON {', '.join(UPDATED)} TO {q}",
+                        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {q}"):
+                conn.execute(text(sql))
+
+    def owns_tables(self) -> bool:
+        """Whether this connection's role owns any table (PostgreSQL; SQLite: False)."""
+        if self.sqlite:
+            return False
+        with self.engine.connect() as conn:
+            return bool(conn.scalar(text(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' "
+                "AND tableowner = current_user")))
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+# The tables whose rows the app changes (a session ends, a user is unlocked, planned dates,
+# an entry withdrawn); every other table it only reads and appends to.
+UPDATED = ("users", "sessions", "patients", "resources")
+
+
+def _audit_dir(url: str, given: str | Path | None) -> Path:
+    """Where the audit key and head live: as given, else $TRIALSIEVE_AUDIT_DIR, else the
+    SQLite database's folder."""
+    if given:
+        return Path(given)
+    if os.environ.get("TRIALSIEVE_AUDIT_DIR"):
+        return Path(os.environ["TRIALSIEVE_AUDIT_DIR"])
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///")).resolve().parent
+    raise ValueError("the audit key's folder is needed (--audit-dir or TRIALSIEVE_AUDIT_DIR)"
+                     ": it must not live in the database")
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

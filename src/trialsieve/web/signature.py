@@ -52,7 +52,7 @@ def sign(s: Session, now: datetime, user: User, patient: PatientRow, meaning: st
     s.flush()
     audit.record(s, now, user.username, "sign", f"{patient.screening_number}/signature/"
                  f"{sig.id}", new={"statement": sig.statement, "record": record_hash,
-                                   "protocol": sig.protocol_hash})
+                                   "protocol": sig.protocol_hash}, covers=[sig])
     return sig
 
 

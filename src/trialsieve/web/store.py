@@ -20,7 +20,7 @@ from trialsieve.fhir.reader import Loaded, assemble, group, load
 from trialsieve.output.identifiers import derived
 from trialsieve.protocols.lumen import LUMEN
 from trialsieve.record import PatientRecord
-from trialsieve.web import audit
+from trialsieve.web import audit, provenance
 from trialsieve.web.db import PatientRow, ResourceRow
 
 
@@ -69,21 +69,24 @@ def import_upload(s: Session, now: datetime, username: str,
     # patient keeps a copy, so that its record reads alone.
     owned = {id(r) for items in by_patient.values() for _, r in items}
     shared = [(f, r) for f, r in loaded.resources if id(r) not in owned]
-    rows = []
+    rows, written = [], []
     for pid, items in by_patient.items():
         if s.scalar(select(PatientRow).where(PatientRow.fhir_id == pid)):
             raise ImportError_(f"{name}: patient {pid} is already imported")
         assemble(Loaded(items + shared), name)  # reads, or says why not, before keeping
-        rows.append(_add_patient(s, now, username, pid, items + shared))
+        row, resources_ = _add_patient(s, now, username, pid, items + shared)
+        rows.append(row)
+        written += [row, *resources_]
     audit.record(s, now, username, "import", f"files/{name}"[:200],
                  new={"patients": [p.screening_number for p in rows],
                       "resources": sum(len(by_patient[p.fhir_id]) for p in rows),
-                      "sha256": {f: hashlib.sha256(d).hexdigest() for f, d in files}})
+                      "sha256": {f: hashlib.sha256(d).hexdigest() for f, d in files}},
+                 covers=written)
     return rows
 
 
 def _add_patient(s: Session, now: datetime, username: str, pid: str,
-                 items: list[tuple[str, dict]]) -> PatientRow:
+                 items: list[tuple[str, dict]]) -> tuple[PatientRow, list[ResourceRow]]:
     # the rule `trialsieve export` numbers the same patient by (output/identifiers.py):
     # the workbench's log and the exported one name each patient alike
     number = derived(LUMEN.id, pid)
@@ -94,9 +97,7 @@ def _add_patient(s: Session, now: datetime, username: str, pid: str,
                      created_by=username)
     s.add(row)
     s.flush()
-    for _, res in items:
-        add_resource(s, now, username, row, res, "import")
-    return row
+    return row, [add_resource(s, now, username, row, res, "import") for _, res in items]
 
 
 def add_resource(s: Session, now: datetime, username: str, patient: PatientRow, res: dict,
@@ -117,19 +118,18 @@ def resources(s: Session, patient: PatientRow) -> list[ResourceRow]:
                           .order_by(ResourceRow.id)))
 
 
-def _items(rows: list[ResourceRow], where: str) -> list[tuple[str, dict]]:
-    out = []
-    for r in rows:
-        res = json.loads(r.content)
-        if r.full_url:
-            res["_fullUrl"] = r.full_url
-        out.append((where, res))
-    return out
-
-
 def record_of(patient: PatientRow, rows: list[ResourceRow]) -> PatientRecord:
-    data = assemble(Loaded(_items(rows, patient.screening_number)), patient.screening_number)
+    """The record the engine screens: imported answers to judgement questions held back
+    until confirmed here (web.provenance)."""
+    kept, _ = provenance.split(rows, patient.screening_number, patient.fhir_id)
+    data = assemble(Loaded(provenance._items(kept, patient.screening_number)),
+                    patient.screening_number)
     return next(r for r in data.records if r.patient.id == patient.fhir_id)
+
+
+def imported_answers(patient: PatientRow,
+                     rows: list[ResourceRow]) -> list[provenance.ImportedAnswer]:
+    return provenance.split(rows, patient.screening_number, patient.fhir_id)[1]
 
 
 def bundle(rows: list[ResourceRow]) -> dict:
@@ -174,4 +174,4 @@ def withdraw(s: Session, now: datetime, username: str, patient: PatientRow, row:
     audit.record(s, now, username, "withdraw",
                  f"{patient.screening_number}/{row.resource_type}/{row.resource_id}",
                  old={"status": old_status}, new={"status": "entered-in-error"},
-                 reason=reason.strip())
+                 reason=reason.strip(), covers=[row])
