@@ -262,10 +262,10 @@ def test_a_patient_in_two_bundle_files_is_one_patient_in_screen_and_prescreen(tm
     assert got == expected
 
 
-def test_a_patient_in_ndjson_files_with_every_reference_form_is_one_patient(tmp_path):
-    """A bulk export: the Patient in one file (with an MRN, and a linked record holding
-    nothing), his resources referring to him by history, absolute URL and identifier."""
-    folder = tmp_path / "in"
+def every_reference_form(folder: Path) -> None:
+    """Example 02 as a bulk export in `folder`: the Patient in one file (with an MRN, and a
+    linked record holding nothing), his resources referring to him by history, absolute
+    URL, identifier and the linked record's id."""
     folder.mkdir()
     entries = ex02()
     patient = entries[0]["resource"]
@@ -285,6 +285,13 @@ def test_a_patient_in_ndjson_files_with_every_reference_form_is_one_patient(tmp_
         by_type.setdefault(res["resourceType"], []).append(res)
     for rtype, items in by_type.items():
         (folder / f"{rtype}.ndjson").write_text("".join(json.dumps(r) + "\n" for r in items))
+
+
+def test_a_patient_in_ndjson_files_with_every_reference_form_is_one_patient(tmp_path):
+    """A bulk export: the Patient in one file (with an MRN, and a linked record holding
+    nothing), his resources referring to him by history, absolute URL and identifier."""
+    folder = tmp_path / "in"
+    every_reference_form(folder)
     expected = screened(folder)
     assert list(expected) == ["ex02"] and expected["ex02"]["verdict"] == "eligible"
     assert prescreen(folder, tmp_path / "out") == expected

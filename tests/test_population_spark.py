@@ -88,28 +88,10 @@ def test_spark_reads_one_patient_whatever_the_reference_form_and_files(spark, tm
     by _history, absolute URL, identifier and a linked record's id; an Hb whose identifier
     resolves to no one (a Problem, with its line); and a second patient in two bundle
     files: Spark, DuckDB and `screen` read two patients, alike."""
-    from test_identity import MRN, ex02, low_hb, write
+    from test_identity import every_reference_form, ex02, low_hb, write
 
     folder = tmp_path / "in"
-    folder.mkdir()
-    entries = ex02()
-    patient = entries[0]["resource"]
-    patient["identifier"] = [MRN]
-    old = {"resourceType": "Patient", "id": "ex02-old", "gender": "male",
-           "birthDate": "1959-02-03",
-           "link": [{"other": {"reference": "Patient/ex02"}, "type": "replaced-by"}]}
-    forms = [{"reference": "Patient/ex02/_history/4"}, {"identifier": MRN},
-             {"reference": "https://fhir.example.org/Patient/ex02"},
-             {"reference": "Patient/ex02-old"}]
-    by_type: dict[str, list[dict]] = {"Patient": [patient, old]}
-    for n, e in enumerate(entries[1:]):
-        res = e["resource"]
-        for f in ("subject", "patient"):
-            if isinstance(res.get(f), dict):
-                res[f] = forms[n % len(forms)]
-        by_type.setdefault(res["resourceType"], []).append(res)
-    for rtype, items in by_type.items():
-        (folder / f"{rtype}.ndjson").write_text("".join(json.dumps(r) + "\n" for r in items))
+    every_reference_form(folder)
     # in a file of its own: `screen` names a damaged input on the records of its file
     (folder / "Unknown.ndjson").write_text(
         "\n" + json.dumps(low_hb({"identifier": {"value": "MRN-9999"}})) + "\n")

@@ -53,8 +53,10 @@ def test_each_state_changing_request_writes_exactly_one_audit_row(app, db, users
             "csrf": csrf(inv)})),
         ("withdraw", lambda: inv.post(_withdrawable(inv), data={
             "reason": "answered for the wrong patient", "csrf": csrf(inv)})),
+        # the next day: two answers of one day that disagree leave E2 unknown (notes,
+        # "Same day"), and the withdrawal above is of another entry
         ("enter-attestation", lambda: inv.post(f"{P}/entry/attestation", data={
-            "question": "recent-major-surgery", "answer": "no", "date": "2026-11-24",
+            "question": "recent-major-surgery", "answer": "no", "date": "2026-11-25",
             "csrf": csrf(inv)})),
         ("enter-lab", lambda: inv.post(f"{P}/entry/lab", data={
             "test": "platelets", "date": "2026-11-24", "value": "210", "unit": "10*9/L",
