@@ -406,7 +406,7 @@ def condition(res: dict, lookup: Lookup) -> list[Fact]:
     # it describes; an unconfirmed, provisional or differential one neither proves nor
     # refutes (notes, "Real records").
     status = _ConditionStatus(status=_clinical_status(res), abated=_abated(res),
-                              stated=recorded or when,
+                              stated=recorded,  # None: placed by its onset
                               time=time_of(res.get("recordedDate")) if recorded else None,
                               certain=not ver & UNCERTAIN)
     for fact, table in (("pregnant", C.PREGNANT), ("lactating", C.LACTATING),

@@ -87,8 +87,10 @@ class Said:
         return self.newest[0] if self.newest else None
 
     @property
-    def uncertain(self) -> bool:
-        return bool(self.newest) and not self.conflict and self.value is None
+    def unsettled(self) -> bool:
+        """Statements there are, but they do not decide: they disagree, or the newest is
+        uncertain (unlike "nothing said", which the policy may assume away)."""
+        return bool(self.newest) and self.value is None
 
     @property
     def stated(self) -> date | None:

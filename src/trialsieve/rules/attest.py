@@ -135,7 +135,7 @@ class Attested:
         s = said(record, self.question, ctx)
         text = question_text(self.question).lower()
         settle = settle_text(self.question, ctx)
-        if s.newest and s.value is None:
+        if s.unsettled:
             return undecided(s, text, settle)
         if s.value is None:
             if self.assumed is None:

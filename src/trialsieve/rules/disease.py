@@ -188,7 +188,7 @@ class UncontrolledBrainMetastases:
         stated = about(record, BRAIN, None)
         known = newest(stated, ctx.as_of)
         settle = "a statement on brain metastases (refuted condition or attestation)"
-        if known.newest and known.value is None:
+        if known.unsettled:
             return undecided(known, "brain metastases", settle)
         if known.value is None:
             return replace(absent(ctx, "no record of brain metastases", settle),
@@ -201,7 +201,7 @@ class UncontrolledBrainMetastases:
         control = newest(about(record, CONTROLLED, None), ctx.as_of, since)
         ignored = [*known.ignored, *control.ignored]
         how = "whether the brain metastases are treated and stable"
-        if control.newest and control.value is None:
+        if control.unsettled:
             out = undecided(control, "brain metastases control", how)
             return replace(out, evidence=(*shown, *out.evidence), ignored=tuple(ignored))
         if control.value is None:
@@ -245,7 +245,7 @@ class PriorRadiotherapyKidneyOrMarrow:
                            evidence=[ev[p.source] for p in hits])
         # the investigator's answer covers every course, described or not
         a = said(record, "prior-rt-kidney-or-marrow", ctx)
-        if a.newest and a.value is None:
+        if a.unsettled:
             return undecided(a, "prior radiotherapy on kidneys or marrow",
                              settle_text("prior-rt-kidney-or-marrow", ctx))
         if a.value is not None:

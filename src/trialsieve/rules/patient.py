@@ -147,7 +147,7 @@ class ConsentBeforeInclusion:
         ignored = [*other, *s.ignored]
         settle = (f"signed informed consent to this study ({self.study_ids[0]}) dated on or "
                   f"before {ctx.inclusion}")
-        if s.newest and s.value is None:
+        if s.unsettled:
             out = undecided(s, "informed consent", settle)
             return replace(out, ignored=tuple(ignored))
         if s.value is None:

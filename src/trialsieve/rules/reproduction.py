@@ -152,7 +152,7 @@ class ContraceptionAndPregnancyTest:
 def _agreement(record: PatientRecord, ctx: Context) -> Outcome:
     s = said(record, "contraception-agreement", ctx)
     settle = settle_text("contraception-agreement", ctx)
-    if s.newest and s.value is None:
+    if s.unsettled:
         return undecided(s, "contraception agreement", settle)
     if s.value is None:
         return outcome(Tri.UNKNOWN, "no contraception agreement", missing=[settle],
@@ -234,7 +234,7 @@ class PregnantOrLactating:
             return outcome(Tri.MET, f"{text}: " + ", ".join(
                 f"{e.what} {e.value} ({e.date or 'undated'})" for e in shown),
                 evidence=shown, ignored=ignored)
-        if s.newest and s.value is None:
+        if s.unsettled:
             return replace(undecided(s, text, settle), ignored=tuple(ignored))
         if s.value is False and s.stated is not None and s.stated >= lo:
             return outcome(Tri.NOT_MET, f"not {text}", evidence=shown, ignored=ignored)
@@ -259,7 +259,7 @@ class RefusesContraception:
             return outcome(Tri.NOT_MET, f"not applicable: not {who}", evidence=ev)
         s = said(record, "contraception-agreement", ctx)
         settle = "attestation of agreement to (or refusal of) contraception"
-        if s.newest and s.value is None:
+        if s.unsettled:
             return undecided(s, "contraception agreement", settle)
         if s.value is None:
             return replace(absent(ctx, "contraception not discussed on record", settle),

@@ -146,7 +146,7 @@ class EventWithin:
             return _combine(Tri.MET, met, parts)
         a = said(record, self.attestation, ctx)
         stale = list(a.ignored)
-        if a.newest and a.value is None:
+        if a.unsettled:
             return replace(undecided(a, f"{self.kind} in the {self.within_days} days before "
                                         "inclusion", settle_text(self.attestation, ctx)),
                            bounds=tuple(bounds))
