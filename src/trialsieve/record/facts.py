@@ -328,6 +328,46 @@ class Symptom:
 
 
 @dataclass(frozen=True)
+class Document:
+    """A text the record holds: a report's conclusion or attached text, a document's
+    attachment, an Observation's valueString, a Condition's or Procedure's note."""
+
+    source: str  # "DiagnosticReport/r1", a part of it "DiagnosticReport/r1#presentedForm[0]"
+    kind: str  # "pathology", "imaging" (radiology and nuclear medicine) or "clinic"
+    date: dt.date | None  # the report's effective (else issued) date, else the document's
+    text: str
+
+
+# ConText modifiers under which a mention states nothing about the patient now.
+NOT_AFFIRMED = frozenset({"negated", "uncertain", "family", "hypothetical"})
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One fact a text states, as the text reader found it (`trialsieve.text`).
+
+    Never a decision by itself: under screening it is a suggestion to confirm; under
+    pre-screening an affirmed mention counts, marked "from text" (notes and issue 21)."""
+
+    fact: str  # a family of `trialsieve.text.FACTS`: "net_diagnosis", "ki67", ...
+    value: str | float | None  # "G2", 8.0 (Ki-67 %), 34.0 (mm), "pancreas", 1 (ECOG)...
+    unit: str | None  # UCUM, for a number: "%", "mm"
+    document: str  # Document.source
+    kind: str  # Document.kind
+    date: dt.date | None  # the date the text gives the event, else the document's date
+    sentence: str  # the sentence as written
+    start: int  # character offsets of the sentence in Document.text
+    end: int
+    modifiers: tuple[str, ...] = ()  # ConText: negated, uncertain, historical, family, hypothetical
+    details: tuple[tuple[str, str], ...] = ()  # ("organ", "liver"), ("krenning", "3")...
+    language: str = "en"  # "en" or "fr"
+
+    @property
+    def affirmed(self) -> bool:
+        return not NOT_AFFIRMED & set(self.modifiers)
+
+
+@dataclass(frozen=True)
 class Ignored:
     source: str
     reason: str
@@ -369,6 +409,8 @@ class PatientRecord:
     attestations: list[Attestation] = field(default_factory=list)
     imaging: list[Study] = field(default_factory=list)
     symptoms: list[Symptom] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)  # texts, read by trialsieve.text
+    mentions: list[Mention] = field(default_factory=list)  # what those texts state
     ignored: list[Ignored] = field(default_factory=list)  # records not counted, with why
     warnings: list[Warning] = field(default_factory=list)
     # resources by type: read (for this patient), used (became a fact), ignored
