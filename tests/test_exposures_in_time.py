@@ -247,3 +247,31 @@ def test_reader_keeps_the_month_of_a_partial_start(tmp_path):
     (rec,) = read(path).records
     [evero] = [x for x in rec.exposures if x.source == "MedicationStatement/evero"]
     assert (str(evero.start), str(evero.latest_start)) == ("2026-08-01", "2026-08-31")
+
+
+# --- a referenced Medication in several versions ---------------------------------------
+def _medication(version: str, drug: dict) -> dict:
+    return {"resourceType": "Medication", "id": "m1", "meta": {"versionId": version},
+            "code": drug}
+
+
+PARACETAMOL = cc(ATC, "N02BE01", "Paracetamol 1 g")
+
+
+def test_a_referenced_medication_is_read_in_its_newest_version_whatever_the_order(tmp_path):
+    """Given 2026-10-15 (47 days before inclusion, inside E3's 84 days), the drug a
+    Medication names: version 1 says paracetamol, version 2 (the correction) everolimus.
+    The newest version is the medication, in either order of the file, and by a
+    versioned reference too: E3 met (was: the version found last in the file, so listing
+    version 1 last made it paracetamol and E3 not met on the complete history)."""
+    for order in ((("2", EVEROLIMUS), ("1", PARACETAMOL)),
+                  (("1", PARACETAMOL), ("2", EVEROLIMUS))):
+        for ref in ("Medication/m1", "Medication/m1/_history/1"):
+            adm = {"resourceType": "MedicationAdministration", "id": "adm",
+                   "status": "completed", "effectiveDateTime": "2026-10-15",
+                   "medicationReference": {"reference": ref}}
+            edit = e3_history_complete().add(adm)
+            for version, drug in order:
+                edit = edit.add(_medication(version, drug))
+            r = edit.screen(tmp_path)
+            assert st(r, "EXCL03") == "met", (order, ref)

@@ -277,8 +277,7 @@ def group(loaded: Loaded) -> dict[str, list[tuple[str, dict]]]:
 def assemble(loaded: Loaded, where: str,
              mapping: ConceptMapping = concept_map.EMPTY) -> Input:
     """The records of resources already loaded (from files, or from a database)."""
-    lookup = {r["id"]: r for _, r in loaded.resources if isinstance(r.get("id"), str)}
-    lookup.update({r["_fullUrl"]: r for _, r in loaded.resources if "_fullUrl" in r})
+    lookup = references(loaded.resources)
     by_patient = group(loaded)
     if not by_patient:
         if loaded.skipped:  # nothing readable: the first reason is the message
@@ -293,6 +292,23 @@ def assemble(loaded: Loaded, where: str,
         out.append(rec)
     used = {w for r in out for w in r.warnings}
     return Input(out, [w for w in loaded.warnings if w not in used], loaded.skipped)
+
+
+def references(resources: list[tuple[str, dict]]) -> dict[str, dict]:
+    """What a reference resolves to (a Medication, a BodyStructure), by id and by fullUrl:
+    the newest version of each resource, whatever the order of the input; versions that
+    cannot be ordered resolve to nothing (the reference is then unresolved, not read
+    from whichever came last)."""
+    newest, _ = identity.current(resources)
+    by_id = {(r["resourceType"], r["id"]): r for _, r in newest if isinstance(r.get("id"), str)}
+    lookup = {rid: r for (_, rid), r in by_id.items()}
+    for _, r in resources:  # the fullUrl of any version names the resource
+        if "_fullUrl" in r:
+            rid = r.get("id")
+            newer = by_id.get((r["resourceType"], rid)) if isinstance(rid, str) else r
+            if newer is not None:
+                lookup[r["_fullUrl"]] = newer
+    return lookup
 
 
 def mapped_lookup(mapping: ConceptMapping, lookup: dict[str, dict]

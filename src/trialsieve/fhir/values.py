@@ -10,6 +10,7 @@ from typing import Any
 
 from trialsieve.dates import EARLIEST, LATEST, in_range
 from trialsieve.fhir.errors import FieldError, Skip
+from trialsieve.record.identity import reference_key
 
 _DATE = re.compile(r"^(\d{4})(-(\d{2})(-(\d{2}))?)?")
 
@@ -194,13 +195,12 @@ def concept_text(concept: Any) -> str:
 
 
 def reference_id(ref: Any) -> str | None:
-    """'Patient/123', 'urn:uuid:123' or an absolute URL, as the id it points to."""
+    """'Patient/123', 'urn:uuid:123', an absolute URL or a versioned reference
+    ('Medication/m1/_history/2'), as the id it points to (the newest version of it is
+    what the input's lookup holds: record/identity.py)."""
     if not isinstance(ref, dict) or not isinstance(ref.get("reference"), str):
         return None
-    r = ref["reference"]
-    if r.startswith("urn:uuid:"):
-        return r[len("urn:uuid:"):]
-    return r.rstrip("/").split("/")[-1]
+    return reference_key(ref["reference"])
 
 
 def check_status(res: dict, void: set[str]) -> str:
