@@ -705,3 +705,26 @@ def test_patient_identifier_type_not_a_concept(capsys, tmp_path, kind) -> None:
         resource(doc, "ex02")["identifier"] = [{"type": kind, "value": "MRN-1"}]
     doc, _ = screen_doc(capsys, changed(tmp_path, change))
     assert doc["verdict"] == "eligible"
+
+
+@pytest.mark.parametrize("inner", ["1", "[]", "{}", '{"a": 1}', "[[]]"])
+@pytest.mark.parametrize("levels", [62, 63, 64, 65])
+def test_depth_alone_refuses_exactly_what_the_full_walk_refuses(inner, levels) -> None:
+    # parse_json walks only the depth when the text cannot hold a string past the limit:
+    # it must refuse the same documents as the walk over every value (64 levels: a
+    # value inside 64 nested containers is one too deep)
+    from trialsieve.fhir.errors import InputError
+    from trialsieve.fhir.limits import check_depth, check_shape
+
+    doc = json.loads('{"k": ' * levels + inner + "}" * levels)
+
+    def refused(check) -> bool:
+        try:
+            check("f.json", doc, "")
+        except InputError:
+            return True
+        return False
+
+    assert refused(check_depth) == refused(check_shape)
+    deepest = levels + {"1": 1, "[]": 1, "{}": 1, '{"a": 1}': 2, "[[]]": 2}[inner]
+    assert refused(check_shape) == (deepest > 64)

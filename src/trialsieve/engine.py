@@ -8,7 +8,7 @@ from datetime import date
 from trialsieve.logic import Tri
 from trialsieve.protocol import EXCLUSION, INCLUSION, Criterion, Protocol
 from trialsieve.record import Ignored, Patient, PatientRecord, Warning
-from trialsieve.rules.base import PRE_SCREENING, SCREENING, Context, Outcome
+from trialsieve.rules.base import PRE_SCREENING, SCREENING, Change, Context, Outcome, changes_of
 
 ELIGIBLE = "eligible"
 NOT_ELIGIBLE = "not_eligible"
@@ -154,6 +154,20 @@ def screen(protocol: Protocol, record: PatientRecord, dates: Dates,
                            final_verdict(results, dead), results, tuple(warnings),
                            tuple(record.ignored + later), _counts(record.counts, view, later),
                            record.patient, record.file, deceased)
+
+
+def change_dates(protocol: Protocol, record: PatientRecord, as_of: date
+                 ) -> set[Change] | None:
+    """Where any criterion's status can change, for inclusion and D0 on or after `as_of`
+    (rules.base.Change); None when a criterion cannot say (then every date can)."""
+    view, _ = visible_record(record, as_of)
+    found: set[Change] = set()
+    for c in protocol.criteria:
+        named = changes_of(c.rule, view, as_of)
+        if named is None:
+            return None
+        found.update(named)
+    return found
 
 
 def _counts(counts: dict, view: PatientRecord, later: list[Ignored]) -> dict:

@@ -1,11 +1,16 @@
 """The eligibility window: for which D0 dates the patient would be eligible. Pure.
 
-The window is found by screening, not by a second copy of the limits: every D0 of the
-horizon is screened with the same engine as `screen --d0`, so the two cannot disagree,
-and adjacent days with the same verdict form one interval. What ends an interval is
-read from the bounds the rules name (`Outcome.bounds`): the bounds that fall on that day
-of the criteria that change there, or the criterion itself when it names none. The
-code knows nothing of any protocol.
+The window is found by screening, not by a second copy of the limits: D0s of the
+horizon are screened with the same engine as `screen --d0`, so the two cannot disagree,
+and adjacent days with the same verdict form one interval. Not every day needs it: each
+rule names the dates its status can change on (rules.base.Change: a wash-out ending, a
+result going stale, a birthday, an answer going stale...), and between two of them every
+criterion keeps its status, so the window screens the first D0 of each such stretch, and
+the day before a stretch where the verdict changes (what ends an interval is read from
+that day's bounds). A rule that cannot name its dates makes the window screen every day.
+What ends an interval is read from the bounds the rules name (`Outcome.bounds`): the
+bounds that fall on that day of the criteria that change there, or the criterion itself
+when it names none. The code knows nothing of any protocol.
 
 D0 runs over [as_of + inclusion_offset, as_of + horizon_days]: inclusion is D0 minus
 the offset and cannot be before the screening date.
@@ -18,6 +23,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
+from trialsieve.dates import shift
 from trialsieve.engine import (
     ELIGIBLE,
     INCOMPLETE,
@@ -25,6 +31,7 @@ from trialsieve.engine import (
     CriterionResult,
     Dates,
     ScreeningResult,
+    change_dates,
     screen,
     verdict,
 )
@@ -112,41 +119,59 @@ def _bounds(r: ScreeningResult) -> list[tuple[str, Bound]]:
 
 def eligibility_window(protocol: Protocol, record: PatientRecord, as_of: date,
                        horizon_days: int = 180, inclusion_offset: int = 0,
-                       policy: str = SCREENING) -> Window:
+                       policy: str = SCREENING, every_day: bool = False) -> Window:
+    """`every_day`: screen every D0 of the horizon, whatever the rules name (the
+    reference the change points are tested against)."""
     first = as_of + timedelta(days=inclusion_offset)
     last = as_of + timedelta(days=horizon_days)
     if last < first:
         raise ValueError("the horizon is shorter than the inclusion offset")
     off = timedelta(days=inclusion_offset)
+    screened: dict[date, ScreeningResult] = {}
 
     def at(d0: date) -> ScreeningResult:
-        return screen(protocol, record, Dates.resolve(as_of, d0 - off, d0), policy)
+        if d0 not in screened:
+            screened[d0] = screen(protocol, record, Dates.resolve(as_of, d0 - off, d0),
+                                  policy)
+        return screened[d0]
 
-    # Every D0 of the horizon is screened: a rule that changes without naming a bound
-    # can then never make the window disagree with `screen --d0` (it did for I13).
-    d0s = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    screened = [at(d0) for d0 in d0s]
+    starts = stretch_starts(protocol, record, as_of, first, last, inclusion_offset,
+                            every_day)
+    heads = [at(d0) for d0 in starts]
     # the days where some criterion changes: the results the next steps read
-    turns = [r for k, r in enumerate(screened)
-             if k == 0 or _statuses(r) != _statuses(screened[k - 1])]
-    runs: list[list] = []  # [start, end, result at start, result the day before start]
-    for k, (d0, r) in enumerate(zip(d0s, screened, strict=True)):
+    turns = [r for k, r in enumerate(heads)
+             if k == 0 or _statuses(r) != _statuses(heads[k - 1])]
+    runs: list[list] = []  # [start, end, result at start]: one verdict throughout
+    for k, (d0, r) in enumerate(zip(starts, heads, strict=True)):
+        end = starts[k + 1] - ONE if k + 1 < len(starts) else last
         if runs and runs[-1][2].verdict == r.verdict:
-            runs[-1][1] = d0
+            runs[-1][1] = end
         else:
-            runs.append([d0, d0, r, screened[k - 1] if k else None])
+            runs.append([d0, end, r])
     intervals = tuple(
-        Interval(s, e, r.verdict, _binding(prev, r, s, inclusion_offset),
-                 _binding(screened[(e - first).days],
-                          runs[k + 1][2] if k + 1 < len(runs) else None, e + ONE,
-                          inclusion_offset))
-        for k, (s, e, r, prev) in enumerate(runs) if r.verdict != NOT_ELIGIBLE)
-    ref = screened[(intervals[0].start - first).days] if intervals else screened[0]
+        Interval(s, e, r.verdict,
+                 _binding(at(s - ONE) if s > first else None, r, s, inclusion_offset),
+                 _binding(at(e), runs[k + 1][2], e + ONE, inclusion_offset)
+                 if k + 1 < len(runs) else (Binding(None, "end of the horizon"),))
+        for k, (s, e, r) in enumerate(runs) if r.verdict != NOT_ELIGIBLE)
+    ref = at(intervals[0].start) if intervals else heads[0]
     if ref.deceased is not None:  # a death decides whatever the criteria say
         return Window(as_of, first, last, inclusion_offset, policy, intervals, (), (), ref)
     return Window(as_of, first, last, inclusion_offset, policy, intervals,
                   next_steps(turns, ref, first, last, inclusion_offset),
                   what_if(ref.results), ref)
+
+
+def stretch_starts(protocol: Protocol, record: PatientRecord, as_of: date, first: date,
+                   last: date, offset: int, every_day: bool = False) -> list[date]:
+    """The first D0 of each stretch of the horizon over which no criterion can change
+    status: `first`, and the change dates the rules name that fall after it, an
+    inclusion date read as the D0 `offset` days later. Every D0 when a rule names none."""
+    named = None if every_day else change_dates(protocol, record, as_of)
+    if named is None:
+        return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    turns = {d if on == "d0" else shift(d, offset) for on, d in named}
+    return [first, *sorted(d for d in turns if first < d <= last)]
 
 
 def _statuses(r: ScreeningResult) -> tuple[Tri, ...]:

@@ -68,7 +68,10 @@ def parse_json(file: str, text: str, where: str) -> Any:
     except Refused as exc:
         raise InputError(file, f"{exc}" + (f" ({where})" if where else _line(text))) \
             from None
-    check_shape(file, doc, where)
+    if len(text) > MAX_STRING:
+        check_shape(file, doc, where)
+    else:  # no string can be longer than the text: only the depth is left to check
+        check_depth(file, doc, where)
     return doc
 
 
@@ -80,6 +83,22 @@ def _line(text: str) -> str:
     """The line of the first integer literal past the limit (parse_int is not told where)."""
     m = re.search(rf"\d{{{MAX_DIGITS + 1},}}", text)
     return f" (line {text.count(chr(10), 0, m.start()) + 1})" if m else ""
+
+
+def check_depth(file: str, doc: Any, where: str) -> None:
+    """check_shape's depth check alone, a level of containers at a time (the scalars of
+    one level need no visit: they are deeper than a limit only in a container at it)."""
+    level, depth = [doc], 1
+    while level:
+        deeper: list = []
+        for node in level:
+            kind = type(node)
+            items = node.values() if kind is dict else node if kind is list else ()
+            if depth >= MAX_DEPTH and items:  # a value one level past the limit
+                raise InputError(file, f"JSON nested deeper than {MAX_DEPTH} levels"
+                                 + (f" ({where})" if where else ""))
+            deeper += [v for v in items if type(v) is dict or type(v) is list]
+        level, depth = deeper, depth + 1
 
 
 def check_shape(file: str, doc: Any, where: str) -> None:

@@ -15,7 +15,18 @@ from trialsieve.codes import ATTESTATIONS
 from trialsieve.logic import Tri
 from trialsieve.record import PatientRecord
 from trialsieve.record.statements import Said, Statement, about, newest, unordered
-from trialsieve.rules.base import Bound, Context, Evidence, Outcome, absent, days, outcome
+from trialsieve.rules.base import (
+    Bound,
+    Change,
+    Context,
+    Evidence,
+    Outcome,
+    absent,
+    days,
+    on_inclusion,
+    outcome,
+    stale_from,
+)
 
 CONFIRM = "confirm at inclusion"
 
@@ -42,6 +53,19 @@ def said(record: PatientRecord, question: str, ctx: Context) -> Said:
     """What the record's statements (answers, Conditions...) say to `question`, read for
     the evaluation's dates: the newest in date decides."""
     return newest(about(record, question, ctx.as_of), ctx.as_of, covered_from(question, ctx))
+
+
+def said_changes(record: PatientRecord, question: str, as_of: date) -> list[Change]:
+    """Where `said` can change for inclusion dates on or after `as_of`: an answer going
+    stale as the period its question covers moves past it (`covered_from`); a question
+    on the screening date's period, or one that does not age, is the same every day."""
+    q = ATTESTATIONS[question]
+    k = q.speaks_days_after if q.speaks_days_after is not None else (
+        q.covers_days if q.about == "inclusion" else None)
+    if k is None:
+        return []
+    return [on_inclusion(stale_from(s.stated, k)) for s in about(record, question, as_of)
+            if s.stated is not None]
 
 
 def deciding(record: PatientRecord, question: str, ctx: Context | None = None
@@ -130,6 +154,9 @@ class Attested:
     def describe(self) -> str:
         yes = "yes" if self.met_when else "no"
         return f"attestation '{self.question}' answered {yes}"
+
+    def changes(self, record: PatientRecord, as_of: date) -> list[Change]:
+        return said_changes(record, self.question, as_of)
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         s = said(record, self.question, ctx)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Protocol
@@ -85,6 +85,61 @@ class Rule(Protocol):
     def describe(self) -> str: ...
 
 
+# Where a rule's status can change, for the eligibility window (window.py): a rule may
+# define `changes(record, as_of) -> Iterable[Change]`, the dates at which its status may
+# differ from the day before: ("d0", t) when D0 moves from t - 1 to t, ("inclusion", t)
+# likewise for the inclusion date. `record` is the view on `as_of` (engine.visible_record:
+# nothing dated after it), and only inclusion and D0 on or after `as_of` are asked about.
+# A date too many costs one screening; a date left out makes the window wrong, so a rule
+# that cannot name its dates defines no `changes` and the window screens every day.
+Change = tuple[str, date]
+
+
+def on_d0(d: date) -> Change:
+    return ("d0", d)
+
+
+def on_inclusion(d: date) -> Change:
+    return ("inclusion", d)
+
+
+def changes_of(rule: Rule, record: PatientRecord, as_of: date) -> list[Change] | None:
+    """The rule's change dates, or None when it cannot name them (screen every day)."""
+    named = getattr(rule, "changes", None)
+    return None if named is None else list(named(record, as_of))
+
+
+def changes_of_all(rules: Iterable[Rule], record: PatientRecord, as_of: date
+                   ) -> list[Change] | None:
+    found: list[Change] = []
+    for r in rules:
+        part = changes_of(r, record, as_of)
+        if part is None:
+            return None
+        found += part
+    return found
+
+
+def stale_from(d: date, fresh_days: int) -> date:
+    """The first date more than `fresh_days` after `d` (a result of `d` no longer fresh)."""
+    try:
+        return d + timedelta(days=fresh_days + 1)
+    except OverflowError:
+        return date.max
+
+
+def leaves_months(d: date, months: int) -> date:
+    """The first inclusion date whose `months` before it no longer reach back to `d`:
+    the least i with add_months(i, -months) > d (add_months never decreases)."""
+    i = add_months(d, months)
+    if i == date.max:
+        return date.max
+    i -= timedelta(days=min(3, (i - date.min).days))
+    while add_months(i, -months) <= d:
+        i += timedelta(days=1)
+    return i
+
+
 def outcome(status: Tri, summary: str, **kw: Sequence) -> Outcome:
     return Outcome(status, summary, **{k: tuple(v) for k, v in kw.items()})
 
@@ -133,6 +188,9 @@ class AllOf:
     def describe(self) -> str:
         return "all of: " + "; ".join(r.describe() for r in self.rules)
 
+    def changes(self, record: PatientRecord, as_of: date) -> list[Change] | None:
+        return changes_of_all(self.rules, record, as_of)
+
 
 @dataclass(frozen=True)
 class AnyOf:
@@ -149,6 +207,9 @@ class AnyOf:
 
     def describe(self) -> str:
         return "any of: " + "; ".join(r.describe() for r in self.rules)
+
+    def changes(self, record: PatientRecord, as_of: date) -> list[Change] | None:
+        return changes_of_all(self.rules, record, as_of)
 
 
 def _bounds(parts: Sequence[Outcome]) -> tuple[Bound, ...]:
@@ -168,6 +229,9 @@ class NotImplemented:
     def describe(self) -> str:
         return f"not implemented: {self.what}"
 
+    def changes(self, record: PatientRecord, as_of: date) -> list[Change]:
+        return []  # unknown on every date
+
 
 @dataclass(frozen=True)
 class Undamaged:
@@ -182,6 +246,10 @@ class Undamaged:
 
     def describe(self) -> str:
         return self.rule.describe()
+
+    def changes(self, record: PatientRecord, as_of: date) -> list[Change] | None:
+        # what is damaged is fixed by the record: only the wrapped rule moves with dates
+        return changes_of(self.rule, record, as_of)
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         out = self.rule.evaluate(record, ctx)

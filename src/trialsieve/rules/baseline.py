@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from trialsieve.codes import LAB_TESTS
 from trialsieve.dates import shift
 from trialsieve.logic import Tri, all_of
 from trialsieve.record import Ignored, PatientRecord, Study
-from trialsieve.rules.base import Bound, Context, Evidence, Outcome, outcome
-from trialsieve.rules.reproduction import childbearing_potential
+from trialsieve.rules.base import Bound, Change, Context, Evidence, Outcome, outcome
+from trialsieve.rules.labs import newest_expiry
+from trialsieve.rules.reproduction import childbearing_potential, potential_changes
 
 
 def _assessments(record: PatientRecord, tests: tuple[str, ...], ctx: Context
@@ -54,6 +56,16 @@ class BaselineWithin:
     def describe(self) -> str:
         names = ", ".join(LAB_TESTS[t].label for t in self.tests)
         return f"{names}, ECOG, serum hCG (if applicable) within {self.fresh_days} days before D0"
+
+    def changes(self, record: PatientRecord, as_of: date) -> list[Change]:
+        """Each assessment's newest going stale (`_one`), and whether hCG is required."""
+        found = potential_changes(record, as_of)
+        groups = [record.labs_of(t) for t in self.tests] + [
+            record.ecog, record.labs_of("hcg_serum"), target_lesion_scans(record),
+            [s for s in record.imaging if s.baseline_label == "68Ga PET/CT"]]
+        for items in groups:
+            found += newest_expiry(items, self.fresh_days)
+        return found
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         lo = shift(ctx.d0, -self.fresh_days)

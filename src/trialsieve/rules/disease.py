@@ -10,9 +10,16 @@ from trialsieve.codes import NET_SYSTEMIC
 from trialsieve.logic import Tri, all_of
 from trialsieve.record import Exposure, Ignored, PatientRecord
 from trialsieve.record.statements import CONTROLLED, Statement, about, newest
-from trialsieve.rules.attest import said, settle_text, statement_evidence, undecided
+from trialsieve.rules.attest import (
+    said,
+    said_changes,
+    settle_text,
+    statement_evidence,
+    undecided,
+)
 from trialsieve.rules.base import (
     PRE_SCREENING,
+    Change,
     Context,
     Evidence,
     Outcome,
@@ -33,6 +40,9 @@ class GepNet:
     def describe(self) -> str:
         return ("a NET (well differentiated, G1-G3) of GEP origin (ICD-O-3 C16-C21, C25), "
                 "confirmed by a pathology result, metastatic or locally advanced")
+
+    def changes(self, record: PatientRecord, as_of: date) -> list[Change]:
+        return []  # read at the screening date
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         if ctx.policy == PRE_SCREENING and no_neuroendocrine_neoplasm(record):
@@ -106,6 +116,11 @@ class Refractory:
         return ("progression by I3's definitions (RECIST PD, SSTR progression, or clinical "
                 "and biochemical progression together), at any date, during or after an SSA, "
                 "everolimus, sunitinib or chemotherapy; or attested")
+
+    def changes(self, record: PatientRecord, as_of: date) -> list[Change]:
+        # progressions are history (any date): only the answers can move
+        return (said_changes(record, "refractory-disease", as_of)
+                + said_changes(record, "prior-net-systemic-therapy", as_of))
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         a = said(record, "refractory-disease", ctx)
@@ -182,6 +197,9 @@ class UncontrolledBrainMetastases:
     def describe(self) -> str:
         return "known brain metastases not controlled (treated and stable ones do not count)"
 
+    def changes(self, record: PatientRecord, as_of: date) -> list[Change]:
+        return []  # every statement is read at the screening date
+
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         # every Condition, whatever its clinical status: metastases in remission are
         # known metastases, and their status says they are controlled (mapping)
@@ -232,6 +250,10 @@ class PriorRadiotherapyKidneyOrMarrow:
     def describe(self) -> str:
         return (f"prior external-beam radiotherapy with the kidneys in the field or more than "
                 f"{self.marrow_share:.0%} of the bone marrow")
+
+    def changes(self, record: PatientRecord, as_of: date) -> list[Change]:
+        return (said_changes(record, "prior-rt-kidney-or-marrow", as_of)
+                + said_changes(record, "radiotherapy-history-complete", as_of))
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         rts = [p for p in record.procedures if p.kind == "radiotherapy" and p.external_beam]

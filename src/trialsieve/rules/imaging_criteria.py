@@ -17,16 +17,21 @@ from trialsieve.codes import DOTATATE
 from trialsieve.logic import Tri, all_of, any_of
 from trialsieve.record import Ignored, PatientRecord, Study, day
 from trialsieve.record.statements import Statement
-from trialsieve.rules.attest import deciding
+from trialsieve.rules.attest import deciding, said_changes
 from trialsieve.rules.base import (
     Bound,
+    Change,
     Context,
     Evidence,
     Outcome,
     absent,
     add_months,
     days,
+    leaves_months,
+    on_d0,
+    on_inclusion,
     outcome,
+    stale_from,
 )
 from trialsieve.rules.irradiation import lesion_irradiation, systemic_note
 from trialsieve.rules.progression_evidence import (
@@ -35,6 +40,18 @@ from trialsieve.rules.progression_evidence import (
     progression_facts,
     recist_series,
 )
+
+
+def _months_changes(dates: list[date], months: int) -> list[Change]:
+    """Where `start <= d <= inclusion` (start: `months` before inclusion) flips for each d."""
+    return [c for d in set(dates) for c in (on_inclusion(d),
+                                            on_inclusion(leaves_months(d, months)))]
+
+
+def _baseline_changes(studies: list[Study], fresh_days: int) -> list[Change]:
+    """Where `D0 - fresh_days <= s.date <= D0` flips for each study (each may be read)."""
+    return [on_d0(stale_from(d, fresh_days))
+            for d in {s.date for s in studies if s.date is not None}]
 
 
 def _until(d: date, months: int, what: str, source: str | None) -> Bound:
@@ -61,6 +78,17 @@ class ProgressionWithin:
     def describe(self) -> str:
         return (f"RECIST 1.1 PD, SSTR-imaging progression, or clinical and biochemical "
                 f"progression dated within {self.months} months before inclusion")
+
+    def changes(self, record: PatientRecord, as_of: date) -> list[Change]:
+        """Every date `within` is asked of (the facts themselves are fixed by as_of)."""
+        f = progression_facts(record, as_of)
+        dates = [p.date for p in f.events] + [p.date for p in f.followups]
+        dates += [c.later.date for c in f.sstr_compared]
+        dates += [d for a in f.symptoms
+                  for o in (*a.compared, *(o for o, _ in a.undecided))
+                  for d in (o.date, o.last)]
+        dates += [m.triple[2].date for m in f.markers]
+        return _months_changes(dates, self.months)
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         facts = progression_facts(record, ctx.as_of)
@@ -271,6 +299,15 @@ class TargetLesion:
                 f"the baseline 68Ga PET/CT, RECIST-measurable and progressive on MRI/CT (+20 % "
                 f"and +5 mm, or new, within {self.months} months), not irradiated")
 
+    def changes(self, record: PatientRecord, as_of: date) -> list[Change]:
+        """The baseline PET/CTs leaving D0's window, the scans leaving the months before
+        inclusion, and the radiotherapy-history answer going stale."""
+        pets = [s for s in record.imaging if s.modality == "SSTR_PET"]
+        return (_baseline_changes(pets, self.fresh_days)
+                + _months_changes([s.date for s in record.imaging if s.date is not None],
+                                  self.months)
+                + said_changes(record, "radiotherapy-history-complete", as_of))
+
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         lo = ctx.d0 - days(self.fresh_days)
         pets = sorted((s for s in record.imaging if s.modality == "SSTR_PET"
@@ -385,6 +422,10 @@ class DiffuseMarrowInfiltration:
     def describe(self) -> str:
         return (f"diffuse marrow infiltration on the baseline 68Ga PET/CT confirmed by a "
                 f"baseline MRI (both within {self.fresh_days} days before D0)")
+
+    def changes(self, record: PatientRecord, as_of: date) -> list[Change]:
+        return _baseline_changes([s for s in record.imaging
+                                  if s.modality in ("SSTR_PET", "MRI")], self.fresh_days)
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         lo = ctx.d0 - days(self.fresh_days)

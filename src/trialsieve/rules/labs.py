@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass, replace
+from datetime import date
 
 from trialsieve.codes import LAB_TESTS
 from trialsieve.dates import shift
@@ -11,12 +12,15 @@ from trialsieve.logic import Tri
 from trialsieve.record import Damaged, Ignored, LabResult, PatientRecord, day
 from trialsieve.rules.base import (
     Bound,
+    Change,
     Context,
     Evidence,
     Outcome,
     Quantity,
     fmt_num,
+    on_d0,
     outcome,
+    stale_from,
     unless_damaged,
 )
 
@@ -34,6 +38,15 @@ def fresh_results(
     last = max(dated, key=day, default=None)
     lo = shift(ctx.d0, -fresh_days)
     return [r for r in dated if day(r) >= lo], last
+
+
+def newest_expiry(items: list, fresh_days: int) -> list[Change]:
+    """Where a freshness window on D0 changes its reading: the newest dated item going
+    stale. Every item of the view is dated on or before the screening date, so on or
+    before D0: the newest is the one read while it is fresh, and once it is stale every
+    older one is too (the ones of its day leave with it)."""
+    dated = [i.date for i in items if i.date is not None]
+    return [on_d0(stale_from(max(dated), fresh_days))] if dated else []
 
 
 def _same_day_conflict(results: list[LabResult], last: LabResult) -> list[LabResult]:
@@ -87,6 +100,9 @@ class LabThreshold:
     def describe(self) -> str:
         return (f"latest {self.label} within {self.fresh_days} days before D0 "
                 f"{self.limit_text()}")
+
+    def changes(self, record: PatientRecord, as_of: date) -> list[Change]:
+        return newest_expiry(record.labs_of(self.test), self.fresh_days)
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         out = self._evaluate(record, ctx)

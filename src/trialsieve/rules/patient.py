@@ -10,7 +10,17 @@ from trialsieve.logic import Tri
 from trialsieve.record import ConsentRecord, Ignored, PatientRecord, day
 from trialsieve.record.statements import about, from_consent, newest
 from trialsieve.rules.attest import statement_evidence, undecided
-from trialsieve.rules.base import Bound, Context, Evidence, Outcome, Quantity, outcome
+from trialsieve.rules.base import (
+    Bound,
+    Change,
+    Context,
+    Evidence,
+    Outcome,
+    Quantity,
+    on_inclusion,
+    outcome,
+)
+from trialsieve.rules.labs import newest_expiry
 
 
 def birthday(born: date, years: int) -> date:
@@ -26,6 +36,13 @@ class AgeAtLeast:
 
     def describe(self) -> str:
         return f"age >= {self.years} years on the inclusion date"
+
+    def changes(self, record: PatientRecord, as_of: date) -> list[Change]:
+        p = record.patient
+        if p.birth_date is None:
+            return []
+        return [on_inclusion(birthday(p.birth_date, self.years)),
+                on_inclusion(birthday(p.birth_latest or p.birth_date, self.years))]
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         p = record.patient
@@ -68,6 +85,9 @@ class EcogAtMost:
 
     def describe(self) -> str:
         return f"latest ECOG within {self.fresh_days} days before D0 <= {self.score}"
+
+    def changes(self, record: PatientRecord, as_of: date) -> list[Change]:
+        return newest_expiry(record.ecog, self.fresh_days)
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         dated = [e for e in record.ecog if e.date is not None and e.date <= ctx.d0]
@@ -126,6 +146,11 @@ class ConsentBeforeInclusion:
     def describe(self) -> str:
         return (f"research consent (active) naming the study ({' / '.join(self.study_ids)}) "
                 "dated on or before inclusion, or attested; the newest statement decides")
+
+    def changes(self, record: PatientRecord, as_of: date) -> list[Change]:
+        # statements are read up to min(as_of, inclusion): the screening date, for every
+        # inclusion on or after it; no answer to this question ages
+        return []
 
     def _why_not(self, c: ConsentRecord) -> str | None:
         if not c.research:

@@ -4,6 +4,7 @@ refusal of contraception (E9)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 
 from trialsieve.codes import HCG_NEGATIVE, HCG_POSITIVE
 from trialsieve.logic import Tri, all_of, any_of
@@ -18,11 +19,23 @@ from trialsieve.record.statements import (
 from trialsieve.rules.attest import (
     absent_unless_stale_yes,
     said,
+    said_changes,
     settle_text,
     statement_evidence,
     undecided,
 )
-from trialsieve.rules.base import Bound, Context, Evidence, Outcome, absent, days, outcome
+from trialsieve.rules.base import (
+    Bound,
+    Change,
+    Context,
+    Evidence,
+    Outcome,
+    absent,
+    days,
+    on_inclusion,
+    outcome,
+    stale_from,
+)
 from trialsieve.rules.labs import lab_values
 
 # Quantitative serum hCG below 5 IU/L is negative; 5-25 IU/L is equivocal (judgement:
@@ -37,16 +50,25 @@ def childbearing_potential(record: PatientRecord, ctx: Context
     whose partner is. Returns the status, its evidence and who it concerns. The newest
     statement decides: an answer, or a Condition that ends childbearing potential
     (menopause, sterility) while present; an uncertain one (provisional) decides nothing."""
-    sex = record.patient.sex
-    if sex == "male":
-        question, who = "partner-childbearing-potential", ("a man with a partner of "
-                                                            "childbearing potential")
-    elif sex == "female":
-        question, who = "childbearing-potential", "a woman of childbearing potential"
-    else:
+    question = potential_question(record)
+    if question is None:
         return Tri.UNKNOWN, [], "a patient of unrecorded sex"
+    who = ("a man with a partner of childbearing potential" if record.patient.sex == "male"
+           else "a woman of childbearing potential")
     s = said(record, question, ctx)
     return Tri.of(s.value), [statement_evidence(x) for x in s.newest], who
+
+
+def potential_question(record: PatientRecord) -> str | None:
+    """The question that says whether contraception rules apply, by the patient's sex."""
+    return {"male": "partner-childbearing-potential",
+            "female": "childbearing-potential"}.get(record.patient.sex or "")
+
+
+def potential_changes(record: PatientRecord, as_of: date) -> list[Change]:
+    """Where `childbearing_potential` can change: its answers going stale."""
+    question = potential_question(record)
+    return said_changes(record, question, as_of) if question else []
 
 
 def hcg_reading(r: LabResult) -> bool | None:
@@ -79,6 +101,12 @@ class SerumPregnancyTest:
 
     def describe(self) -> str:
         return f"negative serum hCG within {self.fresh_days} days before inclusion"
+
+    def changes(self, record: PatientRecord, as_of: date) -> list[Change]:
+        # the newest serum test (none is after the screening date, so none after
+        # inclusion) going stale: the older ones are stale before it
+        dated = [r.date for r in record.labs_of("hcg_serum") if r.date is not None]
+        return [on_inclusion(stale_from(max(dated), self.fresh_days))] if dated else []
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         urine = [Ignored(r.source, "urine hCG: the protocol requires a serum test")
@@ -128,6 +156,11 @@ class ContraceptionAndPregnancyTest:
         return ("if of childbearing potential (or partner of): contraception agreement "
                 "attested within the 28 days before inclusion; women: negative serum hCG "
                 "within 28 days before inclusion; otherwise met (not applicable)")
+
+    def changes(self, record: PatientRecord, as_of: date) -> list[Change]:
+        return (potential_changes(record, as_of)
+                + said_changes(record, "contraception-agreement", as_of)
+                + SerumPregnancyTest().changes(record, as_of))
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         applies, ev, who = childbearing_potential(record, ctx)
@@ -183,6 +216,10 @@ class PregnantOrLactating:
 
     def describe(self) -> str:
         return "pregnant or lactating at screening"
+
+    def changes(self, record: PatientRecord, as_of: date) -> list[Change]:
+        # read at the screening date, but for whether the patient is concerned at all
+        return potential_changes(record, as_of)
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         if record.patient.sex == "male":
@@ -252,6 +289,10 @@ class RefusesContraception:
 
     def describe(self) -> str:
         return "of childbearing potential (or partner of) and refusing adequate contraception"
+
+    def changes(self, record: PatientRecord, as_of: date) -> list[Change]:
+        return (potential_changes(record, as_of)
+                + said_changes(record, "contraception-agreement", as_of))
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         applies, ev, who = childbearing_potential(record, ctx)

@@ -12,11 +12,23 @@ from trialsieve.record import Exposure, Ignored, PatientRecord, ProcedureRecord
 from trialsieve.rules.attest import (
     answer_bound,
     said,
+    said_changes,
     settle_text,
     statement_evidence,
     undecided,
 )
-from trialsieve.rules.base import Bound, Context, Evidence, Outcome, absent, days, outcome
+from trialsieve.rules.base import (
+    Bound,
+    Change,
+    Context,
+    Evidence,
+    Outcome,
+    absent,
+    days,
+    on_d0,
+    on_inclusion,
+    outcome,
+)
 
 
 @dataclass(frozen=True)
@@ -135,6 +147,19 @@ class EventWithin:
 
     def describe(self) -> str:
         return f"{self.kind} in the {self.within_days} days before inclusion"
+
+    def changes(self, record: PatientRecord, as_of: date) -> list[Change]:
+        """The inclusion dates `_judge` compares with (an event's day, the end of its wait
+        from its first and its last possible day) and the answers going stale."""
+        found = said_changes(record, self.attestation, as_of)
+        found += said_changes(record, self.history, as_of)
+        wait = days(self.within_days)
+        for e in SELECTORS[self.kind](record, Context(as_of, as_of, as_of)):
+            ends = (e.latest or as_of) + wait
+            found.append(on_inclusion(max(ends, as_of + wait) if e.ongoing else ends))
+            if e.last is not None:
+                found += [on_inclusion(e.last), on_inclusion(e.last + wait)]
+        return found
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         events = SELECTORS[self.kind](record, ctx)
@@ -256,6 +281,18 @@ class SsaWashout:
     def describe(self) -> str:
         return (f"last long-acting SSA >= {self.long_days} days and short-acting SSA >= "
                 f"{self.short_days} days before D0")
+
+    def changes(self, record: PatientRecord, as_of: date) -> list[Change]:
+        """Either wait counted from the first and from the latest possible last dose."""
+        found = said_changes(record, "prior-net-systemic-therapy", as_of)
+        for e in record.exposures:
+            ev = _exposure_event(e, as_of)
+            if e.drug_class != "ssa" or ev.last is None:
+                continue
+            start = max(ev.last, as_of) if ev.ongoing else (ev.latest or ev.last)
+            found += [on_d0(d + days(w)) for d in (start, ev.last)
+                      for w in (self.long_days, self.short_days)]
+        return found
 
     def evaluate(self, record: PatientRecord, ctx: Context) -> Outcome:
         ssas = [e for e in record.exposures if e.drug_class == "ssa"]
