@@ -280,6 +280,7 @@ class Lesion:
     # The organ as codes (BodyStructure.location: SNOMED body structure, ICD-O-3
     # topography), matched with radiotherapy sites by code, never by words.
     organ_codes: tuple[tuple[str, str], ...] = ()
+    suv_max: float | None = None  # SUVmax on the PET/CT, g/mL: shown, never a grade
 
     def is_target_of(self, targets: tuple[str, ...]) -> bool:
         """Whether a procedure that targeted `targets` (BodyStructure ids, "system|value"
@@ -300,6 +301,22 @@ class Study:
     lesions: tuple[Lesion, ...] = ()
     marrow_infiltration: bool | None = None  # diffuse bone-marrow infiltration seen
     tracer: str | None = None  # SSTR PET/CT tracer when recorded (codes.STUDY_TRACERS)
+    # The body regions the study covers (codes.STUDY_REGIONS), and the region codes that
+    # cannot be placed ("system|code"): with those, or with no region recorded, what the
+    # study covers is unknown.
+    regions: tuple[str, ...] = ()
+    unplaced_regions: tuple[str, ...] = ()
+
+    def covers(self, places: frozenset[str]) -> bool | None:
+        """Whether the study covers one of `places`: True, False, or None when its region
+        is not recorded or a region code cannot be placed (it may lie there)."""
+        if set(self.regions) & places:
+            return True
+        return None if self.unplaced_regions or not self.regions else False
+
+    def shown_regions(self) -> str:
+        named = list(self.regions) + [f"{c} (not placed)" for c in self.unplaced_regions]
+        return ", ".join(named) or "region not recorded"
 
     @property
     def baseline_label(self) -> str | None:
