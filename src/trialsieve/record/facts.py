@@ -30,6 +30,21 @@ def day(fact: Dated) -> date:
     return fact.date
 
 
+def newest_of_day(results: list[LabResult]) -> list[LabResult]:
+    """The newest of dated results: those of the last day, narrowed to the latest time of
+    day when every one of that day has a time; otherwise the whole day, which cannot be
+    ordered (notes, "Same day": two that disagree are then unknown). Times are compared
+    as written, with no time-zone conversion (notes, "Calendar")."""
+    if not results:
+        return []
+    last = max(day(r) for r in results)
+    same = [r for r in results if r.date == last]
+    if all(r.time for r in same):
+        at = max(r.time or "" for r in same)
+        return [r for r in same if r.time == at]
+    return same
+
+
 @dataclass(frozen=True)
 class Death:
     """A recorded death: the day, or the interval of days of a partial date."""
@@ -137,6 +152,7 @@ class LabResult:
     # Why no upper limit of normal applies to this patient (reference ranges that differ,
     # none chosen by appliesTo sex or age): a ULN criterion is then unknown and says so.
     ref_problem: str | None = None
+    time: str | None = None  # time of day of the sample as written ("08:15:00"), if given
 
     def shown(self) -> str:
         if self.value is None:

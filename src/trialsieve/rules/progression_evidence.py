@@ -209,7 +209,7 @@ def _marker_values(marker: str, labs: tuple[LabResult, ...]
     for r in dated:
         if r.comparator and r.source not in why:
             why[r.source] = f"censored value {r.shown()}: shows no rise"
-    return [MarkerValue(day(r), None if r.source in why else r.std_value, r.source)
+    return [MarkerValue(day(r), None if r.source in why else r.std_value, r.source, r.time)
             for r in dated], why
 
 
