@@ -9,6 +9,7 @@ from pathlib import Path
 EX = Path(__file__).resolve().parent / "patients"
 P = "https://trialsieve.org/fhir/CodeSystem/trialsieve"
 LOINC = "http://loinc.org"
+SNOMED = "http://snomed.info/sct"
 UCUM = "http://unitsofmeasure.org"
 BASE = json.loads((EX / "02-eligible-man.json").read_text())
 BUILT: dict[str, dict] = {}  # file stem -> bundle
@@ -64,12 +65,18 @@ class B:
             "identifier": [{"system": "https://trialsieve.org/examples/lesion", "value": lid}],
             "location": {"text": organ}}))
 
-    def study(self, sid, kind, when, display, marrow=None, slice_mm=None):
+    def study(self, sid, kind, when, display, marrow=None, slice_mm=None, regions=()):
         res = {"resourceType": "DiagnosticReport", "id": f"{self.pid}-{sid}", "status": "final",
                "code": {"coding": [{"system": P, "code": kind, "display": display}]},
                "subject": self.subj(), "effectiveDateTime": when}
         if slice_mm is not None:
             res["extension"] = [{"url": P + "/slice-thickness-mm", "valueDecimal": slice_mm}]
+        if regions:  # the body regions the study covers (SNOMED CT, DICOM CID 4031)
+            res.setdefault("extension", []).append({
+                "url": "http://hl7.org/fhir/StructureDefinition/bodySite",
+                "valueCodeableConcept": {"coding": [
+                    {"system": SNOMED, "code": code, "display": text}
+                    for code, text in regions]}})
         if marrow is not None:
             code = "diffuse-marrow-infiltration" if marrow else "no-diffuse-marrow-infiltration"
             res["conclusionCode"] = [pc(code)]
@@ -103,10 +110,10 @@ class B:
             "derivedFrom": [{"reference": f"DiagnosticReport/{self.pid}-{sid}"}],
             "component": comps}))
 
-    def scan(self, sid, kind, when, lesions, marrow=None, display=None):
+    def scan(self, sid, kind, when, lesions, marrow=None, display=None, regions=()):
         display = display or {"mri": "MRI abdomen", "ct": "CT thorax-abdomen",
                               "sstr-pet": "68Ga-DOTATATE PET/CT"}[kind]
-        self.study(sid, kind, when, display, marrow)
+        self.study(sid, kind, when, display, marrow, regions=regions)
         for lz in lesions:
             self.size(sid, when, **lz)
 
@@ -238,7 +245,8 @@ b.write("marrow-infiltration-pet-only-no-mri")
 b = B(49, "")
 b.scan("mri-1", "mri", "2026-01-15", [L("L1", longest=25, target=True)])
 b.scan("mri-2", "mri", "2026-11-10", [L("L1", longest=31, target=True)], marrow=True,
-       display="MRI abdomen and spine")
+       display="MRI abdomen and spine",
+       regions=[("818981001", "Abdomen"), ("421060004", "Spine")])
 pet(b, "2026-11-13", [L("L1", transaxial=30, krenning=3, irradiated=False)], marrow=True)
 b.write("marrow-infiltration-pet-and-mri")
 

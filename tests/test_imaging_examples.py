@@ -188,4 +188,5 @@ def test_e4_evidence() -> None:
     _, met = _screen("49-marrow-infiltration-pet-and-mri")
     e4 = met.result("EXCL04").outcome
     assert [(e.source, e.value) for e in e4.evidence] == [
-        ("DiagnosticReport/ex49-pet", "yes"), ("DiagnosticReport/ex49-mri-2", "yes")]
+        ("DiagnosticReport/ex49-pet", "yes"),
+        ("DiagnosticReport/ex49-mri-2", "yes (abdomen, spine)")]  # the MRI covers the spine

@@ -3,6 +3,7 @@ Expected values come from shared/docs/protocol-notes.md."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -226,12 +227,20 @@ def _pet(marrow: bool | None) -> Study:
     return study("pet", date(2026, 3, 3), "SSTR_PET", marrow=marrow)
 
 
+def _spine_mri(marrow: bool) -> Study:
+    return replace(study("m", date(2026, 3, 5), "MRI", marrow=marrow), regions=("spine",))
+
+
 @pytest.mark.parametrize(("facts", "status"), [
     ([_pet(True)], Tri.UNKNOWN),  # PET-suspected, MRI not done
     ([_pet(True), mri("m1", date(2026, 3, 1), L1=20)], Tri.UNKNOWN),  # MRI says nothing
     ([_pet(False)], Tri.NOT_MET),
-    ([_pet(True), study("m", date(2026, 3, 5), "MRI", marrow=True)], Tri.MET),
-    ([_pet(True), study("m", date(2026, 3, 5), "MRI", marrow=False)], Tri.NOT_MET),
+    ([_pet(True), _spine_mri(True)], Tri.MET),
+    ([_pet(True), _spine_mri(False)], Tri.NOT_MET),
+    # "The confirming MRI must cover marrow (spine, pelvis or whole body); a body region
+    # not recorded leaves it unknown."
+    ([_pet(True), study("m", date(2026, 3, 5), "MRI", marrow=True)], Tri.UNKNOWN),
+    ([_pet(True), study("m", date(2026, 3, 5), "MRI", marrow=False)], Tri.UNKNOWN),
     ([_pet(None)], Tri.UNKNOWN),  # screening policy: no statement is unknown
     ([], Tri.UNKNOWN),
 ])
@@ -240,7 +249,8 @@ def test_e4(facts: list, status: Tri) -> None:
     assert out.status is status
     if facts and facts[0].marrow_infiltration and status is Tri.UNKNOWN:
         (missing,) = out.missing
-        assert missing.startswith("an MRI confirming or excluding diffuse marrow infiltration")
+        assert missing.startswith("an MRI of the spine, pelvis or whole body confirming or "
+                                  "excluding diffuse marrow infiltration")
 
 
 # --- the recist command ------------------------------------------------------------------

@@ -283,7 +283,7 @@ def _recist(args: argparse.Namespace) -> int:
             return 2
     else:
         from trialsieve.fhir.reader import read
-        from trialsieve.rules.progression_evidence import recist_series
+        from trialsieve.rules.progression_evidence import RECIST_MODALITIES, recist_series
 
         data = read(args.path, mapping, args.strict)
         for w in [*data.warnings, *(w for rec in data.records for w in rec.warnings)]:
@@ -292,12 +292,12 @@ def _recist(args: argparse.Namespace) -> int:
 
         series = {}
         for rec in data.records:
-            for modality, scans in recist_series(rec.imaging).items():
+            for modality, scans in recist_series(rec.imaging, RECIST_MODALITIES).items():
                 series[f"{rec.patient.id} {modality}"] = scans
                 titles[f"{rec.patient.id} {modality}"] = "\n".join(who_lines(
                     rec.patient, rec.patient.id, rec.file, f"; {modality}"))
     if not any(series.values()):
-        print(f"trialsieve: error: {args.path}: no CT or MRI lesion measurements",
+        print(f"trialsieve: error: {args.path}: no CT, MRI or chest X-ray lesion measurements",
               file=sys.stderr)
         return 2
     try:

@@ -535,11 +535,51 @@ DICOM = "http://dicom.nema.org/resources/ontology/DCM"
 TUMOR_SIZE = (LOINC, "21889-1")
 LONGEST_DIMENSION = (LOINC, "33728-7")
 OTHER_DIMENSION = (LOINC, "33729-5")
+# Chest X-ray by LOINC (LOINC/RSNA radiology playbook: XR Chest 2 Views, Single view,
+# Portable Views; check): the code names the modality and the region at once.
+CHEST_X_RAY_LOINC = {(LOINC, "36643-5"), (LOINC, "36554-4"), (LOINC, "30746-2")}
 # Study codes (DiagnosticReport.code, ImagingStudy.modality / procedureCode) -> modality.
+# An X-ray ("XR": DICOM CR computed radiography, DX digital radiography) is read only as a
+# chest X-ray (its region the chest), the one X-ray RECIST 1.1 measures lesions on.
 STUDY_MODALITIES: dict[Code, str] = {
     (PROJECT, "ct"): "CT", (PROJECT, "mri"): "MRI", (PROJECT, "sstr-pet"): "SSTR_PET",
     (PROJECT, "sstr-spect"): "SSTR_SPECT", (DICOM, "CT"): "CT", (DICOM, "MR"): "MRI",
+    (DICOM, "CR"): "XR", (DICOM, "DX"): "XR", (PROJECT, "chest-x-ray"): "XR",
+    **{code: "XR" for code in CHEST_X_RAY_LOINC},
 }  # fmt: skip
+# The body regions an imaging study covers, from the codes that say where it looked
+# (ImagingStudy.series.bodySite, the bodySite extension of a study, ImagingStudy
+# procedureCode, DiagnosticReport.code): SNOMED CT codes of DICOM CID 4031 "Common
+# Anatomic Region" (as ImagingStudy.series.bodySite carries them), the body structures
+# of BODY_SITES that name a region, LOINC chest X-ray codes and project codes. A code not
+# in this table cannot be placed: what the study covers is then unknown.
+SPINE, PELVIS, WHOLE_BODY, CHEST, ABDOMEN = "spine", "pelvis", "whole body", "chest", "abdomen"
+STUDY_REGIONS: dict[Code, frozenset[str]] = {code: frozenset(places) for code, places in {
+    (SNOMED, "38266002"): (WHOLE_BODY,),  # entire body
+    (SNOMED, "421060004"): (SPINE,), (SNOMED, "122494005"): (SPINE,),  # spine; cervical
+    (SNOMED, "122495006"): (SPINE,), (SNOMED, "122496007"): (SPINE,),  # thoracic; lumbar
+    (SNOMED, "1217257000"): (SPINE,), (SNOMED, "1217256009"): (SPINE,),  # cervico-/thoraco-
+    (SNOMED, "1217253001"): (SPINE,), (SNOMED, "1217254007"): (SPINE,),  # lumbo-/sacro-
+    (SNOMED, "737561001"): (SPINE,),  # spine and/or cord
+    (SNOMED, "816092008"): (PELVIS,), (SNOMED, "12921003"): (PELVIS,),
+    (SNOMED, "818981001"): (ABDOMEN,), (SNOMED, "113345001"): (ABDOMEN,),
+    (SNOMED, "818982008"): (ABDOMEN, PELVIS),
+    (SNOMED, "816094009"): (CHEST,), (SNOMED, "51185008"): (CHEST,),
+    (SNOMED, "416550000"): (CHEST, ABDOMEN),
+    (SNOMED, "416775004"): (CHEST, ABDOMEN, PELVIS),
+    (SNOMED, "416319003"): ("neck", CHEST, ABDOMEN, PELVIS),
+    (SNOMED, "10200004"): ("liver",), (SNOMED, "69536005"): ("head",),
+    (SNOMED, "45048000"): ("neck",),
+    (PROJECT, "whole-body"): (WHOLE_BODY,), (PROJECT, "spine"): (SPINE,),
+    (PROJECT, "pelvis"): (PELVIS,), (PROJECT, "chest"): (CHEST,),
+    (PROJECT, "abdomen"): (ABDOMEN,), (PROJECT, "chest-x-ray"): (CHEST,),
+    **{code: (CHEST,) for code in CHEST_X_RAY_LOINC},
+}.items()}  # fmt: skip
+# E4's confirming MRI "must cover marrow (spine, pelvis or whole body)" (protocol notes).
+MARROW_REGIONS = frozenset({SPINE, PELVIS, WHOLE_BODY})
+# The FHIR extension a DiagnosticReport or ImagingStudy may carry its body site in
+# (neither has a bodySite element of its own in R4, except ImagingStudy.series).
+BODY_SITE_EXT = "http://hl7.org/fhir/StructureDefinition/bodySite"
 # The SSTR tracer of a PET/CT, as a coding of its study code. I13 and E4 read the
 # 68Ga-octreotate (DOTATATE) PET/CT; another tracer leaves them unknown until the
 # investigator accepts the scan (protocol notes). The generic P#sstr-pet names no tracer.
@@ -548,6 +588,10 @@ STUDY_TRACERS: dict[Code, str] = {
     (PROJECT, "ga68-dotatate"): DOTATATE, (PROJECT, "ga68-dotatoc"): "68Ga-DOTATOC",
     (PROJECT, "ga68-dotanoc"): "68Ga-DOTANOC", (PROJECT, "cu64-dotatate"): "64Cu-DOTATATE",
 }  # fmt: skip
+# A lesion's standardized uptake value on the PET/CT (a TumorSize component): DICOM
+# "Standardized Uptake Value" and "SUVbw" (CID 7180; check), or the project's SUVmax. It
+# is shown, never a Krenning grade (protocol notes: "an SUV alone does not give one").
+SUV_CODES = {(DICOM, "126400"), (DICOM, "126401"), (PROJECT, "suv-max")}
 SLICE_THICKNESS_EXT = PROJECT + "/slice-thickness-mm"
 MARROW_INFILTRATION = (PROJECT, "diffuse-marrow-infiltration")
 NET_SYMPTOM = (PROJECT, "net-symptom")  # Observation.category of a hormone-related symptom
@@ -616,7 +660,7 @@ def _concepts() -> frozenset[Code]:
                   BRAIN_METASTASIS, POSTMENOPAUSAL, METASTASIS, ADVANCED_STAGE, SURGERY,
                   MAJOR_SURGERY, MINOR_SURGERY, RADIOTHERAPY, RADIONUCLIDE_THERAPY,
                   EMBOLISATION, KIDNEY_SITES, ROUTE_INTRAMUSCULAR, STUDY_MODALITIES,
-                  BODY_SITES, STUDY_TRACERS,
+                  BODY_SITES, STUDY_TRACERS, STUDY_REGIONS, SUV_CODES,
                   SSA_FORM_CODES, PATHOLOGY_REPORTS, WHO_GRADES, CONSENT_RESEARCH):
         found |= set(table)
     found |= {(PROJECT, c) for c in (*ATTESTATIONS, *PROJECT_CLASSES, *LESION_COMPONENTS,

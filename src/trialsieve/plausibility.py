@@ -83,6 +83,7 @@ MEASURES: dict[str, Range] = {
     "diameter_mm": Range("mm", 0, 2000, False, "a lesion is smaller than the body"),
     "slice_thickness_mm": Range("mm", 0, 100, True, "CT/MRI slices are 0.5-10 mm"),
     "krenning": Range("grade", 0, 4, False, "the Rotterdam/Krenning scale is 0-4"),
+    "suv": Range("g/mL", 0, 1000, False, "tumour SUVmax on SSTR PET rarely exceeds 200"),
     "daily_frequency": Range("/d", 0, 1000, False, "episodes per day"),
     "ctcae_grade": Range("grade", 0, 5, False, "NCI-CTCAE grades are 0-5"),
     "ecog": Range("score", 0, 5, False, "the ECOG scale is 0-5"),

@@ -232,6 +232,7 @@ class MarkerValue:
     date: dt.date
     value: float | None
     source: str | None = None
+    time: str | None = None  # time of day as written ("08:15:00"): orders one day's values
 
     def __post_init__(self) -> None:
         if self.value is not None and not isfinite(self.value):
@@ -269,10 +270,11 @@ def marker_triples(values: list[MarkerValue] | tuple[MarkerValue, ...]
     True, False, or None when a value that cannot be read leaves it open (the values
     that can be read must still rise, or the triple is decided False).
 
-    Values of one day have no order (the file position is not one, notes "Same day"): a
-    triple that takes one of them is decided only when every order of that day's values
-    decides the triples at that place the same way, else None."""
-    ordered = sorted(values, key=lambda item: item.date)
+    Values of one day are ordered by their time of day when each has its own; otherwise
+    they have no order (the file position is not one, notes "Same day"): a triple that
+    takes one of them is decided only when every order of that day's values decides the
+    triples at that place the same way, else None."""
+    ordered = sorted(values, key=lambda item: (item.date, item.time or ""))
     out = [(triple, _rose(triple)) for triple in _triples(ordered)]
     days = _unordered_days(ordered)
     if not days:
@@ -296,11 +298,18 @@ def _rose(triple: Triple) -> bool | None:
 
 
 def _unordered_days(ordered: list[MarkerValue]) -> set[dt.date]:
-    """Days with two values that differ (equal values: their order changes nothing)."""
-    by_day: dict[dt.date, set] = {}
+    """Days with two values that differ (equal values: their order changes nothing) and
+    that their times of day do not order (one has none, or two share one)."""
+    by_day: dict[dt.date, list[MarkerValue]] = {}
     for item in ordered:
-        by_day.setdefault(item.date, set()).add(item.value)
-    return {d for d, vals in by_day.items() if len(vals) > 1}
+        by_day.setdefault(item.date, []).append(item)
+    return {d for d, items in by_day.items() if len({i.value for i in items}) > 1
+            and not _timed_apart(items)}
+
+
+def _timed_apart(items: list[MarkerValue]) -> bool:
+    times = [i.time for i in items]
+    return all(times) and len(set(times)) == len(times)
 
 
 _MAX_ORDERS = 720  # beyond this many orders of same-day values, every one is open

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from trialsieve import codes as C
 from trialsieve.clinical.recist import NONTARGET_STATUSES
-from trialsieve.fhir.errors import FieldError, NotRelevant
+from trialsieve.fhir.errors import FieldError, NotRelevant, Skip
 from trialsieve.fhir.values import (
     check_status,
     codings,
@@ -42,16 +42,25 @@ def study(res: dict, lookup: Any) -> list:
     """A DiagnosticReport or ImagingStudy whose code says CT, MRI or SSTR imaging."""
     check_status(res, {"entered-in-error", "cancelled", "registered"})
     found = set(codings(res.get("code"), "code"))
-    for m in get_list(res, "modality"):  # ImagingStudy.modality (Coding)
+    series = [s for s in get_list(res, "series") if isinstance(s, dict)]
+    # ImagingStudy.modality and series.modality are Codings
+    for m in get_list(res, "modality") + [s.get("modality") for s in series]:
         if isinstance(m, dict) and isinstance(m.get("code"), str):
             found.add((m.get("system") or "", m["code"]))
     for pc in get_list(res, "procedureCode"):
         found |= set(codings(pc, "procedureCode"))
-    # A project code (SSTR PET) wins over the DICOM modality of the same study (CT).
-    kinds = [C.STUDY_MODALITIES[c] for c in found if c in C.STUDY_MODALITIES]
+    # A project code (SSTR PET) wins over the DICOM modality of the same study (CT), and
+    # a CT or MRI over an X-ray series of the same study (a scout view).
+    kinds = sorted({C.STUDY_MODALITIES[c] for c in found if c in C.STUDY_MODALITIES},
+                   key=lambda k: (not k.startswith("SSTR"), k == "XR", k))
     if not kinds:
         raise NotRelevant("not an imaging study the criteria read")
-    kind = next((k for k in kinds if k.startswith("SSTR")), kinds[0])
+    kind = kinds[0]
+    regions, unplaced = study_regions(res, series, found)
+    if kind == "XR" and C.CHEST not in regions:
+        raise Skip("an X-ray not recorded as of the chest (" + (", ".join(
+            regions + unplaced) or "region not recorded") + "): RECIST 1.1 measures lesions "
+            "on a chest X-ray only")
     when = effective(res, "effective")[0] or parse_date(res.get("started"), "started")
     thickness = None
     for ext in get_list(res, "extension"):
@@ -69,7 +78,30 @@ def study(res: dict, lookup: Any) -> list:
     if len(tracers) > 1:
         raise FieldError("code", f"two tracers for one study: {', '.join(tracers)}")
     return [Study(_src(res), when, kind, thickness, (), marrow,
-                  tracers[0] if tracers else None)]
+                  tracers[0] if tracers else None, regions, unplaced)]
+
+
+def study_regions(res: dict, series: list[dict], found: set
+                  ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The body regions a study covers (codes.STUDY_REGIONS), from its series' bodySite
+    (Coding), its bodySite extension, and its own codes (procedureCode, DiagnosticReport
+    code: a LOINC chest X-ray names its region); and the body-site codes that cannot be
+    placed, "system|code" (the study may cover anything there)."""
+    sites: set = set()
+    for i, s in enumerate(series):
+        site = s.get("bodySite")
+        if isinstance(site, dict) and isinstance(site.get("code"), str):
+            sites.add((site.get("system") or "", site["code"]))
+        elif site is not None:
+            raise FieldError(f"series[{i}].bodySite", "expected a Coding")
+    for ext in get_list(res, "extension"):
+        if isinstance(ext, dict) and ext.get("url") == C.BODY_SITE_EXT:
+            sites |= set(codings(ext.get("valueCodeableConcept"),
+                                 "extension.valueCodeableConcept"))
+    regions = sorted({r for c in sites | found for r in C.STUDY_REGIONS.get(c, ())})
+    unplaced = sorted(f"{system}|{code}" for system, code in sites
+                      if (system, code) not in C.STUDY_REGIONS)
+    return tuple(regions), tuple(unplaced)
 
 
 def _study_ref(res: dict) -> str:
@@ -95,6 +127,23 @@ def _mm(q: Any, field: str) -> float:
     except UnitError as exc:
         raise FieldError(field + ".code", str(exc)) from exc
     return _measure(mm, "diameter_mm", field + ".value")
+
+
+def _suv(q: Any, field: str) -> float:
+    """A standardized uptake value in g/mL. One written with an annotation only
+    ("{SUVbw}") or no unit is read as g/mL: SUVbw is g/mL by definition (DICOM CID 85
+    writes it "{SUVbw}g/ml")."""
+    if not isinstance(q, dict):
+        raise FieldError(field, "expected a Quantity")
+    value = get_number(q, "value")
+    if value is None:
+        raise FieldError(field + ".value", "missing")
+    unit = re.sub(r"^\{[^}]*\}", "", get_str(q, "code") or get_str(q, "unit") or "")
+    try:
+        suv = convert(value, unit, "g/mL") if unit not in ("", "1") else value
+    except UnitError as exc:
+        raise FieldError(field + ".code", f"{exc} (an SUV is in g/mL)") from exc
+    return _measure(suv, "suv", field + ".value")
 
 
 # a number, or None when the field is not given
@@ -149,6 +198,8 @@ def _component(comp: Any, field: str, values: dict) -> None:
             values["longest_mm"] = _mm(comp.get("valueQuantity"), field + ".valueQuantity")
         elif (system, code) == C.OTHER_DIMENSION:
             values["short_axis_mm"] = _mm(comp.get("valueQuantity"), field + ".valueQuantity")
+        elif (system, code) in C.SUV_CODES:
+            values["suv_max"] = _suv(comp.get("valueQuantity"), field + ".valueQuantity")
         elif system == C.PROJECT and code in C.LESION_COMPONENTS:
             kind, name = C.LESION_COMPONENTS[code]
             values[name] = _typed(comp, kind, field)

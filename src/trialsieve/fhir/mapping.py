@@ -127,7 +127,9 @@ def observation(res: dict, lookup: Lookup) -> list[Fact]:
     when = sampled or parse_date(res.get("issued"), "issued")
     for code in codes:
         if code in C.LAB_BY_CODE:
-            return [_unsettled(_lab(res, C.LAB_BY_CODE[code], sampled, lookup), res)]
+            lab = replace(_lab(res, C.LAB_BY_CODE[code], sampled, lookup),
+                          time=time_of(res.get("effectiveDateTime")))
+            return [_unsettled(lab, res)]
     for code in codes & C.MARKERS_NOT_READ.keys():
         raise Skip(f"{code[1]} {C.MARKERS_NOT_READ[code]}: a NET marker in a quantity "
                    "trialsieve does not compare across results; not read for I3 (c)")

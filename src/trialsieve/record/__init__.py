@@ -34,11 +34,13 @@ from trialsieve.record.facts import (
     Warning,
     condition_present,
     day,
+    newest_of_day,
 )
 
 __all__ = [
     "Dated",
     "day",
+    "newest_of_day",
     "Death",
     "Patient",
     "condition_present",

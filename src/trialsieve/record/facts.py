@@ -30,6 +30,21 @@ def day(fact: Dated) -> date:
     return fact.date
 
 
+def newest_of_day(results: list[LabResult]) -> list[LabResult]:
+    """The newest of dated results: those of the last day, narrowed to the latest time of
+    day when every one of that day has a time; otherwise the whole day, which cannot be
+    ordered (notes, "Same day": two that disagree are then unknown). Times are compared
+    as written, with no time-zone conversion (notes, "Calendar")."""
+    if not results:
+        return []
+    last = max(day(r) for r in results)
+    same = [r for r in results if r.date == last]
+    if all(r.time for r in same):
+        at = max(r.time or "" for r in same)
+        return [r for r in same if r.time == at]
+    return same
+
+
 @dataclass(frozen=True)
 class Death:
     """A recorded death: the day, or the interval of days of a partial date."""
@@ -137,6 +152,7 @@ class LabResult:
     # Why no upper limit of normal applies to this patient (reference ranges that differ,
     # none chosen by appliesTo sex or age): a ULN criterion is then unknown and says so.
     ref_problem: str | None = None
+    time: str | None = None  # time of day of the sample as written ("08:15:00"), if given
 
     def shown(self) -> str:
         if self.value is None:
@@ -280,6 +296,7 @@ class Lesion:
     # The organ as codes (BodyStructure.location: SNOMED body structure, ICD-O-3
     # topography), matched with radiotherapy sites by code, never by words.
     organ_codes: tuple[tuple[str, str], ...] = ()
+    suv_max: float | None = None  # SUVmax on the PET/CT, g/mL: shown, never a grade
 
     def is_target_of(self, targets: tuple[str, ...]) -> bool:
         """Whether a procedure that targeted `targets` (BodyStructure ids, "system|value"
@@ -300,6 +317,22 @@ class Study:
     lesions: tuple[Lesion, ...] = ()
     marrow_infiltration: bool | None = None  # diffuse bone-marrow infiltration seen
     tracer: str | None = None  # SSTR PET/CT tracer when recorded (codes.STUDY_TRACERS)
+    # The body regions the study covers (codes.STUDY_REGIONS), and the region codes that
+    # cannot be placed ("system|code"): with those, or with no region recorded, what the
+    # study covers is unknown.
+    regions: tuple[str, ...] = ()
+    unplaced_regions: tuple[str, ...] = ()
+
+    def covers(self, places: frozenset[str]) -> bool | None:
+        """Whether the study covers one of `places`: True, False, or None when its region
+        is not recorded or a region code cannot be placed (it may lie there)."""
+        if set(self.regions) & places:
+            return True
+        return None if self.unplaced_regions or not self.regions else False
+
+    def shown_regions(self) -> str:
+        named = list(self.regions) + [f"{c} (not placed)" for c in self.unplaced_regions]
+        return ", ".join(named) or "region not recorded"
 
     @property
     def baseline_label(self) -> str | None:

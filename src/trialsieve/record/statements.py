@@ -112,7 +112,7 @@ def from_finding(f: Finding, fact: str | None = None, value: bool | None = None)
 
 def from_result(r: LabResult, fact: str, reading: bool | None, what: str) -> Statement:
     """A test result stating a fact (a serum hCG: pregnant or not); None: equivocal."""
-    return Statement(fact, reading, r.date, r.source, "result", display=what,
+    return Statement(fact, reading, r.date, r.source, "result", time=r.time, display=what,
                      note=r.shown())  # shown as the value (rules/attest.py)
 
 

@@ -13,7 +13,7 @@ from trialsieve.clinical.recist import (
     lesion_diameter,
     lesion_progression,
 )
-from trialsieve.codes import DOTATATE
+from trialsieve.codes import DOTATATE, MARROW_REGIONS
 from trialsieve.logic import Tri, all_of, any_of
 from trialsieve.record import Ignored, PatientRecord, Study, day
 from trialsieve.record.statements import Statement
@@ -361,10 +361,15 @@ class TargetLesion:
     def _lesion(self, lz, pet: Study, record: PatientRecord, scans: list,
                 recent: list, history: Statement | None) -> Outcome:
         name = f"lesion {lz.lesion_id}"
+        # "Uptake is read as the Krenning / Rotterdam grade; an SUV alone does not give
+        # one (unknown)": an SUVmax is shown, and decides nothing.
+        suv = "" if lz.suv_max is None else f", SUVmax {lz.suv_max:g} g/mL (not a grade)"
         ev = [Evidence(lz.source, pet.date, name, f"Krenning {lz.krenning}, transaxial "
-                       f"{lz.transaxial_mm} mm")]
+                       f"{lz.transaxial_mm} mm{suv}")]
+        grade = "Krenning grade 3-4" + (" (an SUV alone gives none)"
+                                        if lz.krenning is None and suv else "")
         checks = [
-            ("Krenning grade 3-4", None if lz.krenning is None else lz.krenning >= 3),
+            (grade, None if lz.krenning is None else lz.krenning >= 3),
             (f"transaxial >= {self.min_transaxial_mm:g} mm", None if lz.transaxial_mm is None
              else lz.transaxial_mm >= self.min_transaxial_mm),
         ]
@@ -433,7 +438,7 @@ class DiffuseMarrowInfiltration:
         def baseline(modality: str) -> Study | None:
             found = [s for s in record.imaging if s.modality == modality and s.date is not None
                      and lo <= s.date <= ctx.d0 and s.marrow_infiltration is not None]
-            return max(found, key=day) if found else None
+            return max(found, key=lambda s: (day(s), s.source)) if found else None
 
         pets = [s for s in record.imaging if s.modality == "SSTR_PET" and s.date is not None
                 and lo <= s.date <= ctx.d0]
@@ -464,20 +469,47 @@ class DiffuseMarrowInfiltration:
         if not pet.marrow_infiltration:
             return outcome(Tri.NOT_MET, "no diffuse marrow infiltration on the PET/CT",
                            evidence=ev, bounds=[valid])
-        mri = baseline("MRI")
+        mris = sorted((s for s in record.imaging if s.modality == "MRI" and s.date is not None
+                       and lo <= s.date <= ctx.d0 and s.marrow_infiltration is not None),
+                      key=lambda s: (day(s), s.source))
         older = [Ignored(s.source, f"MRI of {s.date}: not a baseline one (from {lo} to "
                          f"{ctx.d0})") for s in record.imaging if s.modality == "MRI"
-                 and s.marrow_infiltration is not None and s is not mri]
-        if mri is None:
+                 and s.marrow_infiltration is not None and s not in mris]
+        mri, doubts = marrow_mri(mris)
+        if mri is None or doubts:
             return outcome(Tri.UNKNOWN, "marrow infiltration suspected on PET/CT, no baseline "
-                           "MRI", evidence=ev, ignored=older,
-                           missing=[f"an MRI confirming or excluding diffuse marrow "
-                                    f"infiltration, dated from {lo} to {ctx.d0}"])
+                           "MRI covering the marrow" if not doubts else "marrow infiltration "
+                           "suspected on PET/CT, the body region of the baseline MRI not "
+                           "recorded", evidence=ev, ignored=older + doubts + [
+                               Ignored(s.source, f"MRI of {s.date} covers "
+                                       f"{s.shown_regions()}: not the marrow (spine, pelvis "
+                                       "or whole body)") for s in mris
+                               if s.covers(MARROW_REGIONS) is False],
+                           missing=[f"an MRI of the spine, pelvis or whole body confirming or "
+                                    f"excluding diffuse marrow infiltration, dated from {lo} "
+                                    f"to {ctx.d0}"])
         ev.append(Evidence(mri.source, mri.date, "MRI: diffuse marrow infiltration",
-                           "yes" if mri.marrow_infiltration else "no"))
+                           ("yes" if mri.marrow_infiltration else "no")
+                           + f" ({mri.shown_regions()})"))
         return outcome(Tri.of(bool(mri.marrow_infiltration)), "marrow infiltration on PET/CT "
                        + ("confirmed" if mri.marrow_infiltration else "not confirmed")
                        + " by MRI", evidence=ev, ignored=older, bounds=[valid, Bound(
                            "d0", "until", day(mri) + days(self.fresh_days),
                            f"MRI of {mri.date} is a baseline one for D0 up to this date",
                            mri.source)])
+
+
+def marrow_mri(mris: list[Study]) -> tuple[Study | None, list[Ignored]]:
+    """E4's confirming MRI among the baseline MRIs that state the marrow (in date order):
+    "The confirming MRI must cover marrow (spine, pelvis or whole body); a body region not
+    recorded leaves it unknown." The newest MRI covering the marrow decides; an MRI whose
+    region is unknown cannot, and when it is that newest one or newer and says otherwise,
+    it leaves E4 unknown (the doubts, named)."""
+    covering = [s for s in mris if s.covers(MARROW_REGIONS)]
+    chosen = covering[-1] if covering else None
+    doubts = [Ignored(s.source, f"MRI of {s.date}: body region {s.shown_regions()}, so it "
+                      "cannot be told to cover the marrow") for s in mris
+              if s.covers(MARROW_REGIONS) is None and (
+                  chosen is None or (day(s), s.source) >= (day(chosen), chosen.source)
+                  and s.marrow_infiltration != chosen.marrow_infiltration)]
+    return chosen, doubts

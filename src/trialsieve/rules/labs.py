@@ -9,7 +9,7 @@ from datetime import date
 from trialsieve.codes import LAB_TESTS
 from trialsieve.dates import shift
 from trialsieve.logic import Tri
-from trialsieve.record import Damaged, Ignored, LabResult, PatientRecord, day
+from trialsieve.record import Damaged, Ignored, LabResult, PatientRecord, day, newest_of_day
 from trialsieve.rules.base import (
     Bound,
     Change,
@@ -49,9 +49,15 @@ def newest_expiry(items: list, fresh_days: int) -> list[Change]:
     return [on_d0(stale_from(max(dated), fresh_days))] if dated else []
 
 
-def _same_day_conflict(results: list[LabResult], last: LabResult) -> list[LabResult]:
-    same = [r for r in results if r.date == last.date and r.std_value is not None]
+def _same_time_conflict(newest: list[LabResult]) -> list[LabResult]:
+    """The newest results, when they disagree (same day with no time to order them, or
+    the same time)."""
+    same = [r for r in newest if r.std_value is not None]
     return same if len({r.std_value for r in same}) > 1 else []
+
+
+def _when(r: LabResult) -> str:
+    return f"{r.date} {r.time}" if r.time else str(r.date)
 
 
 def _compare(value: float, comparator: str | None, op: str, limit: float) -> Tri:
@@ -128,16 +134,19 @@ class LabThreshold:
                            missing=[f"the sample date of {names}, or a {settle}"])
         if not fresh:
             return self._stale(last, settle, ctx_ev)
-        pick = max(fresh, key=day)
-        ignored = [Ignored(r.source, f"older than the {self.label} of {pick.date}")
-                   for r in fresh if r.date != pick.date]
+        # the newest: of one day, the latest by time of day when each has one
+        newest = newest_of_day(fresh)
+        pick = min(newest, key=lambda r: r.source)
+        ignored = [Ignored(r.source, f"older than the {self.label} of {_when(pick)}")
+                   for r in fresh if r not in newest]
         bound = Bound("d0", "until", shift(day(pick), self.fresh_days),
                       f"{self.label} of {pick.date} is valid for D0 up to this date",
                       pick.source)
-        unreadable = [r for r in fresh if r.date == pick.date and r.problem]
+        unreadable = [r for r in newest if r.problem]
         if unreadable:
-            return self._unreadable(unreadable, fresh, bound, ctx_ev)
-        conflict = _same_day_conflict(fresh, pick)
+            return self._unreadable(unreadable, [r for r in fresh if r not in newest], bound,
+                                    ctx_ev)
+        conflict = _same_time_conflict(newest)
         if conflict:
             shown = " and ".join(r.shown() for r in conflict)
             return outcome(Tri.UNKNOWN, f"{self.label}: two results on {pick.date} disagree",
@@ -146,15 +155,15 @@ class LabThreshold:
                            bounds=[bound])
         return self._judge(pick, bound, ignored, ctx_ev)
 
-    def _unreadable(self, bad: list[LabResult], fresh: list[LabResult], bound: Bound,
+    def _unreadable(self, bad: list[LabResult], older: list[LabResult], bound: Bound,
                     ctx_ev: list) -> Outcome:
         """The newest result cannot be read: unknown, naming it. An older result never
         decides in its place (it may be older for a reason: the newest was repeated)."""
-        when = bad[0].date
+        when = _when(bad[0])
         ignored = [Ignored(r.source, f"newest {self.label} ({when}) cannot be read: "
                            f"{r.problem}") for r in bad]
         ignored += [Ignored(r.source, f"older than the unreadable {self.label} of {when}")
-                    for r in fresh if r.date != when]
+                    for r in older]
         names = ", ".join(r.source for r in bad)
         return outcome(Tri.UNKNOWN, f"newest {self.label} ({when}) cannot be read: "
                        f"{bad[0].problem}", evidence=ctx_ev, ignored=ignored, bounds=[bound],

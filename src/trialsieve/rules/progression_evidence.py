@@ -28,12 +28,19 @@ from trialsieve.record import LabResult, Lesion, PatientRecord, Study, Symptom, 
 from trialsieve.rules.base import add_months
 from trialsieve.rules.body_sites import lesion_place
 
+# I3 (a) is "RECIST 1.1 progressive disease on MRI or CT" (protocol notes): a chest
+# X-ray series is assessed (by `recist`, 20 mm minimum) but shows no I3 progression.
+I3_MODALITIES = ("CT", "MRI")
+RECIST_MODALITIES = ("CT", "MRI", "XR")
 
-def recist_series(studies: list[Study]) -> dict[str, list[Scan]]:
-    """CT and MRI studies with lesions, one series per modality (sizes compare within one)."""
+
+def recist_series(studies: list[Study], modalities: tuple[str, ...] = I3_MODALITIES
+                  ) -> dict[str, list[Scan]]:
+    """Studies of `modalities` with lesions, one series per modality (sizes compare within
+    one): CT and MRI, and for the `recist` command the chest X-ray too."""
     out: dict[str, list[Scan]] = defaultdict(list)
     for s in studies:
-        if s.modality in ("CT", "MRI") and s.lesions and s.date is not None:
+        if s.modality in modalities and s.lesions and s.date is not None:
             out[s.modality].append(Scan(s.date, s.modality, tuple(
                 LesionMeasurement(lz.lesion_id, lz.organ, lz.nodal, lz.longest_mm,
                                   lz.short_axis_mm, lz.target, lz.nontarget_status, lz.new,
@@ -202,7 +209,7 @@ def _marker_values(marker: str, labs: tuple[LabResult, ...]
     for r in dated:
         if r.comparator and r.source not in why:
             why[r.source] = f"censored value {r.shown()}: shows no rise"
-    return [MarkerValue(day(r), None if r.source in why else r.std_value, r.source)
+    return [MarkerValue(day(r), None if r.source in why else r.std_value, r.source, r.time)
             for r in dated], why
 
 
