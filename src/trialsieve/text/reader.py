@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import replace
+from functools import lru_cache
 
 from trialsieve.record import Document, Mention
 from trialsieve.text.pipeline import mentions_something, nlp
@@ -30,34 +31,44 @@ def read(document: Document) -> list[Mention]:
     the document text) and the ConText modifiers that applied. Pure."""
     if not mentions_something(document.text):
         return []
-    lang = language(document.text)
+    lang = language(document.text[:2000])
     out: list[Mention] = []
     for offset, chunk in chunks(document.text):
-        with warnings.catch_warnings():  # [W036]: a pipeline without token patterns
-            warnings.simplefilter("ignore", UserWarning)
-            doc = nlp(lang)(chunk)
-        for sent in doc.sents:
-            ents = [e for e in doc.ents if sent.start <= e.start < sent.end]
-            if not ents:
-                continue
-            found = [(e.label_, e.text, e.start_char - sent.start_char,
-                      _modifiers(e)) for e in ents]
-            for fact, value, unit, when, details, mods in read_sentence(found, sent.text,
-                                                                         lang):
-                out.append(Mention(fact, value, unit, document.source, document.kind,
-                                   when or document.date, sent.text,
-                                   offset + sent.start_char, offset + sent.end_char, mods,
-                                   details, lang))
+        for fact, value, unit, when, details, mods, start, end, sentence in _read_chunk(
+                lang, chunk):
+            out.append(Mention(fact, value, unit, document.source, document.kind,
+                               when or document.date, sentence, offset + start,
+                               offset + end, mods, details, lang))
     return _one_each(out)
+
+
+@lru_cache(maxsize=4096)
+def _read_chunk(lang: str, chunk: str) -> tuple[tuple, ...]:
+    """What one paragraph states, offsets in the paragraph. Kept: notes repeat their
+    paragraphs (a population's notes list the same procedures again and again)."""
+    with warnings.catch_warnings():  # [W036]: a pipeline without token patterns
+        warnings.simplefilter("ignore", UserWarning)
+        doc = nlp(lang)(chunk)
+    out = []
+    for sent in doc.sents:
+        ents = [e for e in doc.ents if sent.start <= e.start < sent.end]
+        if not ents:
+            continue
+        found = [(e.label_, e.text, e.start_char - sent.start_char, _modifiers(e))
+                 for e in ents]
+        for fact, value, unit, when, details, mods in read_sentence(found, sent.text, lang):
+            out.append((fact, value, unit, when, details, mods, sent.start_char,
+                        sent.end_char, sent.text))
+    return tuple(out)
 
 
 _BREAK = re.compile(r"\n[ \t]*\n\s*|(?<=[.:;!?|])[ \t]*\n\s*|\n(?=[ \t]*(?:[-*•#]|\d+[.)] ))")
 
 
 def chunks(text: str) -> list[tuple[int, str]]:
-    """The paragraphs, list items and table rows of a text that name a fact, with their
-    offsets: only those go through medspaCy (PyRuSH takes time in proportion to the
-    text). A line that wraps a sentence (no stop at its end) stays with the next."""
+    """The paragraphs, list items and table rows of a text that may name a fact, with
+    their offsets: only those go through medspaCy (PyRuSH takes time in proportion to
+    the text). A line that wraps a sentence (no stop at its end) stays with the next."""
     out, start = [], 0
     for m in _BREAK.finditer(text):
         out.append((start, text[start:m.start()]))
