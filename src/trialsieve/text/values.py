@@ -14,6 +14,7 @@ from datetime import date
 from functools import cache
 
 import trialsieve.text.numbers as numbers
+from trialsieve.record.facts import NOT_AFFIRMED
 from trialsieve.text.pipeline import rule_file
 
 Found = tuple[str, str, int, tuple[str, ...]]  # fact, target text, offset in sentence, mods
@@ -96,12 +97,26 @@ def read(found: list[Found], sentence: str, lang: str) -> Iterator[Read]:
         if reader is None:
             yield fact, None, None, when, (), mods
             continue
+        if fact == "primary_site":
+            mods = _as_the_net(mods, found, sentence)
         for value, unit, details in reader(text, sentence, at, facts):
             dated = when if fact in DATED else None
             yield fact, value, unit, dated, details, mods
         if fact == "new_lesion" and METASTASES.search(text):  # "new liver metastases"
             yield "metastatic", "metastatic", None, None, (), mods
     yield from _lesions(sizes, krenning, sentence)
+
+
+def _as_the_net(mods: tuple[str, ...], found: list[Found], sentence: str
+                ) -> tuple[str, ...]:
+    """An organ that is a primary site because a NET is named beside it is stated as
+    that NET is: "biopsie gastrique : absence de tumeur neuroendocrine" states no
+    gastric primary."""
+    nets = [m for f, _, _, m in found if f == "net_diagnosis"]
+    if not nets or PRIMARY_WORDS.search(sentence):
+        return mods
+    unsaid = set.intersection(*(set(m) & NOT_AFFIRMED for m in nets))
+    return tuple(sorted(set(mods) | unsaid))
 
 
 def _lesions(sizes: list, krenning: list, sentence: str) -> Iterator[Read]:
