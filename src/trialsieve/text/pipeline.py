@@ -106,7 +106,12 @@ UNITS = {"%", "mm", "cm", "gy", "mg", "ml"}
 
 def sentence_ends(doc: Any) -> Any:
     """A full stop after a number or a unit ends a sentence when a capital follows
-    ("Ki-67 8 %. No brain metastases."): PyRuSH's rules keep such stops inside."""
+    ("Ki-67 8 %. No brain metastases."): PyRuSH's rules keep such stops inside. A
+    paragraph PyRuSH did not read (one sentence, the reader saw) is one sentence."""
+    if len(doc) and not doc.has_annotation("SENT_START"):
+        for token in doc:
+            token.is_sent_start = token.i == 0
+        return doc
     for i in range(1, len(doc) - 1):
         before, stop, after = doc[i - 1], doc[i], doc[i + 1]
         if (stop.text == "." and (before.like_num or before.lower_ in UNITS)
