@@ -140,3 +140,17 @@ def score(cases: list[Case], read) -> Score:
     for case in cases:
         s.add(case, read(document(case)))
     return s
+
+
+def said(text: str, kind: str = "clinic", on: date = date(2026, 11, 2)) -> list[Mention]:
+    """What `trialsieve.text.read` finds in one text."""
+    from trialsieve.text import read
+
+    return read(Document("DocumentReference/t1", kind, on, text))
+
+
+def facts_of(text: str) -> set[tuple[str, object, tuple[str, ...]]]:
+    """(fact, value, modifiers) of each mention of a text; historical left out (a past
+    fact is still stated: the modifier tests look at it)."""
+    return {(m.fact, m.value, tuple(x for x in m.modifiers if x != "historical"))
+            for m in said(text)}

@@ -36,7 +36,7 @@ NOT_WHO_GRADE = re.compile(r"(?:krenning|uptake|fixation|toxicit|ctcae|deauville
                            r"diarrh|naus|mucosit|fatigue|asth[ée]nie|h[ée]matolog)"
                            r"[^.;]{0,20}$", re.I)
 # A size after these words is an earlier measurement: "45 mm (previously 38 mm)".
-EARLIER = re.compile(r"(?:previously|prior|before|baseline|versus|vs\.?|compared|was|"
+EARLIER = re.compile(r"\b(?:previously|prior|before|baseline|versus|vs\.?|compared|was|"
                      r"auparavant|pr[ée]c[ée]demment|contre|initialement|initially)"
                      r"\W+(?:\w+\W+)?$", re.I)
 PRRT = re.compile(r"\b(?:PRRT|lutathera|177\s?Lu|lu-?177|lut[ée]tium|vectoris[ée]e|"
