@@ -45,6 +45,19 @@ def per_report_ms(docs, fn, runs: int) -> list[float]:
     return out
 
 
+def _pages(docs):
+    """The reports end to end, cut into pages of at least PAGE_CHARS characters."""
+    from trialsieve.record import Document
+
+    pages, text = [], ""
+    for d in docs:
+        text += d.text + "\n\n"
+        if len(text) >= PAGE_CHARS:
+            pages.append(Document(f"DocumentReference/page{len(pages)}", "clinic", d.date, text))
+            text = ""
+    return pages
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--runs", type=int, default=5)
@@ -72,11 +85,15 @@ def main() -> int:
     chars = statistics.median(len(d.text) for d in docs)
     ours = statistics.median(per_report_ms(docs, read, args.runs))
     floor = statistics.median(per_report_ms(docs, lambda d: blank(d.text), args.runs))
-    page = ours * PAGE_CHARS / chars
     print(f"time per report (median of {len(docs)}, {chars:.0f} characters): {ours:.2f} ms; "
           f"floor (blank spaCy tokenising): {floor:.3f} ms; ratio {ours / floor:.0f}x")
-    print(f"per page of {PAGE_CHARS} characters: {page:.1f} ms (target <= "
-          f"{TARGET_MS_PER_PAGE:.0f} ms)")
+    pages = _pages(docs)
+    page = statistics.median(per_report_ms(pages, read, args.runs))
+    page_floor = statistics.median(per_report_ms(pages, lambda d: blank(d.text), args.runs))
+    missed = "" if page <= TARGET_MS_PER_PAGE else "  < target missed"
+    print(f"time per page (the reports end to end, {len(pages)} pages of >= {PAGE_CHARS} "
+          f"characters): {page:.1f} ms; floor {page_floor:.2f} ms; ratio "
+          f"{page / page_floor:.0f}x (target <= {TARGET_MS_PER_PAGE:.0f} ms){missed}")
     for line in score.errors:
         print("  " + line)
     return 1 if failed or misread else 0
