@@ -163,3 +163,16 @@ def test_synthea_notes_read_without_error() -> None:
     mentions = [m for r in result.records for m in r.mentions]
     assert not [m for m in mentions if m.fact in ("net_diagnosis", "who_grade", "ki67")]
     assert not [w for r in result.records for w in r.warnings if "text" in w.message]
+
+
+def test_where_the_text_reader_cannot_run_the_texts_are_listed_and_the_user_warned(
+        tmp_path: Path, monkeypatch) -> None:
+    """On Python 3.13 medspaCy does not install (pyproject): the texts are still read as
+    documents, no fact is taken from them, and the record says so (never silently)."""
+    from trialsieve import text
+
+    monkeypatch.setattr(text, "available", lambda: False)
+    rec = read(tmp_path, PATHOLOGY, LETTER, BINARY)
+    assert len(rec.documents) == 3 and rec.mentions == []
+    [w] = [w for w in rec.warnings if w.field == "text"]
+    assert "not read on this Python" in w.message and "(3 texts)" in w.message

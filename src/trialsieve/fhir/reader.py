@@ -386,7 +386,11 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup,
     rec.counts = dict(counts)
     if rec.documents:  # the text reader (medspaCy) is loaded only for a record with text
         from trialsieve import text
-        rec.mentions = [m for d in rec.documents for m in text.read(d)]
+        if text.available():
+            rec.mentions = [m for d in rec.documents for m in text.read(d)]
+        else:
+            rec.warnings.append(Warning(home, rec.documents[0].source, "text",
+                                        f"{text.UNAVAILABLE} ({len(rec.documents)} texts)"))
     return rec
 
 

@@ -6,6 +6,8 @@ turns them into `PatientRecord.mentions`, and the rules, which show a mention as
 suggestion to confirm (screening) or count an affirmed one "from text" (pre-screening).
 """
 
+import importlib.util
+
 from trialsieve.record.facts import Document, Mention
 
 # The fact families a text can state, with the criterion each informs.
@@ -28,6 +30,16 @@ FACTS: dict[str, str] = {
     "major_surgery": "EXCL02",  # date: of the operation
     "radiotherapy": "EXCL03",  # and EXCL05, INCL13; details: site; date: of the course
 }
+
+
+def available() -> bool:
+    """Whether the text reader can run here: medspaCy (spacy 3.7) installs on Python 3.11
+    and 3.12 only (pyproject.toml)."""
+    return importlib.util.find_spec("medspacy") is not None
+
+
+UNAVAILABLE = ("the text of the reports is not read on this Python (medspaCy needs Python "
+               "3.11 or 3.12): no fact is taken from it")
 
 
 def read(document: Document) -> list[Mention]:
