@@ -13,7 +13,15 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from test_window import AS_OF, D, record, records, studies
 
-from trialsieve.engine import ELIGIBLE, INCOMPLETE, NOT_ELIGIBLE, Dates, change_dates, screen
+from trialsieve.engine import (
+    ELIGIBLE,
+    INCOMPLETE,
+    NOT_ELIGIBLE,
+    Dates,
+    change_dates,
+    screen,
+    visible_record,
+)
 from trialsieve.fhir.reader import records as read_records
 from trialsieve.protocols.lumen import LUMEN
 from trialsieve.record import (
@@ -26,7 +34,7 @@ from trialsieve.record import (
     Symptom,
 )
 from trialsieve.rules.patient import AgeAtLeast
-from trialsieve.window import eligibility_window, stretch_starts
+from trialsieve.window import _plan, eligibility_window, stretch_starts
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "patients"
 EXAMPLE_AS_OF = date(2026, 11, 25)
@@ -67,8 +75,8 @@ def varied_records(draw):
         if draw(st.integers(0, 4)) == 0:
             rec.attestations.append(answer(q, draw(st.booleans()), draw(back),
                                            draw(st.sampled_from(["Dr A", None]))))
-    if sometimes():
-        last = AS_OF - draw(st.integers(0, 90)) * D
+    if sometimes():  # last doses near the screening date: the 2-day wait falls inside
+        last = AS_OF - draw(st.sampled_from([0, 1, 2, 5, 20, 27, 28, 40])) * D
         kind = draw(st.sampled_from(["ongoing", "short", "unknown form", "partial end",
                                      "open end"]))
         ssa = Exposure("MedicationStatement/ssa", "octreotide", "ssa", last - 300 * D, last,
@@ -115,33 +123,38 @@ def varied_records(draw):
     return rec
 
 
-def statuses(rec, d0: date, offset: int) -> tuple:
+def read_by_window(rec, d0: date, offset: int) -> tuple:
+    """What the window reads of each criterion between change dates: status, bounds."""
     r = screen(LUMEN, rec, Dates.resolve(AS_OF, d0 - offset * D, d0))
-    return tuple(c.status for c in r.results)
+    return tuple((c.status, c.outcome.bounds) for c in r.results)
 
 
 # Each generated record is screened on every D0 of the horizon twice (the day-by-day
-# window, and the statuses): 40 records keep it within the suite's budget.
+# window, and what the window reads): 40 records keep it within the suite's budget.
 @settings(max_examples=40, derandomize=True, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(rec=varied_records(), offset=st.integers(0, 10))
 def test_the_change_point_window_is_the_day_by_day_window(rec, offset):
     fast, slow = both(rec, offset=offset)
-    starts = stretch_starts(LUMEN, rec, AS_OF, fast.first, fast.last, offset)
+    view = visible_record(rec, AS_OF)[0]
+    plan = _plan(LUMEN, view, AS_OF, fast.first, fast.last, offset, False)
+    starts = list(plan)
     event(f"{len(slow.intervals)} interval(s): "
           + ", ".join(i.marking for i in slow.intervals))
     event(f"{len(starts)} stretches")
     assert fast == slow
-    # The contract itself (rules.base.Change): no criterion changes status inside a
-    # stretch. A date left out that moves no verdict and no bound leaves the window
-    # whole (the check above passes) but is a bug all the same.
-    head = None
-    d0 = fast.first
+    # The contract itself (rules.base.Change): no criterion changes status or bounds
+    # between two dates it names. A date left out that moves no verdict and no next step
+    # leaves the window whole (the check above passes) but is a bug all the same.
+    head = list(read_by_window(rec, fast.first, offset))
+    d0 = fast.first + D
     while d0 <= fast.last:
-        now = statuses(rec, d0, offset)
-        if d0 in starts:
-            head = now
-        assert now == head, d0
+        now = read_by_window(rec, d0, offset)
+        named = plan.get(d0, [])
+        for i, c in enumerate(LUMEN.criteria):
+            if named is None or i in named:
+                head[i] = now[i]
+            assert now[i] == head[i], (c.id, d0)
         d0 += D
 
 

@@ -156,18 +156,25 @@ def screen(protocol: Protocol, record: PatientRecord, dates: Dates,
                            record.patient, record.file, deceased)
 
 
-def change_dates(protocol: Protocol, record: PatientRecord, as_of: date
-                 ) -> set[Change] | None:
-    """Where any criterion's status can change, for inclusion and D0 on or after `as_of`
-    (rules.base.Change); None when a criterion cannot say (then every date can)."""
-    view, _ = visible_record(record, as_of)
-    found: set[Change] = set()
+def criterion_changes(protocol: Protocol, view: PatientRecord, as_of: date
+                      ) -> list[set[Change]] | None:
+    """Where each criterion's status can change (rules.base.Change), in protocol order,
+    for inclusion and D0 on or after `as_of`; `view`: the record as it stood on `as_of`
+    (visible_record). None when a criterion cannot say (then every date can)."""
+    found = []
     for c in protocol.criteria:
         named = changes_of(c.rule, view, as_of)
         if named is None:
             return None
-        found.update(named)
+        found.append(set(named))
     return found
+
+
+def change_dates(protocol: Protocol, record: PatientRecord, as_of: date
+                 ) -> set[Change] | None:
+    """Where any criterion's status can change; None when a criterion cannot say."""
+    each = criterion_changes(protocol, visible_record(record, as_of)[0], as_of)
+    return None if each is None else set().union(*each)
 
 
 def _counts(counts: dict, view: PatientRecord, later: list[Ignored]) -> dict:

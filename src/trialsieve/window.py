@@ -3,11 +3,11 @@
 The window is found by screening, not by a second copy of the limits: D0s of the
 horizon are screened with the same engine as `screen --d0`, so the two cannot disagree,
 and adjacent days with the same verdict form one interval. Not every day needs it: each
-rule names the dates its status can change on (rules.base.Change: a wash-out ending, a
-result going stale, a birthday, an answer going stale...), and between two of them every
-criterion keeps its status, so the window screens the first D0 of each such stretch, and
-the day before a stretch where the verdict changes (what ends an interval is read from
-that day's bounds). A rule that cannot name its dates makes the window screen every day.
+rule names the dates its status or bounds can change on (rules.base.Change: a wash-out
+ending, a result going stale, a birthday, an answer going stale...), and between two of
+them the rule keeps both, so at the first D0 of each such stretch only the criteria that
+name it are evaluated again, and the screening the window shows (`reference`) is one
+whole screening. A rule that cannot name its dates makes the window screen every day.
 What ends an interval is read from the bounds the rules name (`Outcome.bounds`): the
 bounds that fall on that day of the criteria that change there, or the criterion itself
 when it names none. The code knows nothing of any protocol.
@@ -31,14 +31,17 @@ from trialsieve.engine import (
     CriterionResult,
     Dates,
     ScreeningResult,
-    change_dates,
+    criterion_changes,
+    death,
+    final_verdict,
     screen,
     verdict,
+    visible_record,
 )
 from trialsieve.logic import Tri
 from trialsieve.protocol import EXCLUSION, Protocol
 from trialsieve.record import PatientRecord
-from trialsieve.rules.base import SCREENING, Bound
+from trialsieve.rules.base import SCREENING, Bound, Context
 
 ONE = timedelta(days=1)
 LABELS = {ELIGIBLE: "eligible", INCOMPLETE: "eligible once the missing items are settled"}
@@ -113,8 +116,12 @@ def breakpoint(b: Bound, offset: int) -> date:
     return d + timedelta(days=offset) if b.on == "inclusion" else d
 
 
-def _bounds(r: ScreeningResult) -> list[tuple[str, Bound]]:
-    return [(c.criterion.id, b) for c in r.results for b in c.outcome.bounds]
+# The criteria's results on one D0 (those the window reads: statuses and bounds).
+Results = tuple[CriterionResult, ...]
+
+
+def _bounds(r: Results) -> list[tuple[str, Bound]]:
+    return [(c.criterion.id, b) for c in r for b in c.outcome.bounds]
 
 
 def eligibility_window(protocol: Protocol, record: PatientRecord, as_of: date,
@@ -135,26 +142,41 @@ def eligibility_window(protocol: Protocol, record: PatientRecord, as_of: date,
                                   policy)
         return screened[d0]
 
-    starts = stretch_starts(protocol, record, as_of, first, last, inclusion_offset,
-                            every_day)
-    heads = [at(d0) for d0 in starts]
+    view = visible_record(record, as_of)[0]
+    dead = death(record.patient, as_of)[0]
+    plan = _plan(protocol, view, as_of, first, last, inclusion_offset, every_day)
+    starts = list(plan)
+    # The criteria's results standing for every day of each stretch: at its first D0
+    # only the criteria that name it are evaluated again; the others keep their status
+    # and bounds (rules.base.Change), all the bookkeeping below reads of them.
+    heads: list[Results] = []
+    for d0, moved in plan.items():
+        if moved is None:
+            heads.append(at(d0).results)
+            continue
+        ctx = Context(as_of, d0 - off, d0, policy)
+        now = list(heads[-1])
+        for i in moved:
+            c = protocol.criteria[i]
+            now[i] = CriterionResult(c, c.rule.evaluate(view, ctx))
+        heads.append(tuple(now))
+    verdicts = [final_verdict(h, dead) for h in heads]
     # the days where some criterion changes: the results the next steps read
-    turns = [r for k, r in enumerate(heads)
-             if k == 0 or _statuses(r) != _statuses(heads[k - 1])]
-    runs: list[list] = []  # [start, end, result at start]: one verdict throughout
-    for k, (d0, r) in enumerate(zip(starts, heads, strict=True)):
+    turns = [h for k, h in enumerate(heads) if k == 0 or _statuses(h) != _statuses(heads[k - 1])]
+    runs: list[list] = []  # [start, end, stretch of the start, stretch of the end]
+    for k, (d0, v) in enumerate(zip(starts, verdicts, strict=True)):
         end = starts[k + 1] - ONE if k + 1 < len(starts) else last
-        if runs and runs[-1][2].verdict == r.verdict:
-            runs[-1][1] = end
+        if runs and verdicts[runs[-1][2]] == v:
+            runs[-1][1], runs[-1][3] = end, k
         else:
-            runs.append([d0, end, r])
+            runs.append([d0, end, k, k])
     intervals = tuple(
-        Interval(s, e, r.verdict,
-                 _binding(at(s - ONE) if s > first else None, r, s, inclusion_offset),
-                 _binding(at(e), runs[k + 1][2], e + ONE, inclusion_offset)
+        Interval(s, e, verdicts[a],
+                 _binding(heads[a - 1] if a else None, heads[a], s, inclusion_offset),
+                 _binding(heads[b], heads[runs[k + 1][2]], e + ONE, inclusion_offset)
                  if k + 1 < len(runs) else (Binding(None, "end of the horizon"),))
-        for k, (s, e, r) in enumerate(runs) if r.verdict != NOT_ELIGIBLE)
-    ref = at(intervals[0].start) if intervals else heads[0]
+        for k, (s, e, a, b) in enumerate(runs) if verdicts[a] != NOT_ELIGIBLE)
+    ref = at(intervals[0].start) if intervals else at(first)
     if ref.deceased is not None:  # a death decides whatever the criteria say
         return Window(as_of, first, last, inclusion_offset, policy, intervals, (), (), ref)
     return Window(as_of, first, last, inclusion_offset, policy, intervals,
@@ -167,18 +189,32 @@ def stretch_starts(protocol: Protocol, record: PatientRecord, as_of: date, first
     """The first D0 of each stretch of the horizon over which no criterion can change
     status: `first`, and the change dates the rules name that fall after it, an
     inclusion date read as the D0 `offset` days later. Every D0 when a rule names none."""
-    named = None if every_day else change_dates(protocol, record, as_of)
+    return list(_plan(protocol, visible_record(record, as_of)[0], as_of, first, last,
+                      offset, every_day))
+
+
+def _plan(protocol: Protocol, view: PatientRecord, as_of: date, first: date, last: date,
+          offset: int, every_day: bool) -> dict[date, list[int] | None]:
+    """stretch_starts, each with the criteria (indices) that may change status there;
+    None: any may (every day is screened whole)."""
+    named = None if every_day else criterion_changes(protocol, view, as_of)
     if named is None:
-        return [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    turns = {d if on == "d0" else shift(d, offset) for on, d in named}
-    return [first, *sorted(d for d in turns if first < d <= last)]
+        return {first + timedelta(days=i): None for i in range((last - first).days + 1)}
+    plan: dict[date, list[int] | None] = {first: None}
+    for i, changes in enumerate(named):
+        for d in {d if on == "d0" else shift(d, offset) for on, d in changes}:
+            if first < d <= last:
+                moved = plan.setdefault(d, [])
+                assert moved is not None
+                moved.append(i)
+    return dict(sorted(plan.items()))
 
 
-def _statuses(r: ScreeningResult) -> tuple[Tri, ...]:
-    return tuple(c.status for c in r.results)
+def _statuses(r: Results) -> tuple[Tri, ...]:
+    return tuple(c.status for c in r)
 
 
-def _binding(before: ScreeningResult | None, after: ScreeningResult | None, at: date,
+def _binding(before: Results | None, after: Results | None, at: date,
              offset: int) -> tuple[Binding, ...]:
     """What makes the verdict change between the day before `at` and `at`: the bounds
     falling on `at` of the criteria that change there (a criterion that changes without
@@ -189,7 +225,7 @@ def _binding(before: ScreeningResult | None, after: ScreeningResult | None, at: 
     if after is None:
         return (Binding(None, "end of the horizon"),)
     changed = {c.criterion.id: (c.status, d.status)
-               for c, d in zip(before.results, after.results, strict=True)
+               for c, d in zip(before, after, strict=True)
                if c.status is not d.status}
     found = {(cid, b): None for r in (before, after) for cid, b in _bounds(r)
              if breakpoint(b, offset) == at}
@@ -207,7 +243,7 @@ def _dated(b: Bound) -> str:
     return f"{b.reason}: {b.on} {'on or after' if b.side == 'from' else 'up to'} {b.date}"
 
 
-def next_steps(results: list[ScreeningResult], ref: ScreeningResult, first: date,
+def next_steps(results: list[Results], ref: ScreeningResult, first: date,
                last: date, offset: int) -> tuple[Step, ...]:
     """Dated actions: waits still to run, results that expire in the horizon, missing items."""
     steps: dict[tuple, Step] = {}

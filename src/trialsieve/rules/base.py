@@ -85,11 +85,13 @@ class Rule(Protocol):
     def describe(self) -> str: ...
 
 
-# Where a rule's status can change, for the eligibility window (window.py): a rule may
-# define `changes(record, as_of) -> Iterable[Change]`, the dates at which its status may
-# differ from the day before: ("d0", t) when D0 moves from t - 1 to t, ("inclusion", t)
-# likewise for the inclusion date. `record` is the view on `as_of` (engine.visible_record:
-# nothing dated after it), and only inclusion and D0 on or after `as_of` are asked about.
+# Where a rule's result can change, for the eligibility window (window.py): a rule may
+# define `changes(record, as_of) -> Iterable[Change]`, the dates at which its status or
+# its bounds may differ from the day before: ("d0", t) when D0 moves from t - 1 to t,
+# ("inclusion", t) likewise for the inclusion date (its summary may still say how many
+# days: the window reads only status and bounds between these dates). `record` is the
+# view on `as_of` (engine.visible_record: nothing dated after it), and only inclusion
+# and D0 on or after `as_of` are asked about.
 # A date too many costs one screening; a date left out makes the window wrong, so a rule
 # that cannot name its dates defines no `changes` and the window screens every day.
 Change = tuple[str, date]

@@ -60,7 +60,7 @@ class BaselineWithin:
     def changes(self, record: PatientRecord, as_of: date) -> list[Change]:
         """Each assessment's newest going stale (`_one`), and whether hCG is required."""
         found = potential_changes(record, as_of)
-        groups = [record.labs_of(t) for t in self.tests] + [
+        groups: list[list] = [record.labs_of(t) for t in self.tests] + [
             record.ecog, record.labs_of("hcg_serum"), target_lesion_scans(record),
             [s for s in record.imaging if s.baseline_label == "68Ga PET/CT"]]
         for items in groups:
