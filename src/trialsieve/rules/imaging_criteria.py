@@ -476,15 +476,14 @@ class DiffuseMarrowInfiltration:
                          f"{ctx.d0})") for s in record.imaging if s.modality == "MRI"
                  and s.marrow_infiltration is not None and s not in mris]
         mri, doubts = marrow_mri(mris)
+        elsewhere = [Ignored(s.source, f"MRI of {s.date} covers {s.shown_regions()}: not the "
+                             "marrow (spine, pelvis or whole body)") for s in mris
+                     if s.covers(MARROW_REGIONS) is False]
         if mri is None or doubts:
-            return outcome(Tri.UNKNOWN, "marrow infiltration suspected on PET/CT, no baseline "
-                           "MRI covering the marrow" if not doubts else "marrow infiltration "
-                           "suspected on PET/CT, the body region of the baseline MRI not "
-                           "recorded", evidence=ev, ignored=older + doubts + [
-                               Ignored(s.source, f"MRI of {s.date} covers "
-                                       f"{s.shown_regions()}: not the marrow (spine, pelvis "
-                                       "or whole body)") for s in mris
-                               if s.covers(MARROW_REGIONS) is False],
+            why = ("the body region of the baseline MRI not recorded" if doubts
+                   else "no baseline MRI covering the marrow")
+            return outcome(Tri.UNKNOWN, f"marrow infiltration suspected on PET/CT, {why}",
+                           evidence=ev, ignored=older + doubts + elsewhere,
                            missing=[f"an MRI of the spine, pelvis or whole body confirming or "
                                     f"excluding diffuse marrow infiltration, dated from {lo} "
                                     f"to {ctx.d0}"])
@@ -493,7 +492,7 @@ class DiffuseMarrowInfiltration:
                            + f" ({mri.shown_regions()})"))
         return outcome(Tri.of(bool(mri.marrow_infiltration)), "marrow infiltration on PET/CT "
                        + ("confirmed" if mri.marrow_infiltration else "not confirmed")
-                       + " by MRI", evidence=ev, ignored=older, bounds=[valid, Bound(
+                       + " by MRI", evidence=ev, ignored=older + elsewhere, bounds=[valid, Bound(
                            "d0", "until", day(mri) + days(self.fresh_days),
                            f"MRI of {mri.date} is a baseline one for D0 up to this date",
                            mri.source)])
