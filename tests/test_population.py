@@ -101,6 +101,36 @@ def test_two_jobs_write_the_same_results_as_one(population, screened, tmp_path):
         assert (tmp_path / name).read_bytes() == (screened / name).read_bytes(), name
 
 
+class _CountedPool:
+    """A spy on the worker pool `prescreen` starts."""
+
+    started = 0
+
+    def __new__(cls, *args, **kwargs):
+        from concurrent.futures import ProcessPoolExecutor
+
+        cls.started += 1
+        return ProcessPoolExecutor(*args, **kwargs)
+
+
+@pytest.mark.parametrize(("worker_start", "pools"), [(None, 0), (0.0, 1)])
+def test_workers_start_only_when_the_work_pays_for_them(population, screened, tmp_path,
+                                                        monkeypatch, worker_start, pools):
+    """240 patients, most set aside, are less work after the scan than starting two
+    worker processes (their imports): --jobs 2 evaluates them in this process. Made to
+    start the workers, it writes the same bytes through them."""
+    from trialsieve.population import run
+
+    monkeypatch.setattr(_CountedPool, "started", 0)
+    monkeypatch.setattr(run, "ProcessPoolExecutor", _CountedPool)
+    if worker_start is not None:
+        monkeypatch.setattr(run, "WORKER_START", worker_start)
+    code, _ = prescreen(population, tmp_path, "--jobs", "2")
+    assert code == 0 and _CountedPool.started == pools
+    for name in ("results.ndjson", "patients.csv", "candidates.csv", "funnel.csv"):
+        assert (tmp_path / name).read_bytes() == (screened / name).read_bytes(), name
+
+
 def test_folder_of_bundles_gives_what_screen_gives_window_included(tmp_path):
     expected = screen_json(EXAMPLES, "screening", window=True)
     code, run = prescreen(EXAMPLES, tmp_path, "--policy", "screening", "--window")
