@@ -596,6 +596,34 @@ def test_a_patient_set_aside_leaves_duckdb_as_its_patient_and_counts(population)
             assert g.rows == plain[g.pid].rows
 
 
+def test_the_scan_keeps_no_text_of_the_patients_it_evaluates_but_where_it_is(population):
+    """The second pass: of the lines of a type a rule reads, the scan keeps the text of
+    the Patient resources only (it reads them itself); every other line of a patient
+    evaluated in full comes as its place in its file, which holds exactly that line."""
+    from trialsieve.fhir.concept_map import EMPTY
+    from trialsieve.population.source import Span, discover, duckdb_groups
+    from trialsieve.population.triage import look
+
+    src = discover(population)
+    spans = 0
+    for g in duckdb_groups(src, 2, look(EMPTY)):
+        for r in g.rows:
+            if r.rtype == "Patient":
+                assert isinstance(r.text, str)
+            elif isinstance(r.text, Span):
+                assert not g.aside
+                with open(src.ndjson[r.file], "rb") as f:
+                    f.seek(r.text.at)
+                    line = f.read(r.text.length + 1)
+                assert line.endswith(b"\n")
+                res = json.loads(line)
+                assert (res["resourceType"], res["id"]) == (r.rtype, r.rid)
+                spans += 1
+            else:
+                assert r.text is None
+    assert spans > 300  # the few percent evaluated in full, dozens of lines each
+
+
 def test_the_summary_says_how_many_were_set_aside(population, tmp_path):
     code, said = run_cli("prescreen", str(population), "--out", str(tmp_path), "--as-of",
                          AS_OF)

@@ -211,9 +211,9 @@ def spark_screen(src: Source, s: Settings, job: Job) -> Iterator[Screened | Prob
             known = F.col("rtype").isin(*sorted(R4_RESOURCE_TYPES))
             nobody = _resolve(res, known, src)
             _side(res, known, src, nobody)
-            # Range partitions by patient: each applyInPandas output partition holds a
-            # range of ids, sorted within, so the driver reads them back in patient order
-            # without a global sort of the results.
+            # Range partitions by patient: each output partition holds a range of ids,
+            # sorted within, so the driver reads them back in patient order without a
+            # global sort of the results.
             good = res.filter(known & F.col("pid").isNotNull())
             if nobody:
                 good = good.filter(~F.col("pid").isin(*sorted(nobody)))
