@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_population.py [--sizes 10000 100000]
         [--synthea-copies 40 400] [--engines duckdb1 duckdb2 duckdb2-full spark]
         [--big-engines duckdb2 duckdb2-full] [--work /tmp/trialsieve-bench] [--keep]
+        [--before OLD/src]
 
 Datasets: the `trialsieve synth` generator at each size (seed 1), and the shared Synthea
 OpenMRS bundles (../shared/data/synthea-openmrs-bundles) replicated with fresh ids into
@@ -40,7 +41,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 from typing import NamedTuple
 
@@ -82,13 +82,14 @@ def _cpu() -> float:
     return u.ru_utime + u.ru_stime
 
 
-def measure(cmd: list[str]) -> Run:
+def measure(cmd: list[str], env: dict[str, str] | None = None) -> Run:
     """Wall and CPU seconds, peak tree RSS and stdout of one command. CPU seconds are
     what a shared, noisy machine distorts least: compare those when others run too."""
     peak = [0]
     cpu0 = _cpu()
     t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
     done = threading.Event()
 
     def sample() -> None:
@@ -140,12 +141,15 @@ def floors(folder: Path) -> dict[str, Run]:
                                ("duckdb scan, 2 threads", DUCKDB_FLOOR))}
 
 
-def prescreen(folder: Path, out: Path, engine: str) -> Run:
+def prescreen(folder: Path, out: Path, engine: str, before: Path | None = None) -> Run:
+    """One `trialsieve prescreen`; with `before`, of the code in that `src` folder (a
+    checkout of an earlier commit) through PYTHONPATH, on the same venv."""
     args = {"duckdb1": ["--jobs", "1"], "duckdb2": ["--jobs", "2"],
             "duckdb2-full": ["--jobs", "2", "--full"],
             "spark": ["--engine", "spark", "--jobs", "2"]}[engine]
+    env = None if before is None else {**os.environ, "PYTHONPATH": str(before)}
     return measure([str(BIN / "trialsieve"), "prescreen", str(folder), "--out",
-                    str(out / engine), "--as-of", "2026-11-25", *args])
+                    str(out / engine), "--as-of", "2026-11-25", *args], env)
 
 
 # --- datasets ------------------------------------------------------------------------------
@@ -155,35 +159,40 @@ def synth(folder: Path, n: int) -> None:
                         "--out", str(folder)], check=True, stdout=subprocess.DEVNULL)
 
 
-UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+UUID = re.compile(rb"[0-9a-f]{8}(-[0-9a-f]{4}-)[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def replicate_synthea(folder: Path, copies: int) -> int:
-    """Each Synthea patient bundle `copies` times with fresh ids, as bulk NDJSON."""
+    """Each Synthea patient bundle `copies` times with fresh ids, as bulk NDJSON: copy k
+    has the second group of every UUID replaced by k. The text is cut once at those
+    groups and each copy joined with its own (a function called for each of the
+    millions of UUIDs took most of an hour for 400 copies on a loaded machine)."""
     bundles = [b for b in sorted(BUNDLES.glob("*.json")) if not b.name.startswith(NO_PATIENT)]
     if folder.exists():
         return len(bundles) * copies
-    folder.mkdir(parents=True)
-    files: dict[str, object] = {}
-    for k in range(copies):
-        for b in bundles:
-            text = b.read_bytes()
-            fresh = {u: str(uuid.uuid5(uuid.NAMESPACE_OID, f"{k}:{u.decode()}")).encode()
-                     for u in set(UUID.findall(text))}
-            doc = orjson.loads(UUID.sub(lambda m, f=fresh: f[m.group(0)], text))
-            for entry in doc.get("entry", []):
-                res = entry["resource"]
-                rtype = res["resourceType"]
-                if rtype not in files:
-                    files[rtype] = open(folder / f"{rtype}.ndjson", "wb")  # noqa: SIM115
-                files[rtype].write(orjson.dumps(res) + b"\n")
-    for f in files.values():
-        f.close()
+    lines: dict[str, list[bytes]] = {}
+    for b in bundles:
+        for entry in orjson.loads(b.read_bytes()).get("entry", []):
+            res = entry["resource"]
+            lines.setdefault(res["resourceType"], []).append(orjson.dumps(res) + b"\n")
+    partial = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    for rtype, rows in lines.items():
+        # copy after copy, each in bundle order (as the bundles were read one by one)
+        text = b"".join(rows)
+        cuts = [0] + [x for m in UUID.finditer(text) for x in m.span(1)] + [len(text)]
+        pieces = [text[a:b] for a, b in zip(cuts[::2], cuts[1::2], strict=True)]
+        with open(partial / f"{rtype}.ndjson", "wb") as f:
+            for k in range(copies):
+                f.write((b"-%04x-" % k).join(pieces))
+    partial.rename(folder)
     return len(bundles) * copies
 
 
 # --- the run -------------------------------------------------------------------------------
-def bench(name: str, folder: Path, patients: int, engines: list[str], work: Path) -> list:
+def bench(name: str, folder: Path, patients: int, engines: list[str], work: Path,
+          before: Path | None = None) -> list:
     size = sum(os.path.getsize(f) for f in glob.glob(str(folder / "*.ndjson")))
     print(f"\n{name}: {patients} patients, {size / 1e6:.0f} MB NDJSON", flush=True)
     rows = []
@@ -202,11 +211,13 @@ def bench(name: str, folder: Path, patients: int, engines: list[str], work: Path
     for label, r in fl.items():
         show(label, r)
     digests = {}
+    # with --before, each engine runs on the earlier code, then on this code, back to back
     for engine in engines:
-        r = prescreen(folder, work / "out" / name, engine)
-        results = work / "out" / name / engine / "results.ndjson"
-        digests[engine] = hashlib.sha256(results.read_bytes()).hexdigest()[:12]
-        show(f"prescreen {engine}", r, f"  results {digests[engine]}")
+        for code, label in ([(before, "before ")] if before else []) + [(None, "")]:
+            r = prescreen(folder, work / "out" / name, engine, code)
+            results = work / "out" / name / engine / "results.ndjson"
+            digests[label + engine] = hashlib.sha256(results.read_bytes()).hexdigest()[:12]
+            show(f"{label}prescreen {engine}", r, f"  results {digests[label + engine]}")
     if len({d for e, d in digests.items() if not e.endswith("-full")}) > 1:
         print("  ! the engines' results.ndjson differ", flush=True)
     shutil.rmtree(work / "out" / name, ignore_errors=True)
@@ -222,6 +233,8 @@ def main() -> None:
     ap.add_argument("--big-engines", nargs="*", default=["duckdb2", "duckdb2-full"])
     ap.add_argument("--work", type=Path, default=Path("/tmp/trialsieve-bench"))
     ap.add_argument("--keep", action="store_true", help="keep the generated data")
+    ap.add_argument("--before", type=Path, help="the `src` folder of an earlier commit: "
+                    "each engine runs on it too, just before this code")
     a = ap.parse_args()
     a.work.mkdir(parents=True, exist_ok=True)
     try:
@@ -229,14 +242,14 @@ def main() -> None:
             folder = a.work / f"synthea-x{copies}"
             n = replicate_synthea(folder, copies)
             bench(f"synthea-x{copies}", folder, n, a.engines if n <= 1_000 else a.big_engines,
-                  a.work)
+                  a.work, a.before)
             if not a.keep:
                 shutil.rmtree(folder)
         for n in a.sizes:
             folder = a.work / f"synth-{n}"
             synth(folder, n)
             bench(f"synth-{n}", folder, n, a.engines if n <= 10_000 else a.big_engines,
-                  a.work)
+                  a.work, a.before)
             if not a.keep:
                 shutil.rmtree(folder)
     finally:

@@ -101,6 +101,36 @@ def test_two_jobs_write_the_same_results_as_one(population, screened, tmp_path):
         assert (tmp_path / name).read_bytes() == (screened / name).read_bytes(), name
 
 
+class _CountedPool:
+    """A spy on the worker pool `prescreen` starts."""
+
+    started = 0
+
+    def __new__(cls, *args, **kwargs):
+        from concurrent.futures import ProcessPoolExecutor
+
+        cls.started += 1
+        return ProcessPoolExecutor(*args, **kwargs)
+
+
+@pytest.mark.parametrize(("worker_start", "pools"), [(None, 0), (0.0, 1)])
+def test_workers_start_only_when_the_work_pays_for_them(population, screened, tmp_path,
+                                                        monkeypatch, worker_start, pools):
+    """240 patients, most set aside, are less work after the scan than starting two
+    worker processes (their imports): --jobs 2 evaluates them in this process. Made to
+    start the workers, it writes the same bytes through them."""
+    from trialsieve.population import run
+
+    monkeypatch.setattr(_CountedPool, "started", 0)
+    monkeypatch.setattr(run, "ProcessPoolExecutor", _CountedPool)
+    if worker_start is not None:
+        monkeypatch.setattr(run, "WORKER_START", worker_start)
+    code, _ = prescreen(population, tmp_path, "--jobs", "2")
+    assert code == 0 and _CountedPool.started == pools
+    for name in ("results.ndjson", "patients.csv", "candidates.csv", "funnel.csv"):
+        assert (tmp_path / name).read_bytes() == (screened / name).read_bytes(), name
+
+
 def test_folder_of_bundles_gives_what_screen_gives_window_included(tmp_path):
     expected = screen_json(EXAMPLES, "screening", window=True)
     code, run = prescreen(EXAMPLES, tmp_path, "--policy", "screening", "--window")
@@ -564,6 +594,34 @@ def test_a_patient_set_aside_leaves_duckdb_as_its_patient_and_counts(population)
     for g in triaged.values():
         if not g.aside:
             assert g.rows == plain[g.pid].rows
+
+
+def test_the_scan_keeps_no_text_of_the_patients_it_evaluates_but_where_it_is(population):
+    """The second pass: of the lines of a type a rule reads, the scan keeps the text of
+    the Patient resources only (it reads them itself); every other line of a patient
+    evaluated in full comes as its place in its file, which holds exactly that line."""
+    from trialsieve.fhir.concept_map import EMPTY
+    from trialsieve.population.source import Span, discover, duckdb_groups
+    from trialsieve.population.triage import look
+
+    src = discover(population)
+    spans = 0
+    for g in duckdb_groups(src, 2, look(EMPTY)):
+        for r in g.rows:
+            if r.rtype == "Patient":
+                assert isinstance(r.text, str)
+            elif isinstance(r.text, Span):
+                assert not g.aside
+                with open(src.ndjson[r.file], "rb") as f:
+                    f.seek(r.text.at)
+                    line = f.read(r.text.length + 1)
+                assert line.endswith(b"\n")
+                res = json.loads(line)
+                assert (res["resourceType"], res["id"]) == (r.rtype, r.rid)
+                spans += 1
+            else:
+                assert r.text is None
+    assert spans > 300  # the few percent evaluated in full, dozens of lines each
 
 
 def test_the_summary_says_how_many_were_set_aside(population, tmp_path):

@@ -118,3 +118,36 @@ def test_spark_reads_one_patient_whatever_the_reference_form_and_files(spark, tm
                                                          status=1)
     assert sorted(d["patient"] for d in got) == ["ex02", "ex99"]
     assert all(d["verdict"] == "eligible" for d in got)
+
+
+
+def test_spark_sql_looks_as_python_looks(spark, tmp_path):
+    """The triage's look in Spark SQL (Java's regular expressions) fires on exactly the
+    hand-written lines on which it fires in Python and DuckDB (tests/test_triage.py):
+    every code the reader reads as a NET or a pathology, none of what every record
+    holds; and, under a map, site codes (one holding a quote)."""
+    import test_triage as t
+    from pyspark.sql import functions as F
+
+    from trialsieve.fhir.concept_map import EMPTY, load
+    from trialsieve.population.spark_job import finds
+    from trialsieve.population.triage import look, might_be_net
+
+    fire = t.test_what_the_reader_reads_as_a_net_or_a_pathology_the_look_finds
+    quiet = t.test_the_look_does_not_fire_on_what_every_record_holds
+    lines = [*fire.pytestmark[0].args[1], *quiet.pytestmark[0].args[1]]
+    cmap = tmp_path / "map.json"
+    cmap.write_text(json.dumps({"resourceType": "ConceptMap", "id": "dx", "status": "active",
+                                "group": [{"source": "urn:site:dx", "target": t.C.ICD10CM,
+                                           "element": [{"code": code, "target": [
+                                               {"code": "C7A.010", "equivalence": "equivalent"}]}
+                                               for code in ("NET-SI", 'N"1')]}]}))
+    sited = [t.condition('{"system": "urn:site:dx", "code": ' + code + "}")
+             for code in ('"NET-SI"', '"N\\"1"')]
+    for lk, fires in ((look(EMPTY), len(fire.pytestmark[0].args[1])),
+                      (look(load([str(cmap)])), len(fire.pytestmark[0].args[1]) + 2)):
+        texts = lines + sited
+        got = [r.hit for r in spark.createDataFrame([(x,) for x in texts], "text string")
+               .select(finds(F.col("text"), lk).alias("hit")).collect()]
+        assert got == [might_be_net([x], lk) for x in texts]
+        assert sum(got) == fires

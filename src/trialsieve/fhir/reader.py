@@ -469,6 +469,8 @@ def _one_patient(patients: list[Patient], rec: PatientRecord) -> Patient:
     last one read), with a warning naming both values. Deaths on different days are a
     death on an unknown day between them: never "alive" (None would say so)."""
     merged = patients[0]
+    if len(patients) == 1:  # nearly every record: nothing to merge (a population's hot path)
+        return merged
     for f in fields(Patient):
         values = list(dict.fromkeys(getattr(p, f.name) for p in patients
                                     if getattr(p, f.name) is not None))

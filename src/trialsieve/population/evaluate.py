@@ -8,6 +8,7 @@ does when no D0 is given; the JSON document is the one `screen --format json` pr
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -19,7 +20,7 @@ from trialsieve.fhir.limits import MAX_DEPTH, MAX_STRING, check_shape, parse_jso
 from trialsieve.fhir.reader import _record, mapped_lookup
 from trialsieve.output.json_result import to_json
 from trialsieve.population import triage
-from trialsieve.population.source import Group, Problem, Row
+from trialsieve.population.source import Group, Problem, Row, Span, read_span
 from trialsieve.protocols.lumen import LUMEN
 from trialsieve.record.identity import Identities, owner
 from trialsieve.window import eligibility_window
@@ -94,15 +95,25 @@ def items(rows: list[Row], files: list[str], pid: str, ids: Identities | None = 
     """(file, resource) pairs as the reader holds them; a type no rule reads stays a stub
     (its type and id are all `_record` looks at, to count it)."""
     out = []
-    for r in rows:
-        if isinstance(r.text, dict):
-            res = r.text
-        elif r.text is not None:
-            res = _resource(r.text, files[r.file], pid, ids or Identities())
-        else:
-            res = {"resourceType": r.rtype, "id": r.rid} if r.rid is not None else {
-                "resourceType": r.rtype}
-        out.append((files[r.file], res))
+    opened: dict[int, int] = {}  # file -> descriptor, for the texts read by Span
+    try:
+        for r in rows:
+            if isinstance(r.text, dict):
+                res = r.text
+            elif isinstance(r.text, Span):
+                if r.file not in opened:
+                    opened[r.file] = os.open(files[r.file], os.O_RDONLY)
+                res = _resource(read_span(opened[r.file], r.text), files[r.file], pid,
+                                ids or Identities())
+            elif r.text is not None:
+                res = _resource(r.text, files[r.file], pid, ids or Identities())
+            else:
+                res = {"resourceType": r.rtype, "id": r.rid} if r.rid is not None else {
+                    "resourceType": r.rtype}
+            out.append((files[r.file], res))
+    finally:
+        for fd in opened.values():
+            os.close(fd)
     return out
 
 
@@ -172,9 +183,9 @@ def _set_aside(group: Group, look: triage.Look) -> bool:
         return group.aside
     if not any(r.rtype == "Patient" for r in group.rows):
         return False
-    return not triage.might_be_net((r.text if not isinstance(r.text, dict)
-                                    else orjson.dumps(r.text) for r in group.rows
-                                    if r.text is not None), look)
+    return not triage.might_be_net((orjson.dumps(r.text) if isinstance(r.text, dict)
+                                    else r.text for r in group.rows
+                                    if isinstance(r.text, str | bytes | dict)), look)
 
 
 def _screened_set_aside(group: Group, job: Job) -> Screened:

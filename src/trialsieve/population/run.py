@@ -121,18 +121,34 @@ def job_for(src: Source, s: Settings, mapping: ConceptMapping) -> Job:
                src.identities)
 
 
-def _screen_batches(batches: Iterable[Batch], job: Job, jobs: int
-                    ) -> Iterator[Screened | Problem]:
+# CPU seconds: a worker's start (its imports: about a second), a patient evaluated in
+# full, a patient set aside (its Patient resource only); the window's screenings
+WORKER_START, EVALUATED, SET_ASIDE, WINDOW = 1.0, 0.003, 0.0002, 100
+
+
+def _worth_workers(src: Source, window: bool) -> bool:
+    """Whether the work left after the scan pays for starting worker processes: at 10^3
+    patients mostly set aside it does not (the workers' imports cost more than the
+    patients), and the patients are evaluated here, with the same results."""
+    if src.bundles or src.patients is None or src.evaluated is None:
+        return True
+    work = src.evaluated * EVALUATED * (WINDOW if window else 1)
+    return work + (src.patients - src.evaluated) * SET_ASIDE > WORKER_START
+
+
+def _screen_batches(batches: Iterable[Batch], job: Job, jobs: int,
+                    src: Source | None = None) -> Iterator[Screened | Problem]:
     """In input order; with jobs > 1 across worker processes, a bounded number of batches
-    in flight. This process only cuts batches and writes: the workers build the groups."""
-    if jobs <= 1:
-        for batch in batches:
-            for g in _groups(batch):
-                yield _one(g, job)
-        return
+    in flight, when the scan (`src`) leaves enough work for them. This process only cuts
+    batches and writes: the workers build the groups."""
     batches = iter(batches)
     first = next(batches, None)  # runs the scan: the shared lookups are known after it
     if first is None:
+        return
+    if jobs <= 1 or (src is not None and not _worth_workers(src, job.window)):
+        for batch in itertools.chain([first], batches):
+            for g in _groups(batch):
+                yield _one(g, job)
         return
     pending: list[Future] = []
     # spawn, not fork: the parent runs DuckDB threads, which a fork would copy mid-flight.
@@ -204,7 +220,7 @@ def _run(src: Source, s: Settings, mapping: ConceptMapping, out: Path,
 
         stream: Iterable[Screened | Problem] = spark_screen(src, s, job)
     else:
-        stream = _screen_batches(batches_for(src, s, job.triage), job, s.jobs)
+        stream = _screen_batches(batches_for(src, s, job.triage), job, s.jobs, src)
     checked = 0
     skipped_patients: list[Problem] = []
     try:

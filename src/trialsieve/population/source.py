@@ -15,6 +15,7 @@ that `fhir.reader._record` builds exactly the record `trialsieve screen` builds.
 from __future__ import annotations
 
 import json
+import os
 import re
 import tempfile
 import time
@@ -46,14 +47,22 @@ if TYPE_CHECKING:
 SUBJECTS = SUBJECT_FIELDS
 
 
+class Span(NamedTuple):
+    """Where a line's text is in its file: read by the worker that evaluates the patient
+    (the scan's second pass), so that the scan keeps no text but what it needs itself."""
+
+    at: int  # byte offset of the line
+    length: int  # bytes, without the line's end
+
+
 class Row(NamedTuple):  # a tuple: made hundreds of times a patient
     """One resource of a patient: its file (index into Source.files), type, id, and the
-    JSON text when its type is read (None: counted only)."""
+    JSON text when its type is read, or where that text is (None: counted only)."""
 
     file: int
     rtype: str
     rid: str | None
-    text: str | bytes | dict | None
+    text: str | bytes | dict | Span | None
     n: int = 1  # of a set-aside patient: the resources of this type in this file
 
 
@@ -90,6 +99,10 @@ class Source:
     unattached: int = 0  # resources about no one patient (directories, Medication)
     shared: dict[str, dict] = field(default_factory=dict)  # id -> Medication
     scanned: float | None = None  # time.monotonic() when the NDJSON scan was done
+    # of the NDJSON patients, as the scan found them: how many, and how many of them are
+    # evaluated in full (not set aside by the triage); None before the scan
+    patients: int | None = None
+    evaluated: int | None = None
     # who is who beyond a reference's id (identifiers, links): filled by the scan
     identities: Identities = field(default_factory=Identities)
 
@@ -148,8 +161,12 @@ VALUES = [f"v{i}" for i in range(len(SUBJECTS))]
 READ = frozenset(PARSED | SHARED_PARSED)
 # bytes.strip()'s whitespace: a line of these alone is blank to the reader
 WHITESPACE = " \t\n\r\x0b\x0c"
+# text: a line's text, kept only where the scan needs it itself (a Patient, a resource
+# about no one patient, a subject by identifier) or where no Span can stand for it (a
+# scanned copy); len: the line's bytes (a Span's length, its offset a sum of them); hit:
+# the triage's look found something in the line
 RES = ("CREATE TABLE res (fi INTEGER, blank BOOLEAN, rtype VARCHAR, rid VARCHAR, pid VARCHAR, "
-       "text VARCHAR, reason VARCHAR)")
+       "text VARCHAR, reason VARCHAR, len BIGINT, hit BOOLEAN)")
 
 
 def _in(col: str, types: frozenset[str], first: object) -> str:
@@ -171,13 +188,20 @@ def _pid() -> str:
     return f"CASE WHEN rtype = 'Patient' THEN rid ELSE coalesce({', '.join(keys)}) END"
 
 
-def _rows(i: int, fields: str, first: object, unread: str = "") -> str:
+def _rows(i: int, fields: str, first: object, unread: str = "", keep: bool = True,
+          found: Look | None = None) -> str:
     """SQL: the `res` rows of file `i` from `fields` (line, ok, rtype, rid, id_ok, r0..);
-    `unread`, the reason clause of a `_scannable` copy's lines."""
+    `unread`, the reason clause of a `_scannable` copy's lines; `keep`: the text of every
+    line of a type read (else only what the scan reads itself: the second pass fetches
+    the rest by Span); `found`: the triage's look, run on each line of a type read."""
     blank = f"CASE WHEN ok THEN false ELSE line IS NULL OR trim(line, '{WHITESPACE}') = '' END"
+    read = _in("rtype", READ, first)
+    kept = "" if keep else (f"AND (rtype = 'Patient' OR pid IS NULL "
+                            f"OR starts_with(pid, '{IDENTIFIER}'))")
+    hit = f"CASE WHEN {read} THEN {found.sql('line')} END" if found else "NULL"
     return f"""
-        SELECT {i} AS fi, {blank} AS blank, rtype, rid, {_pid()} AS pid,
-               CASE WHEN {_in("rtype", READ, first)} THEN line END AS text,
+        SELECT {i} AS fi, {blank} AS blank, rtype, rid, pid,
+               CASE WHEN {read} {kept} THEN line END AS text,
                CASE WHEN {blank} THEN NULL
                     {unread}
                     WHEN NOT ok THEN 'not valid JSON'
@@ -185,12 +209,13 @@ def _rows(i: int, fields: str, first: object, unread: str = "") -> str:
                     WHEN NOT {_in("rtype", R4_RESOURCE_TYPES, first)}
                         THEN 'unknown FHIR R4 resource type ' || rtype || ': not read'
                     WHEN NOT id_ok THEN 'id must be a string'
-               END AS reason
-        FROM {fields}"""
+               END AS reason,
+               strlen(line) AS len, {hit} AS hit
+        FROM (SELECT *, {_pid()} AS pid FROM {fields})"""
 
 
 def _line_by_line(i: int, f: str, first: object, copy_line_size: int | None = None,
-                  parallel: bool = True) -> str:
+                  parallel: bool = True, found: Look | None = None) -> str:
     """SQL: every line of file `i` kept as text, parsed once (try: NULL when not JSON); of
     a `_scannable` copy when its longest line is given. Lines end at "\n" (its "\r" kept
     off the text) as the reader's do: DuckDB's default would end one at the "\r" of a
@@ -219,7 +244,7 @@ def _line_by_line(i: int, f: str, first: object, copy_line_size: int | None = No
                               f"{_string(f'x[{2 * k + 8}]')} AS {v}"
                               for k, (sy, v) in enumerate(zip(SYSTEMS, VALUES, strict=True)))}
             FROM parsed)
-        {_rows(i, "fields", first, unread)}"""
+        {_rows(i, "fields", first, unread, bool(copy_line_size), found)}"""
 
 
 def _projected(con, i: int, f: str, first: object) -> bool:
@@ -256,7 +281,7 @@ def _projected(con, i: int, f: str, first: object) -> bool:
                 FROM read_json({_sql_list([f])}, format='newline_delimited', records=true,
                                columns={columns!r}, ignore_errors=false))
             SELECT {i} AS fi, false AS blank, rtype, rid, {_pid()} AS pid,
-                   NULL AS text, NULL AS reason
+                   NULL AS text, NULL AS reason, NULL AS len, NULL AS hit
             FROM fields
             WHERE CASE WHEN {odd} THEN error('a line to read line by line') ELSE true END""")
     except duckdb.Error:
@@ -284,49 +309,72 @@ def _lone_cr(path: str, chunk_bytes: int = 1 << 24) -> bool:
     return after_cr  # the file's last byte
 
 
-def load_duckdb(con, src: Source, tmp: str) -> list[int]:
+def load_duckdb(con, src: Source, tmp: str, found: Look | None = None
+                ) -> tuple[list[int], set[int]]:
     """Scan every NDJSON line once into table `res`, in input order (rowid); return the
-    first rowid of each file, so that a line's number is rowid - start + 1.
+    first rowid of each file, so that a line's number is rowid - start + 1, and the files
+    whose lines' offsets are the sums of the lengths before them (`spans`).
 
     One INSERT per file: a parallel scan of several files interleaves them, while one
     file's lines keep their order. Each stage computes a value once for the next. A file
     the scan refuses (a line not UTF-8, or over DuckDB's line size) or would split
     otherwise than the reader (a lone carriage return) is scanned from a copy in which
-    each such line reads as the reader reads it (`_scannable`)."""
+    each such line reads as the reader reads it (`_scannable`), whose text is kept.
+    `found`: the triage's look, run on each line of a type read."""
     import duckdb
 
     # Input order is the record's order and gives line numbers: an IN list made into a
     # hash join would scramble a file's rows across threads.
     con.execute("SET preserve_insertion_order = true; SET disabled_optimizers = 'in_clause'")
     con.execute(RES)
-    starts, total = [], 0
+    starts, total, summed, length = [], 0, set(), 0
     for i, f in enumerate(src.ndjson):
-        first, scanned = None, False
+        first, scanned, projected = None, False, False
         try:
             first = _first_type(f)
-            scanned = _projected(con, i, f, first) or (
-                not _lone_cr(f) and _insert_lines(con, i, f, first))
+            projected = _projected(con, i, f, first)
+            scanned = projected or (not _lone_cr(f)
+                                    and _insert_lines(con, i, f, first, found=found))
         except (duckdb.Error, OSError):  # a line not UTF-8 or over DuckDB's size; unreadable
             pass
         if not scanned:  # rare: what the reader reads otherwise, line by line in Python
             copy, longest = _scannable(f, str(Path(tmp) / f"{i}.ndjson"), src)
-            _insert_lines(con, i, copy, first, max(longest + 1, 2 << 20))
+            _insert_lines(con, i, copy, first, max(longest + 1, 2 << 20), found=found)
         starts.append(total)
-        total = con.execute("SELECT count(*) FROM res").fetchall()[0][0]
-    return starts
+        before = length
+        total, length = con.execute("SELECT count(*), coalesce(sum(coalesce(len, 0) + 1), 0) "
+                                    "FROM res").fetchall()[0]
+        if scanned and not projected and _summed(f, length - before):
+            summed.add(i)
+    return starts, summed
 
 
-def _insert_lines(con, i: int, f: str, first: object, copy_line_size: int | None = None
-                  ) -> bool:
+def _summed(path: str, lines: int) -> bool:
+    """Whether a file read line by line ends where its lines' lengths, each with one
+    newline, say it ends: then every line's offset is the sum of those before it. Not so
+    when a line ended in CRLF (DuckDB keeps its "\r" off the text), or the scan took a
+    line otherwise (a byte order mark): such a file's offsets are found by reading it
+    (`_offsets`)."""
+    size = Path(path).stat().st_size
+    if not size:
+        return lines == 0
+    with open(path, "rb") as f:
+        f.seek(size - 1)
+        last = f.read(1)
+    return size == (lines if last == b"\n" else lines - 1)
+
+
+def _insert_lines(con, i: int, f: str, first: object, copy_line_size: int | None = None,
+                  found: Look | None = None) -> bool:
     """`_line_by_line` into `res`. DuckDB's parallel CSV reader gives up on some very
     large files read with new_line='\\r\\n' ("does not support a full read on this file":
     13.7 GB of Observations at 10^6 patients); then the file is read on one thread."""
     import duckdb
 
     try:
-        con.execute(_line_by_line(i, f, first, copy_line_size))
+        con.execute(_line_by_line(i, f, first, copy_line_size, found=found))
     except duckdb.NotImplementedException:  # a failed statement leaves no row
-        con.execute(_line_by_line(i, f, first, copy_line_size, parallel=False))
+        con.execute(_line_by_line(i, f, first, copy_line_size, parallel=False, found=found))
     return True
 
 
@@ -448,7 +496,8 @@ def duckdb_batches(src: Source, jobs: int, batch_rows: int = 8192,
                    memory_limit: str = "512MB", triage: Look | None = None
                    ) -> Iterator[pa.Table]:
     """Every patient of the NDJSON files, ordered by patient id, as Arrow tables of about
-    `batch_rows` rows (pid, fi, rtype, rid, text, n, aside) that never split a patient: a
+    `batch_rows` rows (pid, fi, rtype, rid, text, n, aside, pos, len: `_patients`) that
+    never split a patient: a
     worker process turns one into Groups (`groups_of`) itself, so this process only cuts.
     `triage`: the look of population/triage.py, run here on every line's text."""
     if not src.ndjson:
@@ -463,7 +512,7 @@ def duckdb_batches(src: Source, jobs: int, batch_rows: int = 8192,
         con = duckdb.connect(":memory:")
         con.execute(f"SET threads = {max(1, jobs)}; SET memory_limit = '{memory_limit}'; "
                     f"SET temp_directory = '{tmp}'; SET enable_progress_bar = false")
-        starts = load_duckdb(con, src, tmp)
+        starts, summed = load_duckdb(con, src, tmp, triage)
         _resolve(con, src)
         for fi, rowid, reason, rtype, rid in con.execute(
                 "SELECT fi, rowid, reason, rtype, rid FROM res WHERE reason IS NOT NULL "
@@ -477,7 +526,12 @@ def duckdb_batches(src: Source, jobs: int, batch_rows: int = 8192,
         src.unattached = con.execute(f"SELECT count(*) FROM res WHERE {good} AND pid IS NULL"
                                      ).fetchall()[0][0]
         src.scanned = time.monotonic()
-        reader = con.sql(_patients(con, good, triage)).to_arrow_reader(batch_rows)
+        query = _patients(con, good, triage, src, starts, summed)
+        mine = "true" if triage is None else "pid IN (SELECT pid FROM evaluated)"
+        src.patients, src.evaluated = con.execute(
+            f"SELECT count(DISTINCT pid), count(DISTINCT pid) FILTER (WHERE {mine}) "
+            f"FROM res WHERE {good} AND pid IS NOT NULL").fetchall()[0]
+        reader = con.sql(query).to_arrow_reader(batch_rows)
         carry = None
         for batch in reader:
             table = pa.Table.from_batches([batch])
@@ -493,45 +547,108 @@ def duckdb_batches(src: Source, jobs: int, batch_rows: int = 8192,
         con.close()
 
 
-def _patients(con, good: str, triage: Look | None) -> str:
-    """SQL: each patient's rows in input order, patients by id. With the triage, a patient
-    set aside (nothing the look finds, and a Patient resource) keeps the text of its
-    Patient resource only, and its other resources come as one count a file and type.
-    The look and the split run on narrow columns: carrying every row's text through a
-    join to sort out the few kept cost 15 times the split itself."""
+def _patients(con, good: str, triage: Look | None, src: Source, starts: list[int],
+              summed: set[int]) -> str:
+    """SQL: each patient's rows in input order, patients by id, a line's text or where it
+    is (pos, len: `_spans`). With the triage, a patient set aside (nothing the look found,
+    and a Patient resource) keeps its Patient resource only, and its other resources come
+    as one count a file and type. The split runs on narrow columns: the scan kept no text
+    but the Patients' (carrying every row's text through a join to sort out the few kept
+    cost 15 times the split itself)."""
     kept = f"FROM res WHERE {good} AND pid IS NOT NULL"
+    mine = ""
+    if triage is not None:
+        con.execute(f"""
+            CREATE TEMP TABLE evaluated AS
+            SELECT DISTINCT pid {kept} AND hit
+            UNION
+            SELECT pid {kept} GROUP BY pid HAVING NOT bool_or(rtype = 'Patient')""")
+        mine = "AND pid IN (SELECT pid FROM evaluated)"
+    _spans(con, f"{good} AND pid IS NOT NULL {mine}", src, starts, summed)
+    evaluated = f"""
+        SELECT e.*, s.pos, s.len FROM (
+            SELECT pid, fi, rtype, rid, text, 1 AS n, false AS aside, rowid AS k
+            {kept} {mine}) e
+        LEFT JOIN spans s ON s.k = e.k"""
     if triage is None:
-        return (f"SELECT pid, fi, rtype, rid, text, 1 AS n, false AS aside {kept} "
-                "ORDER BY pid, rowid")
-    con.execute(f"""
-        CREATE TEMP TABLE evaluated AS
-        SELECT DISTINCT pid {kept} AND text IS NOT NULL AND {triage.sql("text")}
-        UNION
-        SELECT pid {kept} GROUP BY pid HAVING NOT bool_or(rtype = 'Patient')""")
+        return (f"SELECT pid, fi, rtype, rid, text, n, aside, pos, len FROM ({evaluated}) "
+                "ORDER BY pid, k")
     aside = "pid NOT IN (SELECT pid FROM evaluated)"
     return f"""
-        SELECT pid, fi, rtype, rid, text, n, aside FROM (
-            SELECT pid, fi, rtype, rid, text, 1 AS n, false AS aside, rowid AS k {kept}
-            AND pid IN (SELECT pid FROM evaluated)
+        SELECT pid, fi, rtype, rid, text, n, aside, pos, len FROM (
+            {evaluated}
             UNION ALL
-            SELECT pid, fi, rtype, rid, text, 1, true, rowid {kept}
+            SELECT pid, fi, rtype, rid, text, 1, true, rowid, NULL, NULL {kept}
             AND rtype = 'Patient' AND {aside}
             UNION ALL
-            SELECT pid, fi, rtype, NULL, NULL, count(*), true, min(rowid) {kept}
+            SELECT pid, fi, rtype, NULL, NULL, count(*), true, min(rowid), NULL, NULL {kept}
             AND rtype <> 'Patient' AND {aside} GROUP BY pid, fi, rtype)
         ORDER BY pid, k"""
+
+
+def _spans(con, evaluated: str, src: Source, starts: list[int], summed: set[int]) -> None:
+    """Table `spans` (k: rowid, pos, len): where the text of each line the evaluated
+    patients need and the scan did not keep is in its file, for the worker to read
+    (`read_span`). A line's offset is the sum of the lengths before it, each with its
+    newline, when the file ends there (`_summed`), else found by reading the file."""
+    need = f"{evaluated} AND text IS NULL AND {_in('rtype', READ, None)}"
+    con.execute("CREATE TEMP TABLE spans (k BIGINT, pos BIGINT, len BIGINT)")
+    files = {fi for (fi,) in con.execute(f"SELECT DISTINCT fi FROM res WHERE {need}"
+                                         ).fetchall()}
+    if files & summed:
+        con.execute(f"""
+            INSERT INTO spans
+            SELECT k, pos, len FROM (
+                SELECT *, rowid AS k, sum(coalesce(len, 0) + 1) OVER (
+                    PARTITION BY fi ORDER BY rowid ROWS UNBOUNDED PRECEDING)
+                    - coalesce(len, 0) - 1 AS pos
+                FROM res WHERE fi IN (SELECT unnest({sorted(files & summed)})))
+            WHERE {need}""")
+    for fi in sorted(files - summed):  # rare: a file with a CRLF line, say
+        ks = [k for (k,) in con.execute(f"SELECT rowid FROM res WHERE fi = {fi} AND {need} "
+                                        "ORDER BY rowid").fetchall()]
+        found = _offsets(src.ndjson[fi], [k - starts[fi] for k in ks])
+        con.executemany("INSERT INTO spans VALUES (?, ?, ?)",
+                        [(k, at, n) for k, (at, n) in zip(ks, found, strict=True)])
+
+
+def _offsets(path: str, lines: list[int]) -> list[tuple[int, int]]:
+    """(offset, bytes without the newline) of each of the lines numbered (from 0, in
+    order) `lines` of a file, split at b"\n" as the reader splits it."""
+    out: list[tuple[int, int]] = []
+    wanted = iter(lines)
+    nxt = next(wanted, None)
+    at = 0
+    with open(path, "rb") as f:
+        for n, raw in enumerate(f):
+            if n == nxt:
+                out.append((at, len(raw) - raw.endswith(b"\n")))
+                nxt = next(wanted, None)
+                if nxt is None:
+                    break
+            at += len(raw)
+    return out
+
+
+def read_span(fd: int, span: Span) -> bytes:
+    """The text of a line at `span` of the file open as `fd`, checked to be a whole line
+    still (the file was not changed since the scan)."""
+    data = os.pread(fd, span.length + 1, span.at)
+    if len(data) < span.length or data[span.length:] not in (b"", b"\n"):
+        raise ValueError(f"the line at byte {span.at} changed since the scan")
+    return data[:span.length]
 
 
 def groups_of(table: pa.Table) -> Iterator[Group]:
     """The patients of one `duckdb_batches` table, rows in input order."""
     pid, rows, aside = "", list[Row](), False
-    for p, fi, rtype, rid, text, n, a in zip(*(c.to_pylist() for c in table.columns),
-                                             strict=True):
+    for p, fi, rtype, rid, text, n, a, at, length in zip(
+            *(c.to_pylist() for c in table.columns), strict=True):
         if p != pid and rows:
             yield Group(pid, rows, aside=aside)
             rows = []
         pid, aside = p, a
-        rows.append(Row(fi, rtype, rid, text, n))
+        rows.append(Row(fi, rtype, rid, text if at is None else Span(at, length), n))
     if rows:
         yield Group(pid, rows, aside=aside)
 

@@ -1,20 +1,23 @@
 """The population run on Spark (`--engine spark`): local[N] here, a cluster URL there.
 
 Spark reads the same NDJSON files, pulls type, id and patient from each line with the
-same rules as the DuckDB scan (source.py), groups by patient and runs the same
-per-patient evaluator (evaluate.evaluate: reader, engine.screen, window) inside
-`applyInPandas`; the driver streams the results back in patient order into the same
-writers. Bundles (`.json`) and the line-by-line account of bad lines are read on the
-driver with the same code as the DuckDB path.
+same rules as the DuckDB scan (source.py), runs the pre-screening triage's look in Spark
+SQL and sets aside the same patients (a Patient resource and counts go to Python, not
+their records), sorts by patient and runs the same per-patient evaluator
+(evaluate.evaluate: reader, engine.screen, window) over each partition's Arrow batches
+(`mapInArrow`: no pandas frame a patient); the driver streams the results back in
+patient order into the same writers. Bundles (`.json`) and the line-by-line account of
+bad lines are read on the driver with the same code as the DuckDB path.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import reduce
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 
@@ -28,14 +31,19 @@ from trialsieve.population.source import (
     SUBJECTS,
     Group,
     Problem,
-    Row,
     Source,
     bundle_groups,
+    groups_of,
     identities_of,
     line_problem,
     unresolved,
 )
 from trialsieve.record.identity import IDENTIFIER, Identities, subject_key
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from trialsieve.population.triage import Look
 
 SCHEMA = "pid string, kind string, payload string"
 # The driver takes the results back one partition at a time, about 30 KB a patient: a
@@ -96,25 +104,86 @@ def _resources(spark, src: Source):
         (F.trim("value") == "").alias("blank"))
 
 
-def _screen_pandas(job: Job):
-    def run(pdf):
-        import pandas as pd
+def _screen_arrow(job: Job):
+    """The Python side, one call a partition: its rows come sorted by patient as Arrow
+    batches with the columns of `source.groups_of`; a patient may run on into the next
+    batch. Each patient is evaluated as the DuckDB path's workers evaluate it (a patient
+    set aside by the look in Spark SQL, on its Patient resource and counts only)."""
 
-        pdf = pdf.sort_values(["fi", "mid"])
-        rows = [Row(int(fi), rtype, rid, text) for fi, rtype, rid, text in zip(
-            pdf["fi"], pdf["rtype"], pdf["rid"].where(pdf["rid"].notna(), None),
-            pdf["text"].where(pdf["text"].notna(), None), strict=True)]
-        pid = pdf["pid"].iloc[0]
-        out = _one(Group(pid, rows), job)
-        if isinstance(out, Problem):
-            return pd.DataFrame({"pid": [pid], "kind": ["problem"],
-                                 "payload": [orjson.dumps(out.to_json()).decode()]})
-        fields = {k: getattr(out, k) for k in Screened.__dataclass_fields__}
-        fields["document"] = out.document.decode()
-        return pd.DataFrame({"pid": [pid], "kind": ["ok"],
-                             "payload": [orjson.dumps(fields).decode()]})
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        carry = None
+        for batch in batches:
+            table = pa.Table.from_batches([batch])
+            if carry is not None:
+                table = pa.concat_tables([carry, table])
+            if not table.num_rows:
+                continue
+            cut = pc.index(table["pid"], table["pid"][-1]).as_py()
+            if cut:
+                yield _results(groups_of(table.slice(0, cut)), job)
+            carry = table.slice(cut)
+        if carry is not None and carry.num_rows:
+            yield _results(groups_of(carry), job)
 
     return run
+
+
+def _results(groups: Iterable[Group], job: Job) -> pa.RecordBatch:
+    import pyarrow as pa
+
+    pids, kinds, payloads = [], [], []
+    for g in groups:
+        out = _one(g, job)
+        pids.append(g.pid)
+        if isinstance(out, Problem):
+            kinds.append("problem")
+            payloads.append(orjson.dumps(out.to_json()).decode())
+            continue
+        fields = {k: getattr(out, k) for k in Screened.__dataclass_fields__}
+        fields["document"] = out.document.decode()
+        kinds.append("ok")
+        payloads.append(orjson.dumps(fields).decode())
+    return pa.RecordBatch.from_arrays([pa.array(pids, pa.string()), pa.array(kinds, pa.string()),
+                                       pa.array(payloads, pa.string())],
+                                      names=["pid", "kind", "payload"])
+
+
+def finds(text, look: Look):
+    """Spark SQL: whether the text column `text` holds something the look finds, as
+    `Look.finds` and `Look.sql` say (Java's (?i) folds ASCII only unless told (?u), where
+    Python's re and RE2 fold Unicode)."""
+    return text.rlike(look.code.replace("(?i", "(?iu")) | (
+        text.contains("\\u") & text.rlike(look.escaped_key.replace("(?i", "(?iu")))
+
+
+def _triaged(good, look: Look | None):
+    """The rows `groups_of` reads (pid, fi, mid, rtype, rid, text, n, aside, pos, len),
+    as the DuckDB scan gives them (source._patients): with the look, a patient in whose
+    lines it finds nothing and who has a Patient resource is set aside: its Patient
+    resource, and one row a file and type counting the others."""
+    from pyspark.sql import functions as F
+
+    n, no = F.lit(1).cast("long"), F.lit(None).cast("long")
+    if look is None:
+        return good.select("pid", "fi", "mid", "rtype", "rid", "text", n.alias("n"),
+                           F.lit(False).alias("aside"), no.alias("pos"), no.alias("len"))
+    hit = F.col("text").isNotNull() & finds(F.col("text"), look)
+    flags = good.groupBy("pid").agg(
+        (F.max(F.when(hit, 1).otherwise(0)) == 0).alias("none"),
+        (F.max(F.when(F.col("rtype") == "Patient", 1).otherwise(0)) == 1).alias("patient"))
+    rows = good.join(flags, "pid").withColumn("aside", F.col("none") & F.col("patient"))
+    whole = rows.filter(~F.col("aside") | (F.col("rtype") == "Patient")).select(
+        "pid", "fi", "mid", "rtype", "rid", "text", n.alias("n"), "aside")
+    counted = (rows.filter(F.col("aside") & (F.col("rtype") != "Patient"))
+               .groupBy("pid", "fi", "rtype")
+               .agg(F.min("mid").alias("mid"), F.count("*").alias("n"))
+               .select("pid", "fi", "mid", "rtype", F.lit(None).cast("string").alias("rid"),
+                       F.lit(None).cast("string").alias("text"), "n",
+                       F.lit(True).alias("aside")))
+    return whole.unionByName(counted).select("*", no.alias("pos"), no.alias("len"))
 
 
 def _decode(kind: str, payload: str) -> Screened | Problem:
@@ -142,9 +211,9 @@ def spark_screen(src: Source, s: Settings, job: Job) -> Iterator[Screened | Prob
             known = F.col("rtype").isin(*sorted(R4_RESOURCE_TYPES))
             nobody = _resolve(res, known, src)
             _side(res, known, src, nobody)
-            # Range partitions by patient: each applyInPandas output partition holds a
-            # range of ids, sorted within, so the driver reads them back in patient order
-            # without a global sort of the results.
+            # Range partitions by patient: each output partition holds a range of ids,
+            # sorted within, so the driver reads them back in patient order without a
+            # global sort of the results.
             good = res.filter(known & F.col("pid").isNotNull())
             if nobody:
                 good = good.filter(~F.col("pid").isin(*sorted(nobody)))
@@ -155,11 +224,13 @@ def spark_screen(src: Source, s: Settings, job: Job) -> Iterator[Screened | Prob
                                                          F.col("pid")))
             patients = good.select("pid").distinct().count()
             parts = max(2, 4 * s.jobs, -(-patients // PATIENTS_PER_PARTITION))
-            screened = (good.select("pid", "fi", "mid", "rtype", "rid", "text")
+            # sorted within each range of patients, patient by patient in input order:
+            # the rows of groups_of, handed to Python a partition at a time as Arrow
+            screened = (_triaged(good, job.triage)
                         .repartitionByRange(parts, "pid")
-                        .groupBy("pid")
-                        .applyInPandas(_screen_pandas(job), SCHEMA)
-                        .sortWithinPartitions("pid"))
+                        .sortWithinPartitions("pid", "fi", "mid")
+                        .drop("mid")
+                        .mapInArrow(_screen_arrow(job), SCHEMA))
             yield from _written_back(screened)
             res.unpersist()
 
