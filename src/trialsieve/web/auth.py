@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from trialsieve.web import audit, passwords
+from trialsieve.web import sites as site_rules
 from trialsieve.web.db import LoginAttempt, User, WebSession
 
 COORDINATOR, INVESTIGATOR, MONITOR, ADMIN = "coordinator", "investigator", "monitor", "admin"
@@ -90,9 +91,11 @@ def password_ok(user: User | None, password: str) -> bool:
 
 
 def add_user(s: Session, now: datetime, by: str, username: str, password: str, role: str,
-             display_name: str | None = None, must_change: bool = False) -> User:
+             display_name: str | None = None, must_change: bool = False,
+             sites: str = "") -> User:
     """`must_change`: the password was chosen by someone else (an admin), so its owner
-    replaces it at first login."""
+    replaces it at first login. `sites`: the sites whose patients the user sees (names
+    separated by commas; none: the default site)."""
     username = username.strip()
     if role not in ROLES:
         raise AuthError(f"role must be one of {', '.join(ROLES)}")
@@ -101,13 +104,19 @@ def add_user(s: Session, now: datetime, by: str, username: str, password: str, r
         raise AuthError("a user name has 1-64 letters, digits, '.', '-' or '_'")
     if s.scalar(select(User).where(User.username == username)):
         raise AuthError(f"user {username!r} already exists")
+    try:
+        site_names = ",".join(site_rules.parse(sites))
+    except site_rules.SiteError as exc:
+        raise AuthError(str(exc)) from None
     user = User(username=username, display_name=(display_name or username).strip()[:128],
                 role=role, password_hash=hash_password(password, username),
-                failed_logins=0, active=True, created_at=now, must_change=must_change)
+                failed_logins=0, active=True, created_at=now, must_change=must_change,
+                sites=site_names)
     s.add(user)
     s.flush()
     audit.record(s, now, by, "user-add", f"user/{username}",
-                 new={"role": role, "display_name": user.display_name}, covers=[user])
+                 new={"role": role, "display_name": user.display_name, "sites": site_names},
+                 covers=[user])
     return user
 
 
