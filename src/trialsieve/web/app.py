@@ -5,22 +5,27 @@ a CSRF token; every state-changing request writes one audit row.
 """
 
 
+import base64
+import hashlib
 import json
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from fastapi import Depends, FastAPI, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from trialsieve.codes import ATTESTATIONS, LAB_TESTS
 from trialsieve.engine import ELIGIBLE, INCOMPLETE, NOT_ELIGIBLE
@@ -35,6 +40,7 @@ from trialsieve.web import (
     signature,
     sites,
     store,
+    submission,
 )
 from trialsieve.web.account_routes import account_routes
 from trialsieve.web.db import DEFAULT_SITE, Database, PatientRow, User, WebSession
@@ -51,6 +57,9 @@ from trialsieve.web.screening import (
 HERE = Path(__file__).parent
 SESSION_COOKIE = "trialsieve_session"
 LOGIN_CSRF_COOKIE = "trialsieve_login_csrf"
+# The message of the page a form redirects to ("saved", "refused: ..."), carried by a
+# cookie the server sets, never by the URL: no text from a query string is ever shown.
+FLASH_COOKIE = "trialsieve_flash"
 VERDICT_LABELS = {ELIGIBLE: "eligible", NOT_ELIGIBLE: "not eligible", INCOMPLETE: "incomplete"}
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
@@ -65,6 +74,17 @@ HEADERS = {
 }
 
 
+def styled_by_hash(html: str) -> str:
+    """The app's CSP, letting in the inline style blocks of this document by their hash
+    (the checklist is one self-contained file, also filed outside the app), and still no
+    script and no inline style attribute."""
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(m.encode()).digest()).decode() + "'"
+        for m in re.findall(r"<style[^>]*>(.*?)</style>", html, re.S))
+    return HEADERS["Content-Security-Policy"].replace(
+        "style-src 'self'", f"style-src 'self' {hashes}".rstrip())
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -76,6 +96,13 @@ class NeedLogin(Exception):
 
 class MustChange(Exception):
     """A password someone else chose (or reset): its owner replaces it first."""
+
+
+class Resubmitted(Exception):
+    """A form posted a second time: the first one did what it asked."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
 
 
 class Refused(Exception):
@@ -167,19 +194,47 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
             _gate(who, permission)
             if not auth.can(who.user.role, permission):
                 raise Refused(403, f"your role ({who.user.role}) may not {permission}")
+            once = form.get("once")
+            if isinstance(once, str) and once:
+                def first() -> bool:
+                    with db.write() as s:
+                        return submission.use(s, clock(), who.session.id, once[:100])
+                if not await run_in_threadpool(first):
+                    raise Resubmitted(request.url.path)
             return Posted(who, dict(form))
         return dep
 
     @app.exception_handler(NeedLogin)
     async def need_login(request: Request, exc: NeedLogin):
-        url = f"/login?msg={quote(exc.why)}"
+        url = "/login"
         if request.method == "GET" and request.url.path != "/":
-            url += f"&next={quote(request.url.path)}"
-        return RedirectResponse(url, status_code=303)
+            url += f"?next={quote(request.url.path)}"
+        return back(url, exc.why)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        """Unknown URLs and methods: the app's own page, or under /api a JSON error."""
+        message = {404: "no such page", 405: "not possible with this method"}.get(
+            exc.status_code, str(exc.detail))
+        if request.url.path == "/api" or request.url.path.startswith("/api/"):
+            return JSONResponse({"error": message, "path": request.url.path},
+                                status_code=exc.status_code)
+        return page(request, "error.html", None, exc.status_code, message=message)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError):
+        return page(request, "error.html", None, 400,
+                    message="the address or form has a value that cannot be used")
 
     @app.exception_handler(MustChange)
     async def must_change(request: Request, exc: MustChange):
         return back("/password", "choose your own password before going on")
+
+    @app.exception_handler(Resubmitted)
+    async def resubmitted(request: Request, exc: Resubmitted):
+        parts = exc.path.split("/")
+        target = "/".join(parts[:3]) if parts[1:2] == ["patients"] else "/"
+        return back(target, "this form was sent already: it was done once, not twice")
 
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused):
@@ -188,14 +243,22 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
 
     def page(request: Request, name: str, who: Who | None, status: int = 200,
              **context: Any) -> HTMLResponse:
+        flash = request.cookies.get(FLASH_COOKIE)
         context.update(user=who.user if who else None, csrf=who.session.csrf if who else "",
                        can=(lambda p: auth.can(who.user.role, p)) if who else (lambda p: False),
-                       msg=request.query_params.get("msg", ""), today=today(),
+                       msg=unquote(flash or ""), today=today(), once=submission.token,
                        protocol=LUMEN, verdicts=VERDICT_LABELS, default_site=DEFAULT_SITE)
-        return templates.TemplateResponse(request, name, context, status_code=status)
+        response = templates.TemplateResponse(request, name, context, status_code=status)
+        if flash is not None:  # shown once
+            response.delete_cookie(FLASH_COOKIE, path="/")
+        return response
 
     def back(url: str, msg: str = "") -> RedirectResponse:
-        return RedirectResponse(url + (f"?msg={quote(msg)}" if msg else ""), status_code=303)
+        response = RedirectResponse(url, status_code=303)
+        if msg:
+            response.set_cookie(FLASH_COOKIE, quote(msg[:600]), max_age=120, httponly=True,
+                                secure=secure_cookies, samesite="strict", path="/")
+        return response
 
     # -- login ------------------------------------------------------------------------
 
@@ -383,9 +446,11 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
         body, kind = ((checklist_pdf(doc), "application/pdf") if fmt == "pdf" else
                       (checklist_html(doc), "text/html") if fmt == "html" else
                       (json.dumps(doc, indent=1, ensure_ascii=False), "application/json"))
-        return Response(body, media_type=kind, headers={
-            "Content-Disposition": f'{"inline" if fmt == "html" else "attachment"}; '
-                                   f'filename="{name}"'})
+        headers = {"Content-Disposition": f'{"inline" if fmt == "html" else "attachment"}; '
+                                          f'filename="{name}"'}
+        if isinstance(body, str):
+            headers["Content-Security-Policy"] = styled_by_hash(body)
+        return Response(body, media_type=kind, headers=headers)
 
     @app.get("/patients/{number}/resources/{rtype}/{rid}", response_class=HTMLResponse)
     def resource(request: Request, number: str, rtype: str, rid: str,

@@ -58,6 +58,7 @@ class Policy:
     max_pause: timedelta = timedelta(hours=24)
     ip_failures: int = 20  # failures from one address within ip_window: refused
     ip_window: timedelta = timedelta(minutes=5)
+    max_sessions: int = 3  # live sessions of one user: a new login ends the oldest
 
 
 def can(role: str, permission: str) -> bool:
@@ -149,6 +150,12 @@ def login(s: Session, now: datetime, policy: Policy, username: str, password: st
         raise AuthError("wrong user name or password")
     attempt.ok = True
     token = secrets.token_urlsafe(32)
+    live = list(s.scalars(select(WebSession).where(
+        WebSession.user_id == user.id, WebSession.ended_at.is_(None),
+        WebSession.last_seen >= now - policy.idle,
+        WebSession.created_at >= now - policy.lifetime).order_by(WebSession.created_at)))
+    for old in live[:max(0, len(live) - policy.max_sessions + 1)]:
+        old.ended_at = now  # a forgotten browser elsewhere does not stay logged in
     s.add(WebSession(id=_token_id(token), user_id=user.id, csrf=secrets.token_urlsafe(32),
                      created_at=now, last_seen=now))
     audit.record(s, now, username, "login", f"user/{username}", new={"ip": ip})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +23,9 @@ from trialsieve.protocols.lumen import LUMEN
 from trialsieve.record import PatientRecord
 from trialsieve.web import audit, provenance
 from trialsieve.web.db import DEFAULT_SITE, PatientRow, ResourceRow
+
+
+FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")  # FHIR R4 datatype "id"
 
 
 class ImportError_(ValueError):
@@ -62,6 +66,12 @@ def import_upload(s: Session, now: datetime, username: str,
     """Each patient in the upload becomes a screening number of `site`; nothing is kept
     on error."""
     loaded, name = parse_upload(files)
+    for where, res in loaded.resources:
+        rid = res.get("id")
+        if rid is not None and not (isinstance(rid, str) and FHIR_ID.fullmatch(rid)):
+            # "a/b" would read as a reference to another resource, and split a patient
+            raise ImportError_(f"{where}: {res.get('resourceType')} id {rid!r} is not a "
+                               "FHIR id (1-64 letters, digits, '-' or '.'): not imported")
     by_patient = group(loaded)
     if not by_patient:
         raise ImportError_(f"{name}: no patient here (no Patient resource and no "
