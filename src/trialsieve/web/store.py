@@ -24,7 +24,6 @@ from trialsieve.record import PatientRecord
 from trialsieve.web import audit, provenance
 from trialsieve.web.db import DEFAULT_SITE, PatientRow, ResourceRow
 
-
 FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")  # FHIR R4 datatype "id"
 
 
