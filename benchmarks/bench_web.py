@@ -74,7 +74,8 @@ def prepare(url: str, n: int, readers: int) -> list[str]:
             p = store.import_upload(s, NOW, "coordinator", [upload])[0]
             if i % 10:
                 continue
-            inv = s.get(User, inv.id)
+            signer = s.get(User, inv.id)
+            assert signer is not None
             ctx = entry.EntryContext(p.fhir_id, "Investigator (investigator)", AS_OF, NOW)
             rows = store.resources(s, p)
             for a in store.imported_answers(p, rows):  # as the confirm route does
@@ -90,7 +91,7 @@ def prepare(url: str, n: int, readers: int) -> list[str]:
             sc = screen_record(store.record_of(p, rows), AS_OF, None, None,
                                with_window=False)
             if sc.result.verdict in signature.MEANINGS:
-                sig = signature.sign(s, NOW, inv, p, sc.result.verdict, sc.result,
+                sig = signature.sign(s, NOW, signer, p, sc.result.verdict, sc.result,
                                      store.record_hash(rows))
                 checklists.append(f"/patients/{p.screening_number}/signatures/{sig.id}"
                                   "/checklist.html")
@@ -140,7 +141,10 @@ class Client:
 
 def login(port: int, username: str) -> Client:
     c = Client(port)
-    token = re.search(r'name="csrf" value="([^"]+)"', c.request("GET", "/login")[1]).group(1)
+    found = re.search(r'name="csrf" value="([^"]+)"', c.request("GET", "/login")[1])
+    if found is None:
+        raise SystemExit("no login form")
+    token = found.group(1)
     status, _, headers = c.request("POST", "/login", urlencode(
         {"username": username, "password": PASSWORD, "csrf": token}))
     if status != 303 or "/password" in headers.get("location", ""):
@@ -179,7 +183,7 @@ def run_readers(port: int, readers: int, seconds: float, paths) -> dict[str, lis
     return times
 
 
-def pct(values: list[float], q: float) -> float:
+def pct(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
 
 
