@@ -126,6 +126,15 @@ def test_screen_answer_sign_and_audit_in_a_browser(server, browser, tmp_path):
     sig.scroll_into_view_if_needed()
     page.screenshot(path=SHOTS / "05-signed.png")
 
+    # The checklist for the trial master file, as HTML: styled under the app's CSP (its
+    # style block let in by hash; a blocked one would log a console error, checked below)
+    pdf = page.locator("#signature a:has-text('PDF')").get_attribute("href")
+    page.goto(server + pdf.replace(".pdf", ".html"))
+    assert page.evaluate("[...document.querySelectorAll('style')].every("
+                         "s => s.sheet && s.sheet.cssRules.length > 0)")
+    page.screenshot(path=SHOTS / "05b-checklist.png", full_page=True)
+    page.goto(server + "/")
+
     with page.expect_navigation():
         page.click("nav >> text=Audit trail")
     rows = page.locator("table.audit tbody tr")
@@ -163,7 +172,7 @@ def test_no_page_scrolls_sideways_on_a_phone_or_a_laptop(server, browser, tmp_pa
                 page.click("button:has-text('Import')")
         p = page_of("ex47")
         for path in ("/", p, f"{p}/entry/lab", f"{p}/entry/attestation", f"{p}/entry/lesion",
-                     f"{p}/resources/Patient/ex47", "/log", "/audit",
+                     f"{p}/resources/Patient/ex47", "/log", "/audit", "/worklist",
                      "/password", "/?q=nobody"):
             page.goto(server + path)
             _no_sideways_scroll(page)

@@ -5,22 +5,27 @@ a CSRF token; every state-changing request writes one audit row.
 """
 
 
+import base64
+import hashlib
 import json
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from fastapi import Depends, FastAPI, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from trialsieve.codes import ATTESTATIONS, LAB_TESTS
 from trialsieve.engine import ELIGIBLE, INCOMPLETE, NOT_ELIGIBLE
@@ -33,10 +38,12 @@ from trialsieve.web import (
     listing,
     provenance,
     signature,
+    sites,
     store,
+    submission,
 )
 from trialsieve.web.account_routes import account_routes
-from trialsieve.web.db import Database, PatientRow, User, WebSession
+from trialsieve.web.db import DEFAULT_SITE, Database, PatientRow, User, WebSession
 from trialsieve.web.limits import UPLOAD_LIMIT as MAX_UPLOAD
 from trialsieve.web.limits import BodyLimit
 from trialsieve.web.screening import (
@@ -50,6 +57,9 @@ from trialsieve.web.screening import (
 HERE = Path(__file__).parent
 SESSION_COOKIE = "trialsieve_session"
 LOGIN_CSRF_COOKIE = "trialsieve_login_csrf"
+# The message of the page a form redirects to ("saved", "refused: ..."), carried by a
+# cookie the server sets, never by the URL: no text from a query string is ever shown.
+FLASH_COOKIE = "trialsieve_flash"
 VERDICT_LABELS = {ELIGIBLE: "eligible", NOT_ELIGIBLE: "not eligible", INCOMPLETE: "incomplete"}
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
@@ -64,6 +74,17 @@ HEADERS = {
 }
 
 
+def styled_by_hash(html: str) -> str:
+    """The app's CSP, letting in the inline style blocks of this document by their hash
+    (the checklist is one self-contained file, also filed outside the app), and still no
+    script and no inline style attribute."""
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(m.encode()).digest()).decode() + "'"
+        for m in re.findall(r"<style[^>]*>(.*?)</style>", html, re.S))
+    return HEADERS["Content-Security-Policy"].replace(
+        "style-src 'self'", f"style-src 'self' {hashes}".rstrip())
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -75,6 +96,13 @@ class NeedLogin(Exception):
 
 class MustChange(Exception):
     """A password someone else chose (or reset): its owner replaces it first."""
+
+
+class Resubmitted(Exception):
+    """A form posted a second time: the first one did what it asked."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
 
 
 class Refused(Exception):
@@ -166,19 +194,47 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
             _gate(who, permission)
             if not auth.can(who.user.role, permission):
                 raise Refused(403, f"your role ({who.user.role}) may not {permission}")
+            once = form.get("once")
+            if isinstance(once, str) and once:
+                def first() -> bool:
+                    with db.write() as s:
+                        return submission.use(s, clock(), who.session.id, once[:100])
+                if not await run_in_threadpool(first):
+                    raise Resubmitted(request.url.path)
             return Posted(who, dict(form))
         return dep
 
     @app.exception_handler(NeedLogin)
     async def need_login(request: Request, exc: NeedLogin):
-        url = f"/login?msg={quote(exc.why)}"
+        url = "/login"
         if request.method == "GET" and request.url.path != "/":
-            url += f"&next={quote(request.url.path)}"
-        return RedirectResponse(url, status_code=303)
+            url += f"?next={quote(request.url.path)}"
+        return back(url, exc.why)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        """Unknown URLs and methods: the app's own page, or under /api a JSON error."""
+        message = {404: "no such page", 405: "not possible with this method"}.get(
+            exc.status_code, str(exc.detail))
+        if request.url.path == "/api" or request.url.path.startswith("/api/"):
+            return JSONResponse({"error": message, "path": request.url.path},
+                                status_code=exc.status_code)
+        return page(request, "error.html", None, exc.status_code, message=message)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError):
+        return page(request, "error.html", None, 400,
+                    message="the address or form has a value that cannot be used")
 
     @app.exception_handler(MustChange)
     async def must_change(request: Request, exc: MustChange):
         return back("/password", "choose your own password before going on")
+
+    @app.exception_handler(Resubmitted)
+    async def resubmitted(request: Request, exc: Resubmitted):
+        parts = exc.path.split("/")
+        target = "/".join(parts[:3]) if parts[1:2] == ["patients"] else "/"
+        return back(target, "this form was sent already: it was done once, not twice")
 
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused):
@@ -187,14 +243,22 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
 
     def page(request: Request, name: str, who: Who | None, status: int = 200,
              **context: Any) -> HTMLResponse:
+        flash = request.cookies.get(FLASH_COOKIE)
         context.update(user=who.user if who else None, csrf=who.session.csrf if who else "",
                        can=(lambda p: auth.can(who.user.role, p)) if who else (lambda p: False),
-                       msg=request.query_params.get("msg", ""), today=today(),
-                       protocol=LUMEN, verdicts=VERDICT_LABELS)
-        return templates.TemplateResponse(request, name, context, status_code=status)
+                       msg=unquote(flash or ""), today=today(), once=submission.token,
+                       protocol=LUMEN, verdicts=VERDICT_LABELS, default_site=DEFAULT_SITE)
+        response = templates.TemplateResponse(request, name, context, status_code=status)
+        if flash is not None:  # shown once
+            response.delete_cookie(FLASH_COOKIE, path="/")
+        return response
 
     def back(url: str, msg: str = "") -> RedirectResponse:
-        return RedirectResponse(url + (f"?msg={quote(msg)}" if msg else ""), status_code=303)
+        response = RedirectResponse(url, status_code=303)
+        if msg:
+            response.set_cookie(FLASH_COOKIE, quote(msg[:600]), max_age=120, httponly=True,
+                                secure=secure_cookies, samesite="strict", path="/")
+        return response
 
     # -- login ------------------------------------------------------------------------
 
@@ -252,20 +316,41 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
 
     # -- patients -----------------------------------------------------------------------
 
-    def _patient(s, number: str) -> PatientRow:
+    def _patient(s, number: str, who: Who) -> PatientRow:
         patient = store.patient_by_number(s, number)
-        if patient is None:
+        if patient is None or not sites.sees(who.user, patient):
+            # another site's patient is answered as none: its existence is not told
             raise Refused(404, f"no patient {number}")
         return patient
+
+    def _read(who: Who, action: str, entity: str, new: Any = None) -> None:
+        """A read or an export of patient data: who, which patient, when, in the chain."""
+        with db.write() as s:
+            audit.record(s, clock(), who.user.username, action, entity, new=new)
 
     @app.get("/", response_class=HTMLResponse)
     def patients(request: Request, who: Annotated[Who, Depends(allowed("read"))],
                  q: str = "", page_no: Annotated[int, Query(alias="page", ge=0)] = 0):
         identify = auth.can(who.user.role, "identify")
         with db.read() as s:
-            rows, total = listing.page_of(s, verdicts, today(), q[:100], page_no, identify)
+            rows, total = listing.page_of(s, verdicts, today(), q[:100], page_no, identify,
+                                          sites.of(who.user))
+        if rows:
+            _read(who, "read-list", "patients",
+                  {"patients": [r[0].screening_number for r in rows]})
         return page(request, "patients.html", who, rows=rows, q=q[:100], page_no=page_no,
-                    total=total, per_page=listing.PAGE, identify=identify)
+                    total=total, per_page=listing.PAGE, identify=identify,
+                    my_sites=sites.of(who.user))
+
+    @app.get("/worklist", response_class=HTMLResponse)
+    def worklist_page(request: Request, who: Annotated[Who, Depends(allowed("read"))]):
+        identify = auth.can(who.user.role, "identify")
+        with db.read() as s:
+            rows = listing.waiting(s, verdicts, today(), identify, sites.of(who.user))
+        if rows:
+            _read(who, "read-list", "worklist",
+                  {"patients": [r[0].screening_number for r in rows]})
+        return page(request, "worklist.html", who, rows=rows, identify=identify)
 
     @app.post("/import")
     async def import_(request: Request, p: Annotated[Posted, Depends(posted("import"))]):
@@ -274,10 +359,14 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
         if not uploads:
             return back("/", "choose a FHIR Bundle (.json) or NDJSON (.ndjson) file")
         files = [(f.filename or "", await f.read()) for f in uploads]
+        try:
+            site = sites.for_import(p.who.user, p.get("site"))
+        except sites.SiteError as exc:
+            return back("/", f"not imported: {exc}")
 
         def run():
             with db.write() as s:
-                rows = store.import_upload(s, clock(), p.who.user.username, files)
+                rows = store.import_upload(s, clock(), p.who.user.username, files, site)
                 return [r.screening_number for r in rows]
         try:
             numbers = await run_in_threadpool(run)
@@ -290,7 +379,7 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
     @app.get("/patients/{number}", response_class=HTMLResponse)
     def patient_page(request: Request, number: str, who: Annotated[Who, Depends(allowed("read"))]):
         with db.read() as s:
-            p = _patient(s, number)
+            p = _patient(s, number, who)
             res = store.resources(s, p)
             record_hash = store.record_hash(res)
             sc = screen_record(store.record_of(p, res), today(), p.planned_inclusion,
@@ -302,6 +391,7 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
                           if r.resource_type == "Patient" and r.resource_id == p.fhir_id),
                          None) if auth.can(who.user.role, "identify") else None
         cols, lesions = lesion_table(sc)
+        _read(who, "read", number)
         return page(request, "screening.html", who, patient=p, sc=sc, sigs=sigs,
                     record_hash=record_hash, settle=settle_links, lesion_cols=cols,
                     lesions=lesions, entries=entries, imported=imported, ident=ident,
@@ -318,7 +408,7 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
         if inclusion and d0 and inclusion > d0:
             return back(f"/patients/{number}", "the inclusion date must be on or before D0")
         with db.write() as s:
-            pt = _patient(s, number)
+            pt = _patient(s, number, p.who)
             old = {"inclusion": pt.planned_inclusion, "d0": pt.planned_d0}
             pt.planned_inclusion, pt.planned_d0 = inclusion, d0
             audit.record(s, clock(), p.who.user.username, "planned-dates", number, old=old,
@@ -328,9 +418,10 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
     @app.get("/patients/{number}/export")
     def export(number: str, who: Annotated[Who, Depends(allowed("export"))]):
         with db.read() as s:
-            p = _patient(s, number)
+            p = _patient(s, number, who)
             body = json.dumps(store.bundle(store.resources(s, p)), indent=1,
                               ensure_ascii=False)
+        _read(who, "export", number, {"what": "FHIR bundle"})
         return Response(body, media_type="application/fhir+json", headers={
             "Content-Disposition": f'attachment; filename="{number}.json"'})
 
@@ -344,28 +435,32 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
         if fmt not in ("pdf", "html", "json"):
             raise Refused(404, "no such format")
         with db.read() as s:
-            p = _patient(s, number)
+            p = _patient(s, number, who)
             view = next((v for v in signature.signatures(
                 s, p, store.record_hash(store.resources(s, p))) if v.sig.id == sig_id), None)
             if view is None:
                 raise Refused(404, "no such signature")
             doc = signature.filed(p, view)
+        _read(who, "export", f"{number}/signature/{sig_id}", {"what": f"checklist {fmt}"})
         name = f"checklist-{number}-signature-{sig_id}.{fmt}"
         body, kind = ((checklist_pdf(doc), "application/pdf") if fmt == "pdf" else
                       (checklist_html(doc), "text/html") if fmt == "html" else
                       (json.dumps(doc, indent=1, ensure_ascii=False), "application/json"))
-        return Response(body, media_type=kind, headers={
-            "Content-Disposition": f'{"inline" if fmt == "html" else "attachment"}; '
-                                   f'filename="{name}"'})
+        headers = {"Content-Disposition": f'{"inline" if fmt == "html" else "attachment"}; '
+                                          f'filename="{name}"'}
+        if isinstance(body, str):
+            headers["Content-Security-Policy"] = styled_by_hash(body)
+        return Response(body, media_type=kind, headers=headers)
 
     @app.get("/patients/{number}/resources/{rtype}/{rid}", response_class=HTMLResponse)
     def resource(request: Request, number: str, rtype: str, rid: str,
                  who: Annotated[Who, Depends(allowed("read"))]):
         with db.read() as s:
-            p = _patient(s, number)
+            p = _patient(s, number, who)
             row = store.find_resource(s, p, rtype, rid)
             if row is None:
                 raise Refused(404, f"no {rtype}/{rid} in {number}")
+        _read(who, "read", f"{number}/{rtype}/{rid}")
         text = json.dumps(json.loads(row.content), indent=2, ensure_ascii=False)
         return page(request, "resource.html", who, patient=p, row=row, text=text)
 
@@ -405,7 +500,7 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
         if not auth.can(who.user.role, kind.permission):
             raise Refused(403, f"your role ({who.user.role}) may not {kind.permission}")
         with db.read() as s:
-            p = _patient(s, number)
+            p = _patient(s, number, who)
             ctx = _entry_context(s, p, who)
         values = {"date": today().isoformat(), "question": preset, "test": preset}
         if key in ("lab", "marker") and preset in LAB_TESTS:
@@ -420,7 +515,7 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
             raise Refused(403, f"your role ({p.who.user.role}) may not {kind.permission}")
         values = {k: v for k, v in p.form.items() if isinstance(v, str) and k != "csrf"}
         with db.write() as s:
-            pt = _patient(s, number)
+            pt = _patient(s, number, p.who)
             ctx = _entry_context(s, pt, p.who)
             try:
                 built = kind.build(values, ctx)
@@ -440,7 +535,7 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
         """An investigator takes an imported answer as their own: a new answer in their
         name, derived from the imported resource; only then does it settle anything."""
         with db.write() as s:
-            pt = _patient(s, number)
+            pt = _patient(s, number, p.who)
             rows = store.resources(s, pt)
             held = next((a for a in store.imported_answers(pt, rows)
                          if provenance.source_key(a.row) == f"{rtype}/{rid}"
@@ -450,10 +545,15 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
             if held.confirmed:
                 return back(f"/patients/{number}", "already confirmed")
             ctx = _entry_context(s, pt, p.who)
-            on = held.date if held.date and held.date <= today() else today()
-            built = entry.build_attestation({"question": held.question, "answer": "yes" if
-                                             held.answer else "no",
-                                             "date": on.isoformat()}, ctx)
+            # stated when the file says (with its time of day), else now
+            kept = held.date is not None and held.date <= today()
+            on = held.date if kept and held.date else today()
+            answer = {"question": held.question, "answer": "yes" if held.answer else "no",
+                      "date": on.isoformat(), "time": (held.time or "")[:5] if kept else ""}
+            try:
+                built = entry.build_attestation(answer, ctx)
+            except entry.EntryError:  # the file's time is later than now: now, then
+                built = entry.build_attestation(answer | {"time": ""}, ctx)
             built[0]["derivedFrom"] = [{"reference": f"{rtype}/{rid}"}]
             row = store.add_resource(s, clock(), p.who.user.username, pt, built[0], "entry")
             audit.record(s, clock(), p.who.user.username, "confirm-attestation",
@@ -463,7 +563,7 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
     @app.post("/patients/{number}/withdraw/{rtype}/{rid}")
     def withdraw(number: str, rtype: str, rid: str, p: Annotated[Posted, Depends(posted("enter"))]):
         with db.write() as s:
-            pt = _patient(s, number)
+            pt = _patient(s, number, p.who)
             row = store.find_resource(s, pt, rtype, rid)
             if row is None or row.origin != "entry":
                 raise Refused(404, "only an entry made here can be withdrawn here")
@@ -482,7 +582,7 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
     @app.post("/patients/{number}/sign")
     def sign(request: Request, number: str, p: Annotated[Posted, Depends(posted("sign"))]):
         with db.write() as s:
-            pt = _patient(s, number)
+            pt = _patient(s, number, p.who)
             user = s.get(User, p.who.user.id)
             if user is None:  # removed since this request was authenticated
                 raise Refused(403, "this account no longer exists")
@@ -526,20 +626,31 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
     def audit_page(request: Request, who: Annotated[Who, Depends(allowed("audit"))]):
         with db.read() as s:
             check = audit.verify(s)
-            items = audit.rows(s, limit=500)
+            items = _audit_rows(s, who, limit=500)
         return page(request, "audit.html", who, rows=items, check=check)
+
+    def _audit_rows(s, who: Who, limit: int | None = None) -> list[audit.Shown]:
+        """The trail as this user may see it: an admin manages accounts, not patients (no
+        clinical value, no patient's file name); others see their sites' patients."""
+        if who.user.role == auth.ADMIN:
+            return audit.shown(audit.rows(s, limit=limit), clinical=False)
+        hidden = {n for n, site in s.execute(select(PatientRow.screening_number,
+                                                    PatientRow.site))
+                  if site not in sites.of(who.user)}
+        return audit.shown(audit.rows(s, limit=limit), clinical=True, hidden=hidden)
 
     @app.get("/audit.csv")
     def audit_csv(who: Annotated[Who, Depends(allowed("audit"))]):
         with db.read() as s:
-            body = audit.to_csv(audit.rows(s))
+            body = audit.to_csv(_audit_rows(s, who))
         return Response(body, media_type="text/csv", headers={
             "Content-Disposition": 'attachment; filename="audit-trail.csv"'})
 
-    def _log() -> list[dict[str, str]]:
+    def _log(who: Who) -> list[dict[str, str]]:
         out = []
         with db.read() as s:
-            for p in s.scalars(select(PatientRow).order_by(PatientRow.id)):
+            for p in s.scalars(select(PatientRow).where(PatientRow.site.in_(
+                    sites.of(who.user))).order_by(PatientRow.id)):
                 res = store.resources(s, p)
                 record_hash = store.record_hash(res)
                 result = verdicts.get(p, res, record_hash, today())
@@ -566,12 +677,18 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
 
     @app.get("/log", response_class=HTMLResponse)
     def log_page(request: Request, who: Annotated[Who, Depends(allowed("read"))]):
-        return page(request, "log.html", who, rows=_log())
+        rows = _log(who)
+        _read(who, "read-list", "screening-log",
+              {"patients": [r["screening_number"] for r in rows]})
+        return page(request, "log.html", who, rows=rows)
 
     @app.get("/log.csv")
     def log_csv(who: Annotated[Who, Depends(allowed("export"))]):
         header = ("screening_number", "screening_date", "outcome", "reasons")
-        body = csvout.table(header, ([row[k] for k in header] for row in _log()))
+        rows = _log(who)
+        _read(who, "export", "screening-log",
+              {"patients": [r["screening_number"] for r in rows]})
+        body = csvout.table(header, ([row[k] for k in header] for row in rows))
         return Response(body, media_type="text/csv", headers={
             "Content-Disposition": 'attachment; filename="screening-log.csv"'})
 
@@ -588,7 +705,7 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
             with db.write() as s:
                 auth.add_user(s, clock(), p.who.user.username, p.get("username"),
                               p.get("password"), p.get("role"), p.get("display_name"),
-                              must_change=True)
+                              must_change=True, sites=p.get("sites"))
         except auth.AuthError as exc:
             return back("/users", f"not added: {exc}")
         return back("/users", f"user {p.get('username')} added")

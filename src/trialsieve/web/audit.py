@@ -21,7 +21,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trialsieve.web import csvout
-from trialsieve.web.db import AuditRow, PatientRow, ResourceRow, Signature, User
+from trialsieve.web.db import (
+    DEFAULT_SITE,
+    AuditRow,
+    PatientRow,
+    ResourceRow,
+    Signature,
+    User,
+)
 from trialsieve.web.seal import Seal
 
 GENESIS = "0" * 64
@@ -40,6 +47,12 @@ COVERED: dict[type, tuple[str, tuple[str, ...]]] = {
                                "protocol_hash", "record_hash", "result_json")),
     User: ("users", ("username", "display_name", "role", "password_hash", "active")),
 }
+# Columns added since (migration 0004), with their default: hashed only when they differ
+# from it, so that rows written before the column existed still match their audit entry.
+LATER: dict[type, tuple[tuple[str, str], ...]] = {
+    PatientRow: (("site", DEFAULT_SITE),),
+    User: (("sites", DEFAULT_SITE),),
+}
 
 
 def _text(value: Any) -> str | None:
@@ -55,7 +68,10 @@ def _seal(s: Session) -> Seal:
 def content_hash(obj: Any) -> tuple[str, str]:
     """("resources/12", sha256 of the columns that count) of a covered row."""
     table, cols = COVERED[type(obj)]
-    blob = json.dumps([getattr(obj, c) for c in cols], ensure_ascii=False, default=str)
+    values = [getattr(obj, c) for c in cols]
+    values += [[c, getattr(obj, c)] for c, default in LATER.get(type(obj), ())
+               if getattr(obj, c) not in (None, default)]
+    blob = json.dumps(values, ensure_ascii=False, default=str)
     return f"{table}/{obj.id}", hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -134,11 +150,63 @@ def verify(s: Session) -> Verification:
     return Verification(n, tuple(problems))
 
 
+@dataclass(frozen=True)
+class Shown:
+    """An audit row as one user may see it (the row itself is never changed)."""
+
+    id: int
+    at: str
+    username: str
+    action: str
+    entity: str
+    old: str | None
+    new: str | None
+    reason: str | None
+    covers: str | None
+    prev_hash: str
+    hash: str
+
+
+HIDDEN_FROM_ADMINS = "(patient data: not shown to admins)"
+
+
+def _patients_named(row: AuditRow) -> list[str]:
+    """The screening numbers a row is about: its entity's, or those an import or a list
+    read names."""
+    head = row.entity.split("/")[0]
+    if head not in ("files", "patients", "screening-log", "user"):
+        return [head]
+    try:
+        named = json.loads(row.new or "null")
+    except ValueError:
+        return []
+    return [n for n in (named.get("patients") or []) if isinstance(n, str)] \
+        if isinstance(named, dict) else []
+
+
+def shown(items: list[AuditRow], clinical: bool,
+          hidden: set[str] = frozenset()) -> list[Shown]:  # type: ignore[assignment]
+    """The rows a user may see. Without `clinical` (an admin), rows about patients keep
+    who, when, what action and the screening number, not values or file names. Rows
+    naming only `hidden` patients (another site's) are left out."""
+    out = []
+    for r in items:
+        named = _patients_named(r)
+        if named and all(n in hidden for n in named):
+            continue
+        fields = {f: getattr(r, f) for f in FIELDS}
+        if not clinical and not r.entity.startswith("user/"):
+            fields.update(entity=r.entity.split("/")[0], old=None, new=HIDDEN_FROM_ADMINS,
+                          reason=None)
+        out.append(Shown(**fields))
+    return out
+
+
 def rows(s: Session, limit: int | None = None) -> list[AuditRow]:
     q = select(AuditRow).order_by(AuditRow.id.desc())
     return list(s.scalars(q.limit(limit) if limit else q))
 
 
-def to_csv(items: list[AuditRow]) -> str:
+def to_csv(items: list[Shown]) -> str:
     return csvout.table(FIELDS, ([getattr(r, f) for f in FIELDS]
                                  for r in sorted(items, key=lambda r: r.id)))

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from trialsieve.web import audit, passwords
+from trialsieve.web import sites as site_rules
 from trialsieve.web.db import LoginAttempt, User, WebSession
 
 COORDINATOR, INVESTIGATOR, MONITOR, ADMIN = "coordinator", "investigator", "monitor", "admin"
@@ -57,6 +58,7 @@ class Policy:
     max_pause: timedelta = timedelta(hours=24)
     ip_failures: int = 20  # failures from one address within ip_window: refused
     ip_window: timedelta = timedelta(minutes=5)
+    max_sessions: int = 3  # live sessions of one user: a new login ends the oldest
 
 
 def can(role: str, permission: str) -> bool:
@@ -90,9 +92,11 @@ def password_ok(user: User | None, password: str) -> bool:
 
 
 def add_user(s: Session, now: datetime, by: str, username: str, password: str, role: str,
-             display_name: str | None = None, must_change: bool = False) -> User:
+             display_name: str | None = None, must_change: bool = False,
+             sites: str = "") -> User:
     """`must_change`: the password was chosen by someone else (an admin), so its owner
-    replaces it at first login."""
+    replaces it at first login. `sites`: the sites whose patients the user sees (names
+    separated by commas; none: the default site)."""
     username = username.strip()
     if role not in ROLES:
         raise AuthError(f"role must be one of {', '.join(ROLES)}")
@@ -101,13 +105,19 @@ def add_user(s: Session, now: datetime, by: str, username: str, password: str, r
         raise AuthError("a user name has 1-64 letters, digits, '.', '-' or '_'")
     if s.scalar(select(User).where(User.username == username)):
         raise AuthError(f"user {username!r} already exists")
+    try:
+        site_names = ",".join(site_rules.parse(sites))
+    except site_rules.SiteError as exc:
+        raise AuthError(str(exc)) from None
     user = User(username=username, display_name=(display_name or username).strip()[:128],
                 role=role, password_hash=hash_password(password, username),
-                failed_logins=0, active=True, created_at=now, must_change=must_change)
+                failed_logins=0, active=True, created_at=now, must_change=must_change,
+                sites=site_names)
     s.add(user)
     s.flush()
     audit.record(s, now, by, "user-add", f"user/{username}",
-                 new={"role": role, "display_name": user.display_name}, covers=[user])
+                 new={"role": role, "display_name": user.display_name, "sites": site_names},
+                 covers=[user])
     return user
 
 
@@ -140,6 +150,12 @@ def login(s: Session, now: datetime, policy: Policy, username: str, password: st
         raise AuthError("wrong user name or password")
     attempt.ok = True
     token = secrets.token_urlsafe(32)
+    live = list(s.scalars(select(WebSession).where(
+        WebSession.user_id == user.id, WebSession.ended_at.is_(None),
+        WebSession.last_seen >= now - policy.idle,
+        WebSession.created_at >= now - policy.lifetime).order_by(WebSession.created_at)))
+    for old in live[:max(0, len(live) - policy.max_sessions + 1)]:
+        old.ended_at = now  # a forgotten browser elsewhere does not stay logged in
     s.add(WebSession(id=_token_id(token), user_id=user.id, csrf=secrets.token_urlsafe(32),
                      created_at=now, last_seen=now))
     audit.record(s, now, username, "login", f"user/{username}", new={"ip": ip})

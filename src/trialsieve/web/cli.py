@@ -35,6 +35,9 @@ def add_commands(sub, date_type) -> None:
     add.add_argument("username")
     add.add_argument("--role", required=True, choices=DEMO_ROLES)
     add.add_argument("--name", default=None, help="full name shown with entries")
+    add.add_argument("--site", action="append", default=[], metavar="SITE",
+                     help="a site whose patients the user sees (repeat for several; "
+                     "default: the one site of a workbench that names none, 'main')")
     add.add_argument("--password-stdin", action="store_true",
                      help="read the password from standard input instead of asking")
     _db_options(add)
@@ -159,7 +162,7 @@ def users(args: argparse.Namespace) -> int:
     if args.users_command == "list":
         with db.read() as s:
             for u in s.scalars(select(User).order_by(User.username)):
-                print(f"{u.username:<24} {u.role:<13} {u.display_name}")
+                print(f"{u.username:<24} {u.role:<13} {u.sites:<16} {u.display_name}")
         return 0
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -177,7 +180,7 @@ def users(args: argparse.Namespace) -> int:
     try:
         with db.write() as s:
             auth.add_user(s, utcnow(), f"cli:{getpass.getuser()}", args.username, password,
-                          args.role, args.name)
+                          args.role, args.name, sites=",".join(args.site))
     except auth.AuthError as exc:
         print(f"trialsieve: error: {exc}", file=sys.stderr)
         return 2

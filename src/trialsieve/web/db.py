@@ -32,6 +32,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 
 from trialsieve.web.seal import Seal
 
+# The site of a workbench that names none: every user and patient (migration 0004).
+DEFAULT_SITE = "main"
+
 
 class Base(DeclarativeBase):
     pass
@@ -53,6 +56,8 @@ class User(Base):
     reset_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     # failed logins before this do not count (an admin's unlock)
     unlocked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # the sites whose patients the user sees, comma-separated (web.sites)
+    sites: Mapped[str] = mapped_column(String(256), default=DEFAULT_SITE)
 
 
 class WebSession(Base):
@@ -90,6 +95,16 @@ class PatientRow(Base):
     planned_d0: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     created_by: Mapped[str] = mapped_column(String(64))
+    site: Mapped[str] = mapped_column(String(32), default=DEFAULT_SITE)  # the importer's
+
+
+class Submission(Base):
+    """A form's one-time token, once posted: the same form posted again stores nothing."""
+
+    __tablename__ = "submissions"
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class ResourceRow(Base):
@@ -234,6 +249,7 @@ class Database:
 # The tables whose rows the app changes (a session ends, a user is unlocked, planned dates,
 # an entry withdrawn); every other table it only reads and appends to.
 UPDATED = ("users", "sessions", "patients", "resources")
+# submissions: inserted only (a token used), never changed
 
 
 def _audit_dir(url: str, given: str | Path | None) -> Path:

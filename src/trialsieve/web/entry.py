@@ -9,7 +9,7 @@ import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from trialsieve.codes import ATTESTATIONS, LAB_TESTS, LOINC, PROJECT, UCUM
 from trialsieve.units import UnitError, convert
@@ -34,7 +34,7 @@ class EntryError(ValueError):
 class Field:
     name: str
     label: str
-    kind: str = "text"  # text, number, date, select
+    kind: str = "text"  # text, number, date, time, select
     options: tuple[tuple[str, str], ...] = ()
     help: str = ""
     required: bool = True
@@ -150,15 +150,40 @@ def _attestation_fields(ctx: EntryContext) -> tuple[Field, ...]:
     return (Field("question", "Question", "select", QUESTIONS),
             Field("answer", "Answer", "select", YES_NO),
             Field("date", "Date the answer holds for", "date",
-                  help="the day the investigator establishes it; not in the future"))
+                  help="the day the investigator establishes it; not in the future"),
+            Field("time", "Time (UTC, HH:MM)", "time", required=False,
+                  help="empty: now when the date is today; it orders two answers of one "
+                  "day (the later one decides)"))
+
+
+def stated_at(values: dict[str, str], ctx: EntryContext, on: date) -> str:
+    """When an answer is stated, as a FHIR dateTime: with the time of day typed, or the
+    moment of entry when it holds for today, so that two answers entered the same day
+    are ordered (the record reads the newest by when it was stated); a day in the past
+    with no time typed stays a date."""
+    raw = values.get("time", "").strip()
+    if not raw:
+        return ctx.now.strftime("%Y-%m-%dT%H:%M:%SZ") if on == ctx.today \
+            else on.isoformat()
+    try:
+        at = time.fromisoformat(raw)
+    except ValueError:
+        raise EntryError("time", f"not a time (HH:MM): {raw!r}") from None
+    if on == ctx.now.date() and at > ctx.now.time():
+        raise EntryError("time", f"time in the future: {raw} is after now "
+                         f"({ctx.now:%H:%M} UTC)")
+    return f"{on.isoformat()}T{at.strftime('%H:%M:%S')}Z"
 
 
 def build_attestation(values: dict[str, str], ctx: EntryContext) -> list[dict]:
     q = _choice(values, "question", QUESTIONS)
     answer = _choice(values, "answer", YES_NO) == "yes"
     on = _date(values, "date", ctx)
+    when = stated_at(values, ctx, on)
     code = {"coding": [{"system": PROJECT, "code": q, "display": ATTESTATIONS[q].text}]}
-    return [_observation(ctx, "att", code, on, valueBoolean=answer)]
+    res = _observation(ctx, "att", code, on, valueBoolean=answer)
+    res["effectiveDateTime"] = when
+    return [res]
 
 
 # -- laboratory results and tumour markers --------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trialsieve.protocols.lumen import LUMEN
-from trialsieve.web import signature, store
+from trialsieve.web import signature, store, worklist
 from trialsieve.web.db import PatientRow, ResourceRow
 from trialsieve.web.screening import screen_record
 
@@ -70,27 +71,40 @@ class VerdictCache:
 
     def get(self, p: PatientRow, rows: list[ResourceRow], record_hash: str, today: date):
         key = (record_hash, LUMEN.hash, today, p.planned_inclusion, p.planned_d0)
+        return self._memo(key, lambda: screen_record(
+            store.record_of(p, rows), today, p.planned_inclusion, p.planned_d0,
+            with_window=False).result)
+
+    def asks(self, p: PatientRow, rows: list[ResourceRow], record_hash: str, today: date,
+             signed: bool) -> tuple[worklist.Ask, ...]:
+        """The patient's questions for an investigator, under the same key."""
+        key = ("asks", record_hash, LUMEN.hash, today, p.planned_inclusion, p.planned_d0,
+               signed)
+        return self._memo(key, lambda: worklist.asks(
+            p, rows, self.get(p, rows, record_hash, today), signed))
+
+    def _memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-        result = screen_record(store.record_of(p, rows), today, p.planned_inclusion,
-                               p.planned_d0, with_window=False).result
+        value = compute()
         with self._lock:
-            self._items[key] = result
+            self._items[key] = value
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
-        return result
+        return value
 
 
 def page_of(s: Session, cache: VerdictCache, today: date, query: str, page: int,
-            identify: bool) -> tuple[list[tuple], int]:
+            identify: bool, sites: tuple[str, ...]) -> tuple[list[tuple], int]:
     """The rows of one page (patient, identity or None, result, newest signature view),
-    and how many patients match. The search reads names and MRNs only for a role that
-    may see them."""
+    and how many patients of `sites` match. The search reads names and MRNs only for a
+    role that may see them."""
     who = identities(s)
     q = query.strip().lower()
-    patients = list(s.scalars(select(PatientRow).order_by(PatientRow.id)))
+    patients = list(s.scalars(select(PatientRow).where(PatientRow.site.in_(sites))
+                              .order_by(PatientRow.id)))
     if q:
         def hit(p: PatientRow) -> bool:
             fields = [p.screening_number, p.fhir_id]
@@ -108,3 +122,20 @@ def page_of(s: Session, cache: VerdictCache, today: date, query: str, page: int,
         rows.append((p, who.get(p.id) if identify else None, result,
                      sigs[0] if sigs else None))
     return rows, total
+
+
+def waiting(s: Session, cache: VerdictCache, today: date, identify: bool,
+            sites: tuple[str, ...]) -> list[tuple]:
+    """(patient, identity or None, result, asks) of each patient of `sites` that waits on
+    an investigator, in the list's order."""
+    who = identities(s) if identify else {}
+    out = []
+    for p in s.scalars(select(PatientRow).where(PatientRow.site.in_(sites))
+                       .order_by(PatientRow.id)):
+        res = store.resources(s, p)
+        record_hash = store.record_hash(res)
+        signed = any(v.superseded is None for v in signature.signatures(s, p, record_hash))
+        todo = cache.asks(p, res, record_hash, today, signed)
+        if todo:
+            out.append((p, who.get(p.id), cache.get(p, res, record_hash, today), todo))
+    return out

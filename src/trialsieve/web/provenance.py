@@ -43,6 +43,7 @@ class ImportedAnswer:
     by: str | None  # the performer the file names: a claim, not an author
     date: date | None
     confirmed: bool  # an answer entered here derives from it
+    time: str | None = None  # the time of day the file gives with `date`
 
 
 def split(rows: list[ResourceRow], where: str, patient_id: str
@@ -64,7 +65,7 @@ def split(rows: list[ResourceRow], where: str, patient_id: str
             continue
         for a in answers:
             held.append(ImportedAnswer(r, a.question, a.answer, a.by, a.date,
-                                       (source_key(r), a.question) in confirmed))
+                                       (source_key(r), a.question) in confirmed, a.time))
     return keep, held
 
 

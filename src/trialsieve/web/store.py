@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +22,9 @@ from trialsieve.output.identifiers import derived
 from trialsieve.protocols.lumen import LUMEN
 from trialsieve.record import PatientRecord
 from trialsieve.web import audit, provenance
-from trialsieve.web.db import PatientRow, ResourceRow
+from trialsieve.web.db import DEFAULT_SITE, PatientRow, ResourceRow
+
+FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")  # FHIR R4 datatype "id"
 
 
 class ImportError_(ValueError):
@@ -58,9 +61,16 @@ def parse_upload(files: list[tuple[str, bytes]]) -> tuple[Loaded, str]:
 
 
 def import_upload(s: Session, now: datetime, username: str,
-                  files: list[tuple[str, bytes]]) -> list[PatientRow]:
-    """Each patient in the upload becomes a screening number; nothing is kept on error."""
+                  files: list[tuple[str, bytes]], site: str = DEFAULT_SITE) -> list[PatientRow]:
+    """Each patient in the upload becomes a screening number of `site`; nothing is kept
+    on error."""
     loaded, name = parse_upload(files)
+    for where, res in loaded.resources:
+        rid = res.get("id")
+        if rid is not None and not (isinstance(rid, str) and FHIR_ID.fullmatch(rid)):
+            # "a/b" would read as a reference to another resource, and split a patient
+            raise ImportError_(f"{where}: {res.get('resourceType')} id {rid!r} is not a "
+                               "FHIR id (1-64 letters, digits, '-' or '.'): not imported")
     by_patient = group(loaded)
     if not by_patient:
         raise ImportError_(f"{name}: no patient here (no Patient resource and no "
@@ -74,11 +84,11 @@ def import_upload(s: Session, now: datetime, username: str,
         if s.scalar(select(PatientRow).where(PatientRow.fhir_id == pid)):
             raise ImportError_(f"{name}: patient {pid} is already imported")
         assemble(Loaded(items + shared), name)  # reads, or says why not, before keeping
-        row, resources_ = _add_patient(s, now, username, pid, items + shared)
+        row, resources_ = _add_patient(s, now, username, pid, items + shared, site)
         rows.append(row)
         written += [row, *resources_]
     audit.record(s, now, username, "import", f"files/{name}"[:200],
-                 new={"patients": [p.screening_number for p in rows],
+                 new={"patients": [p.screening_number for p in rows], "site": site,
                       "resources": sum(len(by_patient[p.fhir_id]) for p in rows),
                       "sha256": {f: hashlib.sha256(d).hexdigest() for f, d in files}},
                  covers=written)
@@ -86,7 +96,8 @@ def import_upload(s: Session, now: datetime, username: str,
 
 
 def _add_patient(s: Session, now: datetime, username: str, pid: str,
-                 items: list[tuple[str, dict]]) -> tuple[PatientRow, list[ResourceRow]]:
+                 items: list[tuple[str, dict]], site: str
+                 ) -> tuple[PatientRow, list[ResourceRow]]:
     # the rule `trialsieve export` numbers the same patient by (output/identifiers.py):
     # the workbench's log and the exported one name each patient alike
     number = derived(LUMEN.id, pid)
@@ -94,7 +105,7 @@ def _add_patient(s: Session, now: datetime, username: str, pid: str,
         raise ImportError_(f"patient {pid}: screening number {number} is already another "
                            "patient's (two FHIR ids with the same 32-bit hash): not imported")
     row = PatientRow(screening_number=number, fhir_id=pid, created_at=now,
-                     created_by=username)
+                     created_by=username, site=site)
     s.add(row)
     s.flush()
     return row, [add_resource(s, now, username, row, res, "import") for _, res in items]
