@@ -56,3 +56,117 @@ def test_a_bundle_warning_names_the_bundle_file_without_a_line(capsys):
 
     data = read(EXAMPLES / "05-hb-5-5-mmol-per-l-fails.json")
     assert all(w.line is None for r in data.records for w in r.warnings)
+
+
+# --- item 10: no file dropped in silence, each counted ---------------------------------
+def _folder_beside_a_patient(tmp_path: Path) -> Path:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "02.json").write_bytes((EXAMPLES / "02-eligible-man.json").read_bytes())
+    (folder / "patient.xml").write_text('<?xml version="1.0"?>\n<Patient xmlns="http://'
+                                        'hl7.org/fhir"><id value="x"/></Patient>\n')
+    (folder / "labs.csv").write_text("mrn,hb\n1,9.1\n")
+    (folder / "notes.txt").write_text("to screen\n")
+    return folder
+
+
+def test_xml_csv_and_text_files_in_a_folder_are_named_and_counted(tmp_path, capsys):
+    folder = _folder_beside_a_patient(tmp_path)
+    code, out, err = run(capsys, "screen", str(folder), *AS_OF, "--format", "json")
+    assert code == 1  # the results do not cover these files
+    assert [r["patient"] for r in json.loads(out)["results"]] == ["ex02"]
+    assert (f"{folder / 'patient.xml'}: FHIR XML is not read; trialsieve reads FHIR R4 "
+            "JSON (.json and .ndjson files): file skipped") in err
+    assert f"{folder / 'labs.csv'}: a .csv file, not FHIR JSON" in err
+    assert f"{folder / 'notes.txt'}: a .txt file, not FHIR JSON" in err
+    assert "3 inputs not read (named above)" in err
+    code, _, err = run(capsys, "screen", str(folder), *AS_OF, "--strict")
+    assert code == 2 and "labs.csv" in err and "strict: stopped here" in err
+
+
+def test_every_skipped_file_is_counted_the_log_of_a_bulk_export_too(tmp_path, capsys):
+    """Two files said "file skipped" and the count said 1: the export's log was only a
+    warning (exit 0 in screen, 1 in prescreen). Every file not read counts alike."""
+    folder = tmp_path / "bulk"
+    folder.mkdir()
+    _ndjson(folder / "Patient.ndjson", {"resourceType": "Patient", "id": "p1",
+                                        "birthDate": "1960-01-01", "gender": "male"})
+    (folder / "Observation.json").write_text('{"resourceType": "Observation", ')
+    _ndjson(folder / "log.ndjson", {"exportId": "e1", "eventId": "kickoff"})
+    code, _, err = run(capsys, "screen", str(folder), *AS_OF)
+    assert code == 1
+    assert err.count("file skipped") == 2 and "2 inputs not read (named above)" in err
+    assert f"{folder / 'log.ndjson'}: resourceType: JSON but not FHIR" in err
+    code, _, err = run(capsys, "screen", str(folder), *AS_OF, "--strict")
+    assert code == 2
+
+
+def _as_stu3(bundle: dict) -> dict:
+    """A Bundle as an STU3 server writes it: Condition statuses are codes, and the
+    recorded date is assertedDate."""
+    for entry in bundle["entry"]:
+        res = entry["resource"]
+        if res["resourceType"] == "Condition":
+            for status in ("clinicalStatus", "verificationStatus"):
+                if status in res:
+                    res[status] = res[status]["coding"][0]["code"]
+            if "recordedDate" in res:
+                res["assertedDate"] = res.pop("recordedDate")
+    return bundle
+
+
+def test_an_stu3_bundle_is_named_as_stu3_and_not_read(tmp_path, capsys):
+    stu3 = tmp_path / "stu3.json"
+    stu3.write_text(json.dumps(_as_stu3(json.loads(
+        (EXAMPLES / "02-eligible-man.json").read_text()))))
+    code, out, err = run(capsys, "screen", str(stu3), *AS_OF)
+    assert code == 2 and out == ""
+    assert (f"{stu3}: Condition/ex02-net: clinicalStatus: FHIR STU3 is not read; "
+            "trialsieve reads R4") in err
+    # in a folder: the file is skipped whole (its Conditions are not "a correction" of
+    # criteria, the rest of the patient is not screened as if complete)
+    folder = _folder_beside_a_patient(tmp_path)
+    (folder / "stu3.json").write_bytes(stu3.read_bytes())
+    code, out, err = run(capsys, "screen", str(folder), *AS_OF, "--format", "json")
+    assert code == 1 and "4 inputs not read" in err
+    assert [r["patient"] for r in json.loads(out)["results"]] == ["ex02"]
+    assert "a correction" not in out and "FHIR STU3 is not read" in err
+
+
+def test_an_stu3_ndjson_line_names_its_line_and_a_dstu2_one_is_told_apart(tmp_path,
+                                                                            capsys):
+    base = {"resourceType": "Condition", "code": {"text": "midgut NET"}}
+    _ndjson(tmp_path / "Patient.ndjson", {"resourceType": "Patient", "id": "p1",
+                                          "birthDate": "1960-01-01", "gender": "male"})
+    _ndjson(tmp_path / "Condition.ndjson",
+            {**base, "id": "c0", "subject": {"reference": "Patient/p1"}},
+            {**base, "id": "c1", "subject": {"reference": "Patient/p1"},
+             "clinicalStatus": "active"})
+    code, _, err = run(capsys, "screen", str(tmp_path), *AS_OF)
+    assert code == 1
+    assert (f"{tmp_path / 'Condition.ndjson'}: line 2: Condition/c1: clinicalStatus: "
+            "FHIR STU3 is not read; trialsieve reads R4") in err
+    _ndjson(tmp_path / "Condition.ndjson",
+            {**base, "id": "c2", "patient": {"reference": "Patient/p1"},
+             "clinicalStatus": "active"})
+    code, _, err = run(capsys, "screen", str(tmp_path), *AS_OF)
+    assert code == 1 and "Condition/c2: patient: FHIR DSTU2 is not read" in err
+
+
+def test_r4_inputs_carry_no_mark_of_an_earlier_release() -> None:
+    """The marks are ones R4 cannot have: none in the 72 examples, the R4 specification's
+    own examples or Synthea's R4 output (when the shared data is beside the repo)."""
+    from trialsieve.fhir.versions import earlier
+
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data"
+    files = [*EXAMPLES.glob("*.json"), *shared.glob("fhir-r4-spec-examples/*.json"),
+             *shared.glob("synthea-openmrs-bundles/*.json"),
+             *shared.glob("synthea-bulk-ndjson/10-patients/*.000.ndjson")]
+    assert len(files) >= 72
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        docs = ([json.loads(x) for x in text.splitlines() if x.strip()]
+                if f.suffix == ".ndjson" else [json.loads(text)])
+        for doc in docs:
+            for res in [doc] + [e["resource"] for e in doc.get("entry", [])]:
+                assert earlier(res) is None, (f, res.get("id"))

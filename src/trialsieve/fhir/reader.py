@@ -29,6 +29,7 @@ from trialsieve.fhir.values import (
     get_str,
     parse_date_span,
 )
+from trialsieve.fhir.versions import earlier
 from trialsieve.record import (
     Damaged,
     Death,
@@ -85,25 +86,25 @@ def load(path: str | Path, strict: bool = False) -> Loaded:
         return loaded
     files = _walk(p, loaded)
     if not files and not loaded.skipped:
-        raise InputError(str(p), "no .json or .ndjson file in this folder")
+        raise InputError(str(p), "no file in this folder")
     for f in files:
         try:
             regular_file(f, str(f))
             _file(f, loaded, alone=False)
-        except NotFhir as exc:
-            # A folder may hold other files (a bulk export's log.ndjson): say so, go on.
-            loaded.warnings.append(Warning(str(f), "", "resourceType",
-                                           f"{exc.message}: file skipped"))
         except Stopped:
             raise
         except InputError as exc:
+            # Any file not read (not FHIR, FHIR XML, STU3, damaged: a bulk export's
+            # log.ndjson too) is named and counted: the results do not cover it, and
+            # `prescreen` counts it so.
             loaded.skip(str(f), exc.resource, exc.field, exc.message, "file")
     return loaded
 
 
 def _walk(top: Path, loaded: Loaded) -> list[Path]:
-    """The .json and .ndjson files under `top`, in name order; a folder that cannot be
-    listed is reported, not passed over in silence."""
+    """The files under `top`, in name order (those not .json or .ndjson are named as not
+    read by `_file`); a folder that cannot be listed is reported, not passed over in
+    silence."""
     def unreadable(exc: OSError) -> None:
         loaded.skip(str(exc.filename or top), "", "", f"cannot read: {exc.strerror or exc}",
                     "folder")
@@ -111,7 +112,7 @@ def _walk(top: Path, loaded: Loaded) -> list[Path]:
     found = []
     for folder, dirs, names in os.walk(top, onerror=unreadable):
         dirs.sort()
-        found += [Path(folder, n) for n in names if Path(n).suffix in (".json", ".ndjson")]
+        found += [Path(folder, n) for n in names]
     return sorted(found)
 
 
@@ -123,17 +124,38 @@ class Stopped(InputError):
     """Damaged input met in strict mode."""
 
 
+READS = "trialsieve reads FHIR R4 JSON (.json and .ndjson files)"
+
+
+def _not_json(f: Path) -> InputError:
+    """Why a file that is not named .json or .ndjson is not read (FHIR XML said as such)."""
+    try:
+        with open(f, "rb") as fh:
+            head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError as exc:
+        return InputError(str(f), f"cannot read: {exc.strerror or exc}")
+    if head.startswith(b"<") and b"hl7.org/fhir" in head:
+        return InputError(str(f), f"FHIR XML is not read; {READS}")
+    kind = f"a {f.suffix} file" if f.suffix else "a file with no extension"
+    return InputError(str(f), f"{kind}, not FHIR JSON: {READS}")
+
+
 def _file(f: Path, loaded: Loaded, alone: bool) -> None:
     if f.suffix == ".ndjson":
         _ndjson(f, loaded, alone)
         return
+    if f.suffix != ".json" and not alone:
+        raise _not_json(f)
     try:
         text = read_bytes(f).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(str(f), f"cannot read: not UTF-8 ({exc.reason} at byte "
                          f"{exc.start})") from exc
+    if f.suffix != ".json" and text.lstrip("\ufeff \t\r\n").startswith("<"):
+        raise _not_json(f)
     doc = _parse(str(f), text, "")
     if doc.get("resourceType") != "Bundle":
+        _of_r4(str(f), [("", doc)])
         _check(str(f), doc, loaded)
         return
     bundle = f"Bundle/{doc.get('id', '?')}"
@@ -141,6 +163,8 @@ def _file(f: Path, loaded: Loaded, alone: bool) -> None:
     if not isinstance(entries, list):
         raise InputError(str(f), f"expected a list, found {type(entries).__name__}",
                          bundle, "entry")
+    _of_r4(str(f), [("", e["resource"]) for e in entries
+                    if isinstance(e, dict) and isinstance(e.get("resource"), dict)])
     for i, entry in enumerate(entries):
         res = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(res, dict):
@@ -193,8 +217,20 @@ def _ndjson(f: Path, loaded: Loaded, alone: bool) -> None:
         raise InputError(str(f), bad[0][1].message, f"line {bad[0][0]}")
     for n, problem in bad:
         loaded.skip(str(f), f"line {n}", "", problem.message, "line")
+    _of_r4(str(f), [(f"line {n}", res) for n, res in good])
     for n, res in good:
         _check(str(f), res, loaded, n)
+
+
+def _of_r4(file: str, resources: list[tuple[str, dict]]) -> None:
+    """Stop at the first resource of an earlier FHIR release (fhir/versions.py): the whole
+    file is not read, named as what it is."""
+    for where, res in resources:
+        found = earlier(res)
+        if found is not None:
+            src = f"{res.get('resourceType')}/{res.get('id', '?')}"
+            raise InputError(file, found.message, ": ".join(x for x in (where, src) if x),
+                             found.field)
 
 
 def _lines(fh) -> Iterator[bytes | None]:
@@ -216,7 +252,8 @@ def _parse(file: str, text: str, where: str) -> dict:
     doc = parse_json(file, text, where)
     if not isinstance(doc, dict) or not isinstance(doc.get("resourceType"), str):
         raise NotFhir(file, "JSON but not FHIR: no resourceType" + (f" ({where})"
-                                                                     if where else ""))
+                                                                     if where else ""),
+                      "", "resourceType")
     return doc
 
 

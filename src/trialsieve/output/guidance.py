@@ -243,11 +243,24 @@ def expiries(r: ScreeningResult) -> tuple[Step, ...]:
                   + (f" ({CONFIRM})" if confirm else ""), ids(first), first)]
     later = [d for d in dates[1:] if d <= first + timedelta(days=28)]
     if later:
-        shown = "; ".join(f"{d} " + ", ".join(re.sub(r" of \d{4}-\d{2}-\d{2}$", "", n)
-                                              for n, _ in by_date[d].values()) for d in later)
-        steps.append(Step("expiry", f"for a later D0 also repeat, by the date they expire: {shown}",
+        shown = "; ".join(f"{d} " + ", ".join(_short(n) for n, _ in by_date[d].values())
+                          for d in later)
+        steps.append(Step("expiry", f"a later D0 needs them repeated, by: {shown}",
                           ids(*later), later[0]))
     return tuple(steps)
+
+
+# the names the criteria's own short titles use ("Hb, ANC, platelets"): a baseline of
+# eleven results named in full took six lines at 80 columns
+_SHORT_NAMES = {"haemoglobin": "Hb", "neutrophils (absolute)": "ANC",
+                "total bilirubin": "bilirubin", "serum albumin": "albumin",
+                "prothrombin time (%)": "PT", "GFR by 51Cr-EDTA": "GFR"}
+
+
+def _short(name: str) -> str:
+    """'haemoglobin of 2026-11-20' -> 'Hb' (the date is the step's own)."""
+    name = re.sub(r" of \d{4}-\d{2}-\d{2}$", "", name)
+    return _SHORT_NAMES.get(name, name)
 
 
 def _record_name(b: Bound) -> str:
