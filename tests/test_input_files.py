@@ -70,18 +70,22 @@ def _folder_beside_a_patient(tmp_path: Path) -> Path:
     return folder
 
 
-def test_xml_csv_and_text_files_in_a_folder_are_named_and_counted(tmp_path, capsys):
+def test_xml_csv_and_text_files_in_a_folder_are_named(tmp_path, capsys):
     folder = _folder_beside_a_patient(tmp_path)
     code, out, err = run(capsys, "screen", str(folder), *AS_OF, "--format", "json")
-    assert code == 1  # the results do not cover these files
+    assert code == 1  # the results do not cover the FHIR XML
     assert [r["patient"] for r in json.loads(out)["results"]] == ["ex02"]
     assert (f"{folder / 'patient.xml'}: FHIR XML is not read; trialsieve reads FHIR R4 "
-            "JSON (.json and .ndjson files): file skipped") in err
-    assert f"{folder / 'labs.csv'}: a .csv file, not FHIR JSON" in err
-    assert f"{folder / 'notes.txt'}: a .txt file, not FHIR JSON" in err
-    assert "3 inputs not read (named above)" in err
+            "JSON, in .json and .ndjson files: file skipped") in err
+    # not input: named, not counted (a README beside the examples is no damage)
+    assert f"{folder / 'labs.csv'}: a .csv file, not FHIR: not read" in err
+    assert f"{folder / 'notes.txt'}: a .txt file, not FHIR: not read" in err
+    assert "1 input not read (named above)" in err
     code, _, err = run(capsys, "screen", str(folder), *AS_OF, "--strict")
-    assert code == 2 and "labs.csv" in err and "strict: stopped here" in err
+    assert code == 2 and "patient.xml" in err and "strict: stopped here" in err
+    (folder / "patient.xml").unlink()
+    code, _, err = run(capsys, "screen", str(folder), *AS_OF)
+    assert code == 0 and "labs.csv" in err and "notes.txt" in err
 
 
 def test_every_skipped_file_is_counted_the_log_of_a_bulk_export_too(tmp_path, capsys):
@@ -128,7 +132,7 @@ def test_an_stu3_bundle_is_named_as_stu3_and_not_read(tmp_path, capsys):
     folder = _folder_beside_a_patient(tmp_path)
     (folder / "stu3.json").write_bytes(stu3.read_bytes())
     code, out, err = run(capsys, "screen", str(folder), *AS_OF, "--format", "json")
-    assert code == 1 and "4 inputs not read" in err
+    assert code == 1 and "2 inputs not read" in err
     assert [r["patient"] for r in json.loads(out)["results"]] == ["ex02"]
     assert "a correction" not in out and "FHIR STU3 is not read" in err
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from trialsieve.dates import EARLIEST, LATEST, in_range
@@ -256,11 +256,18 @@ def _window(args: argparse.Namespace) -> int:
                            for rec, w in wins]}
         print(json.dumps(doc, indent=2, ensure_ascii=not args.unicode))
     else:
+        from trialsieve.engine import Dates, screen
+        from trialsieve.output.guidance import repeats_now
         from trialsieve.output.terminal import who_lines
+
+        def fastest(rec, w):  # a repeat done now, read at the window's first D0
+            dates = Dates.resolve(as_of, w.first - timedelta(days=args.inclusion_offset),
+                                  w.first)
+            return repeats_now(screen(LUMEN, rec, dates, args.policy))
 
         print("\n\n".join("\n".join(who_lines(rec.patient, rec.patient.id, rec.file,
                                                 f"; policy {w.policy}"))
-                           + f"\n{window_table(w)}" for rec, w in wins))
+                           + f"\n{window_table(w, fastest(rec, w))}" for rec, w in wins))
     return _status(data)
 
 

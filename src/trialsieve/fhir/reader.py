@@ -90,13 +90,18 @@ def load(path: str | Path, strict: bool = False) -> Loaded:
     for f in files:
         try:
             regular_file(f, str(f))
+            if f.suffix not in (".json", ".ndjson") and not _fhir_xml(f):
+                # not input (a README, a CSV export): named, so nothing goes unsaid
+                loaded.warnings.append(Warning(str(f), "", "", _NOT_INPUT.format(
+                    f"a {f.suffix} file" if f.suffix else "a file with no extension")))
+                continue
             _file(f, loaded, alone=False)
         except Stopped:
             raise
         except InputError as exc:
-            # Any file not read (not FHIR, FHIR XML, STU3, damaged: a bulk export's
-            # log.ndjson too) is named and counted: the results do not cover it, and
-            # `prescreen` counts it so.
+            # Input not read (FHIR XML, STU3, damaged, a .ndjson that is not FHIR such
+            # as a bulk export's log, as `prescreen` counts it): named and counted, the
+            # results do not cover it.
             loaded.skip(str(f), exc.resource, exc.field, exc.message, "file")
     return loaded
 
@@ -124,35 +129,31 @@ class Stopped(InputError):
     """Damaged input met in strict mode."""
 
 
-READS = "trialsieve reads FHIR R4 JSON (.json and .ndjson files)"
+READS = "trialsieve reads FHIR R4 JSON, in .json and .ndjson files"
+_NOT_INPUT = "{}, not FHIR: not read; " + READS
 
 
-def _not_json(f: Path) -> InputError:
-    """Why a file that is not named .json or .ndjson is not read (FHIR XML said as such)."""
+def _fhir_xml(f: Path) -> bool:
+    """Whether a file holds FHIR in XML (its namespace in the first 4 KiB)."""
     try:
         with open(f, "rb") as fh:
             head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-    except OSError as exc:
-        return InputError(str(f), f"cannot read: {exc.strerror or exc}")
-    if head.startswith(b"<") and b"hl7.org/fhir" in head:
-        return InputError(str(f), f"FHIR XML is not read; {READS}")
-    kind = f"a {f.suffix} file" if f.suffix else "a file with no extension"
-    return InputError(str(f), f"{kind}, not FHIR JSON: {READS}")
+    except OSError:
+        return False
+    return head.startswith(b"<") and b"hl7.org/fhir" in head
 
 
 def _file(f: Path, loaded: Loaded, alone: bool) -> None:
     if f.suffix == ".ndjson":
         _ndjson(f, loaded, alone)
         return
-    if f.suffix != ".json" and not alone:
-        raise _not_json(f)
+    if _fhir_xml(f):
+        raise InputError(str(f), f"FHIR XML is not read; {READS}")
     try:
         text = read_bytes(f).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(str(f), f"cannot read: not UTF-8 ({exc.reason} at byte "
                          f"{exc.start})") from exc
-    if f.suffix != ".json" and text.lstrip("\ufeff \t\r\n").startswith("<"):
-        raise _not_json(f)
     doc = _parse(str(f), text, "")
     if doc.get("resourceType") != "Bundle":
         _of_r4(str(f), [("", doc)])

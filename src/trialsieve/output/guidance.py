@@ -178,6 +178,14 @@ def next_steps(r: ScreeningResult) -> tuple[Step, ...]:
 SCANS = ("DiagnosticReport/", "ImagingStudy/")
 
 
+def repeats_now(r: ScreeningResult) -> tuple[Step, ...]:
+    """The repeats of a failing result that, done now, make `r`'s D0 eligible (or leave
+    it to the unknowns). The window reads the record as it stands, so it reaches such a
+    D0 only once the failing result has expired ("D0 2026-12-19 ... with new results"),
+    while a repeat Hb done now gives D0 2026-12-01: `window` says it first, as `screen`."""
+    return tuple(s for s in next_steps(r) if s.kind == "repeat" and s.gives)
+
+
 def _repeat(r: ScreeningResult, c: CriterionResult,
             blocks: list[CriterionResult]) -> Step:
     """A failing result a newer one replaces. Done now, it can decide this very D0,
