@@ -173,7 +173,8 @@ def test_warnings_are_in_the_table_too(capsys) -> None:
 def test_folder_with_a_file_that_is_not_fhir(capsys) -> None:
     folder = BAD / "folder_with_log"
     code, out, err = cli(capsys, str(folder), *AS_OF, "--format", "json")
-    assert code == 0
+    # exit 1 as in prescreen (issue 18, item 10): the results do not cover a file not read
+    assert code == 1
     assert [r["patient"] for r in json.loads(out)["results"]] == ["p1"]
     log = str(folder / "log.ndjson")
     assert f"warning: {log}: resourceType:" in err

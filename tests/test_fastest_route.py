@@ -72,3 +72,24 @@ def test_no_such_promise_when_another_criterion_blocks_too(tmp_path: Path):
     assert [b["criterion"] for b in doc["guidance"]["blocking"]] == ["INCL06", "INCL07"]
     texts = [s["text"] for s in doc["guidance"]["next_steps"]]
     assert texts and not any("makes the patient eligible" in t for t in texts)
+
+
+def test_the_window_command_names_the_repeat_first(tmp_path: Path):
+    """`window` read the record as it stands: its only route for example 05 was D0
+    2026-12-19, once the Hb of 2026-11-20 has expired (28 days, notes I12). A repeat Hb
+    done now gives the window's first D0 (the screening date, offset 0; 2026-11-30 with
+    an inclusion offset of 5 days), and is said before the other steps."""
+    table = run("window", str(EX05), "--as-of", "2026-11-25")
+    steps = flat(table.split("Next steps:")[1])
+    assert steps.startswith("2026-11-25 INCL07: repeat it now: a newer result that meets "
+                            "it makes the patient eligible at D0 2026-11-25, the fastest "
+                            "route")
+    table = run("window", str(EX05), "--as-of", "2026-11-25", "--inclusion-offset", "5")
+    assert "makes the patient eligible at D0 2026-11-30" in flat(table)
+    # another blocker too (a GFR of 40): no repeat is promised in the window either
+    bundle = json.loads(EX05.read_text())
+    gfr = next(e["resource"] for e in bundle["entry"] if e["resource"].get("id") == "ex05-gfr")
+    gfr["valueQuantity"]["value"] = 40
+    path = tmp_path / "05-and-low-gfr.json"
+    path.write_text(json.dumps(bundle))
+    assert "repeat it now" not in run("window", str(path), "--as-of", "2026-11-25")

@@ -88,6 +88,32 @@ def test_ti_has_every_criterion_and_meets_the_sdtmig() -> None:
     assert sdtm.check(ti) == []
 
 
+def test_no_ietest_is_a_cut_text() -> None:
+    """IETEST holds 200 characters: a longer published text is written short with every
+    condition kept, never cut mid-phrase with "..." (4 TI and, through them, 12 IE texts
+    were). The short texts, checked against the published criteria by hand."""
+    ti = {r["IETESTCD"]: r["IETEST"] for r in sdtm.ti(LUMEN).rows}
+    assert not any("..." in t for t in ti.values())
+    for cid, conditions in {
+        "INCL03": ("12 months", "RECIST 1.1", "MRI or CT", ">30%", "SSTR",
+                   "clinical", "biochemical"),
+        "INCL10": ("childbearing potential", "contraception", "6 months",
+                   "serum pregnancy test", "4 weeks"),
+        "INCL13": ("68Ga-octreotate PET/CT", "liver", "III-IV", ">= 20 mm", "RECIST 1.1",
+                   "progressive", "MRI (or CT)", "not previously irradiated"),
+        "EXCL03": ("Radiotherapy", "chemotherapy", "embolization", "mTOR", "tyrosine-kinase",
+                   "interferon", "investigational", "12 weeks before inclusion"),
+    }.items():
+        assert len(ti[cid]) <= 200 and all(c in ti[cid] for c in conditions), cid
+    # the criteria whose text fits are the published text, whole
+    published = {c.id: " ".join((c.restored or c.text).split()) for c in LUMEN.criteria}
+    assert all(published[cid].endswith(t) for cid, t in ti.items()
+               if cid not in ("INCL03", "INCL10", "INCL13", "EXCL03"))
+    ie = sdtm.ie(list(docs_of("02-eligible-man", "05-hb-5-5-mmol-per-l-fails").values()),
+                 LUMEN)
+    assert all(r["IETEST"] == ti[r["IETESTCD"]] for r in ie.rows)
+
+
 EXPECTED_IE = {  # README: the criteria each patient fails, "N" inclusion / "Y" exclusion
     "02-eligible-man": [],
     "05-hb-5-5-mmol-per-l-fails": [("INCL07", "N")],
@@ -189,10 +215,39 @@ def test_research_subjects_bundle_is_valid_r4(exported: Path) -> None:
     assert kinds[:2] == ["ResearchStudy", "Group"] and kinds.count("ResearchSubject") == 3
     group = doc["entry"][1]["resource"]
     assert [c["exclude"] for c in group["characteristic"]] == [False] * 13 + [True] * 9
-    status = {e["resource"]["individual"]["reference"]: e["resource"]["status"]
+    entries = {e["fullUrl"]: e["resource"] for e in doc["entry"]}
+    status = {entries[e["resource"]["individual"]["reference"]]["id"]: e["resource"]["status"]
               for e in doc["entry"] if e["resource"]["resourceType"] == "ResearchSubject"}
-    assert status == {"Patient/ex02": "eligible", "Patient/ex21": "candidate",
-                      "Patient/ex22": "ineligible"}
+    assert status == {"ex02": "eligible", "ex21": "candidate", "ex22": "ineligible"}
+
+
+def _references(node: object) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["reference"]] if isinstance(node.get("reference"), str) else []
+        return own + [r for v in node.values() for r in _references(v)]
+    if isinstance(node, list):
+        return [r for v in node for r in _references(v)]
+    return []
+
+
+def test_every_reference_in_the_exported_bundle_resolves_inside_it(exported: Path) -> None:
+    """Entries are named by urn:uuid: a relative reference ("Patient/ex02") resolves
+    against no base and names nothing in the Bundle (FHIR R4, Bundle "Resolving
+    references"). Every one must be the fullUrl of an entry, of the type it names."""
+    doc = json.loads((exported / "research-subjects.json").read_text())
+    entries = {e["fullUrl"]: e["resource"] for e in doc["entry"]}
+    assert all(url.startswith("urn:uuid:") for url in entries)
+    refs = _references([e["resource"] for e in doc["entry"]])
+    assert len(refs) == 1 + 3 * 2  # the study's Group; each subject's study and patient
+    assert all(ref in entries for ref in refs), refs
+    for e in doc["entry"]:
+        res = e["resource"]
+        if res["resourceType"] == "ResearchSubject":
+            assert entries[res["study"]["reference"]]["resourceType"] == "ResearchStudy"
+            patient = entries[res["individual"]["reference"]]
+            # the Patient entry names the patient by the input's id only: no direct
+            # identifier (the screening log's rule), no demographics
+            assert patient == {"resourceType": "Patient", "id": patient["id"]}
 
 
 def test_version_and_python_m(capsys) -> None:

@@ -591,7 +591,7 @@ def test_batch_nothing_readable_is_exit_2(capsys, tmp_path) -> None:
 def test_exit_status_is_documented_in_help(capsys) -> None:
     code, out, _ = run(capsys, "--help")
     assert code == 0 and "exit status" in out.lower()
-    assert "1  screened, but damaged input was skipped" in out
+    assert "1  screened, but some input was not read" in out
     for command in ("screen", "window", "recist"):
         code, out, _ = run(capsys, command, "--help")
         assert "--strict" in out and "exit status" in out

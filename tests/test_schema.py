@@ -60,7 +60,8 @@ def test_built_records_validate(validator) -> None:
                                   "same_day_conflict.json", "folder_with_log"])
 def test_cli_output_validates(validator, capsys, name: str) -> None:
     code = main(["screen", str(BAD / name), "--as-of", "2026-11-25", "--format", "json"])
-    assert code == 0
+    # a bulk export's log.ndjson is input not read: exit 1 (issue 18, item 10)
+    assert code == (1 if name == "folder_with_log" else 0)
     doc = json.loads(capsys.readouterr().out)
     document_validator(validator).validate(doc)
     for result in doc["results"]:
@@ -85,11 +86,13 @@ def test_json_has_one_shape_for_one_patient_or_many(validator, capsys, tmp_path)
         (tmp_path / f"{name}.json").write_text((examples / f"{name}.json").read_text())
     for path in (examples / "02-eligible-man.json", BAD / "folder_with_log", tmp_path):
         paths = [str(path)]
-        assert main(["screen", *paths, "--as-of", "2026-11-25", "--format", "json"]) == 0
+        status = 1 if path == BAD / "folder_with_log" else 0  # its log.ndjson: not read
+        assert main(["screen", *paths, "--as-of", "2026-11-25", "--format", "json"]) == status
         doc = json.loads(capsys.readouterr().out)
         assert set(doc) == {"schema", "generator", "warnings", "results"}
         document_validator(validator).validate(doc)
-        assert main(["screen", *paths, "--as-of", "2026-11-25", "--format", "ndjson"]) == 0
+        assert main(["screen", *paths, "--as-of", "2026-11-25", "--format", "ndjson"]) == \
+            status
         lines = capsys.readouterr().out.splitlines()
         assert [json.loads(line) for line in lines] == doc["results"]
         assert len(lines) == (3 if path == tmp_path else 1)

@@ -44,7 +44,7 @@ def test_eligible_patient_fits_one_screen_at_80_columns(capsys) -> None:
     assert "\033[" not in out  # not a TTY: no colour
     # each record that expires is named once, though ECOG bounds both I9 and I12
     steps = head.split("Next steps")[1]
-    assert steps.count("ECOG") == 1 and steps.count("haemoglobin") == 1
+    assert steps.count("ECOG") == 1 and steps.count("Hb") == 1  # short names (issue 18)
     # the E2/E3 answers of 2026-11-24 speak up to 7 days after them (notes, "An answer
     # speaks up to its date"), before the MRI of 2026-11-12 + 28 days
     assert "D0 no later than 2026-12-01" in steps and "2026-12-10 MRI/CT" in steps

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from trialsieve.dates import EARLIEST, LATEST, in_range
@@ -16,8 +16,9 @@ from trialsieve.protocols.lumen import LUMEN
 
 EXIT_STATUS = """exit status:
   0  every input read and screened (whatever the verdicts)
-  1  screened, but damaged input was skipped (a file, an NDJSON line, a Bundle entry
-     or a folder that could not be read): each one is named on stderr
+  1  screened, but some input was not read (a damaged file, NDJSON line or Bundle
+     entry, a file that is not FHIR R4 JSON, a folder that could not be read):
+     each one is named on stderr
   2  bad usage, nothing could be screened, or (with --strict) damaged input
   3  an output could not be written (a folder not writable, a file held open by
      another program, a full disk): the file is named; no output file was changed
@@ -222,9 +223,14 @@ def _tally(verdicts: list[str]) -> str:
 def _status(data) -> int:
     """0, or 1 when damaged input was skipped (each named above, counted last)."""
     if data.skipped:
-        print(f"trialsieve: {len(data.skipped)} damaged input(s) skipped (named above): "
-              "the results do not cover them; exit status 1", file=sys.stderr)
+        print(f"trialsieve: {_inputs(len(data.skipped))} not read (named above): the "
+              "results do not cover them; exit status 1", file=sys.stderr)
     return 1 if data.skipped else 0
+
+
+def _inputs(n: int) -> str:
+    """'1 input', '2 inputs': a file, an NDJSON line, a Bundle entry or a folder each."""
+    return f"{n} input{'s' if n != 1 else ''}"
 
 
 def _window(args: argparse.Namespace) -> int:
@@ -250,11 +256,18 @@ def _window(args: argparse.Namespace) -> int:
                            for rec, w in wins]}
         print(json.dumps(doc, indent=2, ensure_ascii=not args.unicode))
     else:
+        from trialsieve.engine import Dates, screen
+        from trialsieve.output.guidance import repeats_now
         from trialsieve.output.terminal import who_lines
+
+        def fastest(rec, w):  # a repeat done now, read at the window's first D0
+            dates = Dates.resolve(as_of, w.first - timedelta(days=args.inclusion_offset),
+                                  w.first)
+            return repeats_now(screen(LUMEN, rec, dates, args.policy))
 
         print("\n\n".join("\n".join(who_lines(rec.patient, rec.patient.id, rec.file,
                                                 f"; policy {w.policy}"))
-                           + f"\n{window_table(w)}" for rec, w in wins))
+                           + f"\n{window_table(w, fastest(rec, w))}" for rec, w in wins))
     return _status(data)
 
 
@@ -336,8 +349,8 @@ def _results(args: argparse.Namespace) -> tuple[list[dict], int]:
 def _skipped(count: int) -> int:
     """Exit status 0, or 1 when damaged input was skipped (as `screen`)."""
     if count:
-        print(f"trialsieve: {count} damaged input(s) skipped (named above): the files "
-              "written do not cover them; exit status 1", file=sys.stderr)
+        print(f"trialsieve: {_inputs(count)} not read (named above): the files written "
+              "do not cover them; exit status 1", file=sys.stderr)
     return 1 if count else 0
 
 

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 from typing import Any
 
+from trialsieve.output.guidance import Step
 from trialsieve.window import Binding, Window
 from trialsieve.wrap import chop_long_words
 
@@ -47,7 +49,9 @@ def _by(bs: tuple[Binding, ...]) -> str:
                      + (f" [{b.source}]" if b.source else "") for b in bs)
 
 
-def window_table(w: Window) -> str:
+def window_table(w: Window, fastest: Sequence[Step] = ()) -> str:
+    """`fastest`: the repeats that make the first D0 eligible (output/guidance.py,
+    `repeats_now`), said before the window's own steps."""
     off = f", inclusion = D0 - {w.inclusion_offset} days" if w.inclusion_offset else ""
     lines = ["-" * WIDTH, f"Eligibility window for D0 from {w.first} to {w.last}{off}"]
     if not w.intervals:
@@ -57,8 +61,10 @@ def window_table(w: Window) -> str:
         lines.append(f"  D0 {i.start} to {i.end}: {i.label}")
         lines += _wrap("from: " + _by(i.start_by), " " * 4)
         lines += _wrap("until: " + _by(i.end_by), " " * 4)
-    if w.next_steps:
+    if w.next_steps or fastest:
         lines.append("Next steps:")
+        for step in fastest:  # first: it gives an earlier D0 than any wait below
+            lines += _wrap(f"{step.date} {', '.join(step.criteria)}: {step.text}", "  ")
         for s in w.next_steps:
             lines += _wrap(f"{s.date} {s.criterion}: {s.action}", "  ")
     if w.what_if:

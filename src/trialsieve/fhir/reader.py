@@ -29,6 +29,7 @@ from trialsieve.fhir.values import (
     get_str,
     parse_date_span,
 )
+from trialsieve.fhir.versions import earlier
 from trialsieve.record import (
     Damaged,
     Death,
@@ -60,6 +61,9 @@ class Loaded:
     # do not cover it, so the command says so in its exit status.
     skipped: list[Warning] = field(default_factory=list)
     strict: bool = False
+    # where each resource read from an NDJSON file is (by id() of its dict): a warning
+    # about it names the file and the line
+    lines: dict[int, tuple[str, int]] = field(default_factory=dict)
 
     def skip(self, file: str, where: str, field: str, message: str, what: str) -> None:
         """Report damaged input (`what`: file, line, entry...) and go on without it; strict,
@@ -82,25 +86,30 @@ def load(path: str | Path, strict: bool = False) -> Loaded:
         return loaded
     files = _walk(p, loaded)
     if not files and not loaded.skipped:
-        raise InputError(str(p), "no .json or .ndjson file in this folder")
+        raise InputError(str(p), "no file in this folder")
     for f in files:
         try:
             regular_file(f, str(f))
+            if f.suffix not in (".json", ".ndjson") and not _fhir_xml(f):
+                # not input (a README, a CSV export): named, so nothing goes unsaid
+                loaded.warnings.append(Warning(str(f), "", "", _NOT_INPUT.format(
+                    f"a {f.suffix} file" if f.suffix else "a file with no extension")))
+                continue
             _file(f, loaded, alone=False)
-        except NotFhir as exc:
-            # A folder may hold other files (a bulk export's log.ndjson): say so, go on.
-            loaded.warnings.append(Warning(str(f), "", "resourceType",
-                                           f"{exc.message}: file skipped"))
         except Stopped:
             raise
         except InputError as exc:
+            # Input not read (FHIR XML, STU3, damaged, a .ndjson that is not FHIR such
+            # as a bulk export's log, as `prescreen` counts it): named and counted, the
+            # results do not cover it.
             loaded.skip(str(f), exc.resource, exc.field, exc.message, "file")
     return loaded
 
 
 def _walk(top: Path, loaded: Loaded) -> list[Path]:
-    """The .json and .ndjson files under `top`, in name order; a folder that cannot be
-    listed is reported, not passed over in silence."""
+    """The files under `top`, in name order (those not .json or .ndjson are named as not
+    read by `_file`); a folder that cannot be listed is reported, not passed over in
+    silence."""
     def unreadable(exc: OSError) -> None:
         loaded.skip(str(exc.filename or top), "", "", f"cannot read: {exc.strerror or exc}",
                     "folder")
@@ -108,7 +117,7 @@ def _walk(top: Path, loaded: Loaded) -> list[Path]:
     found = []
     for folder, dirs, names in os.walk(top, onerror=unreadable):
         dirs.sort()
-        found += [Path(folder, n) for n in names if Path(n).suffix in (".json", ".ndjson")]
+        found += [Path(folder, n) for n in names]
     return sorted(found)
 
 
@@ -120,10 +129,26 @@ class Stopped(InputError):
     """Damaged input met in strict mode."""
 
 
+READS = "trialsieve reads FHIR R4 JSON, in .json and .ndjson files"
+_NOT_INPUT = "{}, not FHIR: not read; " + READS
+
+
+def _fhir_xml(f: Path) -> bool:
+    """Whether a file holds FHIR in XML (its namespace in the first 4 KiB)."""
+    try:
+        with open(f, "rb") as fh:
+            head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError:
+        return False
+    return head.startswith(b"<") and b"hl7.org/fhir" in head
+
+
 def _file(f: Path, loaded: Loaded, alone: bool) -> None:
     if f.suffix == ".ndjson":
         _ndjson(f, loaded, alone)
         return
+    if _fhir_xml(f):
+        raise InputError(str(f), f"FHIR XML is not read; {READS}")
     try:
         text = read_bytes(f).decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -131,6 +156,7 @@ def _file(f: Path, loaded: Loaded, alone: bool) -> None:
                          f"{exc.start})") from exc
     doc = _parse(str(f), text, "")
     if doc.get("resourceType") != "Bundle":
+        _of_r4(str(f), [("", doc)])
         _check(str(f), doc, loaded)
         return
     bundle = f"Bundle/{doc.get('id', '?')}"
@@ -138,6 +164,8 @@ def _file(f: Path, loaded: Loaded, alone: bool) -> None:
     if not isinstance(entries, list):
         raise InputError(str(f), f"expected a list, found {type(entries).__name__}",
                          bundle, "entry")
+    _of_r4(str(f), [("", e["resource"]) for e in entries
+                    if isinstance(e, dict) and isinstance(e.get("resource"), dict)])
     for i, entry in enumerate(entries):
         res = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(res, dict):
@@ -165,7 +193,7 @@ def _ndjson(f: Path, loaded: Loaded, alone: bool) -> None:
     """One resource per line. Lines end at "\n" only: U+2028 and the like are valid inside
     a JSON string. A bad line is reported with its number and skipped; the others are kept.
     A file of which no line is FHIR is not FHIR (a bulk export's log)."""
-    good: list[dict] = []
+    good: list[tuple[int, dict]] = []
     bad: list[tuple[int, InputError]] = []
     try:
         with open(f, "rb") as fh:
@@ -177,7 +205,7 @@ def _ndjson(f: Path, loaded: Loaded, alone: bool) -> None:
                 if not raw.strip():
                     continue
                 try:
-                    good.append(_parse(str(f), raw.decode("utf-8"), f"line {n}"))
+                    good.append((n, _parse(str(f), raw.decode("utf-8"), f"line {n}")))
                 except UnicodeDecodeError as exc:
                     bad.append((n, InputError(str(f), f"not UTF-8 ({exc.reason})")))
                 except InputError as exc:
@@ -190,8 +218,20 @@ def _ndjson(f: Path, loaded: Loaded, alone: bool) -> None:
         raise InputError(str(f), bad[0][1].message, f"line {bad[0][0]}")
     for n, problem in bad:
         loaded.skip(str(f), f"line {n}", "", problem.message, "line")
-    for res in good:
-        _check(str(f), res, loaded)
+    _of_r4(str(f), [(f"line {n}", res) for n, res in good])
+    for n, res in good:
+        _check(str(f), res, loaded, n)
+
+
+def _of_r4(file: str, resources: list[tuple[str, dict]]) -> None:
+    """Stop at the first resource of an earlier FHIR release (fhir/versions.py): the whole
+    file is not read, named as what it is."""
+    for where, res in resources:
+        found = earlier(res)
+        if found is not None:
+            src = f"{res.get('resourceType')}/{res.get('id', '?')}"
+            raise InputError(file, found.message, ": ".join(x for x in (where, src) if x),
+                             found.field)
 
 
 def _lines(fh) -> Iterator[bytes | None]:
@@ -213,19 +253,24 @@ def _parse(file: str, text: str, where: str) -> dict:
     doc = parse_json(file, text, where)
     if not isinstance(doc, dict) or not isinstance(doc.get("resourceType"), str):
         raise NotFhir(file, "JSON but not FHIR: no resourceType" + (f" ({where})"
-                                                                     if where else ""))
+                                                                     if where else ""),
+                      "", "resourceType")
     return doc
 
 
-def _check(file: str, res: dict, loaded: Loaded) -> None:
+def _check(file: str, res: dict, loaded: Loaded, line: int | None = None) -> None:
     rtype = res["resourceType"]
     if rtype not in R4_RESOURCE_TYPES:
         loaded.warnings.append(Warning(file, f"{rtype}/{res.get('id', '?')}", "resourceType",
-                                       f"unknown FHIR R4 resource type {rtype!r}: not read"))
+                                       f"unknown FHIR R4 resource type {rtype!r}: not read",
+                                       line))
         return
     if res.get("id") is not None and not isinstance(res.get("id"), str):
-        loaded.skip(file, rtype, "id", "id must be a string", "resource")
+        loaded.skip(file, f"line {line}" if line else rtype, "id", "id must be a string",
+                    "resource")
         return
+    if line is not None:
+        loaded.lines[id(res)] = (file, line)
     loaded.resources.append((file, res))
 
 
@@ -287,7 +332,7 @@ def assemble(loaded: Loaded, where: str,
                          "resource with a subject)")
     out = []
     for pid, items in by_patient.items():
-        rec = _record(pid, items, mapped_lookup(mapping, lookup), mapping)
+        rec = _record(pid, items, mapped_lookup(mapping, lookup), mapping, loaded.lines)
         rec.warnings[:0] = [w for w in loaded.warnings if w.file in {f for f, _ in items}]
         out.append(rec)
     used = {w for r in out for w in r.warnings}
@@ -323,7 +368,9 @@ def _mapped(mapping: ConceptMapping, res: dict | None) -> dict | None:
 
 
 def _record(pid: str, items: list[tuple[str, dict]], lookup,
-            mapping: ConceptMapping = concept_map.EMPTY) -> PatientRecord:
+            mapping: ConceptMapping = concept_map.EMPTY,
+            lines: dict[int, tuple[str, int]] | None = None) -> PatientRecord:
+    """One patient's record; `lines`: where each resource of an NDJSON file is (Loaded)."""
     items, unordered = identity.current(items, READ.__contains__)
     files = sorted({f for f, _ in items} | {u.file for u in unordered})
     patient_res = next((r for _, r in items if r["resourceType"] == "Patient"), None)
@@ -331,6 +378,8 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup,
     # one patient over a file per resource type).
     home = next((f for f, r in items if r["resourceType"] == "Patient"), files[0])
     rec = PatientRecord(patient=Patient(pid, None, None, f"Patient/{pid}"), file=home)
+    at = _Places(home, {f"{r['resourceType']}/{r.get('id', '?')}": (lines or {}).get(
+        id(r), (f, None)) for f, r in reversed(items)})
     counts: dict[str, dict[str, int]] = defaultdict(lambda: {"read": 0, "used": 0,
                                                              "ignored": 0})
     pending: list = []
@@ -351,7 +400,7 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup,
         res, applied = concept_map.apply(mapping, res) if rtype in MAPPERS else (res, ())
         uses.saw(mapping, res, file)
         if rtype in documents.TEXT_TYPES:
-            _texts(rec, file, res, lookup)
+            _texts(rec, at, res, lookup)
         try:
             if rtype == "Patient":
                 patients.append(_patient(res))
@@ -370,7 +419,7 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup,
             continue
         except FieldError as exc:
             counts[rtype]["ignored"] += 1
-            rec.warnings.append(Warning(file, src, exc.field, f"{exc}: resource not used"))
+            rec.warnings.append(at.warning(src, exc.field, f"{exc}: resource not used"))
             rec.ignored.append(Damaged(src, f"{exc.field}: {exc}", fact_kind(res)))
             continue
         counts[rtype]["used"] += 1
@@ -380,30 +429,44 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup,
     rec.warnings += uses.warnings()
     if patients:  # linked records too (record/identity.py): this patient's own first
         patients.sort(key=lambda p: p.id != pid)
-        rec.patient = replace(_one_patient(patients, rec), id=pid, source=f"Patient/{pid}")
-    _attach(rec, pending)
-    _finish(rec)
+        rec.patient = replace(_one_patient(patients, rec, at), id=pid,
+                              source=f"Patient/{pid}")
+    _attach(rec, pending, at)
+    _finish(rec, at)
     rec.counts = dict(counts)
     if rec.documents:  # the text reader (medspaCy) is loaded only for a record with text
         from trialsieve import text
         if text.available():
             rec.mentions = [m for d in rec.documents for m in text.read(d)]
         else:
-            rec.warnings.append(Warning(home, rec.documents[0].source, "text",
-                                        f"{text.UNAVAILABLE} ({len(rec.documents)} texts)"))
+            rec.warnings.append(at.warning(rec.documents[0].source.split("#")[0], "text",
+                                           f"{text.UNAVAILABLE} ({len(rec.documents)} texts)"))
     return rec
 
 
-def _texts(rec: PatientRecord, file: str, res: dict, lookup) -> None:
+def _texts(rec: PatientRecord, at: _Places, res: dict, lookup) -> None:
     """The texts of a resource into the record (issue 21); what cannot be read, said."""
     try:
         found, problems = documents.documents(res, lookup)
     except FieldError as exc:
         src = f"{res['resourceType']}/{res.get('id', '?')}"
-        rec.warnings.append(Warning(file, src, exc.field, f"{exc}: its text not read"))
+        rec.warnings.append(at.warning(src, exc.field, f"{exc}: its text not read"))
         return
     rec.documents += found
-    rec.warnings += [Warning(file, src, field, message) for src, field, message in problems]
+    rec.warnings += [at.warning(src, field, message) for src, field, message in problems]
+
+
+@dataclass(frozen=True)
+class _Places:
+    """Where each resource of a record is: a warning about one names its own file (a bulk
+    export spreads a patient over a file per type) and, in NDJSON, its line."""
+
+    home: str  # the record's file: for a source not found (a resource of another record)
+    places: dict[str, tuple[str, int | None]]
+
+    def warning(self, source: str, field: str, message: str) -> Warning:
+        file, line = self.places.get(source, (self.home, None))
+        return Warning(file, source, field, message, line)
 
 
 def _patient(res: dict) -> Patient:
@@ -464,7 +527,7 @@ def _identifier(res: dict) -> tuple[str | None, str | None, bool]:
 _FHIR_NAMES = {"birth_date": "birthDate", "sex": "gender", "deceased": "deceased[x]"}
 
 
-def _one_patient(patients: list[Patient], rec: PatientRecord) -> Patient:
+def _one_patient(patients: list[Patient], rec: PatientRecord, at: _Places) -> Patient:
     """Several Patient resources with one id: a fact they disagree on is unknown (never the
     last one read), with a warning naming both values. Deaths on different days are a
     death on an unknown day between them: never "alive" (None would say so)."""
@@ -487,10 +550,9 @@ def _one_patient(patients: list[Patient], rec: PatientRecord) -> Patient:
                 taken = f"taken as {_shown(change[f.name])}"
             elif f.name == "identifier_is_mrn":
                 change[f.name] = False  # not known to be the medical record number
-            rec.warnings.append(Warning(rec.file, merged.source,
-                                        _FHIR_NAMES.get(f.name, f.name),
-                                        f"Patient resources with this id disagree ({shown}): "
-                                        f"{taken}"))
+            rec.warnings.append(at.warning(merged.source, _FHIR_NAMES.get(f.name, f.name),
+                                           f"Patient resources with this id disagree "
+                                           f"({shown}): {taken}"))
         merged = replace(merged, **change)
     return merged
 
@@ -527,21 +589,22 @@ def _add(rec: PatientRecord, fact: object, pending: list) -> None:
         getattr(rec, _LISTS[type(fact).__name__]).append(fact)
 
 
-def _attach(rec: PatientRecord, pending: list) -> None:
+def _attach(rec: PatientRecord, pending: list, at: _Places) -> None:
     """Put each lesion measurement and marrow finding on the study it was derived from."""
     studies = {s.source: s for s in rec.imaging}
     for fact in _qualified(pending):
         study = studies.get(fact.study)
         if study is None:
-            rec.warnings.append(Warning(rec.file, fact.source, "derivedFrom",
-                                        f"study {fact.study} not found: measurement not used"))
+            rec.warnings.append(at.warning(fact.source, "derivedFrom",
+                                           f"study {fact.study} not found: measurement not "
+                                           "used"))
             rec.ignored.append(Ignored(fact.source, f"its study {fact.study} is not in the input"))
         elif isinstance(fact, Lesion) and any(lz.lesion_id == fact.lesion_id
                                               for lz in study.lesions):
             first = next(lz.source for lz in study.lesions if lz.lesion_id == fact.lesion_id)
-            rec.warnings.append(Warning(rec.file, fact.source, "focus",
-                                        f"lesion {fact.lesion_id} is already measured on "
-                                        f"{fact.study} by {first}: measurement not used"))
+            rec.warnings.append(at.warning(fact.source, "focus",
+                                           f"lesion {fact.lesion_id} is already measured on "
+                                           f"{fact.study} by {first}: measurement not used"))
             rec.ignored.append(Damaged(fact.source, f"lesion {fact.lesion_id} measured twice "
                                        f"on {fact.study}", "imaging"))
         elif isinstance(fact, Lesion):
@@ -571,28 +634,27 @@ def _system(lesion: Lesion) -> str:
     return lesion.identifier.split("|", 1)[0]
 
 
-def _finish(rec: PatientRecord) -> None:
+def _finish(rec: PatientRecord, at: _Places) -> None:
     """Facts that need the whole record: same-day conflicts. (Whether metastases make a
     NET advanced is decided by I2 at the screening date, not merged here: a metastasis
     dated after it, or resolved, must not reach the rule by this path.)"""
     for e in rec.ecog:
         if e.problem:  # kept like an unreadable lab result (below)
             field, _, why = e.problem.partition(": ")
-            rec.warnings.append(Warning(rec.file, e.source, field,
-                                        f"{why}: the value cannot be read"))
+            rec.warnings.append(at.warning(e.source, field, f"{why}: the value cannot be read"))
     seen: dict[tuple, list] = defaultdict(list)
     for lab in rec.labs:
         if lab.problem:  # kept, so that it is not replaced by an older result; said here
             field, _, why = lab.problem.partition(": ")
-            rec.warnings.append(Warning(rec.file, lab.source, field,
-                                        f"{why}: the value cannot be read"))
+            rec.warnings.append(at.warning(lab.source, field,
+                                           f"{why}: the value cannot be read"))
         if lab.std_value is not None:
             seen[(lab.test, lab.date)].append(lab)
     for (test, when), labs in seen.items():
         if len({lab.std_value for lab in labs}) > 1:
             shown = ", ".join(f"{lab.source} {lab.shown()}" for lab in labs)
-            rec.warnings.append(Warning(rec.file, labs[0].source, "value",
-                                        f"{test} results of {when} disagree: {shown}"))
+            rec.warnings.append(at.warning(labs[0].source, "value",
+                                           f"{test} results of {when} disagree: {shown}"))
 
 
 

@@ -178,6 +178,14 @@ def next_steps(r: ScreeningResult) -> tuple[Step, ...]:
 SCANS = ("DiagnosticReport/", "ImagingStudy/")
 
 
+def repeats_now(r: ScreeningResult) -> tuple[Step, ...]:
+    """The repeats of a failing result that, done now, make `r`'s D0 eligible (or leave
+    it to the unknowns). The window reads the record as it stands, so it reaches such a
+    D0 only once the failing result has expired ("D0 2026-12-19 ... with new results"),
+    while a repeat Hb done now gives D0 2026-12-01: `window` says it first, as `screen`."""
+    return tuple(s for s in next_steps(r) if s.kind == "repeat" and s.gives)
+
+
 def _repeat(r: ScreeningResult, c: CriterionResult,
             blocks: list[CriterionResult]) -> Step:
     """A failing result a newer one replaces. Done now, it can decide this very D0,
@@ -243,11 +251,24 @@ def expiries(r: ScreeningResult) -> tuple[Step, ...]:
                   + (f" ({CONFIRM})" if confirm else ""), ids(first), first)]
     later = [d for d in dates[1:] if d <= first + timedelta(days=28)]
     if later:
-        shown = "; ".join(f"{d} " + ", ".join(re.sub(r" of \d{4}-\d{2}-\d{2}$", "", n)
-                                              for n, _ in by_date[d].values()) for d in later)
-        steps.append(Step("expiry", f"for a later D0 also repeat, by the date they expire: {shown}",
+        shown = "; ".join(f"{d} " + ", ".join(_short(n) for n, _ in by_date[d].values())
+                          for d in later)
+        steps.append(Step("expiry", f"a later D0 needs them repeated, by: {shown}",
                           ids(*later), later[0]))
     return tuple(steps)
+
+
+# the names the criteria's own short titles use ("Hb, ANC, platelets"): a baseline of
+# eleven results named in full took six lines at 80 columns
+_SHORT_NAMES = {"haemoglobin": "Hb", "neutrophils (absolute)": "ANC",
+                "total bilirubin": "bilirubin", "serum albumin": "albumin",
+                "prothrombin time (%)": "PT", "GFR by 51Cr-EDTA": "GFR"}
+
+
+def _short(name: str) -> str:
+    """'haemoglobin of 2026-11-20' -> 'Hb' (the date is the step's own)."""
+    name = re.sub(r" of \d{4}-\d{2}-\d{2}$", "", name)
+    return _SHORT_NAMES.get(name, name)
 
 
 def _record_name(b: Bound) -> str:

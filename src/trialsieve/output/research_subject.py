@@ -6,6 +6,11 @@ ResearchSubject.status: eligible -> "eligible", not eligible -> "ineligible",
 incomplete -> "candidate" (still being screened). The subject is identified by the
 screening number; `individual` references the Patient, as a site's own FHIR server
 links a subject to its patient.
+
+Every entry's fullUrl is a urn:uuid, so a relative reference ("Group/x") resolves to
+nothing inside the Bundle: every reference is the fullUrl of an entry of it. The Patient
+is an entry of its own that carries only the id the patient has in the site's FHIR
+input (no name, no identifier: the subject is known by its screening number).
 """
 
 from __future__ import annotations
@@ -49,7 +54,7 @@ def research_study(protocol: Protocol) -> dict[str, Any]:
         "resourceType": "ResearchStudy", "id": sid,
         "identifier": [{"system": NCT, "value": protocol.id}],
         "title": protocol.title, "status": "active",
-        "enrollment": [{"reference": f"Group/{sid}-eligibility"}],
+        "enrollment": [{"reference": _url("Group", f"{sid}-eligibility")}],
     }
 
 
@@ -60,24 +65,27 @@ def research_subject(doc: dict[str, Any], protocol: Protocol) -> dict[str, Any]:
         "identifier": [{"system": SCREENING_NUMBER, "value": number}],
         "status": STATUS[doc["verdict"]],
         "period": {"start": doc["dates"]["as_of"]},
-        "study": {"reference": f"ResearchStudy/{_study_id(protocol)}"},
-        "individual": {"reference": f"Patient/{doc['patient']}"},
+        "study": {"reference": _url("ResearchStudy", _study_id(protocol))},
+        "individual": {"reference": _url("Patient", doc["patient"]), "type": "Patient"},
     }
 
 
-def _url(r: dict[str, Any]) -> str:
+def _url(rtype: str, rid: str) -> str:
     """A stable urn:uuid for an entry (the same resource gets the same one every run)."""
     return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL,
-                                        f"{SCREENING_NUMBER}/{r['resourceType']}/{r['id']}"))
+                                        f"{SCREENING_NUMBER}/{rtype}/{rid}"))
 
 
 def bundle(docs: Sequence[dict[str, Any]], protocol: Protocol) -> dict[str, Any]:
     """The Bundle, checked against the FHIR models before it is returned."""
     from fhir.resources.R4B.bundle import Bundle
 
+    patients = dict.fromkeys(d["patient"] for d in docs)  # one entry each, first seen
     resources = [research_study(protocol), eligibility_group(protocol),
-                 *(research_subject(d, protocol) for d in docs)]
+                 *(research_subject(d, protocol) for d in docs),
+                 *({"resourceType": "Patient", "id": p} for p in patients)]
     doc = {"resourceType": "Bundle", "type": "collection",
-           "entry": [{"fullUrl": _url(r), "resource": r} for r in resources]}
+           "entry": [{"fullUrl": _url(r["resourceType"], r["id"]), "resource": r}
+                     for r in resources]}
     Bundle.model_validate(doc)  # raises on anything R4 does not allow
     return doc

@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import csv
 import re
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from trialsieve.output.identifiers import usubjid
-from trialsieve.protocol import Protocol
+from trialsieve.protocol import Criterion, Protocol
 
 IETEST_MAX = 200
 _NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,7}$")
@@ -56,26 +55,58 @@ class Dataset:
     rows: list[dict[str, Any]]
 
 
-def ietest(published: str) -> str:
-    """The published text on one line without its list number, shortened at a word to
-    200 characters when longer (SDTMIG: IETEST <= 200; the full text is in the
-    protocol and on the eligibility checklist)."""
+# IETEST for the criteria whose published text is over 200 characters: the same criterion
+# written short, every condition kept (a text cut at 200 characters, "... on an MRI or CT
+# over the ...", drops conditions and reads as another criterion). The full text is in
+# the protocol and on the eligibility checklist.
+WRITTEN_SHORT = {
+    ("NCT01842165", "INCL03"): (
+        "Disease progression in the last 12 months: RECIST 1.1 on MRI or CT; or new lesions "
+        "or a >30% diameter increase on SSTR imaging; or both clinical (symptoms) and "
+        "biochemical (NET markers) progression"),
+    ("NCT01842165", "INCL10"): (
+        "Women of childbearing potential and men with partners of childbearing potential "
+        "agree to highly effective contraception up to 6 months after treatment; negative "
+        "serum pregnancy test within 4 weeks"),
+    ("NCT01842165", "INCL13"): (
+        "At least one target lesion: 68Ga-octreotate PET/CT uptake above liver (Rotterdam "
+        "grade III-IV), >= 20 mm; measurable and progressive (RECIST 1.1) on MRI (or CT); "
+        "not previously irradiated"),
+    ("NCT01842165", "EXCL03"): (
+        "Radiotherapy, chemotherapy, embolization, mTOR inhibitors, receptor tyrosine-kinase "
+        "inhibitors, interferon or other investigational therapy within 12 weeks before "
+        "inclusion"),
+}
+
+
+def ietest(published: str, short: str | None = None) -> str:
+    """The published text on one line without its list number (SDTMIG: IETEST <= 200);
+    over 200 characters, the criterion as written short (`short`), never a cut text."""
     text = re.sub(r"\s+", " ", re.sub(r"^\s*\d+\.\s*", "", published)).strip()
+    if len(text) > IETEST_MAX:
+        if short is None:
+            raise ValueError(f"IETEST over {IETEST_MAX} characters and no short text "
+                             f"written for it: {text[:60]}...")
+        text = short
     text = text.replace("µ", "u").replace("·", ".")  # XPORT v5 holds ASCII only
-    text = text.encode("ascii", "replace").decode()
-    return textwrap.shorten(text, IETEST_MAX, placeholder=" ...")
+    return text.encode("ascii", "replace").decode()
+
+
+def criterion_text(protocol: Protocol, c: Criterion) -> str:
+    """A criterion's IETEST: the text with the signs the publication lost (`restored`)."""
+    return ietest(c.restored or c.text, WRITTEN_SHORT.get((protocol.id, c.id)))
 
 
 def ti(protocol: Protocol) -> Dataset:
     rows = [{"STUDYID": protocol.id, "DOMAIN": "TI", "IETESTCD": c.id,
-             "IETEST": ietest(c.restored or c.text), "IECAT": IECAT[c.category],
+             "IETEST": criterion_text(protocol, c), "IECAT": IECAT[c.category],
              "TIVERS": protocol.version}
             for c in protocol.criteria]
     return Dataset("TI", TI_VARS, rows)
 
 
 def ie(docs: Sequence[dict[str, Any]], protocol: Protocol) -> Dataset:
-    texts = {c.id: ietest(c.restored or c.text) for c in protocol.criteria}
+    texts = {c.id: criterion_text(protocol, c) for c in protocol.criteria}
     rows = []
     for doc in docs:
         for c in doc["criteria"]:
@@ -86,7 +117,7 @@ def ie(docs: Sequence[dict[str, Any]], protocol: Protocol) -> Dataset:
             answer = "N" if c["category"] == "inclusion" else "Y"
             rows.append({"STUDYID": doc["protocol"]["id"], "DOMAIN": "IE",
                          "USUBJID": usubjid(doc), "IESEQ": 0, "IETESTCD": c["id"],
-                         "IETEST": texts.get(c["id"], ietest(c["text"])),
+                         "IETEST": texts.get(c["id"]) or ietest(c["text"]),
                          "IECAT": IECAT[c["category"]], "IEORRES": answer, "IESTRESC": answer,
                          "IEDTC": doc["dates"]["as_of"]})
     # sorted by the IE keys (STUDYID, USUBJID, IETESTCD), IESEQ numbered in that order

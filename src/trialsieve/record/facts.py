@@ -423,9 +423,12 @@ class Warning:
     source: str
     field: str
     message: str
+    line: int | None = None  # of an NDJSON file: a resource is found by its file and line
 
     def __str__(self) -> str:
-        return ": ".join(x for x in (self.file, self.source, self.field, self.message) if x)
+        at = f"line {self.line}" if self.line is not None else ""
+        return ": ".join(x for x in (self.file, at, self.source, self.field, self.message)
+                         if x)
 
 
 @dataclass

@@ -35,6 +35,12 @@ def question_text(question: str) -> str:
     return ATTESTATIONS[question].text
 
 
+def answered(question: str, value: bool) -> str:
+    """The answer with its question quoted: 'attested no: resectable tumour ... intended'
+    read as if the tumour were resectable; an answer alone ('attested') says nothing."""
+    return f'attested "{"yes" if value else "no"}" to "{question_text(question)}?"'
+
+
 def covered_from(question: str, ctx: Context) -> date | None:
     """The first day an answer must be dated on to be in date (None: it does not age).
 
@@ -173,6 +179,6 @@ class Attested:
             return replace(out, ignored=s.ignored)
         last = s.newest[0]
         return outcome(Tri.of(s.value == self.met_when),
-                       f"attested {'yes' if s.value else 'no'}: {text}",
+                       answered(self.question, bool(s.value)),
                        evidence=[statement_evidence(x) for x in s.newest], ignored=s.ignored,
                        bounds=answer_bound(last))

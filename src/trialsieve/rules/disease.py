@@ -11,6 +11,7 @@ from trialsieve.logic import Tri, all_of
 from trialsieve.record import Exposure, Ignored, PatientRecord
 from trialsieve.record.statements import CONTROLLED, Statement, about, newest
 from trialsieve.rules.attest import (
+    answered,
     said,
     said_changes,
     settle_text,
@@ -271,7 +272,7 @@ class PriorRadiotherapyKidneyOrMarrow:
             return undecided(a, "prior radiotherapy on kidneys or marrow",
                              settle_text("prior-rt-kidney-or-marrow", ctx))
         if a.value is not None:
-            return outcome(Tri.of(a.value), "attested",
+            return outcome(Tri.of(a.value), answered("prior-rt-kidney-or-marrow", a.value),
                            evidence=[statement_evidence(a.newest[0])])
         doubt = [p for p in rts if p.kidneys_in_field is None or p.marrow_share is None]
         if doubt:

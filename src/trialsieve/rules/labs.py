@@ -200,10 +200,20 @@ class LabThreshold:
             limit = self.limit * r.std_ref_high
         status = _compare(r.std_value, r.comparator, self.op, limit)
         verb = {Tri.MET: "meets", Tri.NOT_MET: "fails", Tri.UNKNOWN: "cannot be judged against"}
-        summary = f"{self.label} {r.shown()} on {r.date} {verb[status]} {self.limit_text()}"
+        summary = (f"{self.label} {_as_recorded_and_converted(r)} on {r.date} "
+                   f"{verb[status]} {self.limit_text()}")
         missing = [] if status is not Tri.UNKNOWN else [f"an uncensored {self.label} value"]
         return outcome(status, summary, evidence=[ev, *ctx_ev], ignored=ignored,
                        bounds=[bound], missing=missing)
+
+
+def _as_recorded_and_converted(r: LabResult) -> str:
+    """The value as recorded and, in another unit than the limit's, as compared: "5.5
+    mmol/L fails >= 9 g/dL" left the reader to convert."""
+    unit = LAB_TESTS[r.test].unit
+    if r.std_value is None or r.unit == unit:
+        return r.shown()
+    return f"{r.shown()} (= {r.comparator or ''}{r.std_value:.4g} {unit})"
 
 
 def _evidence(r: LabResult) -> Evidence:

@@ -1,0 +1,93 @@
+"""FHIR of an earlier release (STU3, DSTU2), told apart from R4 by what R4 does not have.
+
+An STU3 resource mostly parses as R4, and what does not (a status written as a code
+where R4 has a CodeableConcept) would be read as damage of that one resource, so that a
+whole record is screened on what is left of it. Such a file is named as what it is and
+not read at all: a file is of one release, and the rest of it cannot be trusted either.
+
+Only marks that cannot be valid R4 are used: a resource type R4 does not have, an element
+R4 does not have, or one whose JSON type R4 changed. An R4 resource never carries them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+STU3 = "FHIR STU3"
+DSTU2 = "FHIR DSTU2"
+
+# resource types of the earlier releases that R4 renamed or dropped
+_TYPES = {
+    **dict.fromkeys(("ProcedureRequest", "ReferralRequest"), f"{STU3} or DSTU2"),
+    **dict.fromkeys(("BodySite", "DataElement", "DeviceComponent", "EligibilityRequest",
+                     "EligibilityResponse", "ExpansionProfile", "ImagingManifest",
+                     "ProcessRequest", "ProcessResponse", "Sequence", "ServiceDefinition"),
+                    STU3),
+    **dict.fromkeys(("MedicationOrder", "Order", "OrderResponse", "DiagnosticOrder",
+                     "DeviceUseRequest", "Conformance"), DSTU2),
+}
+
+# elements R4 does not have, by resource type (the release that has them)
+_ELEMENTS: dict[str, dict[str, str]] = {
+    # DSTU2's marks first: an element both releases have is then STU3's
+    "Condition": {"patient": DSTU2, "dateRecorded": DSTU2, "assertedDate": STU3,
+                  "context": STU3},
+    "AllergyIntolerance": {"assertedDate": STU3},
+    "Observation": {"context": STU3},
+    "MedicationStatement": {"patient": DSTU2, "wasNotTaken": DSTU2, "taken": STU3,
+                            "notTaken": STU3, "reasonNotTaken": STU3},
+    "MedicationRequest": {"context": STU3},
+    "MedicationAdministration": {"patient": DSTU2, "wasNotGiven": DSTU2, "notGiven": STU3,
+                                 "reasonNotGiven": STU3},
+    "Procedure": {"notPerformed": DSTU2, "reasonNotPerformed": DSTU2, "notDone": STU3,
+                  "notDoneReason": STU3, "context": STU3, "definition": STU3},
+    "DiagnosticReport": {"context": STU3, "codedDiagnosis": f"{STU3} or DSTU2",
+                         "image": f"{STU3} or DSTU2"},
+    "Consent": {"consentingParty": STU3, "period": STU3, "except": STU3, "purpose": STU3,
+                "dataPeriod": STU3, "actor": STU3},
+    "QuestionnaireResponse": {"context": STU3, "parent": STU3},
+    "Immunization": {"notGiven": STU3, "explanation": STU3, "date": STU3},
+    "Patient": {"animal": f"{STU3} or DSTU2"},
+}
+
+# elements R4 made a CodeableConcept (or a canonical) that were a code (or a Reference)
+_CODES = {"clinicalStatus": str, "verificationStatus": str}
+_SHAPES: dict[str, dict[str, tuple[type, str, str]]] = {
+    # DSTU2 (its Condition.patient) was told apart above
+    "Condition": {f: (t, STU3, "a code here, a CodeableConcept in R4")
+                  for f, t in _CODES.items()},
+    "AllergyIntolerance": {f: (t, STU3, "a code here, a CodeableConcept in R4")
+                           for f, t in _CODES.items()},
+    "QuestionnaireResponse": {"questionnaire": (dict, STU3, "a Reference here, a canonical "
+                                                "URL in R4")},
+    "Consent": {"policyRule": (str, STU3, "a URI here, a CodeableConcept in R4")},
+}
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """Why a resource is of an earlier FHIR release than R4."""
+
+    release: str  # "FHIR STU3", "FHIR DSTU2", "FHIR STU3 or DSTU2"
+    field: str  # the element that shows it ("resourceType" for a type)
+    why: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.release} is not read; trialsieve reads R4 ({self.why})"
+
+
+def earlier(res: dict) -> Earlier | None:
+    """The first mark of an earlier release in `res`, or None (R4 as far as can be told)."""
+    rtype = res.get("resourceType")
+    if not isinstance(rtype, str):
+        return None
+    if rtype in _TYPES:
+        return Earlier(_TYPES[rtype], "resourceType", f"{rtype} is not an R4 resource type")
+    for name, release in _ELEMENTS.get(rtype, {}).items():
+        if name in res:
+            return Earlier(release, name, f"{rtype}.{name} is not an R4 element")
+    for name, (shape, release, why) in _SHAPES.get(rtype, {}).items():
+        if isinstance(res.get(name), shape):
+            return Earlier(release, name, why)
+    return None
