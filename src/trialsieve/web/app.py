@@ -260,6 +260,12 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
                                 secure=secure_cookies, samesite="strict", path="/")
         return response
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon():
+        # browsers ask for it on pages that name no icon (the filed checklist)
+        return Response((HERE / "static" / "favicon.svg").read_bytes(),
+                        media_type="image/svg+xml")
+
     # -- login ------------------------------------------------------------------------
 
     @app.get("/login", response_class=HTMLResponse)

@@ -163,7 +163,8 @@ def stated_at(values: dict[str, str], ctx: EntryContext, on: date) -> str:
     with no time typed stays a date."""
     raw = values.get("time", "").strip()
     if not raw:
-        return ctx.now.strftime("%Y-%m-%dT%H:%M:%SZ") if on == ctx.today \
+        # the day is the screening's (a demo may fix it), the time the clock's
+        return f"{on.isoformat()}T{ctx.now:%H:%M:%S}Z" if on == ctx.today \
             else on.isoformat()
     try:
         at = time.fromisoformat(raw)
