@@ -176,3 +176,16 @@ def test_where_the_text_reader_cannot_run_the_texts_are_listed_and_the_user_warn
     assert len(rec.documents) == 3 and rec.mentions == []
     [w] = [w for w in rec.warnings if w.field == "text"]
     assert "not read on this Python" in w.message and "(3 texts)" in w.message
+
+
+def test_a_procedure_note_is_read_with_its_single_category(tmp_path: Path) -> None:
+    """R4 Procedure.category is one CodeableConcept, not a list: its note is read, with no
+    warning about the category (was: "expected a list" on every such Procedure)."""
+    proc = subject({"resourceType": "Procedure", "id": "pr1", "status": "completed",
+                    "category": {"coding": [{"system": "http://snomed.info/sct",
+                                             "code": "387713003"}]},
+                    "code": {"text": "Whipple"}, "performedDateTime": "2026-02-01",
+                    "note": [{"text": "Uneventful pancreatoduodenectomy."}]})
+    rec = read(tmp_path, proc)
+    assert [(d.source, d.kind) for d in rec.documents] == [("Procedure/pr1#note[0]", "clinic")]
+    assert not [w for w in rec.warnings if w.field == "category"]

@@ -95,7 +95,9 @@ def _kind(res: dict) -> str:
                     return "imaging"
         except FieldError:
             pass
-    for cat in get_list(res, "category"):
+    # a list in most resources, one CodeableConcept in an R4 Procedure
+    cats = res.get("category")
+    for cat in cats if isinstance(cats, list) else [cats] if cats is not None else []:
         try:
             found = [C.DOCUMENT_KINDS[c] for c in codings(cat, "category")
                      if c in C.DOCUMENT_KINDS]
