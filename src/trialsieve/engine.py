@@ -8,7 +8,9 @@ from datetime import date
 from trialsieve.logic import Tri
 from trialsieve.protocol import EXCLUSION, INCLUSION, Criterion, Protocol
 from trialsieve.record import Ignored, Patient, PatientRecord, Warning
+from trialsieve.record.from_text import with_text_facts
 from trialsieve.rules.base import PRE_SCREENING, SCREENING, Context, Outcome
+from trialsieve.rules.text_evidence import visible, with_text
 
 ELIGIBLE = "eligible"
 NOT_ELIGIBLE = "not_eligible"
@@ -142,11 +144,16 @@ def screen(protocol: Protocol, record: PatientRecord, dates: Dates,
     triage, see population/triage.py); the verdict is then that of those criteria."""
     if policy not in (SCREENING, PRE_SCREENING):
         raise ValueError(f"unknown policy {policy!r}")
-    view, later = visible_record(record, dates.as_of)
+    # What the reports say counts as coded facts under pre-screening only (issue 21);
+    # under screening it is shown beside the criteria it informs, never read by them.
+    counted = with_text_facts(record) if policy == PRE_SCREENING else record
+    view, later = visible_record(counted, dates.as_of)
     ctx = Context(dates.as_of, dates.inclusion, dates.d0, policy)
     ids = [c.id for c in protocol.criteria]
     criteria = protocol.criteria[:ids.index(until) + 1] if until else protocol.criteria
-    results = tuple(CriterionResult(c, c.rule.evaluate(view, ctx)) for c in criteria)
+    mentions = visible(record, dates.as_of)
+    results = tuple(CriterionResult(c, with_text(c.id, c.rule.evaluate(view, ctx), view,
+                                                 mentions, policy)) for c in criteria)
     warnings = [*record.warnings, *(Warning(record.file, i.source, "date", i.reason)
                                     for i in later)]
     dead, deceased = death(record.patient, dates.as_of)
