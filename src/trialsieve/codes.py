@@ -584,6 +584,31 @@ WHO_GRADES: dict[Code, int] = {
 }  # fmt: skip
 KI67 = (LOINC, "29593-1")  # Ki-67 index, % of tumour cells
 
+# --- texts (issue 21): the kind of report a text is -----------------------------------
+# DocumentReference.type / DiagnosticReport.code (LOINC document and report codes), then
+# the category (HL7 v2-0074 diagnostic service sections), decide the kind of a text:
+# "pathology", "imaging" (radiology and nuclear medicine) or "clinic" (notes, letters).
+V2_0074 = "http://terminology.hl7.org/CodeSystem/v2-0074"
+DOCUMENT_KINDS: dict[Code, str] = {
+    (LOINC, "11526-1"): "pathology",  # Pathology study
+    (LOINC, "60568-3"): "pathology",  # Pathology Synoptic report
+    (LOINC, "60567-5"): "pathology",  # Comprehensive pathology report panel
+    (LOINC, "22637-3"): "pathology",  # Pathology report final diagnosis
+    (LOINC, "18748-4"): "imaging",  # Diagnostic imaging study
+    (LOINC, "18726-0"): "imaging",  # Radiology studies (set)
+    (LOINC, "44136-0"): "imaging",  # PET scan study
+    (LOINC, "49118-3"): "imaging",  # Nuclear medicine study
+    (LOINC, "11506-3"): "clinic",  # Progress note
+    (LOINC, "34117-2"): "clinic",  # History and physical note
+    (LOINC, "11488-4"): "clinic",  # Consult note
+    (LOINC, "18842-5"): "clinic",  # Discharge summary
+    (LOINC, "51847-2"): "clinic",  # Evaluation + Plan note
+    (V2_0074, "PAT"): "pathology", (V2_0074, "SP"): "pathology",
+    (V2_0074, "CP"): "pathology", (V2_0074, "LAB"): "pathology",
+    (V2_0074, "RAD"): "imaging", (V2_0074, "NMR"): "imaging", (V2_0074, "NMS"): "imaging",
+    (V2_0074, "CT"): "imaging", (V2_0074, "RX"): "imaging", (V2_0074, "US"): "imaging",
+}  # fmt: skip
+
 # --- consent (I11) -------------------------------------------------------------------
 # A research consent: Consent.scope (consentscope) or Consent.category.
 CONSENT_RESEARCH = {

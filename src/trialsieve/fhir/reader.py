@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from trialsieve import codes as C
-from trialsieve.fhir import concept_map
+from trialsieve.fhir import concept_map, documents
 from trialsieve.fhir.concept_map import ConceptMapping
 from trialsieve.fhir.errors import FieldError, InputError, NotRelevant, Skip
 from trialsieve.fhir.imaging_mapping import MarrowFinding
@@ -334,6 +334,8 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup,
         # only the types a criterion reads: a map changes nothing in the others
         res, applied = concept_map.apply(mapping, res) if rtype in MAPPERS else (res, ())
         uses.saw(mapping, res, file)
+        if rtype in documents.TEXT_TYPES:
+            _texts(rec, file, res, lookup)
         try:
             if rtype == "Patient":
                 patients.append(_patient(res))
@@ -366,7 +368,22 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup,
     _attach(rec, pending)
     _finish(rec)
     rec.counts = dict(counts)
+    if rec.documents:  # the text reader (medspaCy) is loaded only for a record with text
+        from trialsieve import text
+        rec.mentions = [m for d in rec.documents for m in text.read(d)]
     return rec
+
+
+def _texts(rec: PatientRecord, file: str, res: dict, lookup) -> None:
+    """The texts of a resource into the record (issue 21); what cannot be read, said."""
+    try:
+        found, problems = documents.documents(res, lookup)
+    except FieldError as exc:
+        src = f"{res['resourceType']}/{res.get('id', '?')}"
+        rec.warnings.append(Warning(file, src, exc.field, f"{exc}: its text not read"))
+        return
+    rec.documents += found
+    rec.warnings += [Warning(file, src, field, message) for src, field, message in problems]
 
 
 def _patient(res: dict) -> Patient:

@@ -6,6 +6,8 @@ turns them into `PatientRecord.mentions`, and the rules, which show a mention as
 suggestion to confirm (screening) or count an affirmed one "from text" (pre-screening).
 """
 
+from trialsieve.record.facts import Document, Mention
+
 # The fact families a text can state, with the criterion each informs.
 FACTS: dict[str, str] = {
     "net_diagnosis": "INCL02",  # value: "well", "poor" or None (differentiation)
@@ -26,3 +28,12 @@ FACTS: dict[str, str] = {
     "major_surgery": "EXCL02",  # date: of the operation
     "radiotherapy": "EXCL03",  # and EXCL05, INCL13; details: site; date: of the course
 }
+
+
+def read(document: Document) -> list[Mention]:
+    """The mentions a document states (medspaCy, loaded on first use): each with its
+    sentence, the sentence's character offsets in `document.text`, and the ConText
+    modifiers that applied. Pure: the same document gives the same mentions."""
+    from trialsieve.text.reader import read as read_document
+
+    return read_document(document)
