@@ -73,12 +73,17 @@ def test_screening_shows_the_pathology_sentence_as_a_suggestion_and_stays_unknow
     assert i2.status is Tri.UNKNOWN
     shown = [e for e in i2.outcome.evidence if e.text is not None]
     assert shown and all(e.text.use == "suggested" for e in shown)
-    first = shown[0]
+    # one suggestion per sentence, saying what it states
+    first, mets = shown
     assert first.what == "suggested by the pathology report of 2026-11-02"
     assert first.value == f"'{PATH_TEXT}' (confirm)"
     assert first.source == f"{PATHOLOGY}#text:0-{len(PATH_TEXT)}"
-    assert {e.note for e in shown} >= {"net diagnosis well", "WHO grade G2", "Ki-67 8 %",
-                                       "primary site pancreas", "metastatic metastatic"}
+    assert first.note == "NET, well differentiated, WHO grade G2, Ki-67 8 %, primary pancreas"
+    assert mets.note == "metastatic"
+    assert (first.text.start, first.text.end) == (0, len(PATH_TEXT))
+    # what settles it names the confirmation
+    assert any(m.startswith("confirmation of what the pathology report of 2026-11-02 says")
+               for m in i2.outcome.missing)
 
 
 def test_screening_a_negated_breastfeeding_is_a_suggested_absence_not_a_decision():

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
+from trialsieve.logic import Tri
 from trialsieve.record import Document, Ignored, Mention, PatientRecord
 from trialsieve.record.from_text import counted, is_text_source, text_source
 from trialsieve.rules.base import PRE_SCREENING, Evidence, Outcome, Quote
@@ -47,19 +48,16 @@ def quoted(sentence: str) -> str:
 
 
 def reading(m: Mention) -> str:
-    """What the mention says, in a few words: "ECOG 1", "Ki-67 8 %", "G2"."""
-    name = m.fact.replace("_", " ")
+    """What the mention says, in a few words: "ECOG 1", "Ki-67 8 %", "WHO grade G2"."""
     value = m.value
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    said = f"{name} {value}{' ' + m.unit if m.unit else ''}" if value not in (None, "") \
-        else name
-    if m.fact == "ecog":
-        said = f"ECOG {value}"
-    elif m.fact == "ki67":
-        said = f"Ki-67 {value} %"
-    elif m.fact == "who_grade":
-        said = f"WHO grade {value}"
+    shown = "" if value in (None, "") else f"{value}{' ' + m.unit if m.unit else ''}"
+    said = {"ecog": f"ECOG {shown}", "ki67": f"Ki-67 {value} %",
+            "who_grade": f"WHO grade {shown}", "primary_site": f"primary {shown}",
+            "metastatic": shown or "metastatic",
+            "net_diagnosis": "NET" + (f", {shown} differentiated" if shown else ""),
+            }.get(m.fact) or " ".join(filter(None, [m.fact.replace("_", " "), shown]))
     details = ", ".join(f"{k} {v}" for k, v in m.details)
     return said + (f" ({details})" if details else "")
 
@@ -81,13 +79,22 @@ def quote(record: PatientRecord, m: Mention, use: str) -> Quote:
                  m.modifiers, use)
 
 
-def suggestion(record: PatientRecord, m: Mention) -> Evidence:
-    report, _ = _report(record, m)
-    denied = "negated" in m.modifiers
-    note = f"{'absent: ' if denied else ''}{reading(m)}"
-    return Evidence(text_source(m), m.date, f"suggested by {report}",
+def suggestion(record: PatientRecord, ms: list[Mention]) -> Evidence:
+    """One sentence's suggestion: what it says (each mention of it), to confirm."""
+    m = ms[0]
+    report, when = _report(record, m)
+    note = ", ".join(dict.fromkeys(
+        f"{'absent: ' if 'negated' in x.modifiers else ''}{reading(x)}" for x in ms))
+    return Evidence(text_source(m), when, f"suggested by {report}",
                     f"{quoted(m.sentence)} (confirm)", note,
                     text=quote(record, m, "suggested"))
+
+
+def _by_sentence(ms: list[Mention]) -> list[list[Mention]]:
+    groups: dict[str, list[Mention]] = {}
+    for m in ms:
+        groups.setdefault(text_source(m), []).append(m)
+    return list(groups.values())
 
 
 def _shown(m: Mention) -> bool:
@@ -109,16 +116,20 @@ def with_text(cid: str, out: Outcome, record: PatientRecord, mentions: list[Ment
     evidence = [_marked(e, record, by_source) if is_text_source(e.source) else e
                 for e in out.evidence]
     used = {e.source for e in evidence}
-    for m in mine:
-        if text_source(m) in used or (policy == PRE_SCREENING and counted(m)):
-            continue  # counted as a fact (shown by the rule when it read it)
-        if _shown(m):
-            evidence.append(suggestion(record, m))
+    # counted as a fact under pre-screening: shown by the rule where it read it
+    open_ = [m for m in mine if _shown(m) and text_source(m) not in used
+             and not (policy == PRE_SCREENING and counted(m))]
+    suggested = [suggestion(record, ms) for ms in _by_sentence(open_)]
     ignored = list(out.ignored) + [
         _not_counted(record, m) for m in mine if not _shown(m)]
     if not mine and evidence == list(out.evidence):
         return out
-    return replace(out, evidence=tuple(evidence), ignored=tuple(ignored))
+    # what settles an unknown criterion: among others, confirming what a report says
+    missing = out.missing + tuple(dict.fromkeys(
+        f"confirmation of what {e.what.removeprefix('suggested by ')} says ({e.note})"
+        for e in suggested)) if out.status is Tri.UNKNOWN else out.missing
+    return replace(out, evidence=tuple(evidence + suggested), ignored=tuple(ignored),
+                   missing=missing)
 
 
 def _marked(e: Evidence, record: PatientRecord, by_source: dict[str, Mention]) -> Evidence:
