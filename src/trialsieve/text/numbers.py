@@ -69,7 +69,7 @@ DATES = re.compile(
 
 
 # A date after these words is another scan's or event's date, not the one stated.
-NOT_THIS_EVENT = re.compile(r"(?:compared (?:with|to)|comparison|versus|vs\.?|since|prior|"
+NOT_THIS_EVENT = re.compile(r"\b(?:compared (?:with|to)|comparison|versus|vs\.?|since|prior|"
                             r"previous|baseline|par rapport (?:à|au|a)|compar[ée]e? (?:à|au|a)"
                             r"|depuis|pr[ée]c[ée]dente?|r[ée]f[ée]rence|than|que)\W+(?:\w+\W+)"
                             r"{0,3}$", re.I)

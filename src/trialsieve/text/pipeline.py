@@ -12,6 +12,7 @@ import re
 import warnings
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 LANGUAGES = ("en", "fr")
@@ -32,20 +33,23 @@ def facts() -> tuple[str, ...]:
 
 
 @cache
-def target_patterns() -> dict[str, list[tuple[re.Pattern, dict]]]:
-    """Each fact family's compiled patterns with their rule's metadata, as medspaCy's
-    regex matcher compiles them (case folded unless a pattern says otherwise)."""
-    out: dict[str, list[tuple[re.Pattern, dict]]] = {}
+def _triggers() -> tuple[tuple[str, ...], re.Pattern]:
+    """Every family's triggers: words (lower case) any of its targets contains, and
+    patterns ("re:...") for the rest. Cheap to look for, unlike the targets."""
+    words: list[str] = []
+    patterns: list[str] = []
     for fact in facts():
-        out[fact] = [(re.compile(r["pattern"], re.IGNORECASE), r.get("metadata") or {})
-                     for r in rule_file(fact)["target_rules"]]
-    return out
+        for t in rule_file(fact)["triggers"]:
+            (patterns.append(t[3:]) if t.startswith("re:") else words.append(t))
+    return tuple(words), re.compile("|".join(f"(?:{p})" for p in patterns), re.I)
 
 
 def mentions_something(text: str) -> bool:
-    """Whether any target rule matches the text at all: a text that names none of the
-    facts is not given to medspaCy (most of a population's notes)."""
-    return any(p.search(text) for rules in target_patterns().values() for p, _ in rules)
+    """Whether a text may name one of the facts (a trigger of any family in it): a text
+    that names none is not given to medspaCy (most of a population's notes)."""
+    words, patterns = _triggers()
+    low = text.lower()
+    return any(w in low for w in words) or patterns.search(text) is not None
 
 
 @cache
@@ -62,8 +66,7 @@ def nlp(language: str) -> Any:
     from spacy.language import Language
 
     pipe = medspacy.load(medspacy_enable=["medspacy_pyrush", "medspacy_target_matcher",
-                                          "medspacy_context"],
-                         load_rules=language == "en")
+                                          "medspacy_context"], load_rules=False)
     if language == "fr":  # elision: "n'allaite" is "n'" (a negation cue) and "allaite"
         prefixes = [ELISION, *pipe.Defaults.prefixes]
         pipe.tokenizer.prefix_search = spacy.util.compile_prefix_regex(prefixes).search
@@ -77,12 +80,18 @@ def nlp(language: str) -> Any:
             TargetRule(r["literal"], r["category"], pattern=r["pattern"],
                        metadata=r.get("metadata"))
             for fact in facts() for r in rule_file(fact)["target_rules"]])
-    context = pipe.get_pipe("medspacy_context")
-    known = {rule.literal.lower() for rule in context.rules} if language == "en" else set()
-    context.add([ConTextRule(r["literal"], r["category"], direction=r["direction"],
-                             pattern=r.get("pattern"), max_scope=r.get("max_scope"))
-                 for r in rule_file(f"context_{language}")["context_rules"]
-                 if r["literal"].lower() not in known])
+    ours = [ConTextRule(r["literal"], r["category"], direction=r["direction"],
+                        pattern=r.get("pattern") or _tokens(r["literal"], language),
+                        max_scope=r.get("max_scope"))
+            for r in rule_file(f"context_{language}")["context_rules"]]
+    # medspaCy's English cues, but ours where we say a cue otherwise (its "no" takes
+    # "no new" as one cue, which then covers the target "new lesions")
+    base = (ConTextRule.from_json(str(Path(medspacy.__file__).resolve().parents[1]
+                                      / "resources" / "en" / "context_rules.json"))
+            if language == "en" else [])
+    own = {r.literal.lower() for r in ours}
+    pipe.get_pipe("medspacy_context").add([r for r in base if r.literal.lower() not in own]
+                                          + ours)
     return pipe
 
 
@@ -97,10 +106,27 @@ UNITS = {"%", "mm", "cm", "gy", "mg", "ml"}
 
 def sentence_ends(doc: Any) -> Any:
     """A full stop after a number or a unit ends a sentence when a capital follows
-    ("Ki-67 8 %. No brain metastases."): PyRuSH's rules keep such stops inside."""
+    ("Ki-67 8 %. No brain metastases."): PyRuSH's rules keep such stops inside. A
+    paragraph PyRuSH did not read (one sentence, the reader saw) is one sentence."""
+    if len(doc) and not doc.has_annotation("SENT_START"):
+        for token in doc:
+            token.is_sent_start = token.i == 0
+        return doc
     for i in range(1, len(doc) - 1):
         before, stop, after = doc[i - 1], doc[i], doc[i + 1]
         if (stop.text == "." and (before.like_num or before.lower_ in UNITS)
                 and after.text[:1].isupper()):
             after.is_sent_start = True
     return doc
+
+
+def _tokens(literal: str, language: str) -> list[dict] | None:
+    """A French cue as tokens, its elisions apart as the tokenizer sets them ("absence
+    d'" is "absence", "d'"): medspaCy would tokenize the cue alone otherwise."""
+    if language != "fr" or not re.search(r"['’]", literal):
+        return None
+    words: list[str] = []
+    for w in literal.lower().split():
+        m = re.fullmatch(r"((?:[nldsjcmt]|qu)['’])(.+)", w)
+        words += [m.group(1), m.group(2)] if m else [w]
+    return [{"LOWER": w} for w in words]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import replace
+from functools import lru_cache
 
 from trialsieve.record import Document, Mention
 from trialsieve.text.pipeline import mentions_something, nlp
@@ -30,40 +31,76 @@ def read(document: Document) -> list[Mention]:
     the document text) and the ConText modifiers that applied. Pure."""
     if not mentions_something(document.text):
         return []
-    lang = language(document.text)
+    lang = language(document.text[:2000])
     out: list[Mention] = []
     for offset, chunk in chunks(document.text):
-        with warnings.catch_warnings():  # [W036]: a pipeline without token patterns
-            warnings.simplefilter("ignore", UserWarning)
-            doc = nlp(lang)(chunk)
-        for sent in doc.sents:
-            ents = [e for e in doc.ents if sent.start <= e.start < sent.end]
-            if not ents:
-                continue
-            found = [(e.label_, e.text, e.start_char - sent.start_char,
-                      _modifiers(e)) for e in ents]
-            for fact, value, unit, when, details, mods in read_sentence(found, sent.text,
-                                                                         lang):
-                out.append(Mention(fact, value, unit, document.source, document.kind,
-                                   when or document.date, sent.text,
-                                   offset + sent.start_char, offset + sent.end_char, mods,
-                                   details, lang))
+        for fact, value, unit, when, details, mods, start, end, sentence in _read_chunk(
+                lang, chunk):
+            out.append(Mention(fact, value, unit, document.source, document.kind,
+                               when or document.date, sentence, offset + start,
+                               offset + end, mods, details, lang))
     return _one_each(out)
 
 
+@lru_cache(maxsize=4096)
+def _read_chunk(lang: str, chunk: str) -> tuple[tuple, ...]:
+    """What one paragraph states, offsets in the paragraph. Kept: notes repeat their
+    paragraphs (a population's notes list the same procedures again and again)."""
+    with warnings.catch_warnings():  # [W036]: a pipeline without token patterns
+        warnings.simplefilter("ignore", UserWarning)
+        # PyRuSH only where a piece may still hold more than one sentence
+        one = not _INNER_STOP.search(chunk.strip())
+        doc = nlp(lang)(chunk, disable=["medspacy_pyrush"] if one else [])
+    out = []
+    for sent in doc.sents:
+        ents = [e for e in doc.ents if sent.start <= e.start < sent.end]
+        if not ents:
+            continue
+        found = [(e.label_, e.text, e.start_char - sent.start_char, _modifiers(e))
+                 for e in ents]
+        for fact, value, unit, when, details, mods in read_sentence(found, sent.text, lang):
+            out.append((fact, value, unit, when, details, mods, sent.start_char,
+                        sent.end_char, sent.text))
+    return tuple(out)
+
+
+# A stop with more text after it: where PyRuSH must say whether a sentence ends.
+_INNER_STOP = re.compile(r"[.!?]\s+\S")
+# A plain sentence end: a stop, space, a capital; not after an abbreviation or an initial.
+_PLAIN_END = re.compile(r"[.!?](?=\s+[A-ZÀ-ÖØ-Þ])")
+_ABBREVIATIONS = {"dr", "mr", "mrs", "ms", "pr", "prof", "vs", "e.g", "i.e", "cf", "fig",
+                  "no", "approx", "st", "seg", "mme", "m", "env", "dre", "mlle", "nb", "n°",
+                  "etc", "al", "ca", "p"}
 _BREAK = re.compile(r"\n[ \t]*\n\s*|(?<=[.:;!?|])[ \t]*\n\s*|\n(?=[ \t]*(?:[-*•#]|\d+[.)] ))")
 
 
 def chunks(text: str) -> list[tuple[int, str]]:
-    """The paragraphs, list items and table rows of a text that name a fact, with their
-    offsets: only those go through medspaCy (PyRuSH takes time in proportion to the
-    text). A line that wraps a sentence (no stop at its end) stays with the next."""
+    """The paragraphs, list items and table rows of a text that may name a fact, with
+    their offsets: only those go through medspaCy (PyRuSH takes time in proportion to
+    the text). A line that wraps a sentence (no stop at its end) stays with the next."""
     out, start = [], 0
     for m in _BREAK.finditer(text):
         out.append((start, text[start:m.start()]))
         start = m.end()
     out.append((start, text[start:]))
-    return [(at, chunk) for at, chunk in out if chunk.strip() and mentions_something(chunk)]
+    return [piece for at, chunk in out for piece in _sentences(at, chunk)
+            if piece[1].strip() and mentions_something(piece[1])]
+
+
+def _sentences(at: int, chunk: str) -> list[tuple[int, str]]:
+    """A paragraph cut at its plain sentence ends; what is left unsure (a stop after an
+    abbreviation) PyRuSH decides. Most of a report's stops are plain, and PyRuSH reads
+    character by character in Python: most of the reader's time otherwise."""
+    out, start = [], 0
+    for m in _PLAIN_END.finditer(chunk):
+        word = re.search(r"(\S+)$", chunk[start:m.start()])
+        before = word.group(1).lower() if word else ""
+        if before in _ABBREVIATIONS or re.fullmatch(r"[a-zà-þ]", before):
+            continue
+        out.append((at + start, chunk[start:m.end()]))
+        start = m.end() + len(chunk[m.end():]) - len(chunk[m.end():].lstrip())
+    out.append((at + start, chunk[start:]))
+    return out
 
 
 def _modifiers(ent) -> tuple[str, ...]:

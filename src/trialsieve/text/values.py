@@ -14,6 +14,7 @@ from datetime import date
 from functools import cache
 
 import trialsieve.text.numbers as numbers
+from trialsieve.record.facts import NOT_AFFIRMED
 from trialsieve.text.pipeline import rule_file
 
 Found = tuple[str, str, int, tuple[str, ...]]  # fact, target text, offset in sentence, mods
@@ -31,7 +32,13 @@ NOT_LESION_SIZE = re.compile(r"\b(?:slice|thickness|[ée]paisseur|coupes?|margin
 PRIMARY_WORDS = re.compile(r"\b(?:primary|primitif|primitive|primaire|origin|origine|"
                            r"arising|developed in|d[ée]velopp[ée]e?)\b", re.I)
 NOT_WHO_GRADE = re.compile(r"(?:krenning|uptake|fixation|toxicit|ctcae|deauville|"
-                           r"hyperfixation|intensit)[^.;]{0,20}$", re.I)
+                           r"hyperfixation|intensit|neutrop|thrombop|lymphop|an[ée]mi|"
+                           r"diarrh|naus|mucosit|fatigue|asth[ée]nie|h[ée]matolog)"
+                           r"[^.;]{0,20}$", re.I)
+# A size after these words is an earlier measurement: "45 mm (previously 38 mm)".
+EARLIER = re.compile(r"\b(?:previously|prior|before|baseline|versus|vs\.?|compared|was|"
+                     r"auparavant|pr[ée]c[ée]demment|contre|initialement|initially)"
+                     r"\W+(?:\w+\W+)?$", re.I)
 PRRT = re.compile(r"\b(?:PRRT|lutathera|177\s?Lu|lu-?177|lut[ée]tium|vectoris[ée]e|"
                   r"radionuclide|radioligand|SIRT|radioembolization|radio-?embolisation|"
                   r"yttrium|90Y|y-?90|radiom[ée]tabolique|radioactive iodine|iode)", re.I)
@@ -80,9 +87,9 @@ def read(found: list[Found], sentence: str, lang: str) -> Iterator[Read]:
     facts = {f for f, _, _, _ in found}
     when = next(iter(numbers.dates(sentence, day_first=lang == "fr")), None)
     krenning = [(t, at, mods) for f, t, at, mods in found
-                if f == "lesion" and t.lower().startswith("krenning")]
+                if f == "lesion" and "krenning" in t.lower()]
     sizes = [(t, at, mods) for f, t, at, mods in found
-             if f == "lesion" and not t.lower().startswith("krenning")]
+             if f == "lesion" and "krenning" not in t.lower()]
     for fact, text, at, mods in found:
         if fact == "lesion":
             continue
@@ -90,19 +97,37 @@ def read(found: list[Found], sentence: str, lang: str) -> Iterator[Read]:
         if reader is None:
             yield fact, None, None, when, (), mods
             continue
+        if fact == "primary_site":
+            mods = _as_the_net(mods, found, sentence)
         for value, unit, details in reader(text, sentence, at, facts):
             dated = when if fact in DATED else None
             yield fact, value, unit, dated, details, mods
+        if fact == "new_lesion" and METASTASES.search(text):  # "new liver metastases"
+            yield "metastatic", "metastatic", None, None, (), mods
     yield from _lesions(sizes, krenning, sentence)
+
+
+def _as_the_net(mods: tuple[str, ...], found: list[Found], sentence: str
+                ) -> tuple[str, ...]:
+    """An organ that is a primary site because a NET is named beside it is stated as
+    that NET is: "biopsie gastrique : absence de tumeur neuroendocrine" states no
+    gastric primary."""
+    nets = [m for f, _, _, m in found if f == "net_diagnosis"]
+    if not nets or PRIMARY_WORDS.search(sentence):
+        return mods
+    unsaid = set.intersection(*(set(m) & NOT_AFFIRMED for m in nets))
+    return tuple(sorted(set(mods) | unsaid))
 
 
 def _lesions(sizes: list, krenning: list, sentence: str) -> Iterator[Read]:
     grade = None
     if krenning:
-        grade = re.search(r"[0-4]\s*$", krenning[0][0]).group(0).strip()  # type: ignore[union-attr]
+        grade = re.findall(r"[0-4]", krenning[0][0])[0]
     kept = [(t, at, mods) for t, at, mods in sizes
             if LESION_WORDS.search(sentence) and not NOT_LESION_SIZE.search(sentence)]
     for text, at, mods in kept:
+        if EARLIER.search(sentence[max(0, at - 30):at]):
+            continue
         mm = numbers.sizes_mm(text)
         if not mm:
             continue
@@ -181,6 +206,9 @@ def _progression(text: str, sentence: str, at: int, facts: set[str]) -> Values:
 def _new_lesion(text: str, sentence: str, at: int, facts: set[str]) -> Values:
     organ = organ_near(sentence, at)
     yield None, None, ((("organ", organ),) if organ else ())
+
+
+METASTASES = re.compile(r"m[ée]tasta", re.I)
 
 
 def _brain(text: str, sentence: str, at: int, facts: set[str]) -> Values:

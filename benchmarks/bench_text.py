@@ -1,0 +1,103 @@
+"""The text reader on the hand-annotated corpus (tests/data/text): precision and recall
+per fact family, the negated/uncertain/family/hypothetical mentions read as affirmed,
+and the time per report as a ratio to a floor measured in the same run.
+
+    .venv/bin/python benchmarks/bench_text.py [--runs N]
+
+Floor: tokenising the same texts with a blank spaCy English pipeline (what any spaCy
+reading of them costs at least). Time: the median over the 40 whole reports of one
+`trialsieve.text.read` each, the paragraph cache emptied before each report (a cold
+read), after one warm-up pass that loads medspaCy; per page at 3,000 characters a page.
+Targets: precision >= 0.97 and recall >= 0.90 per family, zero misread, <= 10 ms a page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+
+import text_corpus as corpus  # noqa: E402
+
+from trialsieve.text import FACTS, read  # noqa: E402
+from trialsieve.text import reader as text_reader  # noqa: E402
+
+PAGE_CHARS = 3000
+TARGET_MS_PER_PAGE = 10.0
+
+
+def per_report_ms(docs, fn, runs: int) -> list[float]:
+    """Each report's median time over `runs`, in ms."""
+    out = []
+    for d in docs:
+        times = []
+        for _ in range(runs):
+            text_reader._read_chunk.cache_clear()
+            start = time.perf_counter()
+            fn(d)
+            times.append((time.perf_counter() - start) * 1000)
+        out.append(statistics.median(times))
+    return out
+
+
+def _pages(docs):
+    """The reports end to end, cut into pages of at least PAGE_CHARS characters."""
+    from trialsieve.record import Document
+
+    pages, text = [], ""
+    for d in docs:
+        text += d.text + "\n\n"
+        if len(text) >= PAGE_CHARS:
+            pages.append(Document(f"DocumentReference/page{len(pages)}", "clinic", d.date, text))
+            text = ""
+    return pages
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--runs", type=int, default=5)
+    args = p.parse_args()
+    sentences, reports = corpus.sentences(), corpus.reports()
+    cases = sentences + reports
+    start = time.perf_counter()
+    score = corpus.score(cases, read)  # also the warm-up: medspaCy loaded here
+    print(f"corpus: {len(sentences)} sentences, {len(reports)} reports "
+          f"(first pass, medspaCy loading included: {time.perf_counter() - start:.1f} s)")
+    print(f"{'fact family':22} {'precision':>9} {'recall':>7} {'tp':>4} {'fp':>4} {'fn':>4}")
+    failed = []
+    for fact in FACTS:
+        pr, rc = score.precision(fact), score.recall(fact)
+        mark = "" if pr >= corpus.TARGET_PRECISION and rc >= corpus.TARGET_RECALL else "  <"
+        failed += [fact] if mark else []
+        print(f"{fact:22} {pr:9.3f} {rc:7.3f} {score.tp[fact]:4} {score.fp[fact]:4} "
+              f"{score.fn[fact]:4}{mark}")
+    misread = sum(score.misread.values())
+    print(f"negated/uncertain/family/hypothetical mentions read as affirmed: {misread}")
+
+    import spacy
+    blank = spacy.blank("en")
+    docs = [corpus.document(c) for c in reports]
+    chars = statistics.median(len(d.text) for d in docs)
+    ours = statistics.median(per_report_ms(docs, read, args.runs))
+    floor = statistics.median(per_report_ms(docs, lambda d: blank(d.text), args.runs))
+    print(f"time per report (median of {len(docs)}, {chars:.0f} characters): {ours:.2f} ms; "
+          f"floor (blank spaCy tokenising): {floor:.3f} ms; ratio {ours / floor:.0f}x")
+    pages = _pages(docs)
+    page = statistics.median(per_report_ms(pages, read, args.runs))
+    page_floor = statistics.median(per_report_ms(pages, lambda d: blank(d.text), args.runs))
+    missed = "" if page <= TARGET_MS_PER_PAGE else "  < target missed"
+    print(f"time per page (the reports end to end, {len(pages)} pages of >= {PAGE_CHARS} "
+          f"characters): {page:.1f} ms; floor {page_floor:.2f} ms; ratio "
+          f"{page / page_floor:.0f}x (target <= {TARGET_MS_PER_PAGE:.0f} ms){missed}")
+    for line in score.errors:
+        print("  " + line)
+    return 1 if failed or misread else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
