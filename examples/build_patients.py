@@ -415,6 +415,7 @@ def build() -> dict[str, Patient]:
     out["32-refuted-pregnancy"] = p
     out.update(no_false_eligible())
     out.update(clinical_content())
+    out.update(only_in_reports())
     return out
 
 
@@ -642,6 +643,53 @@ def clinical_content() -> dict[str, Patient]:
         {"code": cc(LOINC, "29593-1", "Ki-67 index"),
          "valueQuantity": {"value": 25, "unit": "%", "system": UCUM, "code": "%"}}]
     out["81-net-g3-with-grade-and-ki67"] = p
+    return out
+
+
+def letter(p: Patient, rid: str, day: str, text: str) -> dict:
+    """A clinic letter as a DocumentReference (LOINC 11488-4 consult note), its text a
+    base64 text/plain attachment, as an EHR exports it."""
+    import base64
+
+    return p.add({"resourceType": "DocumentReference", "id": rid, "status": "current",
+                  "type": cc(LOINC, "11488-4", "Consult note"), "subject": p.ref,
+                  "date": f"{day}T10:00:00+01:00",
+                  "content": [{"attachment": {
+                      "contentType": "text/plain; charset=utf-8", "language": "en",
+                      "data": base64.b64encode(text.encode("utf-8")).decode("ascii")}}]})
+
+
+def only_in_reports() -> dict[str, Patient]:
+    """Issue 21: the eligible patients with a key fact written only in a report. Screened,
+    each is incomplete with a suggestion to confirm (a text never decides under
+    screening); once an investigator confirms it, eligible (tests/test_text_examples.py)."""
+    out: dict[str, Patient] = {}
+    # I2: the NET only in a French pathology report (the coded diagnosis and pathology
+    # result removed; the liver metastases stay coded).
+    p = woman("ex82")
+    p.drop("net")
+    p.drop("pathology")
+    p.add({"resourceType": "DiagnosticReport", "id": "path-report", "status": "final",
+           "code": cc(LOINC, "11526-1", "Pathology study"), "subject": p.ref,
+           "effectiveDateTime": "2024-03-05", "issued": "2024-03-07T16:20:00+01:00",
+           "conclusion": "Pancréas, biopsie : TNE bien différenciée G2, Ki-67 8 %. "
+                         "Absence d'engainement périnerveux."})
+    out["82-net-only-in-french-pathology-report"] = p
+    # I9 (and I12, which needs a baseline ECOG): ECOG 1 only in a clinic letter.
+    p = man("ex83")
+    p.drop("ecog")
+    letter(p, "letter", LAB_DAY, "Oncology clinic, 20 November 2026.\nSeen with his wife. "
+           "He remains fully active apart from strenuous work: ECOG 1.\nPlan: PRRT "
+           "work-up.")
+    out["83-ecog-only-in-clinic-letter"] = p
+    # E6 and E8: no brain metastases and not breastfeeding, only in a clinic letter (the
+    # investigator's "no" answers removed).
+    p = woman("ex84")
+    p.drop("att-lactating")
+    p.drop("att-known-brain-metastases")
+    letter(p, "letter", LAB_DAY, "Clinic letter, 20 November 2026.\nShe is not "
+           "breastfeeding.\nNo brain metastases on the staging MRI.\nECOG 1.")
+    out["84-brain-and-breastfeeding-only-in-clinic-letter"] = p
     return out
 
 

@@ -163,6 +163,14 @@ def test_bundles_are_triaged_as_the_scan_triages_and_agree_with_the_full_evaluat
         assert code == 0
     aside, evaluated = assert_triage_agrees(tmp_path / "triage", tmp_path / "full")
     assert aside == no_net_in_full(tmp_path / "full") == 2 and evaluated >= 50
+    # Issue 21: example 82's NET is written only in its pathology report. The look finds
+    # it there, so it is evaluated, and pre-screening counts it "from text".
+    text_only = results(tmp_path / "triage")["ex82"]
+    assert "set_aside" not in text_only
+    assert text_only["criteria"][1]["status"] == "met"
+    row = next(r for r in csv.DictReader((tmp_path / "triage" / "patients.csv").open(
+        encoding="utf-8")) if r["patient"] == "ex82")
+    assert row["INCL02"] == "met" and row["from_text"] == "INCL02"
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ The JSON lines are written by hand, escapes included, as an exporter could write
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from trialsieve.rules.disease import no_neuroendocrine_neoplasm
 
 PATIENT = '{"resourceType": "Patient", "id": "p", "birthDate": "1960-01-01"}'
 SQL = duckdb.connect()
+REPO = Path(__file__).resolve().parent.parent
 
 
 def reads_net(lines: list[str], mapping: ConceptMapping = EMPTY) -> bool:
@@ -147,3 +149,71 @@ def test_the_look_finds_every_generated_net_the_reader_reads(res, ascii_only, se
         assert looks([line]), line
     else:
         looks([line])  # Python and DuckDB still agree
+
+
+# --- texts (issue 21): a NET written only in a report is never set aside ----------------
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def _report(field: str, value: object) -> str:
+    res = {"resourceType": "DiagnosticReport", "id": "r", "status": "final",
+           "subject": {"reference": "Patient/p"}, field: value}
+    return json.dumps(res)
+
+
+def _attached(text: str, ensure_ascii: bool = True) -> str:
+    res = {"resourceType": "DocumentReference", "id": "d", "status": "current",
+           "subject": {"reference": "Patient/p"},
+           "content": [{"attachment": {"contentType": "text/plain", "data": _b64(text)}}]}
+    return json.dumps(res, ensure_ascii=ensure_ascii)
+
+
+REPORT_NETS = [
+    "Conclusion : TNE bien différenciée G2, Ki-67 8 %.",
+    "Well-differentiated neuroendocrine tumour (NET), grade 2.",
+    "Tumeur neuro\u2011endocrine du pancréas.",  # a non-breaking hyphen, escaped in JSON
+    "Carcinoïde de l'iléon.",
+    "History:\npNET, liver metastases.",
+    "NEC G3",
+]
+
+
+@pytest.mark.parametrize("text", REPORT_NETS)
+def test_a_net_written_only_in_a_report_is_looked_at(text):
+    """Wider than the text reader's net_diagnosis rules: the words they match, in a
+    report's conclusion, an Observation's valueString, a note, or a base64 attachment."""
+    for ea in (True, False):
+        assert looks([json.dumps({"resourceType": "Observation", "id": "o",
+                                  "valueString": text}, ensure_ascii=ea)]), (text, ea)
+        assert looks([_report("conclusion", text)]), text
+        assert looks([json.dumps({"resourceType": "Condition", "id": "c",
+                                  "note": [{"text": text}]}, ensure_ascii=ea)]), text
+        assert looks([_attached(text, ea)]), text
+
+
+def test_an_attachment_that_does_not_decode_is_looked_at():
+    line = _report("presentedForm", [{"contentType": "text/plain", "data": "not base64!"}])
+    assert looks([line])
+
+
+@pytest.mark.parametrize("text", [
+    "Hypertension, well controlled. Internet access at home.",
+    "Adenocarcinoma of the colon, ONE lesion; NETWORK of care.",
+])
+def test_a_report_with_no_net_word_is_not_looked_at(text):
+    assert not looks([_report("conclusion", text)])
+    assert not looks([_attached(text)])
+
+
+def test_the_look_does_not_fire_on_synthea_notes():
+    """Synthea's own notes (base64 DocumentReferences) name no NET: their patients are
+    still set aside (issue 21, targets)."""
+    bundles = sorted((REPO.parent / "shared" / "data" / "synthea-openmrs-bundles").glob(
+        "*.json"))[:8]
+    assert bundles
+    for path in bundles:
+        entries = json.loads(path.read_text())["entry"]
+        lines = [json.dumps(e["resource"]) for e in entries]
+        assert any('"data"' in x for x in lines), path.name
+        assert not might_be_net(lines, look(EMPTY)), path.name

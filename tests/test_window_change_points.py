@@ -215,3 +215,17 @@ def test_an_answer_going_stale_is_a_change_point():
     fast, slow = both(rec, horizon=30)
     assert fast == slow and fast.marking(AS_OF + 2 * D) == ELIGIBLE
     assert fast.marking(AS_OF + 3 * D) != ELIGIBLE
+
+
+@pytest.mark.parametrize("policy", ["screening", "pre-screening"])
+def test_the_windows_of_patients_known_from_reports_are_the_day_by_day_windows(policy):
+    """Examples 82-84 hold key facts only in reports: under pre-screening those facts
+    count (an ECOG from a letter goes stale 28 days on), so the change points must come
+    from the record the criteria read, text facts included; under screening the
+    suggestions beside the criteria must be those of a whole screening."""
+    for path in sorted(EXAMPLES.glob("8[234]-*.json")):
+        (rec,) = read_records(path)
+        assert rec.mentions, path.name
+        assert (eligibility_window(LUMEN, rec, EXAMPLE_AS_OF, policy=policy)
+                == eligibility_window(LUMEN, rec, EXAMPLE_AS_OF, every_day=True,
+                                      policy=policy)), (path.name, policy)

@@ -7,8 +7,10 @@ from datetime import date
 
 from trialsieve.logic import Tri
 from trialsieve.protocol import EXCLUSION, INCLUSION, Criterion, Protocol
-from trialsieve.record import Ignored, Patient, PatientRecord, Warning
+from trialsieve.record import Ignored, Mention, Patient, PatientRecord, Warning
+from trialsieve.record.from_text import with_text_facts
 from trialsieve.rules.base import PRE_SCREENING, SCREENING, Change, Context, Outcome, changes_of
+from trialsieve.rules.text_evidence import visible, with_text
 
 ELIGIBLE = "eligible"
 NOT_ELIGIBLE = "not_eligible"
@@ -136,17 +138,36 @@ def visible_record(record: PatientRecord, as_of: date) -> tuple[PatientRecord, l
     return view, later
 
 
+def prepared(record: PatientRecord, as_of: date, policy: str
+             ) -> tuple[PatientRecord, list[Ignored], list[Mention]]:
+    """What the criteria read on `as_of`: the record as it stood then (visible_record),
+    the facts dated after it, and the report mentions that may be shown. What the reports
+    say counts as coded facts under pre-screening only (issue 21); under screening it is
+    shown beside the criteria it informs, never read by them."""
+    counted = with_text_facts(record) if policy == PRE_SCREENING else record
+    view, later = visible_record(counted, as_of)
+    return view, later, visible(record, as_of)
+
+
+def evaluate(c: Criterion, view: PatientRecord, mentions: list[Mention], ctx: Context
+             ) -> CriterionResult:
+    """One criterion on a prepared record: `screen` and the window's partial screenings
+    evaluate through this one function."""
+    return CriterionResult(c, with_text(c.id, c.rule.evaluate(view, ctx), view, mentions,
+                                        ctx.policy))
+
+
 def screen(protocol: Protocol, record: PatientRecord, dates: Dates,
            policy: str = SCREENING, until: str | None = None) -> ScreeningResult:
     """`until`: evaluate the criteria in protocol order up to this one only (population
     triage, see population/triage.py); the verdict is then that of those criteria."""
     if policy not in (SCREENING, PRE_SCREENING):
         raise ValueError(f"unknown policy {policy!r}")
-    view, later = visible_record(record, dates.as_of)
+    view, later, mentions = prepared(record, dates.as_of, policy)
     ctx = Context(dates.as_of, dates.inclusion, dates.d0, policy)
     ids = [c.id for c in protocol.criteria]
     criteria = protocol.criteria[:ids.index(until) + 1] if until else protocol.criteria
-    results = tuple(CriterionResult(c, c.rule.evaluate(view, ctx)) for c in criteria)
+    results = tuple(evaluate(c, view, mentions, ctx) for c in criteria)
     warnings = [*record.warnings, *(Warning(record.file, i.source, "date", i.reason)
                                     for i in later)]
     dead, deceased = death(record.patient, dates.as_of)
@@ -170,10 +191,10 @@ def criterion_changes(protocol: Protocol, view: PatientRecord, as_of: date
     return found
 
 
-def change_dates(protocol: Protocol, record: PatientRecord, as_of: date
-                 ) -> set[Change] | None:
+def change_dates(protocol: Protocol, record: PatientRecord, as_of: date,
+                 policy: str = SCREENING) -> set[Change] | None:
     """Where any criterion's status can change; None when a criterion cannot say."""
-    each = criterion_changes(protocol, visible_record(record, as_of)[0], as_of)
+    each = criterion_changes(protocol, prepared(record, as_of, policy)[0], as_of)
     return None if each is None else set().union(*each)
 
 

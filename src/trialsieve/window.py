@@ -33,10 +33,11 @@ from trialsieve.engine import (
     ScreeningResult,
     criterion_changes,
     death,
+    evaluate,
     final_verdict,
+    prepared,
     screen,
     verdict,
-    visible_record,
 )
 from trialsieve.logic import Tri
 from trialsieve.protocol import EXCLUSION, Protocol
@@ -142,7 +143,7 @@ def eligibility_window(protocol: Protocol, record: PatientRecord, as_of: date,
                                   policy)
         return screened[d0]
 
-    view = visible_record(record, as_of)[0]
+    view, _, mentions = prepared(record, as_of, policy)
     dead = death(record.patient, as_of)[0]
     plan = _plan(protocol, view, as_of, first, last, inclusion_offset, every_day)
     starts = list(plan)
@@ -158,7 +159,7 @@ def eligibility_window(protocol: Protocol, record: PatientRecord, as_of: date,
         now = list(heads[-1])
         for i in moved:
             c = protocol.criteria[i]
-            now[i] = CriterionResult(c, c.rule.evaluate(view, ctx))
+            now[i] = evaluate(c, view, mentions, ctx)
         heads.append(tuple(now))
     verdicts = [final_verdict(h, dead) for h in heads]
     # the days where some criterion changes: the results the next steps read
@@ -185,11 +186,12 @@ def eligibility_window(protocol: Protocol, record: PatientRecord, as_of: date,
 
 
 def stretch_starts(protocol: Protocol, record: PatientRecord, as_of: date, first: date,
-                   last: date, offset: int, every_day: bool = False) -> list[date]:
+                   last: date, offset: int, every_day: bool = False,
+                   policy: str = SCREENING) -> list[date]:
     """The first D0 of each stretch of the horizon over which no criterion can change
     status: `first`, and the change dates the rules name that fall after it, an
     inclusion date read as the D0 `offset` days later. Every D0 when a rule names none."""
-    return list(_plan(protocol, visible_record(record, as_of)[0], as_of, first, last,
+    return list(_plan(protocol, prepared(record, as_of, policy)[0], as_of, first, last,
                       offset, every_day))
 
 

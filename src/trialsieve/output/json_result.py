@@ -17,7 +17,7 @@ from trialsieve.engine import ScreeningResult
 from trialsieve.output.guidance import guidance, status_word
 from trialsieve.output.integrity import seal
 from trialsieve.record import Warning
-from trialsieve.rules.base import Evidence, Outcome, Quantity
+from trialsieve.rules.base import Evidence, Outcome, Quantity, Quote
 from trialsieve.window import Window
 from trialsieve.window_report import window_to_json
 
@@ -39,7 +39,14 @@ def _evidence(e: Evidence) -> dict[str, Any]:
             if e.code else None)
     return {"resource": e.source, "date": _d(e.date), "what": e.what, "value": e.value,
             "note": e.note, "quantity": _quantity(e.quantity), "uln": _quantity(e.uln),
-            "code": code}
+            "code": code, **({"text": _quote(e.text)} if e.text else {})}
+
+
+def _quote(q: Quote) -> dict[str, Any]:
+    """The sentence of a report a suggestion or a fact "from text" rests on."""
+    return {"use": q.use, "document": q.document, "kind": q.kind, "date": _d(q.date),
+            "sentence": q.sentence, "start": q.start, "end": q.end,
+            "modifiers": list(q.modifiers)}
 
 
 def _outcome(o: Outcome) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from trialsieve.engine import ELIGIBLE, INCOMPLETE, Dates, ScreeningResult, scre
 from trialsieve.fhir.concept_map import EMPTY, ConceptMapping
 from trialsieve.fhir.limits import MAX_DEPTH, MAX_STRING, check_shape, parse_json
 from trialsieve.fhir.reader import _record, mapped_lookup
+from trialsieve.logic import Tri
 from trialsieve.output.json_result import to_json
 from trialsieve.population import triage
 from trialsieve.population.source import Group, Problem, Row, Span, read_span
@@ -58,6 +59,8 @@ class Screened:
     # "deceased on DATE" when a death on or before the screening date decides (the
     # funnel's first step); None otherwise, "possibly deceased" included
     deceased: str | None = None
+    # the criteria decided by what a report says (pre-screening counts it, issue 21)
+    from_text: tuple[str, ...] = ()
 
     @property
     def unknowns(self) -> int:
@@ -158,7 +161,12 @@ def evaluate(group: Group, job: Job) -> Screened:
         pid, result.verdict, tuple(c.status.value for c in result.results),
         spans[0].start.isoformat() if spans else None,
         spans[-1].end.isoformat() if spans else None,
-        tuple(doc["missing"]), orjson.dumps(doc), _dead(result))
+        tuple(doc["missing"]), orjson.dumps(doc), _dead(result), _from_text(result))
+
+
+def _from_text(result: ScreeningResult) -> tuple[str, ...]:
+    return tuple(c.criterion.id for c in result.results if c.status is not Tri.UNKNOWN
+                 and any(e.text and e.text.use == "from text" for e in c.outcome.evidence))
 
 
 def _dead(result: ScreeningResult) -> str | None:

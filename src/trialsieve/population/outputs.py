@@ -147,14 +147,15 @@ class Writer:
         self._patients_file = open(out / "patients.csv", "w", newline="", encoding="utf-8")  # noqa: SIM115
         self._patients = csv.writer(self._patients_file, lineterminator="\n")
         self._patients.writerow(["patient", "verdict", "earliest_d0", "latest_d0", "unknown",
-                                 *CRITERIA, "missing", "reason"])
+                                 *CRITERIA, "missing", "reason", "from_text"])
 
     def add(self, s: Screened) -> None:
         self.funnel.add(s)
         self.set_aside += s.statuses[-1] == NOT_EVALUATED
         self._results.write(s.document + b"\n")
         self._patients.writerow([s.pid, s.verdict, s.earliest_d0 or "", s.latest_d0 or "",
-                                 s.unknowns, *s.statuses, "; ".join(s.missing), reason(s)])
+                                 s.unknowns, *s.statuses, "; ".join(s.missing), reason(s),
+                                 " ".join(s.from_text)])
         if s.verdict in _RANK:
             self.candidates.add(s)
 

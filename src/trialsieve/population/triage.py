@@ -25,6 +25,8 @@ and the differential tests compare every set-aside patient with `prescreen --ful
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from collections.abc import Iterable
@@ -60,23 +62,42 @@ def _as_pattern(code: str) -> str:
 
 
 class Look(NamedTuple):
-    """The look as two regular expressions that Python's re and DuckDB's RE2 read alike:
+    """The look as regular expressions that Python's re and DuckDB's RE2 read alike:
     a key "code" whose value could name a NET or a pathology (it starts with a literal,
     which RE2 finds fast), and a key written with a \\uXXXX escape (run only on a text
-    holding one: together in one expression, the two ran three times slower)."""
+    holding one: together in one expression, the two ran three times slower).
+    And the texts (issue 21): a word that could name a NET in a text the text reader
+    reads (`text`), and in an attachment's base64 `data`, decoded (`data`, run only on a
+    text holding a "data" key)."""
 
     code: str
     escaped_key: str
+    text: str = ""
+    data: str = ""
 
     def sql(self, column: str) -> str:
         """SQL: whether the text in `column` holds something the look finds."""
         return (f"(regexp_matches({column}, {sql_literal(self.code)}) OR "
                 f"(contains({column}, '\\u') AND "
-                f"regexp_matches({column}, {sql_literal(self.escaped_key)})))")
+                f"regexp_matches({column}, {sql_literal(self.escaped_key)}))"
+                + self._text_sql(column) + ")")
+
+    def _text_sql(self, column: str) -> str:
+        if not self.text:
+            return ""
+        # an attachment that does not decode is looked at as one that might say it
+        decoded = (f"coalesce(regexp_matches(CAST(TRY(from_base64(replace(s, '\\/', '/'))) "
+                   f"AS VARCHAR), {sql_literal(self.data)}), true)")
+        return (f" OR regexp_matches({column}, {sql_literal(self.text)}) OR "
+                f"(contains({column}, '\"data\"') AND coalesce(list_bool_or(list_transform("
+                f"regexp_extract_all(regexp_replace({column}, {sql_literal(JSON_BREAKS)}, "
+                f"'', 'g'), {sql_literal(DATA)}, 1), lambda s: {decoded})), false))")
 
     def finds(self, text: str) -> bool:
         return bool(_compiled(self.code).search(text)) or (
-            "\\u" in text and bool(_compiled(self.escaped_key).search(text)))
+            "\\u" in text and bool(_compiled(self.escaped_key).search(text))) or (
+            bool(self.text) and (bool(_compiled(self.text).search(text)) or (
+                '"data"' in text and _data_says(text, self.data))))
 
 
 def look(mapping: ConceptMapping) -> Look:
@@ -95,7 +116,41 @@ def look(mapping: ConceptMapping) -> Look:
     # written ("code", as the reader reads it), the codes in any case.
     escaped_value = r'[^"]*\\[u/]'
     return Look(rf'"code"\s*:\s*"(?i:{codes}|{escaped_value})',
-                r'(?i)\\u[0-9a-f]{4}[^"]*"\s*:')
+                r'(?i)\\u[0-9a-f]{4}[^"]*"\s*:', TEXT, WORDS)
+
+
+# --- the texts (issue 21) --------------------------------------------------------------
+# A word that could name a neuroendocrine neoplasm in a report, wider than the text
+# reader's net_diagnosis rules (text/rules/net_diagnosis.json): "neuroendocrine" in any
+# case and spelling (a hyphen, an escaped one), "carcinoid"/"carcinoïde" (the ï as
+# written, escaped in JSON, or as the bytes DuckDB shows of a decoded attachment), and the
+# short names written in capitals (NET, NEC, NEN, pNET, TNE, CNE) between non-letters.
+_BOUNDARY = r'(?:[^A-Za-z0-9_"\\]|\\[^u]|\\u[0-9a-fA-F]{4})'
+_LONG = (r"(?i:neuro.{0,16}endocrin|carcino(?:[iï]|\\u00[ceCE][fF]|\\x[cC]3\\x[aA8][fF])d)")
+_SHORT = r"(?:P|p|GEP-|SI-)?(?:NE[TCN]|[TC]NE)s?(?:[^A-Za-z0-9_]|$)"
+# in a JSON string the text reader reads: a report's conclusion, an Observation's
+# valueString, a note's text (and any other "text": wider, never narrower)
+TEXT = (r'"(?:conclusion|valueString|text)"\s*:\s*"(?:[^"\\]|\\.)*?(?:' + _LONG
+        + "|" + _BOUNDARY + _SHORT + ")" + r'|"(?:conclusion|valueString|text)"\s*:\s*"'
+        + _SHORT)
+# in a decoded attachment (plain text or HTML; DuckDB shows non-ASCII bytes and control
+# characters, a line break included, as \xHH)
+WORDS = _LONG + r"|(?:^|[^A-Za-z0-9_]|\\x[0-9A-Fa-f]{2})" + _SHORT
+DATA = r'"data"\s*:\s*"([^"]*)"'
+JSON_BREAKS = r"\\[rn]"  # line breaks an exporter may write inside base64
+
+
+def _data_says(text: str, words: str) -> bool:
+    """Whether an attachment's base64 `data` in the JSON text holds a NET word; one that
+    does not decode might: it is looked at as one that does (as in the SQL look)."""
+    for data in _compiled(DATA).findall(re.sub(JSON_BREAKS, "", text)):
+        try:
+            raw = base64.b64decode(data.replace("\\/", "/"), validate=True)
+        except (binascii.Error, ValueError):
+            return True
+        if _compiled(words).search(raw.decode("ascii", "backslashreplace")):
+            return True
+    return False
 
 
 @lru_cache(maxsize=8)

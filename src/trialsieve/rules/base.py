@@ -44,6 +44,23 @@ class Evidence:
     quantity: Quantity | None = None
     uln: Quantity | None = None
     code: tuple[str, str] | None = None
+    # The sentence of a report it comes from (issue 21): a suggestion to confirm
+    # (screening) or a fact counted "from text" (pre-screening).
+    text: Quote | None = None
+
+
+@dataclass(frozen=True)
+class Quote:
+    """Where in a report a text fact is written, and how it is used."""
+
+    document: str  # Document.source
+    kind: str  # pathology, imaging, clinic
+    date: dt.date | None  # the report's date
+    sentence: str
+    start: int  # character offsets of the sentence in the document's text
+    end: int
+    modifiers: tuple[str, ...]  # ConText
+    use: str  # "suggested" (to confirm), "from text" (counted), "not counted"
 
 
 @dataclass(frozen=True)

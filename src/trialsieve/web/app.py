@@ -29,7 +29,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from trialsieve.codes import ATTESTATIONS, LAB_TESTS
 from trialsieve.engine import ELIGIBLE, INCOMPLETE, NOT_ELIGIBLE
+from trialsieve.fhir import confirmation
 from trialsieve.protocols.lumen import LUMEN
+from trialsieve.record.from_text import text_source
 from trialsieve.web import (
     audit,
     auth,
@@ -83,6 +85,17 @@ def styled_by_hash(html: str) -> str:
         for m in re.findall(r"<style[^>]*>(.*?)</style>", html, re.S))
     return HEADERS["Content-Security-Policy"].replace(
         "style-src 'self'", f"style-src 'self' {hashes}".rstrip())
+
+
+def confirmed_spans(rows: list) -> set[str]:
+    """The report sentences a standing entry made here confirms (issue 21)."""
+    out = set()
+    for r in rows:
+        res = json.loads(r.content) if r.origin == "entry" else {}
+        if res.get("status") != "entered-in-error" and (
+                span := confirmation.confirmed_span(res)):
+            out.add(span)
+    return out
 
 
 def utcnow() -> datetime:
@@ -399,6 +412,7 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
         cols, lesions = lesion_table(sc)
         _read(who, "read", number)
         return page(request, "screening.html", who, patient=p, sc=sc, sigs=sigs,
+                    confirmed_text=confirmed_spans(res),
                     record_hash=record_hash, settle=settle_links, lesion_cols=cols,
                     lesions=lesions, entries=entries, imported=imported, ident=ident,
                     questions=ATTESTATIONS, meanings=signature.MEANINGS,
@@ -565,6 +579,32 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
             audit.record(s, clock(), p.who.user.username, "confirm-attestation",
                          f"{number}/Observation/{built[0]['id']}", new=built, covers=[row])
         return back(f"/patients/{number}", f"answer confirmed: {held.question}")
+
+    @app.post("/patients/{number}/confirm-text")
+    def confirm_text(number: str, p: Annotated[Posted, Depends(posted("attest"))]):
+        """An investigator confirms what a report's sentence suggests, in one click: the
+        coded fact it states is recorded in their name, pointing to the document and the
+        sentence's span (fhir/confirmation.py); from then on it decides like any entry."""
+        source = p.get("source")
+        with db.write() as s:
+            pt = _patient(s, number)
+            rows = store.resources(s, pt)
+            said = [m for m in store.record_of(pt, rows).mentions
+                    if text_source(m) == source]
+            if not said:
+                raise Refused(404, "no such sentence in this patient's reports")
+            if source in confirmed_spans(rows):
+                return back(f"/patients/{number}", "already confirmed")
+            built = confirmation.resources(said, pt.fhir_id, p.who.author, today(), clock())
+            if not built:
+                return back(f"/patients/{number}", "nothing this sentence states can be "
+                            "recorded by a confirmation: use an entry form")
+            written = [store.add_resource(s, clock(), p.who.user.username, pt, res, "entry")
+                       for res in built]
+            audit.record(s, clock(), p.who.user.username, "confirm-text",
+                         f"{number}/{built[0]['resourceType']}/{built[0]['id']}", new=built,
+                         covers=written)
+        return back(f"/patients/{number}", f"confirmed from {source}")
 
     @app.post("/patients/{number}/withdraw/{rtype}/{rid}")
     def withdraw(number: str, rtype: str, rid: str, p: Annotated[Posted, Depends(posted("enter"))]):
