@@ -45,7 +45,8 @@ from trialsieve.record.identity import Identities
 # Where a resource names its patient (record/identity.py resolves it).
 SUBJECT_FIELDS = identity.SUBJECT_FIELDS
 # The types read (the rest are counted): the ones whose versions are told apart.
-READ = frozenset(MAPPERS) | {"Patient", "BodyStructure"}
+# (DocumentReference: its text, read by fhir/documents.py)
+READ = frozenset(MAPPERS) | {"Patient", "BodyStructure", "DocumentReference"}
 # Resources that are not about one patient (directories, definitions).
 SHARED_TYPES = {"Practitioner", "PractitionerRole", "Organization", "Location", "Medication",
                 "Device", "Substance", "Questionnaire", "CodeSystem", "ValueSet"}

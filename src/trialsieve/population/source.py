@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import orjson
 
 from trialsieve.fhir.errors import InputError
-from trialsieve.fhir.mapping import MAPPERS
+from trialsieve.fhir.reader import READ
 from trialsieve.fhir.resource_types import R4_RESOURCE_TYPES
 from trialsieve.population.sql import literal as _literal
 from trialsieve.population.sql import string_list as _sql_list
@@ -37,8 +37,9 @@ from trialsieve.record.identity import IDENTIFIER, SUBJECT_FIELDS, Identities, o
 # (looked up by TumorSize.focus and radiotherapy sites). Parsed once for everyone: the
 # resources about no one patient that the mappers look up by reference (a Medication of
 # a MedicationStatement, the ResearchStudy a Consent names).
-PARSED = frozenset(MAPPERS) | {"Patient", "BodyStructure"}
-SHARED_PARSED = frozenset({"Medication", "ResearchStudy"})
+PARSED = READ  # what the reader reads of a patient (fhir/reader.py), documents too
+# about no one patient: a Medication, a study, a Binary a document points to
+SHARED_PARSED = frozenset({"Medication", "ResearchStudy", "Binary"})
 if TYPE_CHECKING:
     import pyarrow as pa
 

@@ -13,6 +13,7 @@ some carry the faults real exports have (local codes, missing units, entered-in-
 
 from __future__ import annotations
 
+import base64
 import random
 import uuid
 from collections.abc import Callable
@@ -99,7 +100,8 @@ CHRONIC = [("38341003", "Hypertension"), ("44054006", "Diabetes mellitus type 2"
 VITALS = [("8480-6", "Systolic blood pressure", 100, 160, "mm[Hg]"),
           ("8867-4", "Heart rate", 55, 100, "/min"), ("39156-5", "BMI", 18, 38, "kg/m2"),
           ("2339-0", "Glucose", 70, 180, "mg/dL"), ("2160-0", "Creatinine", 0.6, 1.4, "mg/dL")]
-NOTE = "Patient seen for routine follow-up. Vitals stable. " * 40
+# an attachment's data is base64 (FHIR R4 Attachment.data)
+NOTE = base64.b64encode(b"Patient seen for routine follow-up. Vitals stable. " * 40).decode()
 
 
 def _background(p: _Patient) -> None:
