@@ -52,7 +52,9 @@ def _pet(day: date = date(2026, 11, 13)) -> Study:
 ])
 def test_e4_confirming_mri_must_be_within_28_days_before_d0(mri_day, status):
     r = record()
-    r.imaging += [_pet(), Study("DiagnosticReport/mri", mri_day, "MRI", None, (), True)]
+    # a spine MRI: one that covers the marrow (notes, E4)
+    r.imaging += [_pet(), Study("DiagnosticReport/mri", mri_day, "MRI", None, (), True,
+                                regions=("spine",))]
     out = DiffuseMarrowInfiltration().evaluate(r, C)
     assert out.status is status
     if status is Tri.UNKNOWN:

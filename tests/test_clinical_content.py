@@ -159,7 +159,9 @@ def test_regular_octreotide_stopped_20_days_before_is_not_read_as_long_acting(tm
 
 CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
 STUDY_CONTEXT = "http://hl7.org/fhir/StructureDefinition/consent-ResearchStudyContext"
-LUMEN_STUDY = {"resourceType": "ResearchStudy", "id": "lumen", "status": "active",
+# not the example's own ResearchStudy/lumen: two differing copies of one resource with
+# nothing to order them are not read (record/identity.py), whichever refers to them
+LUMEN_STUDY = {"resourceType": "ResearchStudy", "id": "lumen-registered", "status": "active",
                "identifier": [{"system": "https://clinicaltrials.gov", "value": "NCT01842165"}]}
 
 
@@ -182,7 +184,7 @@ def _consent(scope: str = "research", study: dict | None = None, day: str = "202
     (_consent(), [], "unknown"),
     (_consent(study={"identifier": {"value": "NCT00000000"}}), [], "unknown"),
     # a research consent for this study: by the ResearchStudy it references ...
-    (_consent(study={"reference": "ResearchStudy/lumen"}), [LUMEN_STUDY], "met"),
+    (_consent(study={"reference": "ResearchStudy/lumen-registered"}), [LUMEN_STUDY], "met"),
     # ... or by the trial's identifier in the reference (EudraCT number), or its
     # registry page as the policy
     (_consent(study={"identifier": {"value": "2012-003666-41"}}), [], "met"),
@@ -201,7 +203,7 @@ def test_i11_needs_a_research_consent_for_this_study(tmp_path, consent, extra, e
 
 def test_i11_consent_signed_after_inclusion_does_not_count(tmp_path):
     def change(res):
-        res["ex02-consent"] = _consent(study={"reference": "ResearchStudy/lumen"})
+        res["ex02-consent"] = _consent(study={"reference": "ResearchStudy/lumen-registered"})
         return [LUMEN_STUDY]
     _, r = run(tmp_path, change, d0=date(2026, 11, 17))  # consent 2026-11-18
     o = r.result("INCL11").outcome

@@ -32,11 +32,9 @@ READABLE = {"text/plain", "text/html", "application/xhtml+xml"}
 
 def documents(res: dict, lookup: Lookup) -> tuple[list[Document], list[Problem]]:
     """The texts of one resource, and the problems met reading them."""
-    rtype = res.get("resourceType")
-    if rtype not in TEXT_TYPES or res.get("status") in VOID:
-        return [], []
-    if rtype == "Observation" and res.get("status") == "entered-in-error":
-        return [], []
+    rtype, status = res.get("resourceType"), res.get("status")
+    if rtype not in TEXT_TYPES or (isinstance(status, str) and status in VOID):
+        return [], []  # (a status of the wrong type is the mapper's warning to give)
     src = f"{rtype}/{res.get('id', '?')}"
     out: list[Document] = []
     problems: list[Problem] = []
