@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from trialsieve import text
 from trialsieve.cli import main
 from trialsieve.engine import Dates, ScreeningResult, screen
 from trialsieve.fhir.reader import records
@@ -239,7 +240,10 @@ def test_example_statuses(name):
     assert r.verdict == expected_verdict(expected, pending, DECEASED.get(name))
     assert r.deceased == DECEASED.get(name)
     # the examples are clean input, but for the warnings they show on purpose
-    assert {(w.source, w.field) for w in r.warnings} == EXPECTED_WARNINGS.get(name, set())
+    # (and, where medspaCy does not install (Python 3.13), that their texts are not read)
+    shown = {(w.source, w.field) for w in r.warnings
+             if text.available() or w.field != "text"}
+    assert shown == EXPECTED_WARNINGS.get(name, set())
 
 
 @pytest.mark.parametrize("name", ["01-eligible-woman-cbp", "02-eligible-man"])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from trialsieve import codes as C
 from trialsieve.record import Mention
@@ -132,7 +133,7 @@ def _tumour(ms: list[Mention], net: Mention, condition, observation) -> list[dic
             {"system": c[0], "code": c[1]} for c in sorted(C.ADVANCED_STAGE)][:1]}}]
     out = [condition("net", {"coding": codings, "text": net.sentence}, **extra)]
     if net.kind == "pathology":
-        components = []
+        components: list[dict[str, Any]] = []
         if grade in ("G1", "G2", "G3"):
             components.append({"code": {"coding": [{"system": C.HISTOLOGIC_GRADE[0], "code":
                                                     C.HISTOLOGIC_GRADE[1]}]},

@@ -587,7 +587,7 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
         sentence's span (fhir/confirmation.py); from then on it decides like any entry."""
         source = p.get("source")
         with db.write() as s:
-            pt = _patient(s, number)
+            pt = _patient(s, number, p.who)
             rows = store.resources(s, pt)
             said = [m for m in store.record_of(pt, rows).mentions
                     if text_source(m) == source]
