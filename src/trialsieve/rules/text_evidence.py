@@ -111,6 +111,8 @@ def with_text(cid: str, out: Outcome, record: PatientRecord, mentions: list[Ment
               policy: str) -> Outcome:
     """`out` with the mentions informing criterion `cid`: suggestions, facts counted
     from text marked, mentions not counted listed. Never a change of status."""
+    if not record.mentions:  # no text: no suggestion, and no fact counted from one
+        return out
     mine = [m for m in mentions if cid in informs(m.fact)]
     by_source = {text_source(m): m for m in mentions}
     evidence = [_marked(e, record, by_source) if is_text_source(e.source) else e
