@@ -15,6 +15,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from trialsieve.text import triggers
+
 LANGUAGES = ("en", "fr")
 
 
@@ -33,23 +35,58 @@ def facts() -> tuple[str, ...]:
 
 
 @cache
-def _triggers() -> tuple[tuple[str, ...], re.Pattern]:
-    """Every family's triggers: words (lower case) any of its targets contains, and
-    patterns ("re:...") for the rest. Cheap to look for, unlike the targets."""
-    words: list[str] = []
-    patterns: list[str] = []
+def _words() -> tuple[re.Pattern, dict[str, frozenset[str]], frozenset[str]]:
+    """The words the families' targets cannot match without (`triggers`, derived from
+    the patterns), as one pattern; which families each word found stands for (a word
+    stands for the families of every word it begins with); the families always searched
+    (a pattern that needs no fixed text)."""
+    by_word: dict[str, set[str]] = {}
+    always = set()
     for fact in facts():
-        for t in rule_file(fact)["triggers"]:
-            (patterns.append(t[3:]) if t.startswith("re:") else words.append(t))
-    return tuple(words), re.compile("|".join(f"(?:{p})" for p in patterns), re.I)
+        words = triggers.family_words(tuple(r["pattern"]
+                                            for r in rule_file(fact)["target_rules"]))
+        if words is None:
+            always.add(fact)
+        for w in words or ():
+            by_word.setdefault(w, set()).add(fact)
+    stands = {w: frozenset(f for v, fs in by_word.items() if w.startswith(v) for f in fs)
+              for w in by_word}
+    return triggers.trie_regex(by_word.keys()), stands, frozenset(always)
+
+
+def families_named(text: str) -> frozenset[str]:
+    """The families one of whose words is in the text: the only ones whose targets are
+    looked for in it."""
+    pattern, stands, always = _words()
+    found = {m.group(1) for m in pattern.finditer(text.lower())}
+    return always.union(*(stands[w] for w in found))
 
 
 def mentions_something(text: str) -> bool:
-    """Whether a text may name one of the facts (a trigger of any family in it): a text
-    that names none is not given to medspaCy (most of a population's notes)."""
-    words, patterns = _triggers()
-    low = text.lower()
-    return any(w in low for w in words) or patterns.search(text) is not None
+    """Whether a text may name one of the facts (a word of any family in it): a text that
+    names none is not given to medspaCy (most of a population's notes)."""
+    return bool(families_named(text))
+
+
+@cache
+def _targets() -> dict[str, tuple[re.Pattern, ...]]:
+    """Each family's target patterns, compiled as medspaCy's regex matcher compiles them
+    (ignoring case)."""
+    return {fact: tuple(re.compile(r["pattern"], re.I)
+                        for r in rule_file(fact)["target_rules"]) for fact in facts()}
+
+
+def families_stated(text: str) -> frozenset[str]:
+    """The families a target of which the text holds, looked for only among the families
+    it names (a trigger word alone, "new" in "newborn", is no target): a text with
+    none is not given to medspaCy, and medspaCy looks only for these families' targets."""
+    targets = _targets()
+    return frozenset(fact for fact in families_named(text)
+                     if any(p.search(text) for p in targets[fact]))
+
+
+# The families medspaCy's target matcher looks for in a Doc (`Doc.user_data`).
+FAMILIES = "trialsieve_families"
 
 
 @cache
@@ -92,7 +129,58 @@ def nlp(language: str) -> Any:
     own = {r.literal.lower() for r in ours}
     pipe.get_pipe("medspacy_context").add([r for r in base if r.literal.lower() not in own]
                                           + ours)
+    _read_text_once(pipe.get_pipe("medspacy_target_matcher"), by_family=True)
+    _read_text_once(pipe.get_pipe("medspacy_context"), by_family=False)
     return pipe
+
+
+def _read_text_once(component: Any, by_family: bool) -> None:
+    """medspaCy's regex matcher rebuilds the document's text for each of its patterns
+    (about 42 targets), and tries every pattern: most of the reader's time. The same
+    matcher, the text built once, and for targets only the patterns of the families the
+    text states (`FAMILIES`): the same matches in the same order."""
+    owner = next(v for k, v in vars(component).items() if k.endswith("__matcher"))
+    name = "_MedspacyMatcher__regex_matcher"
+    matcher = getattr(owner, name)
+    family = ({match_id: owner.rule_map[matcher.vocab.strings[match_id]].category
+               for match_id in matcher._patterns} if by_family else {})
+    setattr(owner, name, _OneTextRegexMatcher(matcher, family))
+
+
+class _OneTextRegexMatcher:
+    """medspaCy's `RegexMatcher.__call__` (medspacy 1.x), `doc.text_with_ws` taken once,
+    a rule of a family the Doc does not state (`FAMILIES`) not tried."""
+
+    def __init__(self, matcher: Any, family: dict[int, str]) -> None:
+        self.matcher = matcher
+        self.family = family
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.matcher, name)
+
+    def __call__(self, doc: Any) -> list[tuple[int, int, int]]:
+        from medspacy.common.util import get_token_for_char
+
+        m = self.matcher
+        text = doc.text_with_ws
+        matches: list[tuple[int, int, int]] = []
+        wanted = doc.user_data.get(FAMILIES) if self.family else None
+        for match_id, patterns in m._patterns.items():
+            if wanted is not None and self.family[match_id] not in wanted:
+                continue
+            on_match = m._callbacks[match_id]
+            for pattern in patterns:
+                for found in pattern.finditer(text):
+                    span = doc.char_span(found.start(), found.end())
+                    if span is None:
+                        start = get_token_for_char(doc, found.start(), resolve=m.resolve_start)
+                        end = get_token_for_char(doc, found.end(), resolve=m.resolve_end)
+                        span = doc[start.i: len(doc) if end is None else end.i]
+                    if len(span):
+                        matches.append((match_id, span.start, span.end))
+                    if on_match is not None:
+                        on_match(m, doc, len(matches) - 1, matches)
+        return matches
 
 
 @cache

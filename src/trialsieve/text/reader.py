@@ -9,7 +9,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 from trialsieve.record import Document, Mention
-from trialsieve.text.pipeline import mentions_something, nlp
+from trialsieve.text.pipeline import FAMILIES, families_stated, mentions_something, nlp
 from trialsieve.text.values import read as read_sentence
 
 # ConText categories, as the modifiers a Mention carries.
@@ -46,11 +46,19 @@ def read(document: Document) -> list[Mention]:
 def _read_chunk(lang: str, chunk: str) -> tuple[tuple, ...]:
     """What one paragraph states, offsets in the paragraph. Kept: notes repeat their
     paragraphs (a population's notes list the same procedures again and again)."""
+    families = families_stated(chunk)
+    if not families:  # no target in it: medspaCy is not even loaded for it
+        return ()
     with warnings.catch_warnings():  # [W036]: a pipeline without token patterns
         warnings.simplefilter("ignore", UserWarning)
+        pipe = nlp(lang)
+        doc = pipe.make_doc(chunk)
+        doc.user_data[FAMILIES] = families
         # PyRuSH only where a piece may still hold more than one sentence
         one = not _INNER_STOP.search(chunk.strip())
-        doc = nlp(lang)(chunk, disable=["medspacy_pyrush"] if one else [])
+        for name, component in pipe.pipeline:
+            if not (one and name == "medspacy_pyrush"):
+                doc = component(doc)
     out = []
     for sent in doc.sents:
         ents = [e for e in doc.ents if sent.start <= e.start < sent.end]

@@ -1,0 +1,74 @@
+"""The text reader's cheap look before medspaCy (issue 21, speed): the words a family's
+targets cannot match without are derived from the target patterns, so a text is given to
+medspaCy only when a target is in it, and a record whose notes name no fact never loads
+medspaCy (Synthea's newborn note, "new" in "newborn", loaded it for 1.5 s)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import text_corpus as corpus
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from trialsieve.text.pipeline import _targets, families_named, families_stated, mentions_something
+from trialsieve.text.triggers import needed
+
+REPO = Path(__file__).resolve().parent.parent
+SYNTHEA = REPO.parent / "shared" / "data" / "synthea-openmrs-bundles"
+TEXTS = [c.text for c in corpus.sentences() + corpus.reports()]
+
+
+def _with_a_target(text: str) -> set[str]:
+    """Every pattern of every family tried on the text: what the prefilter must not lose."""
+    return {fact for fact, patterns in _targets().items()
+            if any(p.search(text) for p in patterns)}
+
+
+def test_what_a_pattern_needs_is_read_from_the_pattern():
+    assert needed(r"(?i)\bpancr[ée]as\b") == {"pancr"}
+    assert needed(r"(?i)\bki-?67\b") == {"ki-67", "ki67"}
+    assert needed(r"\d+\s*(?:mm|cm)\b") == {"mm", "cm"}
+    assert needed(r"(?i)\b(?:whipple|duod[ée]nectomie)") == {"whipp", "duode", "duodé"}
+    assert needed(r"\w+") is None  # nothing fixed: the family is always searched
+
+
+def test_a_newborn_is_no_new_lesion():
+    note = "# History of Present Illness\nLoren192\n is a newborn non-hispanic black male."
+    assert families_stated(note) == frozenset()
+    assert families_stated("New hepatic lesions in segment VII.") >= {"new_lesion"}
+
+
+def test_every_target_in_the_corpus_passes_the_prefilter():
+    for text in TEXTS:
+        for sentence in re.split(r"(?<=[.!?])\s+|\n+", text):
+            assert families_stated(sentence) == _with_a_target(sentence), sentence
+
+
+FRAGMENTS = st.sampled_from([w for t in TEXTS for w in re.findall(r"\S+", t)])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(FRAGMENTS, st.text(max_size=6)), max_size=25))
+def test_no_target_is_ever_lost_by_the_prefilter(words):
+    text = " ".join(words)
+    assert families_stated(text) == _with_a_target(text)
+    assert families_named(text) >= _with_a_target(text)
+
+
+def test_a_synthea_record_without_a_fact_in_its_notes_does_not_load_medspacy():
+    bundles = sorted((p for p in SYNTHEA.glob("*.json")
+                      if not p.name.startswith(("hospital", "practitioner"))),
+                     key=lambda p: p.stat().st_size)
+    largest = bundles[-1]
+    code = ("import sys\nfrom trialsieve.fhir.reader import read\n"
+            f"records = read({str(largest)!r})\n"
+            "print(sum(len(r.documents) for r in records.records), 'medspacy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert int(out[0]) > 40  # its notes were read
+    assert out[1] == "False"
+    assert not any(mentions_something(t) and families_stated(t) for t in ["", " "])
