@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from trialsieve import codes as C
-from trialsieve.record import Mention
+from trialsieve.record import Confirmation, Mention
 
 TEXT_SPAN = C.PROJECT_BASE + "StructureDefinition/text-span"
 CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
@@ -38,13 +38,23 @@ def _id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
-def span(m: Mention) -> dict:
-    """The sentence a confirmed fact was read from: document, offsets, words."""
+def span(m: Mention, stamp: str | None = None) -> dict:
+    """The sentence a confirmed fact was read from: document, offsets, words; and when it
+    was confirmed (a Condition's recordedDate is the fact's date, not the click's)."""
     return {"url": TEXT_SPAN, "extension": [
         {"url": "document", "valueReference": {"reference": m.document.split("#")[0]}},
         {"url": "part", "valueString": m.document},
         {"url": "start", "valueInteger": m.start}, {"url": "end", "valueInteger": m.end},
-        {"url": "sentence", "valueString": m.sentence}]}
+        {"url": "sentence", "valueString": m.sentence},
+        *([{"url": "confirmed", "valueDateTime": stamp}] if stamp else [])]}
+
+
+def _confirmed_at(res: dict) -> str | None:
+    for ext in res.get("extension") or []:
+        if isinstance(ext, dict) and ext.get("url") == TEXT_SPAN:
+            return next((e.get("valueDateTime") for e in ext.get("extension") or []
+                         if isinstance(e, dict) and e.get("url") == "confirmed"), None)
+    return None
 
 
 def confirmed_span(res: dict) -> str | None:
@@ -58,6 +68,23 @@ def confirmed_span(res: dict) -> str | None:
             except (KeyError, TypeError):
                 return None
     return None
+
+
+def confirmed(res: dict) -> Confirmation | None:
+    """The confirmation a resource records (a sentence's span, who, when), else None; a
+    resource entered in error confirms nothing."""
+    span_ = confirmed_span(res)
+    if span_ is None or res.get("status") == "entered-in-error" or any(
+            c.get("code") == "entered-in-error" for c in
+            (res.get("verificationStatus") or {}).get("coding") or [] if isinstance(c, dict)):
+        return None
+    people = [res.get("recorder"), *(res.get("performer") or []), res.get("asserter")]
+    by = next((p.get("display") or p.get("reference") for p in people
+               if isinstance(p, dict) and (p.get("display") or p.get("reference"))), None)
+    on = _confirmed_at(res) or next((res[k] for k in ("issued", "recordedDate")
+                                     if isinstance(res.get(k), str)), None)
+    return Confirmation(span_, f"{res.get('resourceType')}/{res.get('id', '?')}",
+                        by if isinstance(by, str) else None, on)
 
 
 def _value(ms: list[Mention], fact: str) -> object:
@@ -75,9 +102,10 @@ def resources(mentions: list[Mention], patient_id: str, author: str, today: date
         return []
     first = ms[0]
     on = first.date if first.date and first.date <= today else today
-    base = {"subject": {"reference": f"Patient/{patient_id}"}, "extension": [span(first)]}
-    doc = {"reference": first.document.split("#")[0]}
     stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    base = {"subject": {"reference": f"Patient/{patient_id}"},
+            "extension": [span(first, stamp)]}
+    doc = {"reference": first.document.split("#")[0]}
     out: list[dict] = []
 
     def condition(prefix: str, code: dict, refuted: bool = False, **rest) -> dict:

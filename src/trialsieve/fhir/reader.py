@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from trialsieve import codes as C
-from trialsieve.fhir import concept_map, documents
+from trialsieve.fhir import concept_map, confirmation, documents
 from trialsieve.fhir.concept_map import ConceptMapping
 from trialsieve.fhir.errors import FieldError, InputError, NotRelevant, Skip
 from trialsieve.fhir.imaging_mapping import MarrowFinding
@@ -402,6 +402,8 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup,
         uses.saw(mapping, res, file)
         if rtype in documents.TEXT_TYPES:
             _texts(rec, at, res, lookup)
+        if "extension" in res and (c := confirmation.confirmed(res)) is not None:
+            rec.confirmations.append(c)  # a report's sentence confirmed (issue 21)
         try:
             if rtype == "Patient":
                 patients.append(_patient(res))

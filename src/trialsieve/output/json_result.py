@@ -46,7 +46,9 @@ def _quote(q: Quote) -> dict[str, Any]:
     """The sentence of a report a suggestion or a fact "from text" rests on."""
     return {"use": q.use, "document": q.document, "kind": q.kind, "date": _d(q.date),
             "sentence": q.sentence, "start": q.start, "end": q.end,
-            "modifiers": list(q.modifiers)}
+            "modifiers": list(q.modifiers),
+            **({"confirmed": {"by": q.confirmed.by, "on": q.confirmed.on,
+                              "resource": q.confirmed.resource}} if q.confirmed else {})}
 
 
 def _outcome(o: Outcome) -> dict[str, Any]:

@@ -156,7 +156,7 @@ def _window_text(g: Guidance, d0: date) -> str:
 def _evidence_line(e: Evidence, style: Style) -> str:
     value = f": {e.value}" if e.value else ""
     note = f" ({e.note})" if e.note else ""
-    if e.text is not None and e.text.use == "suggested":  # "... of DATE" says the date
+    if e.text is not None and e.text.use in ("suggested", "confirmed"):  # "of DATE" says it
         return style.text(f"{e.note}: {e.what}: {e.value} [{e.source}]")
     return style.text(f"{e.date or 'undated'} {e.what}{value}{note} [{e.source}]")
 

@@ -12,6 +12,7 @@ read resources themselves.
 from trialsieve.record.facts import (
     NO_LONGER_PRESENT,
     Attestation,
+    Confirmation,
     ConsentRecord,
     Damaged,
     Dated,
@@ -38,6 +39,7 @@ from trialsieve.record.facts import (
 )
 
 __all__ = [
+    "Confirmation",
     "Dated",
     "day",
     "newest_of_day",

@@ -401,6 +401,18 @@ class Mention:
 
 
 @dataclass(frozen=True)
+class Confirmation:
+    """A report's sentence an investigator confirmed (issue 21): the coded resource that
+    records it points to the sentence's span (fhir/confirmation.py), so that every output
+    shows the suggestion as confirmed, by whom, when and in which resource."""
+
+    span: str  # the sentence, as record.from_text.text_source: "DocumentReference/d#text:0-56"
+    resource: str  # the confirming resource: "Condition/net-1a2b"
+    by: str | None  # who confirmed, as recorded
+    on: str | None  # when, as recorded (a date or a date-time)
+
+
+@dataclass(frozen=True)
 class Ignored:
     source: str
     reason: str
@@ -447,6 +459,7 @@ class PatientRecord:
     symptoms: list[Symptom] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)  # texts, read by trialsieve.text
     mentions: list[Mention] = field(default_factory=list)  # what those texts state
+    confirmations: list[Confirmation] = field(default_factory=list)  # of those sentences
     ignored: list[Ignored] = field(default_factory=list)  # records not counted, with why
     warnings: list[Warning] = field(default_factory=list)
     # resources by type: read (for this patient), used (became a fact), ignored

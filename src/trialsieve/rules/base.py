@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Protocol
 
 from trialsieve.logic import Tri, all_of, any_of
-from trialsieve.record import Damaged, Ignored, PatientRecord
+from trialsieve.record import Confirmation, Damaged, Ignored, PatientRecord
 
 SCREENING = "screening"
 PRE_SCREENING = "pre-screening"
@@ -60,7 +60,8 @@ class Quote:
     start: int  # character offsets of the sentence in the document's text
     end: int
     modifiers: tuple[str, ...]  # ConText
-    use: str  # "suggested" (to confirm), "from text" (counted), "not counted"
+    use: str  # "suggested" (to confirm), "confirmed", "from text" (counted)
+    confirmed: Confirmation | None = None  # who confirmed it, when, in which resource
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import date
 
 from trialsieve.logic import Tri
-from trialsieve.record import Document, Ignored, Mention, PatientRecord
+from trialsieve.record import Confirmation, Document, Ignored, Mention, PatientRecord
 from trialsieve.record.from_text import counted, is_text_source, text_source
 from trialsieve.rules.base import PRE_SCREENING, Evidence, Outcome, Quote
 from trialsieve.text import FACTS
@@ -80,14 +80,27 @@ def quote(record: PatientRecord, m: Mention, use: str) -> Quote:
 
 
 def suggestion(record: PatientRecord, ms: list[Mention]) -> Evidence:
-    """One sentence's suggestion: what it says (each mention of it), to confirm."""
+    """One sentence's suggestion: what it says (each mention of it), to confirm; or,
+    once an investigator confirmed it, who did, when and in which resource."""
     m = ms[0]
     report, when = _report(record, m)
     note = ", ".join(dict.fromkeys(
         f"{'absent: ' if 'negated' in x.modifiers else ''}{reading(x)}" for x in ms))
+    done = next((c for c in record.confirmations if c.span == text_source(m)), None)
+    if done is not None:
+        return Evidence(text_source(m), when, f"confirmed from {report}",
+                        f"{quoted(m.sentence)} {confirmed_words(done)}", note,
+                        text=replace(quote(record, m, "confirmed"), confirmed=done))
     return Evidence(text_source(m), when, f"suggested by {report}",
                     f"{quoted(m.sentence)} (confirm)", note,
                     text=quote(record, m, "suggested"))
+
+
+def confirmed_words(c: Confirmation) -> str:
+    """"(confirmed by Dr A on 2026-11-25T09:30:00Z: Condition/net-1)"."""
+    by = f" by {c.by}" if c.by else ""
+    on = f" on {c.on}" if c.on else ""
+    return f"(confirmed{by}{on}: {c.resource})"
 
 
 def _by_sentence(ms: list[Mention]) -> list[list[Mention]]:
@@ -129,7 +142,8 @@ def with_text(cid: str, out: Outcome, record: PatientRecord, mentions: list[Ment
     # what settles an unknown criterion: among others, confirming what a report says
     missing = out.missing + tuple(dict.fromkeys(
         f"confirmation of what {e.what.removeprefix('suggested by ')} says ({e.note})"
-        for e in suggested)) if out.status is Tri.UNKNOWN else out.missing
+        for e in suggested if e.text and e.text.use == "suggested")
+    ) if out.status is Tri.UNKNOWN else out.missing
     return replace(out, evidence=tuple(evidence + suggested), ignored=tuple(ignored),
                    missing=missing)
 
