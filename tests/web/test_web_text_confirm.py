@@ -117,3 +117,36 @@ def test_confirm_a_suggestion_in_a_browser(server, browser, tmp_path):  # noqa: 
     page.locator("#INCL09").scroll_into_view_if_needed()
     page.screenshot(path=SHOTS / "22-confirmed.png")
     assert errors == []
+
+
+def _with_letter(stem: str, drop: tuple[str, ...], pid: str, text: str) -> bytes:
+    import base64
+
+    bundle = json.loads(example(stem, drop))
+    bundle["entry"].append({"resource": {
+        "resourceType": "DocumentReference", "id": f"{pid}-letter", "status": "current",
+        "subject": {"reference": f"Patient/{pid}"}, "date": "2026-11-20T10:00:00Z",
+        "type": {"coding": [{"system": "http://loinc.org", "code": "11488-4"}]},
+        "content": [{"attachment": {"contentType": "text/plain",
+                                    "data": base64.b64encode(text.encode()).decode()}}]}})
+    return json.dumps(bundle).encode()
+
+
+def test_an_operation_in_a_letter_is_confirmed_in_one_click_and_excludes(app, db, users):
+    """A major operation 41 days before D0 (2026-12-01), 35 before the screening date:
+    within E2's 42 days either way, so once confirmed E2 is met (excluded)."""
+    c = login(app, "investigator")
+    data = _with_letter("02-eligible-man", ("ex02-att-recent-major-surgery",), "ex02",
+                        "Right hemicolectomy on 21 October 2026.")
+    assert upload(c, data).status_code == 303
+    path = page_of("ex02")
+    confirm_imported(c, path)
+    html = c.get(path).text
+    assert statuses(html)["EXCL02"] == "unknown" and "Confirm</button>" in html
+    r = c.post(f"{path}/confirm-text", data={"source": _source(html), "csrf": csrf(c, path)})
+    assert r.status_code == 303
+    html = c.get(path).text
+    assert statuses(html)["EXCL02"] == "met"
+    (proc,) = _confirmations(db)
+    assert proc["resourceType"] == "Procedure" and proc["performedDateTime"] == "2026-10-21"
+    assert 'class="confirmed">confirmed' in html and proc["id"] in html

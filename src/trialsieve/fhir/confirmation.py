@@ -4,8 +4,10 @@ reads (issue 21).
 An investigator who confirms a sentence records, in their name, the coded fact it
 states: a Condition with the tumour's ICD-O-3 morphology and ICD-10 site, a pathology
 Observation with its WHO grade and Ki-67, an ECOG Observation, a pregnancy, lactation or
-brain-metastases Condition (refuted when the sentence denies it). Each points to the
-document (Observation.derivedFrom; Condition.evidence.detail) and carries the sentence's
+brain-metastases Condition (refuted when the sentence denies it), a postmenopausal
+Condition, or a major operation or external-beam radiotherapy Procedure on its date. Each
+points to the document (Observation.derivedFrom; Condition.evidence.detail; a Procedure
+only through the span) and carries the sentence's
 span (the extension TEXT_SPAN), so that the suggestion is shown confirmed; from then on
 it decides like any entry, read by the same reader.
 """
@@ -31,7 +33,8 @@ ECOG_ANSWER = {v: k for k, v in C.ECOG_ANSWERS.items()}
 # The families a confirmation records; the others are settled by hand (an entry form).
 CONFIRMABLE = frozenset({"net_diagnosis", "who_grade", "ki67", "primary_site",
                          "metastatic", "ecog", "pregnant", "breastfeeding",
-                         "brain_metastases"})
+                         "brain_metastases", "major_surgery", "radiotherapy",
+                         "postmenopausal"})
 
 
 def _id(prefix: str) -> str:
@@ -138,11 +141,30 @@ def resources(mentions: list[Mention], patient_id: str, author: str, today: date
             out.append(condition(m.fact.replace("_", "-"), {"coding": [
                 {"system": system, "code": code}], "text": m.fact.replace("_", " ")},
                 refuted=denied))
+        elif m.fact in ("major_surgery", "radiotherapy") and not denied:
+            out.append(_procedure(m, on, base, author))
+        elif m.fact == "postmenopausal" and not denied:
+            system, code = sorted(C.POSTMENOPAUSAL)[0]
+            out.append(condition("postmenopausal", {"coding": [
+                {"system": system, "code": code}], "text": m.sentence}))
         elif m.fact == "metastatic" and not denied and net is None:
             out.append(condition("metastatic", {"coding": [
                 {"system": C.PROJECT, "code": "advanced"}], "text": str(m.value or
                                                                        "metastatic")}))
     return out
+
+
+def _procedure(m: Mention, on: date, base: dict, author: str) -> dict:
+    """A major operation or a course of external-beam radiotherapy, on the date the
+    sentence gives (else the report's), its site as written."""
+    site = next((v for k, v in m.details if k == "site"), None)
+    code = ((C.PROJECT, "major-surgery") if m.fact == "major_surgery"
+            else (C.PROJECT, "external-beam-rt"))
+    return {"resourceType": "Procedure", "id": _id(m.fact.replace("_", "-")), **base,
+            "status": "completed",
+            "code": {"coding": [{"system": code[0], "code": code[1]}], "text": m.sentence},
+            "performedDateTime": on.isoformat(), "recorder": {"display": author},
+            **({"bodySite": [{"text": site}]} if site else {})}  # the document: in the span
 
 
 def _tumour(ms: list[Mention], net: Mention, condition, observation) -> list[dict]:

@@ -10,16 +10,16 @@ set exists (it could match with no fixed text at all) makes its family always se
 
 from __future__ import annotations
 
+import importlib
 import re
+from collections.abc import Iterable
 from functools import cache
 from itertools import product
+from typing import Any
 
-try:  # Python 3.11+
-    from re import _constants as C
-    from re import _parser as parser
-except ImportError:  # pragma: no cover
-    import sre_constants as C  # type: ignore[no-redef]
-    import sre_parse as parser  # type: ignore[no-redef]
+# The regular-expression parser of the standard library (Python 3.11+), private but stable.
+parser: Any = importlib.import_module("re._parser")
+C: Any = importlib.import_module("re._constants")
 
 # Above this many alternatives a run is cut where it is (the set must stay small).
 MAX_ALTERNATIVES = 64
@@ -74,13 +74,12 @@ def _item(op, arg) -> Sets:  # noqa: C901 - one branch per kind of regex node
         return _sequence(list(arg[-1]))
     if op is C.BRANCH:
         parts = [_sequence(list(b)) for b in arg[1]]
-        exacts = [e for e, _ in parts]
+        exacts = [e for e, _ in parts if e is not None]
         needs = [n if n is not None else e for e, n in parts]
-        exact = (frozenset().union(*exacts) if all(e is not None for e in exacts)
-                 and sum(len(e) for e in exacts) <= MAX_ALTERNATIVES else None)  # type: ignore[misc]
-        need = (frozenset().union(*needs) if all(n is not None and "" not in n
-                                                  for n in needs) else None)  # type: ignore[misc]
-        return exact, need
+        exact = (frozenset().union(*exacts) if len(exacts) == len(parts)
+                 and sum(len(e) for e in exacts) <= MAX_ALTERNATIVES else None)
+        known = [n for n in needs if n is not None and "" not in n]
+        return exact, (frozenset().union(*known) if len(known) == len(parts) else None)
     if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
         low, high, sub = arg
         exact, need = _sequence(list(sub))
@@ -117,7 +116,7 @@ def family_words(patterns: tuple[str, ...]) -> frozenset[str] | None:
     return frozenset(out)
 
 
-def trie_regex(words: set[str] | frozenset[str]) -> re.Pattern:
+def trie_regex(words: Iterable[str]) -> re.Pattern:
     """One pattern finding any of the words, as a trie ("pa(?:nc|ro)"): the regex engine
     then reads each position once, not once per word. Each hit is the longest word at its
     place (a lookahead, so words that overlap are all seen)."""
