@@ -217,3 +217,40 @@ def test_the_look_does_not_fire_on_synthea_notes():
         lines = [json.dumps(e["resource"]) for e in entries]
         assert any('"data"' in x for x in lines), path.name
         assert not might_be_net(lines, look(EMPTY)), path.name
+
+
+# --- an attachment at a url (issue 21): the reader follows it to a Binary of the input --
+def _at_url(url: str, field: str = "attachment") -> str:
+    att = {"contentType": "text/plain", "url": url}
+    res = ({"resourceType": "DocumentReference", "id": "d", "status": "current",
+            "subject": {"reference": "Patient/p"}, "content": [{"attachment": att}]}
+           if field == "attachment" else
+           {"resourceType": "DiagnosticReport", "id": "r", "status": "final",
+            "subject": {"reference": "Patient/p"}, "presentedForm": [att]})
+    return json.dumps(res)
+
+
+@pytest.mark.parametrize("field", ["attachment", "presentedForm"])
+@pytest.mark.parametrize("url", ["Binary/b1", "urn:uuid:0b5d3c9e-1111-4c2b-9d1e-3f0a7e6b2a10"])
+def test_a_net_written_only_in_a_binary_at_a_url_is_looked_at(field, url):
+    """The reader follows the url to the Binary and reads the NET there; the look, which
+    sees one line at a time, finds the url (Python and DuckDB alike) and keeps the patient."""
+    binary = {"resourceType": "Binary", "id": url.split("/")[-1].removeprefix("urn:uuid:"),
+              "contentType": "text/plain", "data": _b64(REPORT_NETS[0])}
+    line = _at_url(url, field)
+    lookup = {binary["id"]: binary, f"Binary/{binary['id']}": binary, url: binary}
+    items = [("in.ndjson", orjson.loads(x)) for x in [PATIENT, line]]
+    from trialsieve import text
+
+    if text.available():
+        rec = _record("p", items, lookup.get, EMPTY)
+        assert any(m.fact == "net_diagnosis" for m in rec.mentions)
+    assert looks([line])
+
+
+def test_a_url_that_is_not_an_attachment_is_not_looked_at():
+    """Every extension has a "url": only an attachment's keeps a patient."""
+    line = json.dumps({"resourceType": "Observation", "id": "o", "status": "final",
+                       "extension": [{"url": "http://example.org/x", "valueString": "y"}],
+                       "code": {"text": "weight"}})
+    assert not looks([line])

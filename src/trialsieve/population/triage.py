@@ -130,9 +130,14 @@ _LONG = (r"(?i:neuro.{0,16}endocrin|carcino(?:[iï]|\\u00[ceCE][fF]|\\x[cC]3\\x[
 _SHORT = r"(?:P|p|GEP-|SI-)?(?:NE[TCN]|[TC]NE)s?(?:[^A-Za-z0-9_]|$)"
 # in a JSON string the text reader reads: a report's conclusion, an Observation's
 # valueString, a note's text (and any other "text": wider, never narrower)
+# And an attachment whose text is elsewhere, at a `url` (a Binary of the input, which the
+# reader follows): looked at as one that might say it, as an attachment that does not
+# decode is (the Binary is another line, about no one patient, by the time each line is
+# looked at).
+URL = r'"(?:attachment|presentedForm)"\s*:\s*[\[{][^\]}]*"url"\s*:'
 TEXT = (r'"(?:conclusion|valueString|text)"\s*:\s*"(?:[^"\\]|\\.)*?(?:' + _LONG
         + "|" + _BOUNDARY + _SHORT + ")" + r'|"(?:conclusion|valueString|text)"\s*:\s*"'
-        + _SHORT)
+        + _SHORT + "|" + URL)
 # in a decoded attachment (plain text or HTML; DuckDB shows non-ASCII bytes and control
 # characters, a line break included, as \xHH)
 WORDS = _LONG + r"|(?:^|[^A-Za-z0-9_]|\\x[0-9A-Fa-f]{2})" + _SHORT
