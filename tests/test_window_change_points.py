@@ -29,6 +29,7 @@ from trialsieve.record import (
     Exposure,
     LabResult,
     Lesion,
+    Mention,
     ProcedureRecord,
     Study,
     Symptom,
@@ -229,3 +230,34 @@ def test_the_windows_of_patients_known_from_reports_are_the_day_by_day_windows(p
         assert (eligibility_window(LUMEN, rec, EXAMPLE_AS_OF, policy=policy)
                 == eligibility_window(LUMEN, rec, EXAMPLE_AS_OF, every_day=True,
                                       policy=policy)), (path.name, policy)
+
+
+@st.composite
+def records_with_mentions(draw):
+    """varied_records with what reports say added: an ECOG, an operation, a radiotherapy
+    course, a pregnancy or a menopause, of every age, some negated or uncertain. Under
+    pre-screening each affirmed one counts as the coded fact (record.from_text), and
+    moves the window as that fact would (an ECOG going stale 28 days on, E2's 42 days)."""
+    rec = draw(varied_records())
+    mentions = []
+    for i in range(draw(st.integers(1, 4))):
+        fact, value, details = draw(st.sampled_from([
+            ("ecog", 0, ()), ("ecog", 1, ()), ("ecog", 2, ()),
+            ("major_surgery", "whipple procedure", ()),
+            ("radiotherapy", None, (("site", "liver"),)),
+            ("pregnant", None, ()), ("postmenopausal", None, ())]))
+        on = AS_OF - draw(st.integers(0, 120)) * D
+        mods = draw(st.sampled_from([(), (), (), ("negated",), ("uncertain",)]))
+        mentions.append(Mention(fact, value, None, f"DocumentReference/letter-{i}", "clinic",
+                                on, f"sentence {i}", 0, 10, mods, details))
+    return replace(rec, mentions=mentions)
+
+
+# As above, under pre-screening, where text facts count: 30 records within the budget.
+@settings(max_examples=30, derandomize=True, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(rec=records_with_mentions(), offset=st.integers(0, 10))
+def test_the_change_point_window_with_text_facts_is_the_day_by_day_window(rec, offset):
+    kw = {"horizon_days": 120, "inclusion_offset": offset, "policy": "pre-screening"}
+    assert (eligibility_window(LUMEN, rec, AS_OF, **kw)
+            == eligibility_window(LUMEN, rec, AS_OF, every_day=True, **kw))
