@@ -25,7 +25,7 @@ BAR = 31  # the bar's thickness within its row
 PAD = 10  # margins and gaps
 TITLE_SIZE, LABEL_SIZE, NOTE_SIZE = 14, 12, 11
 KNOWN, UNSURE, UNSURE_EDGE, REMOVED = "#1b7837", "#f4a582", "#b2182b", "#bababa"
-INK, AXIS = "#000000", "#000000"
+INK = AXIS = "#000000"
 
 
 @dataclass(frozen=True)
@@ -73,23 +73,19 @@ class Layout:
 Measure = Callable[[str, int], float]
 
 
-def _font(size: int):  # noqa: ANN202 - a Pillow font
-    from PIL import ImageFont
+_FONTS: dict[int, object] = {}
 
-    return ImageFont.load_default(size=size)
+
+def _fonts(size: int):  # noqa: ANN202 - a Pillow font, loaded once a size
+    if size not in _FONTS:
+        from PIL import ImageFont
+
+        _FONTS[size] = ImageFont.load_default(size=size)
+    return _FONTS[size]
 
 
 def pillow_measure(text: str, size: int) -> float:
     return float(_fonts(size).getlength(text))
-
-
-_FONTS: dict[int, object] = {}
-
-
-def _fonts(size: int):  # noqa: ANN202 - a Pillow font, one a size
-    if size not in _FONTS:
-        _FONTS[size] = _font(size)
-    return _FONTS[size]
 
 
 def _step(span: float) -> int:
