@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -251,11 +252,22 @@ def test_every_reference_in_the_exported_bundle_resolves_inside_it(exported: Pat
 
 
 def test_version_and_python_m(capsys) -> None:
-    import sys
-
     run = subprocess.run([sys.executable, "-m", "trialsieve", "--version"],
                          capture_output=True, text=True, check=True)
     assert run.stdout.startswith("trialsieve ")
+
+
+def test_the_version_said_is_the_installed_one() -> None:
+    """--version and the JSON's "generator" give trialsieve.__version__ (no
+    importlib.metadata at each command); it must be what pyproject.toml installed."""
+    from importlib.metadata import version
+
+    import trialsieve
+
+    assert trialsieve.__version__ == version("trialsieve")
+    run = subprocess.run([sys.executable, "-m", "trialsieve", "--version"],
+                         capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == f"trialsieve {version('trialsieve')}"
 
 
 @pytest.mark.parametrize("command", ["report", "export"])

@@ -299,10 +299,13 @@ def test_funnel_candidates_and_patients_on_a_population_worked_by_hand(tmp_path)
     assert (out / "funnel.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_the_funnel_chart_of_a_million_patients_keeps_its_words_inside_and_readable():
+def test_the_funnel_chart_of_a_million_patients_keeps_its_words_inside_and_readable(
+        tmp_path):
     """Looked at on the 10^6 run: the first step's words ran off the right edge and the
-    axis read "1e6". Counts of a million (as that run's first two steps) must fit."""
-    from trialsieve.population.outputs import Funnel, figure
+    axis read "1e6". Counts of a million (as that run's first two steps) must fit, in
+    the PNG and the SVG alike (one layout, words measured in the PNG's font)."""
+    from trialsieve.population.funnel_chart import chart, layout
+    from trialsieve.population.outputs import Funnel
 
     f = Funnel(total=1_000_000)
     f.verdicts.update(eligible=8027, incomplete=7549, not_eligible=984_424)
@@ -314,21 +317,26 @@ def test_the_funnel_chart_of_a_million_patients_keeps_its_words_inside_and_reada
         step.entering, step.removed = inside, gone
         inside -= gone
         step.remaining_with_unknown = unsure
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    lay = layout(f)
+    texts = [w.text for w in lay.words]
+    assert "  ".join(texts).count("817,751 left (0 with an unknown), 182,249 removed") == 1
+    for w in lay.words:
+        assert 0 <= w.left and w.right <= lay.width, w.text
+        assert 0 <= w.y - w.size / 2 and w.y + w.size / 2 <= lay.height, w.text
+    for b in lay.boxes:
+        assert 0 <= b.x and b.x + b.w <= lay.width and b.y + b.h <= lay.height
+    assert "1,000,000 patients" in texts[0]
+    assert "1,000,000" in lay.ticks and not any("e" in t for t in lay.ticks)
+    chart(f, tmp_path)
+    svg = (tmp_path / "funnel.svg").read_text(encoding="utf-8")
+    assert "817,751 left (0 with an unknown), 182,249 removed" in svg
+    import xml.etree.ElementTree as ET
 
-    fig = figure(f)
-    canvas = FigureCanvasAgg(fig)  # as savefig draws a PNG
-    canvas.draw()
-    renderer = canvas.get_renderer()
-    [ax] = fig.axes
-    texts = [t.get_text() for t in ax.texts]
-    assert texts[1] == "  817,751 left (0 with an unknown), 182,249 removed"
-    for t in [*ax.texts, ax.title]:
-        box = t.get_window_extent(renderer)
-        assert box.x1 <= fig.bbox.x1 and box.x0 >= fig.bbox.x0, t.get_text()
-    assert "1,000,000 patients" in ax.get_title()
-    ticks = [t.get_text() for t in ax.get_xticklabels()]
-    assert "1,000,000" in ticks and not any("e" in t for t in ticks)
+    assert ET.fromstring(svg).tag == "{http://www.w3.org/2000/svg}svg"
+    from PIL import Image
+
+    with Image.open(tmp_path / "funnel.png") as png:
+        assert png.size == (lay.width, lay.height)
 
 
 def test_funnel_counts_agree_with_the_per_patient_rows(screened):

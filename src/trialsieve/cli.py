@@ -130,13 +130,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from importlib.metadata import version
+    from trialsieve import __version__
 
-    return version("trialsieve")
+    return __version__
 
 
 class _Version(argparse.Action):
-    """--version, looked up only when asked (importlib.metadata costs ~50 ms a command)."""
+    """--version."""
 
     def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
         print(f"trialsieve {_version()}")

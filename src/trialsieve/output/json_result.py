@@ -119,7 +119,7 @@ def to_json(r: ScreeningResult, window: Window | None = None) -> dict[str, Any]:
 
 def document(results: Sequence[dict[str, Any]], warnings: Sequence[Warning] = ()) -> dict:
     """The one top-level object of `screen --format json`."""
-    from importlib.metadata import version
+    from trialsieve import __version__
 
-    return {"schema": SCHEMA_VERSION, "generator": f"trialsieve {version('trialsieve')}",
+    return {"schema": SCHEMA_VERSION, "generator": f"trialsieve {__version__}",
             "warnings": [warning_to_json(w) for w in warnings], "results": list(results)}

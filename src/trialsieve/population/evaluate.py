@@ -201,7 +201,9 @@ def _screened_set_aside(group: Group, job: Job) -> Screened:
     resource is counted by type as read and not evaluated."""
     pairs = items([r for r in group.rows if r.rtype == "Patient"], job.files, group.pid,
                   job.identities)
-    lookup = {**job.shared, **(group.lookup or {})}
+    # read only: the shared resources as they are unless the patient brings its own,
+    # rather than a copy of every one of them for each patient set aside
+    lookup = {**job.shared, **group.lookup} if group.lookup else job.shared
     record = _record(group.pid, pairs, mapped_lookup(job.mapping, lookup), job.mapping)
     counts = {t: dict(c) for t, c in record.counts.items()}
     for r in group.rows:

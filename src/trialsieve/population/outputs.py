@@ -7,14 +7,11 @@ import csv
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from trialsieve.engine import ELIGIBLE, INCOMPLETE, NOT_ELIGIBLE
 from trialsieve.population.evaluate import CRITERIA, NOT_EVALUATED, Screened
+from trialsieve.population.funnel_chart import chart
 from trialsieve.protocols.lumen import LUMEN
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 _FAILING = {"inclusion": "not_met", "exclusion": "met"}
 DECEASED = "DECEASED"  # the funnel's first step
@@ -195,51 +192,3 @@ def reason(s: Screened) -> str:
 
 
 _CATEGORIES = tuple(c.category for c in LUMEN.criteria)
-
-
-def chart(funnel: Funnel, out: Path) -> None:
-    """Patients remaining after each criterion: all known / with an unknown; removed."""
-    fig = figure(funnel)
-    for ext in ("png", "svg"):
-        fig.savefig(out / f"funnel.{ext}", dpi=DPI)
-
-
-DPI = 110
-
-
-def figure(funnel: Funnel) -> Figure:
-    # a Figure of its own, without pyplot: no GUI backend, no global state, and the
-    # import (a third of the chart's time) is not paid
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
-
-    rows = funnel.rows()
-    labels = [f"{r['criterion']} {r['label']}" for r in rows]
-    known = [r["remaining_all_known"] for r in rows]
-    unsure = [r["remaining_with_unknown"] for r in rows]
-    removed = [r["removed"] for r in rows]
-    fig = Figure(figsize=(11, 0.38 * len(rows) + 2.2))
-    ax = fig.subplots()
-    y = list(range(len(rows)))[::-1]
-    ax.barh(y, known, color="#1b7837", label="remaining, every criterion so far known")
-    ax.barh(y, unsure, left=known, color="#f4a582", hatch="//", edgecolor="#b2182b",
-            label="remaining, with an unknown so far")
-    ax.barh(y, removed, left=[k + u for k, u in zip(known, unsure, strict=True)],
-            color="#bababa", label="removed by this criterion")
-    for yi, k, u, r in zip(y, known, unsure, removed, strict=True):
-        ax.text(k + u + r, yi, f"  {k + u:,} left ({u:,} with an unknown), {r:,} removed",
-                va="center", fontsize=7.5)
-    ax.set_yticks(y, labels, fontsize=8)
-    ax.set_xlim(0, max(funnel.total, 1) * 1.6)  # room for the longest count's words
-    # whole patients, with thousands separators, never "1e6"
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    ax.set_xlabel("patients")
-    v = funnel.verdicts
-    ax.set_title(f"LuMEn attrition funnel: {funnel.total:,} patients -> "
-                 f"{v[ELIGIBLE]:,} eligible, {v[INCOMPLETE]:,} incomplete, "
-                 f"{v[NOT_ELIGIBLE]:,} not eligible", fontsize=10)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.5 / len(rows) * 4), ncol=3,
-              fontsize=8, frameon=False)
-    fig.tight_layout()
-    return fig

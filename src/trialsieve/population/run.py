@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import importlib
 import itertools
 import json
 import signal
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -197,9 +195,6 @@ def _prescreen(path: str | Path, out: str | Path, s: Settings,
     # hashed on a thread of its own (hashlib lets go of the GIL) while the run goes on
     hashing = ThreadPoolExecutor(1)
     digests = [hashing.submit(_sha256, f) for f in src.files]
-    # the chart's library is imported while DuckDB scans (the scan lets go of the GIL)
-    threading.Thread(target=importlib.import_module, args=("matplotlib.figure",),
-                     daemon=True).start()
     # every output is written into a hidden folder and moved into place at the end: a
     # run that stops (Ctrl-C, --strict, an engine failing) leaves the earlier run's
     # outputs exactly as they were
