@@ -9,6 +9,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 from trialsieve.record import Document, Mention
+from trialsieve.text import stored
 from trialsieve.text.pipeline import FAMILIES, families_stated, mentions_something, nlp
 from trialsieve.text.values import read as read_sentence
 
@@ -49,6 +50,14 @@ def _read_chunk(lang: str, chunk: str) -> tuple[tuple, ...]:
     families = families_stated(chunk)
     if not families:  # no target in it: medspaCy is not even loaded for it
         return ()
+    kept = stored.load(lang, chunk)
+    if kept is None:
+        kept = _read_with_medspacy(lang, chunk, families)
+        stored.store(lang, chunk, kept)
+    return kept
+
+
+def _read_with_medspacy(lang: str, chunk: str, families: frozenset[str]) -> tuple[tuple, ...]:
     with warnings.catch_warnings():  # [W036]: a pipeline without token patterns
         warnings.simplefilter("ignore", UserWarning)
         pipe = nlp(lang)
