@@ -85,26 +85,42 @@ def load(path: str | Path, strict: bool = False) -> Loaded:
         regular_file(p, str(p))
         _file(p, loaded, alone=True)
         return loaded
-    files = _walk(p, loaded)
-    if not files and not loaded.skipped:
+    files = listing(p, loaded)
+    if not files and not loaded.skipped and not loaded.warnings:
         raise InputError(str(p), "no file in this folder")
     for f in files:
         try:
-            regular_file(f, str(f))
-            if f.suffix not in (".json", ".ndjson") and not _fhir_xml(f):
-                # not input (a README, a CSV export): named, so nothing goes unsaid
-                loaded.warnings.append(Warning(str(f), "", "", _NOT_INPUT.format(
-                    f"a {f.suffix} file" if f.suffix else "a file with no extension")))
-                continue
             _file(f, loaded, alone=False)
         except Stopped:
             raise
         except InputError as exc:
-            # Input not read (FHIR XML, STU3, damaged, a .ndjson that is not FHIR such
-            # as a bulk export's log, as `prescreen` counts it): named and counted, the
-            # results do not cover it.
+            # Input not read (STU3, damaged, a .ndjson that is not FHIR such as a bulk
+            # export's log, as `prescreen` counts it): named and counted, the results do
+            # not cover it.
             loaded.skip(str(f), exc.resource, exc.field, exc.message, "file")
     return loaded
+
+
+def listing(folder: Path, loaded: Loaded) -> list[Path]:
+    """The input files of a folder, in name order: its .json and .ndjson files, for
+    `screen` and `prescreen` alike. Every other file is named in `loaded`: FHIR XML and a
+    file that is not a regular one as input not read (counted: the results do not cover
+    them), the rest (a README, a CSV export) as not FHIR, so that nothing goes unsaid."""
+    files = []
+    for f in _walk(folder, loaded):
+        try:
+            regular_file(f, str(f))
+            if _fhir_xml(f):
+                raise InputError(str(f), f"FHIR XML is not read; {READS}")
+        except InputError as exc:
+            loaded.skip(str(f), exc.resource, exc.field, exc.message, "file")
+            continue
+        if f.suffix in (".json", ".ndjson"):
+            files.append(f)
+        else:
+            loaded.warnings.append(Warning(str(f), "", "", _NOT_INPUT.format(
+                f"a {f.suffix} file" if f.suffix else "a file with no extension")))
+    return files
 
 
 def _walk(top: Path, loaded: Loaded) -> list[Path]:
