@@ -48,6 +48,11 @@ SUBJECT_FIELDS = identity.SUBJECT_FIELDS
 # (DocumentReference: its text, read by fhir/documents.py)
 READ = frozenset(MAPPERS) | {"Patient", "BodyStructure", "DocumentReference"}
 # Resources that are not about one patient (directories, definitions).
+# why a type read for a patient gives no fact of its own (`--verbose` names each resource)
+UNUSED_TYPES = {
+    "BodyStructure": "no fact of its own: read as the site of a measurement that names it",
+    "DocumentReference": "no coded fact: its text is read for what it states",
+}
 SHARED_TYPES = {"Practitioner", "PractitionerRole", "Organization", "Location", "Medication",
                 "Device", "Substance", "Questionnaire", "CodeSystem", "ValueSet"}
 
@@ -425,6 +430,8 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup,
                 continue
             if rtype not in MAPPERS:
                 counts[rtype]["ignored"] += 1
+                rec.unused.append(Ignored(src, UNUSED_TYPES.get(
+                    rtype, f"no criterion reads a {rtype}")))
                 continue  # counted, not read: no criterion uses this type
             facts = MAPPERS[rtype](res, lambda ref: lookup(ref))
         except Skip as why:
@@ -433,6 +440,8 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup,
                 rec.ignored.append(IgnoredFact(src, str(why), why.about))
             elif not isinstance(why, NotRelevant):
                 rec.ignored.append(Ignored(src, str(why)))
+            else:
+                rec.unused.append(Ignored(src, str(why)))
             continue
         except FieldError as exc:
             counts[rtype]["ignored"] += 1

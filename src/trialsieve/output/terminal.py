@@ -25,6 +25,7 @@ from trialsieve.window import Window
 from trialsieve.wrap import chop_long_words
 
 WIDTH = 80
+NOT_ASSESSED = "\u2014"  # the status of a row of a deceased patient (ASCII: "-")
 EVIDENCE_SHOWN = 3
 COLOURS = {"red": "31", "green": "32", "yellow": "33", "bold": "1", "dim": "2"}
 VERDICT_COLOUR = {ELIGIBLE: "green", INCOMPLETE: "yellow"}
@@ -161,19 +162,26 @@ def _evidence_line(e: Evidence, style: Style) -> str:
     return style.text(f"{e.date or 'undated'} {e.what}{value}{note} [{e.source}]")
 
 
-def criterion_rows(c: CriterionResult, style: Style, verbose: bool) -> list[str]:
+def criterion_rows(c: CriterionResult, style: Style, verbose: bool,
+                   deceased: str | None = None) -> list[str]:
     """One criterion: a row, its summary (two lines at most unless it needs attention or
-    `verbose`, cut visibly), then evidence, records set aside and assumptions."""
+    `verbose`, cut visibly), then evidence, records set aside and assumptions.
+    `deceased` ("deceased on DATE"): the row is marked not assessed, and says what the
+    record gives only with `verbose`."""
     o = c.outcome
-    attention = is_blocking(c) or c.status is Tri.UNKNOWN
+    attention = (is_blocking(c) or c.status is Tri.UNKNOWN) and not deceased
     colour = "yellow" if c.status is Tri.UNKNOWN else "red" if attention else None
-    word = f"{status_word(c):<8}"
+    word = f"{status_word(c) if not deceased else NOT_ASSESSED:<8}"
     pad = " " * (7 + 8 + 1)
     limit = len(o.evidence) if verbose else min(len(o.evidence),
                                                 EVIDENCE_SHOWN if attention else 0)
     hidden = len(o.evidence) - limit
     count = f" [{hidden}]" if hidden and not limit else ""
     text = style.text(f"{c.criterion.short}: {o.summary}") + count
+    if deceased:  # a met row must not pass for a candidate's
+        text = (f"{c.criterion.short}: not assessed (deceased)" if not verbose
+                else style.text(f"{c.criterion.short}: not assessed; the record gives "
+                                f"{status_word(c)}: {o.summary}"))
     text = chop_long_words(text, WIDTH - len(pad) - 2)  # linear on a 1 MB id
     body = textwrap.wrap(text, WIDTH - len(pad), break_on_hyphens=False)
     body = body[:1] + textwrap.wrap(" ".join(body[1:]), WIDTH - len(pad) - 2,
@@ -204,11 +212,17 @@ def render(r: ScreeningResult, window: Window | None = None, *, style: Style | N
     lines = headline(r, g, style)
     lines += ["-" * WIDTH, f"{'ID':<7}{'STATUS':<8} CRITERION: summary [records behind it: "
               "--verbose]"]
-    if r.deceased:  # rows reading "met" must not pass for a candidate's
+    # a death decides: rows reading "met" must not pass for a candidate's
+    dead = r.deceased if r.deceased and not r.deceased.startswith("possibly") else None
+    if dead:
+        lines += _wrap(f"(patient {dead}: no criterion is assessed"
+                       + ("; each row says what the record gives)" if verbose
+                          else "; --verbose: what the record gives)"), "")
+    elif r.deceased:
         lines += _wrap(f"({r.deceased}: the criteria below are as evaluated; they do not "
                        "decide)", "")
     for c in r.results:
-        lines += criterion_rows(c, style, verbose)
+        lines += criterion_rows(c, style, verbose, dead)
     if r.warnings:
         lines += ["-" * WIDTH, "Warnings:"]
         lines += [x for w in r.warnings for x in _wrap(style.text(str(w)), "  ! ")]
@@ -219,5 +233,18 @@ def render(r: ScreeningResult, window: Window | None = None, *, style: Style | N
     unused = [f"{t} {v['read'] - v['used']}" for t, v in sorted(r.counts.items())
               if v["read"] > v["used"]]
     if unused:  # which ones: the count alone leaves a reader guessing
-        lines += _wrap("Not used, by type: " + ", ".join(unused), "  ")
+        lines += _wrap("Not used, by type: " + ", ".join(unused)
+                       + ("" if verbose else " (--verbose: each, with why)"), "  ")
+    if verbose:
+        for i in _not_used(r):
+            lines += _wrap(style.text(f"{i.source}: {i.reason}"), "  - ")
     return style.encode("\n".join(lines))
+
+
+def _not_used(r: ScreeningResult) -> list:
+    """Each resource read and not used, once, with why: of no use to any criterion, or set
+    aside (a status, a date after the screening date, a damaged field)."""
+    seen: dict[str, object] = {}
+    for i in (*r.unused, *r.ignored):
+        seen.setdefault(i.source.split("#")[0], i)
+    return list(seen.values())
