@@ -370,3 +370,25 @@ def test_verbose_names_each_resource_not_used_and_why(capsys) -> None:
     listed = [x.split(":")[0] for x in tail.split(" - ")[1:]]
     assert listed == ["BodyStructure/ex31-liver-1", "Observation/ex31-hb-error"]
     assert "Observation/ex31-hb-error: status entered-in-error" in tail
+
+
+@pytest.mark.parametrize("command", [["screen", "--d0", "2026-12-01"], ["window"]])
+def test_a_long_source_path_breaks_after_a_separator_never_mid_name(capsys, tmp_path,
+                                                                    command) -> None:
+    """The path of a file in a site's export folder was cut at column 80 wherever it fell
+    ("a-hospital-exp" / "ort-folder", "05-h" / "b-5-5-..."): a line ends after a "/"
+    (or the path is whole), so each name reads as it is on disk."""
+    folder = (tmp_path / "a-hospital-export-folder" / "screening-2026-11"
+              / "patients-of-the-neuroendocrine-tumour-clinic")
+    folder.mkdir(parents=True)
+    path = folder / "05-hb-5-5-mmol-per-l-fails.json"
+    path.write_bytes((EXAMPLES / path.name).read_bytes())
+    assert main([command[0], str(path), "--as-of", "2026-11-25", *command[1:]]) == 0
+    lines = capsys.readouterr().out.split("\n")
+    assert all(len(x) <= 80 for x in lines)
+    start = next(i for i, x in enumerate(lines) if "file /" in x)
+    end = next(i for i, x in enumerate(lines) if path.name in x)
+    held = lines[start:end + 1]  # the lines holding the path
+    assert "".join([held[0].split("file ")[1], *(x.strip() for x in held[1:])]
+                   ).startswith(str(path))
+    assert len(held) > 1 and all(x.endswith("/") for x in held[:-1]), held

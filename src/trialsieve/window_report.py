@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Sequence
 from typing import Any
 
 from trialsieve.output.guidance import Step
 from trialsieve.window import Binding, Window
-from trialsieve.wrap import chop_long_words
+from trialsieve.wrap import chop_long_words, wrap
 
 WIDTH = 80
 
@@ -48,8 +47,8 @@ def window_to_json(w: Window, fastest: Sequence[Step] | None = None) -> dict[str
 
 
 def _wrap(text: str, indent: str) -> list[str]:
-    return textwrap.wrap(chop_long_words(text, WIDTH - len(indent) - 2), WIDTH,
-                         initial_indent=indent, subsequent_indent=indent + "  ")
+    return wrap(chop_long_words(text, WIDTH - len(indent) - 2), WIDTH,
+                initial_indent=indent, subsequent_indent=indent + "  ")
 
 
 def _by(bs: tuple[Binding, ...]) -> str:

@@ -22,7 +22,7 @@ from trialsieve.output.units_display import ascii_text, readable
 from trialsieve.record import Patient
 from trialsieve.rules.base import Evidence
 from trialsieve.window import Window
-from trialsieve.wrap import chop_long_words
+from trialsieve.wrap import chop_long_words, wrap
 
 WIDTH = 80
 NOT_ASSESSED = "\u2014"  # the status of a row of a deceased patient (ASCII: "-")
@@ -59,9 +59,9 @@ class Style:
 
 def _wrap(text: str, indent: str, hang: str = "  ") -> list[str]:
     text = chop_long_words(text, WIDTH - len(indent) - len(hang))  # linear on a 1 MB id
-    return textwrap.wrap(text, WIDTH, initial_indent=indent,
-                         subsequent_indent=" " * len(indent) + hang,
-                         break_on_hyphens=False) or [indent.rstrip()]
+    return wrap(text, WIDTH, initial_indent=indent,
+                subsequent_indent=" " * len(indent) + hang,
+                break_on_hyphens=False) or [indent.rstrip()]
 
 
 def _verdict_word(verdict: str) -> str:
@@ -183,9 +183,8 @@ def criterion_rows(c: CriterionResult, style: Style, verbose: bool,
                 else style.text(f"{c.criterion.short}: not assessed; the record gives "
                                 f"{status_word(c)}: {o.summary}"))
     text = chop_long_words(text, WIDTH - len(pad) - 2)  # linear on a 1 MB id
-    body = textwrap.wrap(text, WIDTH - len(pad), break_on_hyphens=False)
-    body = body[:1] + textwrap.wrap(" ".join(body[1:]), WIDTH - len(pad) - 2,
-                                    break_on_hyphens=False)
+    body = wrap(text, WIDTH - len(pad), break_on_hyphens=False)
+    body = body[:1] + wrap(" ".join(body[1:]), WIDTH - len(pad) - 2, break_on_hyphens=False)
     if not (attention or verbose) and len(body) > 2:
         cut = " ... (--verbose)" + count
         body = [body[0], textwrap.shorten(" ".join(body[1:]), WIDTH - len(pad) - 2,
