@@ -53,3 +53,46 @@ def test_the_expiry_of_the_baseline_takes_three_lines(capsys) -> None:
     assert text.endswith("a later D0 needs them repeated, by: 2026-12-10 MRI/CT; "
                          "2026-12-11 68Ga PET/CT; 2026-12-18 GFR, Hb, ANC, platelets, "
                          "bilirubin, ALT, AST, albumin, PT, ECOG")
+
+
+def test_a_past_reference_scan_is_never_told_to_be_repeated(capsys) -> None:
+    """Example 02's window said "lesion ex02-liver-1 reference scan of 2026-02-10 is
+    within 12 months of inclusion up to 2027-02-10: repeat it for a later inclusion": a
+    scan of ten months ago cannot be done again. It is the reference the I13 growth is
+    measured from (notes I13: growth between two scans within the 12 months); a later
+    inclusion needs that growth shown on scans within the 12 months before it."""
+    assert main(["window", str(EXAMPLES / "02-eligible-man.json"),
+                 "--as-of", "2026-11-25"]) == 0
+    out = capsys.readouterr().out
+    assert all(len(line) <= 80 for line in out.splitlines())
+    steps = " ".join(out.split("Next steps:")[1].split("What if")[0].split())
+    step = steps.split("2027-02-10 INCL13: ")[1]
+    assert step == ("lesion ex02-liver-1 reference scan of 2026-02-10 is within 12 months "
+                    "of inclusion up to 2027-02-10: it is the reference the growth is "
+                    "measured from, not a scan to repeat: a later inclusion needs its "
+                    "growth shown on two scans within the 12 months before it")
+    # the results of 2026-11-20, still to come again, are the ones repeated
+    assert ("2026-12-18 INCL07, INCL12: haemoglobin of 2026-11-20 is valid for D0 up to "
+            "2026-12-18: repeat it for a later D0") in steps
+
+
+def test_no_past_evidence_of_any_example_is_told_to_be_repeated(capsys) -> None:
+    """The same for every example: a step about a scan or an event within the 12 months
+    (I3's progression, I13's scans) never says "repeat it"."""
+    said = 0
+    for path in sorted(EXAMPLES.glob("*.json")):
+        main(["window", str(path), "--as-of", "2026-11-25"])
+        out = capsys.readouterr().out
+        if "Next steps:" not in out:
+            continue
+        steps: list[str] = []
+        for line in out.split("Next steps:")[1].split("What if")[0].splitlines():
+            if line.startswith("  20"):  # "  2027-02-10 INCL13: ..." starts a step
+                steps.append(line)
+            elif steps:
+                steps[-1] += " " + line.strip()
+        for step in steps:
+            if "months of inclusion" in step:
+                said += 1
+                assert "repeat it" not in step, (path.name, step)
+    assert said >= 40  # the examples' I3 and I13 evidence
