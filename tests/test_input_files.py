@@ -189,7 +189,7 @@ def test_prescreen_names_xml_csv_and_text_files_as_screen_does(tmp_path, capsys)
     code, err, run_json = _prescreen(capsys, folder, tmp_path / "out")
     assert code == 1  # the results do not cover the FHIR XML
     assert run_json["counts"]["patients"] == 1
-    xml = (f"FHIR XML is not read; trialsieve reads FHIR R4 JSON, in .json and .ndjson "
+    xml = ("FHIR XML is not read; trialsieve reads FHIR R4 JSON, in .json and .ndjson "
            "files: file skipped")
     assert run_json["skipped"] == [{"file": str(folder / "patient.xml"), "line": None,
                                     "resource": None, "reason": xml}]

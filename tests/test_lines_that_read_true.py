@@ -96,3 +96,33 @@ def test_no_past_evidence_of_any_example_is_told_to_be_repeated(capsys) -> None:
                 said += 1
                 assert "repeat it" not in step, (path.name, step)
     assert said >= 40  # the examples' I3 and I13 evidence
+
+
+def test_a_patient_with_no_tumour_gets_the_diagnosis_first(capsys, tmp_path) -> None:
+    """A 33-year-old woman with nothing on record but herself, under screening: the
+    headline listed 34 items to obtain (a 51Cr-EDTA GFR, a 68Ga PET/CT, a serum hCG...)
+    where the one that matters is the diagnosis (notes I2): without a GEP-NET the rest
+    is moot. It is said alone; the others are counted on one line, listed by --verbose."""
+    import json
+
+    path = tmp_path / "no-tumour.json"
+    path.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient", "id": "p33", "gender": "female",
+                      "birthDate": "1993-06-01"}}]}))
+    assert main(["screen", str(path), *DATES]) == 0
+    out = capsys.readouterr().out
+    assert all(len(line) <= 80 for line in out.splitlines())
+    head = " ".join(out.split("-" * 80)[0].split())
+    assert ("Unknown, and what settles it first: INCL02: a diagnosis of GEP-NET with its "
+            "pathology report (no neuroendocrine tumour on record) other criteria are moot "
+            "until the diagnosis is established:") in head
+    assert "51Cr-EDTA" not in head and "68Ga PET/CT" not in head
+    moot = int(head.split("until the diagnosis is established: ")[1].split()[0])
+    assert main(["screen", str(path), *DATES, "--verbose"]) == 0
+    head = capsys.readouterr().out.split("-" * 80)[0]
+    listed = head.split("Unknown, and what settles it:\n")[1].split("\nNo D0")[0]
+    items = [x for x in listed.splitlines() if not x.startswith("    ")]
+    assert len(items) == moot + 1 and "GFR by 51Cr-EDTA" in listed
+    # a record with a NET whose details are missing lists every item as before
+    assert main(["screen", str(EXAMPLES / "20-egfr-only-renal-unknown.json"), *DATES]) == 0
+    assert "settles it first" not in capsys.readouterr().out

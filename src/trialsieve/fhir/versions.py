@@ -97,7 +97,7 @@ def earlier(res: dict) -> Earlier | None:
 SQL_MARK = "\x03"  # starts the scan's reason of a line of an earlier release
 
 # JSON types (DuckDB's json_type) of the shapes above
-_JSON_TYPE = {str: "VARCHAR", dict: "OBJECT"}
+_JSON_TYPE: dict[type, str] = {str: "VARCHAR", dict: "OBJECT"}
 
 
 def _quoted(text: str) -> str:
@@ -106,7 +106,7 @@ def _quoted(text: str) -> str:
 
 def elements(types: frozenset[str] | None = None) -> list[str]:
     """The element names a scan fetches to find the marks (of `types`; None: all)."""
-    names = {name for rtype, marks in (*_ELEMENTS.items(), *_SHAPES.items())
+    names = {name for table in (_ELEMENTS, _SHAPES) for rtype, marks in table.items()
              if types is None or rtype in types for name in marks}
     return sorted(names)
 

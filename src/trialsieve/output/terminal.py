@@ -17,7 +17,13 @@ from typing import TextIO
 
 from trialsieve.engine import ELIGIBLE, INCOMPLETE, CriterionResult, ScreeningResult
 from trialsieve.logic import Tri
-from trialsieve.output.guidance import Guidance, guidance, is_blocking, status_word
+from trialsieve.output.guidance import (
+    Guidance,
+    diagnosis_first,
+    guidance,
+    is_blocking,
+    status_word,
+)
 from trialsieve.output.units_display import ascii_text, readable
 from trialsieve.record import Patient
 from trialsieve.rules.base import Evidence
@@ -80,7 +86,8 @@ def who_lines(p: Patient | None, patient_id: str, file: str, tail: str = "") -> 
     return _wrap(who(p, patient_id, file) + tail, "")
 
 
-def headline(r: ScreeningResult, g: Guidance, style: Style) -> list[str]:
+def headline(r: ScreeningResult, g: Guidance, style: Style, verbose: bool = False
+             ) -> list[str]:
     d = r.dates
     given = ("dates not given: inclusion and D0 taken as the screening date"
              if len(d.assumed) == 2 else f"inclusion {d.inclusion}"
@@ -103,7 +110,16 @@ def headline(r: ScreeningResult, g: Guidance, style: Style) -> list[str]:
     unknown = [c.criterion.id for c in r.results if c.status is Tri.UNKNOWN]
     if g.final and unknown:
         lines += _wrap(f"Unknown, not worth settling: {', '.join(unknown)}", "")
-    if g.needed:
+    first = None if verbose else diagnosis_first(r, g.needed)
+    if first is not None:  # no tumour on record: the rest is moot until there is one
+        lines.append("Unknown, and what settles it first:")
+        lines += _wrap(style.text(f"{', '.join(first.criteria)}: {first.item} (no "
+                                  "neuroendocrine tumour on record)"), "  ")
+        rest = len(g.needed) - 1
+        if rest:
+            lines += _wrap(f"other criteria are moot until the diagnosis is established: "
+                           f"{rest} {'item' if rest == 1 else 'items'} (--verbose)", "  ")
+    elif g.needed:
         lines.append("Unknown, and what settles it:")
         for n in g.needed:
             lines += _wrap(style.text(f"{', '.join(n.criteria)}: {n.item}"), "  ")
@@ -208,7 +224,7 @@ def render(r: ScreeningResult, window: Window | None = None, *, style: Style | N
            verbose: bool = False) -> str:
     style = style or Style()
     g = guidance(r, window)
-    lines = headline(r, g, style)
+    lines = headline(r, g, style, verbose)
     lines += ["-" * WIDTH, f"{'ID':<7}{'STATUS':<8} CRITERION: summary [records behind it: "
               "--verbose]"]
     # a death decides: rows reading "met" must not pass for a candidate's
