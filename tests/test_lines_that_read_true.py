@@ -126,3 +126,22 @@ def test_a_patient_with_no_tumour_gets_the_diagnosis_first(capsys, tmp_path) -> 
     # a record with a NET whose details are missing lists every item as before
     assert main(["screen", str(EXAMPLES / "20-egfr-only-renal-unknown.json"), *DATES]) == 0
     assert "settles it first" not in capsys.readouterr().out
+
+
+def test_the_criteria_readings_are_clinical_english(capsys) -> None:
+    """`trialsieve criteria` read "makes it unknown: never not met on the rest", "a
+    partial birth date is an interval of days", "E2 is not met only on an explicit
+    negative": a developer's words for what a monitor reads as a rule of the trial."""
+    from trialsieve.protocols.lumen import LUMEN
+
+    assert main(["criteria"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for phrase in ("on the rest", "never not met", "interval of days", "is not met only",
+                   "not met only on", "others: not met", "met only with both"):
+        assert phrase not in text, phrase
+    for c in LUMEN.criteria:
+        assert "on the rest" not in c.reading and "never not met" not in c.reading
+    assert ("If a record this criterion needs cannot be read (it is set aside with a "
+            "warning), the criterion is unknown: the rest of the record alone never makes "
+            "it met.") in LUMEN.criteria[1].reading  # INCL02
+    assert "the rest of the record alone never rules it out." in LUMEN.criteria[13].reading
