@@ -21,10 +21,18 @@ def test_checklist_marks_lost_signs_is_dated_and_pdf_a(tmp_path):
                  "--out", str(pdf)]) == 0
     text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], check=True,
                                    capture_output=True, text=True).stdout.split())
-    # I9 as published, then the mark and the reading with the sign put back
-    assert ("9. ECOG Performance Status = 1. As published, the threshold signs were lost "
-            "(each \"=\" stands for ≥ or ≤); read as: 9. ECOG Performance Status <= 1.") \
+    # I9 as published with a mark beside it, then the reading with the sign put back
+    assert ("9. ECOG Performance Status = 1. † † As published, the threshold signs were "
+            "lost (each \"=\" stands for ≥ or ≤); read as: 9. ECOG Performance Status <= 1.") \
         in text
+    # the five texts that lost their signs (notes, "The lost symbols"), marked, and one
+    # footnote with the reading applied; the published text stays as published
+    assert text.count("= 1. †") == 1 and text.count(" † † As published") == 5
+    assert ("† The registry's published text of INCL06, INCL07, INCL08, INCL09, INCL13 "
+            "lost its “greater or equal” and “less or equal” signs: every “=” in a "
+            "threshold is one of them.") in text
+    assert ("Bounds published as strict stay strict (albumin > 3 g/dL, prothrombin time "
+            "> 70 %).") in text
     today = datetime.now(UTC).strftime("%Y-%m-%d")
     assert re.search(rf"Produced by trialsieve \S+ on {today} \d\d:\d\d UTC", text), text[-300:]
     data = pdf.read_bytes()
