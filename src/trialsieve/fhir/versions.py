@@ -116,26 +116,43 @@ def _found(e: Earlier) -> str:
     return _quoted(f"{SQL_MARK}{e.field}{SQL_MARK}{e.message}")
 
 
-def _of_type(rtype: str, value) -> str:
-    """SQL: the first mark of a resource of type `rtype`, in the order of `earlier`."""
+# a JSON value's first character, by the shape R4 changed
+_STARTS: dict[type, str] = {str: '"', dict: r"\{"}
+
+
+def _of_type(rtype: str, value, line: str | None = None) -> str:
+    """SQL: the first mark of a resource of type `rtype`, in the order of `earlier`.
+    `line`: the column of the raw JSON text, looked at first with one regular expression
+    for the marks' keys (a key at any depth, a cheap superset): the JSON is parsed again
+    only for a line that may hold one (an R4 Condition holds its clinicalStatus as an
+    object, so a line whose key is not followed by a string is never parsed)."""
     whens = [f"WHEN {value(name)} IS NOT NULL THEN "
              f"{_found(Earlier(release, name, f'{rtype}.{name} is not an R4 element'))}"
              for name, release in _ELEMENTS.get(rtype, {}).items()]
     whens += [f"WHEN json_type({value(name)}) = '{_JSON_TYPE[shape]}' THEN "
               f"{_found(Earlier(release, name, why))}"
               for name, (shape, release, why) in _SHAPES.get(rtype, {}).items()]
-    return f"CASE {' '.join(whens)} END" if whens else "NULL"
+    if not whens:
+        return "NULL"
+    if line is None:
+        return f"CASE {' '.join(whens)} END"
+    keys = [f'"{name}"' + r"\s*:" for name in _ELEMENTS.get(rtype, {})]
+    keys += [f'"{name}"' + r"\s*:\s*" + _STARTS[shape]
+             for name, (shape, _, _) in _SHAPES.get(rtype, {}).items()]
+    return f"CASE WHEN regexp_matches({line}, {_quoted('|'.join(keys))}) THEN " \
+           f"CASE {' '.join(whens)} END END"
 
 
-def sql(rtype: str, value, first: object = None, types: frozenset[str] | None = None
-        ) -> str:
+def sql(rtype: str, value, first: object = None, types: frozenset[str] | None = None,
+        line: str | None = None) -> str:
     """SQL: the first mark of an earlier release of a row (as `earlier` finds it), as
     SQL_MARK + element + SQL_MARK + message, or NULL. `rtype`: the column of the type;
     `value(name)`: SQL for the element's JSON (NULL when absent); `first`: the type of
     most rows (answered by one comparison); `types`: the row types to look at (None:
-    all, the earlier releases' own types included)."""
+    all, the earlier releases' own types included); `line`: the column of the JSON text,
+    when `value` parses it (`_of_type`)."""
     marked = [t for t in (*_ELEMENTS, *_SHAPES) if types is None or t in types]
-    whens = [f"WHEN {rtype} = {_quoted(t)} THEN {_of_type(t, value)}"
+    whens = [f"WHEN {rtype} = {_quoted(t)} THEN {_of_type(t, value, line)}"
              for t in dict.fromkeys(marked)]
     if types is None:
         whens = [f"WHEN {rtype} = {_quoted(t)} THEN "
@@ -148,5 +165,5 @@ def sql(rtype: str, value, first: object = None, types: frozenset[str] | None = 
         return whole
     mine = (_found(Earlier(_TYPES[first], "resourceType", f"{first} is not an R4 resource "
                            "type")) if first in _TYPES and types is None
-            else _of_type(first, value))
+            else _of_type(first, value, line))
     return f"CASE WHEN {rtype} = {_quoted(first)} THEN {mine} ELSE {whole} END"

@@ -237,11 +237,10 @@ def _line_by_line(i: int, f: str, first: object, copy_line_size: int | None = No
     file is read from a copy (`_lone_cr`)."""
     paths = (["$.resourceType", "$.id"] + [f"$.{s}.reference" for s in SUBJECTS]
              + [f"$.{s}.identifier.{k}" for s in SUBJECTS for k in ("system", "value")])
-    # the elements that mark an earlier FHIR release (fhir/versions.py), fetched by the
-    # same parse
-    marks = {name: len(paths) + k + 1 for k, name in enumerate(versions.elements())}
-    paths += [f"$.{name}" for name in marks]
-    earlier = versions.sql("rtype", lambda name: f"x[{marks[name]}]", first)
+    # the marks of an earlier FHIR release (fhir/versions.py): a line that may hold one
+    # (a regular expression on its keys) is parsed for it
+    earlier = versions.sql("rtype", lambda name: f"json_extract(line, '$.{name}')", first,
+                           line="line")
     size, unread = "", ""
     if copy_line_size:
         size = f", max_line_size={copy_line_size}, buffer_size={2 * copy_line_size}"
@@ -261,10 +260,9 @@ def _line_by_line(i: int, f: str, first: object, copy_line_size: int | None = No
                    {", ".join(f"{_string(f'x[{k + 3}]')} AS {r}" for k, r in enumerate(REFS))},
                    {", ".join(f"{_string(f'x[{2 * k + 7}]')} AS {sy}, "
                               f"{_string(f'x[{2 * k + 8}]')} AS {v}"
-                              for k, (sy, v) in enumerate(zip(SYSTEMS, VALUES, strict=True)))},
-                   x
+                              for k, (sy, v) in enumerate(zip(SYSTEMS, VALUES, strict=True)))}
             FROM parsed),
-        marked AS (SELECT * EXCLUDE (x), {earlier} AS earlier FROM fields)
+        marked AS (SELECT *, CASE WHEN ok THEN {earlier} END AS earlier FROM fields)
         {_rows(i, "marked", first, unread, bool(copy_line_size), found)}"""
 
 
