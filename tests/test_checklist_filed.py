@@ -50,3 +50,18 @@ def _inflates(raw: bytes) -> bool:
     except zlib.error:
         return False
     return True
+
+
+def test_a_deceased_patients_checklist_marks_every_criterion_not_assessed(tmp_path):
+    """Example 56 (deceased 2026-10-02): the checklist read "Verdict: NOT ELIGIBLE" with
+    no reason above 22 criteria reading MET or ABSENT, as a candidate's would."""
+    pdf = tmp_path / "d.pdf"
+    assert main(["report", str(REPO / "examples" / "patients" /
+                               "56-deceased-before-screening.json"),
+                 "--as-of", "2026-11-25", "--d0", "2026-12-01", "--out", str(pdf)]) == 0
+    text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], check=True,
+                                   capture_output=True, text=True).stdout.split())
+    assert "Verdict: NOT ELIGIBLE: deceased on 2026-10-02" in text
+    assert "No criterion below is assessed" in text
+    assert text.count("NOT ASSESSED (the record gives met)") == 13
+    assert text.count("NOT ASSESSED (the record gives absent)") == 9
