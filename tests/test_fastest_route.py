@@ -93,3 +93,34 @@ def test_the_window_command_names_the_repeat_first(tmp_path: Path):
     path = tmp_path / "05-and-low-gfr.json"
     path.write_text(json.dumps(bundle))
     assert "repeat it now" not in run("window", str(path), "--as-of", "2026-11-25")
+
+
+def test_the_window_json_names_the_repeat_the_table_names(tmp_path):
+    """`window --format json` had the wait only (next_steps from 2026-12-19): the repeat
+    the table says first is `repeat_now`, with the D0 it gives (the window's first:
+    the screening date, or 5 days later with an inclusion offset of 5), and the schema
+    holds it."""
+    import jsonschema
+
+    doc = json.loads(run("window", str(EX05), "--as-of", "2026-11-25", "--format", "json"))
+    [window] = doc["windows"]
+    [repeat] = window["repeat_now"]
+    assert (repeat["date"], repeat["criterion"], repeat["gives"], repeat["d0"]) == (
+        "2026-11-25", "INCL07", "eligible", "2026-11-25")
+    assert repeat["action"].startswith("repeat it now: a newer result that meets it makes "
+                                       "the patient eligible at D0 2026-11-25")
+    schema = json.loads((REPO / "docs" / "screening-result.schema.json").read_text())
+    jsonschema.validate({k: v for k, v in window.items() if k != "patient"},
+                        {"$schema": schema["$schema"], "$defs": schema["$defs"],
+                         "$ref": "#/$defs/window"})
+    doc = json.loads(run("window", str(EX05), "--as-of", "2026-11-25", "--format", "json",
+                         "--inclusion-offset", "5"))
+    assert doc["windows"][0]["repeat_now"][0]["d0"] == "2026-11-30"
+    # no repeat gives the first D0 when another result fails too (a GFR of 40)
+    bundle = json.loads(EX05.read_text())
+    gfr = next(e["resource"] for e in bundle["entry"] if e["resource"].get("id") == "ex05-gfr")
+    gfr["valueQuantity"]["value"] = 40
+    path = tmp_path / "05-and-low-gfr.json"
+    path.write_text(json.dumps(bundle))
+    doc = json.loads(run("window", str(path), "--as-of", "2026-11-25", "--format", "json"))
+    assert doc["windows"][0]["repeat_now"] == []

@@ -174,3 +174,78 @@ def test_r4_inputs_carry_no_mark_of_an_earlier_release() -> None:
         for doc in docs:
             for res in [doc] + [e["resource"] for e in doc.get("entry", [])]:
                 assert earlier(res) is None, (f, res.get("id"))
+
+
+# --- prescreen lists a folder as screen does (one listing for both commands) ----------
+def _prescreen(capsys, folder: Path, out: Path, *more: str) -> tuple[int, str, dict]:
+    code, _, err = run(capsys, "prescreen", str(folder), "--out", str(out),
+                       "--as-of", "2026-11-25", *more)
+    run_json = out / "run.json"
+    return code, err, json.loads(run_json.read_text()) if run_json.exists() else {}
+
+
+def test_prescreen_names_xml_csv_and_text_files_as_screen_does(tmp_path, capsys):
+    folder = _folder_beside_a_patient(tmp_path)
+    code, err, run_json = _prescreen(capsys, folder, tmp_path / "out")
+    assert code == 1  # the results do not cover the FHIR XML
+    assert run_json["counts"]["patients"] == 1
+    xml = ("FHIR XML is not read; trialsieve reads FHIR R4 JSON, in .json and .ndjson "
+           "files: file skipped")
+    assert run_json["skipped"] == [{"file": str(folder / "patient.xml"), "line": None,
+                                    "resource": None, "reason": xml}]
+    assert f"{folder / 'patient.xml'}: {xml}" in err
+    # not input: named with the words `screen` uses, not counted
+    assert f"{folder / 'labs.csv'}: a .csv file, not FHIR: not read" in err
+    assert f"{folder / 'notes.txt'}: a .txt file, not FHIR: not read" in err
+    code, err, _ = _prescreen(capsys, folder, tmp_path / "strict", "--strict")
+    assert code == 2 and "patient.xml" in err and not (tmp_path / "strict").exists()
+    (folder / "patient.xml").unlink()
+    code, err, run_json = _prescreen(capsys, folder, tmp_path / "out")
+    assert code == 0 and run_json["skipped"] == []
+    assert "labs.csv" in err and "notes.txt" in err
+
+
+def test_prescreen_names_an_stu3_ndjson_file_and_does_not_read_it(tmp_path, capsys):
+    """The DuckDB scan finds the marks `screen` finds (fhir/versions.py), in a file kept
+    line by line and in one projected (a type no rule reads); the whole file is not read,
+    its R4 first line included, and it is named by its first marked line."""
+    who = {"reference": "Patient/p1"}
+    net = {"resourceType": "Condition", "code": {"text": "midgut NET"}, "subject": who}
+    imm = {"resourceType": "Immunization", "status": "completed", "patient": who,
+           "vaccineCode": {"text": "influenza"}, "occurrenceDateTime": "2026-01-01"}
+    order = {"resourceType": "ServiceRequest", "status": "active", "intent": "order",
+             "subject": who}
+    cases = [  # (file, its R4 first line, its second line, resource, why)
+        ("Condition", {**net, "id": "r4"}, {**net, "id": "c1", "clinicalStatus": "active"},
+         "Condition/c1: clinicalStatus", "FHIR STU3 is not read; trialsieve reads R4 "
+         "(a code here, a CodeableConcept in R4)"),
+        ("Condition", {**net, "id": "r4"},
+         {"resourceType": "Condition", "id": "c1", "patient": who, "code": net["code"]},
+         "Condition/c1: patient", "FHIR DSTU2 is not read; trialsieve reads R4 "
+         "(Condition.patient is not an R4 element)"),
+        ("Immunization", {**imm, "id": "r4"}, {**imm, "id": "i1", "notGiven": False},
+         "Immunization/i1: notGiven", "FHIR STU3 is not read; trialsieve reads R4 "
+         "(Immunization.notGiven is not an R4 element)"),
+        ("ServiceRequest", {**order, "id": "r4"},
+         {**order, "resourceType": "ProcedureRequest", "id": "q1"},
+         "ProcedureRequest/q1: resourceType", "FHIR STU3 or DSTU2 is not read; "
+         "trialsieve reads R4 (ProcedureRequest is not an R4 resource type)")]
+    for i, (name, r4, marked, resource, why) in enumerate(cases):
+        folder = tmp_path / f"in{i}"
+        folder.mkdir()
+        _ndjson(folder / "Patient.ndjson", {"resourceType": "Patient", "id": "p1",
+                                            "birthDate": "1960-01-01", "gender": "male"})
+        _ndjson(folder / f"{name}.ndjson", r4, marked)
+        code, err, run_json = _prescreen(capsys, folder, tmp_path / f"out{i}", "--full")
+        assert code == 1, (name, err)
+        assert run_json["skipped"] == [{"file": str(folder / f"{name}.ndjson"), "line": 2,
+                                        "resource": resource,
+                                        "reason": f"{why}: file skipped"}], resource
+        assert f"{why}: file skipped" in err  # named on stderr too
+        assert run_json["counts"]["patients"] == 1
+        doc = json.loads((tmp_path / f"out{i}" / "results.ndjson").read_text())
+        assert "/r4" not in json.dumps(doc), resource  # nothing of the file was read
+        if name == "Condition":  # the NET of the first line is not the patient's
+            assert doc["criteria"][1]["status"] != "met"
+        code, err, _ = _prescreen(capsys, folder, tmp_path / f"strict{i}", "--strict")
+        assert code == 2 and why in err

@@ -339,12 +339,56 @@ def test_recist_names_the_patient_by_mrn_and_source_file(capsys, tmp_path) -> No
 
 
 def test_deceased_table_is_marked_and_unused_resources_are_named(capsys) -> None:
-    """Example 56's table read all met/absent with no mark, and "Resources: 33 read, 32
-    used, 1 not used" said not which: its BodyStructure, which no criterion reads."""
+    """Example 56's table read all met/absent with no mark (then: one line above rows
+    still reading "INCL01 met"), and "Resources: 33 read, 32 used, 1 not used" said not
+    which: its BodyStructure, which no criterion reads on its own."""
     text = table(capsys, "56-deceased-before-screening")
     flat = " ".join(text.split())
-    assert "(deceased on 2026-10-02: the criteria below are as evaluated; they do not " \
-           "decide) INCL01 met" in flat
+    assert "(patient deceased on 2026-10-02: no criterion is assessed" in flat
+    rows = [line for line in text.splitlines() if line[:4] in ("INCL", "EXCL")]
+    assert len(rows) == 22  # every row marked, none reads met or absent
+    assert all(row[7:9] == "\u2014 " and row.endswith(": not assessed (deceased)")
+               for row in rows), rows
     assert "Resources: 33 read, 32 used, 1 not used" in flat
-    assert "Not used, by type: BodyStructure 1" in flat
+    assert "Not used, by type: BodyStructure 1 (--verbose: each, with why)" in flat
     assert max(len(line) for line in text.splitlines()) <= 80
+    # --verbose: what the record gives, still under the mark; each resource not used
+    text = table(capsys, "56-deceased-before-screening", "--verbose")
+    flat = " ".join(text.split())
+    assert "INCL01 \u2014 age >= 18: not assessed; the record gives met: age 67" in flat
+    assert ("- BodyStructure/ex56-liver-1: no fact of its own: read as the site of a "
+            "measurement that names it") in flat
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_verbose_names_each_resource_not_used_and_why(capsys) -> None:
+    """Example 31: 34 read, 32 used, 2 not used; `--verbose` names both: the
+    BodyStructure, and the Hb entered in error (set aside with its reason)."""
+    text = table(capsys, "31-entered-in-error-low-hb-ignored", "--verbose")
+    tail = " ".join(text.split("Resources:")[1].split())
+    assert tail.startswith("34 read, 32 used, 2 not used (1 set aside with a reason)")
+    listed = [x.split(":")[0] for x in tail.split(" - ")[1:]]
+    assert listed == ["BodyStructure/ex31-liver-1", "Observation/ex31-hb-error"]
+    assert "Observation/ex31-hb-error: status entered-in-error" in tail
+
+
+@pytest.mark.parametrize("command", [["screen", "--d0", "2026-12-01"], ["window"]])
+def test_a_long_source_path_breaks_after_a_separator_never_mid_name(capsys, tmp_path,
+                                                                    command) -> None:
+    """The path of a file in a site's export folder was cut at column 80 wherever it fell
+    ("a-hospital-exp" / "ort-folder", "05-h" / "b-5-5-..."): a line ends after a "/"
+    (or the path is whole), so each name reads as it is on disk."""
+    folder = (tmp_path / "a-hospital-export-folder" / "screening-2026-11"
+              / "patients-of-the-neuroendocrine-tumour-clinic")
+    folder.mkdir(parents=True)
+    path = folder / "05-hb-5-5-mmol-per-l-fails.json"
+    path.write_bytes((EXAMPLES / path.name).read_bytes())
+    assert main([command[0], str(path), "--as-of", "2026-11-25", *command[1:]]) == 0
+    lines = capsys.readouterr().out.split("\n")
+    assert all(len(x) <= 80 for x in lines)
+    start = next(i for i, x in enumerate(lines) if "file /" in x)
+    end = next(i for i, x in enumerate(lines) if path.name in x)
+    held = lines[start:end + 1]  # the lines holding the path
+    assert "".join([held[0].split("file ")[1], *(x.strip() for x in held[1:])]
+                   ).startswith(str(path))
+    assert len(held) > 1 and all(x.endswith("/") for x in held[:-1]), held

@@ -248,22 +248,22 @@ def _window(args: argparse.Namespace) -> int:
     wins = [(rec, eligibility_window(LUMEN, rec, as_of, args.horizon,
                                      args.inclusion_offset, args.policy))
             for rec in data.records]
+    from trialsieve.engine import Dates, screen
+    from trialsieve.output.guidance import repeats_now
+
+    def fastest(rec, w):  # a repeat done now, read at the window's first D0
+        dates = Dates.resolve(as_of, w.first - timedelta(days=args.inclusion_offset), w.first)
+        return repeats_now(screen(LUMEN, rec, dates, args.policy))
+
     if args.format == "json":
         from trialsieve.output.json_result import warning_to_json
 
         doc = {"warnings": [warning_to_json(w) for w in data.warnings],
-               "windows": [{"patient": rec.patient.id, **window_to_json(w)}
+               "windows": [{"patient": rec.patient.id, **window_to_json(w, fastest(rec, w))}
                            for rec, w in wins]}
         print(json.dumps(doc, indent=2, ensure_ascii=not args.unicode))
     else:
-        from trialsieve.engine import Dates, screen
-        from trialsieve.output.guidance import repeats_now
         from trialsieve.output.terminal import who_lines
-
-        def fastest(rec, w):  # a repeat done now, read at the window's first D0
-            dates = Dates.resolve(as_of, w.first - timedelta(days=args.inclusion_offset),
-                                  w.first)
-            return repeats_now(screen(LUMEN, rec, dates, args.policy))
 
         print("\n\n".join("\n".join(who_lines(rec.patient, rec.patient.id, rec.file,
                                                 f"; policy {w.policy}"))

@@ -69,6 +69,8 @@ class ScreeningResult:
     # Pre-screening triage (population runs): why the criteria after the last of
     # `results` were not evaluated; None when every criterion was.
     set_aside: str | None = None
+    # resources read and of no use to any criterion, with why (fhir/reader.py)
+    unused: tuple[Ignored, ...] = ()
 
     def result(self, criterion_id: str) -> CriterionResult:
         return next(r for r in self.results if r.criterion.id == criterion_id)
@@ -174,7 +176,8 @@ def screen(protocol: Protocol, record: PatientRecord, dates: Dates,
     return ScreeningResult(protocol, record.patient.id, dates, policy,
                            final_verdict(results, dead), results, tuple(warnings),
                            tuple(record.ignored + later), _counts(record.counts, view, later),
-                           record.patient, record.file, deceased)
+                           record.patient, record.file, deceased,
+                           unused=tuple(record.unused))
 
 
 def criterion_changes(protocol: Protocol, view: PatientRecord, as_of: date
@@ -202,7 +205,7 @@ def _counts(counts: dict, view: PatientRecord, later: list[Ignored]) -> dict:
     """The reader's counts, with resources set aside as dated after as-of moved from used
     to ignored (a resource still counts as used while any fact it gave is in view)."""
     kept = {getattr(item, "source", "").split("#")[0]
-            for name, items in vars(view).items() if name not in ("ignored", "warnings")
+            for name, items in vars(view).items() if name not in ("ignored", "warnings", "unused")
             and isinstance(items, list) for item in items}
     out = {t: dict(c) for t, c in counts.items()}
     for source in dict.fromkeys(i.source.split("#")[0] for i in later):

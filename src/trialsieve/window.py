@@ -260,8 +260,9 @@ def next_steps(results: list[Results], ref: ScreeningResult, first: date,
                 steps.setdefault(key, Step(b.date, cid, f"{_wait(b)}, so {d0}", b.source))
             elif b.side == "until" and d <= last:
                 later = "D0" if b.on == "d0" else "inclusion"
-                steps.setdefault(key, Step(b.date, cid, f"{_dated(b)}: repeat it for a later "
-                                           f"{later}", b.source))
+                steps.setdefault(key, Step(b.date, cid, f"{_dated(b)}: "
+                                           + (b.after or f"repeat it for a later {later}"),
+                                           b.source))
     for c in ref.results:
         if c.status is Tri.UNKNOWN:
             for m in c.outcome.missing:

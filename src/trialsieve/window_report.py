@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Sequence
 from typing import Any
 
 from trialsieve.output.guidance import Step
 from trialsieve.window import Binding, Window
-from trialsieve.wrap import chop_long_words
+from trialsieve.wrap import chop_long_words, wrap
 
 WIDTH = 80
 
@@ -18,8 +17,10 @@ def _binding(b: Binding) -> dict[str, Any]:
     return {"criterion": b.criterion, "reason": b.reason, "resource": b.source}
 
 
-def window_to_json(w: Window) -> dict[str, Any]:
-    return {
+def window_to_json(w: Window, fastest: Sequence[Step] | None = None) -> dict[str, Any]:
+    """`fastest`: the repeats that make the first D0 eligible (`window_table`); given by
+    `window`, said first as its table says them (`screen` has them in its guidance)."""
+    doc: dict[str, Any] = {
         "as_of": w.as_of.isoformat(),
         "first_d0": w.first.isoformat(),
         "last_d0": w.last.isoformat(),
@@ -37,11 +38,17 @@ def window_to_json(w: Window) -> dict[str, Any]:
                      "settles_with_shared": x.settles_with_shared, "shared": x.shared,
                      "missing": list(x.missing)} for x in w.what_if],
     }
+    if fastest is not None:
+        doc["repeat_now"] = [{"date": s.date.isoformat() if s.date else None,
+                              "criterion": ", ".join(s.criteria), "action": s.text,
+                              "gives": s.gives, "d0": w.first.isoformat()}
+                             for s in fastest]
+    return doc
 
 
 def _wrap(text: str, indent: str) -> list[str]:
-    return textwrap.wrap(chop_long_words(text, WIDTH - len(indent) - 2), WIDTH,
-                         initial_indent=indent, subsequent_indent=indent + "  ")
+    return wrap(chop_long_words(text, WIDTH - len(indent) - 2), WIDTH,
+                initial_indent=indent, subsequent_indent=indent + "  ")
 
 
 def _by(bs: tuple[Binding, ...]) -> str:

@@ -48,6 +48,11 @@ SUBJECT_FIELDS = identity.SUBJECT_FIELDS
 # (DocumentReference: its text, read by fhir/documents.py)
 READ = frozenset(MAPPERS) | {"Patient", "BodyStructure", "DocumentReference"}
 # Resources that are not about one patient (directories, definitions).
+# why a type read for a patient gives no fact of its own (`--verbose` names each resource)
+UNUSED_TYPES = {
+    "BodyStructure": "no fact of its own: read as the site of a measurement that names it",
+    "DocumentReference": "no coded fact: its text is read for what it states",
+}
 SHARED_TYPES = {"Practitioner", "PractitionerRole", "Organization", "Location", "Medication",
                 "Device", "Substance", "Questionnaire", "CodeSystem", "ValueSet"}
 
@@ -85,26 +90,42 @@ def load(path: str | Path, strict: bool = False) -> Loaded:
         regular_file(p, str(p))
         _file(p, loaded, alone=True)
         return loaded
-    files = _walk(p, loaded)
-    if not files and not loaded.skipped:
+    files = listing(p, loaded)
+    if not files and not loaded.skipped and not loaded.warnings:
         raise InputError(str(p), "no file in this folder")
     for f in files:
         try:
-            regular_file(f, str(f))
-            if f.suffix not in (".json", ".ndjson") and not _fhir_xml(f):
-                # not input (a README, a CSV export): named, so nothing goes unsaid
-                loaded.warnings.append(Warning(str(f), "", "", _NOT_INPUT.format(
-                    f"a {f.suffix} file" if f.suffix else "a file with no extension")))
-                continue
             _file(f, loaded, alone=False)
         except Stopped:
             raise
         except InputError as exc:
-            # Input not read (FHIR XML, STU3, damaged, a .ndjson that is not FHIR such
-            # as a bulk export's log, as `prescreen` counts it): named and counted, the
-            # results do not cover it.
+            # Input not read (STU3, damaged, a .ndjson that is not FHIR such as a bulk
+            # export's log, as `prescreen` counts it): named and counted, the results do
+            # not cover it.
             loaded.skip(str(f), exc.resource, exc.field, exc.message, "file")
     return loaded
+
+
+def listing(folder: Path, loaded: Loaded) -> list[Path]:
+    """The input files of a folder, in name order: its .json and .ndjson files, for
+    `screen` and `prescreen` alike. Every other file is named in `loaded`: FHIR XML and a
+    file that is not a regular one as input not read (counted: the results do not cover
+    them), the rest (a README, a CSV export) as not FHIR, so that nothing goes unsaid."""
+    files = []
+    for f in _walk(folder, loaded):
+        try:
+            regular_file(f, str(f))
+            if _fhir_xml(f):
+                raise InputError(str(f), f"FHIR XML is not read; {READS}")
+        except InputError as exc:
+            loaded.skip(str(f), exc.resource, exc.field, exc.message, "file")
+            continue
+        if f.suffix in (".json", ".ndjson"):
+            files.append(f)
+        else:
+            loaded.warnings.append(Warning(str(f), "", "", _NOT_INPUT.format(
+                f"a {f.suffix} file" if f.suffix else "a file with no extension")))
+    return files
 
 
 def _walk(top: Path, loaded: Loaded) -> list[Path]:
@@ -411,6 +432,8 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup,
                 continue
             if rtype not in MAPPERS:
                 counts[rtype]["ignored"] += 1
+                rec.unused.append(Ignored(src, UNUSED_TYPES.get(
+                    rtype, f"no criterion reads a {rtype}")))
                 continue  # counted, not read: no criterion uses this type
             facts = MAPPERS[rtype](res, lambda ref: lookup(ref))
         except Skip as why:
@@ -419,6 +442,8 @@ def _record(pid: str, items: list[tuple[str, dict]], lookup,
                 rec.ignored.append(IgnoredFact(src, str(why), why.about))
             elif not isinstance(why, NotRelevant):
                 rec.ignored.append(Ignored(src, str(why)))
+            else:
+                rec.unused.append(Ignored(src, str(why)))
             continue
         except FieldError as exc:
             counts[rtype]["ignored"] += 1

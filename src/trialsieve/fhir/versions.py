@@ -91,3 +91,79 @@ def earlier(res: dict) -> Earlier | None:
         if isinstance(res.get(name), shape):
             return Earlier(release, name, why)
     return None
+
+
+# --- the same marks, as SQL for the DuckDB scan of `prescreen` ------------------------
+SQL_MARK = "\x03"  # starts the scan's reason of a line of an earlier release
+
+# JSON types (DuckDB's json_type) of the shapes above
+_JSON_TYPE: dict[type, str] = {str: "VARCHAR", dict: "OBJECT"}
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def elements(types: frozenset[str] | None = None) -> list[str]:
+    """The element names a scan fetches to find the marks (of `types`; None: all)."""
+    names = {name for table in (_ELEMENTS, _SHAPES) for rtype, marks in table.items()
+             if types is None or rtype in types for name in marks}
+    return sorted(names)
+
+
+def _found(e: Earlier) -> str:
+    """The scan's reason for a mark: SQL_MARK, the element, SQL_MARK, the message."""
+    return _quoted(f"{SQL_MARK}{e.field}{SQL_MARK}{e.message}")
+
+
+# a JSON value's first character, by the shape R4 changed
+_STARTS: dict[type, str] = {str: '"', dict: r"\{"}
+
+
+def _of_type(rtype: str, value, line: str | None = None) -> str:
+    """SQL: the first mark of a resource of type `rtype`, in the order of `earlier`.
+    `line`: the column of the raw JSON text, looked at first with one regular expression
+    for the marks' keys (a key at any depth, a cheap superset): the JSON is parsed again
+    only for a line that may hold one (an R4 Condition holds its clinicalStatus as an
+    object, so a line whose key is not followed by a string is never parsed)."""
+    whens = [f"WHEN {value(name)} IS NOT NULL THEN "
+             f"{_found(Earlier(release, name, f'{rtype}.{name} is not an R4 element'))}"
+             for name, release in _ELEMENTS.get(rtype, {}).items()]
+    whens += [f"WHEN json_type({value(name)}) = '{_JSON_TYPE[shape]}' THEN "
+              f"{_found(Earlier(release, name, why))}"
+              for name, (shape, release, why) in _SHAPES.get(rtype, {}).items()]
+    if not whens:
+        return "NULL"
+    if line is None:
+        return f"CASE {' '.join(whens)} END"
+    keys = [f'"{name}"' + r"\s*:" for name in _ELEMENTS.get(rtype, {})]
+    keys += [f'"{name}"' + r"\s*:\s*" + _STARTS[shape]
+             for name, (shape, _, _) in _SHAPES.get(rtype, {}).items()]
+    return f"CASE WHEN regexp_matches({line}, {_quoted('|'.join(keys))}) THEN " \
+           f"CASE {' '.join(whens)} END END"
+
+
+def sql(rtype: str, value, first: object = None, types: frozenset[str] | None = None,
+        line: str | None = None) -> str:
+    """SQL: the first mark of an earlier release of a row (as `earlier` finds it), as
+    SQL_MARK + element + SQL_MARK + message, or NULL. `rtype`: the column of the type;
+    `value(name)`: SQL for the element's JSON (NULL when absent); `first`: the type of
+    most rows (answered by one comparison); `types`: the row types to look at (None:
+    all, the earlier releases' own types included); `line`: the column of the JSON text,
+    when `value` parses it (`_of_type`)."""
+    marked = [t for t in (*_ELEMENTS, *_SHAPES) if types is None or t in types]
+    whens = [f"WHEN {rtype} = {_quoted(t)} THEN {_of_type(t, value, line)}"
+             for t in dict.fromkeys(marked)]
+    if types is None:
+        whens = [f"WHEN {rtype} = {_quoted(t)} THEN "
+                 f"{_found(Earlier(release, 'resourceType', f'{t} is not an R4 resource type'))}"
+                 for t, release in _TYPES.items()] + whens
+    if not whens:
+        return "NULL"
+    whole = f"CASE {' '.join(whens)} END"
+    if not isinstance(first, str) or (types is not None and first not in types):
+        return whole
+    mine = (_found(Earlier(_TYPES[first], "resourceType", f"{first} is not an R4 resource "
+                           "type")) if first in _TYPES and types is None
+            else _of_type(first, value, line))
+    return f"CASE WHEN {rtype} = {_quoted(first)} THEN {mine} ELSE {whole} END"

@@ -69,7 +69,9 @@ def checklist_html(doc: dict[str, Any], generated: str = "") -> str:
         doc=doc, verdict=VERDICT.get(doc["verdict"], doc["verdict"]),
         screening_number=screening_number(doc), lesions=lesions(doc),
         window=doc.get("window"), guidance=doc.get("guidance"),
-        signature=doc.get("signature"), generated=generated)
+        signature=doc.get("signature"), generated=generated,
+        # a death decides: the criteria's rows must not read as a candidate's
+        dead=bool(doc.get("deceased")) and not str(doc["deceased"]).startswith("possibly"))
 
 
 def checklist_pdf(doc: dict[str, Any], generated: str = "") -> bytes:

@@ -133,6 +133,18 @@ def needed(r: ScreeningResult) -> tuple[Needed, ...]:
     return tuple(Needed(text, tuple(cids)) for text, cids in found.values())
 
 
+def diagnosis_first(r: ScreeningResult, items: tuple[Needed, ...]) -> Needed | None:
+    """The diagnosis, when the record holds no neuroendocrine tumour at all: then it is
+    the one item that matters (a 51Cr-EDTA GFR for a patient with no cancer is moot)."""
+    from trialsieve.rules.disease import NO_DIAGNOSIS
+
+    # the diagnosis criterion (GepNet) lacks the diagnosis itself, not a detail of it
+    if not any(c.status is Tri.UNKNOWN and c.outcome.missing == (NO_DIAGNOSIS,)
+               for c in r.results):
+        return None
+    return next((n for n in items if n.item == NO_DIAGNOSIS), None)
+
+
 def _d0_of(b: Bound, offset: int) -> date:
     """The D0 a bound speaks of (inclusion = D0 - offset)."""
     return b.date + timedelta(days=offset) if b.on == "inclusion" else b.date
@@ -225,6 +237,7 @@ def expiries(r: ScreeningResult) -> tuple[Step, ...]:
     28 days after the first one, since past those the baseline is to be repeated anyway."""
     off = _offset(r)
     by_date: dict[date, dict[str, tuple[str, list[str]]]] = {}
+    past: dict[str, str] = {}  # record name -> what a later date needs (no repeat gives it)
     for c in r.results:
         for b in _bounds(c, "until"):
             last = _d0_of(b, off)
@@ -233,6 +246,8 @@ def expiries(r: ScreeningResult) -> tuple[Step, ...]:
             _, cids = by_date.setdefault(last, {}).setdefault(b.source or b.reason,
                                                               (_record_name(b), []))
             cids.append(c.criterion.id)
+            if b.after:
+                past[_record_name(b)] = b.after
     if not by_date:
         return ()
     dates = sorted(by_date)
@@ -250,11 +265,17 @@ def expiries(r: ScreeningResult) -> tuple[Step, ...]:
                   f"{'is' if len(by_date[first]) == 1 else 'are'} too old"
                   + (f" ({CONFIRM})" if confirm else ""), ids(first), first)]
     later = [d for d in dates[1:] if d <= first + timedelta(days=28)]
-    if later:
-        shown = "; ".join(f"{d} " + ", ".join(_short(n) for n, _ in by_date[d].values())
-                          for d in later)
+    repeated = [(d, kept) for d in later if (kept := [
+        _short(n) for n, _ in by_date[d].values() if n not in past])]
+    if repeated:
+        shown = "; ".join(f"{d} {', '.join(kept)}" for d, kept in repeated)
         steps.append(Step("expiry", f"a later D0 needs them repeated, by: {shown}",
                           ids(*later), later[0]))
+    for d in later:  # past evidence (a reference scan) is not "repeated"
+        for n, cids in by_date[d].values():
+            if n in past:
+                steps.append(Step("expiry", f"{n}, counts up to D0 {d}; {past[n]}",
+                                  tuple(cids), d))
     return tuple(steps)
 
 

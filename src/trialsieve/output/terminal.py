@@ -17,14 +17,21 @@ from typing import TextIO
 
 from trialsieve.engine import ELIGIBLE, INCOMPLETE, CriterionResult, ScreeningResult
 from trialsieve.logic import Tri
-from trialsieve.output.guidance import Guidance, guidance, is_blocking, status_word
+from trialsieve.output.guidance import (
+    Guidance,
+    diagnosis_first,
+    guidance,
+    is_blocking,
+    status_word,
+)
 from trialsieve.output.units_display import ascii_text, readable
 from trialsieve.record import Patient
 from trialsieve.rules.base import Evidence
 from trialsieve.window import Window
-from trialsieve.wrap import chop_long_words
+from trialsieve.wrap import chop_long_words, wrap
 
 WIDTH = 80
+NOT_ASSESSED = "\u2014"  # the status of a row of a deceased patient (ASCII: "-")
 EVIDENCE_SHOWN = 3
 COLOURS = {"red": "31", "green": "32", "yellow": "33", "bold": "1", "dim": "2"}
 VERDICT_COLOUR = {ELIGIBLE: "green", INCOMPLETE: "yellow"}
@@ -58,9 +65,9 @@ class Style:
 
 def _wrap(text: str, indent: str, hang: str = "  ") -> list[str]:
     text = chop_long_words(text, WIDTH - len(indent) - len(hang))  # linear on a 1 MB id
-    return textwrap.wrap(text, WIDTH, initial_indent=indent,
-                         subsequent_indent=" " * len(indent) + hang,
-                         break_on_hyphens=False) or [indent.rstrip()]
+    return wrap(text, WIDTH, initial_indent=indent,
+                subsequent_indent=" " * len(indent) + hang,
+                break_on_hyphens=False) or [indent.rstrip()]
 
 
 def _verdict_word(verdict: str) -> str:
@@ -79,7 +86,8 @@ def who_lines(p: Patient | None, patient_id: str, file: str, tail: str = "") -> 
     return _wrap(who(p, patient_id, file) + tail, "")
 
 
-def headline(r: ScreeningResult, g: Guidance, style: Style) -> list[str]:
+def headline(r: ScreeningResult, g: Guidance, style: Style, verbose: bool = False
+             ) -> list[str]:
     d = r.dates
     given = ("dates not given: inclusion and D0 taken as the screening date"
              if len(d.assumed) == 2 else f"inclusion {d.inclusion}"
@@ -102,7 +110,16 @@ def headline(r: ScreeningResult, g: Guidance, style: Style) -> list[str]:
     unknown = [c.criterion.id for c in r.results if c.status is Tri.UNKNOWN]
     if g.final and unknown:
         lines += _wrap(f"Unknown, not worth settling: {', '.join(unknown)}", "")
-    if g.needed:
+    first = None if verbose else diagnosis_first(r, g.needed)
+    if first is not None:  # no tumour on record: the rest is moot until there is one
+        lines.append("Unknown, and what settles it first:")
+        lines += _wrap(style.text(f"{', '.join(first.criteria)}: {first.item} (no "
+                                  "neuroendocrine tumour on record)"), "  ")
+        rest = len(g.needed) - 1
+        if rest:
+            lines += _wrap(f"other criteria are moot until the diagnosis is established: "
+                           f"{rest} {'item' if rest == 1 else 'items'} (--verbose)", "  ")
+    elif g.needed:
         lines.append("Unknown, and what settles it:")
         for n in g.needed:
             lines += _wrap(style.text(f"{', '.join(n.criteria)}: {n.item}"), "  ")
@@ -161,23 +178,29 @@ def _evidence_line(e: Evidence, style: Style) -> str:
     return style.text(f"{e.date or 'undated'} {e.what}{value}{note} [{e.source}]")
 
 
-def criterion_rows(c: CriterionResult, style: Style, verbose: bool) -> list[str]:
+def criterion_rows(c: CriterionResult, style: Style, verbose: bool,
+                   deceased: str | None = None) -> list[str]:
     """One criterion: a row, its summary (two lines at most unless it needs attention or
-    `verbose`, cut visibly), then evidence, records set aside and assumptions."""
+    `verbose`, cut visibly), then evidence, records set aside and assumptions.
+    `deceased` ("deceased on DATE"): the row is marked not assessed, and says what the
+    record gives only with `verbose`."""
     o = c.outcome
-    attention = is_blocking(c) or c.status is Tri.UNKNOWN
+    attention = (is_blocking(c) or c.status is Tri.UNKNOWN) and not deceased
     colour = "yellow" if c.status is Tri.UNKNOWN else "red" if attention else None
-    word = f"{status_word(c):<8}"
+    word = f"{status_word(c) if not deceased else NOT_ASSESSED:<8}"
     pad = " " * (7 + 8 + 1)
     limit = len(o.evidence) if verbose else min(len(o.evidence),
                                                 EVIDENCE_SHOWN if attention else 0)
     hidden = len(o.evidence) - limit
     count = f" [{hidden}]" if hidden and not limit else ""
     text = style.text(f"{c.criterion.short}: {o.summary}") + count
+    if deceased:  # a met row must not pass for a candidate's
+        text = (f"{c.criterion.short}: not assessed (deceased)" if not verbose
+                else style.text(f"{c.criterion.short}: not assessed; the record gives "
+                                f"{status_word(c)}: {o.summary}"))
     text = chop_long_words(text, WIDTH - len(pad) - 2)  # linear on a 1 MB id
-    body = textwrap.wrap(text, WIDTH - len(pad), break_on_hyphens=False)
-    body = body[:1] + textwrap.wrap(" ".join(body[1:]), WIDTH - len(pad) - 2,
-                                    break_on_hyphens=False)
+    body = wrap(text, WIDTH - len(pad), break_on_hyphens=False)
+    body = body[:1] + wrap(" ".join(body[1:]), WIDTH - len(pad) - 2, break_on_hyphens=False)
     if not (attention or verbose) and len(body) > 2:
         cut = " ... (--verbose)" + count
         body = [body[0], textwrap.shorten(" ".join(body[1:]), WIDTH - len(pad) - 2,
@@ -201,14 +224,20 @@ def render(r: ScreeningResult, window: Window | None = None, *, style: Style | N
            verbose: bool = False) -> str:
     style = style or Style()
     g = guidance(r, window)
-    lines = headline(r, g, style)
+    lines = headline(r, g, style, verbose)
     lines += ["-" * WIDTH, f"{'ID':<7}{'STATUS':<8} CRITERION: summary [records behind it: "
               "--verbose]"]
-    if r.deceased:  # rows reading "met" must not pass for a candidate's
+    # a death decides: rows reading "met" must not pass for a candidate's
+    dead = r.deceased if r.deceased and not r.deceased.startswith("possibly") else None
+    if dead:
+        lines += _wrap(f"(patient {dead}: no criterion is assessed"
+                       + ("; each row says what the record gives)" if verbose
+                          else "; --verbose: what the record gives)"), "")
+    elif r.deceased:
         lines += _wrap(f"({r.deceased}: the criteria below are as evaluated; they do not "
                        "decide)", "")
     for c in r.results:
-        lines += criterion_rows(c, style, verbose)
+        lines += criterion_rows(c, style, verbose, dead)
     if r.warnings:
         lines += ["-" * WIDTH, "Warnings:"]
         lines += [x for w in r.warnings for x in _wrap(style.text(str(w)), "  ! ")]
@@ -219,5 +248,18 @@ def render(r: ScreeningResult, window: Window | None = None, *, style: Style | N
     unused = [f"{t} {v['read'] - v['used']}" for t, v in sorted(r.counts.items())
               if v["read"] > v["used"]]
     if unused:  # which ones: the count alone leaves a reader guessing
-        lines += _wrap("Not used, by type: " + ", ".join(unused), "  ")
+        lines += _wrap("Not used, by type: " + ", ".join(unused)
+                       + ("" if verbose else " (--verbose: each, with why)"), "  ")
+    if verbose:
+        for i in _not_used(r):
+            lines += _wrap(style.text(f"{i.source}: {i.reason}"), "  - ")
     return style.encode("\n".join(lines))
+
+
+def _not_used(r: ScreeningResult) -> list:
+    """Each resource read and not used, once, with why: of no use to any criterion, or set
+    aside (a status, a date after the screening date, a damaged field)."""
+    seen: dict[str, object] = {}
+    for i in (*r.unused, *r.ignored):
+        seen.setdefault(i.source.split("#")[0], i)
+    return list(seen.values())

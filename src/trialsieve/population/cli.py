@@ -66,6 +66,15 @@ def prescreen(args: argparse.Namespace) -> int:
         return 2
     if tty:
         sys.stderr.write("\n")
+    # named as `screen` names them: a folder's files not read, and the files skipped
+    # whole (lines and patients skipped are many: run.json lists them)
+    for note in result["not_input"]:
+        print(f"trialsieve: warning: {note}", file=sys.stderr)
+    for p in result["skipped"]:
+        if p["reason"].endswith("file skipped"):
+            where = [f"line {p['line']}" if p["line"] else "", p["resource"] or ""]
+            print(": ".join(x for x in ["trialsieve: warning", p["file"], *where, p["reason"]]
+                            if x), file=sys.stderr)
     c = result["counts"]
     v = c["verdicts"]
     skipped = c["patients_skipped"] + c["lines_or_files_skipped"]

@@ -191,6 +191,8 @@ def prescreen(path: str | Path, out: str | Path, s: Settings,
 def _prescreen(path: str | Path, out: str | Path, s: Settings,
                progress: Callable[[int, float], None] | None, t0: float) -> dict:
     src = discover(path)
+    if s.strict and src.problems:  # a folder's FHIR XML, say: stopped before any work
+        raise Strict(src.problems[0])
     mapping = concept_map.load(s.concept_maps)  # a bad map stops the run before any output
     # hashed on a thread of its own (hashlib lets go of the GIL) while the run goes on
     hashing = ThreadPoolExecutor(1)
@@ -265,6 +267,8 @@ def _run(src: Source, s: Settings, mapping: ConceptMapping, out: Path,
                    "lines_or_files_skipped": len(src.problems),
                    "resources_about_no_patient": src.unattached},
         "skipped": [p.to_json() for p in src.problems + skipped_patients],
+        # the folder's other files (a README, a CSV export): named, not counted
+        "not_input": src.notes,
         "timings": {"seconds": round(elapsed, 3),
                     "patients_per_second": round(checked / elapsed, 1) if elapsed else None,
                     # where the time went: the DuckDB scan (Spark reads as it screens),

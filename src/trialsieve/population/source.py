@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import orjson
 
+from trialsieve.fhir import versions
 from trialsieve.fhir.errors import InputError
 from trialsieve.fhir.reader import READ
 from trialsieve.fhir.resource_types import R4_RESOURCE_TYPES
@@ -106,6 +107,8 @@ class Source:
     evaluated: int | None = None
     # who is who beyond a reference's id (identifiers, links): filled by the scan
     identities: Identities = field(default_factory=Identities)
+    # files of the folder that are not input (a README, a CSV export): named, not counted
+    notes: list[str] = field(default_factory=list)
 
     @property
     def files(self) -> list[str]:
@@ -113,16 +116,25 @@ class Source:
 
 
 def discover(path: str | Path) -> Source:
-    """The files `trialsieve screen` would read, in the same order."""
+    """The files `trialsieve screen` would read, in the same order (the reader's own
+    listing): a folder's other files are named as `screen` names them, FHIR XML (and a
+    file that is not a regular one) as a problem, a README or a CSV in `notes`."""
+    from trialsieve.fhir.reader import Loaded, listing
+
     p = Path(path)
     if not p.exists():
         raise InputError(str(p), "no such file or folder")
-    files = sorted(f for f in p.rglob("*") if f.suffix in (".json", ".ndjson")
-                   and not f.is_dir()) if p.is_dir() else [p]
-    if not files:
+    listed = Loaded()
+    files = listing(p, listed) if p.is_dir() else [p]
+    if not files and not listed.skipped and not listed.warnings:
         raise InputError(str(p), "no .json or .ndjson file in this folder")
-    return Source(p, [str(f) for f in files if f.suffix == ".ndjson"],
-                  [str(f) for f in files if f.suffix == ".json"])
+    src = Source(p, [str(f) for f in files if f.suffix == ".ndjson"],
+                 [str(f) for f in files if f.suffix != ".ndjson"])
+    src.notes = [str(w) for w in listed.warnings]
+    src.problems = [Problem(w.file, None, w.message,
+                            ": ".join(x for x in (w.source, w.field) if x) or None)
+                    for w in listed.skipped]
+    return src
 
 
 def _reference(r: str) -> str:
@@ -205,6 +217,7 @@ def _rows(i: int, fields: str, first: object, unread: str = "", keep: bool = Tru
                CASE WHEN {read} {kept} THEN line END AS text,
                CASE WHEN {blank} THEN NULL
                     {unread}
+                    WHEN earlier IS NOT NULL THEN earlier
                     WHEN NOT ok THEN 'not valid JSON'
                     WHEN rtype IS NULL THEN 'JSON but not FHIR: no resourceType'
                     WHEN NOT {_in("rtype", R4_RESOURCE_TYPES, first)}
@@ -224,6 +237,10 @@ def _line_by_line(i: int, f: str, first: object, copy_line_size: int | None = No
     file is read from a copy (`_lone_cr`)."""
     paths = (["$.resourceType", "$.id"] + [f"$.{s}.reference" for s in SUBJECTS]
              + [f"$.{s}.identifier.{k}" for s in SUBJECTS for k in ("system", "value")])
+    # the marks of an earlier FHIR release (fhir/versions.py): a line that may hold one
+    # (a regular expression on its keys) is parsed for it
+    earlier = versions.sql("rtype", lambda name: f"json_extract(line, '$.{name}')", first,
+                           line="line")
     size, unread = "", ""
     if copy_line_size:
         size = f", max_line_size={copy_line_size}, buffer_size={2 * copy_line_size}"
@@ -244,8 +261,9 @@ def _line_by_line(i: int, f: str, first: object, copy_line_size: int | None = No
                    {", ".join(f"{_string(f'x[{2 * k + 7}]')} AS {sy}, "
                               f"{_string(f'x[{2 * k + 8}]')} AS {v}"
                               for k, (sy, v) in enumerate(zip(SYSTEMS, VALUES, strict=True)))}
-            FROM parsed)
-        {_rows(i, "fields", first, unread, bool(copy_line_size), found)}"""
+            FROM parsed),
+        marked AS (SELECT *, CASE WHEN ok THEN {earlier} END AS earlier FROM fields)
+        {_rows(i, "marked", first, unread, bool(copy_line_size), found)}"""
 
 
 def _projected(con, i: int, f: str, first: object) -> bool:
@@ -265,9 +283,14 @@ def _projected(con, i: int, f: str, first: object) -> bool:
     columns = {"resourceType": "VARCHAR", "id": "JSON"} | {
         s: "STRUCT(reference JSON, identifier STRUCT(system JSON, value JSON))"
         for s in SUBJECTS}
+    # the elements that mark an earlier FHIR release in a type no rule reads (an STU3
+    # Immunization.notGiven): such a line goes line by line too, where it is named
+    marks = versions.elements(UNREAD_TYPES)
+    columns |= {name: "JSON" for name in marks}
+    earlier = versions.sql("rtype", lambda name: f'"m_{name}"', first, UNREAD_TYPES)
     # a resourceType that is not a JSON string (5, {...}) reads as a VARCHAR naming no type
     odd = (f"rtype IS NULL OR NOT {_in('rtype', R4_RESOURCE_TYPES, first)} "
-           f"OR {_in('rtype', READ, first)} OR NOT id_ok")
+           f"OR {_in('rtype', READ, first)} OR NOT id_ok OR {earlier} IS NOT NULL")
     try:
         con.execute(f"""
             INSERT INTO res
@@ -279,6 +302,7 @@ def _projected(con, i: int, f: str, first: object) -> bool:
                                   f"{_string(f'{s}.identifier.value')} AS {v}"
                                   for s, r, sy, v in zip(SUBJECTS, REFS, SYSTEMS, VALUES,
                                                          strict=True))}
+                       {"".join(f', "{name}" AS "m_{name}"' for name in marks)}
                 FROM read_json({_sql_list([f])}, format='newline_delimited', records=true,
                                columns={columns!r}, ignore_errors=false))
             SELECT {i} AS fi, false AS blank, rtype, rid, {_pid()} AS pid,
@@ -289,6 +313,9 @@ def _projected(con, i: int, f: str, first: object) -> bool:
         return False
     return True
 
+
+# R4 types no rule reads (their files are projected)
+UNREAD_TYPES = R4_RESOURCE_TYPES - READ
 
 LONE_CR = re.compile(rb"\r(?!\n)")
 
@@ -348,6 +375,23 @@ def load_duckdb(con, src: Source, tmp: str, found: Look | None = None
         if scanned and not projected and _summed(f, length - before):
             summed.add(i)
     return starts, summed
+
+
+def _earlier_releases(con, src: Source, starts: list[int]) -> None:
+    """A file holding a line of an earlier FHIR release (fhir/versions.py) is not read at
+    all, as `screen` does not read it: named once, by its first such line, and its rows
+    left out of every patient as blank lines are (their line numbers stand)."""
+    mark = versions.SQL_MARK
+    for fi, rowid, reason, rtype, rid in con.execute(
+            "SELECT fi, min(rowid), arg_min(reason, rowid), arg_min(rtype, rowid), "
+            "arg_min(rid, rowid) FROM res WHERE starts_with(reason, ?) GROUP BY fi "
+            "ORDER BY fi", [mark]).fetchall():
+        element, message = reason[1:].split(mark, 1)
+        src.problems.append(Problem(src.ndjson[fi], rowid - starts[fi] + 1,
+                                    f"{message}: file skipped",
+                                    f"{rtype}/{rid or '?'}: {element}"))
+        con.execute("UPDATE res SET blank = true, reason = NULL, pid = NULL, text = NULL, "
+                    "hit = NULL WHERE fi = ?", [fi])
 
 
 def _summed(path: str, lines: int) -> bool:
@@ -514,6 +558,7 @@ def duckdb_batches(src: Source, jobs: int, batch_rows: int = 8192,
         con.execute(f"SET threads = {max(1, jobs)}; SET memory_limit = '{memory_limit}'; "
                     f"SET temp_directory = '{tmp}'; SET enable_progress_bar = false")
         starts, summed = load_duckdb(con, src, tmp, triage)
+        _earlier_releases(con, src, starts)
         _resolve(con, src)
         for fi, rowid, reason, rtype, rid in con.execute(
                 "SELECT fi, rowid, reason, rtype, rid FROM res WHERE reason IS NOT NULL "

@@ -63,8 +63,8 @@ BASELINE_LABS = ("gfr_51cr", "hemoglobin", "neutrophils", "platelets", "bilirubi
 
 READINGS: dict[str, tuple[str, str, Rule]] = {
     "INCL01": ("age >= 18", "Age >= 18 years on the inclusion date (D0 when inclusion is not "
-               "given). A partial birth date (1968-05) is an interval of days: decided only "
-               "when every day of it gives the same answer.", AgeAtLeast(18)),
+               "given). A partial birth date (1968-05) may be any day of that month: decided "
+               "only when every such day gives the same answer.", AgeAtLeast(18)),
     "INCL02": ("GEP-NET, histology-proven, advanced",
                "A well-differentiated neuroendocrine tumour (WHO G1-G3) of gastro-entero-"
                "pancreatic origin (ICD-O-3 C16-C21, C25), confirmed by a pathology result that "
@@ -172,7 +172,7 @@ READINGS: dict[str, tuple[str, str, Rule]] = {
     "EXCL02": ("major surgery < 6 weeks",
                "Major surgery in the 42 days before inclusion; 42 days or more is a completed "
                "wait. A record is not a complete history: older operations do not show that "
-               "none was recent, so under screening E2 is not met only on an explicit negative "
+               "none was recent, so under screening recent surgery is ruled out only on an explicit negative "
                "(an attestation of none in the 42 days, or that the surgical history on record "
                "is complete); an attestation 'yes' asserts it. An answer given more than 42 "
                "days before inclusion is stale. Pre-screening: assumed absent, said so.",
@@ -186,7 +186,7 @@ READINGS: dict[str, tuple[str, str, Rule]] = {
                "chemotherapy here. A course "
                "stopped with no end date ended some day from its start to its status date "
                "(or the screening date): unknown until even that latest day is 84 days past; "
-               "one in progress is ongoing. As E2: not met only on an explicit negative (an "
+               "one in progress is ongoing. As for E2, it is ruled out only on an explicit negative (an "
                "attestation of none in the 84 days, or that this history on record is "
                "complete); a stale answer (more than 84 days before inclusion) settles "
                "nothing. Pre-screening: assumed absent, said so.",
@@ -194,7 +194,7 @@ READINGS: dict[str, tuple[str, str, Rule]] = {
                            "anticancer-therapy-history-complete")),
     "EXCL04": ("diffuse marrow infiltration",
                "Diffuse bone-marrow infiltration on the baseline 68Ga PET/CT confirmed by MRI: "
-               "met only with both; PET-suspected without MRI is unknown. Both are baseline "
+               "present only with both; PET-suspected without MRI is unknown. Both are baseline "
                "assessments, dated within the 28 days before D0: an older MRI does not "
                "confirm or exclude.",
                DiffuseMarrowInfiltration()),
@@ -225,7 +225,7 @@ READINGS: dict[str, tuple[str, str, Rule]] = {
                "when nothing asserts it.", PregnantOrLactating()),
     "EXCL09": ("refuses contraception",
                "Refusal of adequate contraception (attestation) by a woman of childbearing "
-               "potential or a man with such a partner; others: not met. Applicability comes "
+               "potential or a man with such a partner; for others it is absent. Applicability comes "
                "first: a refusal by a patient not known to be one of those leaves E9 unknown. "
                "Pre-screening: with no answer, assumed absent (marked).",
                RefusesContraception()),
@@ -269,8 +269,10 @@ RESTORED = {
     "INCL09": "9. ECOG Performance Status <= 1.",
     "INCL13": PUBLISHED["INCL13"].replace("diameter =20mm", "diameter >= 20mm"),
 }
-DAMAGE_READING = (" A record of a kind this criterion reads that cannot be read (set aside "
-                  "with a warning) makes it unknown: never {} on the rest.")
+# Whatever the rest of the record says: a record that cannot be read might have decided
+# the other way, so the favourable answer is never given without it.
+DAMAGE_READING = (" If a record this criterion needs cannot be read (it is set aside with a "
+                  "warning), the criterion is unknown: the rest of the record alone {}.")
 
 
 def _criterion(cid: str) -> Criterion:
@@ -279,7 +281,8 @@ def _criterion(cid: str) -> Criterion:
     if cid in READS:
         favourable = Tri.MET if category == INCLUSION else Tri.NOT_MET
         rule = Undamaged(rule, READS[cid], favourable)
-        reading += DAMAGE_READING.format("met" if category == INCLUSION else "not met")
+        reading += DAMAGE_READING.format("never makes it met" if category == INCLUSION
+                                         else "never rules it out")
     return Criterion(cid, category, PUBLISHED[cid], reading, rule, short,
                      RESTORED.get(cid, ""))
 

@@ -461,6 +461,8 @@ class PatientRecord:
     mentions: list[Mention] = field(default_factory=list)  # what those texts state
     confirmations: list[Confirmation] = field(default_factory=list)  # of those sentences
     ignored: list[Ignored] = field(default_factory=list)  # records not counted, with why
+    # read, and of no use to any criterion (a type none reads, a lab none needs): why
+    unused: list[Ignored] = field(default_factory=list)
     warnings: list[Warning] = field(default_factory=list)
     # resources by type: read (for this patient), used (became a fact), ignored
     counts: dict[str, dict[str, int]] = field(default_factory=dict)

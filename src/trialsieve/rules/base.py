@@ -84,6 +84,9 @@ class Bound:
     date: dt.date
     reason: str
     source: str | None = None
+    # what a later date needs instead, when the record is past evidence that no repeat
+    # can give again (a reference scan, a progression): None, the record is repeated
+    after: str | None = None
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,11 @@ WELL = "well differentiated NET (not NEC, not MiNEN)"
 BRAIN = "known-brain-metastases"
 
 
+# what a record with no neuroendocrine tumour at all lacks first: every other criterion
+# is moot until it is there (output/guidance.py says it alone)
+NO_DIAGNOSIS = "a diagnosis of GEP-NET with its pathology report"
+
+
 @dataclass(frozen=True)
 class GepNet:
     """Histology-proven, well-differentiated, advanced GEP neuroendocrine tumour."""
@@ -70,8 +75,7 @@ class GepNet:
         ev += [Evidence(f.source, f.date, "metastasis", f.display) for f in mets]
         if not nets and not proof:
             return outcome(Tri.UNKNOWN, "no neuroendocrine tumour diagnosis on record",
-                           ignored=ignored,
-                           missing=["a diagnosis of GEP-NET with its pathology report"])
+                           ignored=ignored, missing=[NO_DIAGNOSIS])
         diffs = {d.differentiation for d in nets} | {h.differentiation for h in proof}
         checks = {
             WELL: Tri.NOT_MET if diffs & {"poor", "mixed"}

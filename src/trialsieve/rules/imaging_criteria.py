@@ -54,9 +54,14 @@ def _baseline_changes(studies: list[Study], fresh_days: int) -> list[Change]:
             for d in {s.date for s in studies if s.date is not None}]
 
 
-def _until(d: date, months: int, what: str, source: str | None) -> Bound:
+def _until(d: date, months: int, what: str, source: str | None, need: str,
+           past: str = "past evidence, not a test to repeat") -> Bound:
+    """`what` of date `d` counts for an inclusion up to `months` after it; past evidence
+    (`past`: what it is), never "repeated": a later inclusion needs `need` within the
+    months before it."""
     return Bound("inclusion", "until", add_months(d, months),
-                 f"{what} of {d} is within {months} months of inclusion up to this date", source)
+                 f"{what} of {d} is within {months} months of inclusion up to this date", source,
+                 f"{past}: a later inclusion needs {need} within the {months} months before it")
 
 
 @dataclass(frozen=True)
@@ -124,7 +129,8 @@ class ProgressionWithin:
         at = -1 if arm.startswith("c") else 0
         return outcome(Tri.MET, f"{label}: {hits[-1].text}", evidence=[
             Evidence(p.sources[at] if p.sources else "", p.date, label, p.text) for p in hits],
-            bounds=[_until(p.date, self.months, label, p.sources[at] if p.sources else None)
+            bounds=[_until(p.date, self.months, label, p.sources[at] if p.sources else None,
+                           "a progression shown")
                     for p in hits])
 
     def _recist(self, facts: ProgressionFacts, events: list[Progression], within,
@@ -150,7 +156,7 @@ class ProgressionWithin:
                        evidence=[Evidence(p.source or "", p.date, label, p.overall.value)
                                  for p in points],
                        bounds=[_until(last.date, self.months, "follow-up CT/MRI",
-                                      last.source)])
+                                      last.source, "a follow-up CT/MRI")])
 
     def _sstr(self, facts: ProgressionFacts, events: list[Progression], within,
               start: date) -> Outcome:
@@ -177,7 +183,8 @@ class ProgressionWithin:
             for s, c in zip(scans, compared, strict=True)), evidence=[
             Evidence(s.source or "", s.date, label,
                      "no new lesion, no growth > 30 % and >= 5 mm") for s in scans],
-            bounds=[_until(last.date, self.months, "SSTR study", last.source)])
+            bounds=[_until(last.date, self.months, "SSTR study", last.source,
+                           "an SSTR study compared with an earlier one")])
 
     def _clinical(self, facts: ProgressionFacts, events: list[Progression],
                   within) -> Outcome:
@@ -403,7 +410,8 @@ class TargetLesion:
                 # not progressive between the scans of the months: once the earliest of
                 # them leaves the months, the lesion is undecided
                 first = [_until(recent[0].date, self.months, f"{name}: earliest scan",
-                                recent[0].source)] if label.startswith("progressive") else []
+                                recent[0].source, "the lesion measured on two scans")
+                         ] if label.startswith("progressive") else []
                 return outcome(Tri.NOT_MET, f"{name} fails: {label}", evidence=ev,
                                bounds=first)
         unknown = [label for label, ok in checks if ok is None]
@@ -414,7 +422,9 @@ class TargetLesion:
         assert prog is not None  # every check held, "progressive" too
         ref = prog.earlier_scan or prog.later_scan
         return outcome(Tri.MET, name, evidence=ev, bounds=[
-            _until(ref.date, self.months, f"{name} reference scan", ref.source)])
+            _until(ref.date, self.months, f"{name} reference scan", ref.source,
+                   "its growth shown on two scans",
+                   "it is the reference the growth is measured from, not a scan to repeat")])
 
 
 @dataclass(frozen=True)
