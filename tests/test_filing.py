@@ -383,3 +383,14 @@ def test_an_empty_results_file_files_nothing_and_says_so(command, tmp_path, caps
     out = tmp_path / "out"
     assert main([command, str(empty), "--out", str(out)]) == 2
     assert str(empty) in capsys.readouterr().err and not out.exists()
+
+
+def test_the_installed_package_carries_its_licence_and_a_changelog() -> None:
+    """Issue 18, item 12: a site files what it runs under; the licence travels with the
+    installed package (its metadata names the file), and the changes are written down."""
+    from importlib.metadata import metadata
+
+    meta = metadata("trialsieve")
+    assert meta.get_all("License-File") == ["LICENSE"]
+    assert "Apache License" in (REPO / "LICENSE").read_text()[:200]
+    assert (REPO / "CHANGELOG.md").read_text().startswith("# Changelog")
