@@ -6,6 +6,7 @@ computed by comparing hashes, not written into it."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -71,9 +72,29 @@ class SignatureView:
 
 
 def signatures(s: Session, patient: PatientRow, record_hash: str) -> list[SignatureView]:
+    return views(patient, s.scalars(select(Signature).where(
+        Signature.patient_id == patient.id).order_by(Signature.id.desc())), record_hash)
+
+
+def newest(s: Session, patients: dict[PatientRow, str]) -> dict[int, SignatureView]:
+    """The newest signature of each patient with any, given each one's record hash: one
+    query for a whole list page."""
+    by: dict[int, list[Signature]] = {}
+    for sig in s.scalars(select(Signature).where(Signature.patient_id.in_(
+            [p.id for p in patients])).order_by(Signature.id.desc())):
+        by.setdefault(sig.patient_id, []).append(sig)
+    out = {}
+    for p, record_hash in patients.items():
+        if p.id in by:
+            out[p.id] = views(p, by[p.id], record_hash)[0]
+    return out
+
+
+def views(patient: PatientRow, sigs: Iterable[Signature],
+          record_hash: str) -> list[SignatureView]:
+    """Each signature (newest first) and whether it still stands over `record_hash`."""
     out = []
-    for sig in s.scalars(select(Signature).where(Signature.patient_id == patient.id)
-                         .order_by(Signature.id.desc())):
+    for sig in sigs:
         why = None
         if sig.record_hash != record_hash:
             why = "the record changed after this signature"
