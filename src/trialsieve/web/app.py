@@ -528,6 +528,7 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
         values = {"date": today().isoformat(), "question": preset, "test": preset}
         if key in ("lab", "marker") and preset in LAB_TESTS:
             values["unit"] = LAB_TESTS[preset].unit
+        _read(who, "read", f"{number}/entry/{key}")  # the form shows the patient's scans
         return _form_page(request, who, p, kind, ctx, values, None)
 
     @app.post("/patients/{number}/entry/{key}")
@@ -679,14 +680,19 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
         return page(request, "audit.html", who, rows=items, check=check)
 
     def _audit_rows(s, who: Who, limit: int | None = None) -> list[audit.Shown]:
-        """The trail as this user may see it: an admin manages accounts, not patients (no
-        clinical value, no patient's file name); others see their sites' patients."""
+        """The trail as this user may see it: an admin manages the accounts of every
+        site, not patients (no clinical value, no patient's file name); others see their
+        sites' patients, and the accounts that share a site with them."""
         if who.user.role == auth.ADMIN:
             return audit.shown(audit.rows(s, limit=limit), clinical=False)
+        mine = set(sites.of(who.user))
         hidden = {n for n, site in s.execute(select(PatientRow.screening_number,
                                                     PatientRow.site))
-                  if site not in sites.of(who.user)}
-        return audit.shown(audit.rows(s, limit=limit), clinical=True, hidden=hidden)
+                  if site not in mine}
+        colleagues = {u.username for u in s.scalars(select(User))
+                      if mine & set(sites.of(u))}
+        return audit.shown(audit.rows(s, limit=limit), clinical=True, hidden=hidden,
+                           accounts=colleagues)
 
     @app.get("/audit.csv")
     def audit_csv(who: Annotated[Who, Depends(allowed("audit"))]):
