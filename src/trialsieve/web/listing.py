@@ -22,6 +22,9 @@ from trialsieve.web.db import Database, PatientRow, ResourceRow, Summary
 from trialsieve.web.screening import Screening, screen_record
 
 PAGE = 50
+# what a list row shows of a patient, and what its signature's standing depends on
+LISTED = (PatientRow.id, PatientRow.screening_number, PatientRow.fhir_id, PatientRow.created_at,
+          PatientRow.created_by, PatientRow.planned_inclusion, PatientRow.planned_d0)
 # who a patient is: kept with the list's summary rows (web.summary)
 Identity = summary.Identity
 identity = summary.identity
@@ -95,18 +98,21 @@ def page_of(db: Database, cache: VerdictCache, today: date, query: str, page: in
     with db.read() as s:
         total = s.scalar(select(func.count()).select_from(PatientRow)
                          .join(Summary, Summary.patient_id == PatientRow.id).where(*where))
-        found = list(s.execute(select(PatientRow, Summary)
+        # columns, not ORM objects: a page is 50 light rows (patient fields and summary)
+        found = list(s.execute(select(*LISTED, *Summary.__table__.columns)
                                .join(Summary, Summary.patient_id == PatientRow.id)
                                .where(*where).order_by(PatientRow.id)
                                .offset(page * PAGE).limit(PAGE)))
-        hashes = {}
-        for p, row in found:
-            if not summary.fits(s, row, p, today):
+        hashes = []
+        for row in found:
+            if not summary.fits(s, row, row, today):
+                p = s.get(PatientRow, row.id)
+                assert p is not None  # patients are never deleted
                 c = _compute(s, cache, p, row.version, today)
                 computed.append(c)
-                hashes[p] = c.record_hash
+                hashes.append((row, c.record_hash))
             else:
-                hashes[p] = row.record_hash or ""
+                hashes.append((row, row.record_hash or ""))
         sigs = signature.newest(s, hashes)
     if computed:
         with db.write() as s:
@@ -114,11 +120,11 @@ def page_of(db: Database, cache: VerdictCache, today: date, query: str, page: in
                 summary.keep(s, c)
     fresh = {c.patient_id: c for c in computed}
     rows = []
-    for p, row in found:
-        c = fresh.get(p.id)
+    for row in found:
+        c = fresh.get(row.id)
         shown = (summary.Identity(c.name, c.mrn) if c else summary.Identity(row.name, row.mrn))
-        rows.append((p, shown if identify else None, c.result if c else row,
-                     sigs.get(p.id)))
+        rows.append((row, shown if identify else None, c.result if c else row,
+                     sigs.get(row.id)))
     return rows, total
 
 

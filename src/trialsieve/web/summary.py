@@ -103,10 +103,12 @@ def identities(s: Session, patient_ids: Iterable[int]) -> dict[int, Identity]:
     return out
 
 
-def _mac_blob(row: Summary) -> bytes:
-    return json.dumps([row.patient_id, row.version, row.name, row.mrn, row.record_hash,
-                       row.protocol_hash, row.as_of, row.inclusion, row.d0, row.verdict,
-                       row.unknown, row.blocking], default=str).encode()
+def _mac_blob(row: Any) -> bytes:
+    # repr of each field: unambiguous (quoted strings), and cheap on 50 rows a page
+    return "\x1f".join(map(repr, (
+        row.patient_id, row.version, row.name, row.mrn, row.record_hash,
+        row.protocol_hash, str(row.as_of), str(row.inclusion), str(row.d0), row.verdict,
+        row.unknown, row.blocking))).encode()
 
 
 def fits(s: Session, row: Summary, patient: PatientRow, today: date) -> bool:
