@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from trialsieve.protocols.lumen import LUMEN
@@ -87,7 +87,7 @@ def page_of(db: Database, cache: VerdictCache, today: date, query: str, page: in
     if missing:  # once per patient imported before summaries (or a just-created one)
         with db.write() as s:
             summary.ensure(s, sites)
-    where = [PatientRow.site.in_(sites)]
+    where: list[ColumnElement[bool]] = [PatientRow.site.in_(sites)]
     q = query.strip().lower()
     if q:
         fields = [PatientRow.screening_number, PatientRow.fhir_id]
@@ -121,11 +121,12 @@ def page_of(db: Database, cache: VerdictCache, today: date, query: str, page: in
     fresh = {c.patient_id: c for c in computed}
     rows = []
     for row in found:
-        c = fresh.get(row.id)
-        shown = (summary.Identity(c.name, c.mrn) if c else summary.Identity(row.name, row.mrn))
-        rows.append((row, shown if identify else None, c.result if c else row,
+        new = fresh.get(row.id)
+        shown = (summary.Identity(new.name, new.mrn) if new
+                 else summary.Identity(row.name, row.mrn))
+        rows.append((row, shown if identify else None, new.result if new else row,
                      sigs.get(row.id)))
-    return rows, total
+    return rows, total or 0
 
 
 def _compute(s: Session, cache: VerdictCache, p: PatientRow, version: int,

@@ -111,8 +111,9 @@ def _mac_blob(row: Any) -> bytes:
         row.unknown, row.blocking))).encode()
 
 
-def fits(s: Session, row: Summary, patient: PatientRow, today: date) -> bool:
-    """Whether the cached verdict is the one asked for: same protocol, screening date and
+def fits(s: Session, row: Any, patient: Any, today: date) -> bool:
+    """(`row`: a Summary or a row of its columns; `patient`: with planned dates.)
+    Whether the cached verdict is the one asked for: same protocol, screening date and
     planned dates, computed by this app (MAC), and not marked stale."""
     return (row.verdict is not None and row.record_hash is not None
             and row.protocol_hash == LUMEN.hash and row.as_of == today
