@@ -33,6 +33,8 @@ def server(tmp_path):
     with db.write() as s:
         auth.add_user(s, auth_now(), "test-setup", "inv", PASSWORD, "investigator",
                       "Dr Test Investigator")
+        auth.add_user(s, auth_now(), "test-setup", "nurse", PASSWORD, "coordinator",
+                      "Test Research Nurse")
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(create_app(db, as_of=AS_OF), host="127.0.0.1",
                                         port=port, log_level="warning"))
@@ -182,3 +184,126 @@ def test_no_page_scrolls_sideways_on_a_phone_or_a_laptop(server, browser, tmp_pa
             _no_sideways_scroll(page)
             page.screenshot(path=SHOTS / f"w{width}{path.replace('/', '_') or '_'}.png")
         page.close()
+
+
+def _fits(page) -> None:
+    """No sideways scroll: the page's scrolling box is no wider than the window."""
+    wide, inner = page.evaluate("[document.scrollingElement.scrollWidth, innerWidth]")
+    assert wide <= inner, (page.url, wide, inner)
+
+
+def _named_patient(pid: str, tmp_path: Path) -> Path:
+    """Example 01 as an import of a named patient with an MRN, without its answer on
+    recent surgery (so that E2 waits on the investigator)."""
+    import json
+
+    bundle = json.loads(example("01-eligible-woman-cbp", ("ex01-att-recent-major-surgery",)))
+    for e in bundle["entry"]:
+        if e["resource"]["resourceType"] == "Patient":
+            e["resource"]["name"] = [{"given": ["Zenobia"], "family": "Quartermaine"}]
+            e["resource"]["identifier"] = [{"type": {"coding": [{"code": "MR"}]},
+                                            "value": f"MRN-{pid}"}]
+    text = json.dumps(bundle).replace('"Patient/ex01"', f'"Patient/{pid}"')
+    path = tmp_path / f"{pid}.json"
+    path.write_text(text.replace('"id": "ex01"', f'"id": "{pid}"'))
+    return path
+
+
+def _log_in(browser, server: str, username: str, size: tuple[int, int]):
+    page = browser.new_context(viewport={"width": size[0], "height": size[1]}).new_page()
+    page.goto(server + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    return page
+
+
+def test_a_nurses_and_an_investigators_day_at_both_widths(server, browser, tmp_path):
+    """Issue 19, a nurse's day: find the patient by name, see what only the investigator
+    can answer and ask them (the worklist); the investigator confirms the imported
+    answers, answers the last question and signs what the page showed: a lab the nurse
+    adds meanwhile refuses the signature until it has been seen. No page scrolls
+    sideways; each step is kept as a screenshot."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for size in ((1366, 768), (390, 844)):
+        shot = f"day-{size[0]}"
+        pid = f"day{size[0]}"
+        number = page_of(pid).rsplit("/", 1)[1]
+
+        def look(page, step: str, shot: str = shot) -> None:
+            _fits(page)
+            page.screenshot(path=SHOTS / f"{shot}-{step}.png", full_page=True)
+
+        nurse = _log_in(browser, server, "nurse", size)
+        nurse.set_input_files("input[type=file]", str(_named_patient(pid, tmp_path)))
+        with nurse.expect_navigation():
+            nurse.click("button:has-text('Import')")
+        nurse.goto(server + "/")
+        nurse.fill("input[name=q]", "quartermaine")
+        with nurse.expect_navigation():
+            nurse.click("button:has-text('Search')")
+        row = nurse.locator(f"table.patients tr:has-text('MRN-{pid}')")
+        assert "Zenobia Quartermaine" in row.inner_text()
+        look(nurse, "1-nurse-search")
+        with nurse.expect_navigation():
+            row.locator(f"a:has-text('{number}')").click()
+        assert nurse.locator("#verdict .big").inner_text() == "INCOMPLETE"
+        look(nurse, "2-nurse-patient")
+        with nurse.expect_navigation():  # what only the investigator can answer
+            nurse.click("text=their worklist (ask the investigator)")
+        asked = nurse.locator(f"#ask-{number}")
+        assert "EXCL02" in asked.inner_text() or "confirm the imported answer" in \
+            asked.inner_text()
+        look(nurse, "3-nurse-asks")
+
+        inv = _log_in(browser, server, "inv", size)
+        inv.goto(server + "/worklist")
+        mine = inv.locator(f"#ask-{number}")
+        assert "Zenobia Quartermaine" in mine.inner_text()
+        assert "confirm the imported answer" in mine.inner_text()
+        look(inv, "4-investigator-worklist")
+        with inv.expect_navigation():
+            mine.locator(f"a:has-text('{number}')").click()
+        confirm = inv.locator("#imported button:has-text('Confirm as my answer')")
+        assert confirm.count() == 9
+        while confirm.count():
+            with inv.expect_navigation():
+                confirm.first.click()
+        look(inv, "5-investigator-confirmed")
+        with inv.expect_navigation():
+            inv.click("section.unknown >> text=attest: major surgery in the 6 weeks before "
+                      "inclusion")
+        inv.select_option("select[name=answer]", "no")
+        look(inv, "6-investigator-answers")
+        with inv.expect_navigation():
+            inv.click("button:has-text('Save')")
+        assert inv.locator("#verdict .big").inner_text() == "ELIGIBLE"
+
+        # the nurse adds a lab while the investigator's page is open
+        nurse.goto(server + f"/patients/{number}/entry/lab?preset=platelets")
+        nurse.fill("input[name=date]", "2026-11-24")
+        nurse.fill("input[name=value]", "210")
+        with nurse.expect_navigation():
+            nurse.click("button:has-text('Save')")
+        inv.check("input[name=meaning][value=eligible]")
+        inv.fill("#signature input[name=password]", PASSWORD)
+        with inv.expect_navigation():
+            inv.click("#signature button:has-text('Sign')")
+        assert "the record changed since the page was shown" in inv.inner_text("main")
+        assert "210" in inv.inner_text("main")  # the page shown again holds the lab
+        look(inv, "7-investigator-sign-refused")
+        inv.check("input[name=meaning][value=eligible]")
+        inv.fill("#signature input[name=password]", PASSWORD)
+        with inv.expect_navigation():
+            inv.click("#signature button:has-text('Sign')")
+        sig = inv.locator("#signature")
+        assert "I confirm this patient is eligible" in sig.inner_text()
+        assert "stands" in sig.inner_text()
+        look(inv, "8-investigator-signed")
+        nurse.goto(server + f"/?q=MRN-{pid}")
+        assert "I confirm this patient is eligible" in nurse.locator(
+            "table.patients").inner_text()
+        look(nurse, "9-nurse-list-signed")
+        nurse.context.close()
+        inv.context.close()

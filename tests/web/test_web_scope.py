@@ -130,3 +130,81 @@ def test_an_import_belongs_to_a_site_chosen_among_the_importers(app, db, two_sit
         assert s.query(PatientRow).one().site == "south"
     assert NUMBER in login(app, "south-nurse").get("/").text
     assert login(app, "north-nurse").get(P).status_code == 404
+
+
+def test_opening_an_entry_form_is_a_read_in_the_chain(app, users, db):
+    # the form shows the patient's scans and lesions: patient data, read
+    coord = login(app, "coordinator")
+    upload(coord, example("01-eligible-woman-cbp"))
+    before = len(_audit(db))
+    assert coord.get(f"{P}/entry/lesion").status_code == 200
+    rows = _audit(db)[before:]
+    assert [(r.username, r.action, r.entity) for r in rows] == [
+        ("coordinator", "read", f"{NUMBER}/entry/lesion")]
+
+
+def test_the_audit_trail_shows_the_accounts_of_ones_own_sites(app, two_sites):
+    # Reading: a non-admin sees the account rows (logins, changes) of the accounts that
+    # share a site with them, not another site's staff nor names that are no account;
+    # an admin manages every site's accounts, and the users page holds no patient data.
+    north = login(app, "north-nurse")
+    upload(north, _named_example())
+    login(app, "south-nurse")
+    r = client_login_failure(app, "nobody-here")
+    assert r.status_code == 303
+    seen = login(app, "south-monitor").get("/audit").text
+    assert "user/south-nurse" in seen
+    assert "user/north-nurse" not in seen and "nobody-here" not in seen
+    admin = login(app, "admin")
+    trail = admin.get("/audit").text
+    assert "user/north-nurse" in trail and "user/south-nurse" in trail
+    listed = admin.get("/users").text
+    assert "north-nurse" in listed and "south-nurse" in listed
+    assert NUMBER not in listed and "Quartermaine" not in listed
+
+
+def client_login_failure(app, username: str):
+    from conftest import client, csrf_of_login
+
+    c = client(app)
+    return c.post("/login", data={"username": username, "password": "not the password",
+                                  "csrf": csrf_of_login(c)})
+
+
+def test_an_admin_changes_a_users_sites_audited(app, db, two_sites):
+    north = login(app, "north-nurse")
+    upload(north, example("01-eligible-woman-cbp"))
+    assert north.get(P).status_code == 200
+    admin = login(app, "admin")
+    r = admin.post("/users/north-nurse/sites", data={"sites": "South Pole!",
+                                                     "csrf": csrf(admin, "/users")})
+    assert "not done" in loc(r) and "site name" in loc(r)
+    r = admin.post("/users/north-nurse/sites", data={"sites": "south",
+                                                     "csrf": csrf(admin, "/users")})
+    assert "north-nurse: sites done" in loc(r)
+    assert north.get(P).status_code == 404  # from the next request on
+    assert NUMBER not in north.get("/").text
+    row = _audit(db)[-1]
+    assert (row.username, row.action, row.entity) == ("admin", "user-sites",
+                                                      "user/north-nurse")
+    assert json.loads(row.old) == {"sites": ["north"]}
+    assert json.loads(row.new) == {"sites": ["south"]}
+    url = str(db.engine.url.render_as_string(hide_password=False))
+    assert main(["audit", "verify", "--database-url", url]) == 0
+
+
+def test_the_users_command_changes_a_users_sites_audited(app, db, two_sites, capsys):
+    north = login(app, "north-nurse")
+    upload(north, example("01-eligible-woman-cbp"))
+    url = str(db.engine.url.render_as_string(hide_password=False))
+    assert main(["users", "sites", "south-nurse", "--site", "south", "--site", "north",
+                 "--database-url", url]) == 0
+    assert "south-nurse: sites done" in capsys.readouterr().out
+    assert login(app, "south-nurse").get(P).status_code == 200
+    row = [r for r in _audit(db) if r.action == "user-sites"][-1]
+    assert row.entity == "user/south-nurse" and row.username.startswith("cli:")
+    assert json.loads(row.new) == {"sites": ["south", "north"]}
+    assert main(["users", "sites", "south-nurse", "--site", "south!", "--database-url",
+                 url]) == 2
+    assert "site name" in capsys.readouterr().err
+    assert main(["audit", "verify", "--database-url", url]) == 0

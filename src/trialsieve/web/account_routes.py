@@ -13,7 +13,7 @@ from sqlalchemy import select
 from trialsieve.web import accounts, auth
 from trialsieve.web.db import User
 
-ADMIN_ACTIONS = ("deactivate", "activate", "unlock", "reset")
+ADMIN_ACTIONS = ("deactivate", "activate", "unlock", "reset", "sites")
 
 
 def account_routes(app: FastAPI, db, policy, clock, page, back, allowed, posted) -> None:
@@ -71,6 +71,9 @@ def account_routes(app: FastAPI, db, policy, clock, page, back, allowed, posted)
                     token = accounts.issue_reset(s, clock(), p.who.user.username, user)
                 elif action == "unlock":
                     accounts.unlock(s, clock(), p.who.user.username, user)
+                elif action == "sites":
+                    accounts.set_sites(s, clock(), p.who.user.username, user,
+                                       p.get("sites"))
                 else:
                     accounts.set_active(s, clock(), p.who.user.username, user,
                                         action == "activate")

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from trialsieve.web import audit, auth
+from trialsieve.web import audit, auth, sites
 from trialsieve.web.db import User, WebSession
 
 RESET_VALID = timedelta(hours=24)
@@ -38,6 +38,20 @@ def set_active(s: Session, now: datetime, by: str, user: User, active: bool) -> 
         _end_sessions(s, now, user)
     audit.record(s, now, by, "user-activate" if active else "user-deactivate",
                  f"user/{user.username}", new={"active": active}, covers=[user])
+
+
+def set_sites(s: Session, now: datetime, by: str, user: User, typed: str) -> None:
+    """The sites whose patients the user sees from their next request on (web.sites):
+    one audit row, old and new, covering the user row."""
+    try:
+        names = sites.parse(typed)
+    except sites.SiteError as exc:
+        raise auth.AuthError(str(exc)) from None
+    old, user.sites = user.sites, ",".join(names)
+    if old == user.sites:
+        raise auth.AuthError(f"{user.username} has these sites already")
+    audit.record(s, now, by, "user-sites", f"user/{user.username}",
+                 old={"sites": old.split(",")}, new={"sites": list(names)}, covers=[user])
 
 
 def unlock(s: Session, now: datetime, by: str, user: User) -> None:

@@ -170,6 +170,11 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
     # -- who is asking ----------------------------------------------------------------
 
     def _who(token: str | None) -> Who:
+        with db.read() as s:  # most requests: a live session, touched less than a minute ago
+            found = auth.session_for(s, clock(), policy, token, touch=False)
+            if not isinstance(found, str) and not auth.needs_touch(found[0], clock()):
+                s.expunge_all()
+                return Who(found[1], found[0])
         with db.write() as s:
             found = auth.session_for(s, clock(), policy, token)
             s.flush()  # last_seen or ended_at, before the objects leave the session
@@ -351,9 +356,8 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
     def patients(request: Request, who: Annotated[Who, Depends(allowed("read"))],
                  q: str = "", page_no: Annotated[int, Query(alias="page", ge=0)] = 0):
         identify = auth.can(who.user.role, "identify")
-        with db.read() as s:
-            rows, total = listing.page_of(s, verdicts, today(), q[:100], page_no, identify,
-                                          sites.of(who.user))
+        rows, total = listing.page_of(db, verdicts, today(), q[:100], page_no, identify,
+                                      sites.of(who.user))
         if rows:
             _read(who, "read-list", "patients",
                   {"patients": [r[0].screening_number for r in rows]})
@@ -401,8 +405,7 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
             p = _patient(s, number, who)
             res = store.resources(s, p)
             record_hash = store.record_hash(res)
-            sc = screen_record(store.record_of(p, res), today(), p.planned_inclusion,
-                               p.planned_d0)
+            sc = verdicts.screening(p, res, record_hash, today())
             sigs = signature.signatures(s, p, record_hash)
             entries = [(r, json.loads(r.content)) for r in res if r.origin == "entry"]
             imported = store.imported_answers(p, res)
@@ -525,6 +528,7 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
         values = {"date": today().isoformat(), "question": preset, "test": preset}
         if key in ("lab", "marker") and preset in LAB_TESTS:
             values["unit"] = LAB_TESTS[preset].unit
+        _read(who, "read", f"{number}/entry/{key}")  # the form shows the patient's scans
         return _form_page(request, who, p, kind, ctx, values, None)
 
     @app.post("/patients/{number}/entry/{key}")
@@ -676,14 +680,19 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
         return page(request, "audit.html", who, rows=items, check=check)
 
     def _audit_rows(s, who: Who, limit: int | None = None) -> list[audit.Shown]:
-        """The trail as this user may see it: an admin manages accounts, not patients (no
-        clinical value, no patient's file name); others see their sites' patients."""
+        """The trail as this user may see it: an admin manages the accounts of every
+        site, not patients (no clinical value, no patient's file name); others see their
+        sites' patients, and the accounts that share a site with them."""
         if who.user.role == auth.ADMIN:
             return audit.shown(audit.rows(s, limit=limit), clinical=False)
+        mine = set(sites.of(who.user))
         hidden = {n for n, site in s.execute(select(PatientRow.screening_number,
                                                     PatientRow.site))
-                  if site not in sites.of(who.user)}
-        return audit.shown(audit.rows(s, limit=limit), clinical=True, hidden=hidden)
+                  if site not in mine}
+        colleagues = {u.username for u in s.scalars(select(User))
+                      if mine & set(sites.of(u))}
+        return audit.shown(audit.rows(s, limit=limit), clinical=True, hidden=hidden,
+                           accounts=colleagues)
 
     @app.get("/audit.csv")
     def audit_csv(who: Annotated[Who, Depends(allowed("audit"))]):

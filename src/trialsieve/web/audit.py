@@ -185,14 +185,20 @@ def _patients_named(row: AuditRow) -> list[str]:
 
 
 def shown(items: list[AuditRow], clinical: bool,
-          hidden: set[str] = frozenset()) -> list[Shown]:  # type: ignore[assignment]
+          hidden: set[str] = frozenset(),  # type: ignore[assignment]
+          accounts: set[str] | None = None) -> list[Shown]:
     """The rows a user may see. Without `clinical` (an admin), rows about patients keep
     who, when, what action and the screening number, not values or file names. Rows
-    naming only `hidden` patients (another site's) are left out."""
+    naming only `hidden` patients (another site's) are left out, and so are, when
+    `accounts` is given, the rows about an account not in it (another site's staff, or
+    a user name that names no account)."""
     out = []
     for r in items:
         named = _patients_named(r)
         if named and all(n in hidden for n in named):
+            continue
+        if accounts is not None and r.entity.startswith("user/") \
+                and r.entity.removeprefix("user/") not in accounts:
             continue
         fields = {f: getattr(r, f) for f in FIELDS}
         if not clinical and not r.entity.startswith("user/"):

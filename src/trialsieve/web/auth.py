@@ -162,9 +162,10 @@ def login(s: Session, now: datetime, policy: Policy, username: str, password: st
     return user, token
 
 
-def session_for(s: Session, now: datetime, policy: Policy,
-                token: str | None) -> tuple[WebSession, User] | str:
-    """The live session of a cookie token (touched), or why there is none."""
+def session_for(s: Session, now: datetime, policy: Policy, token: str | None,
+                touch: bool = True) -> tuple[WebSession, User] | str:
+    """The live session of a cookie token (touched, unless `touch` is False), or why
+    there is none."""
     if not token:
         return "not logged in"
     ws = s.get(WebSession, _token_id(token))
@@ -176,8 +177,18 @@ def session_for(s: Session, now: datetime, policy: Policy,
     user = s.get(User, ws.user_id)
     if user is None or not user.active:
         return "not logged in"
-    ws.last_seen = now
+    if touch and needs_touch(ws, now):
+        ws.last_seen = now
     return ws, user
+
+
+# Activity is recorded at most once a minute: a read is then no write of the session row
+# under the one write lock. A session may end up to a minute early, never late.
+TOUCH = timedelta(minutes=1)
+
+
+def needs_touch(ws: WebSession, now: datetime) -> bool:
+    return now - ws.last_seen >= TOUCH
 
 
 def logout(s: Session, now: datetime, ws: WebSession, user: User) -> None:

@@ -50,6 +50,11 @@ def add_commands(sub, date_type) -> None:
         life = us.add_parser(name, help=what)
         life.add_argument("username")
         _db_options(life)
+    where = us.add_parser("sites", help="change the sites whose patients a user sees")
+    where.add_argument("username")
+    where.add_argument("--site", action="append", required=True, metavar="SITE",
+                       help="a site of the user (repeat for several); replaces their sites")
+    _db_options(where)
     a = sub.add_parser("audit", help="the workbench's audit trail")
     as_ = a.add_subparsers(dest="audit_command", required=True)
     _db_options(as_.add_parser("verify", help="check the hash chain of the audit trail"))
@@ -157,7 +162,7 @@ def users(args: argparse.Namespace) -> int:
     from trialsieve.web.db import User
 
     db = _database(args, read_only=args.users_command == "list")
-    if args.users_command in ("deactivate", "activate", "unlock", "reset"):
+    if args.users_command in ("deactivate", "activate", "unlock", "reset", "sites"):
         return _lifecycle(db, args)
     if args.users_command == "list":
         with db.read() as s:
@@ -200,6 +205,8 @@ def _lifecycle(db, args: argparse.Namespace) -> int:
                 token = accounts.issue_reset(s, utcnow(), by, user)
             elif args.users_command == "unlock":
                 accounts.unlock(s, utcnow(), by, user)
+            elif args.users_command == "sites":
+                accounts.set_sites(s, utcnow(), by, user, ",".join(args.site))
             else:
                 accounts.set_active(s, utcnow(), by, user, args.users_command == "activate")
     except auth.AuthError as exc:

@@ -145,6 +145,29 @@ class Signature(Base):
     result_json: Mapped[str] = mapped_column(Text)
 
 
+class Summary(Base):
+    """A patient's row of the patient list, cached (web.summary): stale when `verdict` is
+    None or its key (record, protocol, dates) is not the one asked for; `version` counts
+    the writes to the patient, so that a result computed from an older record is never
+    stored over a newer one. `mac` (keyed by the seal) finds a row edited in the
+    database, which is then computed again."""
+
+    __tablename__ = "summaries"
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(Text, default="")
+    mrn: Mapped[str] = mapped_column(String(128), default="")
+    record_hash: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    protocol_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    as_of: Mapped[date | None] = mapped_column(Date, nullable=True)
+    inclusion: Mapped[date | None] = mapped_column(Date, nullable=True)
+    d0: Mapped[date | None] = mapped_column(Date, nullable=True)
+    verdict: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    unknown: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    blocking: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    mac: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
 class AuditRow(Base):
     """Append-only (database triggers), each row chained to the previous by its hash."""
 
@@ -190,6 +213,9 @@ class Database:
         self._lock = threading.Lock()
         self._sessions = sessionmaker(self.engine, expire_on_commit=False,
                                       info={"seal": self.seal})
+        from trialsieve.web import summary  # its tables are defined here
+
+        event.listen(self._sessions, "after_flush", summary.invalidate)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -247,8 +273,8 @@ class Database:
 
 
 # The tables whose rows the app changes (a session ends, a user is unlocked, planned dates,
-# an entry withdrawn); every other table it only reads and appends to.
-UPDATED = ("users", "sessions", "patients", "resources")
+# an entry withdrawn, a cached summary); every other table it only reads and appends to.
+UPDATED = ("users", "sessions", "patients", "resources", "summaries")
 # submissions: inserted only (a token used), never changed
 
 

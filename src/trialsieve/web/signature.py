@@ -6,11 +6,13 @@ computed by comparing hashes, not written into it."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from trialsieve.engine import ELIGIBLE, NOT_ELIGIBLE, Dates, ScreeningResult
 from trialsieve.protocols.lumen import LUMEN
@@ -56,7 +58,7 @@ def sign(s: Session, now: datetime, user: User, patient: PatientRow, meaning: st
     return sig
 
 
-def _planned(patient: PatientRow, sig: Signature) -> tuple[date, date] | None:
+def _planned(patient: Any, sig: Signature) -> tuple[date, date] | None:
     """The planned (inclusion, D0) as the screening resolves them, None if not planned."""
     if patient.planned_inclusion is None and patient.planned_d0 is None:
         return None
@@ -71,9 +73,36 @@ class SignatureView:
 
 
 def signatures(s: Session, patient: PatientRow, record_hash: str) -> list[SignatureView]:
-    out = []
-    for sig in s.scalars(select(Signature).where(Signature.patient_id == patient.id)
+    return views(patient, s.scalars(select(Signature).where(
+        Signature.patient_id == patient.id).order_by(Signature.id.desc())), record_hash)
+
+
+def newest(s: Session, patients: list[tuple[Any, str]]) -> dict[int, SignatureView]:
+    """The newest signature of each patient with any, given each one's record hash
+    ((patient or a row with its id and planned dates, hash)): one query for a whole
+    list page."""
+    by: dict[int, list[Signature]] = {}
+    ids = [p.id for p, _ in patients]
+    if not ids:
+        return {}
+    # a range, not a list of 50 ids to compile: a page is consecutive patient ids (of
+    # its sites; the others in the range are not looked up below)
+    for sig in s.scalars(select(Signature).options(defer(Signature.result_json))
+                         .where(Signature.patient_id.between(min(ids), max(ids)))
                          .order_by(Signature.id.desc())):
+        by.setdefault(sig.patient_id, []).append(sig)
+    out = {}
+    for p, record_hash in patients:
+        if p.id in by:
+            out[p.id] = views(p, by[p.id], record_hash)[0]
+    return out
+
+
+def views(patient: Any, sigs: Iterable[Signature],
+          record_hash: str) -> list[SignatureView]:
+    """Each signature (newest first) and whether it still stands over `record_hash`."""
+    out = []
+    for sig in sigs:
         why = None
         if sig.record_hash != record_hash:
             why = "the record changed after this signature"

@@ -1,0 +1,129 @@
+"""The patient list reads cached summaries (web.summary): its verdicts must stay exactly
+the engine's, and a write to a patient must change its row at once. A stale or forged
+cache row is the failure these tests look for."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from datetime import datetime
+
+from conftest import (
+    AS_OF,
+    EXAMPLES,
+    confirm_forms,
+    confirm_imported,
+    csrf,
+    example,
+    login,
+    page_of,
+    upload,
+)
+from sqlalchemy import text
+
+ROW = re.compile(r'<tr>\s*<td><a href="/patients/(\w+)">\1</a></td>.*?'
+                 r'<span class="verdict (\w+)">', re.S)
+
+
+def listed(c, pages: int = 1) -> dict[str, str]:
+    """Screening number -> verdict, as the patient list shows them."""
+    out: dict[str, str] = {}
+    for n in range(pages):
+        out.update(ROW.findall(c.get(f"/?page={n}").text))
+    return out
+
+
+def number(pid: str) -> str:
+    return page_of(pid).rsplit("/", 1)[1]
+
+
+def test_the_lists_verdicts_are_those_of_screen_for_every_example(app, users):
+    # What `trialsieve screen` says of each example file on the same date. In the
+    # workbench the files' answers to judgement questions count once an investigator
+    # confirms them (web.provenance), so each is confirmed first, as a site would.
+    run = subprocess.run([sys.executable, "-m", "trialsieve", "screen", str(EXAMPLES),
+                          "--as-of", AS_OF.isoformat(), "--format", "ndjson"],
+                         capture_output=True, text=True, check=False)
+    expected = {number(r["patient"]): r["verdict"]
+                for r in map(json.loads, run.stdout.splitlines())}
+    assert len(expected) >= 70
+    inv = login(app, "investigator")
+    files = sorted(EXAMPLES.glob("*.json"))
+    r = inv.post("/import", data={"csrf": csrf(inv)}, files=[
+        ("file", (f.name, f.read_bytes(), "application/fhir+json")) for f in files])
+    assert r.status_code == 303
+    assert listed(inv, 2).keys() == expected.keys()  # read once before the answers
+    token = csrf(inv)
+    for n in expected:  # every imported answer, as conftest.confirm_imported, one page load
+        for action, question in confirm_forms(inv.get(f"/patients/{n}").text):
+            r = inv.post(action, data={"question": question, "csrf": token})
+            assert r.status_code == 303
+    assert listed(inv, 2) == expected
+
+
+def _attest(c, n: str, answer: str) -> None:
+    r = c.post(f"/patients/{n}/entry/attestation", data={
+        "question": "recent-major-surgery", "answer": answer, "date": "2026-11-25",
+        "csrf": csrf(c)})
+    assert r.status_code == 303, r.text[:300]
+
+
+def test_a_write_to_a_patient_changes_its_row_at_once(app, users):
+    # examples/patients/README: 01 is eligible, with "no recent major surgery" attested.
+    inv = login(app, "investigator")
+    upload(inv, example("01-eligible-woman-cbp"))
+    upload(inv, example("02-eligible-man"))
+    one, two = number("ex01"), number("ex02")
+    confirm_imported(inv, f"/patients/{one}")
+    confirm_imported(inv, f"/patients/{two}")
+    assert listed(inv) == {one: "eligible", two: "eligible"}
+    # "yes" answered today, after the file's "no" of yesterday: E2 met (notes: major
+    # surgery within the 42 days before inclusion)
+    _attest(inv, one, "yes")
+    assert listed(inv) == {one: "not_eligible", two: "eligible"}
+    # the newest entry (entries are listed in the order made): the "yes" above
+    withdraw = re.findall(rf'action="(/patients/{one}/withdraw/[^"]+)"',
+                          inv.get(f"/patients/{one}").text)[-1]
+    inv.post(withdraw, data={"reason": "answered for the wrong patient", "csrf": csrf(inv)})
+    assert listed(inv) == {one: "eligible", two: "eligible"}
+    # planned dates are part of the key: with D0 a year on, the baseline tests are too
+    # old (notes, I12: within the 28 days before D0) and the verdict is no longer eligible
+    inv.post(f"/patients/{two}/dates", data={"inclusion": "2027-11-20", "d0": "2027-11-25",
+                                              "csrf": csrf(inv)})
+    assert listed(inv)[two] != "eligible"
+    assert listed(inv)[one] == "eligible"
+
+
+def test_a_summary_row_edited_in_the_database_is_not_believed(app, db, users):
+    inv = login(app, "investigator")
+    upload(inv, example("30-brain-metastases-uncontrolled"))
+    n = number("ex30")
+    confirm_imported(inv, f"/patients/{n}")
+    assert listed(inv) == {n: "not_eligible"}  # README: E6 met
+    with db.owner_engine.begin() as conn:
+        assert conn.execute(text("UPDATE summaries SET verdict = 'eligible'")).rowcount == 1
+    assert listed(inv) == {n: "not_eligible"}  # its MAC no longer fits: computed again
+
+
+def test_a_verdict_computed_before_a_write_is_not_kept_over_it(db, users):
+    from trialsieve.web import store, summary
+    from trialsieve.web.db import Summary
+    from trialsieve.web.listing import VerdictCache, _compute
+
+    now = datetime(2026, 11, 25, 9)
+    with db.write() as s:
+        p = store.import_upload(s, now, "investigator",
+                                [("p.json", example("02-eligible-man"))])[0]
+        summary.ensure(s, ("main",))
+    with db.read() as s:  # a reader computes from the record as it is...
+        row = s.get(Summary, p.id)
+        computed = _compute(s, VerdictCache(), p, row.version, AS_OF)
+    with db.write() as s:  # ...a writer adds to it meanwhile...
+        store.add_resource(s, now, "investigator", p, {
+            "resourceType": "Observation", "id": "late", "status": "final",
+            "code": {"text": "a note"}, "subject": {"reference": "Patient/ex02"}}, "entry")
+    with db.write() as s:  # ...and the reader's older verdict is not stored
+        assert not summary.keep(s, computed)
+        assert s.get(Summary, p.id).verdict is None
