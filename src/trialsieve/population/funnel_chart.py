@@ -13,11 +13,19 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 from xml.sax.saxutils import escape
 
-if TYPE_CHECKING:
-    from trialsieve.population.outputs import Funnel
+
+class Funnel(Protocol):
+    """What the chart reads of `outputs.Funnel` (named here, not imported: outputs
+    imports the chart)."""
+
+    total: int
+    verdicts: dict[str, int]
+
+    def rows(self) -> list[dict]: ...
+
 
 WIDTH = 1210
 ROW = 41  # pixels a criterion

@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from trialsieve.text import triggers
+import trialsieve.text.triggers as triggers
 
 LANGUAGES = ("en", "fr")
 

@@ -8,8 +8,8 @@ import warnings
 from dataclasses import replace
 from functools import lru_cache
 
+import trialsieve.text.stored as stored
 from trialsieve.record import Document, Mention
-from trialsieve.text import stored
 from trialsieve.text.pipeline import FAMILIES, families_stated, mentions_something, nlp
 from trialsieve.text.values import read as read_sentence
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     event,
     select,
     text,
+    update,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -213,9 +215,7 @@ class Database:
         self._lock = threading.Lock()
         self._sessions = sessionmaker(self.engine, expire_on_commit=False,
                                       info={"seal": self.seal})
-        from trialsieve.web import summary  # its tables are defined here
-
-        event.listen(self._sessions, "after_flush", summary.invalidate)
+        event.listen(self._sessions, "after_flush", invalidate_summaries)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -296,3 +296,16 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.close()
+
+
+def invalidate_summaries(session: Session, _flush_context: Any) -> None:
+    """After each flush: the list's cached rows (`web.summary`) of the patients whose
+    resources or planned dates were just written are stale (same transaction, so no
+    reader sees the new record with the old verdict)."""
+    touched = {o.patient_id for o in (*session.new, *session.dirty)
+               if isinstance(o, ResourceRow)}
+    touched |= {o.id for o in session.dirty if isinstance(o, PatientRow)}
+    if touched:
+        session.connection().execute(
+            update(Summary).where(Summary.patient_id.in_(touched))
+            .values(version=Summary.version + 1, verdict=None, mac=None))

@@ -6,7 +6,8 @@ for it unless its row is stale.
 A row is a cache, never a source: it is used only when its key (record, protocol hash,
 screening date, planned dates) is the one asked for and its MAC (keyed by the seal, a
 key the database does not hold) matches. Any write to a patient's resources or planned
-dates marks its row stale in the same transaction (`invalidate`, a flush hook), and bumps
+dates marks its row stale in the same transaction (`db.invalidate_summaries`, a flush
+hook), and bumps
 its version, so that a verdict computed from the record as it was before that write is
 never stored over it.
 """
@@ -20,7 +21,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trialsieve.engine import ScreeningResult
@@ -53,21 +54,6 @@ def identity(res: dict) -> Identity:
     mr = [i for i in ids if any(isinstance(c, dict) and c.get("code") == _MR for c in
                                 ((i.get("type") or {}).get("coding") or []))]
     return Identity(str(name), (mr or ids or [{"value": ""}])[0]["value"])
-
-
-# -- staleness: every write to a patient's record or planned dates -------------------------
-
-def invalidate(session: Session, _flush_context: Any) -> None:
-    """After each flush: the summaries of the patients whose resources or planned dates
-    were just written are stale (same transaction, so no reader sees the new record
-    with the old verdict)."""
-    touched = {o.patient_id for o in (*session.new, *session.dirty)
-               if isinstance(o, ResourceRow)}
-    touched |= {o.id for o in session.dirty if isinstance(o, PatientRow)}
-    if touched:
-        session.connection().execute(
-            update(Summary).where(Summary.patient_id.in_(touched))
-            .values(version=Summary.version + 1, verdict=None, mac=None))
 
 
 # -- rows -----------------------------------------------------------------------------------
