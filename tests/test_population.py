@@ -22,6 +22,7 @@ from populations import (
     site_population,
 )
 
+from trialsieve.codes import ATC, PROJECT
 from trialsieve.population.synth import generate
 
 REPO = Path(__file__).resolve().parent.parent
@@ -934,3 +935,49 @@ def test_a_file_duckdbs_parallel_reader_gives_up_on_is_read_on_one_thread(popula
         if wrap:
             assert scanner.refused >= 3  # Observation, Condition, Patient... went one thread
     assert tables[0] == tables[1]
+
+
+# --- a resource shared by patients, in several versions (issue 17's leftover) -------------
+def _everolimus_or_paracetamol(folder: Path, newest_last: bool) -> str:
+    """Example 02 with its therapy history declared complete and no answer on recent
+    therapy, given on 2026-10-15 (41 days before the screening date, inside E3's 84 days)
+    the drug a shared Medication names: version 1 paracetamol, version 2 (the correction)
+    everolimus, an mTOR inhibitor. Worked by hand: the newest version is the drug, so E3
+    is met and the patient is not eligible, in either order of the file."""
+    bundle = json.loads((EXAMPLES / "02-eligible-man.json").read_text())
+    resources = [e["resource"] for e in bundle["entry"]]
+    pid = next(r["id"] for r in resources if r["resourceType"] == "Patient")
+    resources = [r for r in resources if r.get("id") != f"{pid}-att-recent-anticancer-therapy"]
+    code = {"system": ATC}
+    versions = [("1", {**code, "code": "N02BE01", "display": "Paracetamol 1 g"}),
+                ("2", {**code, "code": "L01EG02", "display": "Everolimus"})]
+    if not newest_last:
+        versions.reverse()
+    resources += [
+        {"resourceType": "Observation", "id": "complete", "status": "final",
+         "subject": {"reference": f"Patient/{pid}"},
+         "code": {"coding": [{"system": PROJECT,
+                              "code": "anticancer-therapy-history-complete"}]},
+         "effectiveDateTime": "2026-11-24", "valueBoolean": True,
+         "performer": [{"display": "Dr Test"}]},
+        {"resourceType": "MedicationAdministration", "id": "adm", "status": "completed",
+         "subject": {"reference": f"Patient/{pid}"}, "effectiveDateTime": "2026-10-15",
+         "medicationReference": {"reference": "Medication/m1"}},
+        *({"resourceType": "Medication", "id": "m1", "meta": {"versionId": v},
+           "code": {"coding": [drug]}} for v, drug in versions)]
+    _ndjson(folder, resources)
+    return pid
+
+
+@pytest.mark.parametrize("newest_last", [True, False])
+def test_a_shared_medication_is_read_in_its_newest_version_as_screen_reads_it(
+        tmp_path, newest_last):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    pid = _everolimus_or_paracetamol(folder, newest_last)
+    prescreen(folder, tmp_path / "out", "--full")
+    got = results(tmp_path / "out")
+    e3 = next(c for c in got[pid]["criteria"] if c["id"] == "EXCL03")
+    assert e3["status"] == "met", e3["summary"]
+    assert got[pid]["verdict"] == "not_eligible"
+    assert got == screen_json(folder)

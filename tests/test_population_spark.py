@@ -151,3 +151,20 @@ def test_spark_sql_looks_as_python_looks(spark, tmp_path):
                .select(finds(F.col("text"), lk).alias("hit")).collect()]
         assert got == [might_be_net([x], lk) for x in texts]
         assert sum(got) == fires
+
+
+def test_spark_reads_a_shared_medication_in_its_newest_version(spark, tmp_path):
+    """The correction (version 2, everolimus) listed before version 1 (paracetamol) in
+    Medication.ndjson: Spark reads the newest version, as DuckDB and `screen` do, so E3 is
+    met (worked by hand in test_population.py)."""
+    from test_population import _everolimus_or_paracetamol
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    pid = _everolimus_or_paracetamol(folder, newest_last=False)
+    prescreen(folder, tmp_path / "spark", Settings(AS_OF, "pre-screening", "spark", 2,
+                                                   full=True))
+    [got] = [json.loads(x) for x in (tmp_path / "spark" / "results.ndjson").read_text()
+             .splitlines()]
+    assert got["patient"] == pid
+    assert next(c for c in got["criteria"] if c["id"] == "EXCL03")["status"] == "met"

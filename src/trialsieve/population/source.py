@@ -28,7 +28,7 @@ import orjson
 
 from trialsieve.fhir import versions
 from trialsieve.fhir.errors import InputError
-from trialsieve.fhir.reader import READ
+from trialsieve.fhir.reader import READ, references
 from trialsieve.fhir.resource_types import R4_RESOURCE_TYPES
 from trialsieve.population.sql import literal as _literal
 from trialsieve.population.sql import string_list as _sql_list
@@ -409,6 +409,13 @@ def _summed(path: str, lines: int) -> bool:
     return size == (lines if last == b"\n" else lines - 1)
 
 
+def newest_shared(rows: list[tuple[str, str]]) -> dict[str, dict]:
+    """The resources no patient owns (a Medication, a BodyStructure), by id, each in its
+    newest version whatever the order of the lines, as `screen` reads them
+    (`reader.references`): differing versions that cannot be ordered resolve to nothing."""
+    return references([(rid, orjson.loads(text)) for rid, text in rows])
+
+
 def _insert_lines(con, i: int, f: str, first: object, copy_line_size: int | None = None,
                   found: Look | None = None) -> bool:
     """`_line_by_line` into `res`. DuckDB's parallel CSV reader gives up on some very
@@ -566,9 +573,9 @@ def duckdb_batches(src: Source, jobs: int, batch_rows: int = 8192,
             src.problems.append(Problem(src.ndjson[fi], rowid - starts[fi] + 1, reason,
                                         f"{rtype}/{rid or '?'}" if rtype else None))
         good = "reason IS NULL AND NOT blank"
-        for rid, text in con.execute(f"SELECT rid, text FROM res WHERE {good} AND pid IS NULL "
-                                     "AND text IS NOT NULL").fetchall():
-            src.shared[rid] = orjson.loads(text)
+        src.shared.update(newest_shared(con.execute(
+            f"SELECT rid, text FROM res WHERE {good} AND pid IS NULL AND text IS NOT NULL"
+        ).fetchall()))
         src.unattached = con.execute(f"SELECT count(*) FROM res WHERE {good} AND pid IS NULL"
                                      ).fetchall()[0][0]
         src.scanned = time.monotonic()

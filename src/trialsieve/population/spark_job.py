@@ -36,6 +36,7 @@ from trialsieve.population.source import (
     groups_of,
     identities_of,
     line_problem,
+    newest_shared,
     unresolved,
 )
 from trialsieve.record.identity import IDENTIFIER, Identities, subject_key
@@ -305,12 +306,14 @@ def _side(res, known, src: Source, nobody: dict[str, str]) -> None:
                  F.collect_list(F.when(F.col("text").isNotNull(),
                                        F.struct("rid", "text"))).alias("parsed"))
             .collect())
+    shared = []
     for r in sorted(side, key=lambda r: (r.fi, r.kind)):
         if r.kind == "bad":  # say which line and why, as the DuckDB path does
             src.problems += locate(src.ndjson[r.fi], nobody, src.identities)
         else:
             src.unattached += r.n
-            src.shared.update({p.rid: orjson.loads(p.text) for p in r.parsed})
+            shared += [(p.rid, p.text) for p in r.parsed]
+    src.shared.update(newest_shared(shared))
 
 
 def locate(file: str, nobody: dict[str, str] | None = None,
