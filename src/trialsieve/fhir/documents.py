@@ -36,13 +36,12 @@ def documents(res: dict, lookup: Lookup) -> tuple[list[Document], list[Problem]]
     if rtype not in TEXT_TYPES or (isinstance(status, str) and status in VOID):
         return [], []  # (a status of the wrong type is the mapper's warning to give)
     src = f"{rtype}/{res.get('id', '?')}"
-    out: list[Document] = []
+    found: list[tuple[str, str]] = []  # (source, text)
     problems: list[Problem] = []
-    when, kind = _date(res, src, problems), _kind(res)
 
     def add(source: str, text: Any) -> None:
         if isinstance(text, str) and text.strip():
-            out.append(Document(source, kind, when, text))
+            found.append((source, text))
 
     if rtype == "DiagnosticReport":
         add(src, res.get("conclusion"))
@@ -59,7 +58,11 @@ def documents(res: dict, lookup: Lookup) -> tuple[list[Document], list[Problem]]
     for i, note in enumerate(get_list(res, "note")):
         if isinstance(note, dict):
             add(f"{src}#note[{i}]", note.get("text"))
-    return out, problems
+    if not found:  # most resources hold no text: their date and kind are not worked out
+        return [], problems
+    dated: list[Problem] = []
+    when, kind = _date(res, src, dated), _kind(res)
+    return [Document(source, kind, when, text) for source, text in found], dated + problems
 
 
 def _date(res: dict, src: str, problems: list[Problem]) -> date | None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from trialsieve.fhir.reader import Loaded, assemble
+from trialsieve.record import PatientRecord
 from trialsieve.web.db import ResourceRow
 
 IMPORTED = "import"
@@ -46,12 +47,28 @@ class ImportedAnswer:
     time: str | None = None  # the time of day the file gives with `date`
 
 
-def split(rows: list[ResourceRow], where: str, patient_id: str
-          ) -> tuple[list[ResourceRow], list[ImportedAnswer]]:
-    """(the rows the engine may read, the imported answers held back). The reader itself
-    says which resources are answers, so every form it accepts is held back alike."""
+def screened(rows: list[ResourceRow], where: str, patient_id: str
+             ) -> tuple[PatientRecord, list[ImportedAnswer]]:
+    """(the record the engine screens, the imported answers held back from it). The
+    reader itself says which resources are answers, so every form it accepts is held back
+    alike. Assembled once when nothing is held back (most patients), else again without
+    the answers held back."""
+    record = _record(rows, where, patient_id)
+    keep, held = _split(rows, record)
+    if len(keep) < len(rows):
+        record = _record(keep, where, patient_id)
+    return record, held
+
+
+def _record(rows: list[ResourceRow], where: str, patient_id: str) -> PatientRecord:
     data = assemble(Loaded(_items(rows, where)), where)
-    record = next(r for r in data.records if r.patient.id == patient_id)
+    return next(r for r in data.records if r.patient.id == patient_id)
+
+
+def _split(rows: list[ResourceRow], record: PatientRecord
+           ) -> tuple[list[ResourceRow], list[ImportedAnswer]]:
+    """(the rows the engine may read, the imported answers held back), the answers being
+    those the record assembled from all `rows` read."""
     sources: dict[str, list] = {}
     for a in record.attestations:
         sources.setdefault(a.source.split("#")[0], []).append(a)

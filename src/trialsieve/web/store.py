@@ -132,15 +132,12 @@ def resources(s: Session, patient: PatientRow) -> list[ResourceRow]:
 def record_of(patient: PatientRow, rows: list[ResourceRow]) -> PatientRecord:
     """The record the engine screens: imported answers to judgement questions held back
     until confirmed here (web.provenance)."""
-    kept, _ = provenance.split(rows, patient.screening_number, patient.fhir_id)
-    data = assemble(Loaded(provenance._items(kept, patient.screening_number)),
-                    patient.screening_number)
-    return next(r for r in data.records if r.patient.id == patient.fhir_id)
+    return provenance.screened(rows, patient.screening_number, patient.fhir_id)[0]
 
 
 def imported_answers(patient: PatientRow,
                      rows: list[ResourceRow]) -> list[provenance.ImportedAnswer]:
-    return provenance.split(rows, patient.screening_number, patient.fhir_id)[1]
+    return provenance.screened(rows, patient.screening_number, patient.fhir_id)[1]
 
 
 def bundle(rows: list[ResourceRow]) -> dict:
