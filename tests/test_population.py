@@ -981,3 +981,54 @@ def test_a_shared_medication_is_read_in_its_newest_version_as_screen_reads_it(
     assert e3["status"] == "met", e3["summary"]
     assert got[pid]["verdict"] == "not_eligible"
     assert got == screen_json(folder)
+
+
+# --- a patient split between NDJSON files and a bundle (issue 17's leftover) ---------------
+def _split(folder: Path, example: str, in_bundle: set[str]) -> str:
+    """An example written as NDJSON (a file a type), save the resources `in_bundle`,
+    which go in a bundle file of their own, as two exports of one hospital would."""
+    folder.mkdir()
+    bundle = json.loads((EXAMPLES / example).read_text())
+    resources = [e["resource"] for e in bundle["entry"]]
+    _ndjson(folder, [r for r in resources if r["id"] not in in_bundle])
+    (folder / "later-export.json").write_text(json.dumps({
+        "resourceType": "Bundle", "type": "collection",
+        "entry": [{"resource": r} for r in resources if r["id"] in in_bundle]}))
+    return next(r["id"] for r in resources if r["resourceType"] == "Patient")
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+def test_a_patient_split_between_ndjson_and_a_bundle_is_screened_once_as_screen_reads_it(
+        tmp_path, engine):
+    """Example 57, its positive urine hCG of 2026-11-20 (after a negative serum test)
+    alone in the bundle. Worked by hand from the notes (the newest pregnancy test
+    decides): pregnant, EXCL08 met, not eligible. Read as two patients, the NDJSON part
+    (negative serum test the newest) was eligible."""
+    if engine == "spark":
+        pytest.importorskip("pyspark")
+    pid = _split(tmp_path / "in", "57-positive-urine-hcg-after-negative-serum.json",
+                 {"ex57-hcg-urine"})
+    code, run = prescreen(tmp_path / "in", tmp_path / "out", "--engine", engine)
+    assert code == 0, run["skipped"]
+    got = results(tmp_path / "out")
+    assert list(got) == [pid]
+    e8 = next(c for c in got[pid]["criteria"] if c["id"] == "EXCL08")
+    assert e8["status"] == "met", e8["summary"]
+    assert got[pid]["verdict"] == "not_eligible"
+    assert got == screen_json(tmp_path / "in")
+
+
+def test_a_split_patient_whose_net_is_in_the_bundle_is_not_set_aside_by_the_ndjson_part(
+        tmp_path):
+    """Example 02 with its diagnosis (the NET, its pathology, its liver metastases) in
+    the bundle and the rest, its Patient included, in NDJSON: the triage looks at the
+    whole patient. By hand: example 02 is eligible, so not set aside and one result, as
+    `screen` reads it."""
+    diagnosis = {"ex02-net", "ex02-liver-mets", "ex02-pathology"}
+    pid = _split(tmp_path / "in", "02-eligible-man.json", diagnosis)
+    code, run = prescreen(tmp_path / "in", tmp_path / "out")
+    assert code == 0, run["skipped"]
+    got = results(tmp_path / "out")
+    assert list(got) == [pid] and run["counts"]["set_aside"] == 0
+    assert got[pid]["verdict"] == "eligible"
+    assert got == screen_json(tmp_path / "in")

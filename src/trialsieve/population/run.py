@@ -29,13 +29,17 @@ from trialsieve.population.evaluate import evaluate_or_problem as _one
 from trialsieve.population.outputs import Writer
 from trialsieve.population.settings import Settings
 from trialsieve.population.source import (
+    BundlePeople,
     Group,
     Problem,
+    Row,
     Source,
     bundle_groups,
+    bundle_people,
     discover,
     duckdb_batches,
     groups_of,
+    held_back,
 )
 from trialsieve.population.triage import Look, look
 from trialsieve.protocols.lumen import LUMEN
@@ -94,9 +98,10 @@ def _groups(batch: Batch) -> Iterable[Group]:
     return groups_of(batch) if not isinstance(batch, list) else batch
 
 
-def _bundle_batches(src: Source) -> Iterator[Batch]:
+def _bundle_batches(src: Source, people: BundlePeople, held: dict[str, list[Row]]
+                    ) -> Iterator[Batch]:
     batch: list[Group] = []
-    for g in bundle_groups(src):
+    for g in bundle_groups(src, people, held):
         batch.append(g)
         if len(batch) == BATCH:
             yield batch
@@ -106,9 +111,20 @@ def _bundle_batches(src: Source) -> Iterator[Batch]:
 
 
 def batches_for(src: Source, s: Settings, triage: Look | None = None) -> Iterator[Batch]:
-    """Whole patients a batch: Arrow tables from the DuckDB scan, then bundles' Groups."""
-    yield from duckdb_batches(src, s.jobs, triage=triage)
-    yield from _bundle_batches(src)
+    """Whole patients a batch: Arrow tables from the DuckDB scan, then bundles' Groups.
+    A patient in both (two exports of one hospital) is one patient, as `screen` reads
+    it: the scan keeps their NDJSON rows whole and holds them back for their bundle
+    rows; screened in two parts, the part without an exclusion's record could say
+    "eligible"."""
+    people = bundle_people(src) if src.bundles else None
+    both = set(people.last) if people else set()
+    held: dict[str, list[Row]] = {}
+    for table in duckdb_batches(src, s.jobs, triage=triage, whole=both):
+        table = held_back(table, both, held)
+        if table.num_rows:
+            yield table
+    if people:
+        yield from _bundle_batches(src, people, held)
 
 
 def job_for(src: Source, s: Settings, mapping: ConceptMapping) -> Job:

@@ -545,13 +545,14 @@ def _resolve(con, src: Source) -> None:
 
 
 def duckdb_batches(src: Source, jobs: int, batch_rows: int = 8192,
-                   memory_limit: str = "512MB", triage: Look | None = None
-                   ) -> Iterator[pa.Table]:
+                   memory_limit: str = "512MB", triage: Look | None = None,
+                   whole: Collection[str] = ()) -> Iterator[pa.Table]:
     """Every patient of the NDJSON files, ordered by patient id, as Arrow tables of about
     `batch_rows` rows (pid, fi, rtype, rid, text, n, aside, pos, len: `_patients`) that
     never split a patient: a
     worker process turns one into Groups (`groups_of`) itself, so this process only cuts.
-    `triage`: the look of population/triage.py, run here on every line's text."""
+    `triage`: the look of population/triage.py, run here on every line's text; `whole`:
+    patients never set aside here (the bundles hold more of them)."""
     if not src.ndjson:
         return
     import duckdb
@@ -579,7 +580,7 @@ def duckdb_batches(src: Source, jobs: int, batch_rows: int = 8192,
         src.unattached = con.execute(f"SELECT count(*) FROM res WHERE {good} AND pid IS NULL"
                                      ).fetchall()[0][0]
         src.scanned = time.monotonic()
-        query = _patients(con, good, triage, src, starts, summed)
+        query = _patients(con, good, triage, src, starts, summed, whole)
         mine = "true" if triage is None else "pid IN (SELECT pid FROM evaluated)"
         src.patients, src.evaluated = con.execute(
             f"SELECT count(DISTINCT pid), count(DISTINCT pid) FILTER (WHERE {mine}) "
@@ -601,7 +602,7 @@ def duckdb_batches(src: Source, jobs: int, batch_rows: int = 8192,
 
 
 def _patients(con, good: str, triage: Look | None, src: Source, starts: list[int],
-              summed: set[int]) -> str:
+              summed: set[int], whole: Collection[str] = ()) -> str:
     """SQL: each patient's rows in input order, patients by id, a line's text or where it
     is (pos, len: `_spans`). With the triage, a patient set aside (nothing the look found,
     and a Patient resource) keeps its Patient resource only, and its other resources come
@@ -615,7 +616,9 @@ def _patients(con, good: str, triage: Look | None, src: Source, starts: list[int
             CREATE TEMP TABLE evaluated AS
             SELECT DISTINCT pid {kept} AND hit
             UNION
-            SELECT pid {kept} GROUP BY pid HAVING NOT bool_or(rtype = 'Patient')""")
+            SELECT pid {kept} GROUP BY pid HAVING NOT bool_or(rtype = 'Patient')
+            UNION
+            SELECT unnest({_sql_list(sorted(whole))}::VARCHAR[])""")
         mine = "AND pid IN (SELECT pid FROM evaluated)"
     _spans(con, f"{good} AND pid IS NOT NULL {mine}", src, starts, summed)
     evaluated = f"""
@@ -712,23 +715,31 @@ def duckdb_groups(src: Source, jobs: int, triage: Look | None = None) -> Iterato
         yield from groups_of(table)
 
 
-def bundle_groups(src: Source) -> Iterator[Group]:
-    """Patients of the bundle files, with the reader's own code and its identities
-    (record/identity.py): a patient whose resources are in several files is one group.
-    Two passes: the first reads who is who (the Patient resources, the patients each file
-    names), the second yields each patient once its last file is read, so that only the
-    patients spread over files not yet read are held."""
+@dataclass
+class BundlePeople:
+    """Who is who in the bundle files (their first pass): the files that parse, the
+    patient keys each names, the identities of their Patients, each patient's last file,
+    and the Problems of the files that do not parse (told when the bundles are read)."""
+
+    readable: list[str]
+    keys: dict[str, set[str]]
+    ids: Identities
+    last: dict[str, str]
+    problems: list[Problem]
+
+
+def bundle_people(src: Source) -> BundlePeople:
     from trialsieve.fhir.reader import _resources, identities
 
     patients: list[tuple[str, dict]] = []
     keys: dict[str, set[str]] = {}
-    readable = []
+    readable, problems = [], []
     for f in src.bundles:
         try:
             resources = list(_resources(Path(f)))
         except InputError as exc:  # the file is the Problem's own field: not repeated
             where = ": ".join(x for x in (exc.resource, exc.field) if x)
-            src.problems.append(Problem(f, None, f"{exc.message}: file skipped", where or None))
+            problems.append(Problem(f, None, f"{exc.message}: file skipped", where or None))
             continue
         readable.append(f)
         patients += [(f, r) for r in resources if r["resourceType"] == "Patient"]
@@ -739,9 +750,50 @@ def bundle_groups(src: Source) -> Iterator[Group]:
         for k in keys[f]:
             if (pid := ids.pid(k)) is not None:
                 last[pid] = f
-    held: dict[str, list[Row]] = {}
+    return BundlePeople(readable, keys, ids, last, problems)
+
+
+def held_back(table: pa.Table, pids: Collection[str], held: dict[str, list[Row]]
+              ) -> pa.Table:
+    """The scanned table without the patients `pids` (those the bundles hold too), whose
+    rows go to `held`, to be read with their bundle rows as one patient (`bundle_groups`)."""
+    if not pids or not table.num_rows:
+        return table
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    mask = pc.is_in(table["pid"], pa.array(sorted(pids), pa.string()))
+    if not pc.any(mask).as_py():
+        return table
+    for g in groups_of(table.filter(mask)):
+        held.setdefault(g.pid, []).extend(g.rows)
+    return table.filter(pc.invert(mask))
+
+
+def _one_patient(src: Source, ndjson: list[Row], bundle: list[Row]) -> list[Row]:
+    """A patient's NDJSON and bundle rows in the order `screen` reads them: file by file
+    in the listing's name order (fhir.reader.listing sorts Paths), each file's own order
+    kept (a stable sort)."""
+    return sorted(ndjson + bundle, key=lambda r: Path(src.files[r.file]))
+
+
+def bundle_groups(src: Source, people: BundlePeople | None = None,
+                  held: dict[str, list[Row]] | None = None) -> Iterator[Group]:
+    """Patients of the bundle files, with the reader's own code and its identities
+    (record/identity.py): a patient whose resources are in several files is one group,
+    and so is a patient whose NDJSON rows were `held` back from the scan (evaluated in
+    full: the triage's look saw no part of them whole). Two passes: the first reads who
+    is who (`bundle_people`), the second yields each patient once its last file is read,
+    so that only the patients spread over files not yet read are held."""
+    from trialsieve.fhir.reader import _resources
+
+    people = people or bundle_people(src)
+    held = held if held is not None else {}
+    src.problems += people.problems
+    ids, last = people.ids, people.last
+    rows: dict[str, list[Row]] = {}
     lookups: dict[str, dict[str, dict]] = {}  # a patient's files' resources, by reference
-    for f in readable:
+    for f in people.readable:
         fi = src.files.index(f)
         resources = list(_resources(Path(f)))
         here = {r["id"]: r for r in resources if isinstance(r.get("id"), str)}
@@ -761,12 +813,17 @@ def bundle_groups(src: Source) -> Iterator[Group]:
             else:
                 if whose not in lookups:
                     lookups[whose] = here  # shared, not copied: most patients are in one file
-                elif held[whose][-1].file != fi:
+                elif rows[whose][-1].file != fi:
                     lookups[whose] = {**lookups[whose], **here}
-                held.setdefault(whose, []).append(Row(fi, rtype, res.get("id"), res))
-        done = [p for p in held if last.get(p) == f]
-        for p in done:
-            yield Group(p, held.pop(p), lookups.pop(p))
+                rows.setdefault(whose, []).append(Row(fi, rtype, res.get("id"), res))
+        for p in [p for p in rows if last.get(p) == f]:
+            if p in held:
+                yield Group(p, _one_patient(src, held.pop(p), rows.pop(p)), lookups.pop(p),
+                            aside=False)
+            else:
+                yield Group(p, rows.pop(p), lookups.pop(p))
+    for p, left in held.items():  # held for a bundle file that no longer reads
+        yield Group(p, left, aside=False)
 
 
 def line_problem(line: bytes) -> tuple[str, str | None] | None:

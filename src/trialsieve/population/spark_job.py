@@ -31,8 +31,10 @@ from trialsieve.population.source import (
     SUBJECTS,
     Group,
     Problem,
+    Row,
     Source,
     bundle_groups,
+    bundle_people,
     groups_of,
     identities_of,
     line_problem,
@@ -202,6 +204,10 @@ def spark_screen(src: Source, s: Settings, job: Job) -> Iterator[Screened | Prob
 
     owned = SparkSession.getActiveSession() is None
     spark = session(s.master or f"local[{s.jobs}]", max(2, 4 * s.jobs))
+    # a patient the bundles hold too is read whole with them, as the DuckDB path does
+    people = bundle_people(src) if src.bundles else None
+    both = sorted(people.last) if people else []
+    held: dict[str, list[Row]] = {}
     try:
         if src.ndjson:
             from pyspark import StorageLevel
@@ -223,6 +229,9 @@ def spark_screen(src: Source, s: Settings, job: Job) -> Iterator[Screened | Prob
                 pairs = [F.lit(x) for kv in sorted(moved.items()) for x in kv]
                 good = good.withColumn("pid", F.coalesce(F.create_map(*pairs)[F.col("pid")],
                                                          F.col("pid")))
+            if both:
+                held = _held(good.filter(F.col("pid").isin(*both)))
+                good = good.filter(~F.col("pid").isin(*both))
             patients = good.select("pid").distinct().count()
             parts = max(2, 4 * s.jobs, -(-patients // PATIENTS_PER_PARTITION))
             # sorted within each range of patients, patient by patient in input order:
@@ -235,11 +244,21 @@ def spark_screen(src: Source, s: Settings, job: Job) -> Iterator[Screened | Prob
             yield from _written_back(screened)
             res.unpersist()
 
-        for g in bundle_groups(src):
-            yield _one(g, job)
+        if people:
+            for g in bundle_groups(src, people, held):
+                yield _one(g, job)
     finally:
         if owned:
             spark.stop()
+
+
+def _held(part) -> dict[str, list[Row]]:
+    """The NDJSON rows of the patients the bundles hold too, on the driver (a few: two
+    exports of one patient), in input order: as the DuckDB scan's rows, each text kept."""
+    held: dict[str, list[Row]] = {}
+    for r in part.orderBy("pid", "fi", "mid").collect():
+        held.setdefault(r["pid"], []).append(Row(r["fi"], r["rtype"], r["rid"], r["text"]))
+    return held
 
 
 def _written_back(screened) -> Iterator[Screened | Problem]:
