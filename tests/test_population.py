@@ -13,6 +13,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from populations import (
     AS_OF,
     assert_triage_agrees,
@@ -1032,3 +1034,44 @@ def test_a_split_patient_whose_net_is_in_the_bundle_is_not_set_aside_by_the_ndjs
     assert list(got) == [pid] and run["counts"]["set_aside"] == 0
     assert got[pid]["verdict"] == "eligible"
     assert got == screen_json(tmp_path / "in")
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+def test_a_study_written_in_a_bundle_is_found_by_the_consent_of_an_ndjson_patient(
+        tmp_path, engine):
+    """Example 02 with the ResearchStudy its Consent names in a bundle of its own: by
+    hand, still eligible (the study is the same resource in whichever file it came);
+    the NDJSON patient did not see it, and its consent read as no study consent."""
+    if engine == "spark":
+        pytest.importorskip("pyspark")
+    pid = _split(tmp_path / "in", "02-eligible-man.json", {"lumen"})
+    code, run = prescreen(tmp_path / "in", tmp_path / "out", "--engine", engine)
+    assert code == 0, run["skipped"]
+    got = results(tmp_path / "out")
+    assert got[pid]["verdict"] == "eligible"
+    assert got == screen_json(tmp_path / "in")
+
+
+_SPLIT_EXAMPLES = ["02-eligible-man.json", "24-major-surgery-5-weeks-before.json",
+                   "57-positive-urine-hcg-after-negative-serum.json",
+                   "31-entered-in-error-low-hb-ignored.json"]
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(example=st.sampled_from(_SPLIT_EXAMPLES), data=st.data())
+def test_however_a_patient_is_split_between_ndjson_and_a_bundle_prescreen_reads_it_whole(
+        tmp_path_factory, example, data):
+    """The principle: which export a resource came in changes nothing. Any split of an
+    example's resources gives one result, `screen`'s own for the same folder, with the
+    triage on (pre-screening)."""
+    bundle = json.loads((EXAMPLES / example).read_text())
+    ids = [e["resource"]["id"] for e in bundle["entry"]]
+    in_bundle = data.draw(st.sets(st.sampled_from(ids), min_size=1, max_size=len(ids) - 1))
+    tmp = tmp_path_factory.mktemp("split")
+    pid = _split(tmp / "in", example, in_bundle)
+    code, run = prescreen(tmp / "in", tmp / "out")
+    assert code == 0, run["skipped"]
+    got = results(tmp / "out")
+    assert list(got) == [pid]
+    assert got == screen_json(tmp / "in")

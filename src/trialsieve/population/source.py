@@ -109,6 +109,9 @@ class Source:
     identities: Identities = field(default_factory=Identities)
     # files of the folder that are not input (a README, a CSV export): named, not counted
     notes: list[str] = field(default_factory=list)
+    # the bundles' resources about no one patient (`bundle_people`), read into `shared`
+    # with the NDJSON ones: a patient of one file may name a Medication of another
+    bundle_shared: list[tuple[str, dict]] = field(default_factory=list)
 
     @property
     def files(self) -> list[str]:
@@ -409,11 +412,13 @@ def _summed(path: str, lines: int) -> bool:
     return size == (lines if last == b"\n" else lines - 1)
 
 
-def newest_shared(rows: list[tuple[str, str]]) -> dict[str, dict]:
+def newest_shared(rows: list[tuple[str, str]], more: Iterable[tuple[str, dict]] = ()
+                  ) -> dict[str, dict]:
     """The resources no patient owns (a Medication, a BodyStructure), by id, each in its
     newest version whatever the order of the lines, as `screen` reads them
-    (`reader.references`): differing versions that cannot be ordered resolve to nothing."""
-    return references([(rid, orjson.loads(text)) for rid, text in rows])
+    (`reader.references`): differing versions that cannot be ordered resolve to nothing.
+    `more`: those of the bundle files, parsed."""
+    return references([(rid, orjson.loads(text)) for rid, text in rows] + list(more))
 
 
 def _insert_lines(con, i: int, f: str, first: object, copy_line_size: int | None = None,
@@ -554,6 +559,7 @@ def duckdb_batches(src: Source, jobs: int, batch_rows: int = 8192,
     `triage`: the look of population/triage.py, run here on every line's text; `whole`:
     patients never set aside here (the bundles hold more of them)."""
     if not src.ndjson:
+        src.shared.update(newest_shared([], src.bundle_shared))
         return
     import duckdb
     import pyarrow as pa
@@ -576,7 +582,7 @@ def duckdb_batches(src: Source, jobs: int, batch_rows: int = 8192,
         good = "reason IS NULL AND NOT blank"
         src.shared.update(newest_shared(con.execute(
             f"SELECT rid, text FROM res WHERE {good} AND pid IS NULL AND text IS NOT NULL"
-        ).fetchall()))
+        ).fetchall(), src.bundle_shared))
         src.unattached = con.execute(f"SELECT count(*) FROM res WHERE {good} AND pid IS NULL"
                                      ).fetchall()[0][0]
         src.scanned = time.monotonic()
@@ -729,6 +735,8 @@ class BundlePeople:
 
 
 def bundle_people(src: Source) -> BundlePeople:
+    """The first pass over the bundles; their resources about no one patient go to
+    `src.bundle_shared`."""
     from trialsieve.fhir.reader import _resources, identities
 
     patients: list[tuple[str, dict]] = []
@@ -744,6 +752,9 @@ def bundle_people(src: Source) -> BundlePeople:
         readable.append(f)
         patients += [(f, r) for r in resources if r["resourceType"] == "Patient"]
         keys[f] = {k for r in resources if (k := subject_key(r)[0]) is not None}
+        src.bundle_shared += [(r.get("id"), r) for r in resources
+                              if r["resourceType"] in PARSED | SHARED_PARSED
+                              and r["resourceType"] != "Patient" and subject_key(r)[0] is None]
     ids = identities(patients)
     last: dict[str, str] = {}  # patient -> the last file naming them
     for f in readable:

@@ -243,6 +243,8 @@ def spark_screen(src: Source, s: Settings, job: Job) -> Iterator[Screened | Prob
                         .mapInArrow(_screen_arrow(job), SCHEMA))
             yield from _written_back(screened)
             res.unpersist()
+        else:
+            src.shared.update(newest_shared([], src.bundle_shared))
 
         if people:
             for g in bundle_groups(src, people, held):
@@ -332,7 +334,7 @@ def _side(res, known, src: Source, nobody: dict[str, str]) -> None:
         else:
             src.unattached += r.n
             shared += [(p.rid, p.text) for p in r.parsed]
-    src.shared.update(newest_shared(shared))
+    src.shared.update(newest_shared(shared, src.bundle_shared))
 
 
 def locate(file: str, nobody: dict[str, str] | None = None,
