@@ -109,8 +109,9 @@ class Source:
     identities: Identities = field(default_factory=Identities)
     # files of the folder that are not input (a README, a CSV export): named, not counted
     notes: list[str] = field(default_factory=list)
-    # the bundles' resources about no one patient (`bundle_people`), read into `shared`
-    # with the NDJSON ones: a patient of one file may name a Medication of another
+    # the bundles' resources about no one patient, with their files (`bundle_people`),
+    # read into `shared` with the NDJSON ones: a patient of one file may name a
+    # Medication of another
     bundle_shared: list[tuple[str, dict]] = field(default_factory=list)
 
     @property
@@ -752,7 +753,7 @@ def bundle_people(src: Source) -> BundlePeople:
         readable.append(f)
         patients += [(f, r) for r in resources if r["resourceType"] == "Patient"]
         keys[f] = {k for r in resources if (k := subject_key(r)[0]) is not None}
-        src.bundle_shared += [(r.get("id"), r) for r in resources
+        src.bundle_shared += [(f, r) for r in resources
                               if r["resourceType"] in PARSED | SHARED_PARSED
                               and r["resourceType"] != "Patient" and subject_key(r)[0] is None]
     ids = identities(patients)
