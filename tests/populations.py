@@ -12,6 +12,8 @@ from trialsieve import codes as C
 from trialsieve.cli import main
 from trialsieve.population.synth import LOCAL, generate
 
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "patients"
+
 AS_OF = "2026-11-25"
 SITE_DRUGS = "urn:oid:1.2.250.1.999.2"  # a hospital pharmacy's own product codes
 
@@ -119,3 +121,24 @@ def assert_triage_agrees(triaged: Path, full: Path) -> tuple[int, int]:
 def no_net_in_full(full: Path) -> int:
     """Patients whose full evaluation found no neuroendocrine neoplasm on record."""
     return sum(d["criteria"][1]["assumptions"] == [NO_NET] for d in _docs(full))
+
+
+def split_export(folder: Path, example: str, in_bundle: set[str]) -> str:
+    """An example written as NDJSON (a file a type), save the resources `in_bundle`,
+    which go in a bundle file of their own, as two exports of one hospital would."""
+    folder.mkdir()
+    bundle = json.loads((EXAMPLES / example).read_text())
+    resources = [e["resource"] for e in bundle["entry"]]
+    _by_type(folder, [r for r in resources if r["id"] not in in_bundle])
+    (folder / "later-export.json").write_text(json.dumps({
+        "resourceType": "Bundle", "type": "collection",
+        "entry": [{"resource": r} for r in resources if r["id"] in in_bundle]}))
+    return next(r["id"] for r in resources if r["resourceType"] == "Patient")
+
+
+def _by_type(folder: Path, resources: list[dict]) -> None:
+    by_type: dict[str, list[str]] = {}
+    for r in resources:
+        by_type.setdefault(r["resourceType"], []).append(json.dumps(r))
+    for rtype, lines in by_type.items():
+        (folder / f"{rtype}.ndjson").write_text("\n".join(lines) + "\n")

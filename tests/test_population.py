@@ -22,6 +22,7 @@ from populations import (
     run_cli,
     screen_json,
     site_population,
+    split_export,
 )
 
 from trialsieve.codes import ATC, PROJECT
@@ -986,31 +987,15 @@ def test_a_shared_medication_is_read_in_its_newest_version_as_screen_reads_it(
 
 
 # --- a patient split between NDJSON files and a bundle (issue 17's leftover) ---------------
-def _split(folder: Path, example: str, in_bundle: set[str]) -> str:
-    """An example written as NDJSON (a file a type), save the resources `in_bundle`,
-    which go in a bundle file of their own, as two exports of one hospital would."""
-    folder.mkdir()
-    bundle = json.loads((EXAMPLES / example).read_text())
-    resources = [e["resource"] for e in bundle["entry"]]
-    _ndjson(folder, [r for r in resources if r["id"] not in in_bundle])
-    (folder / "later-export.json").write_text(json.dumps({
-        "resourceType": "Bundle", "type": "collection",
-        "entry": [{"resource": r} for r in resources if r["id"] in in_bundle]}))
-    return next(r["id"] for r in resources if r["resourceType"] == "Patient")
-
-
-@pytest.mark.parametrize("engine", ["duckdb", "spark"])
 def test_a_patient_split_between_ndjson_and_a_bundle_is_screened_once_as_screen_reads_it(
-        tmp_path, engine):
+        tmp_path):
     """Example 57, its positive urine hCG of 2026-11-20 (after a negative serum test)
     alone in the bundle. Worked by hand from the notes (the newest pregnancy test
     decides): pregnant, EXCL08 met, not eligible. Read as two patients, the NDJSON part
     (negative serum test the newest) was eligible."""
-    if engine == "spark":
-        pytest.importorskip("pyspark")
-    pid = _split(tmp_path / "in", "57-positive-urine-hcg-after-negative-serum.json",
+    pid = split_export(tmp_path / "in", "57-positive-urine-hcg-after-negative-serum.json",
                  {"ex57-hcg-urine"})
-    code, run = prescreen(tmp_path / "in", tmp_path / "out", "--engine", engine)
+    code, run = prescreen(tmp_path / "in", tmp_path / "out")
     assert code == 0, run["skipped"]
     got = results(tmp_path / "out")
     assert list(got) == [pid]
@@ -1027,7 +1012,7 @@ def test_a_split_patient_whose_net_is_in_the_bundle_is_not_set_aside_by_the_ndjs
     whole patient. By hand: example 02 is eligible, so not set aside and one result, as
     `screen` reads it."""
     diagnosis = {"ex02-net", "ex02-liver-mets", "ex02-pathology"}
-    pid = _split(tmp_path / "in", "02-eligible-man.json", diagnosis)
+    pid = split_export(tmp_path / "in", "02-eligible-man.json", diagnosis)
     code, run = prescreen(tmp_path / "in", tmp_path / "out")
     assert code == 0, run["skipped"]
     got = results(tmp_path / "out")
@@ -1036,16 +1021,13 @@ def test_a_split_patient_whose_net_is_in_the_bundle_is_not_set_aside_by_the_ndjs
     assert got == screen_json(tmp_path / "in")
 
 
-@pytest.mark.parametrize("engine", ["duckdb", "spark"])
 def test_a_study_written_in_a_bundle_is_found_by_the_consent_of_an_ndjson_patient(
-        tmp_path, engine):
+        tmp_path):
     """Example 02 with the ResearchStudy its Consent names in a bundle of its own: by
     hand, still eligible (the study is the same resource in whichever file it came);
     the NDJSON patient did not see it, and its consent read as no study consent."""
-    if engine == "spark":
-        pytest.importorskip("pyspark")
-    pid = _split(tmp_path / "in", "02-eligible-man.json", {"lumen"})
-    code, run = prescreen(tmp_path / "in", tmp_path / "out", "--engine", engine)
+    pid = split_export(tmp_path / "in", "02-eligible-man.json", {"lumen"})
+    code, run = prescreen(tmp_path / "in", tmp_path / "out")
     assert code == 0, run["skipped"]
     got = results(tmp_path / "out")
     assert got[pid]["verdict"] == "eligible"
@@ -1069,7 +1051,7 @@ def test_however_a_patient_is_split_between_ndjson_and_a_bundle_prescreen_reads_
     ids = [e["resource"]["id"] for e in bundle["entry"]]
     in_bundle = data.draw(st.sets(st.sampled_from(ids), min_size=1, max_size=len(ids) - 1))
     tmp = tmp_path_factory.mktemp("split")
-    pid = _split(tmp / "in", example, in_bundle)
+    pid = split_export(tmp / "in", example, in_bundle)
     code, run = prescreen(tmp / "in", tmp / "out")
     assert code == 0, run["skipped"]
     got = results(tmp / "out")

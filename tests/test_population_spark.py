@@ -14,7 +14,7 @@ import json
 from datetime import date
 
 import pytest
-from populations import screen_json, site_population
+from populations import screen_json, site_population, split_export
 
 from trialsieve.output.json_result import SCHEMA_VERSION
 from trialsieve.population.run import Settings, prescreen
@@ -168,3 +168,79 @@ def test_spark_reads_a_shared_medication_in_its_newest_version(spark, tmp_path):
              .splitlines()]
     assert got["patient"] == pid
     assert next(c for c in got["criteria"] if c["id"] == "EXCL03")["status"] == "met"
+
+
+def test_spark_names_files_of_an_earlier_fhir_release_and_does_not_read_them(spark, tmp_path):
+    """As the DuckDB scan (test_input_files.py): a file whose second line is STU3 or DSTU2
+    (a code where R4 has a CodeableConcept, an element R4 does not have, a type R4 does
+    not have) is named by that line and not read at all, its R4 first line included; an
+    R4 file with the same keys nested deeper is read."""
+    who = {"reference": "Patient/p1"}
+    net = {"resourceType": "Condition", "code": {"text": "midgut NET"}, "subject": who}
+    imm = {"resourceType": "Immunization", "status": "completed", "patient": who,
+           "vaccineCode": {"text": "influenza"}, "occurrenceDateTime": "2026-01-01"}
+    order = {"resourceType": "ServiceRequest", "status": "active", "intent": "order",
+             "subject": who}
+    folder = tmp_path / "in"
+    folder.mkdir()
+    files = {
+        "Patient": [{"resourceType": "Patient", "id": "p1", "birthDate": "1960-01-01",
+                     "gender": "male"}],
+        "a-stu3": [{**net, "id": "r4a"}, {**net, "id": "c1", "clinicalStatus": "active"}],
+        "b-dstu2": [{**net, "id": "r4b"}, {"resourceType": "Condition", "id": "c2",
+                                           "patient": who, "code": net["code"]}],
+        "c-imm": [{**imm, "id": "r4c"}, {**imm, "id": "i1", "notGiven": False}],
+        "d-order": [{**order, "id": "r4d"}, {**order, "resourceType": "ProcedureRequest",
+                                              "id": "q1"}],
+        "e-r4": [{**net, "id": "kept", "note": [{"text": "x"}],
+                  "evidence": [{"detail": [{"display": "patient"}]}],
+                  "extension": [{"url": "http://x", "valueString": "context"}]}]}
+    for name, lines in files.items():
+        (folder / f"{name}.ndjson").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    runs = {engine: prescreen(folder, tmp_path / engine,
+                              Settings(AS_OF, "pre-screening", engine, 2, full=True))
+            for engine in ("duckdb", "spark")}
+    stu3 = "FHIR STU3 is not read; trialsieve reads R4"
+    assert runs["spark"]["skipped"] == [
+        {"file": str(folder / "a-stu3.ndjson"), "line": 2, "resource": "Condition/c1: "
+         "clinicalStatus", "reason": f"{stu3} (a code here, a CodeableConcept in R4): "
+         "file skipped"},
+        {"file": str(folder / "b-dstu2.ndjson"), "line": 2, "resource": "Condition/c2: "
+         "patient", "reason": "FHIR DSTU2 is not read; trialsieve reads R4 "
+         "(Condition.patient is not an R4 element): file skipped"},
+        {"file": str(folder / "c-imm.ndjson"), "line": 2, "resource": "Immunization/i1: "
+         "notGiven", "reason": f"{stu3} (Immunization.notGiven is not an R4 element): "
+         "file skipped"},
+        {"file": str(folder / "d-order.ndjson"), "line": 2, "resource": "ProcedureRequest/"
+         "q1: resourceType", "reason": "FHIR STU3 or DSTU2 is not read; trialsieve reads "
+         "R4 (ProcedureRequest is not an R4 resource type): file skipped"}]
+    assert runs["spark"]["skipped"] == runs["duckdb"]["skipped"]
+    doc = json.loads((tmp_path / "spark" / "results.ndjson").read_text())
+    assert doc["resources"]["Condition"]["read"] == 1  # "kept" alone
+    assert "Immunization" not in doc["resources"] and "ServiceRequest" not in doc["resources"]
+    assert (tmp_path / "spark" / "results.ndjson").read_bytes() == (
+        tmp_path / "duckdb" / "results.ndjson").read_bytes()
+
+
+def _spark_and_screen(folder, out) -> dict[str, dict]:
+    run = prescreen(folder, out, Settings(AS_OF, "pre-screening", "spark", 2))
+    assert run["skipped"] == []
+    docs = [json.loads(x) for x in (out / "results.ndjson").read_text().splitlines()]
+    assert len(docs) == len({d["patient"] for d in docs}), "a patient screened twice"
+    got = {d["patient"]: d for d in docs}
+    assert got == screen_json(folder)
+    return got
+
+
+def test_spark_reads_a_patient_split_between_ndjson_and_a_bundle_once(spark, tmp_path):
+    """As test_population.py's DuckDB tests, worked by hand there: example 57 with its
+    positive urine hCG alone in a later bundle is one patient, EXCL08 met, not eligible
+    (its NDJSON part alone was eligible); example 02 with its study in a bundle stays
+    eligible."""
+    pid = split_export(tmp_path / "in57", "57-positive-urine-hcg-after-negative-serum.json",
+                       {"ex57-hcg-urine"})
+    got = _spark_and_screen(tmp_path / "in57", tmp_path / "out57")
+    assert got[pid]["verdict"] == "not_eligible"
+    assert next(c for c in got[pid]["criteria"] if c["id"] == "EXCL08")["status"] == "met"
+    pid = split_export(tmp_path / "in02", "02-eligible-man.json", {"lumen"})
+    assert _spark_and_screen(tmp_path / "in02", tmp_path / "out02")[pid]["verdict"] == "eligible"

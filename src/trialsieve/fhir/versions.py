@@ -93,6 +93,23 @@ def earlier(res: dict) -> Earlier | None:
     return None
 
 
+def line_patterns() -> dict[str, str]:
+    """By resource type, a regular expression (Python's and Java's alike) that the JSON
+    text of every resource of that type holding a mark matches (a mark's key at any
+    depth: a cheap superset, for a scan that reads `earlier` of the lines it finds); an
+    earlier release's own types match anything."""
+    out = {t: "" for t in _TYPES}
+    out.update({t: _keys(t) for t in dict.fromkeys((*_ELEMENTS, *_SHAPES))})
+    return out
+
+
+def _keys(rtype: str) -> str:
+    keys = [f'"{name}"' + r"\s*:" for name in _ELEMENTS.get(rtype, {})]
+    keys += [f'"{name}"' + r"\s*:\s*" + _STARTS[shape]
+             for name, (shape, _, _) in _SHAPES.get(rtype, {}).items()]
+    return "|".join(keys)
+
+
 # --- the same marks, as SQL for the DuckDB scan of `prescreen` ------------------------
 SQL_MARK = "\x03"  # starts the scan's reason of a line of an earlier release
 
@@ -136,10 +153,7 @@ def _of_type(rtype: str, value, line: str | None = None) -> str:
         return "NULL"
     if line is None:
         return f"CASE {' '.join(whens)} END"
-    keys = [f'"{name}"' + r"\s*:" for name in _ELEMENTS.get(rtype, {})]
-    keys += [f'"{name}"' + r"\s*:\s*" + _STARTS[shape]
-             for name, (shape, _, _) in _SHAPES.get(rtype, {}).items()]
-    return f"CASE WHEN regexp_matches({line}, {_quoted('|'.join(keys))}) THEN " \
+    return f"CASE WHEN regexp_matches({line}, {_quoted(_keys(rtype))}) THEN " \
            f"CASE {' '.join(whens)} END END"
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
+from trialsieve.fhir import versions
 from trialsieve.fhir.resource_types import R4_RESOURCE_TYPES
 from trialsieve.population.evaluate import Job, Screened
 from trialsieve.population.evaluate import evaluate_or_problem as _one
@@ -104,7 +105,41 @@ def _resources(spark, src: Source):
         F.when(F.col("c0") == "Patient", F.col("c1")).otherwise(subject).alias("pid"),
         F.when(F.col("c0").isin(*sorted(PARSED | SHARED_PARSED)), F.col("value"))
         .alias("text"),
-        (F.trim("value") == "").alias("blank"))
+        (F.trim("value") == "").alias("blank"), _may_be_earlier().alias("mark"))
+
+
+def _may_be_earlier():
+    """Whether a line may be of an earlier FHIR release (versions.line_patterns: a
+    superset, told for certain on the driver by `_earlier_releases`)."""
+    from pyspark.sql import functions as F
+
+    rtype, line = F.col("c0"), F.col("value")
+    return reduce(lambda a, b: a | b, (
+        (rtype == t) & (line.rlike(pattern) if pattern else F.lit(True))
+        for t, pattern in versions.line_patterns().items()))
+
+
+def _earlier_releases(res, src: Source) -> set[int]:
+    """The NDJSON files holding a line of an earlier FHIR release, not read at all (as
+    `screen` and the DuckDB scan do not read them), each named by its first such line."""
+    skipped = set()
+    for fi in sorted(r.fi for r in res.filter("mark").select("fi").distinct().collect()):
+        with open(src.ndjson[fi], "rb") as f:
+            for n, line in enumerate(f, 1):
+                try:
+                    one = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    continue  # a bad line: named as such by `_side`
+                found = versions.earlier(one) if isinstance(one, dict) else None
+                if found is not None:
+                    rid = one.get("id")
+                    where = f"{one['resourceType']}/{rid if isinstance(rid, str) else '?'}"
+                    src.problems.append(Problem(src.ndjson[fi], n,
+                                                f"{found.message}: file skipped",
+                                                f"{where}: {found.field}"))
+                    skipped.add(fi)
+                    break
+    return skipped
 
 
 def _screen_arrow(job: Job):
@@ -214,7 +249,10 @@ def spark_screen(src: Source, s: Settings, job: Job) -> Iterator[Screened | Prob
 
             # read once; on disk, not in the heap that takes the results back (in local
             # mode the driver's: with the text cached there, 2x10^4 patients ran it out)
-            res = _resources(spark, src).persist(StorageLevel.DISK_ONLY)
+            stored = _resources(spark, src).persist(StorageLevel.DISK_ONLY)
+            res = stored
+            if skipped := _earlier_releases(stored, src):
+                res = stored.filter(~F.col("fi").isin(*skipped))
             known = F.col("rtype").isin(*sorted(R4_RESOURCE_TYPES))
             nobody = _resolve(res, known, src)
             _side(res, known, src, nobody)
@@ -242,7 +280,7 @@ def spark_screen(src: Source, s: Settings, job: Job) -> Iterator[Screened | Prob
                         .drop("mid")
                         .mapInArrow(_screen_arrow(job), SCHEMA))
             yield from _written_back(screened)
-            res.unpersist()
+            stored.unpersist()
         else:
             src.shared.update(newest_shared([], src.bundle_shared))
 
