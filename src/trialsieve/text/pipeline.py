@@ -131,7 +131,69 @@ def nlp(language: str) -> Any:
                                           + ours)
     _read_text_once(pipe.get_pipe("medspacy_target_matcher"), by_family=True)
     _read_text_once(pipe.get_pipe("medspacy_context"), by_family=False)
+    _cues_as_phrases(pipe.get_pipe("medspacy_context"), pipe.vocab)
     return pipe
+
+
+def phrases(pattern: list[dict]) -> list[tuple[str, ...]] | None:
+    """The token sequences a cue's token pattern matches, when it is only words in lower
+    case, each one of a list and maybe optional (medspaCy's English cues: "no",
+    "(abnormal|new)?"); None otherwise. A word with a space in it is no token."""
+    out: list[tuple[str, ...]] = [()]
+    for token in pattern:
+        value, op = token.get("LOWER"), token.get("OP")
+        words = ([value] if isinstance(value, str) else value.get("IN")
+                 if isinstance(value, dict) and set(value) == {"IN"} else None)
+        if (set(token) - {"LOWER", "OP"} or op not in (None, "?") or not words
+                or any(not isinstance(w, str) or w != w.lower() for w in words)):
+            return None
+        choices = [(w,) for w in words if w and not any(c.isspace() for c in w)]
+        choices += [()] if op == "?" else []
+        out = [a + b for a in out for b in choices]
+        if len(out) > MAX_PHRASES:
+            return None
+    return sorted({p for p in out if p})
+
+
+MAX_PHRASES = 5000
+
+
+def _cues_as_phrases(component: Any, vocab: Any) -> None:
+    """The ConText cues written as token patterns of words (most of medspaCy's English
+    cues), matched as the phrases they stand for by a PhraseMatcher on LOWER: spaCy's
+    Matcher tried each pattern at each token, most of ConText's time. The same matches:
+    those of one span come in the rules' order, as the Matcher gives them
+    (`tests/test_text_cue_phrases.py` compares the two on the corpus)."""
+    from spacy.matcher import Matcher, PhraseMatcher
+    from spacy.tokens import Doc
+
+    owner = next(v for k, v in vars(component).items() if k.endswith("__matcher"))
+    rest, found = Matcher(vocab), PhraseMatcher(vocab, attr="LOWER")
+    order: dict[int, int] = {}
+    for n, (rule_id, rule) in enumerate(owner.rule_map.items()):
+        if not isinstance(rule.pattern, list):
+            continue
+        sequences = phrases(rule.pattern)
+        if sequences is None:
+            rest.add(rule_id, [rule.pattern], on_match=rule.on_match)
+        else:
+            found.add(rule_id, [Doc(vocab, words=list(s)) for s in sequences],
+                      on_match=rule.on_match)
+        order[vocab.strings[rule_id]] = n
+    owner._MedspacyMatcher__matcher = _PhrasesThenPatterns(found, rest, order)
+
+
+class _PhrasesThenPatterns:
+    """Stands for medspaCy's token Matcher: the phrase matches, those of one span in the
+    rules' order, then the patterns left as patterns."""
+
+    def __init__(self, found: Any, rest: Any, order: dict[int, int]) -> None:
+        self.found, self.rest, self.order = found, rest, order
+
+    def __call__(self, doc: Any) -> list[tuple[int, int, int]]:
+        order = self.order
+        out = sorted(self.found(doc), key=lambda m: (m[1], m[2], order[m[0]]))
+        return out + list(self.rest(doc)) if len(self.rest) else out
 
 
 def _read_text_once(component: Any, by_family: bool) -> None:
