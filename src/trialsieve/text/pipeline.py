@@ -89,13 +89,24 @@ def targets_found(text: str) -> Hits:
     named, out = families_named(text), []
     if not named:
         return ()
+    lower = text.lower()
     for fact, patterns in _targets().items():
         if fact in named:
-            for n, p in enumerate(patterns):
+            for n, (p, need) in enumerate(zip(patterns, _needs()[fact], strict=True)):
+                # a pattern whose words are not in the text cannot match it
+                if need is not None and not any(w in lower for w in need):
+                    continue
                 spans = tuple(m.span() for m in p.finditer(text))
                 if spans:
                     out.append((fact, n, spans))
     return tuple(out)
+
+
+@cache
+def _needs() -> dict[str, tuple[frozenset[str] | None, ...]]:
+    """What each target pattern cannot match without (`triggers.needed`), or None."""
+    return {fact: tuple(triggers.needed(r["pattern"]) for r in rule_file(fact)["target_rules"])
+            for fact in facts()}
 
 
 def families_stated(text: str) -> frozenset[str]:

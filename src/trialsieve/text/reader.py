@@ -65,15 +65,19 @@ def _read_with_medspacy(lang: str, chunk: str, found: Hits) -> tuple[tuple, ...]
         if not (one and name == "medspacy_pyrush"):
             doc = component(doc)
     out = []
+    every = doc.ents
     for sent in doc.sents:
-        ents = [e for e in doc.ents if sent.start <= e.start < sent.end]
+        ents = [e for e in every if sent.start <= e.start < sent.end]
         if not ents:
             continue
-        targets = [(e.label_, e.text, e.start_char - sent.start_char, _modifiers(e))
-                   for e in ents]
-        for fact, value, unit, when, details, mods in read_sentence(targets, sent.text, lang):
-            out.append((fact, value, unit, when, details, mods, sent.start_char,
-                        sent.end_char, sent.text))
+        # a span's text is the chunk's characters between its ends (spaCy builds it
+        # token by token)
+        begin, end = sent.start_char, sent.end_char
+        text = chunk[begin:end]
+        targets = [(e.label_, chunk[e.start_char:e.end_char], e.start_char - begin,
+                    _modifiers(e)) for e in ents]
+        for fact, value, unit, when, details, mods in read_sentence(targets, text, lang):
+            out.append((fact, value, unit, when, details, mods, begin, end, text))
     return tuple(out)
 
 
