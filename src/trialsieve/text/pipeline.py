@@ -35,11 +35,12 @@ def facts() -> tuple[str, ...]:
 
 
 @cache
-def _words() -> tuple[re.Pattern, dict[str, frozenset[str]], frozenset[str]]:
+def _words() -> tuple[re.Pattern, dict[str, frozenset[str]], frozenset[str],
+                      dict[str, frozenset[str]]]:
     """The words the families' targets cannot match without (`triggers`, derived from
     the patterns), as one pattern; which families each word found stands for (a word
     stands for the families of every word it begins with); the families always searched
-    (a pattern that needs no fixed text)."""
+    (a pattern that needs no fixed text); the words each word begins with (itself too)."""
     by_word: dict[str, set[str]] = {}
     always = set()
     for fact in facts():
@@ -49,18 +50,30 @@ def _words() -> tuple[re.Pattern, dict[str, frozenset[str]], frozenset[str]]:
             always.add(fact)
         for w in words or ():
             by_word.setdefault(w, set()).add(fact)
-    stands = {w: frozenset(f for v, fs in by_word.items() if w.startswith(v) for f in fs)
-              for w in by_word}
-    return triggers.trie_regex(by_word.keys()), stands, frozenset(always)
+    begins = {w: frozenset(v for v in by_word if w.startswith(v)) for w in by_word}
+    stands = {w: frozenset(f for v in begins[w] for f in by_word[v]) for w in by_word}
+    return triggers.trie_regex(by_word.keys()), stands, frozenset(always), begins
 
 
 @lru_cache(maxsize=4096)
+def _found(text: str) -> frozenset[str]:
+    """The longest word found at each place of the text (`_words`). Kept: the reader asks
+    of each paragraph twice."""
+    return frozenset(m.group(1) for m in _words()[0].finditer(text.lower()))
+
+
 def families_named(text: str) -> frozenset[str]:
     """The families one of whose words is in the text: the only ones whose targets are
-    looked for in it. Kept: the reader asks it of each paragraph twice."""
-    pattern, stands, always = _words()
-    found = {m.group(1) for m in pattern.finditer(text.lower())}
-    return always.union(*(stands[w] for w in found))
+    looked for in it."""
+    _, stands, always, _ = _words()
+    return always.union(*(stands[w] for w in _found(text)))
+
+
+def words_in(text: str) -> frozenset[str]:
+    """Every word of `_words` in the text: a word is at a place where the longest word
+    found begins with it."""
+    begins = _words()[3]
+    return frozenset().union(*(begins[w] for w in _found(text)))
 
 
 def mentions_something(text: str) -> bool:
@@ -89,12 +102,12 @@ def targets_found(text: str) -> Hits:
     named, out = families_named(text), []
     if not named:
         return ()
-    lower = text.lower()
+    present = words_in(text)
     for fact, patterns in _targets().items():
         if fact in named:
             for n, (p, need) in enumerate(zip(patterns, _needs()[fact], strict=True)):
-                # a pattern whose words are not in the text cannot match it
-                if need is not None and not any(w in lower for w in need):
+                # a pattern none of whose words is in the text cannot match it
+                if need is not None and need.isdisjoint(present):
                     continue
                 spans = tuple(m.span() for m in p.finditer(text))
                 if spans:
@@ -104,8 +117,13 @@ def targets_found(text: str) -> Hits:
 
 @cache
 def _needs() -> dict[str, tuple[frozenset[str] | None, ...]]:
-    """What each target pattern cannot match without (`triggers.needed`), or None."""
-    return {fact: tuple(triggers.needed(r["pattern"]) for r in rule_file(fact)["target_rules"])
+    """What each target pattern cannot match without (`triggers.needed`), or None (tried
+    on every text its family is looked for in): None too where one of its words is not
+    among those `words_in` finds (a family always searched)."""
+    known = _words()[1].keys()
+    return {fact: tuple(need if need is not None and need <= known else None
+                        for need in (triggers.needed(r["pattern"])
+                                     for r in rule_file(fact)["target_rules"]))
             for fact in facts()}
 
 
@@ -364,10 +382,8 @@ def sentence_ends(doc: Any) -> Any:
     ("Ki-67 8 %. No brain metastases."): PyRuSH's rules keep such stops inside. A
     paragraph PyRuSH did not read (one sentence, the reader saw) is one sentence."""
     if len(doc) and not doc.has_annotation("SENT_START"):
-        import numpy  # loaded with spaCy already: imported here, not with the module
-
-        # at once, not token by token; spaCy reads the array as uint64 (-1: "not a start")
-        starts = numpy.full((len(doc), 1), -1, dtype="int64").astype("uint64")
+        # at once, not token by token
+        starts = _not_starts(len(doc))
         starts[0, 0] = 1
         doc.from_array(["SENT_START"], starts)
         return doc
@@ -380,6 +396,23 @@ def sentence_ends(doc: Any) -> Any:
                 after.is_sent_start = True
         at = text.find(".", at + 1)
     return doc
+
+
+def _not_starts(n: int) -> Any:
+    """A column of n "not a sentence start" (-1, as the uint64 spaCy reads), copied from
+    one made once."""
+    if n > len(_NOT_STARTS[0]):
+        _NOT_STARTS[0] = _column(2 * n)
+    return _NOT_STARTS[0][:n].copy()
+
+
+def _column(n: int) -> Any:
+    import numpy  # loaded with spaCy already: imported here, not with the module
+
+    return numpy.full((n, 1), -1, dtype="int64").astype("uint64")
+
+
+_NOT_STARTS: list[Any] = [()]
 
 
 def _tokens(literal: str, language: str) -> list[dict] | None:
