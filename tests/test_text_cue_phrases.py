@@ -48,7 +48,9 @@ def test_a_word_pattern_is_the_phrases_it_stands_for():
     assert phrases([{"LOWER": "no"}, {"LOWER": {"IN": ["abnormal", "new"]}, "OP": "?"}]) == [
         ("no",), ("no", "abnormal"), ("no", "new")]
     assert phrases([{"LOWER": {"IN": ["risks of", "risk"]}}]) == [("risk",)]
-    assert phrases([{"TEXT": {"IN": ["si", "Si"]}}]) is None  # stays a pattern
+    assert phrases([{"TEXT": {"IN": ["si", "Si"]}}]) is None  # not on LOWER
+    assert phrases([{"TEXT": {"IN": ["si", "Si"]}}], "ORTH") == [("Si",), ("si",)]
+    assert phrases([{"LOWER": "no"}, {"TEXT": "X"}], "ORTH") is None  # one attribute
     assert phrases([{"LOWER": "x", "OP": "*"}]) is None
     assert phrases([{"LOWER": "No"}]) is None  # never matches as a pattern
 
@@ -66,7 +68,8 @@ def test_the_cues_found_in_the_corpus_are_medspacys(lang):
 
 def _words(lang: str) -> list[str]:
     words = {w for r in _ours(lang).rules if isinstance(r.pattern, list)
-             for s in (phrases(r.pattern) or ()) for w in s}
+             for attr in ("LOWER", "ORTH") for s in (phrases(r.pattern, attr) or ())
+             for w in s}
     words |= {w for r in _ours(lang).rules for w in r.literal.lower().split()}
     return sorted(words) + ["lesion", "metastases", ".", "tumour", "liver"]
 

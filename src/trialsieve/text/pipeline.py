@@ -190,8 +190,44 @@ def steps(language: str) -> list[tuple[str, Any]]:
     """The pipeline's components in order, medspaCy's target matcher setting the Doc's
     entities at once (`_ents_at_once`)."""
     pipe = nlp(language)
-    return [(name, _ents_at_once(c) if name == "medspacy_target_matcher" else c)
-            for name, c in pipe.pipeline]
+    wrap = {"medspacy_target_matcher": _ents_at_once, "medspacy_context": _cues_first}
+    return [(name, wrap[name](c) if name in wrap else c) for name, c in pipe.pipeline]
+
+
+# ConText's cues already found in a Doc (`_cues_first`), in `Doc.user_data`.
+CUES = "trialsieve_cues"
+
+
+def _cues_first(component: Any) -> Any:
+    """ConText, its cues looked for first: a sentence without any (most of them) has no
+    modifier, so ConText would link nothing to its targets; it is not run there. Where
+    there are cues, ConText is given them rather than looking again."""
+    name = next(k for k in vars(component) if k.endswith("__matcher"))
+    matcher = getattr(component, name)
+    setattr(component, name, _Given(matcher))
+
+    def call(doc: Any) -> Any:
+        cues = matcher(doc)
+        if not cues:
+            return doc
+        doc.user_data[CUES] = cues
+        return component(doc)
+
+    return call
+
+
+class _Given:
+    """A matcher that returns the matches already found for the Doc (`CUES`), once."""
+
+    def __init__(self, matcher: Any) -> None:
+        self.matcher = matcher
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.matcher, name)
+
+    def __call__(self, doc: Any) -> list[tuple[int, int, int]]:
+        found = doc.user_data.pop(CUES, None)
+        return self.matcher(doc) if found is None else found
 
 
 def _ents_at_once(component: Any) -> Any:
@@ -232,17 +268,21 @@ def _ents_at_once(component: Any) -> Any:
     return call
 
 
-def phrases(pattern: list[dict]) -> list[tuple[str, ...]] | None:
-    """The token sequences a cue's token pattern matches, when it is only words in lower
-    case, each one of a list and maybe optional (medspaCy's English cues: "no",
-    "(abnormal|new)?"); None otherwise. A word with a space in it is no token."""
+def phrases(pattern: list[dict], attr: str = "LOWER") -> list[tuple[str, ...]] | None:
+    """The token sequences a cue's token pattern matches, when it is only words, each one
+    of a list and maybe optional (medspaCy's English cues: "no", "(abnormal|new)?"), all
+    on `attr`: "LOWER" (words in lower case) or "ORTH" (the text as written, "TEXT" in a
+    pattern: the French "si", "Si"); None otherwise. A word with a space in it is no token."""
+    keys = {"LOWER"} if attr == "LOWER" else {"ORTH", "TEXT"}
     out: list[tuple[str, ...]] = [()]
     for token in pattern:
-        value, op = token.get("LOWER"), token.get("OP")
+        key = next(iter(set(token) - {"OP"}), None)
+        value, op = token.get(key) if key else None, token.get("OP")
         words = ([value] if isinstance(value, str) else value.get("IN")
                  if isinstance(value, dict) and set(value) == {"IN"} else None)
-        if (set(token) - {"LOWER", "OP"} or op not in (None, "?") or not words
-                or any(not isinstance(w, str) or w != w.lower() for w in words)):
+        if (key not in keys or len(set(token) - {"OP"}) != 1 or op not in (None, "?")
+                or not words or any(not isinstance(w, str) for w in words)
+                or (attr == "LOWER" and any(w != w.lower() for w in words))):
             return None
         choices: list[tuple[str, ...]] = [(w,) for w in words
                                           if w and not any(c.isspace() for c in w)]
@@ -258,39 +298,44 @@ MAX_PHRASES = 5000
 
 def _cues_as_phrases(component: Any, vocab: Any) -> None:
     """The ConText cues written as token patterns of words (most of medspaCy's English
-    cues), matched as the phrases they stand for by a PhraseMatcher on LOWER: spaCy's
-    Matcher tried each pattern at each token, most of ConText's time. The same matches:
-    those of one span come in the rules' order, as the Matcher gives them
+    cues), matched as the phrases they stand for by a PhraseMatcher on LOWER (or ORTH):
+    spaCy's Matcher tried each pattern at each token, most of ConText's time. The same
+    matches: those of one span come in the rules' order, as the Matcher gives them
     (`tests/test_text_cue_phrases.py` compares the two on the corpus)."""
     from spacy.matcher import Matcher, PhraseMatcher
     from spacy.tokens import Doc
 
     owner = next(v for k, v in vars(component).items() if k.endswith("__matcher"))
-    rest, found = Matcher(vocab), PhraseMatcher(vocab, attr="LOWER")
+    rest = Matcher(vocab)
+    found = {attr: PhraseMatcher(vocab, attr=attr) for attr in ("LOWER", "ORTH")}
     order: dict[int, int] = {}
     for n, (rule_id, rule) in enumerate(owner.rule_map.items()):
         if not isinstance(rule.pattern, list):
             continue
-        sequences = phrases(rule.pattern)
-        if sequences is None:
-            rest.add(rule_id, [rule.pattern], on_match=rule.on_match)
+        for attr, matcher in found.items():
+            sequences = phrases(rule.pattern, attr)
+            if sequences is not None:
+                matcher.add(rule_id, [Doc(vocab, words=list(s)) for s in sequences],
+                            on_match=rule.on_match)
+                break
         else:
-            found.add(rule_id, [Doc(vocab, words=list(s)) for s in sequences],
-                      on_match=rule.on_match)
+            rest.add(rule_id, [rule.pattern], on_match=rule.on_match)
         order[vocab.strings[rule_id]] = n
-    owner._MedspacyMatcher__matcher = _PhrasesThenPatterns(found, rest, order)
+    owner._MedspacyMatcher__matcher = _PhrasesThenPatterns(
+        [m for m in found.values() if len(m)], rest, order)
 
 
 class _PhrasesThenPatterns:
     """Stands for medspaCy's token Matcher: the phrase matches, those of one span in the
     rules' order, then the patterns left as patterns."""
 
-    def __init__(self, found: Any, rest: Any, order: dict[int, int]) -> None:
+    def __init__(self, found: list[Any], rest: Any, order: dict[int, int]) -> None:
         self.found, self.rest, self.order = found, rest, order
 
     def __call__(self, doc: Any) -> list[tuple[int, int, int]]:
         order = self.order
-        out = sorted(self.found(doc), key=lambda m: (m[1], m[2], order[m[0]]))
+        out = sorted((m for matcher in self.found for m in matcher(doc)),
+                     key=lambda m: (m[1], m[2], order[m[0]]))
         return out + list(self.rest(doc)) if len(self.rest) else out
 
 
@@ -338,6 +383,8 @@ class _OneTextRegexMatcher:
         return getattr(self.matcher, name)
 
     def __call__(self, doc: Any) -> list[tuple[int, int, int]]:
+        if not self.rules:  # ConText's: its cues are all phrases
+            return []
         found = doc.user_data.get(TARGETS) if self.family else None
         if found is not None:
             return self._spans(doc, [(*self.by_place[(fact, n)], spans)
