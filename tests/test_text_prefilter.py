@@ -14,7 +14,13 @@ import text_corpus as corpus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trialsieve.text.pipeline import _targets, families_named, families_stated, mentions_something
+from trialsieve.text.pipeline import (
+    _targets,
+    families_named,
+    families_stated,
+    mentions_something,
+    targets_found,
+)
 from trialsieve.text.triggers import needed
 
 REPO = Path(__file__).resolve().parent.parent
@@ -57,6 +63,20 @@ def test_no_target_is_ever_lost_by_the_prefilter(words):
     text = " ".join(words)
     assert families_stated(text) == _with_a_target(text)
     assert families_named(text) >= _with_a_target(text)
+    assert targets_found(text) == _every_match(text)
+
+
+def _every_match(text: str) -> tuple:
+    """Every pattern of every family tried on the text, in the rules' order: the matches
+    medspaCy's regex matcher is given (pattern by pattern, the words first looked for)."""
+    return tuple((fact, n, spans) for fact, patterns in _targets().items()
+                 for n, p in enumerate(patterns)
+                 if (spans := tuple(m.span() for m in p.finditer(text))))
+
+
+def test_the_targets_found_are_every_match_of_every_pattern():
+    for text in TEXTS:
+        assert targets_found(text) == _every_match(text), text
 
 
 def test_a_synthea_record_without_a_fact_in_its_notes_does_not_load_medspacy():

@@ -29,7 +29,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import date
 from functools import lru_cache
@@ -88,10 +88,16 @@ class Look(NamedTuple):
         # an attachment that does not decode is looked at as one that might say it
         decoded = (f"coalesce(regexp_matches(CAST(TRY(from_base64(replace(s, '\\/', '/'))) "
                    f"AS VARCHAR), {sql_literal(self.data)}), true)")
+        # each "data" key's value: the text cut at the keys, then a match anchored at the
+        # start of each piece (RE2 extracting every match of the whole line with its group
+        # took most of the scan's time for a population with notes); a piece that is no
+        # key's value gives '', which decodes to nothing
+        values = (f"list_transform(string_split(regexp_replace({column}, "
+                  f"{sql_literal(JSON_BREAKS)}, '', 'g'), '\"data\"')[2:], "
+                  f"lambda p: regexp_extract(p, {sql_literal(DATA_VALUE)}, 1))")
         return (f" OR regexp_matches({column}, {sql_literal(self.text)}) OR "
                 f"(contains({column}, '\"data\"') AND coalesce(list_bool_or(list_transform("
-                f"regexp_extract_all(regexp_replace({column}, {sql_literal(JSON_BREAKS)}, "
-                f"'', 'g'), {sql_literal(DATA)}, 1), lambda s: {decoded})), false))")
+                f"{values}, lambda s: {decoded})), false))")
 
     def finds(self, text: str) -> bool:
         return bool(_compiled(self.code).search(text)) or (
@@ -141,14 +147,16 @@ TEXT = (r'"(?:conclusion|valueString|text)"\s*:\s*"(?:[^"\\]|\\.)*?(?:' + _LONG
 # in a decoded attachment (plain text or HTML; DuckDB shows non-ASCII bytes and control
 # characters, a line break included, as \xHH)
 WORDS = _LONG + r"|(?:^|[^A-Za-z0-9_]|\\x[0-9A-Fa-f]{2})" + _SHORT
-DATA = r'"data"\s*:\s*"([^"]*)"'
+# what follows a key "data" when it is an attachment's base64: JSON's spaces (and \f), a
+# colon, the string (the same class in Python's re and DuckDB's RE2)
+DATA_VALUE = r'^[ \t\n\r\f]*:[ \t\n\r\f]*"([^"]*)"'
 JSON_BREAKS = r"\\[rn]"  # line breaks an exporter may write inside base64
 
 
 def _data_says(text: str, words: str) -> bool:
     """Whether an attachment's base64 `data` in the JSON text holds a NET word; one that
     does not decode might: it is looked at as one that does (as in the SQL look)."""
-    for data in _compiled(DATA).findall(re.sub(JSON_BREAKS, "", text)):
+    for data in _data_values(text):
         try:
             raw = base64.b64decode(data.replace("\\/", "/"), validate=True)
         except (binascii.Error, ValueError):
@@ -156,6 +164,15 @@ def _data_says(text: str, words: str) -> bool:
         if _compiled(words).search(raw.decode("ascii", "backslashreplace")):
             return True
     return False
+
+
+def _data_values(text: str) -> Iterator[str]:
+    """The value of each key "data" in the JSON text, as the SQL look takes them: the
+    text cut at each "data" (left to right), each piece read from its start."""
+    for piece in re.sub(JSON_BREAKS, "", text).split('"data"')[1:]:
+        m = _compiled(DATA_VALUE).match(piece)
+        if m:
+            yield m.group(1)
 
 
 @lru_cache(maxsize=8)

@@ -4,13 +4,12 @@ modifiers, `values` reads each target's value from its sentence."""
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import replace
 from functools import lru_cache
 
 import trialsieve.text.stored as stored
 from trialsieve.record import Document, Mention
-from trialsieve.text.pipeline import FAMILIES, families_stated, mentions_something, nlp
+from trialsieve.text.pipeline import TARGETS, Hits, mentions_something, nlp, steps, targets_found
 from trialsieve.text.values import read as read_sentence
 
 # ConText categories, as the modifiers a Mention carries.
@@ -47,37 +46,38 @@ def read(document: Document) -> list[Mention]:
 def _read_chunk(lang: str, chunk: str) -> tuple[tuple, ...]:
     """What one paragraph states, offsets in the paragraph. Kept: notes repeat their
     paragraphs (a population's notes list the same procedures again and again)."""
-    families = families_stated(chunk)
-    if not families:  # no target in it: medspaCy is not even loaded for it
+    found = targets_found(chunk)
+    if not found:  # no target in it: medspaCy is not even loaded for it
         return ()
     kept = stored.load(lang, chunk)
     if kept is None:
-        kept = _read_with_medspacy(lang, chunk, families)
+        kept = _read_with_medspacy(lang, chunk, found)
         stored.store(lang, chunk, kept)
     return kept
 
 
-def _read_with_medspacy(lang: str, chunk: str, families: frozenset[str]) -> tuple[tuple, ...]:
-    with warnings.catch_warnings():  # [W036]: a pipeline without token patterns
-        warnings.simplefilter("ignore", UserWarning)
-        pipe = nlp(lang)
-        doc = pipe.make_doc(chunk)
-        doc.user_data[FAMILIES] = families
-        # PyRuSH only where a piece may still hold more than one sentence
-        one = not _INNER_STOP.search(chunk.strip())
-        for name, component in pipe.pipeline:
-            if not (one and name == "medspacy_pyrush"):
-                doc = component(doc)
+def _read_with_medspacy(lang: str, chunk: str, found: Hits) -> tuple[tuple, ...]:
+    doc = nlp(lang).make_doc(chunk)
+    doc.user_data[TARGETS] = found
+    # PyRuSH only where a piece may still hold more than one sentence
+    one = not _INNER_STOP.search(chunk.strip())
+    for name, component in steps(lang):
+        if not (one and name == "medspacy_pyrush"):
+            doc = component(doc)
     out = []
+    every = doc.ents
     for sent in doc.sents:
-        ents = [e for e in doc.ents if sent.start <= e.start < sent.end]
+        ents = [e for e in every if sent.start <= e.start < sent.end]
         if not ents:
             continue
-        found = [(e.label_, e.text, e.start_char - sent.start_char, _modifiers(e))
-                 for e in ents]
-        for fact, value, unit, when, details, mods in read_sentence(found, sent.text, lang):
-            out.append((fact, value, unit, when, details, mods, sent.start_char,
-                        sent.end_char, sent.text))
+        # a span's text is the chunk's characters between its ends (spaCy builds it
+        # token by token)
+        begin, end = sent.start_char, sent.end_char
+        text = chunk[begin:end]
+        targets = [(e.label_, chunk[e.start_char:e.end_char], e.start_char - begin,
+                    _modifiers(e)) for e in ents]
+        for fact, value, unit, when, details, mods in read_sentence(targets, text, lang):
+            out.append((fact, value, unit, when, details, mods, begin, end, text))
     return tuple(out)
 
 

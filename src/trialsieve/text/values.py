@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 
 import trialsieve.text.numbers as numbers
 from trialsieve.record.facts import NOT_AFFIRMED
@@ -72,14 +72,21 @@ def organs() -> list[tuple[str, bool, re.Pattern]]:
 def organ_near(sentence: str, at: int, primary_only: bool = False) -> str | None:
     """The organ named nearest to offset `at` of the sentence."""
     best: tuple[int, str] | None = None
-    for organ, primary, pattern in organs():
+    for organ, primary, start, end in _organs_in(sentence):
         if primary_only and not primary:
             continue
-        for m in pattern.finditer(sentence):
-            distance = min(abs(m.start() - at), abs(m.end() - at))
-            if best is None or distance < best[0]:
-                best = (distance, organ)
+        distance = min(abs(start - at), abs(end - at))
+        if best is None or distance < best[0]:
+            best = (distance, organ)
     return best[1] if best else None
+
+
+@lru_cache(maxsize=256)
+def _organs_in(sentence: str) -> tuple[tuple[str, bool, int, int], ...]:
+    """Every organ named in the sentence, in the organs' order then the text's: kept, as
+    a sentence's targets each ask for the organ nearest to them."""
+    return tuple((organ, primary, m.start(), m.end()) for organ, primary, pattern in organs()
+                 for m in pattern.finditer(sentence))
 
 
 def read(found: list[Found], sentence: str, lang: str) -> Iterator[Read]:
