@@ -153,6 +153,63 @@ def test_spark_sql_looks_as_python_looks(spark, tmp_path):
         assert sum(got) == fires
 
 
+def test_spark_looks_at_report_text_as_python_looks(spark):
+    """A NET written only in a report (a conclusion, a valueString, a note, an attachment's
+    base64, an attachment at a url) keeps its patient in Spark as in Python and DuckDB
+    (issue 21: never set aside); a report without one, Synthea's notes and an extension's
+    url do not; an attachment that does not decode is kept. And generated attachments,
+    however the JSON around their base64 is written (test_triage.attachment_lines)."""
+    import test_triage as t
+    from hypothesis import given, settings
+    from pyspark.sql import functions as F
+
+    from trialsieve.fhir.concept_map import EMPTY
+    from trialsieve.population.spark_job import finds
+    from trialsieve.population.triage import look, might_be_net
+
+    lines = []
+    for text in t.REPORT_NETS:
+        for ea in (True, False):
+            lines += [json.dumps({"resourceType": "Observation", "id": "o",
+                                  "valueString": text}, ensure_ascii=ea),
+                      json.dumps({"resourceType": "Condition", "id": "c",
+                                  "note": [{"text": text}]}, ensure_ascii=ea),
+                      t._attached(text, ea)]
+        lines.append(t._report("conclusion", text))
+    fires = len(lines)
+    lines += [t._report("presentedForm", [{"contentType": "text/plain",
+                                           "data": "not base64!"}]),
+              t._at_url("Binary/b1"), t._at_url("urn:uuid:0b5d", "presentedForm")]
+    fires += 3
+    quiet = ["Hypertension, well controlled. Internet access at home.",
+             "Adenocarcinoma of the colon, ONE lesion; NETWORK of care."]
+    lines += [t._report("conclusion", x) for x in quiet] + [t._attached(x) for x in quiet]
+    lines.append(json.dumps({"resourceType": "Observation", "id": "o", "extension": [
+        {"url": "http://example.org/x", "valueString": "y"}]}))
+    synthea = sorted((t.REPO.parent / "shared" / "data" / "synthea-openmrs-bundles").glob(
+        "*.json"))[:2]
+    lines += [json.dumps(e["resource"]) for f in synthea
+              for e in json.loads(f.read_text())["entry"]
+              if e["resource"]["resourceType"] == "DocumentReference"][:40]
+    generated: list[tuple[str, bool]] = []
+
+    @settings(max_examples=120, deadline=None, database=None)
+    @given(t.attachment_lines())
+    def collect(case):
+        generated.append(case)
+
+    collect()
+    lines += [line for line, _ in generated]
+    lk = look(EMPTY)
+    got = [r.hit for r in spark.createDataFrame([(x,) for x in lines], "text string")
+           .select(finds(F.col("text"), lk).alias("hit")).collect()]
+    python = [might_be_net([x], lk) for x in lines]
+    assert got == python, [x for x, a, b in zip(lines, got, python, strict=True) if a != b][:3]
+    assert all(got[:fires]) and not any(got[fires:fires + 5])
+    assert all(hit for hit, (_, says) in zip(got[-len(generated):], generated, strict=True)
+               if says)
+
+
 def test_spark_reads_a_shared_medication_in_its_newest_version(spark, tmp_path):
     """The correction (version 2, everolimus) listed before version 1 (paracetamol) in
     Medication.ndjson: Spark reads the newest version, as DuckDB and `screen` do, so E3 is

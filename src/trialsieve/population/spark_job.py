@@ -42,6 +42,7 @@ from trialsieve.population.source import (
     newest_shared,
     unresolved,
 )
+from trialsieve.population.triage import DATA_VALUE, JSON_BREAKS
 from trialsieve.record.identity import IDENTIFIER, Identities, subject_key
 
 if TYPE_CHECKING:
@@ -191,10 +192,30 @@ def _results(groups: Iterable[Group], job: Job) -> pa.RecordBatch:
 
 def finds(text, look: Look):
     """Spark SQL: whether the text column `text` holds something the look finds, as
-    `Look.finds` and `Look.sql` say (Java's (?i) folds ASCII only unless told (?u), where
+    `Look.finds` and `Look.sql` say: codes, and the words of a report or of an
+    attachment's base64, decoded (Java's (?i) folds ASCII only unless told (?u), where
     Python's re and RE2 fold Unicode)."""
-    return text.rlike(look.code.replace("(?i", "(?iu")) | (
-        text.contains("\\u") & text.rlike(look.escaped_key.replace("(?i", "(?iu")))
+    from pyspark.sql import functions as F
+
+    def java(pattern: str) -> str:
+        return pattern.replace("(?i", "(?iu")
+
+    coded = text.rlike(java(look.code)) | (
+        text.contains("\\u") & text.rlike(java(look.escaped_key)))
+    if not look.text:
+        return coded
+    # each "data" key's value as the SQL look takes it: the line cut at the keys, each
+    # piece read from its start; one that does not decode might say it (kept)
+    pieces = F.split(F.regexp_replace(text, JSON_BREAKS, ""), '"data"')
+    values = F.transform(F.slice(pieces, 2, F.greatest(F.size(pieces), F.lit(1))),
+                         lambda p: F.regexp_extract(p, DATA_VALUE, 1))
+
+    def says(value):
+        raw = F.try_to_binary(F.regexp_replace(value, r"\\/", "/"), F.lit("base64"))
+        return F.coalesce(raw.cast("string").rlike(java(look.data)), F.lit(True))
+
+    return coded | text.rlike(java(look.text)) | (
+        text.contains('"data"') & F.coalesce(F.exists(values, says), F.lit(False)))
 
 
 def _triaged(good, look: Look | None):
