@@ -129,14 +129,15 @@ def split_export(folder: Path, example: str, in_bundle: set[str]) -> str:
     folder.mkdir()
     bundle = json.loads((EXAMPLES / example).read_text())
     resources = [e["resource"] for e in bundle["entry"]]
-    _by_type(folder, [r for r in resources if r["id"] not in in_bundle])
+    ndjson_by_type(folder, [r for r in resources if r["id"] not in in_bundle])
     (folder / "later-export.json").write_text(json.dumps({
         "resourceType": "Bundle", "type": "collection",
         "entry": [{"resource": r} for r in resources if r["id"] in in_bundle]}))
     return next(r["id"] for r in resources if r["resourceType"] == "Patient")
 
 
-def _by_type(folder: Path, resources: list[dict]) -> None:
+def ndjson_by_type(folder: Path, resources: list[dict]) -> None:
+    """The resources as NDJSON, a file a type, in their order."""
     by_type: dict[str, list[str]] = {}
     for r in resources:
         by_type.setdefault(r["resourceType"], []).append(json.dumps(r))

@@ -205,17 +205,16 @@ def test_prescreen_names_xml_csv_and_text_files_as_screen_does(tmp_path, capsys)
     assert "labs.csv" in err and "notes.txt" in err
 
 
-def test_prescreen_names_an_stu3_ndjson_file_and_does_not_read_it(tmp_path, capsys):
-    """The DuckDB scan finds the marks `screen` finds (fhir/versions.py), in a file kept
-    line by line and in one projected (a type no rule reads); the whole file is not read,
-    its R4 first line included, and it is named by its first marked line."""
+def earlier_release_cases() -> list[tuple[str, dict, dict, str, str]]:
+    """(file, its R4 first line, its second line of an earlier release, the resource and
+    element named, why), for Patient/p1: the marks of fhir/versions.py, one of each kind."""
     who = {"reference": "Patient/p1"}
     net = {"resourceType": "Condition", "code": {"text": "midgut NET"}, "subject": who}
     imm = {"resourceType": "Immunization", "status": "completed", "patient": who,
            "vaccineCode": {"text": "influenza"}, "occurrenceDateTime": "2026-01-01"}
     order = {"resourceType": "ServiceRequest", "status": "active", "intent": "order",
              "subject": who}
-    cases = [  # (file, its R4 first line, its second line, resource, why)
+    return [
         ("Condition", {**net, "id": "r4"}, {**net, "id": "c1", "clinicalStatus": "active"},
          "Condition/c1: clinicalStatus", "FHIR STU3 is not read; trialsieve reads R4 "
          "(a code here, a CodeableConcept in R4)"),
@@ -230,6 +229,13 @@ def test_prescreen_names_an_stu3_ndjson_file_and_does_not_read_it(tmp_path, caps
          {**order, "resourceType": "ProcedureRequest", "id": "q1"},
          "ProcedureRequest/q1: resourceType", "FHIR STU3 or DSTU2 is not read; "
          "trialsieve reads R4 (ProcedureRequest is not an R4 resource type)")]
+
+
+def test_prescreen_names_an_stu3_ndjson_file_and_does_not_read_it(tmp_path, capsys):
+    """The DuckDB scan finds the marks `screen` finds (fhir/versions.py), in a file kept
+    line by line and in one projected (a type no rule reads); the whole file is not read,
+    its R4 first line included, and it is named by its first marked line."""
+    cases = earlier_release_cases()
     for i, (name, r4, marked, resource, why) in enumerate(cases):
         folder = tmp_path / f"in{i}"
         folder.mkdir()

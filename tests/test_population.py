@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from populations import (
     AS_OF,
     assert_triage_agrees,
+    ndjson_by_type,
     no_net_in_full,
     run_cli,
     screen_json,
@@ -243,20 +244,12 @@ def test_real_synthea_export_gives_what_screen_gives(tmp_path):
 
 
 # --- a population worked out by hand --------------------------------------------------
-def _ndjson(folder: Path, resources: list[dict]) -> None:
-    by_type: dict[str, list[str]] = {}
-    for r in resources:
-        by_type.setdefault(r["resourceType"], []).append(json.dumps(r))
-    for rtype, lines in by_type.items():
-        (folder / f"{rtype}.ndjson").write_text("\n".join(lines) + "\n")
-
-
 def _hand_population(folder: Path) -> None:
     """ex01 (eligible under pre-screening, D0 2026-11-25 to 2026-12-10: its MRI of
     2026-11-12 is 28 days old on 2026-12-10), a 10-year-old (I1 not met: removed at the
     first step), an adult with nothing on record (no candidate for certain)."""
     bundle = json.loads((EXAMPLES / "01-eligible-woman-cbp.json").read_text())
-    _ndjson(folder, [e["resource"] for e in bundle["entry"]] + [
+    ndjson_by_type(folder, [e["resource"] for e in bundle["entry"]] + [
         {"resourceType": "Patient", "id": "child", "gender": "male", "birthDate": "2016-01-01"},
         {"resourceType": "Patient", "id": "adult", "gender": "female",
          "birthDate": "1960-01-01"},
@@ -968,7 +961,7 @@ def _everolimus_or_paracetamol(folder: Path, newest_last: bool) -> str:
          "medicationReference": {"reference": "Medication/m1"}},
         *({"resourceType": "Medication", "id": "m1", "meta": {"versionId": v},
            "code": {"coding": [drug]}} for v, drug in versions)]
-    _ndjson(folder, resources)
+    ndjson_by_type(folder, resources)
     return pid
 
 

@@ -228,49 +228,30 @@ def test_spark_reads_a_shared_medication_in_its_newest_version(spark, tmp_path):
 
 
 def test_spark_names_files_of_an_earlier_fhir_release_and_does_not_read_them(spark, tmp_path):
-    """As the DuckDB scan (test_input_files.py): a file whose second line is STU3 or DSTU2
-    (a code where R4 has a CodeableConcept, an element R4 does not have, a type R4 does
-    not have) is named by that line and not read at all, its R4 first line included; an
-    R4 file with the same keys nested deeper is read."""
-    who = {"reference": "Patient/p1"}
-    net = {"resourceType": "Condition", "code": {"text": "midgut NET"}, "subject": who}
-    imm = {"resourceType": "Immunization", "status": "completed", "patient": who,
-           "vaccineCode": {"text": "influenza"}, "occurrenceDateTime": "2026-01-01"}
-    order = {"resourceType": "ServiceRequest", "status": "active", "intent": "order",
-             "subject": who}
+    """As the DuckDB scan (test_input_files.py, whose cases these are): a file whose
+    second line is STU3 or DSTU2 is named by that line and not read at all, its R4 first
+    line included; an R4 file with the same keys nested deeper is read."""
+    from test_input_files import earlier_release_cases
+
     folder = tmp_path / "in"
     folder.mkdir()
-    files = {
-        "Patient": [{"resourceType": "Patient", "id": "p1", "birthDate": "1960-01-01",
-                     "gender": "male"}],
-        "a-stu3": [{**net, "id": "r4a"}, {**net, "id": "c1", "clinicalStatus": "active"}],
-        "b-dstu2": [{**net, "id": "r4b"}, {"resourceType": "Condition", "id": "c2",
-                                           "patient": who, "code": net["code"]}],
-        "c-imm": [{**imm, "id": "r4c"}, {**imm, "id": "i1", "notGiven": False}],
-        "d-order": [{**order, "id": "r4d"}, {**order, "resourceType": "ProcedureRequest",
-                                              "id": "q1"}],
-        "e-r4": [{**net, "id": "kept", "note": [{"text": "x"}],
-                  "evidence": [{"detail": [{"display": "patient"}]}],
-                  "extension": [{"url": "http://x", "valueString": "context"}]}]}
+    files = {"Patient": [{"resourceType": "Patient", "id": "p1", "birthDate": "1960-01-01",
+                          "gender": "male"}]}
+    cases = earlier_release_cases()
+    for i, (_, r4, marked, _, _) in enumerate(cases):
+        files[f"{i}"] = [{**r4, "id": f"r4{i}"}, marked]
+    files["kept"] = [{**cases[0][1], "id": "kept", "note": [{"text": "x"}],
+                      "evidence": [{"detail": [{"display": "patient"}]}],
+                      "extension": [{"url": "http://x", "valueString": "context"}]}]
     for name, lines in files.items():
         (folder / f"{name}.ndjson").write_text("".join(json.dumps(x) + "\n" for x in lines))
     runs = {engine: prescreen(folder, tmp_path / engine,
                               Settings(AS_OF, "pre-screening", engine, 2, full=True))
             for engine in ("duckdb", "spark")}
-    stu3 = "FHIR STU3 is not read; trialsieve reads R4"
     assert runs["spark"]["skipped"] == [
-        {"file": str(folder / "a-stu3.ndjson"), "line": 2, "resource": "Condition/c1: "
-         "clinicalStatus", "reason": f"{stu3} (a code here, a CodeableConcept in R4): "
-         "file skipped"},
-        {"file": str(folder / "b-dstu2.ndjson"), "line": 2, "resource": "Condition/c2: "
-         "patient", "reason": "FHIR DSTU2 is not read; trialsieve reads R4 "
-         "(Condition.patient is not an R4 element): file skipped"},
-        {"file": str(folder / "c-imm.ndjson"), "line": 2, "resource": "Immunization/i1: "
-         "notGiven", "reason": f"{stu3} (Immunization.notGiven is not an R4 element): "
-         "file skipped"},
-        {"file": str(folder / "d-order.ndjson"), "line": 2, "resource": "ProcedureRequest/"
-         "q1: resourceType", "reason": "FHIR STU3 or DSTU2 is not read; trialsieve reads "
-         "R4 (ProcedureRequest is not an R4 resource type): file skipped"}]
+        {"file": str(folder / f"{i}.ndjson"), "line": 2, "resource": resource,
+         "reason": f"{why}: file skipped"}
+        for i, (_, _, _, resource, why) in enumerate(cases)]
     assert runs["spark"]["skipped"] == runs["duckdb"]["skipped"]
     doc = json.loads((tmp_path / "spark" / "results.ndjson").read_text())
     assert doc["resources"]["Condition"]["read"] == 1  # "kept" alone
