@@ -212,6 +212,7 @@ class Database:
         self.sqlite = sqlite
         if sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "checkin", _sqlite_durable_again)
         self._lock = threading.Lock()
         self._sessions = sessionmaker(self.engine, expire_on_commit=False,
                                       info={"seal": self.seal})
@@ -223,11 +224,31 @@ class Database:
             yield s
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
+    def write(self, durable: bool = True) -> Iterator[Session]:
+        """One unit of work, serialised against every other writer of this database, in
+        this process (a lock, so that threads do not queue inside the database) and across
+        processes (`serve --workers`): SQLite's BEGIN IMMEDIATE takes the database's write
+        lock before the audit chain's head is read, PostgreSQL's advisory lock likewise,
+        so two processes never append to the same head (the chain never forks).
+
+        `durable=False` only for the audit row of a read: its commit does not wait for
+        the disk (SQLite in WAL mode: synchronous=NORMAL; PostgreSQL: synchronous_commit
+        off). A power cut may then lose the last fraction of a second of read-audit rows,
+        never a clinical write (answers, entries, imports, users and signatures commit
+        with FULL, and each FULL commit flushes the earlier rows with it, in order), and
+        never breaks the chain: the rows kept are a prefix of the chain."""
         with self._lock, self._sessions() as s:
             with s.begin():
-                if not self.sqlite:
-                    s.execute(text("SELECT pg_advisory_xact_lock(7212012)"))
+                conn = s.connection()
+                if self.sqlite:
+                    conn.exec_driver_sql(
+                        f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+                    conn.info[_RELAXED] = not durable  # set back when returned to the pool
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                else:
+                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7212012)")
+                    if not durable:
+                        conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
                 yield s
                 s.flush()
                 last = s.execute(select(AuditRow.id, AuditRow.hash)
@@ -295,7 +316,19 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
+    # every write of Database.write says its own level; anything else writes durably
+    cur.execute("PRAGMA synchronous=FULL")
     cur.close()
+
+
+_RELAXED = "trialsieve_synchronous_normal"
+
+
+def _sqlite_durable_again(dbapi_conn, record) -> None:
+    """A connection that committed a read's audit row without waiting for the disk goes
+    back to the pool durable: whatever writes on it next (outside Database.write too)."""
+    if record.info.pop(_RELAXED, False) and dbapi_conn is not None:
+        dbapi_conn.execute("PRAGMA synchronous=FULL")
 
 
 def invalidate_summaries(session: Session, _flush_context: Any) -> None:
