@@ -26,7 +26,6 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
-    select,
     text,
     update,
 )
@@ -251,9 +250,10 @@ class Database:
                         conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
                 yield s
                 s.flush()
-                last = s.execute(select(AuditRow.id, AuditRow.hash)
-                                 .order_by(AuditRow.id.desc()).limit(1)).first()
-            if last is not None:  # committed: the head moves only past rows that exist
+            # committed: the head moves only past rows that exist (web.audit.record says
+            # which row it appended last; no query for it)
+            last = s.info.pop("audit_head", None)
+            if last is not None:
                 self.seal.advance(last[0], last[1])
 
     def migrate(self) -> None:

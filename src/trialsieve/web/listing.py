@@ -80,11 +80,12 @@ def page_of(db: Database, cache: VerdictCache, today: date, query: str, page: in
     and how many patients of `sites` match. The search reads names and MRNs only for a
     role that may see them. Reads the page's summary rows in one query; a stale row is
     computed from its record and stored, unless the patient was written to meanwhile."""
-    with db.read() as s:
-        missing = s.scalar(select(func.count()).select_from(PatientRow)
-                           .outerjoin(Summary, Summary.patient_id == PatientRow.id)
-                           .where(PatientRow.site.in_(sites), Summary.patient_id.is_(None)))
-    if missing:  # once per patient imported before summaries (or a just-created one)
+    with db.read() as s:  # one count for both: patients of the sites, and those with a row
+        patients, summarised = s.execute(
+            select(func.count(PatientRow.id), func.count(Summary.patient_id))
+            .outerjoin(Summary, Summary.patient_id == PatientRow.id)
+            .where(PatientRow.site.in_(sites))).one()
+    if patients != summarised:  # once per patient imported before summaries (or just now)
         with db.write() as s:
             summary.ensure(s, sites)
     where: list[ColumnElement[bool]] = [PatientRow.site.in_(sites)]
@@ -96,8 +97,9 @@ def page_of(db: Database, cache: VerdictCache, today: date, query: str, page: in
         where.append(or_(*(func.lower(f).contains(q, autoescape=True) for f in fields)))
     computed = []
     with db.read() as s:
-        total = s.scalar(select(func.count()).select_from(PatientRow)
-                         .join(Summary, Summary.patient_id == PatientRow.id).where(*where))
+        total = patients if not q else s.scalar(  # a search counts its own matches
+            select(func.count()).select_from(PatientRow)
+            .join(Summary, Summary.patient_id == PatientRow.id).where(*where))
         # columns, not ORM objects: a page is 50 light rows (patient fields and summary)
         found = list(s.execute(select(*LISTED, *Summary.__table__.columns)
                                .join(Summary, Summary.patient_id == PatientRow.id)
