@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -27,7 +26,6 @@ from sqlalchemy import (
     create_engine,
     event,
     text,
-    update,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -149,8 +147,9 @@ class Signature(Base):
 class Summary(Base):
     """A patient's row of the patient list, cached (web.summary): stale when `verdict` is
     None or its key (record, protocol, dates) is not the one asked for; `version` counts
-    the writes to the patient, so that a result computed from an older record is never
-    stored over a newer one. `mac` (keyed by the seal) finds a row edited in the
+    the writes to the patient (database triggers, migration 0006: any change to its
+    resources or to the patient row), so that a result computed from an older record is
+    never stored over a newer one. `mac` (keyed by the seal) finds a row edited in the
     database, which is then computed again."""
 
     __tablename__ = "summaries"
@@ -215,7 +214,6 @@ class Database:
         self._lock = threading.Lock()
         self._sessions = sessionmaker(self.engine, expire_on_commit=False,
                                       info={"seal": self.seal})
-        event.listen(self._sessions, "after_flush", invalidate_summaries)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -329,16 +327,3 @@ def _sqlite_durable_again(dbapi_conn, record) -> None:
     back to the pool durable: whatever writes on it next (outside Database.write too)."""
     if record.info.pop(_RELAXED, False) and dbapi_conn is not None:
         dbapi_conn.execute("PRAGMA synchronous=FULL")
-
-
-def invalidate_summaries(session: Session, _flush_context: Any) -> None:
-    """After each flush: the list's cached rows (`web.summary`) of the patients whose
-    resources or planned dates were just written are stale (same transaction, so no
-    reader sees the new record with the old verdict)."""
-    touched = {o.patient_id for o in (*session.new, *session.dirty)
-               if isinstance(o, ResourceRow)}
-    touched |= {o.id for o in session.dirty if isinstance(o, PatientRow)}
-    if touched:
-        session.connection().execute(
-            update(Summary).where(Summary.patient_id.in_(touched))
-            .values(version=Summary.version + 1, verdict=None, mac=None))

@@ -6,10 +6,9 @@ for it unless its row is stale.
 A row is a cache, never a source: it is used only when its key (record, protocol hash,
 screening date, planned dates) is the one asked for and its MAC (keyed by the seal, a
 key the database does not hold) matches. Any write to a patient's resources or planned
-dates marks its row stale in the same transaction (`db.invalidate_summaries`, a flush
-hook), and bumps
-its version, so that a verdict computed from the record as it was before that write is
-never stored over it.
+dates, through the app or by hand in the database, marks its row stale in the same
+transaction and bumps its version (database triggers, migration 0006), so that a verdict
+computed from the record as it was before that write is never stored over it.
 """
 
 from __future__ import annotations

@@ -1,0 +1,62 @@
+"""Summaries made stale by the database itself: any INSERT, UPDATE or DELETE of a
+patient's resources (its record, the answers entered here) or an UPDATE of the patient
+(its planned dates) bumps the version of the patient's list row and clears its verdict,
+in the same statement's transaction. A row edited in the database behind the app (a
+lab value changed by hand) is then computed again at the next list load, as any write
+through the app already was. Replaces the app's own flush hook: one rule, wherever the
+write comes from.
+
+Revision ID: 0006
+Revises: 0005
+"""
+
+from alembic import op
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+STALE = "UPDATE summaries SET version = version + 1, verdict = NULL, mac = NULL"
+SQLITE = {
+    "resources_stale_insert": f"AFTER INSERT ON resources BEGIN {STALE} "
+                              "WHERE patient_id = NEW.patient_id; END",
+    "resources_stale_update": f"AFTER UPDATE ON resources BEGIN {STALE} "
+                              "WHERE patient_id IN (OLD.patient_id, NEW.patient_id); END",
+    "resources_stale_delete": f"AFTER DELETE ON resources BEGIN {STALE} "
+                              "WHERE patient_id = OLD.patient_id; END",
+    "patients_stale_update": f"AFTER UPDATE ON patients BEGIN {STALE} "
+                             "WHERE patient_id = NEW.id; END",
+}
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"""
+            CREATE FUNCTION summaries_stale() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF TG_TABLE_NAME = 'patients' THEN
+                {STALE} WHERE patient_id = NEW.id;
+              ELSE
+                IF TG_OP <> 'INSERT' THEN {STALE} WHERE patient_id = OLD.patient_id; END IF;
+                IF TG_OP <> 'DELETE' THEN {STALE} WHERE patient_id = NEW.patient_id; END IF;
+              END IF;
+              RETURN NULL;
+            END $$""")
+        op.execute("CREATE TRIGGER resources_stale AFTER INSERT OR UPDATE OR DELETE ON "
+                   "resources FOR EACH ROW EXECUTE FUNCTION summaries_stale()")
+        op.execute("CREATE TRIGGER patients_stale AFTER UPDATE ON patients "
+                   "FOR EACH ROW EXECUTE FUNCTION summaries_stale()")
+        return
+    for name, body in SQLITE.items():
+        op.execute(f"CREATE TRIGGER {name} {body}")
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS resources_stale ON resources")
+        op.execute("DROP TRIGGER IF EXISTS patients_stale ON patients")
+        op.execute("DROP FUNCTION IF EXISTS summaries_stale()")
+        return
+    for name in SQLITE:
+        op.execute(f"DROP TRIGGER IF EXISTS {name}")
