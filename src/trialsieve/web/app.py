@@ -51,7 +51,6 @@ from trialsieve.web.limits import BodyLimit
 from trialsieve.web.screening import (
     criteria_reading,
     lesion_table,
-    reasons,
     screen_record,
     settle_links,
 )
@@ -370,8 +369,7 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
     @app.get("/worklist", response_class=HTMLResponse)
     def worklist_page(request: Request, who: Annotated[Who, Depends(allowed("read"))]):
         identify = auth.can(who.user.role, "identify")
-        with db.read() as s:
-            rows = listing.waiting(s, verdicts, today(), identify, sites.of(who.user))
+        rows = listing.waiting(db, verdicts, today(), identify, sites.of(who.user))
         if rows:
             _read(who, "read-list", "worklist",
                   {"patients": [r[0].screening_number for r in rows]})
@@ -704,32 +702,27 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
             "Content-Disposition": 'attachment; filename="audit-trail.csv"'})
 
     def _log(who: Who) -> list[dict[str, str]]:
+        """The screening log, from the list's summary rows (web.listing.log): a patient's
+        record is screened only when its row is stale."""
         out = []
-        with db.read() as s:
-            for p in s.scalars(select(PatientRow).where(PatientRow.site.in_(
-                    sites.of(who.user))).order_by(PatientRow.id)):
-                res = store.resources(s, p)
-                record_hash = store.record_hash(res)
-                result = verdicts.get(p, res, record_hash, today())
-                sigs = [v for v in signature.signatures(s, p, record_hash)
-                        if v.superseded is None]
-                if sigs:
-                    sig = sigs[0].sig
-                    frozen = json.loads(sig.result_json)
-                    why = [f"{c['id']} {c['summary']}" for c in frozen["criteria"]
-                           if (c["category"] == "inclusion" and c["status"] == "not_met")
-                           or (c["category"] == "exclusion" and c["status"] == "met")]
-                    out.append({"screening_number": p.screening_number,
-                                "screening_date": sig.as_of.isoformat(),
-                                "outcome": f"{signature.MEANINGS[sig.meaning]} (signed "
-                                f"{sig.signed_at:%Y-%m-%d} by {sig.display_name})",
-                                "reasons": "; ".join(why)})
-                else:
-                    out.append({"screening_number": p.screening_number,
-                                "screening_date": today().isoformat(),
-                                "outcome": f"pending: {VERDICT_LABELS[result.verdict]}, "
-                                "not signed",
-                                "reasons": "; ".join(reasons(result))})
+        for row, view in listing.log(db, verdicts, today(), sites.of(who.user)):
+            number = row.patient.screening_number
+            if view is not None:
+                sig = view.sig
+                frozen = json.loads(sig.result_json)
+                why = [f"{c['id']} {c['summary']}" for c in frozen["criteria"]
+                       if (c["category"] == "inclusion" and c["status"] == "not_met")
+                       or (c["category"] == "exclusion" and c["status"] == "met")]
+                out.append({"screening_number": number,
+                            "screening_date": sig.as_of.isoformat(),
+                            "outcome": f"{signature.MEANINGS[sig.meaning]} (signed "
+                            f"{sig.signed_at:%Y-%m-%d} by {sig.display_name})",
+                            "reasons": "; ".join(why)})
+            else:
+                out.append({"screening_number": number,
+                            "screening_date": today().isoformat(),
+                            "outcome": f"pending: {VERDICT_LABELS[row.verdict]}, not signed",
+                            "reasons": row.reasons})
         return out
 
     @app.get("/log", response_class=HTMLResponse)

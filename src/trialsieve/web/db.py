@@ -166,6 +166,11 @@ class Summary(Base):
     unknown: Mapped[int | None] = mapped_column(Integer, nullable=True)
     blocking: Mapped[int | None] = mapped_column(Integer, nullable=True)
     mac: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # what the screening log and the worklist show of the verdict (migration 0006): the
+    # reasons for non-inclusion, "; "-joined, and the questions for an investigator
+    # other than a signature (JSON [[kind, text, href], ...])
+    reasons: Mapped[str | None] = mapped_column(Text, nullable=True)
+    asks: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class AuditRow(Base):

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from trialsieve.engine import ELIGIBLE, NOT_ELIGIBLE, Dates, ScreeningResult
 from trialsieve.protocols.lumen import LUMEN
@@ -101,6 +101,28 @@ def newest(s: Session, patients: list[tuple[Any, str]]) -> dict[int, SignatureVi
     for p, record_hash in patients:
         if p.id in by:
             out[p.id] = views(p, by[p.id], record_hash)[0]
+    return out
+
+
+def standing(s: Session, patients: list[tuple[Any, str]],
+             frozen: bool = False) -> dict[int, SignatureView]:
+    """The signature that stands over each patient's record (given as (patient or a row
+    with its id and planned dates, record hash)), for those with one; `frozen`: with the
+    result frozen at signing. One query for all."""
+    ids = [p.id for p, _ in patients]
+    if not ids:
+        return {}
+    q = select(Signature) if frozen else select(Signature).options(
+        defer(Signature.result_json))
+    by: dict[int, list[Signature]] = {}
+    for sig in s.scalars(q.where(Signature.patient_id.between(min(ids), max(ids)))
+                         .order_by(Signature.id.desc())):
+        by.setdefault(sig.patient_id, []).append(sig)
+    out = {}
+    for p, record_hash in patients:
+        stands = [v for v in views(p, by.get(p.id, ()), record_hash) if v.superseded is None]
+        if stands:
+            out[p.id] = stands[0]
     return out
 
 

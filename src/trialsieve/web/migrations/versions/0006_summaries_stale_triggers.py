@@ -4,12 +4,15 @@ patient's resources (its record, the answers entered here) or an UPDATE of the p
 in the same statement's transaction. A row edited in the database behind the app (a
 lab value changed by hand) is then computed again at the next list load, as any write
 through the app already was. Replaces the app's own flush hook: one rule, wherever the
-write comes from.
+write comes from. Also two columns of the summaries, so that the screening log and the
+investigator's worklist read them instead of screening every patient: the reasons for
+non-inclusion and the questions waiting on an investigator.
 
 Revision ID: 0006
 Revises: 0005
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
@@ -31,6 +34,10 @@ SQLITE = {
 
 
 def upgrade() -> None:
+    # rows computed before have neither: their MAC (web.summary) no longer fits, so each
+    # is computed again at its next load
+    op.add_column("summaries", sa.Column("reasons", sa.Text, nullable=True))
+    op.add_column("summaries", sa.Column("asks", sa.Text, nullable=True))
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"""
             CREATE FUNCTION summaries_stale() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -57,6 +64,9 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS resources_stale ON resources")
         op.execute("DROP TRIGGER IF EXISTS patients_stale ON patients")
         op.execute("DROP FUNCTION IF EXISTS summaries_stale()")
-        return
-    for name in SQLITE:
-        op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    else:
+        for name in SQLITE:
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    with op.batch_alter_table("summaries") as batch:
+        batch.drop_column("asks")
+        batch.drop_column("reasons")
