@@ -405,10 +405,12 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
             p = _patient(s, number, who)
             res = store.resources(s, p)
             record_hash = store.record_hash(res)
-            sc = verdicts.screening(p, res, record_hash, today())
+            # the record assembled once: its imported answers, and the screening's input
+            # when the screening is not cached already
+            record, imported = provenance.screened(res, p.screening_number, p.fhir_id)
+            sc = verdicts.screening(p, lambda: record, record_hash, today())
             sigs = signature.signatures(s, p, record_hash)
             entries = [(r, json.loads(r.content)) for r in res if r.origin == "entry"]
-            imported = store.imported_answers(p, res)
             ident = next((listing.identity(json.loads(r.content)) for r in res
                           if r.resource_type == "Patient" and r.resource_id == p.fhir_id),
                          None) if auth.can(who.user.role, "identify") else None

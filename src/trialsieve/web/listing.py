@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from trialsieve.protocols.lumen import LUMEN
+from trialsieve.record import PatientRecord
 from trialsieve.web import signature, store, summary, worklist
 from trialsieve.web.db import Database, PatientRow, ResourceRow, Summary
 from trialsieve.web.screening import Screening, reasons, screen_record
@@ -45,13 +46,15 @@ class VerdictCache:
             store.record_of(p, rows), today, p.planned_inclusion, p.planned_d0,
             with_window=False).result)
 
-    def screening(self, p: PatientRow, rows: list[ResourceRow], record_hash: str,
-                  today: date) -> Screening:
+    def screening(self, p: PatientRow, record: Callable[[], PatientRecord],
+                  record_hash: str, today: date) -> Screening:
         """The patient page's screening with its eligibility window, under the same key:
-        the window is computed once per record, not on every view."""
+        the window is computed once per record, not on every view. `record`: the record
+        the engine screens, asked for only when not cached (the page assembles it once
+        for its imported answers too)."""
         key = ("page", record_hash, LUMEN.hash, today, p.planned_inclusion, p.planned_d0)
         return self._memo(key, lambda: screen_record(
-            store.record_of(p, rows), today, p.planned_inclusion, p.planned_d0))
+            record(), today, p.planned_inclusion, p.planned_d0))
 
     def asks(self, p: PatientRow, rows: list[ResourceRow], record_hash: str,
              today: date) -> tuple[worklist.Ask, ...]:
