@@ -312,6 +312,11 @@ def main() -> int:
     url = database_url(args.database_url, tmp)
     t0 = time.monotonic()
     if args.prepared and not args.database_url and (Path(tmp) / "trialsieve.db").exists():
+        from trialsieve.web.db import Database
+
+        again = Database(url)
+        again.migrate()  # prepared by older code, maybe
+        again.dispose()
         print(f"prepared database of {tmp} used again")
     else:
         checklists = prepare(url, args.patients, args.readers)

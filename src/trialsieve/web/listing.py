@@ -83,7 +83,7 @@ def page_of(db: Database, cache: VerdictCache, today: date, query: str, page: in
     and how many patients of `sites` match. The search reads names and MRNs only for a
     role that may see them. Reads the page's summary rows in one query; a stale row is
     computed from its record and stored, unless the patient was written to meanwhile."""
-    patients = _ensure(db, sites)
+    patients = _count(db, sites)
     where: list[ColumnElement[bool]] = [PatientRow.site.in_(sites)]
     q = query.strip().lower()
     if q:
@@ -118,17 +118,12 @@ class Listed:
             self.reasons, self.asks = c.reasons, c.asks
 
 
-def _ensure(db: Database, sites: tuple[str, ...]) -> int:
-    """How many patients `sites` have, each given its summary row if it has none yet."""
-    with db.read() as s:  # one count for both: patients of the sites, and those with a row
-        patients, summarised = s.execute(
-            select(func.count(PatientRow.id), func.count(Summary.patient_id))
-            .outerjoin(Summary, Summary.patient_id == PatientRow.id)
-            .where(PatientRow.site.in_(sites))).one()
-    if patients != summarised:  # once per patient imported before summaries (or just now)
-        with db.write() as s:
-            summary.ensure(s, sites)
-    return patients
+def _count(db: Database, sites: tuple[str, ...]) -> int:
+    """How many patients `sites` have. Each has its summary row (a database trigger adds
+    it with the patient, migration 0006), so no join is needed to find those without."""
+    with db.read() as s:
+        return s.scalar(select(func.count(PatientRow.id))
+                        .where(PatientRow.site.in_(sites))) or 0
 
 
 def summaries(db: Database, cache: VerdictCache, today: date,
@@ -183,7 +178,6 @@ def waiting(db: Database, cache: VerdictCache, today: date, identify: bool,
     """(patient, identity or None, summary, asks) of each patient of `sites` that waits
     on an investigator, in the list's order: read from the summary rows, a signature
     asked for where none stands."""
-    _ensure(db, sites)
     listed, _ = summaries(db, cache, today, [PatientRow.site.in_(sites)])
     with db.read() as s:
         standing = signature.standing(s, [(row.patient, row.record_hash) for row in listed])
@@ -201,7 +195,6 @@ def log(db: Database, cache: VerdictCache, today: date,
         sites: tuple[str, ...]) -> list[tuple[Listed, signature.SignatureView | None]]:
     """Each patient of `sites` (the list's order), from its summary row, with the
     signature that stands over its record, if any (its frozen result loaded)."""
-    _ensure(db, sites)
     listed, _ = summaries(db, cache, today, [PatientRow.site.in_(sites)])
     with db.read() as s:
         standing = signature.standing(s, [(row.patient, row.record_hash) for row in listed],

@@ -21,6 +21,10 @@ branch_labels = None
 depends_on = None
 
 STALE = "UPDATE summaries SET version = version + 1, verdict = NULL, mac = NULL"
+# every patient has its row from the start, however it was added (the list then counts
+# patients without a join; the name and MRN are filled by the import, or when computed)
+BORN = ("INSERT INTO summaries (patient_id, version, name, mrn) "
+        "VALUES (NEW.id, 0, '', '')")
 SQLITE = {
     "resources_stale_insert": f"AFTER INSERT ON resources BEGIN {STALE} "
                               "WHERE patient_id = NEW.patient_id; END",
@@ -30,6 +34,7 @@ SQLITE = {
                               "WHERE patient_id = OLD.patient_id; END",
     "patients_stale_update": f"AFTER UPDATE ON patients BEGIN {STALE} "
                              "WHERE patient_id = NEW.id; END",
+    "patients_summary_insert": f"AFTER INSERT ON patients BEGIN {BORN}; END",
 }
 
 
@@ -42,7 +47,9 @@ def upgrade() -> None:
         op.execute(f"""
             CREATE FUNCTION summaries_stale() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-              IF TG_TABLE_NAME = 'patients' THEN
+              IF TG_TABLE_NAME = 'patients' AND TG_OP = 'INSERT' THEN
+                {BORN};
+              ELSIF TG_TABLE_NAME = 'patients' THEN
                 {STALE} WHERE patient_id = NEW.id;
               ELSE
                 IF TG_OP <> 'INSERT' THEN {STALE} WHERE patient_id = OLD.patient_id; END IF;
@@ -52,11 +59,26 @@ def upgrade() -> None:
             END $$""")
         op.execute("CREATE TRIGGER resources_stale AFTER INSERT OR UPDATE OR DELETE ON "
                    "resources FOR EACH ROW EXECUTE FUNCTION summaries_stale()")
-        op.execute("CREATE TRIGGER patients_stale AFTER UPDATE ON patients "
+        op.execute("CREATE TRIGGER patients_stale AFTER INSERT OR UPDATE ON patients "
                    "FOR EACH ROW EXECUTE FUNCTION summaries_stale()")
-        return
-    for name, body in SQLITE.items():
-        op.execute(f"CREATE TRIGGER {name} {body}")
+    else:
+        for name, body in SQLITE.items():
+            op.execute(f"CREATE TRIGGER {name} {body}")
+    _rows_of_earlier_patients()
+
+
+def _rows_of_earlier_patients() -> None:
+    """The rows of patients imported before (the app made them at the first list load),
+    with name and MRN from each one's Patient resource."""
+    from sqlalchemy.orm import Session
+
+    from trialsieve.web import summary
+
+    with Session(bind=op.get_bind()) as s:
+        sites = [site for site, in s.execute(sa.text("SELECT DISTINCT site FROM patients"))]
+        if sites:
+            summary.ensure(s, tuple(sites))
+        s.flush()
 
 
 def downgrade() -> None:
