@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from trialsieve.protocols.lumen import LUMEN
@@ -83,7 +83,6 @@ def page_of(db: Database, cache: VerdictCache, today: date, query: str, page: in
     and how many patients of `sites` match. The search reads names and MRNs only for a
     role that may see them. Reads the page's summary rows in one query; a stale row is
     computed from its record and stored, unless the patient was written to meanwhile."""
-    patients = _count(db, sites)
     where: list[ColumnElement[bool]] = [PatientRow.site.in_(sites)]
     q = query.strip().lower()
     if q:
@@ -91,13 +90,14 @@ def page_of(db: Database, cache: VerdictCache, today: date, query: str, page: in
         if identify:
             fields += [Summary.name, Summary.mrn]
         where.append(or_(*(func.lower(f).contains(q, autoescape=True) for f in fields)))
-    with db.read() as s:
-        total = patients if not q else s.scalar(  # a search counts its own matches
-            select(func.count()).select_from(PatientRow)
-            .join(Summary, Summary.patient_id == PatientRow.id).where(*where))
-    listed, sigs = summaries(db, cache, today, where, page * PAGE, PAGE)
+    # Each patient has its summary row (a database trigger adds it with the patient,
+    # migration 0006): the patients are counted without a join, unless a search asks.
+    count = select(func.count(PatientRow.id)).where(PatientRow.site.in_(sites)) if not q \
+        else select(func.count()).select_from(PatientRow).join(
+            Summary, Summary.patient_id == PatientRow.id).where(*where)
+    listed, sigs, total = summaries(db, cache, today, where, page * PAGE, PAGE, count)
     return [(row.patient, row.identity if identify else None, row, sigs.get(row.id))
-            for row in listed], total or 0
+            for row in listed], total
 
 
 class Listed:
@@ -118,21 +118,16 @@ class Listed:
             self.reasons, self.asks = c.reasons, c.asks
 
 
-def _count(db: Database, sites: tuple[str, ...]) -> int:
-    """How many patients `sites` have. Each has its summary row (a database trigger adds
-    it with the patient, migration 0006), so no join is needed to find those without."""
-    with db.read() as s:
-        return s.scalar(select(func.count(PatientRow.id))
-                        .where(PatientRow.site.in_(sites))) or 0
-
-
 def summaries(db: Database, cache: VerdictCache, today: date,
-              where: list[ColumnElement[bool]], offset: int = 0, limit: int | None = None
-              ) -> tuple[list[Listed], dict[int, signature.SignatureView]]:
+              where: list[ColumnElement[bool]], offset: int = 0, limit: int | None = None,
+              count: Select | None = None
+              ) -> tuple[list[Listed], dict[int, signature.SignatureView], int]:
     """The summary rows that match `where` (in the list's order), each computed again
-    from its record if stale, and the newest signature of each (one query each)."""
+    from its record if stale, the newest signature of each (one query each), and what
+    `count` counts (in the same read)."""
     computed = []
     with db.read() as s:
+        total = (s.scalar(count) or 0) if count is not None else 0
         # columns, not ORM objects: a page is 50 light rows (patient fields and summary)
         found = list(s.execute(select(*LISTED, *Summary.__table__.columns)
                                .join(Summary, Summary.patient_id == PatientRow.id)
@@ -154,7 +149,7 @@ def summaries(db: Database, cache: VerdictCache, today: date,
             for c in computed:
                 summary.keep(s, c)
     fresh = {c.patient_id: c for c in computed}
-    return [Listed(row, fresh.get(row.id)) for row in found], sigs
+    return [Listed(row, fresh.get(row.id)) for row in found], sigs, total
 
 
 def _compute(s: Session, cache: VerdictCache, p: PatientRow, version: int,
@@ -178,7 +173,7 @@ def waiting(db: Database, cache: VerdictCache, today: date, identify: bool,
     """(patient, identity or None, summary, asks) of each patient of `sites` that waits
     on an investigator, in the list's order: read from the summary rows, a signature
     asked for where none stands."""
-    listed, _ = summaries(db, cache, today, [PatientRow.site.in_(sites)])
+    listed, _, _ = summaries(db, cache, today, [PatientRow.site.in_(sites)])
     with db.read() as s:
         standing = signature.standing(s, [(row.patient, row.record_hash) for row in listed])
     out = []
@@ -195,7 +190,7 @@ def log(db: Database, cache: VerdictCache, today: date,
         sites: tuple[str, ...]) -> list[tuple[Listed, signature.SignatureView | None]]:
     """Each patient of `sites` (the list's order), from its summary row, with the
     signature that stands over its record, if any (its frozen result loaded)."""
-    listed, _ = summaries(db, cache, today, [PatientRow.site.in_(sites)])
+    listed, _, _ = summaries(db, cache, today, [PatientRow.site.in_(sites)])
     with db.read() as s:
         standing = signature.standing(s, [(row.patient, row.record_hash) for row in listed],
                                       frozen=True)
