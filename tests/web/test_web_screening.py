@@ -372,3 +372,22 @@ def test_a_second_signature_while_one_stands_is_refused(app, db, users):
     assert "stands already" in _sign(c, "eligible")
     with db.read() as s:
         assert s.query(Signature).count() == 1
+
+
+def test_a_patient_page_assembles_the_record_once(app, users, monkeypatch):
+    # example 02 without its answers to judgement questions: nothing imported is held
+    # back, so one assembly gives both the screening's record and the imported answers
+    from trialsieve.web import provenance
+
+    bundle = json.loads(example("02-eligible-man"))
+    drop = tuple(e["resource"]["id"] for e in bundle["entry"]
+                 if e["resource"]["id"].startswith("ex02-att-"))
+    assert len(drop) == 10
+    c = login(app, "coordinator")
+    upload(c, example("02-eligible-man", drop=drop))
+    made = []
+    real = provenance.assemble
+    monkeypatch.setattr(provenance, "assemble", lambda *a, **k: made.append(1) or real(*a, **k))
+    html = c.get(page_of("ex02")).text  # the first view: nothing cached
+    assert verdict(html) == "incomplete"  # E1-E3... unanswered (README: answers needed)
+    assert len(made) == 1

@@ -51,7 +51,6 @@ from trialsieve.web.limits import BodyLimit
 from trialsieve.web.screening import (
     criteria_reading,
     lesion_table,
-    reasons,
     screen_record,
     settle_links,
 )
@@ -348,8 +347,10 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
         return patient
 
     def _read(who: Who, action: str, entity: str, new: Any = None) -> None:
-        """A read or an export of patient data: who, which patient, when, in the chain."""
-        with db.write() as s:
+        """A read or an export of patient data: who, which patient, when, in the chain.
+        Committed without waiting for the disk (Database.write, durable=False): a power
+        cut may lose the newest read rows, never a clinical write, never the chain."""
+        with db.write(durable=False) as s:
             audit.record(s, clock(), who.user.username, action, entity, new=new)
 
     @app.get("/", response_class=HTMLResponse)
@@ -368,8 +369,7 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
     @app.get("/worklist", response_class=HTMLResponse)
     def worklist_page(request: Request, who: Annotated[Who, Depends(allowed("read"))]):
         identify = auth.can(who.user.role, "identify")
-        with db.read() as s:
-            rows = listing.waiting(s, verdicts, today(), identify, sites.of(who.user))
+        rows = listing.waiting(db, verdicts, today(), identify, sites.of(who.user))
         if rows:
             _read(who, "read-list", "worklist",
                   {"patients": [r[0].screening_number for r in rows]})
@@ -405,10 +405,12 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
             p = _patient(s, number, who)
             res = store.resources(s, p)
             record_hash = store.record_hash(res)
-            sc = verdicts.screening(p, res, record_hash, today())
+            # the record assembled once: its imported answers, and the screening's input
+            # when the screening is not cached already
+            record, imported = provenance.screened(res, p.screening_number, p.fhir_id)
+            sc = verdicts.screening(p, lambda: record, record_hash, today())
             sigs = signature.signatures(s, p, record_hash)
             entries = [(r, json.loads(r.content)) for r in res if r.origin == "entry"]
-            imported = store.imported_answers(p, res)
             ident = next((listing.identity(json.loads(r.content)) for r in res
                           if r.resource_type == "Patient" and r.resource_id == p.fhir_id),
                          None) if auth.can(who.user.role, "identify") else None
@@ -702,32 +704,27 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
             "Content-Disposition": 'attachment; filename="audit-trail.csv"'})
 
     def _log(who: Who) -> list[dict[str, str]]:
+        """The screening log, from the list's summary rows (web.listing.log): a patient's
+        record is screened only when its row is stale."""
         out = []
-        with db.read() as s:
-            for p in s.scalars(select(PatientRow).where(PatientRow.site.in_(
-                    sites.of(who.user))).order_by(PatientRow.id)):
-                res = store.resources(s, p)
-                record_hash = store.record_hash(res)
-                result = verdicts.get(p, res, record_hash, today())
-                sigs = [v for v in signature.signatures(s, p, record_hash)
-                        if v.superseded is None]
-                if sigs:
-                    sig = sigs[0].sig
-                    frozen = json.loads(sig.result_json)
-                    why = [f"{c['id']} {c['summary']}" for c in frozen["criteria"]
-                           if (c["category"] == "inclusion" and c["status"] == "not_met")
-                           or (c["category"] == "exclusion" and c["status"] == "met")]
-                    out.append({"screening_number": p.screening_number,
-                                "screening_date": sig.as_of.isoformat(),
-                                "outcome": f"{signature.MEANINGS[sig.meaning]} (signed "
-                                f"{sig.signed_at:%Y-%m-%d} by {sig.display_name})",
-                                "reasons": "; ".join(why)})
-                else:
-                    out.append({"screening_number": p.screening_number,
-                                "screening_date": today().isoformat(),
-                                "outcome": f"pending: {VERDICT_LABELS[result.verdict]}, "
-                                "not signed",
-                                "reasons": "; ".join(reasons(result))})
+        for row, view in listing.log(db, verdicts, today(), sites.of(who.user)):
+            number = row.patient.screening_number
+            if view is not None:
+                sig = view.sig
+                frozen = json.loads(sig.result_json)
+                why = [f"{c['id']} {c['summary']}" for c in frozen["criteria"]
+                       if (c["category"] == "inclusion" and c["status"] == "not_met")
+                       or (c["category"] == "exclusion" and c["status"] == "met")]
+                out.append({"screening_number": number,
+                            "screening_date": sig.as_of.isoformat(),
+                            "outcome": f"{signature.MEANINGS[sig.meaning]} (signed "
+                            f"{sig.signed_at:%Y-%m-%d} by {sig.display_name})",
+                            "reasons": "; ".join(why)})
+            else:
+                out.append({"screening_number": number,
+                            "screening_date": today().isoformat(),
+                            "outcome": f"pending: {VERDICT_LABELS[row.verdict]}, not signed",
+                            "reasons": row.reasons})
         return out
 
     @app.get("/log", response_class=HTMLResponse)

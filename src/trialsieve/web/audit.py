@@ -32,6 +32,7 @@ from trialsieve.web.db import (
 from trialsieve.web.seal import Seal
 
 GENESIS = "0" * 64
+HEAD = "audit_head"  # Session.info: the newest row this unit of work appended
 FIELDS = ("id", "at", "username", "action", "entity", "old", "new", "reason", "covers",
           "prev_hash", "hash")
 # The rows whose content changes a verdict, who may act, or what was signed, and the
@@ -99,6 +100,7 @@ def record(s: Session, now: datetime, username: str, action: str, entity: str,
                       reason, cov)
     s.add(row)
     s.flush()
+    s.info[HEAD] = (row.id, row.hash)  # for Database.write: the head once committed
     return row
 
 

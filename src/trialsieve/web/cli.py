@@ -24,6 +24,8 @@ def add_commands(sub, date_type) -> None:
                    "(default: none, the client address is the connection's)")
     s.add_argument("--as-of", type=date_type, default=None,
                    help="fixed screening date (default: today, UTC)")
+    s.add_argument("--workers", type=_positive, default=None, metavar="N",
+                   help="worker processes (default: 2, or the number of cores when more)")
     s.add_argument("--demo", metavar="PATH", default=None,
                    help="demo only: import the FHIR files of PATH and create one demo user "
                    "per role, passwords printed once")
@@ -58,6 +60,16 @@ def add_commands(sub, date_type) -> None:
     a = sub.add_parser("audit", help="the workbench's audit trail")
     as_ = a.add_subparsers(dest="audit_command", required=True)
     _db_options(as_.add_parser("verify", help="check the hash chain of the audit trail"))
+
+
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of 1 or more")
+    return n
 
 
 def _db_options(p: argparse.ArgumentParser) -> None:
@@ -98,9 +110,7 @@ def _database(args: argparse.Namespace, read_only: bool = False):
 
 
 def serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from trialsieve.web.app import create_app
+    from trialsieve.web.serving import default_workers, run
 
     db = _database(args)
     if db.owns_tables():
@@ -110,12 +120,13 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     if args.demo:
         _demo(db, Path(args.demo), args.d0)
-    app = create_app(db, as_of=args.as_of)
-    print(f"trialsieve workbench on http://{args.host}:{args.port}/", file=sys.stderr)
-    # server_header off: the server's name and version tell an attacker what to try.
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
-                proxy_headers=bool(args.trusted_proxy),
-                forwarded_allow_ips=args.trusted_proxy or "", server_header=False)
+    workers = args.workers or default_workers()
+    url = db.engine.url.render_as_string(hide_password=False)
+    db.dispose()  # each worker process opens its own
+    print(f"trialsieve workbench on http://{args.host}:{args.port}/ ({workers} worker "
+          f"process{'es' if workers > 1 else ''})", file=sys.stderr)
+    run(url, args.audit_dir or args.data, host=args.host, port=args.port, as_of=args.as_of,
+        trusted_proxy=args.trusted_proxy, workers=workers)
     return 0
 
 

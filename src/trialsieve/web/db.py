@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -26,9 +25,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
-    select,
     text,
-    update,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -150,8 +147,9 @@ class Signature(Base):
 class Summary(Base):
     """A patient's row of the patient list, cached (web.summary): stale when `verdict` is
     None or its key (record, protocol, dates) is not the one asked for; `version` counts
-    the writes to the patient, so that a result computed from an older record is never
-    stored over a newer one. `mac` (keyed by the seal) finds a row edited in the
+    the writes to the patient (database triggers, migration 0006: any change to its
+    resources or to the patient row), so that a result computed from an older record is
+    never stored over a newer one. `mac` (keyed by the seal) finds a row edited in the
     database, which is then computed again."""
 
     __tablename__ = "summaries"
@@ -168,6 +166,11 @@ class Summary(Base):
     unknown: Mapped[int | None] = mapped_column(Integer, nullable=True)
     blocking: Mapped[int | None] = mapped_column(Integer, nullable=True)
     mac: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # what the screening log and the worklist show of the verdict (migration 0006): the
+    # reasons for non-inclusion, "; "-joined, and the questions for an investigator
+    # other than a signature (JSON [[kind, text, href], ...])
+    reasons: Mapped[str | None] = mapped_column(Text, nullable=True)
+    asks: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class AuditRow(Base):
@@ -212,10 +215,10 @@ class Database:
         self.sqlite = sqlite
         if sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "checkin", _sqlite_durable_again)
         self._lock = threading.Lock()
         self._sessions = sessionmaker(self.engine, expire_on_commit=False,
                                       info={"seal": self.seal})
-        event.listen(self._sessions, "after_flush", invalidate_summaries)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -223,16 +226,37 @@ class Database:
             yield s
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
+    def write(self, durable: bool = True) -> Iterator[Session]:
+        """One unit of work, serialised against every other writer of this database, in
+        this process (a lock, so that threads do not queue inside the database) and across
+        processes (`serve --workers`): SQLite's BEGIN IMMEDIATE takes the database's write
+        lock before the audit chain's head is read, PostgreSQL's advisory lock likewise,
+        so two processes never append to the same head (the chain never forks).
+
+        `durable=False` only for the audit row of a read: its commit does not wait for
+        the disk (SQLite in WAL mode: synchronous=NORMAL; PostgreSQL: synchronous_commit
+        off). A power cut may then lose the last fraction of a second of read-audit rows,
+        never a clinical write (answers, entries, imports, users and signatures commit
+        with FULL, and each FULL commit flushes the earlier rows with it, in order), and
+        never breaks the chain: the rows kept are a prefix of the chain."""
         with self._lock, self._sessions() as s:
             with s.begin():
-                if not self.sqlite:
-                    s.execute(text("SELECT pg_advisory_xact_lock(7212012)"))
+                conn = s.connection()
+                if self.sqlite:
+                    conn.exec_driver_sql(
+                        f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+                    conn.info[_RELAXED] = not durable  # set back when returned to the pool
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                else:
+                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7212012)")
+                    if not durable:
+                        conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
                 yield s
                 s.flush()
-                last = s.execute(select(AuditRow.id, AuditRow.hash)
-                                 .order_by(AuditRow.id.desc()).limit(1)).first()
-            if last is not None:  # committed: the head moves only past rows that exist
+            # committed: the head moves only past rows that exist (web.audit.record says
+            # which row it appended last; no query for it)
+            last = s.info.pop("audit_head", None)
+            if last is not None:
                 self.seal.advance(last[0], last[1])
 
     def migrate(self) -> None:
@@ -295,17 +319,16 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
+    # every write of Database.write says its own level; anything else writes durably
+    cur.execute("PRAGMA synchronous=FULL")
     cur.close()
 
 
-def invalidate_summaries(session: Session, _flush_context: Any) -> None:
-    """After each flush: the list's cached rows (`web.summary`) of the patients whose
-    resources or planned dates were just written are stale (same transaction, so no
-    reader sees the new record with the old verdict)."""
-    touched = {o.patient_id for o in (*session.new, *session.dirty)
-               if isinstance(o, ResourceRow)}
-    touched |= {o.id for o in session.dirty if isinstance(o, PatientRow)}
-    if touched:
-        session.connection().execute(
-            update(Summary).where(Summary.patient_id.in_(touched))
-            .values(version=Summary.version + 1, verdict=None, mac=None))
+_RELAXED = "trialsieve_synchronous_normal"
+
+
+def _sqlite_durable_again(dbapi_conn, record) -> None:
+    """A connection that committed a read's audit row without waiting for the disk goes
+    back to the pool durable: whatever writes on it next (outside Database.write too)."""
+    if record.info.pop(_RELAXED, False) and dbapi_conn is not None:
+        dbapi_conn.execute("PRAGMA synchronous=FULL")

@@ -9,6 +9,7 @@ out of reach of the database's administrators and back it up apart from the data
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import hmac
 import json
@@ -19,6 +20,7 @@ from pathlib import Path
 
 KEY_FILE = "audit.key"
 HEAD_FILE = "audit-head.json"
+LOCK_FILE = ".audit-head.lock"
 
 
 class Seal:
@@ -52,9 +54,11 @@ class Seal:
         return int(data["id"]), str(data["hash"])
 
     def advance(self, row_id: int, row_hash: str) -> None:
-        """Keep the newest row written. Between processes (PostgreSQL) a slower writer may
-        leave an older row as the head: still a row that must be there, so a lower bound."""
-        with self._lock:
+        """Keep the newest row written. The head is read and replaced under a file lock, so
+        that between processes (`serve --workers`, or several servers on PostgreSQL) a
+        slower writer never moves it back to an older row."""
+        with self._lock, open(self.folder / LOCK_FILE, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
             current = self.head()
             if current is not None and current[0] >= row_id:
                 return

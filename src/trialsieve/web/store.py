@@ -13,7 +13,7 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from trialsieve.fhir.errors import InputError
@@ -21,8 +21,8 @@ from trialsieve.fhir.reader import Loaded, assemble, group, load
 from trialsieve.output.identifiers import derived
 from trialsieve.protocols.lumen import LUMEN
 from trialsieve.record import PatientRecord
-from trialsieve.web import audit, provenance
-from trialsieve.web.db import DEFAULT_SITE, PatientRow, ResourceRow
+from trialsieve.web import audit, provenance, summary
+from trialsieve.web.db import DEFAULT_SITE, PatientRow, ResourceRow, Summary
 
 FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")  # FHIR R4 datatype "id"
 
@@ -107,8 +107,15 @@ def _add_patient(s: Session, now: datetime, username: str, pid: str,
     row = PatientRow(screening_number=number, fhir_id=pid, created_at=now,
                      created_by=username, site=site)
     s.add(row)
-    s.flush()
-    return row, [add_resource(s, now, username, row, res, "import") for _, res in items]
+    s.flush()  # a database trigger adds its summary row (migration 0006): who it is, here
+    written = [add_resource(s, now, username, row, res, "import") for _, res in items]
+    own = next((res for _, res in items if res.get("resourceType") == "Patient"
+                and res.get("id") == pid), None)
+    if own is not None:
+        who = summary.identity(own)
+        s.execute(update(Summary).where(Summary.patient_id == row.id)
+                  .values(name=who.name[:2000], mrn=who.mrn[:128]))
+    return row, written
 
 
 def add_resource(s: Session, now: datetime, username: str, patient: PatientRow, res: dict,

@@ -6,10 +6,9 @@ for it unless its row is stale.
 A row is a cache, never a source: it is used only when its key (record, protocol hash,
 screening date, planned dates) is the one asked for and its MAC (keyed by the seal, a
 key the database does not hold) matches. Any write to a patient's resources or planned
-dates marks its row stale in the same transaction (`db.invalidate_summaries`, a flush
-hook), and bumps
-its version, so that a verdict computed from the record as it was before that write is
-never stored over it.
+dates, through the app or by hand in the database, marks its row stale in the same
+transaction and bumps its version (database triggers, migration 0006), so that a verdict
+computed from the record as it was before that write is never stored over it.
 """
 
 from __future__ import annotations
@@ -93,7 +92,7 @@ def identities(s: Session, patient_ids: Iterable[int]) -> dict[int, Identity]:
 def _fields(row: Any) -> tuple:
     return (row.patient_id, row.version, row.name, row.mrn, row.record_hash,
             row.protocol_hash, str(row.as_of), str(row.inclusion), str(row.d0), row.verdict,
-            row.unknown, row.blocking)
+            row.unknown, row.blocking, row.reasons, row.asks)
 
 
 def _blob(fields: tuple) -> bytes:
@@ -132,6 +131,8 @@ class Computed:
     inclusion: date | None
     d0: date | None
     result: ScreeningResult
+    reasons: str  # for the screening log
+    asks: str  # for the worklist (web.worklist.stored)
 
 
 def counts(result: ScreeningResult) -> tuple[int, int]:
@@ -154,5 +155,6 @@ def keep(s: Session, c: Computed) -> bool:
     row.record_hash, row.protocol_hash = c.record_hash, LUMEN.hash
     row.as_of, row.inclusion, row.d0 = c.as_of, c.inclusion, c.d0
     row.verdict, row.unknown, row.blocking = c.result.verdict, unknown, blocking
+    row.reasons, row.asks = c.reasons, c.asks
     row.mac = s.info["seal"].mac(_blob(_fields(row)))
     return True

@@ -7,6 +7,7 @@ the investigator here."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from trialsieve.codes import ATTESTATIONS
@@ -29,6 +30,35 @@ class Ask:
 def asks(p: PatientRow, rows: list[ResourceRow], result: ScreeningResult,
          signed: bool) -> tuple[Ask, ...]:
     """What this patient waits on an investigator for; `signed`: a signature stands."""
+    return with_signature(before_signing(p, rows, result), p.screening_number,
+                          result.verdict, signed)
+
+
+def stored(items: tuple[Ask, ...]) -> str:
+    """The asks of a record as the list's summary row keeps them (web.summary)."""
+    return json.dumps([[a.kind, a.text, a.href] for a in items], ensure_ascii=False)
+
+
+def from_stored(text: str | None) -> tuple[Ask, ...]:
+    return tuple(Ask(*item) for item in json.loads(text or "[]"))
+
+
+def with_signature(items: tuple[Ask, ...], number: str, verdict: str,
+                   signed: bool) -> tuple[Ask, ...]:
+    """The asks of the record, and a signature asked for when the screening is decided,
+    nothing imported awaits confirmation and no signature stands (signatures are not
+    part of the record: this is decided on every read)."""
+    if verdict in signature.MEANINGS and not signed and not any(
+            a.kind == CONFIRM for a in items):
+        return (*items, Ask(SIGN, f"sign the screening: {signature.MEANINGS[verdict]}",
+                            f"/patients/{number}#signature"))
+    return items
+
+
+def before_signing(p: PatientRow, rows: list[ResourceRow],
+                   result: ScreeningResult) -> tuple[Ask, ...]:
+    """What the record itself asks of an investigator (answers, confirmations): the same
+    for as long as the record, the protocol and the dates are."""
     page = f"/patients/{p.screening_number}"
     out: list[Ask] = []
     awaiting = [a for a in store.imported_answers(p, rows) if not a.confirmed]
@@ -46,7 +76,4 @@ def asks(p: PatientRow, rows: list[ResourceRow], result: ScreeningResult,
             said = " or ".join(f"“{ATTESTATIONS[q].text}”" for q in questions)
             out.append(Ask(ANSWER, f"{c.criterion.id} {c.criterion.short}: answer {said}",
                            f"{page}/entry/attestation?preset={questions[0]}"))
-    if result.verdict in signature.MEANINGS and not signed and not awaiting:
-        out.append(Ask(SIGN, f"sign the screening: {signature.MEANINGS[result.verdict]}",
-                       f"{page}#signature"))
     return tuple(out)
