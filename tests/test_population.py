@@ -13,8 +13,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from populations import (
     AS_OF,
     assert_triage_agrees,
@@ -23,7 +21,6 @@ from populations import (
     run_cli,
     screen_json,
     site_population,
-    split_export,
 )
 
 from trialsieve.codes import ATC, PROJECT
@@ -977,76 +974,3 @@ def test_a_shared_medication_is_read_in_its_newest_version_as_screen_reads_it(
     assert e3["status"] == "met", e3["summary"]
     assert got[pid]["verdict"] == "not_eligible"
     assert got == screen_json(folder)
-
-
-# --- a patient split between NDJSON files and a bundle (issue 17's leftover) ---------------
-def test_a_patient_split_between_ndjson_and_a_bundle_is_screened_once_as_screen_reads_it(
-        tmp_path):
-    """Example 57, its positive urine hCG of 2026-11-20 (after a negative serum test)
-    alone in the bundle. Worked by hand from the notes (the newest pregnancy test
-    decides): pregnant, EXCL08 met, not eligible. Read as two patients, the NDJSON part
-    (negative serum test the newest) was eligible."""
-    pid = split_export(tmp_path / "in", "57-positive-urine-hcg-after-negative-serum.json",
-                 {"ex57-hcg-urine"})
-    code, run = prescreen(tmp_path / "in", tmp_path / "out")
-    assert code == 0, run["skipped"]
-    got = results(tmp_path / "out")
-    assert list(got) == [pid]
-    e8 = next(c for c in got[pid]["criteria"] if c["id"] == "EXCL08")
-    assert e8["status"] == "met", e8["summary"]
-    assert got[pid]["verdict"] == "not_eligible"
-    assert got == screen_json(tmp_path / "in")
-
-
-def test_a_split_patient_whose_net_is_in_the_bundle_is_not_set_aside_by_the_ndjson_part(
-        tmp_path):
-    """Example 02 with its diagnosis (the NET, its pathology, its liver metastases) in
-    the bundle and the rest, its Patient included, in NDJSON: the triage looks at the
-    whole patient. By hand: example 02 is eligible, so not set aside and one result, as
-    `screen` reads it."""
-    diagnosis = {"ex02-net", "ex02-liver-mets", "ex02-pathology"}
-    pid = split_export(tmp_path / "in", "02-eligible-man.json", diagnosis)
-    code, run = prescreen(tmp_path / "in", tmp_path / "out")
-    assert code == 0, run["skipped"]
-    got = results(tmp_path / "out")
-    assert list(got) == [pid] and run["counts"]["set_aside"] == 0
-    assert got[pid]["verdict"] == "eligible"
-    assert got == screen_json(tmp_path / "in")
-
-
-def test_a_study_written_in_a_bundle_is_found_by_the_consent_of_an_ndjson_patient(
-        tmp_path):
-    """Example 02 with the ResearchStudy its Consent names in a bundle of its own: by
-    hand, still eligible (the study is the same resource in whichever file it came);
-    the NDJSON patient did not see it, and its consent read as no study consent."""
-    pid = split_export(tmp_path / "in", "02-eligible-man.json", {"lumen"})
-    code, run = prescreen(tmp_path / "in", tmp_path / "out")
-    assert code == 0, run["skipped"]
-    got = results(tmp_path / "out")
-    assert got[pid]["verdict"] == "eligible"
-    assert got == screen_json(tmp_path / "in")
-
-
-_SPLIT_EXAMPLES = ["02-eligible-man.json", "24-major-surgery-5-weeks-before.json",
-                   "57-positive-urine-hcg-after-negative-serum.json",
-                   "31-entered-in-error-low-hb-ignored.json"]
-
-
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(example=st.sampled_from(_SPLIT_EXAMPLES), data=st.data())
-def test_however_a_patient_is_split_between_ndjson_and_a_bundle_prescreen_reads_it_whole(
-        tmp_path_factory, example, data):
-    """The principle: which export a resource came in changes nothing. Any split of an
-    example's resources gives one result, `screen`'s own for the same folder, with the
-    triage on (pre-screening)."""
-    bundle = json.loads((EXAMPLES / example).read_text())
-    ids = [e["resource"]["id"] for e in bundle["entry"]]
-    in_bundle = data.draw(st.sets(st.sampled_from(ids), min_size=1, max_size=len(ids) - 1))
-    tmp = tmp_path_factory.mktemp("split")
-    pid = split_export(tmp / "in", example, in_bundle)
-    code, run = prescreen(tmp / "in", tmp / "out")
-    assert code == 0, run["skipped"]
-    got = results(tmp / "out")
-    assert list(got) == [pid]
-    assert got == screen_json(tmp / "in")
