@@ -143,3 +143,16 @@ def ndjson_by_type(folder: Path, resources: list[dict]) -> None:
         by_type.setdefault(r["resourceType"], []).append(json.dumps(r))
     for rtype, lines in by_type.items():
         (folder / f"{rtype}.ndjson").write_text("\n".join(lines) + "\n")
+
+
+def prescreen_cli(path: Path, out: Path, *more: str) -> tuple[int, dict]:
+    """`trialsieve prescreen PATH --out OUT --as-of AS_OF ...`: exit status, run.json."""
+    code, _ = run_cli("prescreen", str(path), "--out", str(out), "--as-of", AS_OF, *more)
+    return code, json.loads((out / "run.json").read_text())
+
+
+def results_of(out: Path) -> dict[str, dict]:
+    """results.ndjson by patient; a patient screened twice fails."""
+    docs = [json.loads(line) for line in (out / "results.ndjson").read_text().splitlines()]
+    assert len(docs) == len({d["patient"] for d in docs}), "a patient screened twice"
+    return {d["patient"]: d for d in docs}

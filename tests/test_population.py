@@ -22,6 +22,12 @@ from populations import (
     screen_json,
     site_population,
 )
+from populations import (
+    prescreen_cli as prescreen,
+)
+from populations import (
+    results_of as results,
+)
 
 from trialsieve.codes import ATC, PROJECT
 from trialsieve.population.synth import generate
@@ -29,18 +35,6 @@ from trialsieve.population.synth import generate
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples" / "patients"
 SYNTHEA = REPO.parent / "shared" / "data" / "synthea-bulk-ndjson"
-
-
-def prescreen(path: Path, out: Path, *more: str) -> tuple[int, dict]:
-    code, _ = run_cli("prescreen", str(path), "--out", str(out), "--as-of", AS_OF, *more)
-    return code, json.loads((out / "run.json").read_text())
-
-
-def results(out: Path) -> dict[str, dict]:
-    lines = (out / "results.ndjson").read_text().splitlines()
-    docs = [json.loads(line) for line in lines]
-    assert len(docs) == len({d["patient"] for d in docs}), "a patient screened twice"
-    return {d["patient"]: d for d in docs}
 
 
 @pytest.fixture(scope="module")

@@ -6,24 +6,12 @@ folder (issue 17's leftover). Expected results worked by hand from the protocol 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from populations import AS_OF, run_cli, screen_json, split_export
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "patients"
-
-
-def prescreen(path: Path, out: Path, *more: str) -> tuple[int, dict]:
-    code, _ = run_cli("prescreen", str(path), "--out", str(out), "--as-of", AS_OF, *more)
-    return code, json.loads((out / "run.json").read_text())
-
-
-def results(out: Path) -> dict[str, dict]:
-    docs = [json.loads(line) for line in (out / "results.ndjson").read_text().splitlines()]
-    assert len(docs) == len({d["patient"] for d in docs}), "a patient screened twice"
-    return {d["patient"]: d for d in docs}
+from populations import EXAMPLES, screen_json, split_export
+from populations import prescreen_cli as prescreen
+from populations import results_of as results
 
 
 def test_a_patient_split_between_ndjson_and_a_bundle_is_screened_once_as_screen_reads_it(

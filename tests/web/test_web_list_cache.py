@@ -92,14 +92,20 @@ def _attest(c, n: str, answer: str) -> None:
     assert r.status_code == 303, r.text[:300]
 
 
+def _imported(c, *examples: str) -> list[str]:
+    """The examples imported and their imported answers confirmed by `c`; their numbers."""
+    numbers = []
+    for name in examples:
+        upload(c, example(name))
+        numbers.append(number(f"ex{name[:2]}"))
+        confirm_imported(c, f"/patients/{numbers[-1]}")
+    return numbers
+
+
 def test_a_write_to_a_patient_changes_its_row_at_once(app, users):
     # examples/patients/README: 01 is eligible, with "no recent major surgery" attested.
     inv = login(app, "investigator")
-    upload(inv, example("01-eligible-woman-cbp"))
-    upload(inv, example("02-eligible-man"))
-    one, two = number("ex01"), number("ex02")
-    confirm_imported(inv, f"/patients/{one}")
-    confirm_imported(inv, f"/patients/{two}")
+    one, two = _imported(inv, "01-eligible-woman-cbp", "02-eligible-man")
     assert listed(inv) == {one: "eligible", two: "eligible"}
     # "yes" answered today, after the file's "no" of yesterday: E2 met (notes: major
     # surgery within the 42 days before inclusion)
@@ -120,9 +126,7 @@ def test_a_write_to_a_patient_changes_its_row_at_once(app, users):
 
 def test_a_summary_row_edited_in_the_database_is_not_believed(app, db, users):
     inv = login(app, "investigator")
-    upload(inv, example("30-brain-metastases-uncontrolled"))
-    n = number("ex30")
-    confirm_imported(inv, f"/patients/{n}")
+    [n] = _imported(inv, "30-brain-metastases-uncontrolled")
     assert listed(inv) == {n: "not_eligible"}  # README: E6 met
     with db.owner_engine.begin() as conn:
         assert conn.execute(text("UPDATE summaries SET verdict = 'eligible'")).rowcount == 1
@@ -173,9 +177,7 @@ def test_a_record_edited_in_the_database_changes_its_row_at_the_next_load(app, d
     # haemoglobin >= 9 g/dL, the most recent value within the 28 days before D0 (I12):
     # none in that window leaves I7, I8 and I12 unknown (tests to repeat), incomplete.
     inv = login(app, "investigator")
-    upload(inv, example("02-eligible-man"))
-    n = number("ex02")
-    confirm_imported(inv, f"/patients/{n}")
+    [n] = _imported(inv, "02-eligible-man")
     assert listed(inv) == {n: "eligible"}
     _edit_resource(db, "ex02-hb", _hb(8.9))  # below the threshold: I7 not met
     assert listed(inv) == {n: "not_eligible"}
@@ -196,11 +198,7 @@ def test_the_log_and_the_worklist_read_no_record_while_the_rows_are_fresh(app, u
                                                                           monkeypatch):
     # examples/patients/README: 01 eligible; 30 not eligible (E6 met: brain metastases)
     inv = login(app, "investigator")
-    upload(inv, example("01-eligible-woman-cbp"))
-    upload(inv, example("30-brain-metastases-uncontrolled"))
-    one, thirty = number("ex01"), number("ex30")
-    confirm_imported(inv, f"/patients/{one}")
-    confirm_imported(inv, f"/patients/{thirty}")
+    one, thirty = _imported(inv, "01-eligible-woman-cbp", "30-brain-metastases-uncontrolled")
     assert listed(inv) == {one: "eligible", thirty: "not_eligible"}  # rows computed
 
     def no_record(*args, **kwargs):
