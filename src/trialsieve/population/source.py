@@ -765,16 +765,16 @@ def bundle_people(src: Source) -> BundlePeople:
     return BundlePeople(readable, keys, ids, last, problems)
 
 
-def held_back(table: pa.Table, pids: Collection[str], held: dict[str, list[Row]]
+def held_back(table: pa.Table, pids: pa.Array | None, held: dict[str, list[Row]]
               ) -> pa.Table:
-    """The scanned table without the patients `pids` (those the bundles hold too), whose
-    rows go to `held`, to be read with their bundle rows as one patient (`bundle_groups`)."""
-    if not pids or not table.num_rows:
+    """The scanned table without the patients `pids` (those the bundles hold too, as one
+    Arrow array made once for the run), whose rows go to `held`, to be read with their
+    bundle rows as one patient (`bundle_groups`)."""
+    if pids is None or not table.num_rows:
         return table
-    import pyarrow as pa
     import pyarrow.compute as pc
 
-    mask = pc.is_in(table["pid"], pa.array(sorted(pids), pa.string()))
+    mask = pc.is_in(table["pid"], pids)
     if not pc.any(mask).as_py():
         return table
     for g in groups_of(table.filter(mask)):
@@ -786,7 +786,8 @@ def _one_patient(src: Source, ndjson: list[Row], bundle: list[Row]) -> list[Row]
     """A patient's NDJSON and bundle rows in the order `screen` reads them: file by file
     in the listing's name order (fhir.reader.listing sorts Paths), each file's own order
     kept (a stable sort)."""
-    return sorted(ndjson + bundle, key=lambda r: Path(src.files[r.file]))
+    order = {fi: Path(src.files[fi]) for fi in {r.file for r in ndjson + bundle}}
+    return sorted(ndjson + bundle, key=lambda r: order[r.file])
 
 
 def bundle_groups(src: Source, people: BundlePeople | None = None,
