@@ -136,6 +136,34 @@ def split_export(folder: Path, example: str, in_bundle: set[str]) -> str:
     return next(r["id"] for r in resources if r["resourceType"] == "Patient")
 
 
+NAMED_OTHERWISE = ("linked-from-the-bundle", "linked-from-the-ndjson", "by-identifier")
+
+
+def split_57_named_otherwise(folder: Path, how: str) -> None:
+    """Example 57 as NDJSON but for its positive urine hCG, in a bundle (a second export)
+    that names the patient otherwise (`how`, one of NAMED_OTHERWISE): its own Patient
+    `ex57-b` linked (seealso) to `ex57`; `ex57-b` named by the NDJSON Patient, which
+    `replaces` it; or the hospital number alone, held by the NDJSON Patient."""
+    split_export(folder, "57-positive-urine-hcg-after-negative-serum.json",
+                 {"ex57-hcg-urine"})
+    patient = json.loads((folder / "Patient.ndjson").read_text())
+    mrn = {"system": "https://hospital.example/mrn", "value": "MRN-57"}
+    other = {**patient, "id": "ex57-b"}
+    subject: dict = {"reference": "Patient/ex57-b"}
+    if how == "linked-from-the-bundle":
+        other["link"] = [{"other": {"reference": "Patient/ex57"}, "type": "seealso"}]
+    elif how == "linked-from-the-ndjson":
+        patient["link"] = [{"other": {"reference": "Patient/ex57-b"}, "type": "replaces"}]
+    else:
+        patient["identifier"], other, subject = [mrn], None, {"identifier": mrn}
+    (folder / "Patient.ndjson").write_text(json.dumps(patient) + "\n")
+    bundle = json.loads((folder / "later-export.json").read_text())
+    bundle["entry"][0]["resource"]["subject"] = subject
+    if other is not None:
+        bundle["entry"].append({"resource": other})
+    (folder / "later-export.json").write_text(json.dumps(bundle))
+
+
 def ndjson_by_type(folder: Path, resources: list[dict]) -> None:
     """The resources as NDJSON, a file a type, in their order."""
     by_type: dict[str, list[str]] = {}

@@ -14,7 +14,13 @@ import json
 from datetime import date
 
 import pytest
-from populations import screen_json, site_population, split_export
+from populations import (
+    NAMED_OTHERWISE,
+    screen_json,
+    site_population,
+    split_57_named_otherwise,
+    split_export,
+)
 
 from trialsieve.output.json_result import SCHEMA_VERSION
 from trialsieve.population.run import Settings, prescreen
@@ -273,8 +279,9 @@ def _spark_and_screen(folder, out) -> dict[str, dict]:
 def test_spark_reads_a_patient_split_between_ndjson_and_a_bundle_once(spark, tmp_path):
     """As test_population.py's DuckDB tests, worked by hand there: example 57 with its
     positive urine hCG alone in a later bundle is one patient, EXCL08 met, not eligible
-    (its NDJSON part alone was eligible); example 02 with its study in a bundle stays
-    eligible."""
+    (its NDJSON part alone was eligible), also when the bundle names the patient by a
+    link or an identifier (test_population_split.py); example 02 with its study in a
+    bundle stays eligible."""
     pid = split_export(tmp_path / "in57", "57-positive-urine-hcg-after-negative-serum.json",
                        {"ex57-hcg-urine"})
     got = _spark_and_screen(tmp_path / "in57", tmp_path / "out57")
@@ -282,3 +289,7 @@ def test_spark_reads_a_patient_split_between_ndjson_and_a_bundle_once(spark, tmp
     assert next(c for c in got[pid]["criteria"] if c["id"] == "EXCL08")["status"] == "met"
     pid = split_export(tmp_path / "in02", "02-eligible-man.json", {"lumen"})
     assert _spark_and_screen(tmp_path / "in02", tmp_path / "out02")[pid]["verdict"] == "eligible"
+    for how in NAMED_OTHERWISE:  # the bundle names the patient by a link, an identifier
+        split_57_named_otherwise(tmp_path / how, how)
+        got = _spark_and_screen(tmp_path / how, tmp_path / f"{how}-out")
+        assert list(got) == ["ex57"] and got["ex57"]["verdict"] == "not_eligible", how

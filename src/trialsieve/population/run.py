@@ -117,14 +117,13 @@ def batches_for(src: Source, s: Settings, triage: Look | None = None) -> Iterato
     rows; screened in two parts, the part without an exclusion's record could say
     "eligible"."""
     people = bundle_people(src) if src.bundles else None
-    both = sorted(people.last) if people else []
-    wanted = None
-    if both:
-        import pyarrow as pa
-
-        wanted = pa.array(both, pa.string())
     held: dict[str, list[Row]] = {}
-    for table in duckdb_batches(src, s.jobs, triage=triage, whole=both):
+    wanted = None
+    for table in duckdb_batches(src, s.jobs, triage=triage, people=people):
+        if wanted is None and people and people.last:  # known once the scan has resolved
+            import pyarrow as pa
+
+            wanted = pa.array(sorted(people.last), pa.string())
         table = held_back(table, wanted, held)
         if table.num_rows:
             yield table

@@ -490,16 +490,22 @@ def _not_utf8(raw: bytes) -> str | None:
 
 
 def identities_of(patients: Iterable[dict], exists: Callable[[list[str]], set[str]],
-                  idents: Collection[str]) -> Identities:
-    """Identities (record/identity.py) from the Patient resources that hold a link or an
-    identifier; `exists`: which of some Patient ids the input holds (a link names one);
-    of the identifier keys, only those the scan met (`idents`) are kept."""
+                  idents: Collection[str], people: BundlePeople | None = None) -> Identities:
+    """Identities (record/identity.py) from the NDJSON Patient resources that hold a link
+    or an identifier, and the bundles' Patients (`people`: whose identities become the
+    joint ones, so that a patient linked, or named by identifier, across the two forms is
+    one patient, as `screen` reads the folder); `exists`: which of some Patient ids the
+    NDJSON holds (a link names one); of the identifier keys, only those the scan met
+    (`idents`) are kept in what is returned."""
     from trialsieve.record.identity import current, reference_of
 
-    patients = [r for _, r in current([("", p) for p in patients])[0]]
+    patients = [r for _, r in current([("", p) for p in [*patients, *(
+        people.patients if people else [])]])[0]]
     targets = {k for p in patients for link in (p.get("link") or []) if isinstance(link, dict)
                and (k := reference_of(link.get("other"))) is not None}
     ids = Identities.of(patients, exists(sorted(targets)) if targets else set())
+    if people is not None:
+        people.rekey(ids)
     return Identities({k: v for k, v in ids.aliases.items()
                        if not k.startswith(IDENTIFIER) or k in idents},
                       ids.ambiguous & set(idents))
@@ -512,19 +518,21 @@ def unresolved(key: str, ids: Identities, res: dict | None) -> str:
             "resource not read")
 
 
-def _resolve(con, src: Source) -> None:
+def _resolve(con, src: Source, people: BundlePeople | None = None) -> None:
     """Replace the keys the scan gave that are not the patient's id: a linked patient's
-    id, a fullUrl, an identifier (record/identity.py); a resource whose identifier
-    resolves to no one patient becomes a Problem. Rare: most inputs need nothing here."""
+    id, a fullUrl, an identifier (record/identity.py), the bundles' Patients (`people`)
+    counted; a resource whose identifier resolves to no one patient becomes a Problem.
+    Rare: most inputs need nothing here."""
     good = "reason IS NULL AND NOT blank"
     idents = [k for (k,) in con.execute(
         f"SELECT DISTINCT pid FROM res WHERE {good} AND starts_with(pid, '{IDENTIFIER}')"
     ).fetchall()]
-    wanted = "contains(text, '\"identifier\"') OR " if idents else ""
+    wanted = "contains(text, '\"identifier\"') OR " if idents or (
+        people and people.by_identifier()) else ""
     texts = [orjson.loads(t) for (t,) in con.execute(
         f"SELECT text FROM res WHERE {good} AND rtype = 'Patient' AND text IS NOT NULL "
         f"AND ({wanted}contains(text, '\"link\"')) ORDER BY rowid").fetchall()]
-    if not texts and not idents:
+    if not texts and not idents and not (people and people.patients):
         return
 
     def exists(ids: list[str]) -> set[str]:
@@ -532,7 +540,7 @@ def _resolve(con, src: Source) -> None:
             f"SELECT DISTINCT rid FROM res WHERE {good} AND rtype = 'Patient' "
             f"AND rid IN (SELECT unnest({_sql_list(ids)}))").fetchall()}
 
-    ids = identities_of(texts, exists, idents)
+    ids = identities_of(texts, exists, idents, people)
     src.identities.aliases.update(ids.aliases)
     src.identities.ambiguous.update(ids.ambiguous)
     moved = [(k, v) for k, v in ids.aliases.items() if not k.startswith(IDENTIFIER)]
@@ -552,13 +560,14 @@ def _resolve(con, src: Source) -> None:
 
 def duckdb_batches(src: Source, jobs: int, batch_rows: int = 8192,
                    memory_limit: str = "512MB", triage: Look | None = None,
-                   whole: Collection[str] = ()) -> Iterator[pa.Table]:
+                   people: BundlePeople | None = None) -> Iterator[pa.Table]:
     """Every patient of the NDJSON files, ordered by patient id, as Arrow tables of about
     `batch_rows` rows (pid, fi, rtype, rid, text, n, aside, pos, len: `_patients`) that
     never split a patient: a
     worker process turns one into Groups (`groups_of`) itself, so this process only cuts.
-    `triage`: the look of population/triage.py, run here on every line's text; `whole`:
-    patients never set aside here (the bundles hold more of them)."""
+    `triage`: the look of population/triage.py, run here on every line's text; `people`:
+    who is who in the bundles, whose patients (the NDJSON's joined) are never set aside
+    here (the bundles hold more of them)."""
     if not src.ndjson:
         src.shared.update(newest_shared([], src.bundle_shared))
         return
@@ -574,7 +583,7 @@ def duckdb_batches(src: Source, jobs: int, batch_rows: int = 8192,
                     f"SET temp_directory = '{tmp}'; SET enable_progress_bar = false")
         starts, summed = load_duckdb(con, src, tmp, triage)
         _earlier_releases(con, src, starts)
-        _resolve(con, src)
+        _resolve(con, src, people)
         for fi, rowid, reason, rtype, rid in con.execute(
                 "SELECT fi, rowid, reason, rtype, rid FROM res WHERE reason IS NOT NULL "
                 "ORDER BY rowid").fetchall():
@@ -587,6 +596,7 @@ def duckdb_batches(src: Source, jobs: int, batch_rows: int = 8192,
         src.unattached = con.execute(f"SELECT count(*) FROM res WHERE {good} AND pid IS NULL"
                                      ).fetchall()[0][0]
         src.scanned = time.monotonic()
+        whole = sorted(people.last) if people else []
         query = _patients(con, good, triage, src, starts, summed, whole)
         mine = "true" if triage is None else "pid IN (SELECT pid FROM evaluated)"
         src.patients, src.evaluated = con.execute(
@@ -733,12 +743,28 @@ class BundlePeople:
     ids: Identities
     last: dict[str, str]
     problems: list[Problem]
+    patients: list[dict]  # the bundles' Patient resources, newest versions
+
+    def rekey(self, ids: Identities) -> None:
+        """Take the identities of the whole input (the NDJSON Patients too): a bundle
+        patient linked to an NDJSON one is then the same patient, held back with it."""
+        self.ids = ids
+        self.last = {}
+        for f in self.readable:
+            for k in self.keys[f]:
+                if (pid := ids.pid(k)) is not None:
+                    self.last[pid] = f
+
+    def by_identifier(self) -> bool:
+        """Whether a bundle resource names its patient by identifier only."""
+        return any(k.startswith(IDENTIFIER) for keys in self.keys.values() for k in keys)
 
 
 def bundle_people(src: Source) -> BundlePeople:
     """The first pass over the bundles; their resources about no one patient go to
     `src.bundle_shared`."""
-    from trialsieve.fhir.reader import _resources, identities
+    from trialsieve.fhir.reader import _resources
+    from trialsieve.record.identity import current
 
     patients: list[tuple[str, dict]] = []
     keys: dict[str, set[str]] = {}
@@ -756,13 +782,10 @@ def bundle_people(src: Source) -> BundlePeople:
         src.bundle_shared += [(f, r) for r in resources
                               if r["resourceType"] in PARSED | SHARED_PARSED
                               and r["resourceType"] != "Patient" and subject_key(r)[0] is None]
-    ids = identities(patients)
-    last: dict[str, str] = {}  # patient -> the last file naming them
-    for f in readable:
-        for k in keys[f]:
-            if (pid := ids.pid(k)) is not None:
-                last[pid] = f
-    return BundlePeople(readable, keys, ids, last, problems)
+    newest = [r for _, r in current(patients)[0]]
+    people = BundlePeople(readable, keys, Identities(), {}, problems, newest)
+    people.rekey(Identities.of(newest))  # the NDJSON's Patients join them in the scan
+    return people
 
 
 def held_back(table: pa.Table, pids: pa.Array | None, held: dict[str, list[Row]]

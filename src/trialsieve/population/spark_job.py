@@ -30,6 +30,7 @@ from trialsieve.population.source import (
     PARSED,
     SHARED_PARSED,
     SUBJECTS,
+    BundlePeople,
     Group,
     Problem,
     Row,
@@ -262,7 +263,6 @@ def spark_screen(src: Source, s: Settings, job: Job) -> Iterator[Screened | Prob
     spark = session(s.master or f"local[{s.jobs}]", max(2, 4 * s.jobs))
     # a patient the bundles hold too is read whole with them, as the DuckDB path does
     people = bundle_people(src) if src.bundles else None
-    both = sorted(people.last) if people else []
     held: dict[str, list[Row]] = {}
     try:
         if src.ndjson:
@@ -275,7 +275,8 @@ def spark_screen(src: Source, s: Settings, job: Job) -> Iterator[Screened | Prob
             if skipped := _earlier_releases(stored, src):
                 res = stored.filter(~F.col("fi").isin(*skipped))
             known = F.col("rtype").isin(*sorted(R4_RESOURCE_TYPES))
-            nobody = _resolve(res, known, src)
+            nobody = _resolve(res, known, src, people)
+            both = sorted(people.last) if people else []  # the NDJSON's Patients joined
             _side(res, known, src, nobody)
             # Range partitions by patient: each output partition holds a range of ids,
             # sorted within, so the driver reads them back in patient order without a
@@ -340,28 +341,28 @@ def _written_back(screened) -> Iterator[Screened | Problem]:
                 yield _decode(kind, payload)
 
 
-def _resolve(res, known, src: Source) -> dict[str, str]:
+def _resolve(res, known, src: Source, people: BundlePeople | None) -> dict[str, str]:
     """As source._resolve: the identities of the Patients that hold a link or an
-    identifier, into src.identities; the identifier keys that resolve to no one patient
-    (key -> reason) returned."""
+    identifier, and of the bundles' Patients (`people`, rekeyed), into src.identities;
+    the identifier keys that resolve to no one patient (key -> reason) returned."""
     from pyspark.sql import functions as F
 
     idents = [r.pid for r in res.filter(known & F.col("pid").startswith(IDENTIFIER))
               .select("pid").distinct().collect()]
     patients = res.filter((F.col("rtype") == "Patient") & F.col("text").isNotNull())
     wanted = F.col("text").contains('"link"')
-    if idents:
+    if idents or (people and people.by_identifier()):
         wanted = wanted | F.col("text").contains('"identifier"')
     texts = [orjson.loads(r.text) for r in patients.filter(wanted).orderBy("fi", "mid")
              .select("text").collect()]
-    if not texts and not idents:
+    if not texts and not idents and not (people and people.patients):
         return {}
 
     def exists(ids: list[str]) -> set[str]:
         return {r.rid for r in patients.filter(F.col("rid").isin(*ids)).select("rid")
                 .distinct().collect()}
 
-    ids = identities_of(texts, exists, idents)
+    ids = identities_of(texts, exists, idents, people)
     src.identities.aliases.update(ids.aliases)
     src.identities.ambiguous.update(ids.ambiguous)
     return {k: ids.why_not(k) for k in idents if ids.pid(k) is None}
