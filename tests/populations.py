@@ -141,24 +141,34 @@ NAMED_OTHERWISE = ("linked-from-the-bundle", "linked-from-the-ndjson", "by-ident
 
 def split_57_named_otherwise(folder: Path, how: str) -> None:
     """Example 57 as NDJSON but for its positive urine hCG, in a bundle (a second export)
-    that names the patient otherwise (`how`, one of NAMED_OTHERWISE): its own Patient
-    `ex57-b` linked (seealso) to `ex57`; `ex57-b` named by the NDJSON Patient, which
-    `replaces` it; or the hospital number alone, held by the NDJSON Patient."""
+    that names the patient otherwise (`name_otherwise`)."""
     split_export(folder, "57-positive-urine-hcg-after-negative-serum.json",
                  {"ex57-hcg-urine"})
+    name_otherwise(folder, how)
+
+
+def name_otherwise(folder: Path, how: str) -> None:
+    """The bundle of `split_export` (its Patient left in NDJSON) names the patient
+    otherwise (`how`, one of NAMED_OTHERWISE): by its own Patient `<id>-b` linked
+    (seealso) to the NDJSON one; by `<id>-b`, which the NDJSON Patient says it
+    `replaces`; or by hospital number alone, held by the NDJSON Patient."""
     patient = json.loads((folder / "Patient.ndjson").read_text())
-    mrn = {"system": "https://hospital.example/mrn", "value": "MRN-57"}
-    other = {**patient, "id": "ex57-b"}
-    subject: dict = {"reference": "Patient/ex57-b"}
+    pid = patient["id"]
+    mrn = {"system": "https://hospital.example/mrn", "value": f"MRN-{pid}"}
+    other = {**patient, "id": f"{pid}-b"}
+    subject: dict = {"reference": f"Patient/{pid}-b"}
     if how == "linked-from-the-bundle":
-        other["link"] = [{"other": {"reference": "Patient/ex57"}, "type": "seealso"}]
+        other["link"] = [{"other": {"reference": f"Patient/{pid}"}, "type": "seealso"}]
     elif how == "linked-from-the-ndjson":
-        patient["link"] = [{"other": {"reference": "Patient/ex57-b"}, "type": "replaces"}]
+        patient["link"] = [{"other": {"reference": f"Patient/{pid}-b"}, "type": "replaces"}]
     else:
         patient["identifier"], other, subject = [mrn], None, {"identifier": mrn}
     (folder / "Patient.ndjson").write_text(json.dumps(patient) + "\n")
     bundle = json.loads((folder / "later-export.json").read_text())
-    bundle["entry"][0]["resource"]["subject"] = subject
+    for e in bundle["entry"]:
+        for f in ("subject", "patient"):
+            if e["resource"].get(f) == {"reference": f"Patient/{pid}"}:
+                e["resource"][f] = subject
     if other is not None:
         bundle["entry"].append({"resource": other})
     (folder / "later-export.json").write_text(json.dumps(bundle))

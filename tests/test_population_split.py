@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from populations import (
     EXAMPLES,
     NAMED_OTHERWISE,
+    name_otherwise,
     screen_json,
     split_57_named_otherwise,
     split_export,
@@ -78,21 +79,26 @@ _SPLIT_EXAMPLES = ["02-eligible-man.json", "24-major-surgery-5-weeks-before.json
 @given(example=st.sampled_from(_SPLIT_EXAMPLES), data=st.data())
 def test_however_a_patient_is_split_between_ndjson_and_a_bundle_prescreen_reads_it_whole(
         tmp_path_factory, example, data):
-    """The principle: which export a resource came in changes nothing. Any split of an
-    example's resources gives one result, `screen`'s own for the same folder, with the
-    triage on (pre-screening)."""
+    """The principle: which export a resource came in, and how that export names the
+    patient, change nothing. Any split of an example's resources, the bundle naming the
+    patient by the same id or otherwise (a linked Patient, a hospital number), gives one
+    result, `screen`'s own for the same folder, with the triage on (pre-screening)."""
     bundle = json.loads((EXAMPLES / example).read_text())
     ids = [e["resource"]["id"] for e in bundle["entry"]]
+    patient = next(e["resource"]["id"] for e in bundle["entry"]
+                   if e["resource"]["resourceType"] == "Patient")
     in_bundle = data.draw(st.sets(st.sampled_from(ids), min_size=1, max_size=len(ids) - 1))
     tmp = tmp_path_factory.mktemp("split")
     pid = split_export(tmp / "in", example, in_bundle)
+    how = None if patient in in_bundle else data.draw(st.sampled_from(
+        [None, *NAMED_OTHERWISE]))  # named otherwise: the Patient in NDJSON
+    if how is not None:
+        name_otherwise(tmp / "in", how)
     code, run = prescreen(tmp / "in", tmp / "out")
     assert code == 0, run["skipped"]
     got = results(tmp / "out")
     assert list(got) == [pid]
     assert got == screen_json(tmp / "in")
-
-
 
 @pytest.mark.parametrize("how", NAMED_OTHERWISE)
 def test_a_patient_named_otherwise_in_each_export_is_one_patient(tmp_path, how):
