@@ -207,13 +207,45 @@ def _cues_first(component: Any) -> Any:
     setattr(component, name, _Given(matcher))
 
     def call(doc: Any) -> Any:
-        cues = matcher(doc)
+        cues = doc.user_data.pop(CUES, None)  # found already (`uncued.entities`)
+        if cues is None:
+            cues = matcher(doc)
         if not cues:
             return doc
         doc.user_data[CUES] = cues
         return component(doc)
 
     return call
+
+
+@cache
+def cue_matcher(language: str) -> Any:
+    """ConText's matcher of cues (medspaCy's, its word patterns as phrases)."""
+    steps(language)  # ConText's matcher is handed its cues from then on (`_Given`)
+    component = nlp(language).get_pipe("medspacy_context")
+    given = next(v for k, v in vars(component).items() if k.endswith("__matcher"))
+    return given.matcher
+
+
+@cache
+def target_rules(language: str) -> dict[tuple[str, int], tuple[int, str]] | None:
+    """Each target rule by its family and its place in the family's file
+    (`targets_found`): its match id and its category (the entity's label). None when
+    medspaCy's target matcher does more than run these regular expressions and prune
+    (a token or phrase rule, a rule with a callback): then only it can say what it finds."""
+    steps(language)
+    owner = next(v for k, v in vars(nlp(language).get_pipe("medspacy_target_matcher")).items()
+                 if k.endswith("__matcher"))
+    regex = owner._MedspacyMatcher__regex_matcher
+    plain = (owner._MedspacyMatcher__matcher is _nothing
+             and owner._MedspacyMatcher__phrase_matcher is _nothing
+             and owner._prune and isinstance(regex, _OneTextRegexMatcher)
+             and all(on_match is None for _, on_match in regex.by_place.values()))
+    if not plain:
+        return None
+    strings = nlp(language).vocab.strings
+    return {place: (match_id, owner.rule_map[strings[match_id]].category)
+            for place, (match_id, _) in regex.by_place.items()}
 
 
 class _Given:

@@ -8,6 +8,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 import trialsieve.text.stored as stored
+import trialsieve.text.uncued as uncued
 from trialsieve.record import Document, Mention
 from trialsieve.text.pipeline import TARGETS, Hits, mentions_something, nlp, steps, targets_found
 from trialsieve.text.values import read as read_sentence
@@ -56,26 +57,41 @@ def _read_chunk(lang: str, chunk: str) -> tuple[tuple, ...]:
     return kept
 
 
-def _read_with_medspacy(lang: str, chunk: str, found: Hits) -> tuple[tuple, ...]:
+def _read_with_medspacy(lang: str, chunk: str, found: Hits, uncued_too: bool = True
+                        ) -> tuple[tuple, ...]:
+    """What the paragraph states, read by medspaCy's pipeline; a one-sentence paragraph
+    with no ConText cue read from its tokens alone (`uncued`), unless `uncued_too` is
+    False (the tests compare the two)."""
     doc = nlp(lang).make_doc(chunk)
-    doc.user_data[TARGETS] = found
     # PyRuSH only where a piece may still hold more than one sentence
     one = not _INNER_STOP.search(chunk.strip())
+    if one and uncued_too:
+        ents = uncued.entities(lang, doc, found)
+        if ents is not None:  # one sentence: from its first token's start to its last's end
+            return _facts(lang, chunk, [(doc[0].idx, doc[-1].idx + len(doc[-1]),
+                                         [(f, s, e, ()) for f, s, e in ents])])
+    doc.user_data[TARGETS] = found
     for name, component in steps(lang):
         if not (one and name == "medspacy_pyrush"):
             doc = component(doc)
-    out = []
     every = doc.ents
-    for sent in doc.sents:
-        ents = [e for e in every if sent.start <= e.start < sent.end]
+    return _facts(lang, chunk, [(sent.start_char, sent.end_char,
+                                 [(e.label_, e.start_char, e.end_char, _modifiers(e))
+                                  for e in every if sent.start <= e.start < sent.end])
+                                for sent in doc.sents])
+
+
+def _facts(lang: str, chunk: str, sentences: list[tuple[int, int, list]]
+           ) -> tuple[tuple, ...]:
+    """The facts of each sentence (its offsets in the paragraph) that holds entities (their
+    family, offsets in the paragraph and modifiers)."""
+    out = []
+    for begin, end, ents in sentences:
         if not ents:
             continue
-        # a span's text is the chunk's characters between its ends (spaCy builds it
-        # token by token)
-        begin, end = sent.start_char, sent.end_char
         text = chunk[begin:end]
-        targets = [(e.label_, chunk[e.start_char:e.end_char], e.start_char - begin,
-                    _modifiers(e)) for e in ents]
+        targets = [(fact, chunk[start:finish], start - begin, mods)
+                   for fact, start, finish, mods in ents]
         for fact, value, unit, when, details, mods in read_sentence(targets, text, lang):
             out.append((fact, value, unit, when, details, mods, begin, end, text))
     return tuple(out)
