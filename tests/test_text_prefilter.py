@@ -15,13 +15,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trialsieve.text.pipeline import (
+    _quick,
     _targets,
     families_named,
     families_stated,
     mentions_something,
     targets_found,
 )
-from trialsieve.text.triggers import needed
+from trialsieve.text.triggers import first_class, needed
 
 REPO = Path(__file__).resolve().parent.parent
 SYNTHEA = REPO.parent / "shared" / "data" / "synthea-openmrs-bundles"
@@ -40,6 +41,24 @@ def test_what_a_pattern_needs_is_read_from_the_pattern():
     assert needed(r"\d+\s*(?:mm|cm)\b") == {"mm", "cm"}
     assert needed(r"(?i)\b(?:whipple|duod[ée]nectomie)") == {"whipp", "duode", "duodé"}
     assert needed(r"\w+") is None  # nothing fixed: the family is always searched
+
+
+def test_what_a_match_can_begin_with_is_read_from_the_pattern():
+    assert first_class(r"(?i)\b(?:whipple|(?:distal|total) pancreatectomy)") == "[dtw]"
+    assert first_class(r"(?<![\w.,])\d+\s*(?:mm|cm)\b") == r"[\d]"
+    assert first_class(r"(?:right|left)? ?hepatectomy") == "[ hlr]"  # the optional parts
+    assert first_class(r"[-^\]]x") == r"[\-\]\^]"
+    assert first_class(r"x?") is None  # may match nothing
+    assert first_class(r"[^x]y") is None and first_class(r".y") is None
+
+
+def test_each_target_pattern_behind_its_first_class_finds_what_it_found():
+    texts = [chunk for text in TEXTS for chunk in re.split(r"(?<=[.!?])\s+|\n+", text)]
+    for fact, patterns in _targets().items():
+        for plain, quick in zip(patterns, _quick()[fact], strict=True):
+            for text in texts:
+                assert ([m.span() for m in quick.finditer(text)]
+                        == [m.span() for m in plain.finditer(text)]), (quick.pattern, text)
 
 
 def test_a_newborn_is_no_new_lesion():
