@@ -225,8 +225,10 @@ def steps(language: str) -> list[tuple[str, Any]]:
     return [(name, wrap[name](c) if name in wrap else c) for name, c in pipe.pipeline]
 
 
-# ConText's cues already found in a Doc (`_cues_first`), in `Doc.user_data`.
+# ConText's cues already found in a Doc (`_cues_first`), and the target matcher's matches
+# (`_ents_at_once`), in `Doc.user_data`.
 CUES = "trialsieve_cues"
+MATCHES = "trialsieve_matches"
 
 
 def _cues_first(component: Any) -> Any:
@@ -238,7 +240,7 @@ def _cues_first(component: Any) -> Any:
     setattr(component, name, _Given(matcher))
 
     def call(doc: Any) -> Any:
-        cues = doc.user_data.pop(CUES, None)  # found already (`uncued.entities`)
+        cues = doc.user_data.pop(CUES, None)  # found already (`reader`)
         if cues is None:
             cues = matcher(doc)
         if not cues:
@@ -306,7 +308,8 @@ def _ents_at_once(component: Any) -> Any:
 
     def call(doc: Any) -> Any:
         spans = []
-        for rule_id, start, end in owner(doc):
+        matches = doc.user_data.pop(MATCHES, None)  # found already (`entities.matches`)
+        for rule_id, start, end in owner(doc) if matches is None else matches:
             rule = owner.rule_map[strings[rule_id]]
             span = Span(doc, start=start, end=end, label=rule.category)
             span._.target_rule = rule

@@ -7,10 +7,20 @@ import re
 from dataclasses import replace
 from functools import lru_cache
 
+import trialsieve.text.entities as entities
 import trialsieve.text.stored as stored
-import trialsieve.text.uncued as uncued
 from trialsieve.record import Document, Mention
-from trialsieve.text.pipeline import TARGETS, Hits, mentions_something, nlp, steps, targets_found
+from trialsieve.text.pipeline import (
+    CUES,
+    MATCHES,
+    TARGETS,
+    Hits,
+    cue_matcher,
+    mentions_something,
+    nlp,
+    steps,
+    targets_found,
+)
 from trialsieve.text.values import read as read_sentence
 
 # ConText categories, as the modifiers a Mention carries.
@@ -57,20 +67,24 @@ def _read_chunk(lang: str, chunk: str) -> tuple[tuple, ...]:
     return kept
 
 
-def _read_with_medspacy(lang: str, chunk: str, found: Hits, uncued_too: bool = True
+def _read_with_medspacy(lang: str, chunk: str, found: Hits, short_way: bool = True
                         ) -> tuple[tuple, ...]:
-    """What the paragraph states, read by medspaCy's pipeline; a one-sentence paragraph
-    with no ConText cue read from its tokens alone (`uncued`), unless `uncued_too` is
-    False (the tests compare the two)."""
+    """What the paragraph states, read by medspaCy's pipeline. A one-sentence paragraph's
+    entities are worked out from its tokens (`entities`), unless `short_way` is False (the
+    tests compare the two); with no ConText cue in it, it goes no further: ConText would
+    give its targets no modifier."""
     doc = nlp(lang).make_doc(chunk)
     # PyRuSH only where a piece may still hold more than one sentence
     one = not _INNER_STOP.search(chunk.strip())
-    if one and uncued_too:
-        ents = uncued.entities(lang, doc, found)
-        if ents is not None:  # one sentence: from its first token's start to its last's end
+    kept = entities.matches(lang, doc, found) if one and short_way else None
+    if kept is None:
+        doc.user_data[TARGETS] = found
+    else:
+        cues = cue_matcher(lang)(doc)
+        if not cues:  # one sentence: from its first token's start to its last's end
             return _facts(lang, chunk, [(doc[0].idx, doc[-1].idx + len(doc[-1]),
-                                         [(f, s, e, ()) for f, s, e in ents])])
-    doc.user_data[TARGETS] = found
+                                         [(*e, ()) for e in entities.of(lang, doc, kept)])])
+        doc.user_data[MATCHES], doc.user_data[CUES] = kept, cues
     for name, component in steps(lang):
         if not (one and name == "medspacy_pyrush"):
             doc = component(doc)
