@@ -20,9 +20,11 @@ from trialsieve.text.pipeline import (
     families_named,
     families_stated,
     mentions_something,
+    rule_file,
     targets_found,
 )
 from trialsieve.text.triggers import first_class, needed
+from trialsieve.text.values import organs
 
 REPO = Path(__file__).resolve().parent.parent
 SYNTHEA = REPO.parent / "shared" / "data" / "synthea-openmrs-bundles"
@@ -59,6 +61,16 @@ def test_each_target_pattern_behind_its_first_class_finds_what_it_found():
             for text in texts:
                 assert ([m.span() for m in quick.finditer(text)]
                         == [m.span() for m in plain.finditer(text)]), (quick.pattern, text)
+
+
+def test_each_organ_pattern_behind_its_first_class_finds_what_it_found():
+    texts = [chunk for text in TEXTS for chunk in re.split(r"(?<=[.!?])\s+|\n+", text)]
+    for (organ, _, quick), o in zip(organs(), rule_file("organs")["organs"], strict=True):
+        plain = re.compile(rf"\b(?:{o['pattern']})", re.I)
+        assert quick.pattern != plain.pattern
+        for text in texts:
+            assert ([m.span() for m in quick.finditer(text)]
+                    == [m.span() for m in plain.finditer(text)]), (organ, text)
 
 
 def test_a_newborn_is_no_new_lesion():

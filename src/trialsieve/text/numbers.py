@@ -68,6 +68,9 @@ DATES = re.compile(
     rf"|\b(?P<m4>{_MONTH})\.?\s+(?P<d4>\d{{1,2}}),?\s+(?P<y4>\d{{4}})\b", re.I)
 
 
+YEAR = re.compile(r"\d{4}")
+
+
 # A date after these words is another scan's or event's date, not the one stated.
 NOT_THIS_EVENT = re.compile(r"\b(?:compared (?:with|to)|comparison|versus|vs\.?|since|prior|"
                             r"previous|baseline|par rapport (?:à|au|a)|compar[ée]e? (?:à|au|a)"
@@ -80,7 +83,9 @@ def dates(text: str, day_first: bool) -> list[date]:
     with: "compared with 2025-11-02"). A numeric d/m/y date is read day first in a
     French text; in an English one only when it cannot be read the other way (a date
     that could be either is not guessed). A month without a day is not a date."""
-    out = []
+    out: list[date] = []
+    if not YEAR.search(text):  # every date written as DATES reads them has its year
+        return out
     for m in DATES.finditer(text):
         if NOT_THIS_EVENT.search(text[max(0, m.start() - 40):m.start()]):
             continue

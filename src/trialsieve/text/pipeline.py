@@ -126,24 +126,8 @@ def _quick() -> dict[str, tuple[re.Pattern, ...]]:
     """Each family's target patterns as `_targets` compiles them, each behind a lookahead
     of the characters one of its matches can begin with (`triggers.first_class`): the same
     matches, the places where none can begin passed over at once."""
-    return {fact: tuple(_behind_first_class(r["pattern"])
+    return {fact: tuple(triggers.quick(r["pattern"])
                         for r in rule_file(fact)["target_rules"]) for fact in facts()}
-
-
-_GLOBAL_FLAGS = re.compile(r"\(\?[aiLmsux]+\)")
-
-
-def _behind_first_class(pattern: str) -> re.Pattern:
-    plain = re.compile(pattern, re.I)
-    first = triggers.first_class(pattern)
-    flags = _GLOBAL_FLAGS.match(pattern)  # they must stay at the start: the pattern's flags
-    if first is None or plain.flags & re.X:
-        return plain
-    try:
-        return re.compile(f"(?={first})(?:{pattern[flags.end() if flags else 0:]})",
-                          plain.flags)
-    except re.error:  # more flags further on, say: as it is
-        return plain
 
 
 @cache

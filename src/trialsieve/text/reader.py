@@ -60,10 +60,11 @@ def _read_chunk(lang: str, chunk: str) -> tuple[tuple, ...]:
     found = targets_found(chunk)
     if not found:  # no target in it: medspaCy is not even loaded for it
         return ()
-    kept = stored.load(lang, chunk)
+    where = stored.where(lang, chunk)
+    kept = stored.load(where)
     if kept is None:
         kept = _read_with_medspacy(lang, chunk, found)
-        stored.store(lang, chunk, kept)
+        stored.store(where, kept)
     return kept
 
 

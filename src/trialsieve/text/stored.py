@@ -56,7 +56,8 @@ def _folder() -> Path | None:
     return Path(root) / "text"
 
 
-def _path(lang: str, paragraph: str) -> Path | None:
+def where(lang: str, paragraph: str) -> Path | None:
+    """Where the paragraph's reading is kept, or None (the store turned off)."""
     folder = _folder()
     if folder is None:
         return None
@@ -64,17 +65,15 @@ def _path(lang: str, paragraph: str) -> Path | None:
     return folder / key[:2] / f"{key}.json"
 
 
-def load(lang: str, paragraph: str) -> tuple[Row, ...] | None:
-    """The stored reading of the paragraph, or None (never read, or unreadable)."""
-    path = _path(lang, paragraph)
+def load(path: Path | None) -> tuple[Row, ...] | None:
+    """The stored reading of a paragraph (`where`), or None (never read, or unreadable)."""
     try:
         return decode(json.loads(path.read_text(encoding="utf-8"))) if path else None
     except (OSError, ValueError, TypeError, IndexError):
         return None
 
 
-def store(lang: str, paragraph: str, rows: tuple[Row, ...]) -> None:
-    path = _path(lang, paragraph)
+def store(path: Path | None, rows: tuple[Row, ...]) -> None:
     if path is None:
         return
     try:  # written whole, then moved into place: a reader never sees half a file

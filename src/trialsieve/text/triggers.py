@@ -210,3 +210,22 @@ def _in_class(ch: str) -> str:
 _CATEGORIES = {C.CATEGORY_DIGIT: r"\d", C.CATEGORY_NOT_DIGIT: r"\D", C.CATEGORY_SPACE: r"\s",
                C.CATEGORY_NOT_SPACE: r"\S", C.CATEGORY_WORD: r"\w",
                C.CATEGORY_NOT_WORD: r"\W"}
+
+
+_GLOBAL_FLAGS = re.compile(r"\(\?[aiLmsux]+\)")
+
+
+def quick(pattern: str) -> re.Pattern:
+    """The pattern compiled ignoring case, behind a lookahead of the characters one of its
+    matches can begin with (`first_class`): the same matches, the places where none can
+    begin passed over at once."""
+    plain = re.compile(pattern, re.I)
+    first = first_class(pattern)
+    flags = _GLOBAL_FLAGS.match(pattern)  # they must stay at the start: the pattern's flags
+    if first is None or plain.flags & re.X:
+        return plain
+    try:
+        return re.compile(f"(?={first})(?:{pattern[flags.end() if flags else 0:]})",
+                          plain.flags)
+    except re.error:  # more flags further on, say: as it is
+        return plain

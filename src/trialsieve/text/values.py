@@ -16,6 +16,7 @@ from functools import cache, lru_cache
 import trialsieve.text.numbers as numbers
 from trialsieve.record.facts import NOT_AFFIRMED
 from trialsieve.text.pipeline import rule_file
+from trialsieve.text.triggers import quick
 
 Found = tuple[str, str, int, tuple[str, ...]]  # fact, target text, offset in sentence, mods
 Read = tuple[str, str | float | None, str | None, date | None, tuple[tuple[str, str], ...],
@@ -65,7 +66,7 @@ COMPARATORS = {"≤": "<=", "≥": ">=", "less than": "<", "below": "<", "under"
 
 @cache
 def organs() -> list[tuple[str, bool, re.Pattern]]:
-    return [(o["organ"], o["primary"], re.compile(rf"\b(?:{o['pattern']})", re.I))
+    return [(o["organ"], o["primary"], quick(rf"\b(?:{o['pattern']})"))
             for o in rule_file("organs")["organs"]]
 
 
