@@ -16,6 +16,7 @@ compares the two readings).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -30,27 +31,34 @@ Entity = tuple[str, int, int]
 def matches(lang: str, doc: Any, found: Hits) -> list[Match] | None:
     """The matches medspaCy's target matcher keeps in `doc` for the targets `found` in
     its text, in the text's order, none overlapping; None where it alone can say."""
-    from medspacy.common.util import prune_overlapping_matches
-
     rules = target_rules(lang)
     if rules is None:
         return None
-    starts, ends = {}, {}
-    for token in doc:
-        starts[token.idx] = token.i
-        ends[token.idx + len(token)] = token.i
     out = []
     for fact, n, spans in found:
         match_id = rules[(fact, n)][0]
         for begin, end in spans:
-            first, last = starts.get(begin), ends.get(end)
-            if first is None or last is None or last < first:
-                return None  # not on token boundaries: medspaCy snaps it (`char_span`)
-            out.append((match_id, first, last + 1))
-    kept = sorted(prune_overlapping_matches(out), key=lambda m: m[1])
+            span = doc.char_span(begin, end)  # as medspaCy's regex matcher does
+            if span is None or not len(span):
+                return None  # not on token boundaries: medspaCy snaps it
+            out.append((match_id, span.start, span.end))
+    if len(out) == 1:
+        return out
+    kept = sorted(_prune()(out), key=_first_token)
     if any(m[1] < before[2] for before, m in zip(kept, kept[1:], strict=False)):
         return None  # still overlapping
     return kept
+
+
+def _first_token(match: Match) -> int:
+    return match[1]
+
+
+@cache
+def _prune() -> Callable[[list[Match]], list[Match]]:
+    from medspacy.common.util import prune_overlapping_matches
+
+    return prune_overlapping_matches
 
 
 def of(lang: str, doc: Any, kept: list[Match]) -> list[Entity]:

@@ -213,6 +213,8 @@ _CATEGORIES = {C.CATEGORY_DIGIT: r"\d", C.CATEGORY_NOT_DIGIT: r"\D", C.CATEGORY_
 
 
 _GLOBAL_FLAGS = re.compile(r"\(\?[aiLmsux]+\)")
+# Each expression `quick` compiled, as it was written (the tests compare the two).
+WRITTEN: dict[re.Pattern, str] = {}
 
 
 def quick(pattern: str) -> re.Pattern:
@@ -225,7 +227,9 @@ def quick(pattern: str) -> re.Pattern:
     if first is None or plain.flags & re.X:
         return plain
     try:
-        return re.compile(f"(?={first})(?:{pattern[flags.end() if flags else 0:]})",
-                          plain.flags)
+        out = re.compile(f"(?={first})(?:{pattern[flags.end() if flags else 0:]})",
+                         plain.flags)
     except re.error:  # more flags further on, say: as it is
         return plain
+    WRITTEN[out] = pattern
+    return out
