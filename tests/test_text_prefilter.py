@@ -14,7 +14,7 @@ import text_corpus as corpus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trialsieve.text import numbers, values
+from trialsieve.text import numbers, reader, values
 from trialsieve.text.pipeline import (
     _quick,
     _targets,
@@ -77,7 +77,8 @@ def test_each_organ_pattern_behind_its_first_class_finds_what_it_found():
 # The value readers' expressions that are compiled behind their first characters.
 QUICK_READERS = [(values, name) for name in (
     "LESION_WORDS", "NOT_LESION_SIZE", "PRIMARY_WORDS", "NOT_WHO_GRADE", "EARLIER", "PRRT",
-    "WELL", "POOR", "SSTR", "RECIST", "CONTROLLED", "UNCONTROLLED")] + [(numbers, "DATES")]
+    "WELL", "POOR", "SSTR", "RECIST", "CONTROLLED", "UNCONTROLLED")] + [
+    (numbers, "DATES"), (reader, "_FRENCH"), (reader, "_ENGLISH")]
 
 
 def _plain_and_quick() -> list[tuple[str, re.Pattern, re.Pattern]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from functools import lru_cache
+from typing import Any
 
 import trialsieve.text.entities as entities
 import trialsieve.text.stored as stored
@@ -21,15 +22,16 @@ from trialsieve.text.pipeline import (
     steps,
     targets_found,
 )
+from trialsieve.text.triggers import quick
 from trialsieve.text.values import read as read_sentence
 
 # ConText categories, as the modifiers a Mention carries.
 MODIFIERS = {"NEGATED_EXISTENCE": "negated", "POSSIBLE_EXISTENCE": "uncertain",
              "HISTORICAL": "historical", "FAMILY": "family", "HYPOTHETICAL": "hypothetical"}
 
-_FRENCH = re.compile(r"\b(?:le|la|les|des|du|une|est|pas|avec|sans|et|au|aux|de|sur|"
-                     r"dans|chez|elle|il)\b|[éèêàç]", re.I)
-_ENGLISH = re.compile(r"\b(?:the|of|and|is|with|no|was|in|on|for|she|he|are|this)\b", re.I)
+_FRENCH = quick(r"\b(?:le|la|les|des|du|une|est|pas|avec|sans|et|au|aux|de|sur|"
+                r"dans|chez|elle|il)\b|[éèêàç]")
+_ENGLISH = quick(r"\b(?:the|of|and|is|with|no|was|in|on|for|she|he|are|this)\b")
 
 
 def language(text: str) -> str:
@@ -80,20 +82,30 @@ def _read_with_medspacy(lang: str, chunk: str, found: Hits, short_way: bool = Tr
     kept = entities.matches(lang, doc, found) if one and short_way else None
     if kept is None:
         doc.user_data[TARGETS] = found
-    else:
-        cues = cue_matcher(lang)(doc)
-        if not cues:  # one sentence: from its first token's start to its last's end
-            return _facts(lang, chunk, [(doc[0].idx, doc[-1].idx + len(doc[-1]),
-                                         [(*e, ()) for e in entities.of(lang, doc, kept)])])
-        doc.user_data[MATCHES], doc.user_data[CUES] = kept, cues
+        doc = _through(lang, doc, one)
+        every = doc.ents
+        return _facts(lang, chunk, [(sent.start_char, sent.end_char,
+                                     [(e.label_, e.start_char, e.end_char, _modifiers(e))
+                                      for e in every if sent.start <= e.start < sent.end])
+                                    for sent in doc.sents])
+    # one sentence: from its first token's start to its last's end
+    sentence = (doc[0].idx, doc[-1].idx + len(doc[-1]))
+    cues = cue_matcher(lang)(doc)
+    if not cues:
+        return _facts(lang, chunk, [(*sentence, [(*e, ()) for e in entities.of(lang, doc, kept)])])
+    doc.user_data[MATCHES], doc.user_data[CUES] = kept, cues
+    doc = _through(lang, doc, one)
+    return _facts(lang, chunk, [(*sentence, [(e.label_, e.start_char, e.end_char, _modifiers(e))
+                                             for e in doc.ents])])
+
+
+def _through(lang: str, doc: Any, one: bool) -> Any:
+    """The Doc through the pipeline: PyRuSH only where it may hold more than one sentence
+    (otherwise `sentence_ends` makes it one)."""
     for name, component in steps(lang):
         if not (one and name == "medspacy_pyrush"):
             doc = component(doc)
-    every = doc.ents
-    return _facts(lang, chunk, [(sent.start_char, sent.end_char,
-                                 [(e.label_, e.start_char, e.end_char, _modifiers(e))
-                                  for e in every if sent.start <= e.start < sent.end])
-                                for sent in doc.sents])
+    return doc
 
 
 def _facts(lang: str, chunk: str, sentences: list[tuple[int, int, list]]
@@ -119,6 +131,8 @@ _PLAIN_END = re.compile(r"[.!?](?=\s+[A-ZÀ-ÖØ-Þ])")
 _ABBREVIATIONS = {"dr", "mr", "mrs", "ms", "pr", "prof", "vs", "e.g", "i.e", "cf", "fig",
                   "no", "approx", "st", "seg", "mme", "m", "env", "dre", "mlle", "nb", "n°",
                   "etc", "al", "ca", "p"}
+_LAST_WORD = re.compile(r"(\S+)$")
+_INITIAL = re.compile(r"[a-zà-þ]")
 _BREAK = re.compile(r"\n[ \t]*\n\s*|(?<=[.:;!?|])[ \t]*\n\s*|\n(?=[ \t]*(?:[-*•#]|\d+[.)] ))")
 
 
@@ -141,9 +155,9 @@ def _sentences(at: int, chunk: str) -> list[tuple[int, str]]:
     character by character in Python: most of the reader's time otherwise."""
     out, start = [], 0
     for m in _PLAIN_END.finditer(chunk):
-        word = re.search(r"(\S+)$", chunk[start:m.start()])
+        word = _LAST_WORD.search(chunk[start:m.start()])
         before = word.group(1).lower() if word else ""
-        if before in _ABBREVIATIONS or re.fullmatch(r"[a-zà-þ]", before):
+        if before in _ABBREVIATIONS or _INITIAL.fullmatch(before):
             continue
         out.append((at + start, chunk[start:m.end()]))
         start = m.end() + len(chunk[m.end():]) - len(chunk[m.end():].lstrip())

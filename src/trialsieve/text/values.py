@@ -60,6 +60,10 @@ ECOG_SCORE = re.compile(r"([0-4])(?:\s*[-–/]\s*([0-4]))?\s*$")
 KI67_VALUE = re.compile(r"(<=|>=|<|>|≤|≥|less than|below|under|up to|inf[ée]rieur [àa]|"
                         r"moins de|sup[ée]rieur [àa])?\s*(\d+(?:[.,]\d+)?)(?:\s*%?\s*"
                         r"(?:-|–|to|[àa])\s*(\d+(?:[.,]\d+)?))?\s*%\s*$", re.I)
+_KRENNING_GRADE = re.compile(r"[0-4]")
+_GRADE = re.compile(r"(?:\bG\s?|\b)([1-3]|III|II|I)\b", re.I)
+_KARNOFSKY = re.compile(r"karnofsky|kps", re.I)
+_SCORE = re.compile(r"(\d{1,3})\s*%?\s*$")
 COMPARATORS = {"≤": "<=", "≥": ">=", "less than": "<", "below": "<", "under": "<",
                "up to": "<=", "moins de": "<"}
 
@@ -130,7 +134,7 @@ def _as_the_net(mods: tuple[str, ...], found: list[Found], sentence: str
 def _lesions(sizes: list, krenning: list, sentence: str) -> Iterator[Read]:
     grade = None
     if krenning:
-        grade = re.findall(r"[0-4]", krenning[0][0])[0]
+        grade = _KRENNING_GRADE.findall(krenning[0][0])[0]
     kept = [(t, at, mods) for t, at, mods in sizes
             if LESION_WORDS.search(sentence) and not NOT_LESION_SIZE.search(sentence)]
     for text, at, mods in kept:
@@ -165,7 +169,7 @@ def _net(text: str, sentence: str, at: int, facts: set[str]) -> Values:
 def _grade(text: str, sentence: str, at: int, facts: set[str]) -> Values:
     if NOT_WHO_GRADE.search(sentence[:at]):
         return
-    found = re.findall(r"(?:\bG\s?|\b)([1-3]|III|II|I)\b", text, re.I)
+    found = _GRADE.findall(text)
     if found:
         g = found[-1].upper()
         yield f"G{g if g.isdigit() else numbers.ROMAN[g.lower()]}", None, ()
@@ -230,8 +234,8 @@ def _brain(text: str, sentence: str, at: int, facts: set[str]) -> Values:
 
 
 def _ecog(text: str, sentence: str, at: int, facts: set[str]) -> Values:
-    if re.search(r"karnofsky|kps", text, re.I):
-        score = re.search(r"(\d{1,3})\s*%?\s*$", text)
+    if _KARNOFSKY.search(text):
+        score = _SCORE.search(text)
         ecog = numbers.karnofsky_to_ecog(int(score.group(1))) if score else None
         if ecog is not None and score is not None:
             yield ecog, None, (("karnofsky", score.group(1)),)
