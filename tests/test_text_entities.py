@@ -68,6 +68,25 @@ def test_a_cue_sends_the_paragraph_through_conText():
         assert fast == full and fast[0][5] == modifiers
 
 
+NEG = ("negated",)
+
+
+@pytest.mark.parametrize(("lang", "chunk", "read"), [
+    # a pseudo-cue ("no change") and a scope's end (";") give no modifier
+    ("en", "Liver metastases, no change; Ki-67 8 %.", [("metastatic", ()), ("ki67", ())]),
+    ("en", "Liver metastases, no new lesion but ECOG 1.",
+     [("metastatic", ()), ("new_lesion", NEG), ("ecog", ())]),
+    ("fr", "Métastases hépatiques sans changement ; Ki-67 8 %.",
+     [("metastatic", ()), ("ki67", ())]),
+    ("fr", "Pas de métastase hépatique ; ECOG 1.", [("metastatic", NEG), ("ecog", ())]),
+])
+def test_only_a_cue_that_gives_a_modifier_sends_the_paragraph_through_conText(
+        lang, chunk, read):
+    fast, full = _both(lang, chunk)
+    assert fast == full
+    assert [(m[0], m[5]) for m in fast] == read
+
+
 @cache
 def _pieces(lang: str) -> tuple[list[str], list[str]]:
     """Target phrases (every target found in the corpus texts of the language) and cue

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import trialsieve.text.entities as entities
@@ -74,8 +74,9 @@ def _read_with_medspacy(lang: str, chunk: str, found: Hits, short_way: bool = Tr
                         ) -> tuple[tuple, ...]:
     """What the paragraph states, read by medspaCy's pipeline. A one-sentence paragraph's
     entities are worked out from its tokens (`entities`), unless `short_way` is False (the
-    tests compare the two); with no ConText cue in it, it goes no further: ConText would
-    give its targets no modifier."""
+    tests compare the two); with no ConText cue in it that can give a modifier (only a
+    scope's end, ";", or none at all) it goes no further: ConText would give its targets
+    no modifier a Mention carries."""
     doc = nlp(lang).make_doc(chunk)
     # PyRuSH only where a piece may still hold more than one sentence
     one = not _INNER_STOP.search(chunk.strip())
@@ -91,12 +92,21 @@ def _read_with_medspacy(lang: str, chunk: str, found: Hits, short_way: bool = Tr
     # one sentence: from its first token's start to its last's end
     sentence = (doc[0].idx, doc[-1].idx + len(doc[-1]))
     cues = cue_matcher(lang)(doc)
-    if not cues:
+    if not any(cue[0] in _telling(lang) for cue in cues):  # ConText would give them none
         return _facts(lang, chunk, [(*sentence, [(*e, ()) for e in entities.of(lang, doc, kept)])])
     doc.user_data[MATCHES], doc.user_data[CUES] = kept, cues
     doc = _through(lang, doc, one)
     return _facts(lang, chunk, [(*sentence, [(e.label_, e.start_char, e.end_char, _modifiers(e))
                                              for e in doc.ents])])
+
+
+@cache
+def _telling(lang: str) -> frozenset[int]:
+    """The ConText cues whose modifier a Mention carries (`MODIFIERS`), by match id: not
+    those that only end another cue's scope or keep a phrase from being one."""
+    strings = nlp(lang).vocab.strings
+    return frozenset(strings[key] for key, rule in cue_matcher(lang).rule_map.items()
+                     if rule.category in MODIFIERS)
 
 
 def _through(lang: str, doc: Any, one: bool) -> Any:
