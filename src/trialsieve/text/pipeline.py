@@ -244,6 +244,25 @@ def cue_matcher(language: str) -> Any:
     return given.matcher
 
 
+def any_cue(language: str, doc: Any) -> bool:
+    """Whether ConText's matcher finds a cue in the Doc (`cue_matcher`), asked of its
+    matchers one by one, without sorting and pruning what they find: pruning keeps one of
+    any overlapping cues, so it leaves some where there were some."""
+    return any(find(doc) for find in _cue_finders(language))
+
+
+@cache
+def _cue_finders(language: str) -> tuple[Any, ...]:
+    """The matchers ConText's matcher asks (medspaCy's `MedspacyMatcher.__call__`): its
+    word patterns as phrases and the rest as patterns (`_PhrasesThenPatterns`), its
+    phrase matcher, its regular expressions."""
+    matcher = cue_matcher(language)
+    words = matcher._MedspacyMatcher__matcher
+    assert isinstance(words, _PhrasesThenPatterns)
+    return (*words.found, *([words.rest] if len(words.rest) else []),
+            matcher._MedspacyMatcher__phrase_matcher, matcher._MedspacyMatcher__regex_matcher)
+
+
 @cache
 def target_rules(language: str) -> dict[tuple[str, int], tuple[int, str]] | None:
     """Each target rule by its family and its place in the family's file

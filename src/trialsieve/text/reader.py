@@ -16,6 +16,7 @@ from trialsieve.text.pipeline import (
     MATCHES,
     TARGETS,
     Hits,
+    any_cue,
     cue_matcher,
     mentions_something,
     nlp,
@@ -91,7 +92,7 @@ def _read_with_medspacy(lang: str, chunk: str, found: Hits, short_way: bool = Tr
                                     for sent in doc.sents])
     # one sentence: from its first token's start to its last's end
     sentence = (doc[0].idx, doc[-1].idx + len(doc[-1]))
-    cues = cue_matcher(lang)(doc)
+    cues = cue_matcher(lang)(doc) if any_cue(lang, doc) else []
     if not any(cue[0] in _telling(lang) for cue in cues):  # ConText would give them none
         return _facts(lang, chunk, [(*sentence, [(*e, ()) for e in entities.of(lang, doc, kept)])])
     doc.user_data[MATCHES], doc.user_data[CUES] = kept, cues
