@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from functools import cache, lru_cache
+from pathlib import Path
 from typing import Any
 
 import trialsieve.text.entities as entities
@@ -45,11 +46,11 @@ def read(document: Document) -> list[Mention]:
     the document text) and the ConText modifiers that applied. Pure."""
     if not mentions_something(document.text):
         return []
-    lang = language(document.text[:2000])
+    lang, kept_in = language(document.text[:2000]), stored.folder()
     out: list[Mention] = []
     for offset, chunk in chunks(document.text):
         for fact, value, unit, when, details, mods, start, end, sentence in _read_chunk(
-                lang, chunk):
+                lang, chunk, kept_in):
             out.append(Mention(fact, value, unit, document.source, document.kind,
                                when or document.date, sentence, offset + start,
                                offset + end, mods, details, lang))
@@ -57,13 +58,14 @@ def read(document: Document) -> list[Mention]:
 
 
 @lru_cache(maxsize=4096)
-def _read_chunk(lang: str, chunk: str) -> tuple[tuple, ...]:
-    """What one paragraph states, offsets in the paragraph. Kept: notes repeat their
-    paragraphs (a population's notes list the same procedures again and again)."""
+def _read_chunk(lang: str, chunk: str, kept_in: Path | None) -> tuple[tuple, ...]:
+    """What one paragraph states, offsets in the paragraph; its reading kept in the folder
+    `kept_in` (`stored.folder`). Kept: notes repeat their paragraphs (a population's notes
+    list the same procedures again and again)."""
     found = targets_found(chunk)
     if not found:  # no target in it: medspaCy is not even loaded for it
         return ()
-    where = stored.where(lang, chunk)
+    where = stored.where(lang, chunk, kept_in)
     kept = stored.load(where)
     if kept is None:
         kept = _read_with_medspacy(lang, chunk, found)

@@ -49,20 +49,22 @@ def _installed(name: str) -> str:
     return ",".join(sorted(p.name for p in site.glob(f"{name}-*.dist-info")))
 
 
-def _folder() -> Path | None:
+def folder() -> Path | None:
+    """Where readings are kept (TRIALSIEVE_CACHE), or None when the store is turned off
+    (TRIALSIEVE_TEXT_CACHE=off): asked once a document, not once a paragraph."""
     if os.environ.get("TRIALSIEVE_TEXT_CACHE", "").lower() in ("off", "0", "no"):
         return None
     root = os.environ.get("TRIALSIEVE_CACHE") or Path.home() / ".cache" / "trialsieve"
     return Path(root) / "text"
 
 
-def where(lang: str, paragraph: str) -> Path | None:
-    """Where the paragraph's reading is kept, or None (the store turned off)."""
-    folder = _folder()
-    if folder is None:
+def where(lang: str, paragraph: str, kept_in: Path | None) -> Path | None:
+    """Where the paragraph's reading is kept in the folder (`folder`), or None (the store
+    turned off)."""
+    if kept_in is None:
         return None
     key = hashlib.sha256(f"{_fingerprint()}\0{lang}\0{paragraph}".encode()).hexdigest()
-    return folder / key[:2] / f"{key}.json"
+    return kept_in / key[:2] / f"{key}.json"
 
 
 def load(path: Path | None) -> tuple[Row, ...] | None:
