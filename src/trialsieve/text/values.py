@@ -135,8 +135,9 @@ def _lesions(sizes: list, krenning: list, sentence: str) -> Iterator[Read]:
     grade = None
     if krenning:
         grade = _KRENNING_GRADE.findall(krenning[0][0])[0]
-    kept = [(t, at, mods) for t, at, mods in sizes
-            if LESION_WORDS.search(sentence) and not NOT_LESION_SIZE.search(sentence)]
+    # a size is a lesion's where its sentence names one, and is not a slice or a margin
+    kept = sizes if sizes and LESION_WORDS.search(sentence) and not NOT_LESION_SIZE.search(
+        sentence) else []
     for text, at, mods in kept:
         if EARLIER.search(sentence[max(0, at - 30):at]):
             continue
