@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trialsieve.text import available
-from trialsieve.text.pipeline import nlp, phrases
+from trialsieve.text.pipeline import any_cue, nlp, phrases
 from trialsieve.text.reader import chunks, language
 
 pytestmark = pytest.mark.skipif(not available(), reason="medspaCy not installed here")
@@ -64,6 +64,7 @@ def test_the_cues_found_in_the_corpus_are_medspacys(lang):
         for _, chunk in chunks(text):
             doc = pipe.make_doc(chunk)
             assert _named(ours, doc) == _named(theirs, doc), chunk
+            assert any_cue(lang, doc) == bool(_named(theirs, doc)), chunk
 
 
 def _words(lang: str) -> list[str]:
@@ -81,3 +82,4 @@ def test_the_cues_found_in_any_sequence_of_cue_words_are_medspacys(data):
     words = data.draw(st.lists(st.sampled_from(_words(lang)), min_size=1, max_size=14))
     doc = nlp(lang).make_doc(" ".join(words))
     assert _named(_ours(lang), doc) == _named(_medspacys(lang), doc)
+    assert any_cue(lang, doc) == bool(_named(_medspacys(lang), doc))

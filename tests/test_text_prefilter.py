@@ -14,14 +14,18 @@ import text_corpus as corpus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from trialsieve.text import numbers, reader, values
 from trialsieve.text.pipeline import (
+    _quick,
     _targets,
     families_named,
     families_stated,
     mentions_something,
+    rule_file,
     targets_found,
 )
-from trialsieve.text.triggers import needed
+from trialsieve.text.triggers import WRITTEN, first_class, needed
+from trialsieve.text.values import organs
 
 REPO = Path(__file__).resolve().parent.parent
 SYNTHEA = REPO.parent / "shared" / "data" / "synthea-openmrs-bundles"
@@ -40,6 +44,57 @@ def test_what_a_pattern_needs_is_read_from_the_pattern():
     assert needed(r"\d+\s*(?:mm|cm)\b") == {"mm", "cm"}
     assert needed(r"(?i)\b(?:whipple|duod[ée]nectomie)") == {"whipp", "duode", "duodé"}
     assert needed(r"\w+") is None  # nothing fixed: the family is always searched
+
+
+def test_what_a_match_can_begin_with_is_read_from_the_pattern():
+    assert first_class(r"(?i)\b(?:whipple|(?:distal|total) pancreatectomy)") == "[dtw]"
+    assert first_class(r"(?<![\w.,])\d+\s*(?:mm|cm)\b") == r"[\d]"
+    assert first_class(r"(?:right|left)? ?hepatectomy") == "[ hlr]"  # the optional parts
+    assert first_class(r"[-^\]]x") == r"[\-\]\^]"
+    assert first_class(r"x?") is None  # may match nothing
+    assert first_class(r"[^x]y") is None and first_class(r".y") is None
+
+
+def test_each_target_pattern_behind_its_first_class_finds_what_it_found():
+    texts = [chunk for text in TEXTS for chunk in re.split(r"(?<=[.!?])\s+|\n+", text)]
+    for fact, patterns in _targets().items():
+        for plain, quick in zip(patterns, _quick()[fact], strict=True):
+            for text in texts:
+                assert ([m.span() for m in quick.finditer(text)]
+                        == [m.span() for m in plain.finditer(text)]), (quick.pattern, text)
+
+
+def test_each_organ_pattern_behind_its_first_class_finds_what_it_found():
+    texts = [chunk for text in TEXTS for chunk in re.split(r"(?<=[.!?])\s+|\n+", text)]
+    for (organ, _, quick), o in zip(organs(), rule_file("organs")["organs"], strict=True):
+        plain = re.compile(rf"\b(?:{o['pattern']})", re.I)
+        assert quick.pattern != plain.pattern
+        for text in texts:
+            assert ([m.span() for m in quick.finditer(text)]
+                    == [m.span() for m in plain.finditer(text)]), (organ, text)
+
+
+# The value readers' expressions that are compiled behind their first characters.
+QUICK_READERS = [(values, name) for name in (
+    "LESION_WORDS", "NOT_LESION_SIZE", "PRIMARY_WORDS", "NOT_WHO_GRADE", "EARLIER", "PRRT",
+    "WELL", "POOR", "SSTR", "RECIST", "CONTROLLED", "UNCONTROLLED")] + [
+    (numbers, "DATES"), (reader, "_FRENCH"), (reader, "_ENGLISH")]
+
+
+def _plain_and_quick() -> list[tuple[str, re.Pattern, re.Pattern]]:
+    return [(name, re.compile(WRITTEN[getattr(module, name)], re.I), getattr(module, name))
+            for module, name in QUICK_READERS]
+
+
+def test_each_value_reader_behind_its_first_class_finds_what_it_found():
+    texts = [chunk for text in TEXTS for chunk in re.split(r"(?<=[.!?])\s+|\n+", text)]
+    # the readers look at a sentence's beginning too (before a target: "sentence[:at]")
+    texts += [t[:m.start()] for t in texts for m in re.finditer(r"\b", t)]
+    for name, plain, quick in _plain_and_quick():
+        assert quick.pattern != plain.pattern, name
+        for text in texts:
+            assert ([m.span() for m in quick.finditer(text)]
+                    == [m.span() for m in plain.finditer(text)]), (name, text)
 
 
 def test_a_newborn_is_no_new_lesion():
@@ -92,3 +147,12 @@ def test_a_synthea_record_without_a_fact_in_its_notes_does_not_load_medspacy():
     assert int(out[0]) > 40  # its notes were read
     assert out[1] == "False"
     assert not any(mentions_something(t) and families_stated(t) for t in ["", " "])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(FRAGMENTS, st.text(max_size=6)), max_size=25))
+def test_the_value_readers_behind_their_first_class_find_what_they_found_anywhere(words):
+    text = " ".join(words)
+    for name, plain, quick in _plain_and_quick():
+        assert ([m.span() for m in quick.finditer(text)]
+                == [m.span() for m in plain.finditer(text)]), (name, text)

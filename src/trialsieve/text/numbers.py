@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from trialsieve.text.triggers import quick
 from trialsieve.units import convert
 
 NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
@@ -61,11 +62,14 @@ MONTHS = {
     "décembre": 12, "decembre": 12,
 }  # fmt: skip
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
-DATES = re.compile(
+DATES = quick(
     r"\b(?P<iso>(?P<y1>\d{4})-(?P<m1>\d{1,2})-(?P<d1>\d{1,2}))\b"
     r"|\b(?P<d2>\d{1,2})[/.](?P<m2>\d{1,2})[/.](?P<y2>\d{4})\b"
     rf"|\b(?P<d3>\d{{1,2}})(?:er)?\s+(?P<m3>{_MONTH})\.?\s+(?P<y3>\d{{4}})\b"
-    rf"|\b(?P<m4>{_MONTH})\.?\s+(?P<d4>\d{{1,2}}),?\s+(?P<y4>\d{{4}})\b", re.I)
+    rf"|\b(?P<m4>{_MONTH})\.?\s+(?P<d4>\d{{1,2}}),?\s+(?P<y4>\d{{4}})\b")
+
+
+YEAR = re.compile(r"\d{4}")
 
 
 # A date after these words is another scan's or event's date, not the one stated.
@@ -80,7 +84,9 @@ def dates(text: str, day_first: bool) -> list[date]:
     with: "compared with 2025-11-02"). A numeric d/m/y date is read day first in a
     French text; in an English one only when it cannot be read the other way (a date
     that could be either is not guessed). A month without a day is not a date."""
-    out = []
+    out: list[date] = []
+    if not YEAR.search(text):  # every date written as DATES reads them has its year
+        return out
     for m in DATES.finditer(text):
         if NOT_THIS_EVENT.search(text[max(0, m.start() - 40):m.start()]):
             continue

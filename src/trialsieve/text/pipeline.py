@@ -99,20 +99,35 @@ def targets_found(text: str) -> Hits:
     place in its file, the spans), in medspaCy's order (the families' files, their rules,
     each rule's matches in text order). medspaCy's regex matcher is given these instead of
     searching the text again (`TARGETS`)."""
-    named, out = families_named(text), []
-    if not named:
-        return ()
-    present = words_in(text)
-    for fact, patterns in _targets().items():
-        if fact in named:
-            for n, (p, need) in enumerate(zip(patterns, _needs()[fact], strict=True)):
-                # a pattern none of whose words is in the text cannot match it
-                if need is not None and need.isdisjoint(present):
-                    continue
-                spans = tuple(m.span() for m in p.finditer(text))
-                if spans:
-                    out.append((fact, n, spans))
+    out = []
+    for fact, n, pattern in _tried(_found(text)):  # `_quick`: the same matches as `_targets`
+        spans = tuple(map(re.Match.span, pattern.finditer(text)))
+        if spans:
+            out.append((fact, n, spans))
     return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def _tried(found: frozenset[str]) -> tuple[tuple[str, int, re.Pattern], ...]:
+    """The patterns worth trying on a text where these words were found (`_found`), in
+    medspaCy's order: those of the families the words name (`families_named`), less those
+    none of whose words is there (a pattern cannot match without one of its words).
+    Kept: the paragraphs of a page name few sets of words."""
+    _, stands, always, begins = _words()
+    named = always.union(*(stands[w] for w in found))
+    present = frozenset().union(*(begins[w] for w in found))
+    return tuple((fact, n, pattern) for fact, patterns in _quick().items() if fact in named
+                 for n, (pattern, need) in enumerate(zip(patterns, _needs()[fact], strict=True))
+                 if need is None or not need.isdisjoint(present))
+
+
+@cache
+def _quick() -> dict[str, tuple[re.Pattern, ...]]:
+    """Each family's target patterns as `_targets` compiles them, each behind a lookahead
+    of the characters one of its matches can begin with (`triggers.first_class`): the same
+    matches, the places where none can begin passed over at once."""
+    return {fact: tuple(triggers.quick(r["pattern"])
+                        for r in rule_file(fact)["target_rules"]) for fact in facts()}
 
 
 @cache
@@ -194,8 +209,10 @@ def steps(language: str) -> list[tuple[str, Any]]:
     return [(name, wrap[name](c) if name in wrap else c) for name, c in pipe.pipeline]
 
 
-# ConText's cues already found in a Doc (`_cues_first`), in `Doc.user_data`.
+# ConText's cues already found in a Doc (`_cues_first`), and the target matcher's matches
+# (`_ents_at_once`), in `Doc.user_data`.
 CUES = "trialsieve_cues"
+MATCHES = "trialsieve_matches"
 
 
 def _cues_first(component: Any) -> Any:
@@ -207,13 +224,64 @@ def _cues_first(component: Any) -> Any:
     setattr(component, name, _Given(matcher))
 
     def call(doc: Any) -> Any:
-        cues = matcher(doc)
+        cues = doc.user_data.pop(CUES, None)  # found already (`reader`)
+        if cues is None:
+            cues = matcher(doc)
         if not cues:
             return doc
         doc.user_data[CUES] = cues
         return component(doc)
 
     return call
+
+
+@cache
+def cue_matcher(language: str) -> Any:
+    """ConText's matcher of cues (medspaCy's, its word patterns as phrases)."""
+    steps(language)  # ConText's matcher is handed its cues from then on (`_Given`)
+    component = nlp(language).get_pipe("medspacy_context")
+    given = next(v for k, v in vars(component).items() if k.endswith("__matcher"))
+    return given.matcher
+
+
+def any_cue(language: str, doc: Any) -> bool:
+    """Whether ConText's matcher finds a cue in the Doc (`cue_matcher`), asked of its
+    matchers one by one, without sorting and pruning what they find: pruning keeps one of
+    any overlapping cues, so it leaves some where there were some."""
+    return any(find(doc) for find in _cue_finders(language))
+
+
+@cache
+def _cue_finders(language: str) -> tuple[Any, ...]:
+    """The matchers ConText's matcher asks (medspaCy's `MedspacyMatcher.__call__`): its
+    word patterns as phrases and the rest as patterns (`_PhrasesThenPatterns`), its
+    phrase matcher, its regular expressions."""
+    matcher = cue_matcher(language)
+    words = matcher._MedspacyMatcher__matcher
+    assert isinstance(words, _PhrasesThenPatterns)
+    return (*words.found, *([words.rest] if len(words.rest) else []),
+            matcher._MedspacyMatcher__phrase_matcher, matcher._MedspacyMatcher__regex_matcher)
+
+
+@cache
+def target_rules(language: str) -> dict[tuple[str, int], tuple[int, str]] | None:
+    """Each target rule by its family and its place in the family's file
+    (`targets_found`): its match id and its category (the entity's label). None when
+    medspaCy's target matcher does more than run these regular expressions and prune
+    (a token or phrase rule, a rule with a callback): then only it can say what it finds."""
+    steps(language)
+    owner = next(v for k, v in vars(nlp(language).get_pipe("medspacy_target_matcher")).items()
+                 if k.endswith("__matcher"))
+    regex = owner._MedspacyMatcher__regex_matcher
+    plain = (owner._MedspacyMatcher__matcher is _nothing
+             and owner._MedspacyMatcher__phrase_matcher is _nothing
+             and owner._prune and isinstance(regex, _OneTextRegexMatcher)
+             and all(on_match is None for _, on_match in regex.by_place.values()))
+    if not plain:
+        return None
+    strings = nlp(language).vocab.strings
+    return {place: (match_id, owner.rule_map[strings[match_id]].category)
+            for place, (match_id, _) in regex.by_place.items()}
 
 
 class _Given:
@@ -243,7 +311,8 @@ def _ents_at_once(component: Any) -> Any:
 
     def call(doc: Any) -> Any:
         spans = []
-        for rule_id, start, end in owner(doc):
+        matches = doc.user_data.pop(MATCHES, None)  # found already (`entities.matches`)
+        for rule_id, start, end in owner(doc) if matches is None else matches:
             rule = owner.rule_map[strings[rule_id]]
             span = Span(doc, start=start, end=end, label=rule.category)
             span._.target_rule = rule

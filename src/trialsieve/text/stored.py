@@ -49,32 +49,33 @@ def _installed(name: str) -> str:
     return ",".join(sorted(p.name for p in site.glob(f"{name}-*.dist-info")))
 
 
-def _folder() -> Path | None:
+def folder() -> Path | None:
+    """Where readings are kept (TRIALSIEVE_CACHE), or None when the store is turned off
+    (TRIALSIEVE_TEXT_CACHE=off): asked once a document, not once a paragraph."""
     if os.environ.get("TRIALSIEVE_TEXT_CACHE", "").lower() in ("off", "0", "no"):
         return None
     root = os.environ.get("TRIALSIEVE_CACHE") or Path.home() / ".cache" / "trialsieve"
     return Path(root) / "text"
 
 
-def _path(lang: str, paragraph: str) -> Path | None:
-    folder = _folder()
-    if folder is None:
+def where(lang: str, paragraph: str, kept_in: Path | None) -> Path | None:
+    """Where the paragraph's reading is kept in the folder (`folder`), or None (the store
+    turned off)."""
+    if kept_in is None:
         return None
     key = hashlib.sha256(f"{_fingerprint()}\0{lang}\0{paragraph}".encode()).hexdigest()
-    return folder / key[:2] / f"{key}.json"
+    return kept_in / key[:2] / f"{key}.json"
 
 
-def load(lang: str, paragraph: str) -> tuple[Row, ...] | None:
-    """The stored reading of the paragraph, or None (never read, or unreadable)."""
-    path = _path(lang, paragraph)
+def load(path: Path | None) -> tuple[Row, ...] | None:
+    """The stored reading of a paragraph (`where`), or None (never read, or unreadable)."""
     try:
         return decode(json.loads(path.read_text(encoding="utf-8"))) if path else None
     except (OSError, ValueError, TypeError, IndexError):
         return None
 
 
-def store(lang: str, paragraph: str, rows: tuple[Row, ...]) -> None:
-    path = _path(lang, paragraph)
+def store(path: Path | None, rows: tuple[Row, ...]) -> None:
     if path is None:
         return
     try:  # written whole, then moved into place: a reader never sees half a file

@@ -136,3 +136,100 @@ def trie_regex(words: Iterable[str]) -> re.Pattern:
         return f"(?:{body})?" if ends else body
 
     return re.compile(f"(?=({build(trie)}))")
+
+
+def first_class(pattern: str) -> str | None:
+    """A character class that holds every character a match of the pattern can begin
+    with (matched ignoring case, as the targets are), or None when a match can begin with
+    anything or with nothing. A regular expression that starts with this class as a
+    lookahead matches exactly what the pattern matches, but spends almost nothing at the
+    places where no match begins (most places: a large alternation of surgery names
+    otherwise tries each name at each word)."""
+    parts, nullable = _first(list(parser.parse(pattern, re.I)))
+    if parts is None or nullable or not parts:
+        return None
+    return "[" + "".join(sorted(parts)) + "]"
+
+
+First = tuple[set[str] | None, bool]  # class parts (None: anything), whether it can be empty
+
+
+def _first(items: list) -> First:
+    out: set[str] = set()
+    for op, arg in items:
+        parts, nullable = _first_item(op, arg)
+        if parts is None:
+            return None, False
+        out |= parts
+        if not nullable:
+            return out, False
+    return out, True
+
+
+def _first_item(op, arg) -> First:  # noqa: PLR0911 - one branch per kind of regex node
+    if op is C.LITERAL:
+        return {_in_class(chr(arg))}, False
+    if op is C.IN:
+        parts: set[str] = set()
+        for kind, value in arg:
+            if kind is C.LITERAL:
+                parts.add(_in_class(chr(value)))
+            elif kind is C.RANGE:
+                parts.add(f"{_in_class(chr(value[0]))}-{_in_class(chr(value[1]))}")
+            elif kind is C.CATEGORY and value in _CATEGORIES:
+                parts.add(_CATEGORIES[value])
+            else:  # a negated class, or one spaCy-style tooling wrote oddly
+                return None, False
+        return parts, False
+    if op in (C.AT, C.ASSERT, C.ASSERT_NOT):  # zero width: the next item begins the match
+        return set(), True
+    if op is C.SUBPATTERN:
+        return _first(list(arg[-1]))
+    if op is C.BRANCH:
+        out: set[str] = set()
+        empty = False
+        for branch in arg[1]:
+            parts_b, nullable = _first(list(branch))
+            if parts_b is None:
+                return None, False
+            out |= parts_b
+            empty = empty or nullable
+        return out, empty
+    if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+        low, _, sub = arg
+        parts_r, nullable = _first(list(sub))
+        return parts_r, nullable or low == 0
+    return None, False
+
+
+def _in_class(ch: str) -> str:
+    """A character as it is written inside a class."""
+    return "\\" + ch if ch in "\\]^-[" else ch
+
+
+_CATEGORIES = {C.CATEGORY_DIGIT: r"\d", C.CATEGORY_NOT_DIGIT: r"\D", C.CATEGORY_SPACE: r"\s",
+               C.CATEGORY_NOT_SPACE: r"\S", C.CATEGORY_WORD: r"\w",
+               C.CATEGORY_NOT_WORD: r"\W"}
+
+
+_GLOBAL_FLAGS = re.compile(r"\(\?[aiLmsux]+\)")
+# Each expression `quick` compiled, as it was written (the tests compare the two).
+WRITTEN: dict[re.Pattern, str] = {}
+
+
+def quick(pattern: str) -> re.Pattern:
+    """The pattern compiled ignoring case, behind a lookahead of the characters one of its
+    matches can begin with (`first_class`): the same matches, the places where none can
+    begin passed over at once."""
+    plain = re.compile(pattern, re.I)
+    first = first_class(pattern)
+    flags = _GLOBAL_FLAGS.match(pattern)  # they must stay at the start: the pattern's flags
+    if first is None or plain.flags & re.X:
+        return plain
+    try:
+        out = re.compile(f"(?={first})(?:{pattern[flags.end() if flags else 0:]})",
+                         plain.flags)
+    except re.error:  # more flags further on, say: as it is
+        return plain
+    WRITTEN[out] = pattern
+    return out

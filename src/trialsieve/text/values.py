@@ -16,56 +16,61 @@ from functools import cache, lru_cache
 import trialsieve.text.numbers as numbers
 from trialsieve.record.facts import NOT_AFFIRMED
 from trialsieve.text.pipeline import rule_file
+from trialsieve.text.triggers import quick
 
 Found = tuple[str, str, int, tuple[str, ...]]  # fact, target text, offset in sentence, mods
 Read = tuple[str, str | float | None, str | None, date | None, tuple[tuple[str, str], ...],
              tuple[str, ...]]
 
-LESION_WORDS = re.compile(
+LESION_WORDS = quick(
     r"\b(?:lesions?|mass(?:es)?|metastas[ie]s|mets|nodules?|nodes?|tumou?rs?|foci|focus|"
     r"deposits?|adenopath(?:y|ies)|target|l[ée]sions?|masses?|m[ée]tastases?|"
     r"ad[ée]nopathies?|ganglions?|tumeurs?|cibles?|foyers?|implants?|primary|primitif|"
     r"primitive|measur(?:es|ing|ed)|mesur(?:e|ant|ée)|hypodens|hypervascular|fixante|"
-    r"fixant|avid|uptake)", re.I)
-NOT_LESION_SIZE = re.compile(r"\b(?:slice|thickness|[ée]paisseur|coupes?|margins?|marges?|"
-                             r"distance|from the|[àa] \d+ ?mm de|biops)", re.I)
-PRIMARY_WORDS = re.compile(r"\b(?:primary|primitif|primitive|primaire|origin|origine|"
-                           r"arising|developed in|d[ée]velopp[ée]e?)\b", re.I)
-NOT_WHO_GRADE = re.compile(r"(?:krenning|uptake|fixation|toxicit|ctcae|deauville|"
-                           r"hyperfixation|intensit|neutrop|thrombop|lymphop|an[ée]mi|"
-                           r"diarrh|naus|mucosit|fatigue|asth[ée]nie|h[ée]matolog)"
-                           r"[^.;]{0,20}$", re.I)
+    r"fixant|avid|uptake)")
+NOT_LESION_SIZE = quick(r"\b(?:slice|thickness|[ée]paisseur|coupes?|margins?|marges?|"
+                        r"distance|from the|[àa] \d+ ?mm de|biops)")
+PRIMARY_WORDS = quick(r"\b(?:primary|primitif|primitive|primaire|origin|origine|"
+                      r"arising|developed in|d[ée]velopp[ée]e?)\b")
+NOT_WHO_GRADE = quick(r"(?:krenning|uptake|fixation|toxicit|ctcae|deauville|"
+                      r"hyperfixation|intensit|neutrop|thrombop|lymphop|an[ée]mi|"
+                      r"diarrh|naus|mucosit|fatigue|asth[ée]nie|h[ée]matolog)"
+                      r"[^.;]{0,20}$")
 # A size after these words is an earlier measurement: "45 mm (previously 38 mm)".
-EARLIER = re.compile(r"\b(?:previously|prior|before|baseline|versus|vs\.?|compared|was|"
-                     r"auparavant|pr[ée]c[ée]demment|contre|initialement|initially)"
-                     r"\W+(?:\w+\W+)?$", re.I)
-PRRT = re.compile(r"\b(?:PRRT|lutathera|177\s?Lu|lu-?177|lut[ée]tium|vectoris[ée]e|"
-                  r"radionuclide|radioligand|SIRT|radioembolization|radio-?embolisation|"
-                  r"yttrium|90Y|y-?90|radiom[ée]tabolique|radioactive iodine|iode)", re.I)
-WELL = re.compile(r"\b(?:well|bien|highly)[- ]?(?:differentiated|diff[ée]renci[ée]e?s?)", re.I)
-POOR = re.compile(r"\b(?:poorly|peu|mal|un)[- ]?(?:differentiated|diff[ée]renci[ée]e?s?)|"
-                  r"\bcarcinomes?\s+neuro-?endocrines?|neuro-?endocrine carcinomas?|"
-                  r"(?-i:\b(?:NEC|CNE)s?\b)", re.I)
-SSTR = re.compile(r"\b(?:SSTR|somatostatin|DOTA\w*|octreoscan|octreotide scan|68\s?Ga|"
-                  r"ga-?68|gallium|TEP[- ]DOTA|scintigraph|Krenning|SRI|SRS)", re.I)
-RECIST = re.compile(r"\bRECIST\b", re.I)
-CONTROLLED = re.compile(r"\b(?:stable|controlled|treated|resected|irradiated|no progression|"
-                        r"contr[ôo]l[ée]es?|stables?|trait[ée]es?|r[ée]s[ée]qu[ée]es?|"
-                        r"irradi[ée]es?)\b", re.I)
-UNCONTROLLED = re.compile(r"\b(?:uncontrolled|progressive|progressing|symptomatic|growing|"
-                          r"untreated|active|non contr[ôo]l[ée]es?|[ée]volutives?|"
-                          r"symptomatiques?|non trait[ée]es?|en progression)\b", re.I)
+EARLIER = quick(r"\b(?:previously|prior|before|baseline|versus|vs\.?|compared|was|"
+                r"auparavant|pr[ée]c[ée]demment|contre|initialement|initially)"
+                r"\W+(?:\w+\W+)?$")
+PRRT = quick(r"\b(?:PRRT|lutathera|177\s?Lu|lu-?177|lut[ée]tium|vectoris[ée]e|"
+             r"radionuclide|radioligand|SIRT|radioembolization|radio-?embolisation|"
+             r"yttrium|90Y|y-?90|radiom[ée]tabolique|radioactive iodine|iode)")
+WELL = quick(r"\b(?:well|bien|highly)[- ]?(?:differentiated|diff[ée]renci[ée]e?s?)")
+POOR = quick(r"\b(?:poorly|peu|mal|un)[- ]?(?:differentiated|diff[ée]renci[ée]e?s?)|"
+             r"\bcarcinomes?\s+neuro-?endocrines?|neuro-?endocrine carcinomas?|"
+             r"(?-i:\b(?:NEC|CNE)s?\b)")
+SSTR = quick(r"\b(?:SSTR|somatostatin|DOTA\w*|octreoscan|octreotide scan|68\s?Ga|"
+             r"ga-?68|gallium|TEP[- ]DOTA|scintigraph|Krenning|SRI|SRS)")
+RECIST = quick(r"\bRECIST\b")
+CONTROLLED = quick(r"\b(?:stable|controlled|treated|resected|irradiated|no progression|"
+                   r"contr[ôo]l[ée]es?|stables?|trait[ée]es?|r[ée]s[ée]qu[ée]es?|"
+                   r"irradi[ée]es?)\b")
+UNCONTROLLED = quick(r"\b(?:uncontrolled|progressive|progressing|symptomatic|growing|"
+                     r"untreated|active|non contr[ôo]l[ée]es?|[ée]volutives?|"
+                     r"symptomatiques?|non trait[ée]es?|en progression)\b")
 ECOG_SCORE = re.compile(r"([0-4])(?:\s*[-–/]\s*([0-4]))?\s*$")
 KI67_VALUE = re.compile(r"(<=|>=|<|>|≤|≥|less than|below|under|up to|inf[ée]rieur [àa]|"
                         r"moins de|sup[ée]rieur [àa])?\s*(\d+(?:[.,]\d+)?)(?:\s*%?\s*"
                         r"(?:-|–|to|[àa])\s*(\d+(?:[.,]\d+)?))?\s*%\s*$", re.I)
+_KRENNING_GRADE = re.compile(r"[0-4]")
+_GRADE = re.compile(r"(?:\bG\s?|\b)([1-3]|III|II|I)\b", re.I)
+_KARNOFSKY = re.compile(r"karnofsky|kps", re.I)
+_SCORE = re.compile(r"(\d{1,3})\s*%?\s*$")
 COMPARATORS = {"≤": "<=", "≥": ">=", "less than": "<", "below": "<", "under": "<",
                "up to": "<=", "moins de": "<"}
 
 
 @cache
 def organs() -> list[tuple[str, bool, re.Pattern]]:
-    return [(o["organ"], o["primary"], re.compile(rf"\b(?:{o['pattern']})", re.I))
+    return [(o["organ"], o["primary"], quick(rf"\b(?:{o['pattern']})"))
             for o in rule_file("organs")["organs"]]
 
 
@@ -129,9 +134,10 @@ def _as_the_net(mods: tuple[str, ...], found: list[Found], sentence: str
 def _lesions(sizes: list, krenning: list, sentence: str) -> Iterator[Read]:
     grade = None
     if krenning:
-        grade = re.findall(r"[0-4]", krenning[0][0])[0]
-    kept = [(t, at, mods) for t, at, mods in sizes
-            if LESION_WORDS.search(sentence) and not NOT_LESION_SIZE.search(sentence)]
+        grade = _KRENNING_GRADE.findall(krenning[0][0])[0]
+    # a size is a lesion's where its sentence names one, and is not a slice or a margin
+    kept = sizes if sizes and LESION_WORDS.search(sentence) and not NOT_LESION_SIZE.search(
+        sentence) else []
     for text, at, mods in kept:
         if EARLIER.search(sentence[max(0, at - 30):at]):
             continue
@@ -164,7 +170,7 @@ def _net(text: str, sentence: str, at: int, facts: set[str]) -> Values:
 def _grade(text: str, sentence: str, at: int, facts: set[str]) -> Values:
     if NOT_WHO_GRADE.search(sentence[:at]):
         return
-    found = re.findall(r"(?:\bG\s?|\b)([1-3]|III|II|I)\b", text, re.I)
+    found = _GRADE.findall(text)
     if found:
         g = found[-1].upper()
         yield f"G{g if g.isdigit() else numbers.ROMAN[g.lower()]}", None, ()
@@ -229,8 +235,8 @@ def _brain(text: str, sentence: str, at: int, facts: set[str]) -> Values:
 
 
 def _ecog(text: str, sentence: str, at: int, facts: set[str]) -> Values:
-    if re.search(r"karnofsky|kps", text, re.I):
-        score = re.search(r"(\d{1,3})\s*%?\s*$", text)
+    if _KARNOFSKY.search(text):
+        score = _SCORE.search(text)
         ecog = numbers.karnofsky_to_ecog(int(score.group(1))) if score else None
         if ecog is not None and score is not None:
             yield ecog, None, (("karnofsky", score.group(1)),)
