@@ -242,6 +242,11 @@ class Phase:
     def client_share(self) -> float:
         return self.client_cpu / ((self.client_cpu + self.server_cpu) or 1)
 
+    @property
+    def cpu_per_request(self) -> float:
+        """Server CPU seconds per request served in the phase (every kind together)."""
+        return self.server_cpu / (sum(len(v) for v in self.times.values()) or 1)
+
 
 def run_readers(port: int, server: int, readers: int, seconds: float, paths) -> Phase:
     """Each reader logged in, looping over `paths()` until the time is up."""
@@ -297,8 +302,9 @@ def main() -> int:
     ap.add_argument("--database-url", default=None,
                     help="an empty PostgreSQL database (its owner); default SQLite")
     ap.add_argument("--prepared", default=None, metavar="DIR",
-                    help="SQLite: keep the prepared database in DIR and use it again on the "
-                    "next run (the audit rows of the runs before stay in it)")
+                    help="keep the audit key and the signed checklists in DIR (SQLite: the "
+                    "database too) and use them again on the next run, with the database "
+                    "prepared then (the audit rows of the runs before stay in it)")
     ap.add_argument("--list-only", action="store_true",
                     help="only the floor and the list alone (the issue's target)")
     ap.add_argument("--profile", default=None, metavar="FILE",
@@ -311,7 +317,7 @@ def main() -> int:
 
     url = database_url(args.database_url, tmp)
     t0 = time.monotonic()
-    if args.prepared and not args.database_url and (Path(tmp) / "trialsieve.db").exists():
+    if args.prepared and (Path(tmp) / "checklists.json").exists():
         from trialsieve.web.db import Database
 
         again = Database(url)
@@ -392,13 +398,19 @@ def main() -> int:
           f"{args.workers} server process(es); load average after: "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"{'page':<10} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'p50/floor':>10} "
-          f"{'p95/floor':>10} {'client CPU':>10} {'server cores':>12}")
+          f"{'p95/floor':>10} {'client CPU':>10} {'server cores':>12} {'CPU ms/req':>10} "
+          f"{'/floor':>7}")
+    # CPU per request: the server's CPU seconds in the phase over the requests it served
+    # (a day's phase: its mix of pages); less sensitive to the machine's load than latency
+    floor_cpu = phases["floor"].cpu_per_request
     for phase in phases.values():
         for kind, v in phase.times.items():
             print(f"{kind:<10} {len(v):>8} {pct(v, 50) * 1000:>8.1f} "
                   f"{pct(v, 95) * 1000:>8.1f} {pct(v, 50) / f50:>10.1f} "
                   f"{pct(v, 95) / f95:>10.1f} {phase.client_share:>10.0%} "
-                  f"{phase.server_cpu / phase.seconds:>12.2f}")
+                  f"{phase.server_cpu / phase.seconds:>12.2f} "
+                  f"{phase.cpu_per_request * 1000:>10.1f} "
+                  f"{phase.cpu_per_request / (floor_cpu or 1):>7.1f}")
     return 0
 
 

@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -151,6 +152,8 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
     app = FastAPI(title="trialsieve workbench", docs_url=None, redoc_url=None,
                   openapi_url=None)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
+    row_template = templates.env.get_template("patient_row.html")
+    row_html = listing.RowHtml()  # each list row's HTML, under its exact stored values
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     def today() -> date:
@@ -169,11 +172,10 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
     # -- who is asking ----------------------------------------------------------------
 
     def _who(token: str | None) -> Who:
-        with db.read() as s:  # most requests: a live session, touched less than a minute ago
-            found = auth.session_for(s, clock(), policy, token, touch=False)
-            if not isinstance(found, str) and not auth.needs_touch(found[0], clock()):
-                s.expunge_all()
-                return Who(found[1], found[0])
+        # most requests: a live session, touched less than a minute ago, read as one row
+        live = auth.live_session(db, clock(), policy, token)
+        if live is not None:
+            return Who(live[1], live[0])
         with db.write() as s:
             found = auth.session_for(s, clock(), policy, token)
             s.flush()  # last_seen or ended_at, before the objects leave the session
@@ -348,23 +350,26 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
 
     def _read(who: Who, action: str, entity: str, new: Any = None) -> None:
         """A read or an export of patient data: who, which patient, when, in the chain.
-        Committed without waiting for the disk (Database.write, durable=False): a power
-        cut may lose the newest read rows, never a clinical write, never the chain."""
-        with db.write(durable=False) as s:
-            audit.record(s, clock(), who.user.username, action, entity, new=new)
+        Committed without waiting for the disk (audit.record_read): a power cut may lose
+        the newest read rows, never a clinical write, never the chain."""
+        audit.record_read(db, clock(), who.user.username, action, entity, new)
 
     @app.get("/", response_class=HTMLResponse)
     def patients(request: Request, who: Annotated[Who, Depends(allowed("read"))],
                  q: str = "", page_no: Annotated[int, Query(alias="page", ge=0)] = 0):
         identify = auth.can(who.user.role, "identify")
-        rows, total = listing.page_of(db, verdicts, today(), q[:100], page_no, identify,
-                                      sites.of(who.user))
-        if rows:
-            _read(who, "read-list", "patients",
-                  {"patients": [r[0].screening_number for r in rows]})
-        return page(request, "patients.html", who, rows=rows, q=q[:100], page_no=page_no,
-                    total=total, per_page=listing.PAGE, identify=identify,
-                    my_sites=sites.of(who.user))
+
+        def render(entry: tuple) -> Markup:
+            p, ident, result, sig = entry
+            return Markup(row_template.render(p=p, ident=ident, result=result, sig=sig,
+                                              identify=identify, verdicts=VERDICT_LABELS))
+        shown = listing.page_of(db, verdicts, row_html, render, today(), q[:100], page_no,
+                                identify, sites.of(who.user))
+        if shown.numbers:
+            _read(who, "read-list", "patients", {"patients": shown.numbers})
+        return page(request, "patients.html", who, rows=[Markup(r) for r in shown.rows],
+                    q=q[:100], page_no=page_no, total=shown.total, per_page=listing.PAGE,
+                    identify=identify, my_sites=sites.of(who.user))
 
     @app.get("/worklist", response_class=HTMLResponse)
     def worklist_page(request: Request, who: Annotated[Who, Depends(allowed("read"))]):
