@@ -47,6 +47,7 @@ from trialsieve.web import (
 )
 from trialsieve.web.account_routes import account_routes
 from trialsieve.web.db import DEFAULT_SITE, Database, PatientRow, User, WebSession
+from trialsieve.web.headers import SecurityHeaders
 from trialsieve.web.limits import UPLOAD_LIMIT as MAX_UPLOAD
 from trialsieve.web.limits import BodyLimit
 from trialsieve.web.screening import (
@@ -159,13 +160,7 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
     def today() -> date:
         return as_of or clock().date()
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        for k, v in HEADERS.items():
-            response.headers.setdefault(k, v)
-        return response
-
+    app.add_middleware(SecurityHeaders, headers=HEADERS)
     # Added last: the outermost layer, counting each body before anything reads it.
     app.add_middleware(BodyLimit, headers=HEADERS)
 
