@@ -16,7 +16,11 @@ measured in the same run under the same concurrency: the stylesheet, a static fi
 touches neither database nor engine. Reads are audited (one audit row each), as served.
 The client is kept cheap (keep-alive sockets, requests prepared once, only the status
 read), and its share of the CPU used during each phase is printed beside the figures: it
-runs on the same cores as the server.
+runs on the same cores as the server. So is the server's CPU per request (its process
+tree's CPU seconds over the requests it served: less sensitive to the machine's load
+than latency) and, for a PostgreSQL running on this machine, the database's.
+--prepared DIR keeps what was prepared for the next run (SQLite: the database; with
+--database-url: the audit key and the checklists' list, the database prepared then).
 """
 
 from __future__ import annotations
@@ -241,7 +245,6 @@ class Phase:
         self.times: dict[str, list[float]] = {}
         self.client_cpu = self.server_cpu = self.seconds = 0.0
         self.database_cpu: float | None = None  # PostgreSQL on this machine: its server's
-        self.busy = 0.0  # the whole machine's busy CPU seconds (other work included)
 
     @property
     def client_share(self) -> float:
@@ -276,14 +279,6 @@ def postgres_pid(url: str) -> int | None:
 
 DATABASE: int | None = None  # the PostgreSQL server's pid, when measured
 
-
-def busy_seconds() -> float:
-    """CPU seconds the whole machine has been busy (every process: the other users of
-    these cores too), from /proc/stat."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
-
-
 def run_readers(port: int, server: int, readers: int, seconds: float, paths) -> Phase:
     """Each reader logged in, looping over `paths()` until the time is up."""
     clients = [login(port, f"reader{i:02d}") for i in range(readers)]
@@ -306,7 +301,6 @@ def run_readers(port: int, server: int, readers: int, seconds: float, paths) -> 
     threads = [threading.Thread(target=reader, args=(c, i)) for i, c in enumerate(clients)]
     cpu0, server0 = time.process_time(), cpu_of_tree(server)
     database0 = cpu_of_tree(DATABASE, reaped=True) if DATABASE else 0.0
-    busy0 = busy_seconds()
     stop = time.monotonic() + seconds
     for t in threads:
         t.start()
@@ -317,7 +311,6 @@ def run_readers(port: int, server: int, readers: int, seconds: float, paths) -> 
     out.server_cpu = cpu_of_tree(server) - server0
     if DATABASE:
         out.database_cpu = cpu_of_tree(DATABASE, reaped=True) - database0
-    out.busy = busy_seconds() - busy0
     if errors:
         raise SystemExit(f"{len(errors)} failed requests, e.g. {errors[:3]}")
     return out
@@ -442,7 +435,7 @@ def main() -> int:
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"{'page':<10} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'p50/floor':>10} "
           f"{'p95/floor':>10} {'client CPU':>10} {'server cores':>12} {'CPU ms/req':>10} "
-          f"{'/floor':>7} {'db ms/req':>9} {'busy cores':>10}")
+          f"{'/floor':>7} {'db ms/req':>9}")
     # CPU per request: the server's CPU seconds in the phase over the requests it served
     # (a day's phase: its mix of pages); less sensitive to the machine's load than latency
     floor_cpu = phases["floor"].cpu_per_request
@@ -454,10 +447,9 @@ def main() -> int:
                   f"{phase.server_cpu / phase.seconds:>12.2f} "
                   f"{phase.cpu_per_request * 1000:>10.1f} "
                   f"{phase.cpu_per_request / (floor_cpu or 1):>7.1f} "
-                  f"{phase.database_ms_per_request:>9} {phase.busy / phase.seconds:>10.2f}")
+                  f"{phase.database_ms_per_request:>9}")
     print("CPU ms/req: the server's CPU over the requests it served (a day's phase: its "
-          "mix); db ms/req: PostgreSQL's, when it runs here; busy cores: the whole "
-          "machine's, other work included")
+          "mix); db ms/req: PostgreSQL's, when it runs on this machine")
     return 0
 
 
