@@ -16,7 +16,11 @@ measured in the same run under the same concurrency: the stylesheet, a static fi
 touches neither database nor engine. Reads are audited (one audit row each), as served.
 The client is kept cheap (keep-alive sockets, requests prepared once, only the status
 read), and its share of the CPU used during each phase is printed beside the figures: it
-runs on the same cores as the server.
+runs on the same cores as the server. So is the server's CPU per request (its process
+tree's CPU seconds over the requests it served: less sensitive to the machine's load
+than latency) and, for a PostgreSQL running on this machine, the database's.
+--prepared DIR keeps what was prepared for the next run (SQLite: the database; with
+--database-url: the audit key and the checklists' list, the database prepared then).
 """
 
 from __future__ import annotations
@@ -213,8 +217,9 @@ def login(port: int, username: str) -> Client:
     return c
 
 
-def cpu_of_tree(pid: int) -> float:
-    """CPU seconds (user + system) of a process and its children, from /proc."""
+def cpu_of_tree(pid: int, reaped: bool = False) -> float:
+    """CPU seconds (user + system) of a process and its children, from /proc; `reaped`:
+    with those of the children it waited for (PostgreSQL's ended backends)."""
     total, todo = 0.0, [pid]
     tick = os.sysconf("SC_CLK_TCK")
     while todo:
@@ -222,6 +227,8 @@ def cpu_of_tree(pid: int) -> float:
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / tick
+            if reaped and p == pid:
+                total += (int(fields[13]) + int(fields[14])) / tick
             for task in Path(f"/proc/{p}/task").iterdir():
                 kids = (task / "children").read_text().split()
                 todo += [int(k) for k in kids]
@@ -237,11 +244,40 @@ class Phase:
     def __init__(self) -> None:
         self.times: dict[str, list[float]] = {}
         self.client_cpu = self.server_cpu = self.seconds = 0.0
+        self.database_cpu: float | None = None  # PostgreSQL on this machine: its server's
 
     @property
     def client_share(self) -> float:
         return self.client_cpu / ((self.client_cpu + self.server_cpu) or 1)
 
+    @property
+    def database_ms_per_request(self) -> str:
+        if self.database_cpu is None:
+            return "-"
+        return f"{self.database_cpu * 1000 / (sum(map(len, self.times.values())) or 1):.1f}"
+
+    @property
+    def cpu_per_request(self) -> float:
+        """Server CPU seconds per request served in the phase (every kind together)."""
+        return self.server_cpu / (sum(len(v) for v in self.times.values()) or 1)
+
+
+def postgres_pid(url: str) -> int | None:
+    """The PostgreSQL server's process, when it runs on this machine and /proc shows it
+    (the parent of this connection's backend): its CPU is the database's share."""
+    if not url.startswith("postgresql"):
+        return None
+    import psycopg
+
+    try:
+        with psycopg.connect(url.replace("+psycopg", "")) as conn:
+            backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        return int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, psycopg.Error, IndexError, ValueError):
+        return None
+
+
+DATABASE: int | None = None  # the PostgreSQL server's pid, when measured
 
 def run_readers(port: int, server: int, readers: int, seconds: float, paths) -> Phase:
     """Each reader logged in, looping over `paths()` until the time is up."""
@@ -264,6 +300,7 @@ def run_readers(port: int, server: int, readers: int, seconds: float, paths) -> 
 
     threads = [threading.Thread(target=reader, args=(c, i)) for i, c in enumerate(clients)]
     cpu0, server0 = time.process_time(), cpu_of_tree(server)
+    database0 = cpu_of_tree(DATABASE, reaped=True) if DATABASE else 0.0
     stop = time.monotonic() + seconds
     for t in threads:
         t.start()
@@ -272,6 +309,8 @@ def run_readers(port: int, server: int, readers: int, seconds: float, paths) -> 
     out.seconds = time.monotonic() - stop + seconds
     out.client_cpu = time.process_time() - cpu0
     out.server_cpu = cpu_of_tree(server) - server0
+    if DATABASE:
+        out.database_cpu = cpu_of_tree(DATABASE, reaped=True) - database0
     if errors:
         raise SystemExit(f"{len(errors)} failed requests, e.g. {errors[:3]}")
     return out
@@ -297,8 +336,9 @@ def main() -> int:
     ap.add_argument("--database-url", default=None,
                     help="an empty PostgreSQL database (its owner); default SQLite")
     ap.add_argument("--prepared", default=None, metavar="DIR",
-                    help="SQLite: keep the prepared database in DIR and use it again on the "
-                    "next run (the audit rows of the runs before stay in it)")
+                    help="keep the audit key and the signed checklists in DIR (SQLite: the "
+                    "database too) and use them again on the next run, with the database "
+                    "prepared then (the audit rows of the runs before stay in it)")
     ap.add_argument("--list-only", action="store_true",
                     help="only the floor and the list alone (the issue's target)")
     ap.add_argument("--profile", default=None, metavar="FILE",
@@ -311,7 +351,7 @@ def main() -> int:
 
     url = database_url(args.database_url, tmp)
     t0 = time.monotonic()
-    if args.prepared and not args.database_url and (Path(tmp) / "trialsieve.db").exists():
+    if args.prepared and (Path(tmp) / "checklists.json").exists():
         from trialsieve.web.db import Database
 
         again = Database(url)
@@ -324,6 +364,8 @@ def main() -> int:
         print(f"prepared {args.patients} patients ({len(checklists)} signed) in "
               f"{time.monotonic() - t0:.0f} s on {url.split(':')[0]}")
     checklists = json.loads((Path(tmp) / "checklists.json").read_text())
+    global DATABASE
+    DATABASE = postgres_pid(url)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -392,13 +434,22 @@ def main() -> int:
           f"{args.workers} server process(es); load average after: "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"{'page':<10} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'p50/floor':>10} "
-          f"{'p95/floor':>10} {'client CPU':>10} {'server cores':>12}")
+          f"{'p95/floor':>10} {'client CPU':>10} {'server cores':>12} {'CPU ms/req':>10} "
+          f"{'/floor':>7} {'db ms/req':>9}")
+    # CPU per request: the server's CPU seconds in the phase over the requests it served
+    # (a day's phase: its mix of pages); less sensitive to the machine's load than latency
+    floor_cpu = phases["floor"].cpu_per_request
     for phase in phases.values():
         for kind, v in phase.times.items():
             print(f"{kind:<10} {len(v):>8} {pct(v, 50) * 1000:>8.1f} "
                   f"{pct(v, 95) * 1000:>8.1f} {pct(v, 50) / f50:>10.1f} "
                   f"{pct(v, 95) / f95:>10.1f} {phase.client_share:>10.0%} "
-                  f"{phase.server_cpu / phase.seconds:>12.2f}")
+                  f"{phase.server_cpu / phase.seconds:>12.2f} "
+                  f"{phase.cpu_per_request * 1000:>10.1f} "
+                  f"{phase.cpu_per_request / (floor_cpu or 1):>7.1f} "
+                  f"{phase.database_ms_per_request:>9}")
+    print("CPU ms/req: the server's CPU over the requests it served (a day's phase: its "
+          "mix); db ms/req: PostgreSQL's, when it runs on this machine")
     return 0
 
 

@@ -187,6 +187,10 @@ def test_cookies_and_security_headers(app, users):
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["x-content-type-options"] == "nosniff"
     assert page.headers["cache-control"] == "no-store"
+    # every answer: a redirect, a static file, an unknown page, each once
+    for answer in (r, c.get("/static/style.css"), c.get("/no/such/page")):
+        assert answer.headers["content-security-policy"] == csp
+        assert answer.headers.get_list("x-frame-options") == ["DENY"]
 
 
 def test_the_screening_date_is_the_apps(app, users):

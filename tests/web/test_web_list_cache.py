@@ -13,12 +13,14 @@ from datetime import datetime
 from conftest import (
     AS_OF,
     EXAMPLES,
+    PASSWORD,
     confirm_forms,
     confirm_imported,
     csrf,
     example,
     login,
     page_of,
+    seen,
     upload,
 )
 from sqlalchemy import text
@@ -212,3 +214,44 @@ def test_the_log_and_the_worklist_read_no_record_while_the_rows_are_fresh(app, u
     assert log[thirty][0] == "not eligible" and log[thirty][1].startswith("EXCL06")
     assert dict(ASKED.findall(inv.get("/worklist").text)) == {
         one: "eligible", thirty: "not_eligible"}  # each waits on a signature
+
+
+def test_a_page_read_in_plain_sql_shows_what_the_computed_page_shows(app, users,
+                                                                      monkeypatch):
+    # The list has two paths: rows computed (and stored) from their records, and, while
+    # every row is fresh, one plain SQL query with each row's HTML kept under its stored
+    # values. A signed, then superseded, screening and an unsigned one must read the same
+    # on both. examples/patients/README: 01 eligible, 30 not eligible (E6 met).
+    from test_web_daily import _named
+
+    from trialsieve.web import listing
+
+    inv = login(app, "investigator")
+    one, thirty = _imported(inv, "01-eligible-woman-cbp", "30-brain-metastases-uncontrolled")
+    upload(inv, _named("02-eligible-man", "named", ("Ada", "Lovelace"), "MRN-001"))
+    path = f"/patients/{one}"
+    r = inv.post(f"{path}/sign", data={"meaning": "eligible", "password": PASSWORD,
+                                      "csrf": csrf(inv, path), **seen(inv, path)})
+    assert r.status_code == 303
+
+    def body(c) -> str:
+        return c.get("/").text.split("<tbody>")[1].split("</tbody>")[0]
+
+    assert "I confirm this patient is eligible for NCT01842165 on 2026-11-25" in body(inv)
+    assert {one: "eligible", thirty: "not_eligible"}.items() <= listed(inv).items()
+    assert '<td class="name">Ada Lovelace</td><td class="mrn">MRN-001</td>' in body(inv)
+    # a later entry: the signature is superseded, and the row computed again
+    r = inv.post(f"{path}/entry/ecog", data={"score": "1", "date": "2026-11-25",
+                                             "csrf": csrf(inv, path)})
+    assert r.status_code == 303
+    computed = body(inv)  # the row was stale: computed from its record
+    assert "superseded" in computed
+    assert body(inv) == computed  # fresh now: read in plain SQL, rendered once
+    monkeypatch.setattr(listing, "_page_plain", lambda *a, **k: None)
+    assert body(inv) == computed  # the computed path, every row, says the same
+    for who in ("coordinator", "monitor"):  # with names, and without
+        c = login(app, who)
+        computed_here = body(c)
+        monkeypatch.undo()
+        assert body(c) == computed_here
+        monkeypatch.setattr(listing, "_page_plain", lambda *a, **k: None)

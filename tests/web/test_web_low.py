@@ -23,6 +23,7 @@ from conftest import (
     seen,
     upload,
 )
+from sqlalchemy import text
 
 from trialsieve.web import auth
 from trialsieve.web.app import create_app
@@ -75,6 +76,33 @@ def test_a_session_ends_idle_after_15_minutes_and_after_12_hours_whatever(app, u
     clock.advance(minutes=14)  # 12 h 08 min after the login
     r = c.get("/")
     assert r.status_code == 303 and "session expired" in loc(r)
+
+
+def test_a_session_read_without_a_write_is_refused_past_its_lifetime_or_user(app, db, users,
+                                                                           clock):
+    # A request less than a minute after the session's last touch writes nothing (its
+    # row is read in plain SQL, auth.live_session): every check must hold there too.
+    c = login(app, "monitor")
+    for _ in range(51):  # 11 h 54 min, touched on each request
+        clock.advance(minutes=14)
+        assert c.get("/").status_code == 200
+    clock.advance(minutes=5, seconds=30)  # 11 h 59 min 30 s: touched
+    assert c.get("/").status_code == 200
+    clock.advance(seconds=40)  # 12 h 00 min 10 s after the login, 40 s after the touch
+    r = c.get("/")
+    assert r.status_code == 303 and "session expired" in loc(r)
+    c = login(app, "monitor")
+    assert c.get("/").status_code == 200
+    with db.owner_engine.begin() as conn:  # deactivated in the database, sessions left
+        conn.execute(text("UPDATE users SET active = false WHERE username = 'monitor'"))
+    r = c.get("/")
+    assert r.status_code == 303 and loc(r).startswith("/login")
+    c2 = login(app, "coordinator")
+    assert c2.get("/").status_code == 200
+    with db.owner_engine.begin() as conn:  # ended (revoked) in the database
+        conn.execute(text("UPDATE sessions SET ended_at = last_seen"))
+    r = c2.get("/")
+    assert r.status_code == 303 and loc(r).startswith("/login")
 
 
 def test_a_fourth_login_ends_the_oldest_of_three_live_sessions(db, clock, users):

@@ -23,7 +23,10 @@ def _append(url: str, audit_dir: str, who: str, start, n: int) -> None:
     db = Database(url, audit_dir)
     start.wait()
     for i in range(n):
-        with db.write(durable=i % 2 == 0) as s:  # reads' and clinical writes' alike
+        if i % 3 == 2:  # a read's row, as the app appends it (plain SQL)
+            audit.record_read(db, datetime(2026, 11, 25, 9), who, "read", f"test/{i}")
+            continue
+        with db.write(durable=i % 3 == 0) as s:  # reads' and clinical writes' alike
             audit.record(s, datetime(2026, 11, 25, 9), who, "read", f"test/{i}")
     db.dispose()
 
@@ -61,15 +64,29 @@ def _durability(db: Database, durable: bool) -> str:
         return s.execute(text("SHOW synchronous_commit")).scalar_one()
 
 
+def _durability_plain(db: Database, durable: bool) -> str:
+    with db.write_plain(durable=durable) as w:
+        return str(w.execute("PRAGMA synchronous" if db.sqlite else
+                             "SHOW synchronous_commit").fetchone()[0])
+
+
 def test_only_a_reads_audit_row_is_committed_without_waiting_for_the_disk(db):
     if db.sqlite:
+        names = {"0": "off", "1": "normal", "2": "full", "3": "extra"}
         assert _durability(db, True) == "full"
         assert _durability(db, False) == "normal"
         assert _durability(db, True) == "full"  # set back: the same pooled connection
+        # the plain-SQL unit of work of a read's row (audit.record_read) alike
+        assert names[_durability_plain(db, False)] == "normal"
+        assert _durability(db, True) == "full"
+        assert names[_durability_plain(db, True)] == "full"
     else:
         assert _durability(db, True) == "on"
         assert _durability(db, False) == "off"
         assert _durability(db, True) == "on"  # SET LOCAL: this transaction only
+        assert _durability_plain(db, False) == "off"
+        assert _durability(db, True) == "on"
+        assert _durability_plain(db, True) == "on"
 
 
 def test_reads_through_the_app_are_still_each_one_row_of_an_intact_chain(app, db, users):

@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -46,6 +47,7 @@ from trialsieve.web import (
 )
 from trialsieve.web.account_routes import account_routes
 from trialsieve.web.db import DEFAULT_SITE, Database, PatientRow, User, WebSession
+from trialsieve.web.headers import SecurityHeaders
 from trialsieve.web.limits import UPLOAD_LIMIT as MAX_UPLOAD
 from trialsieve.web.limits import BodyLimit
 from trialsieve.web.screening import (
@@ -151,29 +153,24 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
     app = FastAPI(title="trialsieve workbench", docs_url=None, redoc_url=None,
                   openapi_url=None)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
+    row_template = templates.env.get_template("patient_row.html")
+    row_html = listing.RowHtml()  # each list row's HTML, under its exact stored values
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     def today() -> date:
         return as_of or clock().date()
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        for k, v in HEADERS.items():
-            response.headers.setdefault(k, v)
-        return response
-
+    app.add_middleware(SecurityHeaders, headers=HEADERS)
     # Added last: the outermost layer, counting each body before anything reads it.
     app.add_middleware(BodyLimit, headers=HEADERS)
 
     # -- who is asking ----------------------------------------------------------------
 
     def _who(token: str | None) -> Who:
-        with db.read() as s:  # most requests: a live session, touched less than a minute ago
-            found = auth.session_for(s, clock(), policy, token, touch=False)
-            if not isinstance(found, str) and not auth.needs_touch(found[0], clock()):
-                s.expunge_all()
-                return Who(found[1], found[0])
+        # most requests: a live session, touched less than a minute ago, read as one row
+        live = auth.live_session(db, clock(), policy, token)
+        if live is not None:
+            return Who(live[1], live[0])
         with db.write() as s:
             found = auth.session_for(s, clock(), policy, token)
             s.flush()  # last_seen or ended_at, before the objects leave the session
@@ -187,14 +184,18 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
         if who.user.must_change and permission not in ("account", "logout"):
             raise MustChange()
 
+    def allowed_now(request: Request, permission: str) -> Who:
+        """Who asks, if allowed to `permission`; refused otherwise. In a worker thread."""
+        who = _who(request.cookies.get(SESSION_COOKIE))
+        request.state.who = who
+        _gate(who, permission)
+        if not auth.can(who.user.role, permission):
+            raise Refused(403, f"your role ({who.user.role}) may not {permission}")
+        return who
+
     def allowed(permission: str):
         async def dep(request: Request) -> Who:
-            who = await run_in_threadpool(_who, request.cookies.get(SESSION_COOKIE))
-            request.state.who = who
-            _gate(who, permission)
-            if not auth.can(who.user.role, permission):
-                raise Refused(403, f"your role ({who.user.role}) may not {permission}")
-            return who
+            return await run_in_threadpool(allowed_now, request, permission)
         return dep
 
     def posted(permission: str):
@@ -348,23 +349,30 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
 
     def _read(who: Who, action: str, entity: str, new: Any = None) -> None:
         """A read or an export of patient data: who, which patient, when, in the chain.
-        Committed without waiting for the disk (Database.write, durable=False): a power
-        cut may lose the newest read rows, never a clinical write, never the chain."""
-        with db.write(durable=False) as s:
-            audit.record(s, clock(), who.user.username, action, entity, new=new)
+        Committed without waiting for the disk (audit.record_read): a power cut may lose
+        the newest read rows, never a clinical write, never the chain."""
+        audit.record_read(db, clock(), who.user.username, action, entity, new)
 
     @app.get("/", response_class=HTMLResponse)
-    def patients(request: Request, who: Annotated[Who, Depends(allowed("read"))],
-                 q: str = "", page_no: Annotated[int, Query(alias="page", ge=0)] = 0):
+    def patients(request: Request, q: str = "",
+                 page_no: Annotated[int, Query(alias="page", ge=0)] = 0):
+        # who asks, in this route's worker thread: one hop to the thread pool, not two,
+        # on the page every user loads most
+        who = allowed_now(request, "read")
         identify = auth.can(who.user.role, "identify")
-        rows, total = listing.page_of(db, verdicts, today(), q[:100], page_no, identify,
-                                      sites.of(who.user))
-        if rows:
-            _read(who, "read-list", "patients",
-                  {"patients": [r[0].screening_number for r in rows]})
-        return page(request, "patients.html", who, rows=rows, q=q[:100], page_no=page_no,
-                    total=total, per_page=listing.PAGE, identify=identify,
-                    my_sites=sites.of(who.user))
+
+        def render(entry: tuple) -> Markup:
+            p, ident, result, sig = entry
+            return Markup(row_template.render(p=p, ident=ident, result=result, sig=sig,
+                                              identify=identify, verdicts=VERDICT_LABELS))
+        shown = listing.page_of(db, verdicts, row_html, render, today(), q[:100], page_no,
+                                identify, sites.of(who.user))
+        if shown.numbers:
+            _read(who, "read-list", "patients", {"patients": shown.numbers})
+        # the rows' HTML (web/templates/patient_row.html, escaped there) as one piece
+        return page(request, "patients.html", who, rows=Markup("\n".join(shown.rows)),
+                    q=q[:100], page_no=page_no, total=shown.total, per_page=listing.PAGE,
+                    identify=identify, my_sites=sites.of(who.user))
 
     @app.get("/worklist", response_class=HTMLResponse)
     def worklist_page(request: Request, who: Annotated[Who, Depends(allowed("read"))]):

@@ -10,7 +10,9 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
@@ -19,7 +21,14 @@ from sqlalchemy.orm import Session
 from trialsieve.protocols.lumen import LUMEN
 from trialsieve.record import PatientRecord
 from trialsieve.web import signature, store, summary, worklist
-from trialsieve.web.db import Database, PatientRow, ResourceRow, Summary
+from trialsieve.web.db import (
+    Database,
+    PatientRow,
+    ResourceRow,
+    Summary,
+    as_date,
+    as_datetime,
+)
 from trialsieve.web.screening import Screening, reasons, screen_record
 
 PAGE = 50
@@ -77,12 +86,137 @@ class VerdictCache:
         return value
 
 
-def page_of(db: Database, cache: VerdictCache, today: date, query: str, page: int,
-            identify: bool, sites: tuple[str, ...]) -> tuple[list[tuple], int]:
+class RowHtml:
+    """Each list row's HTML, per process, under the exact values stored for it (the
+    patient's columns, its summary row with its MAC, its newest signature), the screening
+    date and whether names are shown. A row is kept only once its summary passed every
+    check (web.summary.fits: key, MAC); a changed value is another key, so nothing needs
+    invalidating, and a row edited in the database misses and is checked again."""
+
+    def __init__(self, size: int = 20000) -> None:
+        self._items: dict[tuple, str] = {}
+        self._size = size
+
+    def get(self, key: tuple) -> str | None:
+        return self._items.get(key)
+
+    def put(self, key: tuple, html: str) -> None:
+        if len(self._items) >= self._size:
+            self._items.clear()  # a bound, not an eviction policy: it refills at once
+        self._items[key] = html
+
+
+# One list row as the page shows it: (patient, identity or None, summary, newest
+# signature view or None) -> its HTML (the row's template, web/templates/patient_row.html)
+Render = Callable[[tuple], str]
+
+
+@dataclass(frozen=True)
+class Page:
+    numbers: list[str]  # the screening numbers shown (the read's audit row names them)
+    rows: list[str]  # their rows' HTML
+    total: int  # how many patients match, on every page
+
+
+def page_of(db: Database, cache: VerdictCache, shown: RowHtml, render: Render, today: date,
+            query: str, page: int, identify: bool, sites: tuple[str, ...]) -> Page:
+    """One page of the list, rendered, and how many patients of `sites` match. The
+    search reads names and MRNs only for a role that may see them. Read in one plain
+    SQL query while every row on the page is fresh (most loads); otherwise the page's
+    stale rows are computed from their records and stored, unless the patient was written
+    to meanwhile (`summaries`)."""
+    fast = _page_plain(db, shown, render, today, query.strip().lower(), page, identify,
+                       sites)
+    if fast is not None:
+        return fast
+    rows, total = _page_computed(db, cache, today, query, page, identify, sites)
+    return Page([r[0].screening_number for r in rows], [render(r) for r in rows], total)
+
+
+def _like(q: str) -> str:
+    """`q` anywhere in a text, its LIKE wildcards taken literally (ESCAPE '/')."""
+    return "%" + q.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+
+
+def _page_plain(db: Database, shown: RowHtml, render: Render, today: date, q: str,
+                page: int, identify: bool, sites: tuple[str, ...]) -> Page | None:
+    """The page in one query of plain SQL (rows as tuples: the page's patients, their
+    summary rows, each one's newest signature, and the count), each row's HTML from
+    `shown` under its exact stored values. None when the page is empty or a row on it is
+    not fresh: the general path then decides."""
+    where = f"p.site IN ({', '.join('?' * len(sites))})"
+    params: list[Any] = list(sites)
+    matched = "patients p"
+    if q:
+        fields = ["p.screening_number", "p.fhir_id"] + (["m.name", "m.mrn"] if identify
+                                                         else [])
+        where += " AND (" + " OR ".join(f"lower({f}) LIKE ? ESCAPE '/'" for f in fields) \
+            + ")"
+        params += [_like(q)] * len(fields)
+        matched += " JOIN summaries m ON m.patient_id = p.id"
+    sql = _PAGE.format(matched=matched, where=where)
+    with db.cursor() as c:
+        found = c.execute(sql, params + params + [PAGE, page * PAGE]).fetchall()
+    if not found:
+        return None
+    numbers, rows = [], []
+    for r in found:
+        key = (today, identify, r[:_TOTAL])
+        html = shown.get(key)
+        if html is None:
+            if not _fresh(db, r, today):
+                return None
+            html = render(_entry(r, identify))
+            shown.put(key, html)
+        numbers.append(r[1])
+        rows.append(html)
+    return Page(numbers, rows, int(found[0][_TOTAL]))
+
+
+# The page's patient ids first (paged), then their columns, summary rows and newest
+# signatures: a signature is looked up for the 50 rows shown only. Columns by position:
+# patient 0-5, summary 6-20 (web.summary's MAC'd fields in their order, then the MAC),
+# newest signature 21-27, the count 28.
+_PAGE = (
+    "SELECT p.id, p.screening_number, p.created_at, p.created_by, p.planned_inclusion, "
+    "p.planned_d0, m.patient_id, m.version, m.name, m.mrn, m.record_hash, m.protocol_hash, "
+    "m.as_of, m.inclusion, m.d0, m.verdict, m.unknown, m.blocking, m.reasons, m.asks, m.mac, "
+    "g.id, g.statement, g.as_of, g.inclusion, g.d0, g.protocol_hash, g.record_hash, "
+    "(SELECT count(*) FROM {matched} WHERE {where}) "
+    "FROM (SELECT p.id FROM {matched} WHERE {where} ORDER BY p.id LIMIT ? OFFSET ?) k "
+    "JOIN patients p ON p.id = k.id JOIN summaries m ON m.patient_id = p.id "
+    "LEFT JOIN signatures g ON g.id = "
+    "(SELECT max(id) FROM signatures WHERE patient_id = p.id) ORDER BY p.id")
+_TOTAL = 28
+
+
+def _fresh(db: Database, r: tuple, today: date) -> bool:
+    """web.summary.fits on a row of _PAGE: the verdict is the one asked for (protocol,
+    screening date, planned dates), computed by this app (MAC)."""
+    return (r[15] is not None and r[10] is not None and r[11] == LUMEN.hash
+            and as_date(r[12]) == today and as_date(r[13]) == as_date(r[4])
+            and as_date(r[14]) == as_date(r[5]) and summary.stored_ok(db.seal, r[6:20], r[20]))
+
+
+def _entry(r: tuple, identify: bool) -> tuple:
+    """A row of _PAGE as the row's template reads it."""
+    patient = SimpleNamespace(id=r[0], screening_number=r[1], created_at=as_datetime(r[2]),
+                              created_by=r[3], planned_inclusion=as_date(r[4]),
+                              planned_d0=as_date(r[5]))
+    sig = None
+    if r[21] is not None:
+        sig = signature.views(patient, [SimpleNamespace(
+            id=r[21], statement=r[22], as_of=as_date(r[23]), inclusion=as_date(r[24]),
+            d0=as_date(r[25]), protocol_hash=r[26], record_hash=r[27])], r[10])[0]
+    return (patient, summary.Identity(r[8], r[9]) if identify else None,
+            SimpleNamespace(verdict=r[15]), sig)
+
+
+def _page_computed(db: Database, cache: VerdictCache, today: date, query: str, page: int,
+                   identify: bool, sites: tuple[str, ...]) -> tuple[list[tuple], int]:
     """The rows of one page (patient, identity or None, summary, newest signature view),
-    and how many patients of `sites` match. The search reads names and MRNs only for a
-    role that may see them. Reads the page's summary rows in one query; a stale row is
-    computed from its record and stored, unless the patient was written to meanwhile."""
+    and how many patients of `sites` match, each stale row computed from its record and
+    stored, unless the patient was written to meanwhile."""
     where: list[ColumnElement[bool]] = [PatientRow.site.in_(sites)]
     q = query.strip().lower()
     if q:

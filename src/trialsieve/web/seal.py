@@ -29,6 +29,8 @@ class Seal:
         self.folder.mkdir(parents=True, exist_ok=True)
         self._key = self._load_key()
         self._lock = threading.Lock()
+        self._lock_fd: int | None = None
+        self._lock_pid = 0
 
     def _load_key(self) -> bytes:
         path = self.folder / KEY_FILE
@@ -47,21 +49,42 @@ class Seal:
         return hmac.new(self._key, blob, hashlib.sha256).hexdigest()
 
     def head(self) -> tuple[int, str] | None:
-        path = self.folder / HEAD_FILE
-        if not path.exists():
+        try:
+            fd = os.open(self.folder / HEAD_FILE, os.O_RDONLY)
+        except FileNotFoundError:
             return None
-        data = json.loads(path.read_text())
+        try:
+            data = json.loads(os.read(fd, 4096))
+        finally:
+            os.close(fd)
         return int(data["id"]), str(data["hash"])
 
     def advance(self, row_id: int, row_hash: str) -> None:
         """Keep the newest row written. The head is read and replaced under a file lock, so
         that between processes (`serve --workers`, or several servers on PostgreSQL) a
-        slower writer never moves it back to an older row."""
-        with self._lock, open(self.folder / LOCK_FILE, "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
-            current = self.head()
-            if current is not None and current[0] >= row_id:
-                return
-            tmp = self.folder / f".{HEAD_FILE}.{os.getpid()}.tmp"
-            tmp.write_text(json.dumps({"id": row_id, "hash": row_hash}))
-            os.replace(tmp, self.folder / HEAD_FILE)
+        slower writer never moves it back to an older row. Every read of patient data
+        moves it: plain system calls, and the lock file kept open by this process."""
+        with self._lock:
+            lock = self._lock_file()
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                current = self.head()
+                if current is not None and current[0] >= row_id:
+                    return
+                tmp = self.folder / f".{HEAD_FILE}.{os.getpid()}.tmp"
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                try:
+                    os.write(fd, json.dumps({"id": row_id, "hash": row_hash}).encode())
+                finally:
+                    os.close(fd)
+                os.replace(tmp, self.folder / HEAD_FILE)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _lock_file(self) -> int:
+        """This process's descriptor of the lock file (a descriptor inherited through a
+        fork would share its lock with the parent: opened again in a new process)."""
+        if self._lock_fd is None or self._lock_pid != os.getpid():
+            self._lock_fd = os.open(self.folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+            self._lock_pid = os.getpid()
+        return self._lock_fd

@@ -110,6 +110,13 @@ def fits(s: Session, row: Any, patient: Any, today: date) -> bool:
             and _mac_ok(s.info["seal"], _fields(row), row.mac))
 
 
+def stored_ok(seal: Any, stored: tuple, mac: str | None) -> bool:
+    """The MAC check of `fits` on a row's fields as a plain cursor gives them, in
+    `_fields`' order (dates: a date, or SQLite's ISO text, whose str() is the same)."""
+    return _mac_ok(seal, stored[:6] + (str(stored[6]), str(stored[7]), str(stored[8]))
+                   + stored[9:], mac)
+
+
 @lru_cache(maxsize=50_000)
 def _mac_ok(seal: Any, fields: tuple, mac: str | None) -> bool:
     """A row's MAC checked once per process for the same content (the same fields and
