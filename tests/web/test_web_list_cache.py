@@ -216,6 +216,24 @@ def test_the_log_and_the_worklist_read_no_record_while_the_rows_are_fresh(app, u
         one: "eligible", thirty: "not_eligible"}  # each waits on a signature
 
 
+def test_the_log_says_an_incomplete_screenings_unknowns_are_not_reasons_found(app, users):
+    # examples/patients/README: 20 is incomplete (eGFR only: I6 and I12 unknown), 30 not
+    # eligible (E6 met: brain metastases). The log's last column is "Reasons for
+    # non-inclusion": an unknown criterion there ("EXCL09 refuses contraception") must not
+    # read as a reason found, so it is said as the screening not being complete.
+    inv = login(app, "investigator")
+    twenty, thirty = _imported(inv, "20-egfr-only-renal-unknown",
+                               "30-brain-metastases-uncontrolled")
+    log = {n: (o, why) for n, o, why in LOG_ROW.findall(inv.get("/log").text)}
+    assert log[twenty][0] == "incomplete"
+    assert log[twenty][1].startswith("screening not complete: INCL06 ")
+    assert re.findall(r"(?:INCL|EXCL)\d+", log[twenty][1]) == ["INCL06", "INCL12"]
+    assert log[thirty] == ("not eligible", log[thirty][1])
+    assert log[thirty][1].startswith("EXCL06 ")
+    csv = inv.get("/log.csv").text
+    assert "screening not complete: INCL06 " in csv
+
+
 def test_a_page_read_in_plain_sql_shows_what_the_computed_page_shows(app, users,
                                                                       monkeypatch):
     # The list has two paths: rows computed (and stored) from their records, and, while

@@ -64,6 +64,16 @@ LOGIN_CSRF_COOKIE = "trialsieve_login_csrf"
 # cookie the server sets, never by the URL: no text from a query string is ever shown.
 FLASH_COOKIE = "trialsieve_flash"
 VERDICT_LABELS = {ELIGIBLE: "eligible", NOT_ELIGIBLE: "not eligible", INCOMPLETE: "incomplete"}
+
+
+def pending_reasons(verdict: str, reasons: str) -> str:
+    """The screening log's reasons for an unsigned screening: an incomplete one's
+    criteria still unknown said as such (as `export`'s log says them); bare, "EXCL09
+    refuses contraception" read as a reason found."""
+    return f"screening not complete: {reasons}" if verdict == INCOMPLETE and reasons \
+        else reasons
+
+
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -732,7 +742,7 @@ def create_app(db: Database, *, policy: auth.Policy | None = None,
                 out.append({"screening_number": number,
                             "screening_date": today().isoformat(),
                             "outcome": f"pending: {VERDICT_LABELS[row.verdict]}, not signed",
-                            "reasons": row.reasons})
+                            "reasons": pending_reasons(row.verdict, row.reasons)})
         return out
 
     @app.get("/log", response_class=HTMLResponse)
