@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from trialsieve.text import numbers, reader, values
 from trialsieve.text.pipeline import (
     _quick,
-    _targets,
+    facts,
     families_named,
     families_stated,
     mentions_something,
@@ -30,6 +30,13 @@ from trialsieve.text.values import organs
 REPO = Path(__file__).resolve().parent.parent
 SYNTHEA = REPO.parent / "shared" / "data" / "synthea-openmrs-bundles"
 TEXTS = [c.text for c in corpus.sentences() + corpus.reports()]
+
+
+def _targets() -> dict[str, tuple[re.Pattern, ...]]:
+    """Each family's target patterns as written, compiled as medspaCy's regex matcher
+    compiles them (ignoring case): what the reader's quick forms must match alike."""
+    return {fact: tuple(re.compile(r["pattern"], re.I)
+                        for r in rule_file(fact)["target_rules"]) for fact in facts()}
 
 
 def _with_a_target(text: str) -> set[str]:

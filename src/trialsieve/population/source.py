@@ -735,15 +735,19 @@ def duckdb_groups(src: Source, jobs: int, triage: Look | None = None) -> Iterato
 @dataclass
 class BundlePeople:
     """Who is who in the bundle files (their first pass): the files that parse, the
-    patient keys each names, the identities of their Patients, each patient's last file,
-    and the Problems of the files that do not parse (told when the bundles are read)."""
+    patient keys each names, the Problems of the files that do not parse (told when the
+    bundles are read), their Patients; then the identities of those Patients and each
+    patient's last file, until the NDJSON's Patients join them (`rekey`)."""
 
     readable: list[str]
     keys: dict[str, set[str]]
-    ids: Identities
-    last: dict[str, str]
     problems: list[Problem]
     patients: list[dict]  # the bundles' Patient resources, newest versions
+    ids: Identities = field(init=False)
+    last: dict[str, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rekey(Identities.of(self.patients))
 
     def rekey(self, ids: Identities) -> None:
         """Take the identities of the whole input (the NDJSON Patients too): a bundle
@@ -782,10 +786,7 @@ def bundle_people(src: Source) -> BundlePeople:
         src.bundle_shared += [(f, r) for r in resources
                               if r["resourceType"] in PARSED | SHARED_PARSED
                               and r["resourceType"] != "Patient" and subject_key(r)[0] is None]
-    newest = [r for _, r in current(patients)[0]]
-    people = BundlePeople(readable, keys, Identities(), {}, problems, newest)
-    people.rekey(Identities.of(newest))  # the NDJSON's Patients join them in the scan
-    return people
+    return BundlePeople(readable, keys, problems, [r for _, r in current(patients)[0]])
 
 
 def held_back(table: pa.Table, pids: pa.Array | None, held: dict[str, list[Row]]

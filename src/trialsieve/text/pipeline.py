@@ -82,14 +82,6 @@ def mentions_something(text: str) -> bool:
     return bool(families_named(text))
 
 
-@cache
-def _targets() -> dict[str, tuple[re.Pattern, ...]]:
-    """Each family's target patterns, compiled as medspaCy's regex matcher compiles them
-    (ignoring case)."""
-    return {fact: tuple(re.compile(r["pattern"], re.I)
-                        for r in rule_file(fact)["target_rules"]) for fact in facts()}
-
-
 Hits = tuple[tuple[str, int, tuple[tuple[int, int], ...]], ...]
 
 
@@ -100,7 +92,7 @@ def targets_found(text: str) -> Hits:
     each rule's matches in text order). medspaCy's regex matcher is given these instead of
     searching the text again (`TARGETS`)."""
     out = []
-    for fact, n, pattern in _tried(_found(text)):  # `_quick`: the same matches as `_targets`
+    for fact, n, pattern in _tried(_found(text)):  # `_quick`: the patterns as written, quicker
         spans = tuple(map(re.Match.span, pattern.finditer(text)))
         if spans:
             out.append((fact, n, spans))
@@ -123,9 +115,10 @@ def _tried(found: frozenset[str]) -> tuple[tuple[str, int, re.Pattern], ...]:
 
 @cache
 def _quick() -> dict[str, tuple[re.Pattern, ...]]:
-    """Each family's target patterns as `_targets` compiles them, each behind a lookahead
-    of the characters one of its matches can begin with (`triggers.first_class`): the same
-    matches, the places where none can begin passed over at once."""
+    """Each family's target patterns, compiled as medspaCy's regex matcher compiles them
+    (ignoring case), each behind a lookahead of the characters one of its matches can
+    begin with (`triggers.first_class`): the same matches, the places where none can begin
+    passed over at once."""
     return {fact: tuple(triggers.quick(r["pattern"])
                         for r in rule_file(fact)["target_rules"]) for fact in facts()}
 

@@ -85,6 +85,11 @@ def digest(seal: Seal, prev: str, at: str, username: str, action: str, entity: s
     return seal.mac(blob.encode())
 
 
+def _stamp(now: datetime) -> str:
+    """A row's time as the chain's digest reads it."""
+    return now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def record(s: Session, now: datetime, username: str, action: str, entity: str,
            old: Any = None, new: Any = None, reason: str | None = None,
            covers: Sequence[Any] = ()) -> AuditRow:
@@ -92,7 +97,7 @@ def record(s: Session, now: datetime, username: str, action: str, entity: str,
     the covered rows this change wrote, as they now are."""
     s.flush()  # ids and contents of the covered rows
     prev = s.scalar(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1)) or GENESIS
-    at = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    at = _stamp(now)
     cov = json.dumps(dict(content_hash(o) for o in covers), sort_keys=True) if covers \
         else None
     row = AuditRow(at=at, username=username, action=action, entity=entity, old=_text(old),
@@ -112,7 +117,7 @@ def record_read(db: Database, now: datetime, username: str, action: str, entity:
     a list page's time). Committed without waiting for the disk (Database.write_plain,
     durable=False): a power cut may lose the newest read rows, never a clinical write,
     never the chain (what is kept is a prefix)."""
-    at = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    at = _stamp(now)
     text = _text(new)
     with db.write_plain(durable=False) as w:
         found = w.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()

@@ -250,15 +250,8 @@ class Database:
         with self._lock, self._sessions() as s:
             with s.begin():
                 conn = s.connection()
-                if self.sqlite:
-                    conn.exec_driver_sql(
-                        f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-                    conn.info[_RELAXED] = not durable  # set back when returned to the pool
-                    conn.exec_driver_sql("BEGIN IMMEDIATE")
-                else:
-                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7212012)")
-                    if not durable:
-                        conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+                for sql in self._begin_write(conn.info, durable):
+                    conn.exec_driver_sql(sql)
                 yield s
                 s.flush()
             # committed: the head moves only past rows that exist (web.audit.record says
@@ -266,6 +259,16 @@ class Database:
             last = s.info.pop("audit_head", None)
             if last is not None:
                 self.seal.advance(last[0], last[1])
+
+    def _begin_write(self, info: dict, durable: bool) -> list[str]:
+        """What begins a write (`write`, `write_plain`), in order: SQLite's durability for
+        this commit (set back when the connection returns to the pool: `info`) and its
+        write lock, or PostgreSQL's advisory lock and durability."""
+        if self.sqlite:
+            info[_RELAXED] = not durable
+            return [f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}", "BEGIN IMMEDIATE"]
+        return ["SELECT pg_advisory_xact_lock(7212012)",
+                *([] if durable else ["SET LOCAL synchronous_commit = off"])]
 
     @contextmanager
     def cursor(self) -> Iterator[Plain]:
@@ -301,13 +304,9 @@ class Database:
                 cur = conn.cursor()
                 plain = Plain(cur, self.sqlite)
                 try:
-                    if self.sqlite:
-                        cur.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-                        conn.info[_RELAXED] = not durable  # set back when returned
-                        cur.execute("BEGIN IMMEDIATE")
-                    else:  # psycopg: both in one round trip (no parameters)
-                        cur.execute("SELECT pg_advisory_xact_lock(7212012)" + (
-                            "" if durable else "; SET LOCAL synchronous_commit = off"))
+                    begin = self._begin_write(conn.info, durable)
+                    for sql in begin if self.sqlite else ["; ".join(begin)]:
+                        cur.execute(sql)  # psycopg: one round trip (no parameters)
                     yield plain
                     conn.commit()
                 except BaseException:
