@@ -17,6 +17,8 @@ from conftest import (
     seen,
     upload,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 
 from trialsieve.cli import main
@@ -214,6 +216,40 @@ def test_a_clinical_answer_edited_in_the_database_is_detected(db, trail, capsys)
     code, out = _verify(trail, capsys)
     assert code == 1 and f"{key}: changed since its audit row" in out
     assert "BROKEN" in out
+
+
+# The rows the app itself updates, and their columns the chain covers that hold text: an
+# edit behind the app to any of them, whatever the value, must be found.
+_EDITABLE = {"patients": ("screening_number", "fhir_id", "created_by"),
+             "resources": ("resource_type", "resource_id", "content", "origin", "created_by"),
+             "users": ("username", "display_name", "role", "password_hash")}
+
+
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_edit_of_a_covered_value_behind_the_app_is_detected(db, trail, capsys, data):
+    """The principle (tamper evidence over everything that changes a verdict): any covered
+    value of any row edited in the database makes `audit verify` fail naming that row;
+    put back as it was, the chain verifies again."""
+    table = data.draw(st.sampled_from(sorted(_EDITABLE)))
+    column = data.draw(st.sampled_from(_EDITABLE[table]))
+    with db.owner_engine.begin() as conn:
+        rid = data.draw(st.sampled_from(
+            [i for (i,) in conn.execute(text(f"SELECT id FROM {table} ORDER BY id"))]))
+        old = conn.execute(text(f"SELECT {column} FROM {table} WHERE id = :i"),
+                           {"i": rid}).scalar()
+    new = data.draw(st.text(st.characters(blacklist_characters="\x00"), min_size=1,
+                            max_size=12).filter(lambda v: v != old))
+    for value, broken in ((new, True), (old, False)):
+        with db.owner_engine.begin() as conn:
+            conn.execute(text(f"UPDATE {table} SET {column} = :v WHERE id = :i"),
+                         {"v": value, "i": rid})
+        code, out = _verify(trail, capsys)
+        if broken:
+            assert code == 1 and f"{table}/{rid}: changed since its audit row" in out, out
+        else:
+            assert code == 0, out
 
 
 @pytest.mark.parametrize("sql, key", [
